@@ -1,0 +1,2 @@
+//! The int8 TFLite engine: a checked zero-copy model reader, a static memory planner and
+//! bit-exact integer kernels. Implements [`Model`](crate::model::Model).

@@ -1,0 +1,123 @@
+//! The fifth stage: `int8 in -> int8 out`, with the quantization and shapes of both ends.
+//!
+//! A [`Model`] owns its input and output buffers (the TFLite engine keeps them in its arena), so the
+//! [`Quantizer`](crate::quantizer::Quantizer) writes straight into [`Model::input`] and the action
+//! reads [`Model::output`]: no intermediate copies. Two models ship with the crate: the streaming
+//! statistical [`ZScoreDetector`](crate::model::zscore::ZScoreDetector) (no neural net needed) and
+//! the int8 TFLite interpreter in [`engine`](crate::engine).
+
+pub mod zscore;
+
+pub use zscore::ZScoreDetector;
+
+/// Affine quantization of a tensor: `real = scale * (q - zero_point)`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct QuantParams {
+    /// Size of one quantization step in real units (> 0).
+    pub scale: f32,
+    /// The quantized value that stands for real 0.
+    pub zero_point: i32,
+}
+
+/// The dimensions of a tensor, at most [`Shape::MAX_RANK`] of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Shape {
+    dims: [u32; Shape::MAX_RANK],
+    rank: u8,
+}
+
+impl Shape {
+    /// The largest rank a shape can have.
+    pub const MAX_RANK: usize = 6;
+
+    /// A shape from its dimensions; `None` when `dims` is longer than [`Shape::MAX_RANK`].
+    pub fn new(dims: &[u32]) -> Option<Shape> {
+        if dims.len() > Self::MAX_RANK {
+            return None;
+        }
+        let mut s = Shape {
+            dims: [0; Self::MAX_RANK],
+            rank: dims.len() as u8,
+        };
+        s.dims[..dims.len()].copy_from_slice(dims);
+        Some(s)
+    }
+
+    /// The dimensions, outermost first.
+    pub fn dims(&self) -> &[u32] {
+        &self.dims[..self.rank as usize]
+    }
+
+    /// Number of elements (product of the dimensions; 1 for a scalar), `None` on overflow.
+    pub fn elements(&self) -> Option<usize> {
+        self.dims()
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d as usize))
+    }
+}
+
+/// An int8 model: fill [`input`](Model::input), call [`invoke`](Model::invoke), read
+/// [`output`](Model::output).
+pub trait Model {
+    /// Why an inference failed.
+    type Error: core::fmt::Debug;
+
+    /// The input tensor, to be filled with quantized values (layout: the input shape, row-major).
+    fn input(&mut self) -> &mut [i8];
+    /// Quantization of the input tensor.
+    fn input_quant(&self) -> QuantParams;
+    /// Shape of the input tensor.
+    fn input_shape(&self) -> Shape;
+
+    /// Runs one inference over the current input.
+    fn invoke(&mut self) -> Result<(), Self::Error>;
+
+    /// The output tensor of the last successful [`invoke`](Model::invoke).
+    fn output(&self) -> &[i8];
+    /// Quantization of the output tensor.
+    fn output_quant(&self) -> QuantParams;
+    /// Shape of the output tensor.
+    fn output_shape(&self) -> Shape;
+}
+
+impl<M: Model + ?Sized> Model for &mut M {
+    type Error = M::Error;
+    fn input(&mut self) -> &mut [i8] {
+        M::input(self)
+    }
+    fn input_quant(&self) -> QuantParams {
+        M::input_quant(self)
+    }
+    fn input_shape(&self) -> Shape {
+        M::input_shape(self)
+    }
+    fn invoke(&mut self) -> Result<(), Self::Error> {
+        M::invoke(self)
+    }
+    fn output(&self) -> &[i8] {
+        M::output(self)
+    }
+    fn output_quant(&self) -> QuantParams {
+        M::output_quant(self)
+    }
+    fn output_shape(&self) -> Shape {
+        M::output_shape(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shape_elements_and_overflow() {
+        assert_eq!(Shape::new(&[1, 72, 3]).unwrap().elements(), Some(216));
+        assert_eq!(Shape::new(&[]).unwrap().elements(), Some(1));
+        assert!(Shape::new(&[1, 2, 3, 4, 5, 6, 7]).is_none());
+        let huge = Shape::new(&[u32::MAX, u32::MAX, u32::MAX]).unwrap();
+        assert_eq!(huge.elements(), None);
+    }
+}

@@ -1,0 +1,3 @@
+//! A streaming statistical anomaly detector (placeholder, being written).
+/// Placeholder.
+pub struct ZScoreDetector;
