@@ -8,10 +8,16 @@
 #[cfg(test)]
 extern crate std;
 
+pub mod action;
 pub mod drivers;
 pub mod engine;
+pub mod gate;
+pub mod graph;
 pub mod math;
 pub mod model;
+pub mod quantizer;
 pub mod sample;
 pub mod sensor;
+pub mod stats;
 pub mod time;
+pub mod window;

@@ -46,6 +46,21 @@ impl Shape {
         Some(s)
     }
 
+    /// A shape from an array of at most [`Shape::MAX_RANK`] dimensions (checked at compile time).
+    pub const fn from_dims<const R: usize>(dims: [u32; R]) -> Shape {
+        const { assert!(R <= Shape::MAX_RANK, "rank too large") };
+        let mut s = Shape {
+            dims: [0; Self::MAX_RANK],
+            rank: R as u8,
+        };
+        let mut i = 0;
+        while i < R {
+            s.dims[i] = dims[i];
+            i += 1;
+        }
+        s
+    }
+
     /// The dimensions, outermost first.
     pub fn dims(&self) -> &[u32] {
         &self.dims[..self.rank as usize]

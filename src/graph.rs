@@ -1,0 +1,340 @@
+//! The graph: `Sensor -> Window -> Gate -> Quantizer -> Model -> Action`, composed statically.
+//!
+//! [`Graph`] owns the six stages (given as [`Stages`]) and a [`Clock`]. One call of
+//! [`Graph::step`] reads one sample and pushes it through as far as it goes, reporting a [`Step`]:
+//! the sample was only buffered, the window was gated out, or the model ran and an action saw the
+//! [`Decision`]. [`Graph::run`] repeats that at a sampling period with an embedded-hal `DelayNs`;
+//! [`Graph::step_async`]/[`Graph::run_async`] do the same over an [`AsyncSensor`] and an async delay,
+//! sharing every line of stage logic through [`Graph::feed`].
+//!
+//! Errors never stop the graph and never corrupt the window: a failed read or a NaN sample is
+//! counted and reported and the window is untouched; a failed model or action is counted and
+//! reported and the next sample is processed normally. There is no dynamic dispatch and no heap.
+
+use crate::action::{Action, Decision, Rule, Scores};
+use crate::gate::{Gate, GateInput};
+use crate::model::Model;
+use crate::quantizer::Quantizer;
+use crate::sample::Sample;
+use crate::sensor::{AsyncSensor, Sensor};
+use crate::stats::{bump, Stats};
+use crate::time::Clock;
+use crate::window::Window;
+use core::convert::Infallible;
+
+/// The six stages, named, for [`Graph::new`].
+pub struct Stages<Sn, T: Sample, G, Q, M, A, const N: usize, const HOP: usize> {
+    /// Where samples come from.
+    pub sensor: Sn,
+    /// The rolling buffer; its type fixes the window length `N` and the hop `HOP`.
+    pub window: Window<T, N, HOP>,
+    /// Whether a ready window goes to the model.
+    pub gate: G,
+    /// Window to int8 model input.
+    pub quantizer: Q,
+    /// The int8 model.
+    pub model: M,
+    /// Scores to decision.
+    pub rule: Rule,
+    /// What a decision does.
+    pub action: A,
+}
+
+/// What one step did with its sample.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Step {
+    /// The sample went into the window; no window was ready.
+    Sampled,
+    /// A window was ready and the gate kept it from the model.
+    GatedOut,
+    /// The model ran; the action saw this decision.
+    Inferred(Decision),
+}
+
+/// What went wrong in a step, by stage. The graph stays usable after every one of them.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum GraphError<SE, ME, AE> {
+    /// The sensor read failed; nothing entered the window.
+    Sensor(SE),
+    /// The sample had a NaN or infinite channel; nothing entered the window.
+    NonFiniteSample,
+    /// The window does not fit the model's input (a wiring mistake: check `N` × channels).
+    Quantize(crate::quantizer::QuantizeError),
+    /// The model failed on this window.
+    Model(ME),
+    /// The model ran and decided, but the action failed (the decision is in
+    /// [`Graph::last_decision`]).
+    Action(AE),
+}
+
+impl<ME, AE> GraphError<Infallible, ME, AE> {
+    fn with_sensor_error<SE>(self) -> GraphError<SE, ME, AE> {
+        match self {
+            GraphError::Sensor(never) => match never {},
+            GraphError::NonFiniteSample => GraphError::NonFiniteSample,
+            GraphError::Quantize(e) => GraphError::Quantize(e),
+            GraphError::Model(e) => GraphError::Model(e),
+            GraphError::Action(e) => GraphError::Action(e),
+        }
+    }
+}
+
+/// The result of feeding one sample that did not come from the graph's own sensor.
+pub type FeedResult<M, A> =
+    Result<Step, GraphError<Infallible, <M as Model>::Error, <A as Action>::Error>>;
+
+/// A sensor-to-action reflex; see the [module docs](self) and the crate example.
+pub struct Graph<Sn, T: Sample, G, Q, M, A, C, const N: usize, const HOP: usize> {
+    sensor: Sn,
+    window: Window<T, N, HOP>,
+    gate: G,
+    quantizer: Q,
+    model: M,
+    rule: Rule,
+    action: A,
+    clock: C,
+    stats: Stats,
+    last_decision: Option<Decision>,
+}
+
+impl<Sn, T, G, Q, M, A, C, const N: usize, const HOP: usize> Graph<Sn, T, G, Q, M, A, C, N, HOP>
+where
+    T: Sample,
+    G: Gate,
+    Q: Quantizer<T>,
+    M: Model,
+    A: Action,
+    C: Clock,
+{
+    /// Composes the stages; `clock` times inferences and drives rate-limiting gates.
+    pub fn new(stages: Stages<Sn, T, G, Q, M, A, N, HOP>, clock: C) -> Self {
+        let Stages {
+            sensor,
+            window,
+            gate,
+            quantizer,
+            model,
+            rule,
+            action,
+        } = stages;
+        Graph {
+            sensor,
+            window,
+            gate,
+            quantizer,
+            model,
+            rule,
+            action,
+            clock,
+            stats: Stats::default(),
+            last_decision: None,
+        }
+    }
+
+    /// Pushes one sample (from anywhere: a FIFO drain, a test vector) through window, gate,
+    /// quantizer, model and action. [`step`](Self::step) is `read` + `feed`.
+    pub fn feed(&mut self, sample: T) -> FeedResult<M, A> {
+        let ready = match self.window.push(sample) {
+            Ok(ready) => ready,
+            Err(_) => {
+                bump(&mut self.stats.errors.window);
+                return Err(GraphError::NonFiniteSample);
+            }
+        };
+        bump(&mut self.stats.samples);
+        if !ready {
+            return Ok(Step::Sampled);
+        }
+        bump(&mut self.stats.windows);
+        let start = self.clock.now();
+        let input = GateInput {
+            features: self.window.features(),
+            now: start,
+        };
+        if !self.gate.admit(&input) {
+            bump(&mut self.stats.gated_out);
+            return Ok(Step::GatedOut);
+        }
+        let (older, newer) = self.window.as_slices();
+        if let Err(e) = self.quantizer.quantize(older, newer, self.model.input()) {
+            bump(&mut self.stats.errors.quantizer);
+            return Err(GraphError::Quantize(e));
+        }
+        if let Err(e) = self.model.invoke() {
+            bump(&mut self.stats.errors.model);
+            return Err(GraphError::Model(e));
+        }
+        let end = self.clock.now();
+        self.stats.latency.record(end.micros_since(start));
+        self.gate.on_inference(start);
+        bump(&mut self.stats.inferences);
+        let scores = Scores::new(self.model.output(), self.model.output_quant());
+        let decision = self.rule.decide(&scores);
+        if decision.triggered {
+            bump(&mut self.stats.anomalies);
+        }
+        self.last_decision = Some(decision);
+        if let Err(e) = self.action.act(&decision, &scores) {
+            bump(&mut self.stats.errors.action);
+            return Err(GraphError::Action(e));
+        }
+        Ok(Step::Inferred(decision))
+    }
+
+    /// The statistics so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Returns the statistics and starts counting afresh (after a telemetry report).
+    pub fn take_stats(&mut self) -> Stats {
+        core::mem::take(&mut self.stats)
+    }
+
+    /// The decision of the last inference, if any.
+    pub fn last_decision(&self) -> Option<Decision> {
+        self.last_decision
+    }
+
+    /// The window (read-only).
+    pub fn window(&self) -> &Window<T, N, HOP> {
+        &self.window
+    }
+
+    /// The model (read-only: scores, baseline).
+    pub fn model(&self) -> &M {
+        &self.model
+    }
+
+    /// The gate, to retune thresholds at run time.
+    pub fn gate_mut(&mut self) -> &mut G {
+        &mut self.gate
+    }
+
+    /// The action, e.g. to reset a latched alarm.
+    pub fn action_mut(&mut self) -> &mut A {
+        &mut self.action
+    }
+
+    /// The sensor, e.g. to reconfigure it.
+    pub fn sensor_mut(&mut self) -> &mut Sn {
+        &mut self.sensor
+    }
+
+    /// Takes the graph apart again.
+    pub fn into_stages(self) -> (Stages<Sn, T, G, Q, M, A, N, HOP>, C) {
+        let Graph {
+            sensor,
+            window,
+            gate,
+            quantizer,
+            model,
+            rule,
+            action,
+            clock,
+            ..
+        } = self;
+        (
+            Stages {
+                sensor,
+                window,
+                gate,
+                quantizer,
+                model,
+                rule,
+                action,
+            },
+            clock,
+        )
+    }
+
+    fn wait_micros(&mut self, started: crate::time::Instant, period_us: u32) -> u32 {
+        period_us.saturating_sub(self.clock.now().micros_since(started))
+    }
+}
+
+/// The result of one step of a graph whose sensor is `Sn` (blocking or async).
+pub type StepResult<E, M, A> =
+    Result<Step, GraphError<E, <M as Model>::Error, <A as Action>::Error>>;
+
+impl<Sn, T, G, Q, M, A, C, const N: usize, const HOP: usize> Graph<Sn, T, G, Q, M, A, C, N, HOP>
+where
+    Sn: Sensor<Sample = T>,
+    T: Sample,
+    G: Gate,
+    Q: Quantizer<T>,
+    M: Model,
+    A: Action,
+    C: Clock,
+{
+    /// Reads one sample and [`feed`](Self::feed)s it.
+    pub fn step(&mut self) -> StepResult<Sn::Error, M, A> {
+        match self.sensor.read() {
+            Ok(sample) => self.feed(sample).map_err(GraphError::with_sensor_error),
+            Err(e) => {
+                bump(&mut self.stats.errors.sensor);
+                Err(GraphError::Sensor(e))
+            }
+        }
+    }
+
+    /// Steps every `period_us` (less the time the step took) until `on_step` returns `false`.
+    pub fn run<D: embedded_hal::delay::DelayNs>(
+        &mut self,
+        delay: &mut D,
+        period_us: u32,
+        mut on_step: impl FnMut(&StepResult<Sn::Error, M, A>) -> bool,
+    ) {
+        loop {
+            let started = self.clock.now();
+            let result = self.step();
+            if !on_step(&result) {
+                return;
+            }
+            let wait = self.wait_micros(started, period_us);
+            delay.delay_us(wait);
+        }
+    }
+}
+
+impl<Sn, T, G, Q, M, A, C, const N: usize, const HOP: usize> Graph<Sn, T, G, Q, M, A, C, N, HOP>
+where
+    Sn: AsyncSensor<Sample = T>,
+    T: Sample,
+    G: Gate,
+    Q: Quantizer<T>,
+    M: Model,
+    A: Action,
+    C: Clock,
+{
+    /// Awaits one sample and [`feed`](Self::feed)s it: the async mirror of [`step`](Self::step).
+    pub async fn step_async(&mut self) -> StepResult<Sn::Error, M, A> {
+        match self.sensor.read().await {
+            Ok(sample) => self.feed(sample).map_err(GraphError::with_sensor_error),
+            Err(e) => {
+                bump(&mut self.stats.errors.sensor);
+                Err(GraphError::Sensor(e))
+            }
+        }
+    }
+
+    /// The async mirror of [`run`](Self::run): sleeps in the async delay between steps.
+    pub async fn run_async<D: embedded_hal_async::delay::DelayNs>(
+        &mut self,
+        delay: &mut D,
+        period_us: u32,
+        mut on_step: impl FnMut(&StepResult<Sn::Error, M, A>) -> bool,
+    ) {
+        loop {
+            let started = self.clock.now();
+            let result = self.step_async().await;
+            if !on_step(&result) {
+                return;
+            }
+            let wait = self.wait_micros(started, period_us);
+            delay.delay_us(wait).await;
+        }
+    }
+}
