@@ -182,6 +182,21 @@ pub enum FusedActivation {
     Relu6,
 }
 
+impl FusedActivation {
+    /// From the schema's `ActivationFunctionType` code: 0 NONE, 1 RELU, 2 RELU_N1_TO_1,
+    /// 3 RELU6; `None` for TANH, SIGN_BIT and unknown codes (not supported as fused activations
+    /// of int8 kernels).
+    pub fn from_code(code: u8) -> Option<FusedActivation> {
+        match code {
+            0 => Some(FusedActivation::None),
+            1 => Some(FusedActivation::Relu),
+            2 => Some(FusedActivation::ReluN1To1),
+            3 => Some(FusedActivation::Relu6),
+            _ => None,
+        }
+    }
+}
+
 /// TFLite's `Quantize` helper of `CalculateActivationRangeQuantized`: `zero_point +
 /// round(real / scale)` in `f32`, `None` if the rounded value is outside the `i32` range.
 fn quantize_bound(scale: f32, zero_point: i32, real: f32) -> Option<i32> {

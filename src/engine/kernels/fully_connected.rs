@@ -7,8 +7,20 @@
 //! per-channel weights. `keep_num_dims` only changes the output shape, which the loader owns:
 //! here the input is `batches x depth` and the output `batches x units`, whatever their rank.
 
-use super::{bias_at, check_bias, KernelError};
+use super::{bias_at, check_bias, I32Le, KernelError, Requantize};
 use crate::engine::arith::{activation_range, clamp_to_i8, FusedActivation, QuantizedMultiplier};
+
+/// The sizes of one FULLY_CONNECTED evaluation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct FullyConnectedDims {
+    /// Rows of the input (product of all input dimensions but the last).
+    pub batches: usize,
+    /// Length of each input row (the weights' second dimension).
+    pub depth: usize,
+    /// Output units (the weights' first dimension).
+    pub units: usize,
+}
 
 /// The integer parameters of one FULLY_CONNECTED operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,60 +58,47 @@ impl FullyConnected {
         })
     }
 
-    /// Runs the operator. `filter` is `units x depth` (row-major, one row per output unit),
-    /// `input` is `batches x depth`, `output` is `batches x units`, `bias` (if any) holds `units`
-    /// little-endian `i32`. `multipliers` holds one entry (per-tensor weights) or `units` entries
-    /// (per-channel weights).
+    /// Runs the operator on `input` (`batches x depth`), `filter` (`units x depth`, one row per
+    /// output unit), an optional `bias` of `units` values, writing `output` (`batches x units`).
+    /// `requantize` is per-tensor or has `units` channels.
     ///
-    /// Errors: [`KernelError::ShapeMismatch`] if the lengths disagree; nothing is written then.
+    /// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with `dims`; nothing is
+    /// written then.
     pub fn eval(
         &self,
-        multipliers: &[QuantizedMultiplier],
+        dims: FullyConnectedDims,
+        requantize: Requantize<'_>,
         input: &[i8],
         filter: &[i8],
-        units: usize,
-        bias: Option<&[u8]>,
+        bias: Option<I32Le<'_>>,
         output: &mut [i8],
     ) -> Result<(), KernelError> {
-        if units == 0 {
-            return if filter.is_empty() && output.is_empty() {
-                Ok(())
-            } else {
-                Err(KernelError::ShapeMismatch)
-            };
-        }
-        let depth = filter.len() / units;
-        let batches = output.len() / units;
-        if depth * units != filter.len()
-            || batches * units != output.len()
-            || Some(input.len()) != batches.checked_mul(depth)
-            || !(multipliers.len() == 1 || multipliers.len() == units)
+        let FullyConnectedDims {
+            batches,
+            depth,
+            units,
+        } = dims;
+        if Some(input.len()) != batches.checked_mul(depth)
+            || Some(filter.len()) != units.checked_mul(depth)
+            || Some(output.len()) != batches.checked_mul(units)
+            || !requantize.covers(units)
         {
             return Err(KernelError::ShapeMismatch);
         }
         check_bias(bias, units)?;
-        if depth == 0 {
-            // Every accumulator is the bias alone.
-            for (b_out, _) in output.chunks_exact_mut(units).zip(0..batches) {
-                for (u, out) in b_out.iter_mut().enumerate() {
-                    let m = multipliers.get(u).unwrap_or(&multipliers[0]);
-                    *out = self.finish(bias_at(bias, u), *m);
-                }
-            }
+        if units == 0 || batches == 0 {
             return Ok(());
         }
-        for (x, out_row) in input
-            .chunks_exact(depth)
-            .zip(output.chunks_exact_mut(units))
-        {
-            for (u, (w, out)) in filter
-                .chunks_exact(depth)
-                .zip(out_row.iter_mut())
-                .enumerate()
-            {
-                let acc = dot_with_offsets(w, self.filter_offset, x, self.input_offset);
-                let m = multipliers.get(u).unwrap_or(&multipliers[0]);
-                *out = self.finish(acc.wrapping_add(bias_at(bias, u)), *m);
+        for b in 0..batches {
+            let x = input.get(b * depth..(b + 1) * depth).unwrap_or(&[]);
+            let out_row = output
+                .get_mut(b * units..(b + 1) * units)
+                .unwrap_or(&mut []);
+            for (u, out) in out_row.iter_mut().enumerate() {
+                let w = filter.get(u * depth..(u + 1) * depth).unwrap_or(&[]);
+                let acc = dot_with_offsets(w, self.filter_offset, x, self.input_offset)
+                    .wrapping_add(bias_at(bias, u));
+                *out = self.finish(acc, requantize.get(u));
             }
         }
         Ok(())
@@ -121,7 +120,9 @@ pub(crate) fn dot_with_offsets(w: &[i8], w_off: i32, x: &[i8], x_off: i32) -> i3
 }
 
 /// The per-tensor multiplier of FULLY_CONNECTED: `(f64)(input_scale * filter_scale) /
-/// (f64)output_scale`, the product rounded to `f32` first as in TFLite.
+/// (f64)output_scale`, the product rounded to `f32` first as in TFLite's
+/// `GetQuantizedConvolutionMultipler`. (Per-channel weights use
+/// [`channel_multipliers`](super::channel_multipliers), whose product is in `f64`.)
 pub fn per_tensor_multiplier(
     input_scale: f32,
     filter_scale: f32,

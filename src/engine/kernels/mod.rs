@@ -17,7 +17,7 @@
 
 pub mod fully_connected;
 
-use crate::engine::arith::ScaleError;
+use crate::engine::arith::{QuantizedMultiplier, ScaleError};
 
 /// Why a kernel could not be prepared or run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,6 +38,75 @@ impl From<ScaleError> for KernelError {
     }
 }
 
+/// A read-only view of a little-endian `i32` vector stored as bytes (a bias in the model, which
+/// need not be 4-aligned in flash; per-channel multipliers in the arena).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct I32Le<'a>(pub &'a [u8]);
+
+impl<'a> I32Le<'a> {
+    /// Number of whole `i32` values in the view.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.0.len() / 4
+    }
+
+    /// True if the view holds no value.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Value `i`; 0 past the end (callers check lengths first).
+    #[inline]
+    pub fn get(&self, i: usize) -> i32 {
+        read_i32(self.0, i).unwrap_or(0)
+    }
+}
+
+/// How a kernel's `i32` accumulators are rescaled to the output: one multiplier for the whole
+/// tensor, or one per output channel (stored as two little-endian `i32` vectors, written at load
+/// time by [`channel_multipliers`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Requantize<'a> {
+    /// The same multiplier for every channel.
+    PerTensor(QuantizedMultiplier),
+    /// Channel `c` uses `multipliers[c]` and `shifts[c]`.
+    PerChannel {
+        /// Q0.31 significands.
+        multipliers: I32Le<'a>,
+        /// Power-of-two exponents.
+        shifts: I32Le<'a>,
+    },
+}
+
+impl Requantize<'_> {
+    /// True if this can serve `channels` output channels.
+    pub fn covers(&self, channels: usize) -> bool {
+        match self {
+            Requantize::PerTensor(_) => true,
+            Requantize::PerChannel {
+                multipliers,
+                shifts,
+            } => multipliers.len() == channels && shifts.len() == channels,
+        }
+    }
+
+    /// The multiplier of channel `c`.
+    #[inline]
+    pub fn get(&self, c: usize) -> QuantizedMultiplier {
+        match self {
+            Requantize::PerTensor(m) => *m,
+            Requantize::PerChannel {
+                multipliers,
+                shifts,
+            } => QuantizedMultiplier {
+                multiplier: multipliers.get(c),
+                shift: shifts.get(c),
+            },
+        }
+    }
+}
+
 /// Reads element `i` of a little-endian `i32` tensor stored as bytes; `None` past the end.
 #[inline]
 pub fn read_i32(bytes: &[u8], i: usize) -> Option<i32> {
@@ -55,46 +124,62 @@ pub fn write_i32(bytes: &mut [u8], i: usize, value: i32) -> Option<()> {
     Some(())
 }
 
-/// Checks that an optional little-endian `i32` bias holds exactly `len` values.
-pub(crate) fn check_bias(bias: Option<&[u8]>, len: usize) -> Result<(), KernelError> {
+/// Checks that an optional bias holds exactly `len` values.
+pub(crate) fn check_bias(bias: Option<I32Le<'_>>, len: usize) -> Result<(), KernelError> {
     match bias {
-        Some(b) if Some(b.len()) != len.checked_mul(4) => Err(KernelError::ShapeMismatch),
+        Some(b) if b.0.len() != len.saturating_mul(4) => Err(KernelError::ShapeMismatch),
         _ => Ok(()),
     }
 }
 
-/// Bias value `i` (0 without a bias); callers have checked the length with [`check_bias`].
+/// Bias value `i` (0 without a bias).
 #[inline]
-pub(crate) fn bias_at(bias: Option<&[u8]>, i: usize) -> i32 {
-    bias.and_then(|b| read_i32(b, i)).unwrap_or(0)
+pub(crate) fn bias_at(bias: Option<I32Le<'_>>, i: usize) -> i32 {
+    bias.map_or(0, |b| b.get(i))
 }
 
 /// Per-channel multipliers of CONV_2D, DEPTHWISE_CONV_2D and per-channel FULLY_CONNECTED:
-/// `(f64)input_scale * (f64)filter_scale[c] / (f64)output_scale`, one per output channel, written
-/// into `out` (TFLite's `PopulateConvolutionQuantizationParams`). With a single filter scale
-/// (per-tensor weights) that scale is broadcast to every channel of `out`, as TFLite does for
-/// convolutions.
+/// `(f64)input_scale * (f64)filter_scale[c] / (f64)output_scale` for each output channel `c`
+/// (TFLite's `PopulateConvolutionQuantizationParams`), written as little-endian `i32` into
+/// `multipliers` and `shifts` (4 bytes per channel each). With a single filter scale (per-tensor
+/// weights) that scale is broadcast to every channel, as TFLite does for convolutions.
 ///
-/// Errors: [`KernelError::ShapeMismatch`] if there are neither one nor `out.len()` filter scales;
-/// [`KernelError::Scale`] for a scale that is not positive and finite.
+/// Errors: [`KernelError::ShapeMismatch`] if the byte buffers are not `4 * channels` long or
+/// there are neither one nor `channels` filter scales; [`KernelError::Scale`] for a scale that
+/// is not positive and finite.
 pub fn channel_multipliers(
     input_scale: f32,
     filter_scales: impl ExactSizeIterator<Item = f32> + Clone,
     output_scale: f32,
-    out: &mut [crate::engine::arith::QuantizedMultiplier],
+    multipliers: &mut [u8],
+    shifts: &mut [u8],
 ) -> Result<(), KernelError> {
+    let channels = multipliers.len() / 4;
     let n = filter_scales.len();
-    if !(n == 1 || n == out.len()) {
+    if multipliers.len() % 4 != 0 || shifts.len() != multipliers.len() || !(n == 1 || n == channels)
+    {
         return Err(KernelError::ShapeMismatch);
     }
     if !(output_scale.is_finite() && output_scale > 0.0) {
         return Err(KernelError::Scale(ScaleError::NotPositiveFinite));
     }
-    let mut scales = filter_scales.clone().cycle();
-    for slot in out.iter_mut() {
-        let filter_scale = scales.next().unwrap_or(0.0);
-        let real = input_scale as f64 * filter_scale as f64 / output_scale as f64;
-        *slot = crate::engine::arith::QuantizedMultiplier::from_real(real)?;
+    let mut scales = filter_scales.cycle();
+    for c in 0..channels {
+        let filter_scale = scales.next().ok_or(KernelError::ShapeMismatch)?;
+        let m = conv_multiplier(input_scale, filter_scale, output_scale)?;
+        write_i32(multipliers, c, m.multiplier).ok_or(KernelError::ShapeMismatch)?;
+        write_i32(shifts, c, m.shift).ok_or(KernelError::ShapeMismatch)?;
     }
     Ok(())
+}
+
+/// One channel's multiplier as [`channel_multipliers`] computes it:
+/// `(f64)input_scale * (f64)filter_scale / (f64)output_scale`.
+pub fn conv_multiplier(
+    input_scale: f32,
+    filter_scale: f32,
+    output_scale: f32,
+) -> Result<QuantizedMultiplier, KernelError> {
+    let real = input_scale as f64 * filter_scale as f64 / output_scale as f64;
+    Ok(QuantizedMultiplier::from_real(real)?)
 }
