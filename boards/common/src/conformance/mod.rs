@@ -1,0 +1,132 @@
+//! Runs the conformance fixtures on target and reports one line per case.
+//!
+//! The fixtures (a `.tflite` model plus input/expected-output byte files per sample) are embedded by
+//! the board's `build.rs` into a static [`Case`] table; this module walks the table, lets
+//! [`engine`] run every sample through the TFLite engine in the arena the board lends, and compares
+//! the output bytes exactly (every fixture has tolerance 0). It does not choose which cases fit a
+//! board (the board's `build.rs` does) and it does not exit: the caller turns the [`Summary`] into
+//! an exit code.
+
+mod engine;
+
+use core::fmt::{self, Write};
+
+/// One input/expected-output pair of a case.
+pub struct Sample {
+    /// Raw little-endian bytes of each input tensor, in the model's input order.
+    pub inputs: &'static [&'static [u8]],
+    /// The expected bytes of each output tensor, in the model's output order.
+    pub outputs: &'static [&'static [u8]],
+}
+
+/// One conformance case: a model and its samples.
+pub struct Case {
+    /// The fixture's directory name, e.g. `tflm_hello_world`.
+    pub name: &'static str,
+    /// The `.tflite` bytes.
+    pub model: &'static [u8],
+    /// The samples, in the fixture's order.
+    pub samples: &'static [Sample],
+}
+
+/// The outcome of one case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every sample's outputs matched byte for byte.
+    Pass,
+    /// Something went wrong; the details were already written to the report.
+    Fail,
+    /// Not run, for the reason given.
+    Skip(&'static str),
+}
+
+/// Counts over all cases.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Cases whose every sample matched.
+    pub passed: u32,
+    /// Cases that failed to load, to run, or to match.
+    pub failed: u32,
+    /// Cases that were not run.
+    pub skipped: u32,
+}
+
+impl Summary {
+    /// True when no case failed and at least one passed.
+    pub fn success(&self) -> bool {
+        self.failed == 0 && self.passed > 0
+    }
+}
+
+/// Where two byte strings first differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    /// Number of positions that differ (a length difference counts every missing/extra byte).
+    pub differing: usize,
+    /// Index of the first difference.
+    pub first: usize,
+    /// Expected byte there, if the expected data is that long.
+    pub expected: Option<u8>,
+    /// Actual byte there, if the actual data is that long.
+    pub actual: Option<u8>,
+}
+
+/// Compares `actual` with `expected` exactly; `None` when they are equal.
+pub fn compare(expected: &[u8], actual: &[u8]) -> Option<Mismatch> {
+    let longest = expected.len().max(actual.len());
+    let mut first = None;
+    let mut differing = 0;
+    for i in 0..longest {
+        let (e, a) = (expected.get(i), actual.get(i));
+        if e != a {
+            differing += 1;
+            first.get_or_insert(i);
+        }
+    }
+    first.map(|first| Mismatch {
+        differing,
+        first,
+        expected: expected.get(first).copied(),
+        actual: actual.get(first).copied(),
+    })
+}
+
+impl fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Bytes are shown as i8, the dtype of nearly every output (float outputs still show which
+        // byte differs).
+        let show = |b: Option<u8>| b.map(|b| b as i8);
+        write!(
+            f,
+            "{} byte(s) differ, first at [{}]: expected {:?}, got {:?}",
+            self.differing,
+            self.first,
+            show(self.expected),
+            show(self.actual)
+        )
+    }
+}
+
+/// Runs every case in `cases` with `arena` as the engine's working memory, writing one report line
+/// per case (and the reason of any failure) to `out`, then a closing `N passed, N failed` line.
+pub fn run_all<W: Write>(cases: &[Case], arena: &mut [u8], out: &mut W) -> Summary {
+    let mut summary = Summary::default();
+    let _ = writeln!(out, "conformance: {} case(s), arena {} B", cases.len(), arena.len());
+    for case in cases {
+        let _ = write!(out, "case {:<24} ", case.name);
+        match engine::run_case(case, arena, out) {
+            Verdict::Pass => summary.passed += 1,
+            Verdict::Fail => summary.failed += 1,
+            Verdict::Skip(why) => {
+                let _ = writeln!(out, "SKIP  {}", why);
+                summary.skipped += 1;
+            }
+        }
+    }
+    let _ = writeln!(
+        out,
+        "conformance: {} passed, {} failed, {} skipped",
+        summary.passed, summary.failed, summary.skipped
+    );
+    summary
+}

@@ -1,0 +1,40 @@
+//! edge-reflex on an emulated Cortex-M0 (QEMU `microbit`, the RP2040's instruction set).
+//!
+//! Runs the conformance cases that fit 16 KB of RAM through the TFLite engine, then the shared graph on a simulated
+//! sensor, prints a line per check through semihosting and exits QEMU with a non-zero code if any
+//! check failed. Run it with `cargo run --release` in this directory (see `.cargo/config.toml`).
+#![no_std]
+#![no_main]
+
+use board_common::conformance;
+use board_common::graph::{self, GraphCheck};
+use board_common::semihosting::{exit, HostOut};
+use core::fmt::Write;
+use cortex_m_rt::entry;
+
+include!(concat!(env!("OUT_DIR"), "/conformance_cases.rs"));
+
+/// Working memory of the engine: what 16 KB of RAM leaves after the stack and statics.
+const ARENA_BYTES: usize = 10 * 1024;
+
+#[repr(C, align(16))]
+struct Arena([u8; ARENA_BYTES]);
+
+#[entry]
+fn main() -> ! {
+    // cortex-m-rt turns this into a `&'static mut Arena` that `main` owns: no `unsafe` needed.
+    static mut ARENA: Arena = Arena([0; ARENA_BYTES]);
+
+    let mut out = HostOut::open();
+    let _ = writeln!(
+        out,
+        "qemu-m0: Cortex-M0 (microbit), {} fixture bytes embedded",
+        EMBEDDED_FIXTURE_BYTES
+    );
+    let summary = conformance::run_all(CASES, &mut ARENA.0, &mut out);
+    let graph = graph::run_simulated(&mut out);
+
+    let ok = summary.success() && graph != GraphCheck::Fail;
+    let _ = writeln!(out, "qemu-m0: {}", if ok { "PASS" } else { "FAIL" });
+    exit(ok)
+}
