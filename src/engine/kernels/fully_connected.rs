@@ -73,11 +73,7 @@ impl FullyConnected {
         bias: Option<I32Le<'_>>,
         output: &mut [i8],
     ) -> Result<(), KernelError> {
-        let FullyConnectedDims {
-            batches,
-            depth,
-            units,
-        } = dims;
+        let FullyConnectedDims { batches, depth, units } = dims;
         if Some(input.len()) != batches.checked_mul(depth)
             || Some(filter.len()) != units.checked_mul(depth)
             || Some(output.len()) != batches.checked_mul(units)
@@ -91,9 +87,7 @@ impl FullyConnected {
         }
         for b in 0..batches {
             let x = input.get(b * depth..(b + 1) * depth).unwrap_or(&[]);
-            let out_row = output
-                .get_mut(b * units..(b + 1) * units)
-                .unwrap_or(&mut []);
+            let out_row = output.get_mut(b * units..(b + 1) * units).unwrap_or(&mut []);
             for (u, out) in out_row.iter_mut().enumerate() {
                 let w = filter.get(u * depth..(u + 1) * depth).unwrap_or(&[]);
                 let acc = dot_with_offsets(w, self.filter_offset, x, self.input_offset)
@@ -115,7 +109,9 @@ impl FullyConnected {
 #[inline]
 pub(crate) fn dot_with_offsets(w: &[i8], w_off: i32, x: &[i8], x_off: i32) -> i32 {
     w.iter().zip(x).fold(0i32, |acc, (&w, &x)| {
-        acc.wrapping_add((w as i32 + w_off).wrapping_mul(x as i32 + x_off))
+        acc.wrapping_add(
+            (w as i32).wrapping_add(w_off).wrapping_mul((x as i32).wrapping_add(x_off)),
+        )
     })
 }
 

@@ -15,7 +15,10 @@
 //! The arithmetic is TFLite's *reference* kernels (`BUILTIN_REF` resolver), see
 //! [`arith`](crate::engine::arith) and `docs/engine-arithmetic.md`.
 
+pub mod conv;
+pub mod depthwise;
 pub mod fully_connected;
+pub mod pooling;
 
 use crate::engine::arith::{QuantizedMultiplier, ScaleError};
 
@@ -84,10 +87,9 @@ impl Requantize<'_> {
     pub fn covers(&self, channels: usize) -> bool {
         match self {
             Requantize::PerTensor(_) => true,
-            Requantize::PerChannel {
-                multipliers,
-                shifts,
-            } => multipliers.len() == channels && shifts.len() == channels,
+            Requantize::PerChannel { multipliers, shifts } => {
+                multipliers.len() == channels && shifts.len() == channels
+            }
         }
     }
 
@@ -96,13 +98,9 @@ impl Requantize<'_> {
     pub fn get(&self, c: usize) -> QuantizedMultiplier {
         match self {
             Requantize::PerTensor(m) => *m,
-            Requantize::PerChannel {
-                multipliers,
-                shifts,
-            } => QuantizedMultiplier {
-                multiplier: multipliers.get(c),
-                shift: shifts.get(c),
-            },
+            Requantize::PerChannel { multipliers, shifts } => {
+                QuantizedMultiplier { multiplier: multipliers.get(c), shift: shifts.get(c) }
+            }
         }
     }
 }
@@ -182,4 +180,45 @@ pub fn conv_multiplier(
 ) -> Result<QuantizedMultiplier, KernelError> {
     let real = input_scale as f64 * filter_scale as f64 / output_scale as f64;
     Ok(QuantizedMultiplier::from_real(real)?)
+}
+
+/// The padding scheme of a convolution or pooling window (the schema's `Padding`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Padding {
+    /// Output size `ceil(in / stride)`, zero points padded around the input as needed.
+    Same,
+    /// No padding: only windows that fit entirely in the input.
+    Valid,
+}
+
+/// Output size and leading padding along one spatial axis (TFLite's `ComputeOutSize` and
+/// `ComputePaddingWithOffset`): `(out, pad_before)`. `None` for a zero stride, dilation or
+/// filter size, on overflow, or when no output position exists.
+pub fn padding(
+    scheme: Padding,
+    in_size: usize,
+    filter_size: usize,
+    stride: usize,
+    dilation: usize,
+) -> Option<(usize, usize)> {
+    if stride == 0 || dilation == 0 || filter_size == 0 {
+        return None;
+    }
+    let effective = (filter_size - 1).checked_mul(dilation)?.checked_add(1)?;
+    let out = match scheme {
+        Padding::Same => in_size.checked_add(stride - 1)? / stride,
+        Padding::Valid => (in_size.checked_add(stride)?.checked_sub(effective)?) / stride,
+    };
+    if out == 0 {
+        return None;
+    }
+    let needed = (out - 1).checked_mul(stride)?.checked_add(effective)?;
+    let total = needed.saturating_sub(in_size);
+    Some((out, total / 2))
+}
+
+/// Number of elements of an NHWC shape, `None` on overflow.
+pub(crate) fn elements(shape: [usize; 4]) -> Option<usize> {
+    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
 }

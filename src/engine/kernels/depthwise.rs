@@ -1,0 +1,134 @@
+//! DEPTHWISE_CONV_2D (int8, NHWC input, `[1, H, W, in_channels * depth_multiplier]` weights).
+//!
+//! Output channel `o = i * depth_multiplier + m` sees only input channel `i`:
+//! `acc = bias[o] + sum_{ky,kx} w[ky][kx][o] * (in[b][y*sh - ph + ky*dh][x*sw - pw + kx*dw][i] - zp_in)`
+//! over the taps inside the input, then `out = clamp(zp_out + M_o * acc)` (TFLite's
+//! `reference_integer_ops::DepthwiseConvPerChannel`; weights' zero point unused, must be 0).
+
+use super::conv::Window;
+use super::{bias_at, check_bias, elements, I32Le, KernelError, Requantize};
+use crate::engine::arith::{activation_range, clamp_to_i8, FusedActivation};
+
+/// The integer parameters of one DEPTHWISE_CONV_2D operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct DepthwiseConv2d {
+    /// Strides, dilations and padding.
+    pub window: Window,
+    /// Output channels per input channel (> 0).
+    pub depth_multiplier: usize,
+    /// `-input_zero_point`.
+    pub input_offset: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// Lower clamp bound (fused activation and int8 range).
+    pub activation_min: i32,
+    /// Upper clamp bound.
+    pub activation_max: i32,
+}
+
+impl DepthwiseConv2d {
+    /// Parameters from the geometry, depth multiplier, zero points, output scale and fused
+    /// activation.
+    pub fn new(
+        window: Window,
+        depth_multiplier: usize,
+        input_zero_point: i32,
+        output_scale: f32,
+        output_zero_point: i32,
+        activation: FusedActivation,
+    ) -> Result<DepthwiseConv2d, KernelError> {
+        let (activation_min, activation_max) =
+            activation_range(activation, output_scale, output_zero_point)?;
+        Ok(DepthwiseConv2d {
+            window,
+            depth_multiplier,
+            input_offset: input_zero_point.wrapping_neg(),
+            output_offset: output_zero_point,
+            activation_min,
+            activation_max,
+        })
+    }
+
+    /// Runs the depthwise convolution. Shapes: `input` `[batch, height, width, in_channels]`,
+    /// `filter` `[1, height, width, in_channels * depth_multiplier]`, `output`
+    /// `[batch, out_height, out_width, in_channels * depth_multiplier]`; `bias` and
+    /// `requantize` cover the output channels.
+    ///
+    /// Errors: [`KernelError::ShapeMismatch`] if a length or dimension disagrees (checked before
+    /// anything is written); [`KernelError::Unsupported`] for a zero stride, dilation or
+    /// depth multiplier.
+    #[allow(clippy::too_many_arguments)]
+    pub fn eval(
+        &self,
+        input: &[i8],
+        input_shape: [usize; 4],
+        filter: &[i8],
+        filter_shape: [usize; 4],
+        bias: Option<I32Le<'_>>,
+        requantize: Requantize<'_>,
+        output: &mut [i8],
+        output_shape: [usize; 4],
+    ) -> Result<(), KernelError> {
+        let [batches, in_h, in_w, in_depth] = input_shape;
+        let [one, filter_h, filter_w, out_depth] = filter_shape;
+        let [out_batches, out_h, out_w, out_c] = output_shape;
+        let multiplier = self.depth_multiplier;
+        if multiplier == 0 {
+            return Err(KernelError::Unsupported);
+        }
+        if elements(input_shape) != Some(input.len())
+            || elements(filter_shape) != Some(filter.len())
+            || elements(output_shape) != Some(output.len())
+            || one != 1
+            || out_batches != batches
+            || out_c != out_depth
+            || in_depth.checked_mul(multiplier) != Some(out_depth)
+            || !requantize.covers(out_depth)
+        {
+            return Err(KernelError::ShapeMismatch);
+        }
+        check_bias(bias, out_depth)?;
+        if !self.window.fits(out_h, out_w, filter_h, filter_w) {
+            return Err(KernelError::Unsupported);
+        }
+        let mut out_iter = output.iter_mut();
+        for b in 0..batches {
+            for out_y in 0..out_h {
+                for out_x in 0..out_w {
+                    for i in 0..in_depth {
+                        for m in 0..multiplier {
+                            let o = i * multiplier + m;
+                            let mut acc = 0i32;
+                            for ky in 0..filter_h {
+                                let Some(in_y) = self.window.in_y(out_y, ky, in_h) else {
+                                    continue;
+                                };
+                                for kx in 0..filter_w {
+                                    let Some(in_x) = self.window.in_x(out_x, kx, in_w) else {
+                                        continue;
+                                    };
+                                    let in_at = ((b * in_h + in_y) * in_w + in_x) * in_depth + i;
+                                    let w_at = (ky * filter_w + kx) * out_depth + o;
+                                    let x = input.get(in_at).copied().unwrap_or(0) as i32;
+                                    let w = filter.get(w_at).copied().unwrap_or(0) as i32;
+                                    acc = acc.wrapping_add(
+                                        w.wrapping_mul(x.wrapping_add(self.input_offset)),
+                                    );
+                                }
+                            }
+                            acc = acc.wrapping_add(bias_at(bias, o));
+                            let scaled =
+                                requantize.get(o).apply(acc).wrapping_add(self.output_offset);
+                            if let Some(out) = out_iter.next() {
+                                *out =
+                                    clamp_to_i8(scaled, self.activation_min, self.activation_max);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}

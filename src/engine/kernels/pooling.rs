@@ -1,0 +1,142 @@
+//! AVERAGE_POOL_2D and MAX_POOL_2D (int8, NHWC, same quantization in and out).
+//!
+//! Each output value looks at the window of `filter_h x filter_w` input values starting at
+//! `(y*sh - ph, x*sw - pw)`, clipped to the input (padding is not counted). Average:
+//! `acc = sum`, `n = count`, `out = clamp(acc > 0 ? (acc + n/2) / n : (acc - n/2) / n)` with `/`
+//! truncating (TFLite's `reference_integer_ops::AveragePool`: a round-half-away division, no
+//! requantization). Max: `out = clamp(max)`. The clamp is the fused activation's range.
+
+use super::conv::Window;
+use super::{elements, KernelError};
+use crate::engine::arith::{activation_range, FusedActivation};
+
+/// Which reduction a pooling window applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum PoolKind {
+    /// AVERAGE_POOL_2D.
+    Average,
+    /// MAX_POOL_2D.
+    Max,
+}
+
+/// The integer parameters of one pooling operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Pool {
+    /// Average or max.
+    pub kind: PoolKind,
+    /// Strides and padding (dilations are ignored: pooling has none).
+    pub window: Window,
+    /// Window height (> 0).
+    pub filter_h: usize,
+    /// Window width (> 0).
+    pub filter_w: usize,
+    /// Lower clamp bound (fused activation and int8 range).
+    pub activation_min: i32,
+    /// Upper clamp bound.
+    pub activation_max: i32,
+}
+
+impl Pool {
+    /// Parameters from the window, the output quantization and the fused activation.
+    pub fn new(
+        kind: PoolKind,
+        window: Window,
+        filter_h: usize,
+        filter_w: usize,
+        output_scale: f32,
+        output_zero_point: i32,
+        activation: FusedActivation,
+    ) -> Result<Pool, KernelError> {
+        let (activation_min, activation_max) =
+            activation_range(activation, output_scale, output_zero_point)?;
+        Ok(Pool {
+            kind,
+            window: Window { dilation_h: 1, dilation_w: 1, ..window },
+            filter_h,
+            filter_w,
+            activation_min,
+            activation_max,
+        })
+    }
+
+    /// Runs the pooling over `input` (`[batch, height, width, channels]`) into `output`
+    /// (`[batch, out_height, out_width, channels]`).
+    ///
+    /// Errors: [`KernelError::ShapeMismatch`] if a length or dimension disagrees (checked before
+    /// writing); [`KernelError::Unsupported`] for a zero stride or an average window that
+    /// covers no input value (TFLite fails the same way).
+    pub fn eval(
+        &self,
+        input: &[i8],
+        input_shape: [usize; 4],
+        output: &mut [i8],
+        output_shape: [usize; 4],
+    ) -> Result<(), KernelError> {
+        let [batches, in_h, in_w, depth] = input_shape;
+        let [out_batches, out_h, out_w, out_depth] = output_shape;
+        if elements(input_shape) != Some(input.len())
+            || elements(output_shape) != Some(output.len())
+            || out_batches != batches
+            || out_depth != depth
+        {
+            return Err(KernelError::ShapeMismatch);
+        }
+        let window = Window { dilation_h: 1, dilation_w: 1, ..self.window };
+        if !window.fits(out_h, out_w, self.filter_h, self.filter_w) {
+            return Err(KernelError::Unsupported);
+        }
+        let mut out_iter = output.iter_mut();
+        for b in 0..batches {
+            for out_y in 0..out_h {
+                for out_x in 0..out_w {
+                    for c in 0..depth {
+                        let mut sum = 0i32;
+                        let mut count = 0i32;
+                        let mut max = i8::MIN;
+                        for ky in 0..self.filter_h {
+                            let Some(in_y) = window.in_y(out_y, ky, in_h) else {
+                                continue;
+                            };
+                            for kx in 0..self.filter_w {
+                                let Some(in_x) = window.in_x(out_x, kx, in_w) else {
+                                    continue;
+                                };
+                                let at = ((b * in_h + in_y) * in_w + in_x) * depth + c;
+                                let v = input.get(at).copied().unwrap_or(0);
+                                sum = sum.wrapping_add(v as i32);
+                                count += 1;
+                                max = max.max(v);
+                            }
+                        }
+                        let value = match self.kind {
+                            PoolKind::Average => {
+                                if count == 0 {
+                                    return Err(KernelError::Unsupported);
+                                }
+                                rounded_average(sum, count)
+                            }
+                            PoolKind::Max => max as i32,
+                        };
+                        let clamped = value.max(self.activation_min).min(self.activation_max);
+                        if let Some(out) = out_iter.next() {
+                            *out = clamped.clamp(i8::MIN as i32, i8::MAX as i32) as i8;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `sum / count` rounded half away from zero, as TFLite's integer average pool computes it.
+#[inline]
+fn rounded_average(sum: i32, count: i32) -> i32 {
+    if sum > 0 {
+        (sum + count / 2) / count
+    } else {
+        (sum - count / 2) / count
+    }
+}
