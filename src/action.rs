@@ -130,36 +130,50 @@ pub trait Action {
 
 /// Drives a GPIO from the decisions: high while triggered, or latched high until [`reset`].
 ///
+/// The pin is written only when its level changes (and once at the first decision), so a steady
+/// state costs no GPIO traffic.
+///
 /// [`reset`]: PinAlarm::reset
 pub struct PinAlarm<P> {
     pin: P,
     latch: bool,
-    latched: bool,
+    /// The level last written, `None` before the first write.
+    level: Option<bool>,
 }
 
 impl<P: OutputPin> PinAlarm<P> {
     /// The pin follows each decision: high when triggered, low otherwise.
     pub fn new(pin: P) -> Self {
-        PinAlarm {
-            pin,
-            latch: false,
-            latched: false,
-        }
+        PinAlarm { pin, latch: false, level: None }
     }
 
     /// The pin goes high on the first trigger and stays high until [`reset`](Self::reset).
     pub fn latching(pin: P) -> Self {
-        PinAlarm {
-            pin,
-            latch: true,
-            latched: false,
-        }
+        PinAlarm { pin, latch: true, level: None }
     }
 
-    /// Clears a latched alarm and drives the pin low.
+    /// Clears the alarm and drives the pin low.
     pub fn reset(&mut self) -> Result<(), P::Error> {
-        self.latched = false;
+        self.level = Some(false);
         self.pin.set_low()
+    }
+
+    /// `true` while the pin is driven high.
+    pub fn is_raised(&self) -> bool {
+        self.level == Some(true)
+    }
+
+    fn drive(&mut self, high: bool) -> Result<(), P::Error> {
+        if self.level == Some(high) {
+            return Ok(());
+        }
+        if high {
+            self.pin.set_high()?;
+        } else {
+            self.pin.set_low()?;
+        }
+        self.level = Some(high);
+        Ok(())
     }
 
     /// Gives the pin back.
@@ -172,17 +186,9 @@ impl<P: OutputPin> Action for PinAlarm<P> {
     type Error = P::Error;
 
     fn act(&mut self, decision: &Decision, _: &Scores<'_>) -> Result<(), P::Error> {
-        if self.latch {
-            if decision.triggered && !self.latched {
-                self.latched = true;
-                return self.pin.set_high();
-            }
-            Ok(())
-        } else if decision.triggered {
-            self.pin.set_high()
-        } else {
-            self.pin.set_low()
-        }
+        let high = decision.triggered || (self.latch && self.is_raised());
+        // A failed write leaves `level` unchanged, so the next decision retries it.
+        self.drive(high)
     }
 }
 
@@ -325,9 +331,16 @@ mod tests {
         };
         let s = Scores::new(&[], Q);
 
-        let pin = PinMock::new(&[PinTx::set(State::High), PinTx::set(State::Low)]);
+        let pin = PinMock::new(&[
+            PinTx::set(State::Low),
+            PinTx::set(State::High),
+            PinTx::set(State::Low),
+        ]);
         let mut follow = PinAlarm::new(pin);
+        follow.act(&calm, &s).unwrap(); // first decision: written
+        follow.act(&calm, &s).unwrap(); // unchanged: no traffic
         follow.act(&hit, &s).unwrap();
+        follow.act(&hit, &s).unwrap(); // unchanged: no traffic
         follow.act(&calm, &s).unwrap();
         follow.release().done();
 
@@ -337,6 +350,7 @@ mod tests {
         latch.act(&calm, &s).unwrap(); // stays high: no pin traffic
         latch.act(&hit, &s).unwrap(); // already latched: no traffic
         latch.reset().unwrap();
+        assert!(!latch.is_raised());
         latch.release().done();
     }
 

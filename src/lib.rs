@@ -18,6 +18,8 @@ pub mod model;
 pub mod quantizer;
 pub mod sample;
 pub mod sensor;
+pub mod sim;
 pub mod stats;
 pub mod time;
+pub mod vibration;
 pub mod window;
