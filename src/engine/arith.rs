@@ -49,6 +49,15 @@ impl QuantizedMultiplier {
     /// of `2^30` or more ([`ScaleError::TooLarge`], the kernels would overflow). Zero gives
     /// `{0, 0}` as in TFLite.
     pub fn from_real(real: f64) -> Result<QuantizedMultiplier, ScaleError> {
+        Self::from_real_max_shift(real, 30)
+    }
+
+    /// [`from_real`](Self::from_real) accepting a left shift up to `max_shift` (at most 31):
+    /// the softmax input multiplier may reach `2^31 - 1`.
+    pub(crate) fn from_real_max_shift(
+        real: f64,
+        max_shift: i32,
+    ) -> Result<QuantizedMultiplier, ScaleError> {
         if !real.is_finite() || real < 0.0 {
             return Err(ScaleError::NotPositiveFinite);
         }
@@ -66,13 +75,10 @@ impl QuantizedMultiplier {
             shift = 0;
             q_fixed = 0;
         }
-        if shift > 30 {
+        if shift > max_shift.min(31) {
             return Err(ScaleError::TooLarge);
         }
-        Ok(QuantizedMultiplier {
-            multiplier: q_fixed as i32,
-            shift,
-        })
+        Ok(QuantizedMultiplier { multiplier: q_fixed as i32, shift })
     }
 
     /// Applies the multiplier to `x`: [`multiply_by_quantized_multiplier`].
@@ -151,10 +157,7 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
     let left_shift = if shift > 0 { shift } else { 0 };
     let right_shift = if shift > 0 { 0 } else { -shift };
     let shifted = x.wrapping_mul(1i32.wrapping_shl(left_shift as u32));
-    rounding_divide_by_pot(
-        saturating_rounding_doubling_high_mul(shifted, multiplier),
-        right_shift,
-    )
+    rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier), right_shift)
 }
 
 /// TFLite's `MultiplyByQuantizedMultiplierGreaterThanOne`: `SRDHM(x * 2^left_shift, multiplier)`.
@@ -240,19 +243,10 @@ mod tests {
 
     #[test]
     fn srdhm_saturates_only_min_times_min() {
-        assert_eq!(
-            saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN),
-            i32::MAX
-        );
+        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN), i32::MAX);
         // MIN * MAX = -(2^31)(2^31 - 1); doubled high half = -(2^31 - 1) exactly.
-        assert_eq!(
-            saturating_rounding_doubling_high_mul(i32::MIN, i32::MAX),
-            -i32::MAX
-        );
-        assert_eq!(
-            saturating_rounding_doubling_high_mul(i32::MAX, i32::MAX),
-            i32::MAX - 1
-        );
+        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MAX), -i32::MAX);
+        assert_eq!(saturating_rounding_doubling_high_mul(i32::MAX, i32::MAX), i32::MAX - 1);
     }
 
     #[test]
@@ -299,10 +293,7 @@ mod tests {
         // Rounds up to 2^31: renormalised.
         let m = QuantizedMultiplier::from_real(1.0 - 1e-12).unwrap();
         assert_eq!((m.multiplier, m.shift), (1 << 30, 1));
-        assert_eq!(
-            QuantizedMultiplier::from_real(0.0).unwrap(),
-            QuantizedMultiplier::default()
-        );
+        assert_eq!(QuantizedMultiplier::from_real(0.0).unwrap(), QuantizedMultiplier::default());
         // Below 2^-32: flushed to zero.
         let m = QuantizedMultiplier::from_real(1e-10).unwrap();
         assert_eq!((m.multiplier, m.shift), (0, 0));
@@ -338,23 +329,11 @@ mod tests {
 
     #[test]
     fn activation_ranges() {
-        assert_eq!(
-            activation_range(FusedActivation::None, 0.1, 3).unwrap(),
-            (-128, 127)
-        );
-        assert_eq!(
-            activation_range(FusedActivation::Relu, 0.1, -5).unwrap(),
-            (-5, 127)
-        );
+        assert_eq!(activation_range(FusedActivation::None, 0.1, 3).unwrap(), (-128, 127));
+        assert_eq!(activation_range(FusedActivation::Relu, 0.1, -5).unwrap(), (-5, 127));
         // 6 / 0.1 = 60 (in f32: 59.999998 -> 60) + (-5)
-        assert_eq!(
-            activation_range(FusedActivation::Relu6, 0.1, -5).unwrap(),
-            (-5, 55)
-        );
-        assert_eq!(
-            activation_range(FusedActivation::Relu6, 0.01, -128).unwrap(),
-            (-128, 127)
-        );
+        assert_eq!(activation_range(FusedActivation::Relu6, 0.1, -5).unwrap(), (-5, 55));
+        assert_eq!(activation_range(FusedActivation::Relu6, 0.01, -128).unwrap(), (-128, 127));
         assert!(activation_range(FusedActivation::Relu, 0.0, 0).is_err());
     }
 }

@@ -18,7 +18,9 @@
 pub mod conv;
 pub mod depthwise;
 pub mod fully_connected;
+pub mod lut;
 pub mod pooling;
+pub mod softmax;
 
 use crate::engine::arith::{QuantizedMultiplier, ScaleError};
 
