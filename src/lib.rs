@@ -1,6 +1,83 @@
 //! # edge-reflex
 //!
-//! (crate docs: see README; the full version is written with the graph)
+//! A sensor-to-action *reflex* for microcontrollers: samples flow through a fixed graph of stages
+//! and trigger a local action in milliseconds, with no cloud round-trip.
+//!
+//! ```text
+//! Sensor -> Window -> Gate -> Quantizer -> Model -> Action
+//! ```
+//!
+//! | stage | trait / type | does |
+//! |---|---|---|
+//! | [`sensor`] | [`Sensor`](sensor::Sensor), [`AsyncSensor`](sensor::AsyncSensor) | reads one sample (real [`drivers`], or any closure) |
+//! | [`window`] | [`Window<S, N, HOP>`](window::Window) | keeps the last `N` samples, ready every `HOP`, with running features |
+//! | [`gate`] | [`Gate`](gate::Gate) | decides if the model runs: thresholds, hysteresis, rate limits, `and`/`or`/`not` |
+//! | [`quantizer`] | [`Quantizer`](quantizer::Quantizer) | writes the window into the model's int8 input, TFLite's rounding |
+//! | [`model`] | [`Model`](model::Model) | int8 in, int8 out: a [z-score detector](model::ZScoreDetector) or a TFLite model run by the [`engine`] |
+//! | [`action`] | [`Rule`](action::Rule), [`Action`](action::Action) | turns scores into a decision and acts: a GPIO, a closure, both |
+//!
+//! The [`graph`] composes them with no dynamic dispatch and no heap, runs them blocking or async,
+//! never panics on bad input (bus errors, NaN samples and failed actions are counted in [`stats`]
+//! and reported per step), and keeps the telemetry counters.
+//!
+//! ## Example
+//!
+//! A vibration monitor on a simulated bearing: the model runs only on loud windows, and a pin goes
+//! high while a fault is detected.
+//!
+//! ```
+//! use edge_reflex::prelude::*;
+//! use edge_reflex::sim::{Bearing, BearingConfig, DEMO_FAULTS};
+//! # use core::convert::Infallible;
+//! # struct Led(bool);
+//! # impl embedded_hal::digital::ErrorType for Led { type Error = Infallible; }
+//! # impl embedded_hal::digital::OutputPin for Led {
+//! #     fn set_low(&mut self) -> Result<(), Infallible> { self.0 = false; Ok(()) }
+//! #     fn set_high(&mut self) -> Result<(), Infallible> { self.0 = true; Ok(()) }
+//! # }
+//!
+//! let mut bearing = Bearing::new(BearingConfig::default(), &DEMO_FAULTS);
+//! let sensor = FnSensor::new(move || Ok::<[f32; 3], ()>(bearing.next_sample()));
+//! let model = ZScoreDetector::<{ 64 * 3 }>::new(QuantParams { scale: 0.15, zero_point: 0 }, 3, 8);
+//! let mut graph = Graph::new(
+//!     Stages {
+//!         sensor,
+//!         window: Window::<[f32; 3], 64, 32>::new(),
+//!         gate: Threshold::new(Feature::StdDev, 0.15).or(EveryNth::new(24)),
+//!         quantizer: AffineQuantizer::for_input_of(&model),
+//!         model,
+//!         rule: Rule::ScoreAtLeast { index: 0, threshold: 6.0 },
+//!         action: PinAlarm::new(Led(false)),
+//!     },
+//!     NoClock,
+//! );
+//! let mut detections = 0;
+//! for _ in 0..edge_reflex::sim::DEMO_SAMPLES {
+//!     if let Ok(Step::Inferred(d)) = graph.step() {
+//!         detections += d.triggered as u32;
+//!     }
+//! }
+//! let stats = graph.stats();
+//! assert!(detections > 0);
+//! assert!(stats.gated_out * 10 >= stats.windows * 9); // 90% of windows never reach the model
+//! ```
+//!
+//! ## Design rules
+//!
+//! * `#![no_std]`, no allocation: capacities are in types (`Window<S, N, HOP>`), the caller lends
+//!   memory (the engine's arena).
+//! * No panics on input: every failure is a typed error per stage.
+//! * Blocking and async forms mirror each other and share the stage logic ([`Graph::feed`]).
+//!
+//! ## Features
+//!
+//! * `defmt`: `defmt::Format` on public types.
+//! * `serde`: `Serialize`/`Deserialize` on statistics and configuration types.
+//!
+//! See `docs/architecture.md` for the data flow and error model, `docs/engine.md` for the TFLite
+//! engine.
+//!
+//! [`Graph::feed`]: graph::Graph::feed
 #![no_std]
 #![deny(missing_docs)]
 #![forbid(unsafe_op_in_unsafe_fn)]
@@ -23,3 +100,19 @@ pub mod stats;
 pub mod time;
 pub mod vibration;
 pub mod window;
+
+/// The names most graphs need, in one `use`.
+pub mod prelude {
+    pub use crate::action::{Action, Decision, FnAction, NoAction, PinAlarm, Rule, Scores};
+    pub use crate::gate::{
+        Always, Band, EveryNth, Gate, GateExt, GateInput, Hysteresis, MinInterval, Threshold,
+    };
+    pub use crate::graph::{Graph, GraphError, Stages, Step};
+    pub use crate::model::{Model, QuantParams, Shape, ZScoreDetector};
+    pub use crate::quantizer::{AffineQuantizer, Quantizer};
+    pub use crate::sample::Sample;
+    pub use crate::sensor::{AsyncSensor, FnSensor, Sensor};
+    pub use crate::stats::Stats;
+    pub use crate::time::{Clock, Instant, NoClock};
+    pub use crate::window::{Feature, Features, Window};
+}

@@ -19,6 +19,9 @@ pub trait Sample: Copy + Default {
     /// The scalar the window statistics and gates are computed on.
     fn level(&self) -> f32;
 
+    /// A sample whose channel `i` is `f(i)`.
+    fn from_fn(f: impl FnMut(usize) -> f32) -> Self;
+
     /// `true` when every channel is finite (no NaN, no infinity). Non-finite samples are
     /// rejected before they reach the window.
     fn is_finite(&self) -> bool {
@@ -40,6 +43,10 @@ impl Sample for f32 {
     fn level(&self) -> f32 {
         *self
     }
+
+    fn from_fn(mut f: impl FnMut(usize) -> f32) -> Self {
+        f(0)
+    }
 }
 
 impl<const C: usize> Sample for [f32; C]
@@ -55,6 +62,10 @@ where
     fn level(&self) -> f32 {
         let sum_sq: f32 = self.iter().map(|v| v * v).sum();
         crate::math::sqrt(sum_sq)
+    }
+
+    fn from_fn(f: impl FnMut(usize) -> f32) -> Self {
+        core::array::from_fn(f)
     }
 }
 

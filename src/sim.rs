@@ -172,6 +172,75 @@ impl<'a> Bearing<'a> {
     }
 }
 
+/// What a [`FaultInjector`] does to a read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Injected {
+    /// The read fails with a bus error, as a NACK would.
+    BusError,
+    /// The read returns NaN on every channel.
+    NotANumber,
+    /// The read returns the previous good sample again (a stuck sensor).
+    Stuck,
+}
+
+/// The error a [`FaultInjector`] reports for [`Injected::BusError`], or the inner sensor's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum InjectedError<E> {
+    /// An injected bus error.
+    Injected,
+    /// The wrapped sensor's own error.
+    Sensor(E),
+}
+
+/// Wraps a sensor and, on a schedule, *inserts* bad reads between its real ones (the real sample
+/// is kept for the next read, so nothing is lost): bus errors, NaN samples or stuck values.
+/// The graph's decisions on the real samples must not change; the tests check exactly that.
+pub struct FaultInjector<S: crate::sensor::Sensor> {
+    inner: S,
+    every: u32,
+    kinds: &'static [Injected],
+    reads: u32,
+    next_kind: usize,
+    last: Option<S::Sample>,
+}
+
+impl<S: crate::sensor::Sensor> FaultInjector<S> {
+    /// Inserts one bad read before every `every`-th real read, cycling through `kinds`.
+    pub fn new(inner: S, every: u32, kinds: &'static [Injected]) -> Self {
+        FaultInjector { inner, every: every.max(1), kinds, reads: 0, next_kind: 0, last: None }
+    }
+}
+
+impl<S: crate::sensor::Sensor> crate::sensor::Sensor for FaultInjector<S> {
+    type Sample = S::Sample;
+    type Error = InjectedError<S::Error>;
+
+    fn read(&mut self) -> Result<S::Sample, Self::Error> {
+        self.reads = self.reads.wrapping_add(1);
+        if self.reads % (self.every + 1) == 0 {
+            if let Some(&kind) = self.kinds.get(self.next_kind % self.kinds.len().max(1)) {
+                self.next_kind += 1;
+                match kind {
+                    Injected::BusError => return Err(InjectedError::Injected),
+                    Injected::NotANumber => {
+                        return Ok(<S::Sample as crate::sample::Sample>::from_fn(|_| f32::NAN));
+                    }
+                    Injected::Stuck => {
+                        if let Some(s) = self.last {
+                            return Ok(s);
+                        }
+                    }
+                }
+            }
+        }
+        let s = self.inner.read().map_err(InjectedError::Sensor)?;
+        self.last = Some(s);
+        Ok(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

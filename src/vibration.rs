@@ -19,7 +19,7 @@
 //! let sensor = FnSensor::new(move || Ok::<_, ()>(bearing.next_sample()));
 //! let config = VibrationConfig::default();
 //! let mut graph = vibration::graph(sensor, vibration::zscore_model(&config), NoAction, NoClock, &config);
-//! for _ in 0..10_000 {
+//! for _ in 0..edge_reflex::sim::DEMO_SAMPLES {
 //!     let _ = graph.step();
 //! }
 //! assert!(graph.stats().anomalies >= 1); // the first fault episode starts at sample 8000
@@ -70,11 +70,11 @@ pub struct VibrationConfig {
 
 impl Default for VibrationConfig {
     /// Tuned on the simulated bearing of [`sim`](crate::sim): ±2 g input range, a 0.15 m/s²
-    /// gate, a heartbeat every 16th window, z ≥ 6 fires after 8 warm-up windows.
+    /// gate, a heartbeat every 24th window, z ≥ 6 fires after 8 warm-up windows.
     fn default() -> Self {
         VibrationConfig {
             gate_std_dev: 0.15,
-            heartbeat_every: 16,
+            heartbeat_every: 24,
             trigger_score: 6.0,
             warmup: 8,
             input_quant: QuantParams { scale: 2.0 * 9.806_65 / 127.0, zero_point: 0 },
