@@ -131,7 +131,7 @@ impl Conv2d {
             || out_batches != batches
             || out_c != out_depth
             || filter_depth == 0
-            || in_depth % filter_depth != 0
+            || !in_depth.is_multiple_of(filter_depth)
             || !requantize.covers(out_depth)
         {
             return Err(KernelError::ShapeMismatch);
@@ -141,7 +141,7 @@ impl Conv2d {
             return Err(KernelError::Unsupported);
         }
         let groups = in_depth / filter_depth;
-        if groups == 0 || out_depth % groups != 0 {
+        if groups == 0 || !out_depth.is_multiple_of(groups) {
             return Err(KernelError::ShapeMismatch);
         }
         let filters_per_group = out_depth / groups;

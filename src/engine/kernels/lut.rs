@@ -109,8 +109,8 @@ fn exp_f64(y: f64) -> f64 {
         return 0.0;
     }
     // y = k ln2 + r, |r| <= ln2/2, with ln2 split so k*LN2_HI is exact.
-    const LN2_HI: f64 = 6.931_471_803_691_238_2e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
     let k = crate::engine::arith::round_half_away_f64(y * core::f64::consts::LOG2_E);
     let r = (y - k * LN2_HI) - k * LN2_LO;
     let e_r = 1.0 + expm1_small(r);

@@ -156,7 +156,9 @@ pub fn channel_multipliers(
 ) -> Result<(), KernelError> {
     let channels = multipliers.len() / 4;
     let n = filter_scales.len();
-    if multipliers.len() % 4 != 0 || shifts.len() != multipliers.len() || !(n == 1 || n == channels)
+    if !multipliers.len().is_multiple_of(4)
+        || shifts.len() != multipliers.len()
+        || !(n == 1 || n == channels)
     {
         return Err(KernelError::ShapeMismatch);
     }

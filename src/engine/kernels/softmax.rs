@@ -56,7 +56,7 @@ impl Softmax {
     /// Errors: [`KernelError::ShapeMismatch`] if the lengths differ or are not a multiple of
     /// `depth` (checked before writing).
     pub fn eval(&self, input: &[i8], output: &mut [i8], depth: usize) -> Result<(), KernelError> {
-        if input.len() != output.len() || depth == 0 || input.len() % depth != 0 {
+        if input.len() != output.len() || depth == 0 || !input.len().is_multiple_of(depth) {
             return if input.is_empty() && output.is_empty() {
                 Ok(())
             } else {
