@@ -39,9 +39,7 @@ impl<'a> Scores<'a> {
 
     /// Score `i` in real units (`scale * (q - zero_point)`), `None` past the end.
     pub fn get(&self, i: usize) -> Option<f32> {
-        self.raw
-            .get(i)
-            .map(|&q| crate::quantizer::AffineQuantizer::new(self.quant).dequantize(q))
+        self.raw.get(i).map(|&q| crate::quantizer::AffineQuantizer::new(self.quant).dequantize(q))
     }
 
     /// Index and value of the highest score (the first on ties), `None` when empty.
@@ -104,16 +102,10 @@ impl Rule {
                 }
             }
             Rule::ArgMaxIs { class, min_score } => match scores.argmax() {
-                Some((best, score)) => Decision {
-                    triggered: best == class && score >= min_score,
-                    class: best,
-                    score,
-                },
-                None => Decision {
-                    triggered: false,
-                    class,
-                    score: 0.0,
-                },
+                Some((best, score)) => {
+                    Decision { triggered: best == class && score >= min_score, class: best, score }
+                }
+                None => Decision { triggered: false, class, score: 0.0 },
             },
         }
     }
@@ -250,39 +242,17 @@ mod tests {
     use embedded_hal_mock::eh1::digital::{Mock as PinMock, State, Transaction as PinTx};
     use std::vec::Vec;
 
-    const Q: QuantParams = QuantParams {
-        scale: 0.5,
-        zero_point: 0,
-    };
+    const Q: QuantParams = QuantParams { scale: 0.5, zero_point: 0 };
 
     #[test]
     fn score_rule_fires_at_threshold() {
         let raw = [4i8, 6];
         let s = Scores::new(&raw, Q);
-        let d = Rule::ScoreAtLeast {
-            index: 1,
-            threshold: 3.0,
-        }
-        .decide(&s);
-        assert_eq!(
-            d,
-            Decision {
-                triggered: true,
-                class: 1,
-                score: 3.0
-            }
-        );
-        let d = Rule::ScoreAtLeast {
-            index: 0,
-            threshold: 3.0,
-        }
-        .decide(&s);
+        let d = Rule::ScoreAtLeast { index: 1, threshold: 3.0 }.decide(&s);
+        assert_eq!(d, Decision { triggered: true, class: 1, score: 3.0 });
+        let d = Rule::ScoreAtLeast { index: 0, threshold: 3.0 }.decide(&s);
         assert!(!d.triggered);
-        let d = Rule::ScoreAtLeast {
-            index: 9,
-            threshold: -100.0,
-        }
-        .decide(&s);
+        let d = Rule::ScoreAtLeast { index: 9, threshold: -100.0 }.decide(&s);
         assert!(!d.triggered);
     }
 
@@ -291,44 +261,17 @@ mod tests {
         let raw = [1i8, 7, 7, -3];
         let s = Scores::new(&raw, Q);
         assert_eq!(s.argmax(), Some((1, 3.5)));
+        assert!(Rule::ArgMaxIs { class: 1, min_score: 3.5 }.decide(&s).triggered);
+        assert!(!Rule::ArgMaxIs { class: 2, min_score: 0.0 }.decide(&s).triggered);
         assert!(
-            Rule::ArgMaxIs {
-                class: 1,
-                min_score: 3.5
-            }
-            .decide(&s)
-            .triggered
-        );
-        assert!(
-            !Rule::ArgMaxIs {
-                class: 2,
-                min_score: 0.0
-            }
-            .decide(&s)
-            .triggered
-        );
-        assert!(
-            !Rule::ArgMaxIs {
-                class: 0,
-                min_score: 0.0
-            }
-            .decide(&Scores::new(&[], Q))
-            .triggered
+            !Rule::ArgMaxIs { class: 0, min_score: 0.0 }.decide(&Scores::new(&[], Q)).triggered
         );
     }
 
     #[test]
     fn pin_alarm_follows_or_latches() {
-        let hit = Decision {
-            triggered: true,
-            class: 0,
-            score: 1.0,
-        };
-        let calm = Decision {
-            triggered: false,
-            class: 0,
-            score: 0.0,
-        };
+        let hit = Decision { triggered: true, class: 0, score: 1.0 };
+        let calm = Decision { triggered: false, class: 0, score: 0.0 };
         let s = Scores::new(&[], Q);
 
         let pin = PinMock::new(&[
@@ -366,15 +309,8 @@ mod tests {
                 Ok::<(), ()>(())
             });
             let mut both = (failing, counting);
-            let d = Decision {
-                triggered: true,
-                class: 0,
-                score: 0.0,
-            };
-            assert_eq!(
-                both.act(&d, &Scores::new(&[], Q)),
-                Err(EitherError::First("gpio"))
-            );
+            let d = Decision { triggered: true, class: 0, score: 0.0 };
+            assert_eq!(both.act(&d, &Scores::new(&[], Q)), Err(EitherError::First("gpio")));
         }
         assert_eq!(seen, 1);
         assert_eq!(log, [true]);

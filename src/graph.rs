@@ -110,15 +110,7 @@ where
 {
     /// Composes the stages; `clock` times inferences and drives rate-limiting gates.
     pub fn new(stages: Stages<Sn, T, G, Q, M, A, N, HOP>, clock: C) -> Self {
-        let Stages {
-            sensor,
-            window,
-            gate,
-            quantizer,
-            model,
-            rule,
-            action,
-        } = stages;
+        let Stages { sensor, window, gate, quantizer, model, rule, action } = stages;
         Graph {
             sensor,
             window,
@@ -149,10 +141,7 @@ where
         }
         bump(&mut self.stats.windows);
         let start = self.clock.now();
-        let input = GateInput {
-            features: self.window.features(),
-            now: start,
-        };
+        let input = GateInput { features: self.window.features(), now: start };
         if !self.gate.admit(&input) {
             bump(&mut self.stats.gated_out);
             return Ok(Step::GatedOut);
@@ -225,29 +214,8 @@ where
 
     /// Takes the graph apart again.
     pub fn into_stages(self) -> (Stages<Sn, T, G, Q, M, A, N, HOP>, C) {
-        let Graph {
-            sensor,
-            window,
-            gate,
-            quantizer,
-            model,
-            rule,
-            action,
-            clock,
-            ..
-        } = self;
-        (
-            Stages {
-                sensor,
-                window,
-                gate,
-                quantizer,
-                model,
-                rule,
-                action,
-            },
-            clock,
-        )
+        let Graph { sensor, window, gate, quantizer, model, rule, action, clock, .. } = self;
+        (Stages { sensor, window, gate, quantizer, model, rule, action }, clock)
     }
 
     fn wait_micros(&mut self, started: crate::time::Instant, period_us: u32) -> u32 {

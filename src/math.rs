@@ -118,10 +118,7 @@ mod tests {
         for &x in &[1e-30f32, 0.25, 1.0, 2.0, 9.0, 10.0, 12345.678, 1e30] {
             let ours = sqrt(x);
             let std = x.sqrt();
-            assert!(
-                (ours - std).abs() <= std * 2.0 * f32::EPSILON,
-                "{x}: {ours} vs {std}"
-            );
+            assert!((ours - std).abs() <= std * 2.0 * f32::EPSILON, "{x}: {ours} vs {std}");
         }
         assert!(sqrt(-1.0).is_nan());
         assert_eq!(sqrt(0.0), 0.0);

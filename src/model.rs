@@ -38,10 +38,7 @@ impl Shape {
         if dims.len() > Self::MAX_RANK {
             return None;
         }
-        let mut s = Shape {
-            dims: [0; Self::MAX_RANK],
-            rank: dims.len() as u8,
-        };
+        let mut s = Shape { dims: [0; Self::MAX_RANK], rank: dims.len() as u8 };
         s.dims[..dims.len()].copy_from_slice(dims);
         Some(s)
     }
@@ -49,10 +46,7 @@ impl Shape {
     /// A shape from an array of at most [`Shape::MAX_RANK`] dimensions (checked at compile time).
     pub const fn from_dims<const R: usize>(dims: [u32; R]) -> Shape {
         const { assert!(R <= Shape::MAX_RANK, "rank too large") };
-        let mut s = Shape {
-            dims: [0; Self::MAX_RANK],
-            rank: R as u8,
-        };
+        let mut s = Shape { dims: [0; Self::MAX_RANK], rank: R as u8 };
         let mut i = 0;
         while i < R {
             s.dims[i] = dims[i];
@@ -68,9 +62,7 @@ impl Shape {
 
     /// Number of elements (product of the dimensions; 1 for a scalar), `None` on overflow.
     pub fn elements(&self) -> Option<usize> {
-        self.dims()
-            .iter()
-            .try_fold(1usize, |acc, &d| acc.checked_mul(d as usize))
+        self.dims().iter().try_fold(1usize, |acc, &d| acc.checked_mul(d as usize))
     }
 }
 

@@ -93,10 +93,7 @@ impl<S: Sample> Quantizer<S> for AffineQuantizer {
     fn quantize(&self, older: &[S], newer: &[S], out: &mut [i8]) -> Result<(), QuantizeError> {
         let found = (older.len() + newer.len()) * S::CHANNELS;
         if found != out.len() {
-            return Err(QuantizeError::LengthMismatch {
-                expected: out.len(),
-                found,
-            });
+            return Err(QuantizeError::LengthMismatch { expected: out.len(), found });
         }
         let mut dst = out.iter_mut();
         for s in older.iter().chain(newer) {
@@ -145,11 +142,8 @@ mod tests {
         assert_eq!(q.quantize_value(f32::NAN), -3);
         // A zero point outside int8 (malformed parameters) still gives an in-range value.
         assert_eq!(
-            AffineQuantizer::new(QuantParams {
-                scale: 1.0,
-                zero_point: 900
-            })
-            .quantize_value(f32::NAN),
+            AffineQuantizer::new(QuantParams { scale: 1.0, zero_point: 900 })
+                .quantize_value(f32::NAN),
             127
         );
     }
@@ -175,10 +169,7 @@ mod tests {
         let mut short = [0i8; 8];
         assert_eq!(
             q.quantize(&older, &newer, &mut short),
-            Err(QuantizeError::LengthMismatch {
-                expected: 8,
-                found: 9
-            })
+            Err(QuantizeError::LengthMismatch { expected: 8, found: 9 })
         );
     }
 

@@ -219,7 +219,7 @@ impl<S: crate::sensor::Sensor> crate::sensor::Sensor for FaultInjector<S> {
 
     fn read(&mut self) -> Result<S::Sample, Self::Error> {
         self.reads = self.reads.wrapping_add(1);
-        if self.reads % (self.every + 1) == 0 {
+        if self.reads.is_multiple_of(self.every + 1) {
             if let Some(&kind) = self.kinds.get(self.next_kind % self.kinds.len().max(1)) {
                 self.next_kind += 1;
                 match kind {

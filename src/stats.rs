@@ -47,12 +47,7 @@ pub struct Latency {
 
 impl Default for Latency {
     fn default() -> Self {
-        Latency {
-            min: u32::MAX,
-            max: 0,
-            total: 0,
-            count: 0,
-        }
+        Latency { min: u32::MAX, max: 0, total: 0, count: 0 }
     }
 }
 

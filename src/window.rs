@@ -267,3 +267,100 @@ impl<S: Sample, const N: usize, const HOP: usize> Window<S, N, HOP> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    fn direct(values: &[f32]) -> Features {
+        let n = values.len() as f32;
+        let mean = values.iter().sum::<f32>() / n;
+        let mean_sq = values.iter().map(|v| v * v).sum::<f32>() / n;
+        let max = values.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+        let min = values.iter().cloned().fold(f32::INFINITY, f32::min);
+        Features {
+            latest: *values.last().unwrap(),
+            mean,
+            rms: mean_sq.sqrt(),
+            std_dev: (mean_sq - mean * mean).max(0.0).sqrt(),
+            peak: max.abs().max(min.abs()),
+            peak_to_peak: max - min,
+        }
+    }
+
+    #[test]
+    fn ready_every_hop_over_many_hops_and_contents_are_the_last_n() {
+        let mut w: Window<f32, 16, 5> = Window::new();
+        let mut all = Vec::new();
+        let mut ready_at = Vec::new();
+        for i in 0..1000u32 {
+            // A deterministic, wildly varying signal.
+            let v = ((i.wrapping_mul(2_654_435_761) >> 16) % 2000) as f32 / 100.0 - 10.0;
+            all.push(v);
+            if w.push(v).unwrap() {
+                ready_at.push(i);
+                let (a, b) = w.as_slices();
+                let got: Vec<f32> = a.iter().chain(b).copied().collect();
+                assert_eq!(got, all[all.len() - 16..]);
+                let want = direct(&got);
+                let f = w.features();
+                for (x, y) in [
+                    (f.mean, want.mean),
+                    (f.rms, want.rms),
+                    (f.std_dev, want.std_dev),
+                    (f.peak, want.peak),
+                    (f.peak_to_peak, want.peak_to_peak),
+                    (f.latest, want.latest),
+                ] {
+                    assert!(
+                        (x - y).abs() <= 1e-3 * (1.0 + y.abs()),
+                        "sample {i}: {f:?} vs {want:?}"
+                    );
+                }
+            }
+        }
+        // First ready when full (index 15), then every 5 samples.
+        assert_eq!(ready_at[0], 15);
+        assert!(ready_at.windows(2).all(|p| p[1] - p[0] == 5));
+        assert_eq!(ready_at.len(), 1 + (999 - 15) / 5);
+    }
+
+    #[test]
+    fn nan_and_infinity_leave_the_window_untouched() {
+        let mut w: Window<[f32; 3], 4, 2> = Window::new();
+        for i in 0..3 {
+            w.push([i as f32, 0.0, 1.0]).unwrap();
+        }
+        let before = w.clone();
+        let f_before = w.clone().features();
+        assert_eq!(w.push([f32::NAN, 0.0, 0.0]), Err(WindowError::NonFinite));
+        assert_eq!(w.push([0.0, f32::NEG_INFINITY, 0.0]), Err(WindowError::NonFinite));
+        assert_eq!(w.len(), before.len());
+        assert_eq!(w.as_slices(), before.as_slices());
+        assert_eq!(w.features(), f_before);
+        // The next good sample completes the window as if nothing happened.
+        assert_eq!(w.push([3.0, 0.0, 1.0]), Ok(true));
+    }
+
+    #[test]
+    fn hop_equal_to_n_gives_disjoint_windows() {
+        let mut w: Window<f32, 3, 3> = Window::new();
+        let ready: Vec<bool> = (0..9).map(|i| w.push(i as f32).unwrap()).collect();
+        assert_eq!(ready, [false, false, true, false, false, true, false, false, true]);
+        let (a, b) = w.as_slices();
+        assert_eq!([a, b].concat(), [6.0, 7.0, 8.0]);
+    }
+
+    #[test]
+    fn extremes_follow_eviction() {
+        let mut w: Window<f32, 3, 1> = Window::new();
+        for v in [10.0, 1.0, 2.0, 3.0] {
+            w.push(v).unwrap();
+        }
+        // 10 was evicted: peak and peak-to-peak come from 1, 2, 3.
+        let f = w.features();
+        assert_eq!((f.peak, f.peak_to_peak), (3.0, 2.0));
+        assert_eq!(w.latest(), Some(3.0));
+    }
+}

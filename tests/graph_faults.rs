@@ -37,7 +37,8 @@ fn bus_errors_and_nan_samples_change_nothing_but_the_counters() {
     let config = VibrationConfig::default();
     let sensor = FaultInjector::new(bearing_sensor(), 7, &KINDS);
     let action = FnAction::new(|_: &Decision, _: &Scores<'_>| Ok::<(), ()>(()));
-    let mut g = vibration::graph(sensor, vibration::zscore_model(&config), action, || 0u32, &config);
+    let mut g =
+        vibration::graph(sensor, vibration::zscore_model(&config), action, || 0u32, &config);
     let (mut real, mut bus, mut nan) = (0u32, 0u32, 0u32);
     let mut got = Vec::new();
     while real < DEMO_SAMPLES {
@@ -66,7 +67,7 @@ fn failing_action_is_counted_and_the_graph_goes_on() {
     let mut calls = 0u32;
     let action = FnAction::new(move |_: &Decision, _: &Scores<'_>| {
         calls += 1;
-        if calls % 2 == 0 {
+        if calls.is_multiple_of(2) {
             Err("queue full")
         } else {
             Ok(())
@@ -136,7 +137,10 @@ fn alarm_pin_rises_once_inside_each_fault_and_falls_after_it() {
         // the latest), before the next episode.
         let heartbeat = config.heartbeat_every * vibration::HOP as u32;
         let end = f.start + f.len;
-        assert!(lowered_at[k] >= end && lowered_at[k] <= end + WINDOW as u32 + heartbeat, "{k}: {lowered_at:?}");
+        assert!(
+            lowered_at[k] >= end && lowered_at[k] <= end + WINDOW as u32 + heartbeat,
+            "{k}: {lowered_at:?}"
+        );
     }
     let mut pin = pin;
     pin.done();

@@ -76,13 +76,7 @@ mod tests {
     use crate::window::{Feature, Features};
 
     fn rms(v: f32, now: u32) -> GateInput {
-        GateInput {
-            features: Features {
-                rms: v,
-                ..Default::default()
-            },
-            now: Instant(now),
-        }
+        GateInput { features: Features { rms: v, ..Default::default() }, now: Instant(now) }
     }
 
     #[test]

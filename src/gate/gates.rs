@@ -57,22 +57,12 @@ pub struct Band {
 impl Band {
     /// Admits when the feature leaves the normal band: `< low` or `> high`.
     pub fn outside(feature: Feature, low: f32, high: f32) -> Self {
-        Band {
-            feature,
-            low,
-            high,
-            admit_inside: false,
-        }
+        Band { feature, low, high, admit_inside: false }
     }
 
     /// Admits when the feature is within `[low, high]`, edges included.
     pub fn inside(feature: Feature, low: f32, high: f32) -> Self {
-        Band {
-            feature,
-            low,
-            high,
-            admit_inside: true,
-        }
+        Band { feature, low, high, admit_inside: true }
     }
 }
 
@@ -103,12 +93,7 @@ impl Hysteresis {
     /// A closed gate with the two levels; if `off > on` the two are swapped.
     pub fn new(feature: Feature, on: f32, off: f32) -> Self {
         let (on, off) = if off > on { (off, on) } else { (on, off) };
-        Hysteresis {
-            feature,
-            on,
-            off,
-            open: false,
-        }
+        Hysteresis { feature, on, off, open: false }
     }
 
     /// Whether the gate is currently open.
@@ -148,10 +133,7 @@ pub struct MinInterval {
 impl MinInterval {
     /// A rate limit of one inference per `micros` (clamped to 2³¹ - 1).
     pub fn new(micros: u32) -> Self {
-        MinInterval {
-            micros: micros.min(i32::MAX as u32),
-            last: None,
-        }
+        MinInterval { micros: micros.min(i32::MAX as u32), last: None }
     }
 }
 
@@ -185,10 +167,7 @@ pub struct EveryNth {
 impl EveryNth {
     /// One window in `n`.
     pub fn new(n: u32) -> Self {
-        EveryNth {
-            n: n.max(1),
-            count: 0,
-        }
+        EveryNth { n: n.max(1), count: 0 }
     }
 }
 
@@ -209,13 +188,7 @@ mod tests {
     use crate::window::Features;
 
     fn at(rms: f32, now: u32) -> GateInput {
-        GateInput {
-            features: Features {
-                rms,
-                ..Default::default()
-            },
-            now: Instant(now),
-        }
+        GateInput { features: Features { rms, ..Default::default() }, now: Instant(now) }
     }
 
     #[test]
@@ -240,14 +213,8 @@ mod tests {
     #[test]
     fn hysteresis_opens_at_on_and_closes_below_off() {
         let mut g = Hysteresis::new(Feature::Rms, 2.0, 1.0);
-        let seq = [
-            (1.5, false),
-            (2.0, true),
-            (1.5, true),
-            (1.0, true),
-            (0.99, false),
-            (1.5, false),
-        ];
+        let seq =
+            [(1.5, false), (2.0, true), (1.5, true), (1.0, true), (0.99, false), (1.5, false)];
         for (v, want) in seq {
             assert_eq!(g.admit(&at(v, 0)), want, "level {v}");
         }

@@ -56,10 +56,7 @@ pub struct ZScoreDetector<const LEN: usize> {
 
 impl<const LEN: usize> ZScoreDetector<LEN> {
     /// Quantization of the single output: z in units of 0.25 σ, zero point 0 (range ±32 σ).
-    pub const OUTPUT_QUANT: QuantParams = QuantParams {
-        scale: 0.25,
-        zero_point: 0,
-    };
+    pub const OUTPUT_QUANT: QuantParams = QuantParams { scale: 0.25, zero_point: 0 };
 
     /// A detector whose input is `LEN / channels` samples of `channels` values, quantized with
     /// `input_quant`, that learns its baseline over the first `warmup` (at least 2) windows.
@@ -111,11 +108,7 @@ impl<const LEN: usize> ZScoreDetector<LEN> {
 
     /// Baseline mean and standard deviation of the feature.
     pub fn baseline(&self) -> (f32, f32) {
-        let var = if self.count > 1 {
-            self.m2 / (self.count - 1) as f32
-        } else {
-            0.0
-        };
+        let var = if self.count > 1 { self.m2 / (self.count - 1) as f32 } else { 0.0 };
         (self.mean, math::sqrt(var))
     }
 
@@ -127,9 +120,7 @@ impl<const LEN: usize> ZScoreDetector<LEN> {
             let values = self.input.iter().skip(ch).step_by(c).map(|&q| q as i32);
             let sum: i32 = values.clone().sum();
             let mean = sum as f32 / t as f32;
-            sum_sq_dev += values
-                .map(|q| (q as f32 - mean) * (q as f32 - mean))
-                .sum::<f32>();
+            sum_sq_dev += values.map(|q| (q as f32 - mean) * (q as f32 - mean)).sum::<f32>();
         }
         self.input_quant.scale * math::sqrt(sum_sq_dev / t as f32)
     }
@@ -158,7 +149,7 @@ impl<const LEN: usize> Model for ZScoreDetector<LEN> {
     }
 
     fn invoke(&mut self) -> Result<(), ZScoreError> {
-        if LEN == 0 || LEN % self.channels != 0 {
+        if LEN == 0 || !LEN.is_multiple_of(self.channels) {
             return Err(ZScoreError::BadLayout);
         }
         let x = self.window_ac_rms();

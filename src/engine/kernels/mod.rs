@@ -69,8 +69,8 @@ impl<'a> I32Le<'a> {
 }
 
 /// How a kernel's `i32` accumulators are rescaled to the output: one multiplier for the whole
-/// tensor, or one per output channel (stored as two little-endian `i32` vectors, written at load
-/// time by [`channel_multipliers`]).
+/// tensor, or one per output channel (a little-endian `i32` significand and an `i8` shift per
+/// channel, written at load time by [`channel_multipliers`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Requantize<'a> {
     /// The same multiplier for every channel.
@@ -79,8 +79,8 @@ pub enum Requantize<'a> {
     PerChannel {
         /// Q0.31 significands.
         multipliers: I32Le<'a>,
-        /// Power-of-two exponents.
-        shifts: I32Le<'a>,
+        /// Power-of-two exponents (`-31..=30`).
+        shifts: &'a [i8],
     },
 }
 
@@ -141,10 +141,12 @@ pub(crate) fn bias_at(bias: Option<I32Le<'_>>, i: usize) -> i32 {
 /// Per-channel multipliers of CONV_2D, DEPTHWISE_CONV_2D and per-channel FULLY_CONNECTED:
 /// `(f64)input_scale * (f64)filter_scale[c] / (f64)output_scale` for each output channel `c`
 /// (TFLite's `PopulateConvolutionQuantizationParams`), written as little-endian `i32` into
-/// `multipliers` and `shifts` (4 bytes per channel each). With a single filter scale (per-tensor
-/// weights) that scale is broadcast to every channel, as TFLite does for convolutions.
+/// `multipliers` (4 bytes per channel) and as `i8` into `shifts` (one per channel). With a single
+/// filter scale (per-tensor weights) that scale is broadcast to every channel, as TFLite does for
+/// convolutions; [`Requantize::PerTensor`] with [`conv_multiplier`] gives the same results
+/// without the per-channel storage.
 ///
-/// Errors: [`KernelError::ShapeMismatch`] if the byte buffers are not `4 * channels` long or
+/// Errors: [`KernelError::ShapeMismatch`] if `multipliers` is not `4 * shifts.len()` long or
 /// there are neither one nor `channels` filter scales; [`KernelError::Scale`] for a scale that
 /// is not positive and finite.
 pub fn channel_multipliers(
@@ -170,7 +172,8 @@ pub fn channel_multipliers(
         let filter_scale = scales.next().ok_or(KernelError::ShapeMismatch)?;
         let m = conv_multiplier(input_scale, filter_scale, output_scale)?;
         write_i32(multipliers, c, m.multiplier).ok_or(KernelError::ShapeMismatch)?;
-        write_i32(shifts, c, m.shift).ok_or(KernelError::ShapeMismatch)?;
+        let shift = shifts.get_mut(c).ok_or(KernelError::ShapeMismatch)?;
+        *shift = m.shift as i8; // from_real keeps shift in -31..=30
     }
     Ok(())
 }
