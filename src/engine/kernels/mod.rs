@@ -17,6 +17,7 @@
 
 pub mod conv;
 pub mod depthwise;
+pub mod elementwise;
 pub mod fully_connected;
 pub mod lut;
 pub mod pooling;
@@ -100,9 +101,10 @@ impl Requantize<'_> {
     pub fn get(&self, c: usize) -> QuantizedMultiplier {
         match self {
             Requantize::PerTensor(m) => *m,
-            Requantize::PerChannel { multipliers, shifts } => {
-                QuantizedMultiplier { multiplier: multipliers.get(c), shift: shifts.get(c) }
-            }
+            Requantize::PerChannel { multipliers, shifts } => QuantizedMultiplier {
+                multiplier: multipliers.get(c),
+                shift: shifts.get(c).copied().unwrap_or(0) as i32,
+            },
         }
     }
 }
@@ -154,14 +156,11 @@ pub fn channel_multipliers(
     filter_scales: impl ExactSizeIterator<Item = f32> + Clone,
     output_scale: f32,
     multipliers: &mut [u8],
-    shifts: &mut [u8],
+    shifts: &mut [i8],
 ) -> Result<(), KernelError> {
-    let channels = multipliers.len() / 4;
+    let channels = shifts.len();
     let n = filter_scales.len();
-    if !multipliers.len().is_multiple_of(4)
-        || shifts.len() != multipliers.len()
-        || !(n == 1 || n == channels)
-    {
+    if Some(multipliers.len()) != channels.checked_mul(4) || !(n == 1 || n == channels) {
         return Err(KernelError::ShapeMismatch);
     }
     if !(output_scale.is_finite() && output_scale > 0.0) {
