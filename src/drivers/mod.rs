@@ -2,6 +2,7 @@
 //!
 //! (full docs follow)
 
+pub mod adxl345;
 mod error;
 mod fifo;
 mod interface;
@@ -9,6 +10,7 @@ pub mod lis3dh;
 mod plan;
 mod units;
 
+pub use adxl345::Adxl345;
 pub use error::{ConfigError, DriverError, ErrorKind};
 pub use fifo::{AsyncFifo, Fifo};
 pub use interface::{

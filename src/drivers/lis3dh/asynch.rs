@@ -4,7 +4,7 @@ use super::config::{Config, DataRate, FifoConfig, Mode, MotionInterrupt, Range};
 use super::register::{self as reg, fifo, status};
 use super::settings::{fifo_level, Settings};
 use super::{Error, Lis3dh};
-use crate::drivers::fifo::AsyncFifo;
+use crate::drivers::fifo::{store_one, AsyncFifo};
 use crate::drivers::interface::{Async, AsyncRegisterInterface};
 use crate::drivers::plan::WritePlan;
 use crate::sensor::AsyncSensor;
@@ -118,7 +118,7 @@ impl<I: AsyncRegisterInterface> Lis3dh<I, Async> {
                 return Ok(0);
             }
             let sample = self.read_acceleration().await?;
-            return Ok(self.settings.store(sample, out));
+            return Ok(store_one(sample, out));
         }
         let count = self.fifo_len().await?.min(out.len());
         if count == 0 {

@@ -4,7 +4,7 @@ use super::config::{Config, DataRate, FifoConfig, Mode, MotionInterrupt, Range};
 use super::register::{self as reg, fifo, status};
 use super::settings::{fifo_level, Settings};
 use super::{Error, Lis3dh};
-use crate::drivers::fifo::Fifo;
+use crate::drivers::fifo::{store_one, Fifo};
 use crate::drivers::interface::{Blocking, RegisterInterface};
 use crate::drivers::plan::WritePlan;
 use crate::sensor::Sensor;
@@ -118,7 +118,7 @@ impl<I: RegisterInterface> Lis3dh<I, Blocking> {
                 return Ok(0);
             }
             let sample = self.read_acceleration()?;
-            return Ok(self.settings.store(sample, out));
+            return Ok(store_one(sample, out));
         }
         let count = self.fifo_len()?.min(out.len());
         if count == 0 {

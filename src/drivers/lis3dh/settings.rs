@@ -7,6 +7,7 @@
 use super::config::{Config, DataRate, FifoConfig, Mode, MotionInterrupt, Range};
 use super::register::{self as reg, ctrl1, ctrl2, ctrl3, ctrl4, ctrl5, fifo, int1};
 use crate::drivers::error::ConfigError;
+use crate::drivers::fifo::decode_each;
 use crate::drivers::interface::RegisterWrite;
 use crate::drivers::plan::{write, WritePlan};
 use crate::drivers::units::{mps2_per_count, xyz_le};
@@ -136,28 +137,9 @@ impl Settings {
         xyz_le(bytes).map(|raw| f32::from(raw >> shift) * scale)
     }
 
-    /// Decodes consecutive 6-byte samples of `bytes` into `out`; returns how many were decoded
-    /// (limited by whichever is shorter).
+    /// Decodes consecutive 6-byte samples of `bytes` into `out`; returns how many.
     pub fn decode_batch(&self, bytes: &[u8], out: &mut [[f32; 3]]) -> usize {
-        let mut decoded = 0;
-        for (chunk, slot) in bytes.chunks_exact(6).zip(out.iter_mut()) {
-            if let Ok(sample) = <&[u8; 6]>::try_from(chunk) {
-                *slot = self.decode(sample);
-                decoded += 1;
-            }
-        }
-        decoded
-    }
-
-    /// Puts one `sample` at the front of `out`; returns how many were stored (0 or 1).
-    pub fn store(&self, sample: [f32; 3], out: &mut [[f32; 3]]) -> usize {
-        match out.first_mut() {
-            Some(slot) => {
-                *slot = sample;
-                1
-            }
-            None => 0,
-        }
+        decode_each(bytes, out, |sample| self.decode(sample))
     }
 
     /// The first `6 * count` bytes of `storage` (at most the whole FIFO), for one burst read.
