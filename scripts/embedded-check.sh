@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# The embedded check: proves the library is no_std on Cortex-M, builds every board firmware, runs the
+# emulated boards under QEMU, and prints each firmware's flash/RAM.
+#
+#   bash scripts/embedded-check.sh                 # everything
+#   bash scripts/embedded-check.sh --no-qemu       # skip a step: --no-lib --no-boards --no-qemu --no-sizes
+#   bash scripts/embedded-check.sh --only qemu     # one step only: lib | boards | qemu | sizes
+#   bash scripts/embedded-check.sh --board qemu-m0 # restrict board steps to some boards (repeatable)
+#
+# Steps:
+#   lib    `cargo build --release -Zbuild-std=core` of the root crate (library only) for
+#          thumbv7em-none-eabihf with default features, `defmt` and `serde`, and for thumbv6m-none-eabi
+#          with default features and `defmt`. A std dependency anywhere fails here.
+#   boards every boards/<name>/ with a Cargo.toml and a binary (src/main.rs or src/bin/), built in
+#          release from its own directory, so its .cargo/config.toml applies ([build] target must be set
+#          there). New boards are picked up automatically.
+#   sizes  flash (vector table + code + read-only data + initialised data) and static RAM (.data +
+#          .bss + .uninit) of each firmware, read from the ELF section headers with llvm-size-22.
+#   qemu   every built board whose .cargo/config.toml runner is qemu-system-arm is run with
+#          `cargo run --release` under `timeout` ($QEMU_TIMEOUT s, default 300). The firmware exits
+#          through semihosting; a non-zero exit code or a timeout fails the check.
+#
+# All embedded artifacts go to target/embedded (never the host's target/debug or target/release); the
+# boards share it so `core` and common dependencies are compiled once per target and profile.
+# The Debian toolchain is installed first if missing (scripts/toolchain.sh).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TARGET_DIR="${EMBEDDED_TARGET_DIR:-$ROOT/target/embedded}"
+QEMU_TIMEOUT="${QEMU_TIMEOUT:-300}"
+
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
+
+declare -A RUN=([lib]=1 [boards]=1 [qemu]=1 [sizes]=1)
+BOARDS_WANTED=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --no-lib | --no-boards | --no-qemu | --no-sizes) RUN[${1#--no-}]=0 ;;
+        --only)
+            shift
+            [ -n "${RUN[${1:-}]+x}" ] || { echo "unknown step: ${1:-}" >&2; exit 2; }
+            for s in "${!RUN[@]}"; do RUN[$s]=0; done
+            RUN[$1]=1
+            ;;
+        --board) shift; BOARDS_WANTED+=("${1:?--board needs a name}") ;;
+        -h | --help) usage; exit 0 ;;
+        *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+
+# ---------------------------------------------------------------------------------------------------
+section() { printf '\n==> %s\n' "$*"; }
+fail() { printf '\nembedded-check: FAILED: %s\n' "$*" >&2; exit 1; }
+T_START=$SECONDS
+declare -a TIMINGS=()
+timed() { # timed NAME CMD...: runs CMD, records its duration
+    local name="$1" t0=$SECONDS
+    shift
+    "$@"
+    TIMINGS+=("$(printf '%-8s %4ds' "$name" $((SECONDS - t0)))")
+}
+
+section "toolchain"
+# shellcheck source=scripts/toolchain.sh
+source "$ROOT/scripts/toolchain.sh" || fail "Debian cross toolchain unavailable"
+CARGO="$EMBEDDED_CARGO"
+export CARGO_TARGET_DIR="$TARGET_DIR"
+echo "$("$RUSTC" --version); $("$CARGO" --version); $(qemu-system-arm --version | head -1)"
+echo "target dir: $TARGET_DIR"
+
+# ---------------------------------------------------------------------------------------------------
+step_lib() {
+    section "lib: no_std builds of edge-reflex"
+    local target features
+    for spec in thumbv7em-none-eabihf: thumbv7em-none-eabihf:defmt thumbv7em-none-eabihf:serde \
+        thumbv6m-none-eabi: thumbv6m-none-eabi:defmt; do
+        target="${spec%%:*}"
+        features="${spec#*:}"
+        echo "--- $target ${features:+--features $features}"
+        (cd "$ROOT" && "$CARGO" build --release --quiet -Zbuild-std=core --target "$target" \
+            -p edge-reflex --lib ${features:+--features "$features"}) ||
+            fail "edge-reflex does not build for $target ${features:+with $features}"
+    done
+    echo "lib: ok"
+}
+
+# Boards: directories under boards/ with a Cargo.toml and a binary target.
+ALL_BOARDS=()
+for manifest in "$ROOT"/boards/*/Cargo.toml; do
+    [ -e "$manifest" ] || continue
+    dir="$(dirname "$manifest")"
+    [ -f "$dir/src/main.rs" ] || [ -d "$dir/src/bin" ] || continue
+    ALL_BOARDS+=("$(basename "$dir")")
+done
+BOARDS=()
+if [ ${#BOARDS_WANTED[@]} -gt 0 ]; then
+    for b in "${BOARDS_WANTED[@]}"; do
+        [ -f "$ROOT/boards/$b/Cargo.toml" ] || fail "no board boards/$b"
+        BOARDS+=("$b")
+    done
+else
+    BOARDS=("${ALL_BOARDS[@]}")
+fi
+
+# The [build] target of a board's .cargo/config.toml.
+board_target() {
+    local config="$ROOT/boards/$1/.cargo/config.toml"
+    [ -f "$config" ] || return 1
+    sed -n 's/^[[:space:]]*target[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$config" | head -1
+}
+
+# The executables a board's release build produced (cargo lists them; the build is fresh by then).
+board_elfs() {
+    (cd "$ROOT/boards/$1" && "$CARGO" build --release --quiet -Zbuild-std=core --message-format=json) |
+        grep -o '"executable":"[^"]*"' | sed 's/"executable":"\(.*\)"/\1/'
+}
+
+step_boards() {
+    section "boards: release builds (${BOARDS[*]:-none})"
+    [ ${#BOARDS[@]} -gt 0 ] || { echo "no boards found"; return 0; }
+    local b t0
+    for b in "${BOARDS[@]}"; do
+        [ -n "$(board_target "$b")" ] ||
+            fail "boards/$b/.cargo/config.toml must set [build] target"
+        t0=$SECONDS
+        echo "--- $b ($(board_target "$b"))"
+        (cd "$ROOT/boards/$b" && "$CARGO" build --release --quiet -Zbuild-std=core) ||
+            fail "board $b does not build"
+        echo "    built in $((SECONDS - t0))s"
+    done
+}
+
+is_qemu_board() {
+    grep -q '^[[:space:]]*runner[[:space:]]*=.*qemu-system-arm' "$ROOT/boards/$1/.cargo/config.toml" 2>/dev/null
+}
+
+step_qemu() {
+    local b rc t0 ran=0 failed=()
+    for b in "${BOARDS[@]}"; do
+        is_qemu_board "$b" || continue
+        section "qemu: $b (timeout ${QEMU_TIMEOUT}s)"
+        ran=$((ran + 1))
+        t0=$SECONDS
+        set +e
+        (cd "$ROOT/boards/$b" &&
+            timeout --kill-after=10 "$QEMU_TIMEOUT" "$CARGO" run --release --quiet -Zbuild-std=core)
+        rc=$?
+        set -e
+        if [ $rc = 124 ] || [ $rc = 137 ]; then
+            echo "qemu: $b TIMED OUT after ${QEMU_TIMEOUT}s"
+            failed+=("$b")
+        elif [ $rc != 0 ]; then
+            echo "qemu: $b exited with $rc"
+            failed+=("$b")
+        else
+            echo "qemu: $b passed in $((SECONDS - t0))s"
+        fi
+    done
+    [ $ran -gt 0 ] || echo "no QEMU boards selected"
+    [ ${#failed[@]} = 0 ] || fail "QEMU board(s) failed: ${failed[*]}"
+}
+
+# Prints "flash ram" in bytes for an ELF (sections by name, from llvm-size -A).
+elf_size() {
+    llvm-size-22 -A "$1" | awk '
+        $1 == ".vector_table" || $1 == ".text" || $1 == ".rodata" || $1 == ".gnu.sgstubs" { flash += $2 }
+        $1 == ".data" { flash += $2; ram += $2 }
+        $1 == ".bss" || $1 == ".uninit" { ram += $2 }
+        END { printf "%d %d\n", flash, ram }'
+}
+
+# The LENGTH of a region (FLASH or RAM) in a board's memory.x, in bytes (empty when not found).
+region_bytes() {
+    local memx="$ROOT/boards/$1/memory.x" len
+    [ -f "$memx" ] || return 0
+    len="$(grep -E "^[[:space:]]*$2[[:space:]]*(\([^)]*\))?[[:space:]]*:" "$memx" | head -1 |
+        sed -n 's/.*LENGTH[[:space:]]*=[[:space:]]*\([0-9A-Fa-fxX]*[KkMm]\{0,1\}\).*/\1/p')"
+    case "$len" in
+        "") ;;
+        *[Kk]) echo $((${len%?} * 1024)) ;;
+        *[Mm]) echo $((${len%?} * 1024 * 1024)) ;;
+        *) echo $((len)) ;;
+    esac
+}
+
+pct() { [ -n "$2" ] && [ "$2" -gt 0 ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "(%.1f%% of %d KiB)", 100 * a / b, b / 1024 }'; }
+
+step_sizes() {
+    section "sizes: flash / static RAM from the release ELFs"
+    local b elf flash ram
+    printf '%-20s %-20s %10s %-24s %10s %s\n' board firmware "flash B" "" "RAM B" ""
+    for b in "${BOARDS[@]}"; do
+        while read -r elf; do
+            [ -n "$elf" ] || continue
+            read -r flash ram < <(elf_size "$elf")
+            printf '%-20s %-20s %10d %-24s %10d %s\n' "$b" "$(basename "$elf")" "$flash" \
+                "$(pct "$flash" "$(region_bytes "$b" FLASH)")" "$ram" \
+                "$(pct "$ram" "$(region_bytes "$b" RAM)")"
+        done < <(board_elfs "$b")
+    done
+    echo "(RAM is static data only; the stack takes the rest of RAM.)"
+}
+
+[ "${RUN[lib]}" = 1 ] && timed lib step_lib
+[ "${RUN[boards]}" = 1 ] && timed boards step_boards
+[ "${RUN[sizes]}" = 1 ] && timed sizes step_sizes
+[ "${RUN[qemu]}" = 1 ] && timed qemu step_qemu
+
+section "embedded-check: OK in $((SECONDS - T_START))s"
+printf '  %s\n' "${TIMINGS[@]}"
