@@ -19,8 +19,12 @@ pub mod conv;
 pub mod depthwise;
 pub mod elementwise;
 pub mod fully_connected;
+pub mod layout;
 pub mod lut;
+pub mod mean;
 pub mod pooling;
+pub mod quantize;
+pub mod shape_ops;
 pub mod softmax;
 
 use crate::engine::arith::{QuantizedMultiplier, ScaleError};
