@@ -6,6 +6,7 @@ pub mod adxl345;
 mod error;
 mod fifo;
 mod interface;
+mod interrupt;
 pub mod lis3dh;
 mod plan;
 mod units;
@@ -17,6 +18,7 @@ pub use interface::{
     Async, AsyncRegisterInterface, Blocking, I2cInterface, Protocol, RegisterInterface,
     RegisterWrite, SpiInterface,
 };
+pub use interrupt::{InterruptDriven, InterruptError, Trigger};
 pub use lis3dh::Lis3dh;
 pub use plan::WritePlan;
 pub use units::{mps2_per_count, xyz_le, Axes, STANDARD_GRAVITY};
