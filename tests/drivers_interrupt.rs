@@ -10,8 +10,8 @@ use edge_reflex::drivers::{ErrorKind, InterruptDriven, InterruptError, Trigger};
 use edge_reflex::sensor::{AsyncSensor, Sensor};
 use embedded_hal::i2c::{ErrorKind as I2cErrorKind, NoAcknowledgeSource};
 use embedded_hal_mock::eh1::digital::{Edge, Mock as PinMock, State, Transaction as Pin};
-use embedded_hal_mock::eh1::MockError;
 use embedded_hal_mock::eh1::i2c::{Mock as I2cMock, Transaction as I2c};
+use embedded_hal_mock::eh1::MockError;
 
 const LIS: u8 = 0x18;
 

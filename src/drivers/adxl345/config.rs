@@ -5,7 +5,7 @@
 
 use crate::drivers::units::Axes;
 
-/// Output data rate (BW_RATE Rate[3:0]); the bandwidth is half of it.
+/// Output data rate (BW_RATE `Rate[3:0]`); the bandwidth is half of it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -46,7 +46,7 @@ pub enum DataRate {
 }
 
 impl DataRate {
-    /// The Rate[3:0] code.
+    /// The `Rate[3:0]` code.
     pub const fn bits(self) -> u8 {
         self as u8
     }
@@ -74,7 +74,7 @@ impl DataRate {
     }
 }
 
-/// Full-scale range (DATA_FORMAT Range[1:0]).
+/// Full-scale range (DATA_FORMAT `Range[1:0]`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -91,7 +91,7 @@ pub enum Range {
 }
 
 impl Range {
-    /// The Range[1:0] code.
+    /// The `Range[1:0]` code.
     pub const fn bits(self) -> u8 {
         self as u8
     }

@@ -5,7 +5,7 @@
 
 use crate::drivers::units::Axes;
 
-/// Output data rate (CTRL_REG1 ODR[3:0]).
+/// Output data rate (CTRL_REG1 `ODR[3:0]`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -34,7 +34,7 @@ pub enum DataRate {
 }
 
 impl DataRate {
-    /// The ODR[3:0] code.
+    /// The `ODR[3:0]` code.
     pub const fn bits(self) -> u8 {
         match self {
             DataRate::PowerDown => 0b0000,
@@ -68,7 +68,7 @@ impl DataRate {
     }
 }
 
-/// Full-scale range (CTRL_REG4 FS[1:0]).
+/// Full-scale range (CTRL_REG4 `FS[1:0]`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -85,7 +85,7 @@ pub enum Range {
 }
 
 impl Range {
-    /// The FS[1:0] code.
+    /// The `FS[1:0]` code.
     pub const fn bits(self) -> u8 {
         match self {
             Range::G2 => 0b00,
@@ -154,7 +154,7 @@ pub struct MotionInterrupt {
     pub high_pass: bool,
 }
 
-/// FIFO mode (FIFO_CTRL_REG FM[1:0]).
+/// FIFO mode (FIFO_CTRL_REG `FM[1:0]`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -167,7 +167,7 @@ pub enum FifoMode {
 }
 
 impl FifoMode {
-    /// The FM[1:0] code.
+    /// The `FM[1:0]` code.
     pub const fn bits(self) -> u8 {
         match self {
             FifoMode::Fifo => 0b01,

@@ -42,7 +42,7 @@ pub mod ctrl1 {
     pub const LPEN: u8 = 1 << 3;
     /// X, Y and Z axis enables.
     pub const XYZ_EN: u8 = 0b111;
-    /// Position of the ODR[3:0] field.
+    /// Position of the `ODR[3:0]` field.
     pub const ODR_SHIFT: u8 = 4;
 }
 
@@ -64,7 +64,7 @@ pub mod ctrl3 {
 pub mod ctrl4 {
     /// Block data update: output registers not updated until both bytes were read.
     pub const BDU: u8 = 1 << 7;
-    /// Position of the FS[1:0] (full scale) field.
+    /// Position of the `FS[1:0]` (full scale) field.
     pub const FS_SHIFT: u8 = 4;
     /// High-resolution mode (12-bit data).
     pub const HR: u8 = 1 << 3;
@@ -84,9 +84,9 @@ pub mod status {
 
 /// Bits of [`FIFO_CTRL_REG`] and [`FIFO_SRC_REG`].
 pub mod fifo {
-    /// Position of the FM[1:0] (FIFO mode) field in FIFO_CTRL_REG.
+    /// Position of the `FM[1:0]` (FIFO mode) field in FIFO_CTRL_REG.
     pub const MODE_SHIFT: u8 = 6;
-    /// FTH[4:0] watermark field in FIFO_CTRL_REG.
+    /// `FTH[4:0]` watermark field in FIFO_CTRL_REG.
     pub const WATERMARK_MASK: u8 = 0x1F;
     /// FIFO_SRC_REG: watermark reached.
     pub const WTM: u8 = 1 << 7;
@@ -94,7 +94,7 @@ pub mod fifo {
     pub const OVRN: u8 = 1 << 6;
     /// FIFO_SRC_REG: FIFO empty.
     pub const EMPTY: u8 = 1 << 5;
-    /// FIFO_SRC_REG: FSS[4:0], number of unread samples.
+    /// FIFO_SRC_REG: `FSS[4:0]`, number of unread samples.
     pub const FSS_MASK: u8 = 0x1F;
     /// Number of X/Y/Z levels in the FIFO.
     pub const DEPTH: usize = 32;
