@@ -6,6 +6,7 @@
 //! inference, so an alarm pin can follow the decision (high on anomaly, low otherwise) or latch.
 //! This module does not run models or keep statistics.
 
+use crate::drift::DriftEvent;
 use crate::model::QuantParams;
 use embedded_hal::digital::OutputPin;
 
@@ -118,6 +119,12 @@ pub trait Action {
 
     /// Called after every inference with its decision and the scores it came from.
     fn act(&mut self, decision: &Decision, scores: &Scores<'_>) -> Result<(), Self::Error>;
+
+    /// Called when the graph's drift monitor reports a change (see [`drift`](crate::drift)).
+    /// Does nothing unless implemented.
+    fn on_drift(&mut self, _event: &DriftEvent) -> Result<(), Self::Error> {
+        Ok(())
+    }
 }
 
 /// Drives a GPIO from the decisions: high while triggered, or latched high until [`reset`].
@@ -231,6 +238,13 @@ impl<A: Action, B: Action> Action for (A, B) {
     fn act(&mut self, decision: &Decision, scores: &Scores<'_>) -> Result<(), Self::Error> {
         let a = self.0.act(decision, scores);
         let b = self.1.act(decision, scores);
+        a.map_err(EitherError::First)?;
+        b.map_err(EitherError::Second)
+    }
+
+    fn on_drift(&mut self, event: &DriftEvent) -> Result<(), Self::Error> {
+        let a = self.0.on_drift(event);
+        let b = self.1.on_drift(event);
         a.map_err(EitherError::First)?;
         b.map_err(EitherError::Second)
     }

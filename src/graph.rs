@@ -12,6 +12,7 @@
 //! reported and the next sample is processed normally. There is no dynamic dispatch and no heap.
 
 use crate::action::{Action, Decision, Rule, Scores};
+use crate::drift::{DriftConfig, DriftMonitor, DriftStatus};
 use crate::gate::{Gate, GateInput};
 use crate::model::Model;
 use crate::quantizer::Quantizer;
@@ -19,7 +20,7 @@ use crate::sample::Sample;
 use crate::sensor::{AsyncSensor, Sensor};
 use crate::stats::{bump, Stats};
 use crate::time::Clock;
-use crate::window::Window;
+use crate::window::{Features, Window};
 use core::convert::Infallible;
 
 /// The six stages, named, for [`Graph::new`].
@@ -97,6 +98,7 @@ pub struct Graph<Sn, T: Sample, G, Q, M, A, C, const N: usize, const HOP: usize>
     clock: C,
     stats: Stats,
     last_decision: Option<Decision>,
+    drift: Option<DriftMonitor>,
 }
 
 impl<Sn, T, G, Q, M, A, C, const N: usize, const HOP: usize> Graph<Sn, T, G, Q, M, A, C, N, HOP>
@@ -122,7 +124,28 @@ where
             clock,
             stats: Stats::default(),
             last_decision: None,
+            drift: None,
         }
+    }
+
+    /// Adds a drift monitor that watches every ready window; its events are counted in
+    /// [`Stats::drift_events`] and passed to [`Action::on_drift`].
+    pub fn with_drift_monitor(mut self, config: DriftConfig) -> Self {
+        self.drift = Some(DriftMonitor::new(config));
+        self
+    }
+
+    /// The drift monitor's status, `None` without a monitor.
+    pub fn drift_status(&self) -> Option<DriftStatus> {
+        self.drift.as_ref().map(DriftMonitor::status)
+    }
+
+    fn observe_drift(&mut self, features: &Features, anomalous: bool) -> Result<(), A::Error> {
+        let Some(event) = self.drift.as_mut().and_then(|m| m.observe(features, anomalous)) else {
+            return Ok(());
+        };
+        bump(&mut self.stats.drift_events);
+        self.action.on_drift(&event).inspect_err(|_| bump(&mut self.stats.errors.action))
     }
 
     /// Pushes one sample (from anywhere: a FIFO drain, a test vector) through window, gate,
@@ -141,9 +164,12 @@ where
         }
         bump(&mut self.stats.windows);
         let start = self.clock.now();
-        let input = GateInput { features: self.window.features(), now: start };
-        if !self.gate.admit(&input) {
+        let features = self.window.features();
+        self.stats.input_level.record(features.mean);
+        self.stats.input_energy.record(features.std_dev);
+        if !self.gate.admit(&GateInput { features, now: start }) {
             bump(&mut self.stats.gated_out);
+            self.observe_drift(&features, false).map_err(GraphError::Action)?;
             return Ok(Step::GatedOut);
         }
         let (older, newer) = self.window.as_slices();
@@ -164,11 +190,15 @@ where
         if decision.triggered {
             bump(&mut self.stats.anomalies);
         }
+        self.stats.score.record(decision.score);
         self.last_decision = Some(decision);
-        if let Err(e) = self.action.act(&decision, &scores) {
+        let acted = self.action.act(&decision, &scores);
+        let drift = self.observe_drift(&features, decision.triggered);
+        if let Err(e) = acted {
             bump(&mut self.stats.errors.action);
             return Err(GraphError::Action(e));
         }
+        drift.map_err(GraphError::Action)?;
         Ok(Step::Inferred(decision))
     }
 

@@ -86,6 +86,7 @@
 extern crate std;
 
 pub mod action;
+pub mod drift;
 pub mod drivers;
 pub mod engine;
 pub mod gate;
@@ -97,6 +98,7 @@ pub mod sample;
 pub mod sensor;
 pub mod sim;
 pub mod stats;
+pub mod telemetry;
 pub mod time;
 pub mod vibration;
 pub mod window;

@@ -5,7 +5,7 @@
 //! signal, in m/s²: gravity on Z, the shaft's once-per-revolution vibration on X and Y, Gaussian-ish
 //! noise on all axes, and — during each [`FaultEpisode`] — a train of impacts at the fault
 //! frequency, each ringing at the housing's resonance and decaying, as an outer-race defect does.
-//! An optional slow rise of the shaft vibration models wear (drift). This module does not encode
+//! An optional slow rise of the broadband vibration models wear (drift). This module does not encode
 //! register bytes; see the drivers' tests and the example for that.
 
 use crate::math;
@@ -65,7 +65,8 @@ pub struct BearingConfig {
     pub resonance_hz: f32,
     /// Decay rate of the ringing, 1/s.
     pub decay_per_s: f32,
-    /// Growth of the shaft amplitude per second (wear; 0 for a healthy steady machine), m/s² per s.
+    /// Growth of the broadband vibration (the noise standard deviation) per second, as a wearing
+    /// bearing shows; 0 for a healthy, steady machine. m/s² per s.
     pub drift_per_s: f32,
     /// Seed of the noise generator.
     pub seed: u32,
@@ -149,7 +150,8 @@ impl<'a> Bearing<'a> {
         let i = self.index;
         self.index = self.index.wrapping_add(1);
         let t = i as f32 / c.sample_rate_hz;
-        let amplitude = c.shaft_amplitude + c.drift_per_s * t;
+        let amplitude = c.shaft_amplitude;
+        let noise = c.noise_std + c.drift_per_s * t;
         let phase = TAU * c.shaft_hz * t;
         let mut x = amplitude * math::sin(phase);
         let mut y = amplitude * math::sin(phase + core::f32::consts::FRAC_PI_2);
@@ -165,9 +167,9 @@ impl<'a> Bearing<'a> {
             y += 0.6 * ring;
             z += 0.3 * ring;
         }
-        x += c.noise_std * self.gaussian();
-        y += c.noise_std * self.gaussian();
-        z += c.noise_std * self.gaussian();
+        x += noise * self.gaussian();
+        y += noise * self.gaussian();
+        z += noise * self.gaussian();
         [x, y, z]
     }
 }
