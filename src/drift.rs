@@ -15,8 +15,9 @@
 //! weighted moving average `m ← m + α (x' − m)` with `x' = clamp(x, μ − 2b, μ + 2b)`, where `b`
 //! is the signal's bound (α = [`DriftConfig::smoothing`], a time constant of about 1/α windows).
 //! Clamping makes the average robust: a burst shorter than `1/(2α)` windows — a fault episode —
-//! cannot move it past the bound however loud it is, but a slow, lasting shift does. σ is floored at [`DriftConfig::min_sigma`] so a perfectly steady baseline does not
-//! make every tiny change a drift. A signal stops drifting when its EWMA comes back within half
+//! cannot move it past the bound however loud it is, but a slow, lasting shift does. σ is floored
+//! at [`DriftConfig::min_sigma`] so a perfectly steady baseline does not make every tiny change a
+//! drift. A signal stops drifting when its EWMA comes back within half
 //! the bound (hysteresis). Each change is reported once, as a [`DriftEvent`].
 //!
 //! This module does not decide what to do about drift: the graph counts events in
