@@ -1,0 +1,86 @@
+//! Whole-graph checks run by [`TfLiteModel::load`]: the data flow (every tensor is written once,
+//! before it is read, never by the operator reading it) and the numeric kind of the model
+//! (full-integer, not float32 or dynamic-range).
+
+use crate::engine::error::{LoadError, LoadErrorKind, Site};
+use crate::engine::loader::TfLiteModel;
+use crate::engine::operator::{Op, OperatorInfo};
+use crate::engine::tensor::DType;
+
+fn site(op: &OperatorInfo<'_>) -> Site {
+    Site::Operator { index: op.index, name: op.name() }
+}
+
+/// True if an operator before `before` writes tensor `t`.
+fn written_before(m: &TfLiteModel<'_>, t: u32, before: u32) -> bool {
+    (0..before).any(|j| m.operator(j).is_ok_and(|o| o.outputs().any(|out| out == Some(t))))
+}
+
+/// True if tensor `t` holds a value before any operator runs (graph input or constant).
+fn initially_defined(m: &TfLiteModel<'_>, t: u32) -> Result<bool, LoadError> {
+    Ok(m.is_input(t) || m.tensor(t)?.is_constant())
+}
+
+/// Checks the data flow of the graph, in execution order.
+pub fn check_data_flow(m: &TfLiteModel<'_>) -> Result<(), LoadError> {
+    for op in m.operators() {
+        let site = site(&op);
+        if op.output_count() == 0 {
+            return Err(LoadError::new(
+                site,
+                LoadErrorKind::Arity { inputs: op.input_count() as u32, outputs: 0 },
+            ));
+        }
+        for t in op.inputs().flatten() {
+            if op.outputs().any(|o| o == Some(t)) {
+                return Err(LoadError::new(site, LoadErrorKind::ReadsOwnOutput(t)));
+            }
+            if !initially_defined(m, t)? && !written_before(m, t, op.index) {
+                return Err(LoadError::new(site, LoadErrorKind::ReadBeforeWritten(t)));
+            }
+        }
+        for (k, t) in op.outputs().enumerate() {
+            let t = t.ok_or(LoadError::new(site, LoadErrorKind::Missing("operator output")))?;
+            let twice_in_op = op.outputs().take(k).any(|o| o == Some(t));
+            if twice_in_op || initially_defined(m, t)? || written_before(m, t, op.index) {
+                return Err(LoadError::new(site, LoadErrorKind::WrittenTwice(t)));
+            }
+        }
+    }
+    for j in 0..m.output_count() {
+        let t = m.output(j).unwrap_or(u32::MAX);
+        if !initially_defined(m, t)? && !written_before(m, t, m.operator_count() as u32) {
+            return Err(LoadError::new(Site::Subgraph, LoadErrorKind::NeverWritten(t)));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses float32 and dynamic-range models: float tensors may only enter through QUANTIZE and
+/// leave through DEQUANTIZE.
+pub fn check_integer_model(m: &TfLiteModel<'_>) -> Result<(), LoadError> {
+    for op in m.operators() {
+        if matches!(op.op, Op::Quantize | Op::Dequantize) {
+            continue;
+        }
+        let mut float_activation = false;
+        let mut int8_weights = false;
+        for t in op.inputs().chain(op.outputs()).flatten() {
+            let info = m.tensor(t)?;
+            match (info.dtype, info.is_constant()) {
+                (DType::Float32, _) => float_activation = true,
+                (DType::Int8, true) => int8_weights = true,
+                _ => {}
+            }
+        }
+        if float_activation {
+            let kind = if int8_weights {
+                LoadErrorKind::DynamicRangeModel
+            } else {
+                LoadErrorKind::FloatModel
+            };
+            return Err(LoadError::new(site(&op), kind));
+        }
+    }
+    Ok(())
+}

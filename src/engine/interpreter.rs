@@ -1,0 +1,251 @@
+//! [`Interpreter`]: runs a loaded model in a caller-provided arena.
+//!
+//! All run-time state lives in the arena (see [`planner`](crate::engine::planner) for its
+//! layout) and on the stack: there is no global state and no allocation, so several
+//! interpreters can run side by side, each with its own arena. `invoke` is integer-only (except
+//! QUANTIZE/DEQUANTIZE on float tensors): every float-derived parameter was computed in
+//! [`Interpreter::new`].
+
+use crate::engine::arena::{self, Location};
+use crate::engine::error::RunError;
+use crate::engine::loader::TfLiteModel;
+use crate::engine::ops::{self, Inputs, Operands};
+use crate::engine::planner::{self, Layout};
+use crate::engine::record::RecordReader;
+use crate::engine::tensor::{DType, TensorInfo};
+use crate::model::{Model, QuantParams, Shape};
+
+/// A model ready to run in its arena.
+///
+/// ```
+/// # use edge_reflex::engine::{Interpreter, TfLiteModel};
+/// # fn demo(bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+/// let model = TfLiteModel::load(bytes).map_err(|e| e.to_string())?;
+/// let mut arena = vec![0u8; model.arena_size().map_err(|e| e.to_string())?];
+/// let mut interpreter = Interpreter::new(&model, &mut arena).map_err(|e| e.to_string())?;
+/// interpreter.input_bytes(0).unwrap().fill(0);
+/// interpreter.invoke().map_err(|e| e.to_string())?;
+/// let scores = interpreter.output_bytes(0).unwrap();
+/// # let _ = scores; Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Interpreter<'m, 'a> {
+    model: TfLiteModel<'m>,
+    arena: &'a mut [u8],
+    layout: Layout,
+}
+
+impl<'m, 'a> Interpreter<'m, 'a> {
+    /// Prepares `model` in `arena`: computes every operator's parameters and plans the memory.
+    ///
+    /// Errors: [`RunError::ArenaTooSmall`] (with the size needed) if `arena` is shorter than
+    /// [`TfLiteModel::arena_size`]. Nothing else can fail for a model that `load` accepted.
+    pub fn new(model: &TfLiteModel<'m>, arena: &'a mut [u8]) -> Result<Self, RunError> {
+        let layout = planner::build(model, arena)?;
+        Ok(Interpreter { model: *model, arena, layout })
+    }
+
+    /// The model.
+    pub fn model(&self) -> &TfLiteModel<'m> {
+        &self.model
+    }
+
+    /// The arena layout (sizes of its parts).
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// Where tensor `t`'s bytes are while the interpreter runs.
+    pub fn location(&self, t: usize) -> Result<Location, RunError> {
+        arena::location(self.table(), t)
+    }
+
+    fn table(&self) -> &[u8] {
+        self.arena.get(..self.layout.table).unwrap_or(&[])
+    }
+
+    /// Bytes of tensor `t` (arena or model), read-only.
+    pub fn tensor_bytes(&self, t: usize) -> Option<&[u8]> {
+        match self.location(t).ok()? {
+            Location::Arena { offset, len } => self.arena.get(offset..offset.checked_add(len)?),
+            Location::Model { offset, len } => {
+                self.model.file().get(offset..offset.checked_add(len)?)
+            }
+            Location::Unused => None,
+        }
+    }
+
+    /// Bytes of graph input `j`, to be filled before [`invoke`](Interpreter::invoke)
+    /// (raw little-endian elements of the input's type).
+    pub fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
+        let t = self.model.input(j)? as usize;
+        match arena::location(self.table(), t).ok()? {
+            Location::Arena { offset, len } => self.arena.get_mut(offset..offset.checked_add(len)?),
+            _ => None,
+        }
+    }
+
+    /// Bytes of graph output `j` (valid after a successful [`invoke`](Interpreter::invoke)).
+    pub fn output_bytes(&self, j: usize) -> Option<&[u8]> {
+        self.tensor_bytes(self.model.output(j)? as usize)
+    }
+
+    /// Type, shape and quantization of graph input `j`.
+    pub fn input_info(&self, j: usize) -> Option<TensorInfo<'m>> {
+        self.model.input_info(j)
+    }
+
+    /// Type, shape and quantization of graph output `j`.
+    pub fn output_info(&self, j: usize) -> Option<TensorInfo<'m>> {
+        self.model.output_info(j)
+    }
+
+    /// Runs every operator once, in order.
+    ///
+    /// Errors: [`RunError::Kernel`] / [`RunError::Internal`] only if the arena's records were
+    /// corrupted, which safe code cannot do; a model accepted by `load` always runs.
+    pub fn invoke(&mut self) -> Result<(), RunError> {
+        let layout = self.layout;
+        let model = self.model.file();
+        let (meta, act) = self.arena.split_at_mut(layout.activations_start);
+        let meta: &[u8] = meta;
+        let table = meta.get(..layout.table).ok_or(RunError::Internal)?;
+        let mut pos = layout.table;
+        for index in 0..self.model.operator_count() {
+            let head = meta.get(pos..pos + 4).ok_or(RunError::Internal)?;
+            let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+            let end = pos.checked_add(len).ok_or(RunError::Internal)?;
+            let record = meta.get(pos..end).ok_or(RunError::Internal)?;
+            pos = end;
+            run_operator(record, model, table, &mut *act, layout.activations_start).map_err(
+                |e| match e {
+                    RunError::Kernel { error, .. } => {
+                        RunError::Kernel { operator: index as u32, error }
+                    }
+                    other => other,
+                },
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs one operator from its record.
+fn run_operator(
+    record: &[u8],
+    model: &[u8],
+    table: &[u8],
+    act: &mut [u8],
+    base: usize,
+) -> Result<(), RunError> {
+    let mut r = RecordReader::new(record);
+    let _len = r.i32()?;
+    let code = r.i32()?;
+    let scratch_offset = r.usize()?;
+    let scratch_len = r.usize()?;
+    let n_in = r.usize()?;
+    let indices = r.bytes(n_in.checked_mul(4).ok_or(RunError::Internal)?)?;
+    let out = r.usize()?;
+    if matches!(
+        code,
+        crate::engine::operator::code::RESHAPE
+            | crate::engine::operator::code::EXPAND_DIMS
+            | crate::engine::operator::code::SQUEEZE
+    ) {
+        return Ok(());
+    }
+    let Location::Arena { offset, len } = arena::location(table, out)? else {
+        return Err(RunError::Internal);
+    };
+    let out_range = (offset.checked_sub(base).ok_or(RunError::Internal)?, len);
+    let scratch_range = if scratch_len == 0 {
+        (out_range.0 + out_range.1, 0)
+    } else {
+        (scratch_offset.checked_sub(base).ok_or(RunError::Internal)?, scratch_len)
+    };
+    let (pieces, output, scratch) = split(act, base, out_range, scratch_range)?;
+    let io = Operands { inputs: Inputs { model, table, pieces, indices }, output, scratch };
+    ops::eval(code, &mut r, io)
+}
+
+type Pieces<'x> = [(&'x [u8], usize); 3];
+
+/// Splits the activations region into the output range, the scratch range (both mutable) and
+/// the three read-only pieces around them (with their absolute offsets).
+fn split(
+    act: &mut [u8],
+    base: usize,
+    out: (usize, usize),
+    scratch: (usize, usize),
+) -> Result<(Pieces<'_>, &mut [u8], &mut [u8]), RunError> {
+    let swapped = scratch.0 < out.0;
+    let (a, b) = if swapped { (scratch, out) } else { (out, scratch) };
+    let a_end = a.0.checked_add(a.1).ok_or(RunError::Internal)?;
+    let b_end = b.0.checked_add(b.1).ok_or(RunError::Internal)?;
+    if a_end > b.0 || b_end > act.len() {
+        return Err(RunError::Internal);
+    }
+    let (p0, rest) = act.split_at_mut(a.0);
+    let (ma, rest) = rest.split_at_mut(a.1);
+    let (p1, rest) = rest.split_at_mut(b.0 - a_end);
+    let (mb, p2) = rest.split_at_mut(b.1);
+    let pieces = [(&*p0, base), (&*p1, base + a_end), (&*p2, base + b_end)];
+    Ok(if swapped { (pieces, mb, ma) } else { (pieces, ma, mb) })
+}
+
+fn int8_quant(info: Option<TensorInfo<'_>>) -> QuantParams {
+    info.and_then(|t| t.quant()).unwrap_or(QuantParams { scale: 0.0, zero_point: 0 })
+}
+
+fn int8_shape(info: Option<TensorInfo<'_>>) -> Shape {
+    match info.map(|t| t.shape).or_else(|| Shape::new(&[])) {
+        Some(s) => s,
+        None => unreachable!("a rank-0 shape always fits"),
+    }
+}
+
+/// The interpreter as the graph's int8 [`Model`]: input 0 and output 0. A model whose input 0
+/// or output 0 is not int8 reports [`RunError::NotInt8`] from `invoke` (its `input` is empty).
+impl Model for Interpreter<'_, '_> {
+    type Error = RunError;
+
+    fn input(&mut self) -> &mut [i8] {
+        let is_int8 = self.input_info(0).is_some_and(|t| t.dtype == DType::Int8);
+        match self.input_bytes(0) {
+            Some(b) if is_int8 => bytemuck::cast_slice_mut(b),
+            _ => &mut [],
+        }
+    }
+
+    fn input_quant(&self) -> QuantParams {
+        int8_quant(self.input_info(0))
+    }
+
+    fn input_shape(&self) -> Shape {
+        int8_shape(self.input_info(0))
+    }
+
+    fn invoke(&mut self) -> Result<(), RunError> {
+        let int8 = |t: Option<TensorInfo<'_>>| t.is_some_and(|t| t.dtype == DType::Int8);
+        if !int8(self.input_info(0)) || !int8(self.output_info(0)) {
+            return Err(RunError::NotInt8);
+        }
+        Interpreter::invoke(self)
+    }
+
+    fn output(&self) -> &[i8] {
+        let is_int8 = self.output_info(0).is_some_and(|t| t.dtype == DType::Int8);
+        match self.output_bytes(0) {
+            Some(b) if is_int8 => bytemuck::cast_slice(b),
+            _ => &[],
+        }
+    }
+
+    fn output_quant(&self) -> QuantParams {
+        int8_quant(self.output_info(0))
+    }
+
+    fn output_shape(&self) -> Shape {
+        int8_shape(self.output_info(0))
+    }
+}

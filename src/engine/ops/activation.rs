@@ -1,0 +1,73 @@
+//! SOFTMAX (over the last dimension), LOGISTIC and TANH on int8 tensors.
+//!
+//! The output quantization is fixed by TFLite for int8: SOFTMAX and LOGISTIC write `1/256` with
+//! zero point -128, TANH writes `1/128` with zero point 0; other output parameters are refused.
+//! LOGISTIC and TANH run from a 256-entry table built at load time.
+
+use super::{as_i8_mut, kernel_err, Needs, Operands, Prep};
+use crate::engine::error::{LoadError, LoadErrorKind, RunError};
+use crate::engine::kernels::lut::ActivationTable;
+use crate::engine::kernels::softmax::Softmax;
+use crate::engine::operator::{code, Op};
+use crate::engine::record::{RecordReader, RecordWriter};
+
+pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
+    p.arity(1, 1)?;
+    let (input, output) = (p.input(0)?, p.output()?);
+    let qi = p.int8(&input, "input must be int8, per-tensor quantized")?;
+    let qo = p.int8(&output, "output must be int8, per-tensor quantized")?;
+    if input.shape != output.shape {
+        return Err(p.shapes("input and output shapes differ"));
+    }
+    let (scale, zero_point) = match p.op.op {
+        Op::Tanh => (1.0 / 128.0, 0),
+        _ => (1.0 / 256.0, -128),
+    };
+    if qo.scale != scale || qo.zero_point != zero_point {
+        return Err(p.err(LoadErrorKind::Quantization(
+            "output must be quantized with 1/256, -128 (1/128, 0 for TANH)",
+        )));
+    }
+    match p.op.op {
+        Op::Softmax { beta } => {
+            let depth = input.shape.dims().last().copied().unwrap_or(1) as usize;
+            if depth == 0 {
+                return Err(p.shapes("empty softmax axis"));
+            }
+            let k = Softmax::new(beta, qi.scale).map_err(|e| p.kernel(e))?;
+            w.i32(k.input_multiplier);
+            w.i32(k.input_left_shift);
+            w.i32(k.diff_min);
+            w.usize(depth);
+        }
+        Op::Logistic | Op::Tanh => {
+            let table = if p.op.op == Op::Logistic {
+                ActivationTable::logistic(qi.scale, qi.zero_point, qo.scale, qo.zero_point)
+            } else {
+                ActivationTable::tanh(qi.scale, qi.zero_point, qo.scale, qo.zero_point)
+            }
+            .map_err(|e| p.kernel(e))?;
+            w.bytes(bytemuck::cast_slice(&table.table));
+        }
+        _ => return Err(p.shapes("not an activation")),
+    }
+    Ok(Needs::default())
+}
+
+pub(super) fn eval(
+    op_code: i32,
+    r: &mut RecordReader<'_>,
+    io: Operands<'_>,
+) -> Result<(), RunError> {
+    let input = io.inputs.i8(0)?;
+    let output = as_i8_mut(io.output);
+    if op_code == code::SOFTMAX {
+        let k =
+            Softmax { input_multiplier: r.i32()?, input_left_shift: r.i32()?, diff_min: r.i32()? };
+        k.eval(input, output, r.usize()?).map_err(kernel_err)
+    } else {
+        let mut table = [0i8; 256];
+        table.copy_from_slice(bytemuck::cast_slice(r.bytes(256)?));
+        ActivationTable { table }.eval(input, output).map_err(kernel_err)
+    }
+}

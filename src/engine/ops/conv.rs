@@ -1,0 +1,186 @@
+//! CONV_2D and DEPTHWISE_CONV_2D: int8 NHWC input, int8 weights (OHWI for CONV_2D,
+//! `[1, kh, kw, channels]` for DEPTHWISE_CONV_2D) quantized per-tensor or per output channel with
+//! zero points 0, optional int32 bias, int8 output, SAME/VALID padding, strides, dilations.
+//!
+//! Both always requantize per channel (a per-tensor weight scale is repeated), as TFLite does.
+
+use super::{as_i8, as_i8_mut, kernel_err, read_shape, write_shape, Needs, Operands, Prep};
+use crate::engine::error::{LoadError, LoadErrorKind, RunError};
+use crate::engine::kernels::conv::{Conv2d, Window};
+use crate::engine::kernels::depthwise::DepthwiseConv2d;
+use crate::engine::kernels::{channel_multipliers, padding, I32Le, Requantize};
+use crate::engine::operator::{code, Op};
+use crate::engine::record::{RecordReader, RecordWriter};
+use crate::engine::tensor::DType;
+
+pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
+    let (o, depthwise) = match p.op.op {
+        Op::Conv2d(o) => (o, false),
+        Op::DepthwiseConv2d { conv, .. } => (conv, true),
+        _ => return Err(p.shapes("not a convolution")),
+    };
+    p.arity(2, 3)?;
+    let (input, filter, bias, output) = (p.input(0)?, p.input(1)?, p.input_opt(2)?, p.output()?);
+    let qi = p.int8(&input, "input must be int8, per-tensor quantized")?;
+    let qo = p.int8(&output, "output must be int8, per-tensor quantized")?;
+    p.dtype(&filter, DType::Int8, "weights must be int8")?;
+    let (in_shape, filter_shape, out_shape) = (
+        p.shape4(&input, "input must be 4-D")?,
+        p.shape4(&filter, "weights must be 4-D")?,
+        p.shape4(&output, "output must be 4-D")?,
+    );
+    if input.shape.dims().len() != 4
+        || filter.shape.dims().len() != 4
+        || output.shape.dims().len() != 4
+    {
+        return Err(p.shapes("operands must be 4-D"));
+    }
+    let [batches, in_h, in_w, in_c] = in_shape;
+    let [f0, kh, kw, f3] = filter_shape;
+    let [out_b, out_h, out_w, out_c] = out_shape;
+    let (channels, qdim) = if depthwise { (f3, 3) } else { (f0, 0) };
+    if out_b != batches || out_c != channels || channels == 0 || in_c == 0 {
+        return Err(p.shapes("output channels must match the weights"));
+    }
+    let depth_multiplier = channels / in_c;
+    if depthwise {
+        if f0 != 1 || channels % in_c != 0 {
+            return Err(p.shapes("depthwise weights must be [1, h, w, in_channels * multiplier]"));
+        }
+    } else if f3 == 0 || in_c % f3 != 0 {
+        return Err(p.shapes("input channels must be a multiple of the weights' depth"));
+    }
+    if let Some(b) = &bias {
+        p.dtype(b, DType::Int32, "bias must be int32")?;
+        if b.elements() != channels {
+            return Err(p.shapes("bias must have one value per output channel"));
+        }
+    }
+    let fq =
+        filter.quantization.ok_or(p.err(LoadErrorKind::Quantization("weights unquantized")))?;
+    if !(fq.len() == 1 || (fq.len() == channels && fq.dimension() == qdim))
+        || (0..fq.len()).any(|c| fq.zero_point(c) != 0)
+    {
+        return Err(p.err(LoadErrorKind::Quantization(
+            "weights need one scale (or one per output channel) and zero points 0",
+        )));
+    }
+    let (stride_h, stride_w) = (o.stride_h as usize, o.stride_w as usize);
+    let (dilation_h, dilation_w) = (o.dilation_h as usize, o.dilation_w as usize);
+    let (oh, pad_h) = padding(o.padding, in_h, kh, stride_h, dilation_h)
+        .ok_or(p.shapes("window does not fit the input"))?;
+    let (ow, pad_w) = padding(o.padding, in_w, kw, stride_w, dilation_w)
+        .ok_or(p.shapes("window does not fit the input"))?;
+    if (oh, ow) != (out_h, out_w) {
+        return Err(p.shapes("output size does not follow from padding and strides"));
+    }
+    let window = Window { stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w };
+    let (input_offset, output_offset, act_min, act_max) = if depthwise {
+        let k = DepthwiseConv2d::new(
+            window,
+            depth_multiplier,
+            qi.zero_point,
+            qo.scale,
+            qo.zero_point,
+            o.activation,
+        )
+        .map_err(|e| p.kernel(e))?;
+        (k.input_offset, k.output_offset, k.activation_min, k.activation_max)
+    } else {
+        let k = Conv2d::new(window, qi.zero_point, qo.scale, qo.zero_point, o.activation)
+            .map_err(|e| p.kernel(e))?;
+        (k.input_offset, k.output_offset, k.activation_min, k.activation_max)
+    };
+    for v in [stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w, depth_multiplier] {
+        w.usize(v);
+    }
+    for v in [input_offset, output_offset, act_min, act_max] {
+        w.i32(v);
+    }
+    write_shape(w, in_shape);
+    write_shape(w, filter_shape);
+    write_shape(w, out_shape);
+    w.bool(bias.is_some());
+    write_channel_multipliers(p, w, qi.scale, fq.scales(), qo.scale, channels)?;
+    Ok(Needs::default())
+}
+
+/// Writes `channels` multipliers (4 bytes each) then shifts (1 byte each); when only counting,
+/// still checks that every channel's multiplier is representable.
+pub(super) fn write_channel_multipliers(
+    p: &Prep<'_, '_>,
+    w: &mut RecordWriter<'_>,
+    input_scale: f32,
+    filter_scales: impl ExactSizeIterator<Item = f32> + Clone,
+    output_scale: f32,
+    channels: usize,
+) -> Result<(), LoadError> {
+    w.usize(channels);
+    match w.reserve(channels * 5) {
+        Some(buf) => {
+            let (m, s) = buf.split_at_mut(channels * 4);
+            channel_multipliers(input_scale, filter_scales, output_scale, m, as_i8_mut(s))
+                .map_err(|e| p.kernel(e))?;
+        }
+        None => {
+            for scale in filter_scales {
+                channel_multipliers(
+                    input_scale,
+                    core::iter::once(scale),
+                    output_scale,
+                    &mut [0; 4],
+                    &mut [0; 1],
+                )
+                .map_err(|e| p.kernel(e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Reads what [`write_channel_multipliers`] wrote.
+pub(super) fn read_channel_multipliers<'r>(
+    r: &mut RecordReader<'r>,
+) -> Result<Requantize<'r>, RunError> {
+    let channels = r.usize()?;
+    let m = r.bytes(channels.checked_mul(4).ok_or(RunError::Internal)?)?;
+    let s = r.bytes(channels)?;
+    Ok(Requantize::PerChannel { multipliers: I32Le(m), shifts: as_i8(s) })
+}
+
+pub(super) fn eval(
+    op_code: i32,
+    r: &mut RecordReader<'_>,
+    io: Operands<'_>,
+) -> Result<(), RunError> {
+    let window = Window {
+        stride_h: r.usize()?,
+        stride_w: r.usize()?,
+        dilation_h: r.usize()?,
+        dilation_w: r.usize()?,
+        pad_h: r.usize()?,
+        pad_w: r.usize()?,
+    };
+    let depth_multiplier = r.usize()?;
+    let (input_offset, output_offset, activation_min, activation_max) =
+        (r.i32()?, r.i32()?, r.i32()?, r.i32()?);
+    let (in_shape, filter_shape, out_shape) = (read_shape(r)?, read_shape(r)?, read_shape(r)?);
+    let bias = if r.bool()? { Some(I32Le(io.inputs.get(2)?)) } else { None };
+    let requantize = read_channel_multipliers(r)?;
+    let (input, filter, output) = (io.inputs.i8(0)?, io.inputs.i8(1)?, as_i8_mut(io.output));
+    if op_code == code::DEPTHWISE_CONV_2D {
+        let k = DepthwiseConv2d {
+            window,
+            depth_multiplier,
+            input_offset,
+            output_offset,
+            activation_min,
+            activation_max,
+        };
+        k.eval(input, in_shape, filter, filter_shape, bias, requantize, output, out_shape)
+    } else {
+        let k = Conv2d { window, input_offset, output_offset, activation_min, activation_max };
+        k.eval(input, in_shape, filter, filter_shape, bias, requantize, output, out_shape)
+    }
+    .map_err(kernel_err)
+}

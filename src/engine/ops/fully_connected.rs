@@ -1,0 +1,101 @@
+//! FULLY_CONNECTED: `output[b][u] = requantize(bias[u] + sum_d (w[u][d] - zp_w)(x[b][d] - zp_x))`.
+//!
+//! Operands: int8 input (any rank, `batches x depth` row-major), int8 weights `[units, depth]`
+//! (per-tensor, or per-channel along dimension 0 with zero points 0), optional int32 bias
+//! `[units]`, int8 output with `batches x units` elements.
+
+use super::{as_i8_mut, kernel_err, Needs, Operands, Prep};
+use crate::engine::error::{LoadError, RunError};
+use crate::engine::kernels::fully_connected::{
+    per_tensor_multiplier, FullyConnected, FullyConnectedDims,
+};
+use crate::engine::kernels::{I32Le, Requantize};
+use crate::engine::operator::Op;
+use crate::engine::record::{RecordReader, RecordWriter};
+use crate::engine::tensor::DType;
+
+pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
+    let Op::FullyConnected { activation, .. } = p.op.op else {
+        return Err(p.shapes("not FULLY_CONNECTED"));
+    };
+    p.arity(2, 3)?;
+    let (input, weights, bias, output) = (p.input(0)?, p.input(1)?, p.input_opt(2)?, p.output()?);
+    let qi = p.int8(&input, "input must be int8, per-tensor quantized")?;
+    let qo = p.int8(&output, "output must be int8, per-tensor quantized")?;
+    p.dtype(&weights, DType::Int8, "weights must be int8")?;
+    let wq = weights
+        .quantization
+        .ok_or(p.err(crate::engine::error::LoadErrorKind::Quantization("weights unquantized")))?;
+    let dims = weights.shape.dims();
+    if dims.len() != 2 {
+        return Err(p.shapes("weights must be [units, depth]"));
+    }
+    let (units, depth) = (dims[0] as usize, dims[1] as usize);
+    if depth == 0 || units == 0 || input.elements() % depth != 0 {
+        return Err(p.shapes("input size is not a multiple of the weights' depth"));
+    }
+    let batches = input.elements() / depth;
+    if output.elements() != batches * units || output.shape.dims().last() != Some(&(units as u32)) {
+        return Err(p.shapes("output must be batches x units"));
+    }
+    if let Some(b) = &bias {
+        p.dtype(b, DType::Int32, "bias must be int32")?;
+        if b.elements() != units {
+            return Err(p.shapes("bias must have one value per unit"));
+        }
+    }
+    let per_channel = wq.len() > 1;
+    let filter_zp = if per_channel {
+        if wq.len() != units || (0..units).any(|c| wq.zero_point(c) != 0) {
+            return Err(p.err(crate::engine::error::LoadErrorKind::Quantization(
+                "per-channel weights need one scale per unit and zero points 0",
+            )));
+        }
+        0
+    } else {
+        p.quant(&weights, "weights zero point out of range")?.zero_point
+    };
+    let fc = FullyConnected::new(qi.zero_point, filter_zp, qo.scale, qo.zero_point, activation)
+        .map_err(|e| p.kernel(e))?;
+    for v in
+        [fc.input_offset, fc.filter_offset, fc.output_offset, fc.activation_min, fc.activation_max]
+    {
+        w.i32(v);
+    }
+    for v in [batches, depth, units] {
+        w.usize(v);
+    }
+    w.bool(bias.is_some());
+    w.bool(per_channel);
+    if per_channel {
+        super::conv::write_channel_multipliers(p, w, qi.scale, wq.scales(), qo.scale, units)?;
+    } else {
+        let m = per_tensor_multiplier(qi.scale, wq.scale(0), qo.scale).map_err(|e| p.kernel(e))?;
+        w.i32(m.multiplier);
+        w.i32(m.shift);
+    }
+    Ok(Needs::default())
+}
+
+pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
+    let fc = FullyConnected {
+        input_offset: r.i32()?,
+        filter_offset: r.i32()?,
+        output_offset: r.i32()?,
+        activation_min: r.i32()?,
+        activation_max: r.i32()?,
+    };
+    let dims = FullyConnectedDims { batches: r.usize()?, depth: r.usize()?, units: r.usize()? };
+    let has_bias = r.bool()?;
+    let requantize = if r.bool()? {
+        super::conv::read_channel_multipliers(r)?
+    } else {
+        Requantize::PerTensor(crate::engine::arith::QuantizedMultiplier {
+            multiplier: r.i32()?,
+            shift: r.i32()?,
+        })
+    };
+    let bias = if has_bias { Some(I32Le(io.inputs.get(2)?)) } else { None };
+    fc.eval(dims, requantize, io.inputs.i8(0)?, io.inputs.i8(1)?, bias, as_i8_mut(io.output))
+        .map_err(kernel_err)
+}

@@ -1,0 +1,65 @@
+//! AVERAGE_POOL_2D and MAX_POOL_2D: int8 NHWC in and out with the same quantization.
+
+use super::{as_i8_mut, kernel_err, read_shape, write_shape, Needs, Operands, Prep};
+use crate::engine::error::{LoadError, LoadErrorKind, RunError};
+use crate::engine::kernels::conv::Window;
+use crate::engine::kernels::padding;
+use crate::engine::kernels::pooling::{Pool, PoolKind};
+use crate::engine::operator::Op;
+use crate::engine::record::{RecordReader, RecordWriter};
+
+pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
+    let (o, kind) = match p.op.op {
+        Op::AveragePool2d(o) => (o, PoolKind::Average),
+        Op::MaxPool2d(o) => (o, PoolKind::Max),
+        _ => return Err(p.shapes("not a pooling")),
+    };
+    p.arity(1, 1)?;
+    let (input, output) = (p.input(0)?, p.output()?);
+    let qi = p.int8(&input, "input must be int8, per-tensor quantized")?;
+    let qo = p.int8(&output, "output must be int8, per-tensor quantized")?;
+    if qi != qo {
+        return Err(p.err(LoadErrorKind::Quantization("input and output quantization differ")));
+    }
+    if input.shape.dims().len() != 4 || output.shape.dims().len() != 4 {
+        return Err(p.shapes("operands must be 4-D"));
+    }
+    let (in_shape, out_shape) = (p.shape4(&input, "input")?, p.shape4(&output, "output")?);
+    let (fh, fw) = (o.filter_h as usize, o.filter_w as usize);
+    let (sh, sw) = (o.stride_h as usize, o.stride_w as usize);
+    let (oh, pad_h) =
+        padding(o.padding, in_shape[1], fh, sh, 1).ok_or(p.shapes("window does not fit"))?;
+    let (ow, pad_w) =
+        padding(o.padding, in_shape[2], fw, sw, 1).ok_or(p.shapes("window does not fit"))?;
+    if [in_shape[0], oh, ow, in_shape[3]] != out_shape {
+        return Err(p.shapes("output size does not follow from padding and strides"));
+    }
+    let window = Window { stride_h: sh, stride_w: sw, dilation_h: 1, dilation_w: 1, pad_h, pad_w };
+    let k = Pool::new(kind, window, fh, fw, qo.scale, qo.zero_point, o.activation)
+        .map_err(|e| p.kernel(e))?;
+    w.bool(kind == PoolKind::Max);
+    for v in [sh, sw, pad_h, pad_w, fh, fw] {
+        w.usize(v);
+    }
+    w.i32(k.activation_min);
+    w.i32(k.activation_max);
+    write_shape(w, in_shape);
+    write_shape(w, out_shape);
+    Ok(Needs::default())
+}
+
+pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
+    let kind = if r.bool()? { PoolKind::Max } else { PoolKind::Average };
+    let (stride_h, stride_w, pad_h, pad_w) = (r.usize()?, r.usize()?, r.usize()?, r.usize()?);
+    let (filter_h, filter_w) = (r.usize()?, r.usize()?);
+    let k = Pool {
+        kind,
+        window: Window { stride_h, stride_w, dilation_h: 1, dilation_w: 1, pad_h, pad_w },
+        filter_h,
+        filter_w,
+        activation_min: r.i32()?,
+        activation_max: r.i32()?,
+    };
+    let (in_shape, out_shape) = (read_shape(r)?, read_shape(r)?);
+    k.eval(io.inputs.i8(0)?, in_shape, as_i8_mut(io.output), out_shape).map_err(kernel_err)
+}

@@ -1,0 +1,425 @@
+//! The static memory planner: where every tensor and operator record lives in the arena.
+//!
+//! Arena layout (offsets from the start of the caller's `&mut [u8]`):
+//!
+//! ```text
+//! [ tensor table: 8 B per tensor ][ operator records ][pad to 16][ activations ... ]
+//! ```
+//!
+//! * The **tensor table** says where each tensor's bytes are (see [`arena`](crate::engine::arena)).
+//! * The **operator records** hold each operator's prepared integer parameters (multipliers,
+//!   shifts, clamp bounds, shapes, lookup tables), written once by
+//!   [`Interpreter::new`](crate::engine::Interpreter::new).
+//! * The **activations** region holds every non-constant tensor and every operator's scratch
+//!   memory. A tensor lives from the operator that writes it (graph inputs: from the start) to the
+//!   last operator that reads it (graph outputs: to the end); buffers whose lifetimes do not
+//!   overlap share memory. Offsets are assigned greedily, largest buffer first, each at the lowest
+//!   16-byte-aligned offset that does not collide with an already placed buffer alive at the same
+//!   time (the strategy of TFLM's `GreedyMemoryPlanner`). RESHAPE, EXPAND_DIMS and SQUEEZE do not
+//!   get a buffer: their output is an alias of their input (whose lifetime is extended to cover
+//!   the alias), so they cost neither memory nor time.
+//!
+//! Planning needs a scratch table of [`ITEM`] bytes per tensor and per operator. Inside
+//! `Interpreter::new` it lives in the (not yet used) activations region, so the arena size is
+//! `start_of_activations + max(activations, scratch)`; [`arena_size_on_stack`] plans with a stack
+//! buffer of [`STACK_ITEMS`] entries instead. Planning takes `O(n^3)` time in the number `n` of
+//! buffers (about a million steps for a 100-buffer model), once.
+
+use crate::engine::arena::{self, Location};
+use crate::engine::error::RunError;
+use crate::engine::loader::TfLiteModel;
+use crate::engine::ops;
+use crate::engine::record::RecordWriter;
+
+/// Alignment of every buffer in the activations region (relative to the arena start).
+pub const ALIGN: usize = 16;
+/// Bytes of planning scratch per tensor and per operator.
+pub const ITEM: usize = 16;
+/// Buffers (tensors + operators) [`arena_size_on_stack`] can plan.
+pub const STACK_ITEMS: usize = 256;
+
+/// `first` value of an item that is not planned.
+const NONE: u32 = u32::MAX;
+/// `first` value of an item that aliases another (its `offset` holds the other's index).
+const ALIAS: u32 = u32::MAX - 1;
+/// `offset` value of an item not placed yet.
+const UNPLACED: u32 = u32::MAX;
+
+/// The arena layout of one model.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Layout {
+    /// Bytes of the tensor table (at offset 0).
+    pub table: usize,
+    /// Bytes of the operator records (right after the table).
+    pub records: usize,
+    /// Offset of the activations region.
+    pub activations_start: usize,
+    /// Bytes of the activations region.
+    pub activations: usize,
+    /// Bytes of planning scratch (used only while building the interpreter).
+    pub scratch: usize,
+    /// Total arena bytes needed.
+    pub total: usize,
+}
+
+/// Bytes of planning scratch a model needs.
+pub fn scratch_bytes(m: &TfLiteModel<'_>) -> usize {
+    (m.tensor_count() + m.operator_count()).saturating_mul(ITEM)
+}
+
+fn align_up(x: usize) -> Option<usize> {
+    x.checked_add(ALIGN - 1).map(|v| v / ALIGN * ALIGN)
+}
+
+/// One planning entry, read from/written to scratch bytes.
+#[derive(Clone, Copy, Debug)]
+struct Item {
+    size: u32,
+    first: u32,
+    last: u32,
+    offset: u32,
+}
+
+fn get(s: &[u8], i: usize) -> Result<Item, RunError> {
+    let b = s.get(i * ITEM..i * ITEM + ITEM).ok_or(RunError::Internal)?;
+    let w = |k: usize| u32::from_le_bytes([b[4 * k], b[4 * k + 1], b[4 * k + 2], b[4 * k + 3]]);
+    Ok(Item { size: w(0), first: w(1), last: w(2), offset: w(3) })
+}
+
+fn put(s: &mut [u8], i: usize, it: Item) -> Result<(), RunError> {
+    let b = s.get_mut(i * ITEM..i * ITEM + ITEM).ok_or(RunError::Internal)?;
+    for (k, v) in [it.size, it.first, it.last, it.offset].into_iter().enumerate() {
+        b[4 * k..4 * k + 4].copy_from_slice(&v.to_le_bytes());
+    }
+    Ok(())
+}
+
+/// The item a tensor's storage belongs to (itself, or the root of its alias chain).
+fn root(s: &[u8], t: usize) -> Result<usize, RunError> {
+    let it = get(s, t)?;
+    Ok(if it.first == ALIAS { it.offset as usize } else { t })
+}
+
+/// Extends item `i`'s lifetime to cover operator `op` (no effect on unplanned items).
+fn touch(s: &mut [u8], i: usize, op: u32) -> Result<(), RunError> {
+    let mut it = get(s, i)?;
+    if it.first == ALIAS || it.last == u32::MAX {
+        // An alias, or a constant (never stored in the arena).
+        return Ok(());
+    }
+    it.first = if it.first == NONE { op } else { it.first.min(op) };
+    it.last = it.last.max(op);
+    put(s, i, it)
+}
+
+/// Computes the lifetimes of all buffers into `s` (`ITEM` bytes per tensor, then per
+/// operator); `scratch(op)` gives each operator's scratch bytes.
+fn lifetimes(
+    m: &TfLiteModel<'_>,
+    s: &mut [u8],
+    scratch: impl Fn(usize) -> Result<usize, RunError>,
+) -> Result<(), RunError> {
+    let n_t = m.tensor_count();
+    let n_ops = m.operator_count();
+    let last_op = n_ops.saturating_sub(1) as u32;
+    for t in 0..n_t {
+        let info = m.tensor(t as u32)?;
+        let it = if info.is_constant() {
+            // `last == MAX` marks "never stored in the arena".
+            Item { size: 0, first: NONE, last: u32::MAX, offset: UNPLACED }
+        } else {
+            let size = u32::try_from(info.bytes()).map_err(|_| RunError::Internal)?;
+            Item { size, first: NONE, last: 0, offset: UNPLACED }
+        };
+        put(s, t, it)?;
+    }
+    for j in 0..m.input_count() {
+        let t = m.input(j).ok_or(RunError::Internal)? as usize;
+        touch(s, t, 0)?;
+    }
+    for op in m.operators() {
+        let i = op.index;
+        if op.op.is_reshape() {
+            let input = op.input(0).ok_or(RunError::Internal)? as usize;
+            let output = op.output(0).ok_or(RunError::Internal)? as usize;
+            let r = root(s, input)?;
+            touch(s, r, i)?;
+            put(s, output, Item { size: 0, first: ALIAS, last: 0, offset: r as u32 })?;
+            continue;
+        }
+        for t in op.inputs().flatten() {
+            let r = root(s, t as usize)?;
+            touch(s, r, i)?;
+        }
+        for t in op.outputs().flatten() {
+            touch(s, t as usize, i)?;
+        }
+    }
+    for j in 0..m.output_count() {
+        let t = m.output(j).ok_or(RunError::Internal)? as usize;
+        let r = root(s, t)?;
+        touch(s, r, last_op)?;
+    }
+    for op in 0..n_ops {
+        let size = u32::try_from(scratch(op)?).map_err(|_| RunError::Internal)?;
+        let it = if size == 0 {
+            Item { size: 0, first: NONE, last: u32::MAX, offset: UNPLACED }
+        } else {
+            Item { size, first: op as u32, last: op as u32, offset: UNPLACED }
+        };
+        put(s, n_t + op, it)?;
+    }
+    Ok(())
+}
+
+/// True if item `it` takes part in placement.
+fn planned(it: &Item) -> bool {
+    it.first != NONE && it.first != ALIAS && it.last != u32::MAX && it.size > 0
+}
+
+/// Places every planned item greedily; returns the activations region size.
+fn place(s: &mut [u8], n: usize) -> Result<usize, RunError> {
+    loop {
+        // The largest unplaced item (ties: earlier first use, then lower index).
+        let mut best: Option<(usize, Item)> = None;
+        for i in 0..n {
+            let it = get(s, i)?;
+            if !planned(&it) || it.offset != UNPLACED {
+                continue;
+            }
+            let better = match best {
+                None => true,
+                Some((_, b)) => it.size > b.size || (it.size == b.size && it.first < b.first),
+            };
+            if better {
+                best = Some((i, it));
+            }
+        }
+        let Some((i, mut it)) = best else { break };
+        let collides = |s: &[u8], at: u32| -> Result<bool, RunError> {
+            let end = at as u64 + it.size as u64;
+            for j in 0..n {
+                let o = get(s, j)?;
+                if planned(&o)
+                    && o.offset != UNPLACED
+                    && o.first <= it.last
+                    && it.first <= o.last
+                    && (at as u64) < o.offset as u64 + o.size as u64
+                    && (o.offset as u64) < end
+                {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        };
+        let mut chosen = if collides(s, 0)? { None } else { Some(0u32) };
+        if chosen.is_none() {
+            for j in 0..n {
+                let o = get(s, j)?;
+                if !planned(&o) || o.offset == UNPLACED || o.first > it.last || it.first > o.last {
+                    continue;
+                }
+                let cand =
+                    align_up(o.offset as usize + o.size as usize).ok_or(RunError::Internal)?;
+                let cand = u32::try_from(cand).map_err(|_| RunError::Internal)?;
+                if chosen.is_some_and(|c| c <= cand) {
+                    continue;
+                }
+                if !collides(s, cand)? {
+                    chosen = Some(cand);
+                }
+            }
+        }
+        it.offset = chosen.ok_or(RunError::Internal)?;
+        put(s, i, it)?;
+    }
+    let mut size = 0usize;
+    for i in 0..n {
+        let it = get(s, i)?;
+        if planned(&it) {
+            size = size.max(it.offset as usize + it.size as usize);
+        }
+    }
+    Ok(size)
+}
+
+/// Sizes every part of the arena for `m`, planning in `scratch`
+/// (at least [`scratch_bytes`] bytes).
+pub fn layout(m: &TfLiteModel<'_>, scratch: &mut [u8]) -> Result<Layout, RunError> {
+    let table = m.tensor_count().checked_mul(arena::ENTRY).ok_or(RunError::Internal)?;
+    let s =
+        scratch.get_mut(..scratch_bytes(m)).ok_or(RunError::TooManyTensors(m.tensor_count()))?;
+    let mut records = 0usize;
+    for op in m.operators() {
+        let mut w = RecordWriter::counting();
+        write_record(m, &op, &mut w)?;
+        records = records.checked_add(w.len()).ok_or(RunError::Internal)?;
+    }
+    lifetimes(m, s, |i| op_scratch(m, i))?;
+    let activations = place(s, m.tensor_count() + m.operator_count())?;
+    finish_layout(table, records, activations, scratch_bytes(m))
+}
+
+fn finish_layout(
+    table: usize,
+    records: usize,
+    activations: usize,
+    scratch: usize,
+) -> Result<Layout, RunError> {
+    let activations_start =
+        table.checked_add(records).and_then(align_up).ok_or(RunError::Internal)?;
+    let total =
+        activations_start.checked_add(activations.max(scratch)).ok_or(RunError::Internal)?;
+    Ok(Layout { table, records, activations_start, activations, scratch, total })
+}
+
+fn op_scratch(m: &TfLiteModel<'_>, i: usize) -> Result<usize, RunError> {
+    let op = m.operator(i as u32)?;
+    Ok(ops::check(m, &op)?.scratch)
+}
+
+/// Writes operator `op`'s record: `[len, code, scratch_offset, scratch_len, n_inputs,
+/// inputs..., output, body...]`, all little-endian `i32`. Returns the operator's needs.
+pub(crate) fn write_record(
+    m: &TfLiteModel<'_>,
+    op: &crate::engine::operator::OperatorInfo<'_>,
+    w: &mut RecordWriter<'_>,
+) -> Result<ops::Needs, RunError> {
+    w.i32(0); // length, patched by the caller
+    w.i32(op.code);
+    w.i32(0); // scratch offset, patched after planning
+    w.i32(0); // scratch length
+    w.usize(op.input_count());
+    for t in op.inputs() {
+        w.i32(t.map_or(-1, |t| t as i32));
+    }
+    w.i32(op.output(0).map_or(-1, |t| t as i32));
+    Ok(ops::prepare(m, op, w)?)
+}
+
+/// [`layout`] with a stack scratch of [`STACK_ITEMS`] entries: the arena size of `m`.
+pub fn arena_size_on_stack(m: &TfLiteModel<'_>) -> Result<usize, RunError> {
+    let mut scratch = [0u8; STACK_ITEMS * ITEM];
+    if scratch_bytes(m) > scratch.len() {
+        return Err(RunError::TooManyTensors(m.tensor_count()));
+    }
+    layout(m, &mut scratch).map(|l| l.total)
+}
+
+/// Builds the arena for `m`: writes the tensor table and the operator records, plans the
+/// activations. Returns the layout.
+pub(crate) fn build(m: &TfLiteModel<'_>, arena: &mut [u8]) -> Result<Layout, RunError> {
+    let n_t = m.tensor_count();
+    let n_ops = m.operator_count();
+    let available = arena.len();
+    let too_small = |needed: usize| RunError::ArenaTooSmall { needed, available };
+    let table = n_t.checked_mul(arena::ENTRY).ok_or(RunError::Internal)?;
+
+    // 1. Records, right after the table; their scratch sizes are remembered in the record.
+    let mut pos = table;
+    for op in m.operators() {
+        let mut counter = RecordWriter::counting();
+        write_record(m, &op, &mut counter)?;
+        let len = counter.len();
+        let end = pos.checked_add(len).ok_or(RunError::Internal)?;
+        let Some(dst) = arena.get_mut(pos..end) else {
+            // Too small: compute the full size to report it.
+            let needed = layout_needed(m, table)?;
+            return Err(too_small(needed));
+        };
+        let mut w = RecordWriter::new(dst);
+        let needs = write_record(m, &op, &mut w)?;
+        if w.overflowed() || w.len() != len {
+            return Err(RunError::Internal);
+        }
+        dst[0..4].copy_from_slice(&(len as i32).to_le_bytes());
+        dst[12..16].copy_from_slice(&(needs.scratch as i32).to_le_bytes());
+        pos = end;
+    }
+    let records = pos - table;
+    let scratch = scratch_bytes(m);
+    let start = align_up(pos).ok_or(RunError::Internal)?;
+
+    // 2. Plan in the activations region.
+    let plan_end = start.checked_add(scratch).ok_or(RunError::Internal)?;
+    if arena.len() < plan_end {
+        let needed = layout_needed(m, table)?;
+        return Err(too_small(needed));
+    }
+    let (head, rest) = arena.split_at_mut(start);
+    let s = &mut rest[..scratch];
+    let record_scratch = |i: usize| -> Result<usize, RunError> {
+        let mut p = table;
+        for _ in 0..i {
+            p += read_u32(head, p)? as usize;
+        }
+        Ok(read_u32(head, p + 12)? as usize)
+    };
+    lifetimes(m, s, record_scratch)?;
+    let activations = place(s, n_t + n_ops)?;
+    let layout = finish_layout(table, records, activations, scratch)?;
+    if layout.total > available {
+        return Err(too_small(layout.total));
+    }
+
+    // 3. Tensor locations and scratch offsets, from the plan (still in `s`).
+    for t in 0..n_t {
+        let info = m.tensor(t as u32)?;
+        let r = root(s, t)?;
+        let root_info = m.tensor(r as u32)?;
+        let loc = if let Some(d) = root_info.data {
+            let offset = (d.as_ptr() as usize).wrapping_sub(m.file().as_ptr() as usize);
+            Location::Model { offset, len: info.bytes() }
+        } else {
+            let it = get(s, r)?;
+            if planned(&it) && it.offset != UNPLACED {
+                Location::Arena { offset: start + it.offset as usize, len: info.bytes() }
+            } else {
+                Location::Unused
+            }
+        };
+        arena::set_location(head, t, loc)?;
+    }
+    let mut p = table;
+    for op in 0..n_ops {
+        let it = get(s, n_t + op)?;
+        if planned(&it) {
+            let off = (start + it.offset as usize) as i32;
+            head.get_mut(p + 8..p + 12)
+                .ok_or(RunError::Internal)?
+                .copy_from_slice(&off.to_le_bytes());
+        }
+        p += read_u32(head, p)? as usize;
+    }
+    Ok(layout)
+}
+
+/// The total size, computed without the arena (for error reports).
+fn layout_needed(m: &TfLiteModel<'_>, _table: usize) -> Result<usize, RunError> {
+    match arena_size_on_stack(m) {
+        Ok(n) => Ok(n),
+        Err(RunError::TooManyTensors(_)) => Ok(usize::MAX),
+        Err(e) => Err(e),
+    }
+}
+
+fn read_u32(b: &[u8], at: usize) -> Result<u32, RunError> {
+    let s = b.get(at..at + 4).ok_or(RunError::Internal)?;
+    Ok(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// The lifetime of tensor `t` as planned: `(first operator, last operator)`, `None` for
+/// constants, aliases' roots are followed, unused tensors give `None`.
+pub fn tensor_lifetime(
+    m: &TfLiteModel<'_>,
+    scratch: &mut [u8],
+    t: usize,
+) -> Result<Option<(u32, u32)>, RunError> {
+    let s =
+        scratch.get_mut(..scratch_bytes(m)).ok_or(RunError::TooManyTensors(m.tensor_count()))?;
+    lifetimes(m, s, |i| op_scratch(m, i))?;
+    let it = get(s, root(s, t)?)?;
+    Ok(planned(&it).then_some((it.first, it.last)))
+}

@@ -1,0 +1,156 @@
+//! Operator records: the integer parameters each operator prepares at load time and reads back on
+//! every invoke, stored as little-endian words in the arena (no alignment, no `unsafe`).
+//!
+//! A [`RecordWriter`] either writes into a byte slice or only counts (to size the arena before
+//! there is one); a [`RecordReader`] reads the same sequence back. Reading past the end is an
+//! error, never a panic.
+
+use crate::engine::error::RunError;
+
+/// Writes words into a byte buffer, or only counts them.
+#[derive(Debug)]
+pub struct RecordWriter<'a> {
+    buf: Option<&'a mut [u8]>,
+    len: usize,
+    overflow: bool,
+}
+
+impl<'a> RecordWriter<'a> {
+    /// A writer that only counts bytes.
+    pub fn counting() -> RecordWriter<'static> {
+        RecordWriter { buf: None, len: 0, overflow: false }
+    }
+
+    /// A writer into `buf`.
+    pub fn new(buf: &'a mut [u8]) -> RecordWriter<'a> {
+        RecordWriter { buf: Some(buf), len: 0, overflow: false }
+    }
+
+    /// Bytes written (or counted) so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True if a write did not fit in the buffer.
+    pub fn overflowed(&self) -> bool {
+        self.overflow
+    }
+
+    /// Appends raw bytes.
+    pub fn bytes(&mut self, b: &[u8]) {
+        let end = self.len.saturating_add(b.len());
+        if let Some(buf) = self.buf.as_deref_mut() {
+            match buf.get_mut(self.len..end) {
+                Some(dst) => dst.copy_from_slice(b),
+                None => self.overflow = true,
+            }
+        }
+        self.len = end;
+    }
+
+    /// Appends a word.
+    pub fn i32(&mut self, v: i32) {
+        self.bytes(&v.to_le_bytes());
+    }
+
+    /// Appends a count or index (must fit in an `i32`; saturates otherwise, which the reader
+    /// then rejects where it matters).
+    pub fn usize(&mut self, v: usize) {
+        self.i32(i32::try_from(v).unwrap_or(i32::MAX));
+    }
+
+    /// Appends a flag.
+    pub fn bool(&mut self, v: bool) {
+        self.i32(v as i32);
+    }
+
+    /// Reserves `n` bytes (zeroed) and returns them for the caller to fill, if writing.
+    pub fn reserve(&mut self, n: usize) -> Option<&mut [u8]> {
+        let start = self.len;
+        let end = start.saturating_add(n);
+        self.len = end;
+        match self.buf.as_deref_mut() {
+            Some(buf) => match buf.get_mut(start..end) {
+                Some(dst) => {
+                    dst.fill(0);
+                    Some(dst)
+                }
+                None => {
+                    self.overflow = true;
+                    None
+                }
+            },
+            None => None,
+        }
+    }
+}
+
+/// Reads words back from a record.
+#[derive(Clone, Debug)]
+pub struct RecordReader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> RecordReader<'a> {
+    /// A reader at the start of `buf`.
+    pub fn new(buf: &'a [u8]) -> RecordReader<'a> {
+        RecordReader { buf, pos: 0 }
+    }
+
+    /// The next `n` raw bytes.
+    pub fn bytes(&mut self, n: usize) -> Result<&'a [u8], RunError> {
+        let end = self.pos.checked_add(n).ok_or(RunError::Internal)?;
+        let b = self.buf.get(self.pos..end).ok_or(RunError::Internal)?;
+        self.pos = end;
+        Ok(b)
+    }
+
+    /// The next word.
+    pub fn i32(&mut self) -> Result<i32, RunError> {
+        let b = self.bytes(4)?;
+        Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// The next word as a non-negative count.
+    pub fn usize(&mut self) -> Result<usize, RunError> {
+        usize::try_from(self.i32()?).map_err(|_| RunError::Internal)
+    }
+
+    /// The next flag.
+    pub fn bool(&mut self) -> Result<bool, RunError> {
+        Ok(self.i32()? != 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_counting_agree() {
+        let mut c = RecordWriter::counting();
+        let mut buf = [0u8; 16];
+        let mut w = RecordWriter::new(&mut buf);
+        for w in [&mut c, &mut w] {
+            w.i32(-5);
+            w.usize(7);
+            w.bytes(&[1, 2, 3]);
+        }
+        assert_eq!(c.len(), 11);
+        assert!(!w.overflowed());
+        let mut r = RecordReader::new(&buf);
+        assert_eq!(r.i32().unwrap(), -5);
+        assert_eq!(r.usize().unwrap(), 7);
+        assert_eq!(r.bytes(3).unwrap(), &[1, 2, 3]);
+        assert!(r.bytes(6).is_err());
+    }
+
+    #[test]
+    fn writing_past_the_end_flags_overflow() {
+        let mut buf = [0u8; 3];
+        let mut w = RecordWriter::new(&mut buf);
+        w.i32(1);
+        assert!(w.overflowed());
+    }
+}

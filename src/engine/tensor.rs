@@ -1,0 +1,276 @@
+//! Tensors as the model file describes them: element type, static shape, quantization and (for
+//! constants) the data, read zero-copy from the model bytes.
+//!
+//! [`read_tensor`] checks one `Tensor` table completely (shape, type, buffer, quantization
+//! structure); what an operator requires of its operands is checked by the operator itself.
+
+use crate::engine::error::LoadErrorKind;
+use crate::engine::flatbuffer::{Table, Vector};
+use crate::engine::schema::{buffer, quantization, tensor, tensor_type};
+use crate::model::{QuantParams, Shape};
+
+/// Element types the engine handles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum DType {
+    /// Signed 8-bit integers (activations and weights).
+    Int8,
+    /// Signed 32-bit integers (biases, shapes, indices).
+    Int32,
+    /// 32-bit floats (only at the edges of QUANTIZE/DEQUANTIZE).
+    Float32,
+    /// Signed 64-bit integers (shape/axis operands of a few operators).
+    Int64,
+}
+
+impl DType {
+    /// The type of a schema `TensorType` code, `None` if unsupported.
+    pub fn from_code(code: i8) -> Option<DType> {
+        match code {
+            tensor_type::INT8 => Some(DType::Int8),
+            tensor_type::INT32 => Some(DType::Int32),
+            tensor_type::FLOAT32 => Some(DType::Float32),
+            tensor_type::INT64 => Some(DType::Int64),
+            _ => None,
+        }
+    }
+
+    /// Bytes per element.
+    pub fn size(self) -> usize {
+        match self {
+            DType::Int8 => 1,
+            DType::Int32 | DType::Float32 => 4,
+            DType::Int64 => 8,
+        }
+    }
+
+    /// The schema's name of the type (`"int8"`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::Int8 => "int8",
+            DType::Int32 => "int32",
+            DType::Float32 => "float32",
+            DType::Int64 => "int64",
+        }
+    }
+}
+
+/// Affine quantization parameters of a tensor: one (per-tensor) or several (per-channel along
+/// [`dimension`](Quantization::dimension)) scale/zero-point pairs, read from the model.
+#[derive(Clone, Copy, Debug)]
+pub struct Quantization<'m> {
+    scales: Vector<'m>,
+    zero_points: Option<Vector<'m>>,
+    dimension: i32,
+}
+
+impl<'m> Quantization<'m> {
+    /// Number of scale/zero-point pairs (1: per-tensor).
+    pub fn len(&self) -> usize {
+        self.scales.len()
+    }
+
+    /// Always false: a tensor with no scale has no `Quantization`.
+    pub fn is_empty(&self) -> bool {
+        self.scales.is_empty()
+    }
+
+    /// The axis the parameters run along (meaningful only when per-channel).
+    pub fn dimension(&self) -> i32 {
+        self.dimension
+    }
+
+    /// Scale `i` (0.0 past the end).
+    pub fn scale(&self, i: usize) -> f32 {
+        self.scales.f32(i).unwrap_or(0.0)
+    }
+
+    /// Zero point `i` (0 when the model stores none, or past the end).
+    pub fn zero_point(&self, i: usize) -> i64 {
+        self.zero_points.and_then(|z| z.i64(i).ok()).unwrap_or(0)
+    }
+
+    /// All scales, in order.
+    pub fn scales(&self) -> impl ExactSizeIterator<Item = f32> + Clone + 'm {
+        let v = self.scales;
+        (0..v.len()).map(move |i| v.f32(i).unwrap_or(0.0))
+    }
+
+    /// The per-tensor parameters (`None` if per-channel or the zero point is not an `i32`).
+    pub fn per_tensor(&self) -> Option<QuantParams> {
+        if self.len() != 1 {
+            return None;
+        }
+        let zero_point = i32::try_from(self.zero_point(0)).ok()?;
+        Some(QuantParams { scale: self.scale(0), zero_point })
+    }
+}
+
+/// One tensor of the model: what it holds and, for a constant, its bytes.
+#[derive(Clone, Copy, Debug)]
+pub struct TensorInfo<'m> {
+    /// Element type.
+    pub dtype: DType,
+    /// Static shape.
+    pub shape: Shape,
+    /// Name from the model (may be empty; not checked for UTF-8).
+    pub name: &'m [u8],
+    /// Quantization, if the model gives any scale.
+    pub quantization: Option<Quantization<'m>>,
+    /// Constant data (weights, biases, shape operands), `None` for activations.
+    pub data: Option<&'m [u8]>,
+    /// Index of the model buffer the tensor refers to.
+    pub buffer: u32,
+}
+
+impl<'m> TensorInfo<'m> {
+    /// Number of elements.
+    pub fn elements(&self) -> usize {
+        self.shape.elements().unwrap_or(0)
+    }
+
+    /// Size in bytes (elements times element size; checked not to overflow at load).
+    pub fn bytes(&self) -> usize {
+        self.elements().saturating_mul(self.dtype.size())
+    }
+
+    /// True for a constant (data stored in the model).
+    pub fn is_constant(&self) -> bool {
+        self.data.is_some()
+    }
+
+    /// The per-tensor quantization, if there is exactly one scale.
+    pub fn quant(&self) -> Option<QuantParams> {
+        self.quantization.and_then(|q| q.per_tensor())
+    }
+
+    /// The name as UTF-8 (`"?"` if it is not).
+    pub fn name_str(&self) -> &'m str {
+        core::str::from_utf8(self.name).unwrap_or("?")
+    }
+}
+
+/// The largest tensor, in bytes, the engine accepts (offsets are 32-bit).
+pub const MAX_TENSOR_BYTES: usize = i32::MAX as usize;
+
+fn malformed(field: &'static str) -> impl Fn(crate::engine::flatbuffer::FbError) -> LoadErrorKind {
+    move |e| LoadErrorKind::Malformed { field, at: u32::try_from(e.at).unwrap_or(u32::MAX) }
+}
+
+/// The data of buffer table `b` (`None` when it holds none).
+pub fn buffer_data<'m>(file: &'m [u8], b: Table<'m>) -> Result<Option<&'m [u8]>, LoadErrorKind> {
+    let data = b.vector(buffer::DATA, 1).map_err(malformed("buffer data"))?;
+    if let Some(v) = data {
+        return Ok((!v.is_empty()).then(|| v.bytes()));
+    }
+    // Data stored after the FlatBuffer (files over 2 GB): offset counts from the file start.
+    let offset = b.u64(buffer::OFFSET, 0).map_err(malformed("buffer offset"))?;
+    let size = b.u64(buffer::SIZE, 0).map_err(malformed("buffer size"))?;
+    if offset <= 1 || size == 0 {
+        return Ok(None);
+    }
+    let bad = LoadErrorKind::Malformed {
+        field: "buffer offset",
+        at: u32::try_from(b.pos()).unwrap_or(u32::MAX),
+    };
+    let start = usize::try_from(offset).map_err(|_| bad)?;
+    let len = usize::try_from(size).map_err(|_| bad)?;
+    let end = start.checked_add(len).ok_or(bad)?;
+    file.get(start..end).map(Some).ok_or(bad)
+}
+
+/// Reads and checks tensor table `t`; `buffers` is the model's buffer list.
+pub fn read_tensor<'m>(
+    file: &'m [u8],
+    t: Table<'m>,
+    buffers: Vector<'m>,
+) -> Result<TensorInfo<'m>, LoadErrorKind> {
+    let code = t.i8(tensor::TYPE, 0).map_err(malformed("tensor type"))?;
+    let dtype = DType::from_code(code).ok_or(LoadErrorKind::UnsupportedType(code))?;
+
+    let mut dims = [0u32; Shape::MAX_RANK];
+    let rank = match t.vector(tensor::SHAPE, 4).map_err(malformed("tensor shape"))? {
+        None => 0,
+        Some(v) => {
+            if v.len() > Shape::MAX_RANK {
+                return Err(LoadErrorKind::RankTooLarge(
+                    u32::try_from(v.len()).unwrap_or(u32::MAX),
+                ));
+            }
+            for (i, d) in dims.iter_mut().enumerate().take(v.len()) {
+                let x = v.i32(i).map_err(malformed("tensor shape"))?;
+                *d = u32::try_from(x).map_err(|_| LoadErrorKind::DynamicShape)?;
+            }
+            v.len()
+        }
+    };
+    let shape = Shape::new(&dims[..rank]).ok_or(LoadErrorKind::RankTooLarge(rank as u32))?;
+    let bytes = shape
+        .elements()
+        .and_then(|n| n.checked_mul(dtype.size()))
+        .filter(|&b| b <= MAX_TENSOR_BYTES)
+        .ok_or(LoadErrorKind::TooLarge)?;
+
+    if t.table(tensor::SPARSITY).map_err(malformed("tensor sparsity"))?.is_some() {
+        return Err(LoadErrorKind::Sparse);
+    }
+    if t.bool(tensor::IS_VARIABLE, false).map_err(malformed("tensor is_variable"))? {
+        return Err(LoadErrorKind::Variable);
+    }
+
+    let buffer = t.u32(tensor::BUFFER, 0).map_err(malformed("tensor buffer"))?;
+    let data = if buffer == 0 {
+        None
+    } else {
+        let b = buffers.table(buffer as usize).map_err(|_| LoadErrorKind::IndexOutOfRange {
+            field: "tensor buffer",
+            index: buffer as i64,
+            len: u32::try_from(buffers.len()).unwrap_or(u32::MAX),
+        })?;
+        buffer_data(file, b)?
+    };
+    if let Some(d) = data {
+        if d.len() != bytes {
+            return Err(LoadErrorKind::DataSize {
+                expected: bytes as u32,
+                found: u32::try_from(d.len()).unwrap_or(u32::MAX),
+            });
+        }
+    }
+
+    let name = t.string(tensor::NAME).map_err(malformed("tensor name"))?.unwrap_or(&[]);
+    let quantization = read_quantization(t)?;
+    Ok(TensorInfo { dtype, shape, name, quantization, data, buffer })
+}
+
+fn read_quantization<'m>(t: Table<'m>) -> Result<Option<Quantization<'m>>, LoadErrorKind> {
+    let Some(q) = t.table(tensor::QUANTIZATION).map_err(malformed("tensor quantization"))? else {
+        return Ok(None);
+    };
+    if q.u8(quantization::DETAILS_TYPE, 0).map_err(malformed("quantization details"))? != 0 {
+        return Err(LoadErrorKind::Quantization("custom quantization details"));
+    }
+    let scales = match q.vector(quantization::SCALE, 4).map_err(malformed("quantization scale"))? {
+        Some(v) if !v.is_empty() => v,
+        _ => return Ok(None),
+    };
+    let zero_points = q
+        .vector(quantization::ZERO_POINT, 8)
+        .map_err(malformed("quantization zero_point"))?
+        .filter(|z| !z.is_empty());
+    if let Some(z) = zero_points {
+        if z.len() != scales.len() {
+            return Err(LoadErrorKind::Quantization("zero_point and scale counts differ"));
+        }
+    }
+    for i in 0..scales.len() {
+        let s = scales.f32(i).map_err(malformed("quantization scale"))?;
+        if !s.is_finite() || s < 0.0 {
+            return Err(LoadErrorKind::Quantization("scale is negative or not finite"));
+        }
+    }
+    let dimension =
+        q.i32(quantization::QUANTIZED_DIMENSION, 0).map_err(malformed("quantized_dimension"))?;
+    Ok(Some(Quantization { scales, zero_points, dimension }))
+}
