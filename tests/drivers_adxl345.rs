@@ -316,3 +316,21 @@ fn spi_init_fifo_drain_sets_read_and_multibyte_bits_with_pop_delay() {
     assert_close(out[1], [-G, G, 0.0]);
     adxl.destroy().done();
 }
+
+#[test]
+fn data_ready_interrupt_maps_then_enables() {
+    let mock = I2cMock::new(&with(
+        i2c_init(),
+        &[
+            I2c::write(ADDR, vec![0x2F, 0x80]), // INT_MAP: DATA_READY -> INT2
+            I2c::write(ADDR, vec![0x2E, 0x80]), // INT_ENABLE: DATA_READY
+            I2c::write(ADDR, vec![0x2F, 0x00]),
+            I2c::write(ADDR, vec![0x2E, 0x00]),
+        ],
+    ));
+    let mut adxl = Adxl345::new_i2c(mock, ADDR);
+    adxl.init().unwrap();
+    adxl.enable_data_ready_interrupt(InterruptPin::Int2).unwrap();
+    adxl.disable_data_ready_interrupt().unwrap();
+    adxl.destroy().done();
+}

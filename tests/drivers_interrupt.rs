@@ -17,6 +17,19 @@ const LIS: u8 = 0x18;
 
 /// init (defaults) then `enable_fifo(stream, watermark 4, on INT1)`.
 fn lis_fifo_setup() -> Vec<I2c> {
+    let mut t = lis_init();
+    for (register, value) in [
+        (0x24, 0x40), // FIFO_EN
+        (0x2E, 0x84), // stream, FTH = 4
+        (0x22, 0x04), // I1_WTM
+    ] {
+        t.push(I2c::write(LIS, vec![register, value]));
+    }
+    t
+}
+
+/// WHO_AM_I and the default register image.
+fn lis_init() -> Vec<I2c> {
     let mut t = vec![I2c::write_read(LIS, vec![0x0F], vec![0x33])];
     for (register, value) in [
         (0x20, 0x57),
@@ -29,9 +42,6 @@ fn lis_fifo_setup() -> Vec<I2c> {
         (0x33, 0),
         (0x30, 0),
         (0x22, 0),
-        (0x24, 0x40), // FIFO_EN
-        (0x2E, 0x84), // stream, FTH = 4
-        (0x22, 0x04), // I1_WTM
     ] {
         t.push(I2c::write(LIS, vec![register, value]));
     }
@@ -244,5 +254,30 @@ fn adxl345_rising_edge_wakes_and_drains_entry_by_entry() {
         let (adxl, mut pin) = sensor.release();
         pin.done();
         adxl.destroy().done();
+    });
+}
+
+#[test]
+fn lis3dh_data_ready_pin_wakes_once_per_sample_without_fifo() {
+    let mut t = lis_init();
+    t.extend([
+        I2c::write(LIS, vec![0x22, 0x10]),            // CTRL_REG3: I1_ZYXDA
+        I2c::write_read(LIS, vec![0x27], vec![0x08]), // STATUS_REG: ZYXDA
+        out_burst(1..=1),
+        I2c::write_read(LIS, vec![0x27], vec![0x00]), // queue was full: re-check, nothing new
+        I2c::write_read(LIS, vec![0x27], vec![0x0F]), // after the second wake-up
+        out_burst(2..=2),
+    ]);
+    let pin = PinMock::new(&[Pin::wait_for_state(State::High), Pin::wait_for_state(State::High)]);
+    let mut lis = Lis3dh::new_i2c_async(I2cMock::new(&t), LIS);
+    block_on(async {
+        lis.init().await.unwrap();
+        lis.enable_data_ready_interrupt().await.unwrap();
+        let mut sensor: InterruptDriven<_, _, 1> = InterruptDriven::new(lis, pin);
+        let got = [sensor.read().await.unwrap(), sensor.read().await.unwrap()];
+        assert_sequence(&got, 1);
+        let (lis, mut pin) = sensor.release();
+        pin.done();
+        lis.destroy().done();
     });
 }

@@ -1,6 +1,8 @@
 //! Async ADXL345 methods: the mirror of `blocking.rs`, awaiting the bus instead of blocking.
 
-use super::config::{ActivityInterrupt, Config, DataRate, FifoConfig, InterruptSource};
+use super::config::{
+    ActivityInterrupt, Config, DataRate, FifoConfig, InterruptPin, InterruptSource,
+};
 use super::config::{PowerMode, Range, Resolution};
 use super::register as reg;
 use super::settings::{fifo_entries, interrupt_source, Settings};
@@ -76,6 +78,21 @@ impl<I: AsyncRegisterInterface> Adxl345<I, Async> {
     /// Turns the ACTIVITY interrupt off.
     pub async fn disable_activity_interrupt(&mut self) -> Result<(), Error<I::Error>> {
         self.apply(Settings { activity: None, ..self.settings }).await
+    }
+
+    /// Enables the DATA_READY interrupt on `pin`: set with each sample, cleared when it is read.
+    /// Pair with [`InterruptDriven`](crate::drivers::InterruptDriven) and the FIFO off for one
+    /// wake-up per sample.
+    pub async fn enable_data_ready_interrupt(
+        &mut self,
+        pin: InterruptPin,
+    ) -> Result<(), Error<I::Error>> {
+        self.apply(Settings { data_ready: Some(pin), ..self.settings }).await
+    }
+
+    /// Turns the DATA_READY interrupt off.
+    pub async fn disable_data_ready_interrupt(&mut self) -> Result<(), Error<I::Error>> {
+        self.apply(Settings { data_ready: None, ..self.settings }).await
     }
 
     /// Enables the FIFO with a watermark (and the WATERMARK interrupt if a pin is given).

@@ -1,6 +1,8 @@
 //! Blocking ADXL345 methods: bus I/O around the shared encoders in `settings`.
 
-use super::config::{ActivityInterrupt, Config, DataRate, FifoConfig, InterruptSource};
+use super::config::{
+    ActivityInterrupt, Config, DataRate, FifoConfig, InterruptPin, InterruptSource,
+};
 use super::config::{PowerMode, Range, Resolution};
 use super::register as reg;
 use super::settings::{fifo_entries, interrupt_source, Settings};
@@ -76,6 +78,21 @@ impl<I: RegisterInterface> Adxl345<I, Blocking> {
     /// Turns the ACTIVITY interrupt off.
     pub fn disable_activity_interrupt(&mut self) -> Result<(), Error<I::Error>> {
         self.apply(Settings { activity: None, ..self.settings })
+    }
+
+    /// Enables the DATA_READY interrupt on `pin`: set with each sample, cleared when it is read.
+    /// Pair with [`InterruptDriven`](crate::drivers::InterruptDriven) and the FIFO off for one
+    /// wake-up per sample.
+    pub fn enable_data_ready_interrupt(
+        &mut self,
+        pin: InterruptPin,
+    ) -> Result<(), Error<I::Error>> {
+        self.apply(Settings { data_ready: Some(pin), ..self.settings })
+    }
+
+    /// Turns the DATA_READY interrupt off.
+    pub fn disable_data_ready_interrupt(&mut self) -> Result<(), Error<I::Error>> {
+        self.apply(Settings { data_ready: None, ..self.settings })
     }
 
     /// Enables the FIFO with a watermark (and the WATERMARK interrupt if a pin is given).

@@ -172,7 +172,8 @@ pub struct ActivityInterrupt {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum FifoMode {
-    /// Fill 32 levels, then stop collecting until read.
+    /// Fill 32 levels, then stop collecting new samples while the FIFO is full (collection
+    /// resumes as entries are read).
     Fifo,
     /// Keep the newest 32 samples, overwriting the oldest (the usual choice for batching).
     #[default]

@@ -65,6 +65,7 @@ pub(crate) struct Settings {
     pub config: Config,
     pub activity: Option<ActivityInterrupt>,
     pub fifo: Option<FifoConfig>,
+    pub data_ready: Option<InterruptPin>,
 }
 
 const fn map_bit(pin: InterruptPin, bit: u8) -> u8 {
@@ -103,6 +104,10 @@ impl Settings {
                 | (if activity.axes.z { act_inact::ACT_Z } else { 0 });
             int_map |= map_bit(activity.pin, int::ACTIVITY);
             int_enable |= int::ACTIVITY;
+        }
+        if let Some(pin) = self.data_ready {
+            int_map |= map_bit(pin, int::DATA_READY);
+            int_enable |= int::DATA_READY;
         }
         if let Some(config) = self.fifo {
             if !(1..=fifo::SAMPLES_MASK).contains(&config.watermark) {

@@ -71,6 +71,18 @@ impl<I: AsyncRegisterInterface> Lis3dh<I, Async> {
         self.apply(Settings { motion: None, ..self.settings }).await
     }
 
+    /// Routes "new X/Y/Z data" (ZYXDA) to INT1: the pin rises with each sample and falls when it
+    /// is read. Pair with [`InterruptDriven`](crate::drivers::InterruptDriven) and the FIFO off
+    /// for one wake-up per sample.
+    pub async fn enable_data_ready_interrupt(&mut self) -> Result<(), Error<I::Error>> {
+        self.apply(Settings { data_ready: true, ..self.settings }).await
+    }
+
+    /// Stops routing data-ready to INT1.
+    pub async fn disable_data_ready_interrupt(&mut self) -> Result<(), Error<I::Error>> {
+        self.apply(Settings { data_ready: false, ..self.settings }).await
+    }
+
     /// Enables the FIFO with a watermark (and the watermark on INT1 if asked).
     pub async fn enable_fifo(&mut self, config: FifoConfig) -> Result<(), Error<I::Error>> {
         self.apply(Settings { fifo: Some(config), ..self.settings }).await

@@ -71,6 +71,18 @@ impl<I: RegisterInterface> Lis3dh<I, Blocking> {
         self.apply(Settings { motion: None, ..self.settings })
     }
 
+    /// Routes "new X/Y/Z data" (ZYXDA) to INT1: the pin rises with each sample and falls when it
+    /// is read. Pair with [`InterruptDriven`](crate::drivers::InterruptDriven) and the FIFO off
+    /// for one wake-up per sample.
+    pub fn enable_data_ready_interrupt(&mut self) -> Result<(), Error<I::Error>> {
+        self.apply(Settings { data_ready: true, ..self.settings })
+    }
+
+    /// Stops routing data-ready to INT1.
+    pub fn disable_data_ready_interrupt(&mut self) -> Result<(), Error<I::Error>> {
+        self.apply(Settings { data_ready: false, ..self.settings })
+    }
+
     /// Enables the FIFO with a watermark (and the watermark on INT1 if asked).
     pub fn enable_fifo(&mut self, config: FifoConfig) -> Result<(), Error<I::Error>> {
         self.apply(Settings { fifo: Some(config), ..self.settings })

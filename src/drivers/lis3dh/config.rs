@@ -159,7 +159,8 @@ pub struct MotionInterrupt {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum FifoMode {
-    /// Fill 32 levels, then stop collecting until drained and reset.
+    /// Fill 32 levels, then stop collecting; it collects again only after a reset (bypass, i.e.
+    /// `disable_fifo` then `enable_fifo`). Good for one capture; use `Stream` for batching.
     Fifo,
     /// Keep the newest 32 samples, overwriting the oldest (the usual choice for batching).
     #[default]

@@ -56,6 +56,8 @@ pub mod ctrl2 {
 pub mod ctrl3 {
     /// Interrupt generator 1 on INT1.
     pub const I1_IA1: u8 = 1 << 6;
+    /// New X/Y/Z data (ZYXDA) on INT1.
+    pub const I1_ZYXDA: u8 = 1 << 4;
     /// FIFO watermark on INT1.
     pub const I1_WTM: u8 = 1 << 2;
 }

@@ -65,6 +65,7 @@ pub(crate) struct Settings {
     pub config: Config,
     pub motion: Option<MotionInterrupt>,
     pub fifo: Option<FifoConfig>,
+    pub data_ready: bool,
 }
 
 impl Settings {
@@ -95,6 +96,9 @@ impl Settings {
                 ctrl2 |= ctrl2::HP_IA1;
             }
             ctrl3 |= ctrl3::I1_IA1;
+        }
+        if self.data_ready {
+            ctrl3 |= ctrl3::I1_ZYXDA;
         }
         if let Some(config) = self.fifo {
             if !(1..=fifo::WATERMARK_MASK).contains(&config.watermark) {
