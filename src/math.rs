@@ -1,8 +1,8 @@
 //! The few float helpers `core` lacks (`sqrt`, `round`), written out so the crate stays `no_std`
 //! without pulling in `libm` for two functions.
 //!
-//! These are used by the statistics of the window and the gate, and by the [`Quantizer`]
-//! (crate::quantizer); the int8 engine never uses floats on its run path.
+//! These are used by the statistics of the window and the gate, and by the
+//! [`quantizer`](crate::quantizer); the int8 engine never uses floats on its run path.
 
 /// Square root by Newton iteration from a bit-level first guess; exact to the last bit or one ulp
 /// for normal inputs, `NaN` for negative or NaN input, and `x` itself for `0.0` and `+inf`.

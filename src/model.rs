@@ -3,8 +3,8 @@
 //! A [`Model`] owns its input and output buffers (the TFLite engine keeps them in its arena), so the
 //! [`Quantizer`](crate::quantizer::Quantizer) writes straight into [`Model::input`] and the action
 //! reads [`Model::output`]: no intermediate copies. Two models ship with the crate: the streaming
-//! statistical [`ZScoreDetector`](crate::model::zscore::ZScoreDetector) (no neural net needed) and
-//! the int8 TFLite interpreter in [`engine`](crate::engine).
+//! statistical [`ZScoreDetector`] (no neural net needed) and
+//! the int8 TFLite interpreter in [engine](crate::engine).
 
 pub mod zscore;
 

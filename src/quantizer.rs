@@ -9,7 +9,7 @@
 //!
 //! The [`Quantizer`] trait writes a whole window, oldest sample first and channels interleaved
 //! (`[time][channel]`, the layout of a Keras `Conv1D`/`Dense` input), straight into
-//! [`Model::input`](crate::model::Model::input). This module does not scale or filter the signal.
+//! [`Model::input`]. This module does not scale or filter the signal.
 
 use crate::math;
 use crate::model::{Model, QuantParams};

@@ -5,8 +5,8 @@
 //! windows whose vibration (standard deviation of the acceleration magnitude) is high — plus a
 //! regular heartbeat window so the model keeps seeing what normal looks like — the model's own
 //! input quantization, and a [`Rule`] on output 0. Any [`Model`] fits: the statistical
-//! [`ZScoreDetector`](crate::model::ZScoreDetector) out of the box, or an int8 TFLite model through
-//! the [`engine`](crate::engine).
+//! [`ZScoreDetector`] out of the box, or an int8 TFLite model through
+//! the [engine](crate::engine).
 //!
 //! ```
 //! use edge_reflex::action::NoAction;
