@@ -26,7 +26,7 @@ impl ArbitraryChip {
         self.accesses += 1;
         match self.fail_every {
             // The first access (the ID check) always succeeds, so the rest gets exercised.
-            Some(n) if self.accesses > 1 && self.accesses % n == 0 => Err(()),
+            Some(n) if self.accesses > 1 && self.accesses.is_multiple_of(n) => Err(()),
             _ => Ok(()),
         }
     }
@@ -69,7 +69,7 @@ fn adxl345_config(i: u8) -> adxl345::Config {
     let ranges = [Range::G2, Range::G4, Range::G8, Range::G16];
     adxl345::Config {
         range: ranges[usize::from(i) % 4],
-        resolution: if i % 2 == 0 { Resolution::Full } else { Resolution::TenBit },
+        resolution: if i.is_multiple_of(2) { Resolution::Full } else { Resolution::TenBit },
         ..adxl345::Config::default()
     }
 }
