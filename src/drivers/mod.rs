@@ -19,9 +19,9 @@
 //!   the same methods as `async fn`s over embedded-hal-async and implement
 //!   [`AsyncSensor`](crate::sensor::AsyncSensor).
 //! - **Encoding is shared, not duplicated.** The driver keeps typed settings; a pure function
-//!   turns them into the register image, and a change writes only the registers that differ
-//!   ([`WritePlan`]). Decoding (counts to m/s², FIFO status) is pure as well. The blocking and
-//!   async method bodies are only bus calls around these functions.
+//!   turns them into the register image, and a change writes only the registers that differ.
+//!   Decoding (counts to m/s², FIFO status) is pure as well. The blocking and async method
+//!   bodies are only bus calls around these functions.
 //! - **No surprises on bad data.** Invalid settings (a NaN threshold, a data rate the mode lacks)
 //!   are refused with [`ConfigError`] before anything is written; any byte from the bus decodes
 //!   to a finite value; bus failures are `Error::Bus(e)`. Every error has a [`kind()`](ErrorKind).
@@ -116,5 +116,4 @@ pub use interface::{
 };
 pub use interrupt::{InterruptDriven, InterruptError, Trigger};
 pub use lis3dh::Lis3dh;
-pub use plan::WritePlan;
 pub use units::{mps2_per_count, xyz_le, Axes, STANDARD_GRAVITY};
