@@ -51,6 +51,18 @@ fn ref_mbqm(x: i32, m: QuantizedMultiplier) -> i32 {
     ref_rdbpot(ref_srdhm(x.wrapping_mul(1 << left), m.multiplier), right)
 }
 
+/// The 64-bit overload: multiplier rounded to 16 bits, then one round-half-up shift, written as
+/// an exact floor division.
+fn ref_mbqm_i64(x: i64, m: QuantizedMultiplier) -> i32 {
+    let reduced = if m.multiplier < 0x7FFF_0000 {
+        ((m.multiplier as i128) + (1 << 15)).div_euclid(1 << 16)
+    } else {
+        0x7FFF
+    };
+    let denom = 1i128 << (15 - m.shift);
+    (x as i128 * reduced + denom / 2).div_euclid(denom) as i32
+}
+
 fn clamp8(v: i64, lo: i32, hi: i32) -> i8 {
     v.clamp(lo as i64, hi as i64) as i8
 }
@@ -212,7 +224,7 @@ proptest! {
                 }
                 if with_bias { acc += bias[u] as i64; }
                 let m = if per_channel { mults[u] } else { mults[0] };
-                let v = ref_mbqm(acc as i32, m) as i64 + zp_out as i64;
+                let v = ref_mbqm_i64(acc, m) as i64 + zp_out as i64;
                 prop_assert_eq!(out[b * units + u], clamp8(v, fc.activation_min, fc.activation_max));
             }
         }

@@ -86,6 +86,13 @@ impl QuantizedMultiplier {
     pub fn apply(self, x: i32) -> i32 {
         multiply_by_quantized_multiplier(x, self.multiplier, self.shift)
     }
+
+    /// Applies the multiplier to a 64-bit `x` with the reduced 16-bit multiplier:
+    /// [`multiply_by_quantized_multiplier_i64`].
+    #[inline]
+    pub fn apply_i64(self, x: i64) -> i32 {
+        multiply_by_quantized_multiplier_i64(x, self.multiplier, self.shift)
+    }
 }
 
 /// `frexp` for finite, nonzero `f64`: `x = m * 2^e` with `|m|` in `[0.5, 1)`. Returns `(x, 0)`
@@ -158,6 +165,21 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
     let right_shift = if shift > 0 { 0 } else { -shift };
     let shifted = x.wrapping_mul(1i32.wrapping_shl(left_shift as u32));
     rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier), right_shift)
+}
+
+/// TFLite's `MultiplyByQuantizedMultiplier(int64_t x, multiplier, shift)`, the overload TFLite's
+/// reference FULLY_CONNECTED reaches: the multiplier is first reduced to 16 bits,
+/// `r = (multiplier + 2^15) >> 16` (`0x7FFF` if `multiplier >= 0x7FFF0000`), then
+/// `(x * r + 2^(14 - shift)) >> (15 - shift)`, a single rounding (half up).
+///
+/// `shift` is clamped to `-31..=14` so the shifts stay defined (TFLite assumes `-31..8`).
+#[inline]
+pub fn multiply_by_quantized_multiplier_i64(x: i64, multiplier: i32, shift: i32) -> i32 {
+    let reduced: i64 =
+        if multiplier < 0x7FFF_0000 { (multiplier as i64 + (1 << 15)) >> 16 } else { 0x7FFF };
+    let total_shift = 15 - shift.clamp(-31, 14);
+    let rounded = x.wrapping_mul(reduced).wrapping_add(1i64 << (total_shift - 1));
+    (rounded >> total_shift) as i32
 }
 
 /// TFLite's `MultiplyByQuantizedMultiplierGreaterThanOne`: `SRDHM(x * 2^left_shift, multiplier)`.
@@ -314,6 +336,24 @@ mod tests {
         let three = QuantizedMultiplier::from_real(3.0).unwrap();
         assert_eq!(three.apply(7), 21);
         assert_eq!(three.apply(-7), -21);
+    }
+
+    #[test]
+    fn int64_overload_hand_values() {
+        // 0.5: multiplier 2^30 -> reduced 2^14, shift 0: (x * 2^14 + 2^14) >> 15 = round-half-up(x/2).
+        let half = QuantizedMultiplier::from_real(0.5).unwrap();
+        assert_eq!(half.apply_i64(3), 2);
+        assert_eq!(half.apply_i64(-3), -1); // -1.5 rounds up to -1
+        assert_eq!(half.apply_i64(-5), -2); // -2.5 -> -2
+        assert_eq!(half.apply_i64(1 << 40 >> 10), 1 << 29);
+        // The 16-bit reduction loses precision: 0.3 -> multiplier 1288490189 -> reduced 19661.
+        let m = QuantizedMultiplier::from_real(0.3).unwrap();
+        assert_eq!(m.shift, -1);
+        // (1_000_000 * 19661 + 2^15) >> 16 = 300003 (exact product would give 300000).
+        assert_eq!(m.apply_i64(1_000_000), 300_003);
+        assert_eq!(m.apply(1_000_000), 300_000);
+        // A multiplier at the top of the range saturates the reduced value at 0x7FFF.
+        assert_eq!(multiply_by_quantized_multiplier_i64(1 << 16, 0x7FFF_FFFF, 0), 2 * 0x7FFF);
     }
 
     #[test]

@@ -1,7 +1,13 @@
 //! FULLY_CONNECTED (int8 in, int8 weights, optional int32 bias, int8 out).
 //!
 //! `out[b][u] = clamp(zp_out + M_u * (bias[u] + sum_d (w[u][d] - zp_w) * (x[b][d] - zp_in)))`,
-//! TFLite's `reference_integer_ops::FullyConnected` / `FullyConnectedPerChannel`. `M` is one
+//! TFLite's `reference_integer_ops::FullyConnected` / `FullyConnectedPerChannel`, where the
+//! rescale by `M_u` is the 64-bit `MultiplyByQuantizedMultiplier` (16-bit reduced multiplier,
+//! one rounding; see [`multiply_by_quantized_multiplier_i64`]), not the double-rounding 32-bit
+//! one the convolutions use. (TensorFlow Lite Micro uses the 32-bit one here, which is why it
+//! differs from the reference by one step on some outputs.)
+//!
+//! [`multiply_by_quantized_multiplier_i64`]: crate::engine::arith::multiply_by_quantized_multiplier_i64 `M` is one
 //! multiplier for per-tensor weights (computed from the `f32` product of the input and weight
 //! scales, as TFLite's `GetQuantizedConvolutionMultipler` does) or one per output unit for
 //! per-channel weights. `keep_num_dims` only changes the output shape, which the loader owns:
@@ -100,7 +106,10 @@ impl FullyConnected {
 
     #[inline]
     fn finish(&self, acc: i32, m: QuantizedMultiplier) -> i8 {
-        let scaled = m.apply(acc).wrapping_add(self.output_offset);
+        // TFLite's reference FULLY_CONNECTED rescales through the 64-bit overload of
+        // MultiplyByQuantizedMultiplier (16-bit reduced multiplier, single rounding), unlike
+        // the convolutions; the fixtures (hello_world, autoencoder) pin this down.
+        let scaled = m.apply_i64(acc as i64).wrapping_add(self.output_offset);
         clamp_to_i8(scaled, self.activation_min, self.activation_max)
     }
 }
