@@ -26,6 +26,9 @@ pub struct TfLiteModel<'m> {
     operators: Vector<'m>,
     inputs: Vector<'m>,
     outputs: Vector<'m>,
+    /// True once the operators are checked, if the model has SPACE_TO_BATCH_ND or
+    /// BATCH_TO_SPACE_ND: batch sizes are then inferred (see `batch`).
+    infer_batch: bool,
 }
 
 fn at(e: FbError) -> u32 {
@@ -81,7 +84,16 @@ impl<'m> TfLiteModel<'m> {
             .map_err(malformed("operators"))?
             .map_or_else(empty_vector, Ok)?;
 
-        let m = TfLiteModel { file, codes, buffers, tensors, operators, inputs, outputs };
+        let mut m = TfLiteModel {
+            file,
+            codes,
+            buffers,
+            tensors,
+            operators,
+            inputs,
+            outputs,
+            infer_batch: false,
+        };
         for i in 0..codes.len() {
             let site = Site::OperatorCode(count(i));
             let c = codes.table(i).map_err(|e| {
@@ -110,6 +122,14 @@ impl<'m> TfLiteModel<'m> {
         for i in 0..operators.len() {
             m.operator(i as u32)?;
         }
+        let has_space_to_batch =
+            m.operators().any(|o| matches!(o.op, Op::SpaceToBatchNd | Op::BatchToSpaceNd));
+        m.infer_batch = has_space_to_batch;
+        if m.infer_batch {
+            for i in 0..tensors.len() {
+                m.tensor(i as u32)?;
+            }
+        }
         crate::engine::graph::check_data_flow(&m)?;
         crate::engine::graph::check_integer_model(&m)?;
         for i in 0..operators.len() {
@@ -131,6 +151,26 @@ impl<'m> TfLiteModel<'m> {
 
     /// Tensor `i` (checked again; cannot fail for `i < tensor_count()` after `load`).
     pub fn tensor(&self, i: u32) -> Result<TensorInfo<'m>, LoadError> {
+        let mut info = self.raw_tensor(i)?;
+        if self.infer_batch {
+            if let Some(batch) = crate::engine::batch::effective_batch(self, i, &info) {
+                let mut dims = [0u32; crate::model::Shape::MAX_RANK];
+                let d = info.shape.dims();
+                dims[..d.len()].copy_from_slice(d);
+                dims[0] = batch;
+                let too_large = LoadError::new(Site::Tensor(i), LoadErrorKind::TooLarge);
+                info.shape = crate::model::Shape::new(&dims[..d.len()]).ok_or(too_large)?;
+                let bytes = info.shape.elements().and_then(|n| n.checked_mul(info.dtype.size()));
+                if bytes.is_none_or(|b| b > crate::engine::tensor::MAX_TENSOR_BYTES) {
+                    return Err(too_large);
+                }
+            }
+        }
+        Ok(info)
+    }
+
+    /// Tensor `i` exactly as stored in the file (no batch inference).
+    pub(crate) fn raw_tensor(&self, i: u32) -> Result<TensorInfo<'m>, LoadError> {
         let site = Site::Tensor(i);
         let t = self.tensors.table(i as usize).map_err(|e| {
             LoadError::new(

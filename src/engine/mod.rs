@@ -25,6 +25,7 @@
 
 pub mod arena;
 pub mod arith;
+mod batch;
 #[cfg(feature = "build")]
 pub mod build;
 pub mod error;

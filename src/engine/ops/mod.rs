@@ -12,6 +12,7 @@ mod conv;
 mod elementwise;
 mod fully_connected;
 mod layout;
+mod movement;
 mod pool;
 
 use crate::engine::error::{LoadError, LoadErrorKind, RunError, Site};

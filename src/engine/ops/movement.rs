@@ -1,0 +1,395 @@
+//! Operators that move elements without arithmetic: CONCATENATION, PAD, SPACE_TO_BATCH_ND,
+//! BATCH_TO_SPACE_ND, STRIDED_SLICE and PACK. They work on any element type the engine holds
+//! (int8, int32, float32, int64): elements are copied as opaque bytes. Int8 operands must share
+//! one quantization (TFLite's reference kernels do not rescale here). Shape operands (paddings,
+//! block sizes, begin/end/strides) must be constants, so every shape is checked at load.
+
+use super::elementwise::{write_dims, Dims};
+use super::{kernel_err, Needs, Operands, Prep};
+use crate::engine::arith::FusedActivation;
+use crate::engine::error::{LoadError, LoadErrorKind, RunError};
+use crate::engine::kernels::elementwise::MAX_RANK;
+use crate::engine::kernels::layout::{
+    batch_to_space, concatenate_into, pad, space_to_batch, SpaceBatch,
+};
+use crate::engine::kernels::read_i32;
+use crate::engine::kernels::shape_ops::{pack_into, StridedSlice};
+use crate::engine::operator::{code, Op};
+use crate::engine::record::{RecordReader, RecordWriter};
+use crate::engine::tensor::{DType, TensorInfo};
+use bytemuck::Pod;
+
+/// Checks that `a` and `b` have the same type and (for int8) the same quantization.
+fn same_kind(p: &Prep<'_, '_>, a: &TensorInfo<'_>, b: &TensorInfo<'_>) -> Result<(), LoadError> {
+    if a.dtype != b.dtype {
+        return Err(p.err(LoadErrorKind::Types("operands must have the same type")));
+    }
+    if a.dtype == DType::Int8 {
+        let qa = p.quant(a, "int8 operands must be per-tensor quantized")?;
+        let qb = p.quant(b, "int8 operands must be per-tensor quantized")?;
+        if qa != qb {
+            return Err(p.err(LoadErrorKind::Quantization("operands' quantization differs")));
+        }
+    }
+    Ok(())
+}
+
+/// The padding value of an output: its zero point for int8, 0 otherwise.
+fn pad_value(p: &Prep<'_, '_>, out: &TensorInfo<'_>) -> Result<i32, LoadError> {
+    Ok(if out.dtype == DType::Int8 {
+        p.quant(out, "int8 output must be per-tensor quantized")?.zero_point
+    } else {
+        0
+    })
+}
+
+/// The values of a constant int32 tensor (at most `MAX` of them).
+fn const_ints<const MAX: usize>(
+    p: &Prep<'_, '_>,
+    t: &TensorInfo<'_>,
+    what: &'static str,
+) -> Result<([i32; MAX], usize), LoadError> {
+    p.dtype(t, DType::Int32, what)?;
+    let data = p.constant(t, what)?;
+    let n = t.elements();
+    if n > MAX {
+        return Err(p.shapes(what));
+    }
+    let mut v = [0i32; MAX];
+    for (i, x) in v.iter_mut().enumerate().take(n) {
+        *x = read_i32(data, i).ok_or(p.shapes(what))?;
+    }
+    Ok((v, n))
+}
+
+fn normalize_axis(axis: i32, rank: usize) -> Option<usize> {
+    let a = if axis < 0 { axis.checked_add(rank as i32)? } else { axis };
+    usize::try_from(a).ok().filter(|&a| a < rank)
+}
+
+fn dims_usize(d: &[u32]) -> [usize; MAX_RANK] {
+    let mut out = [1usize; MAX_RANK];
+    for (o, &x) in out.iter_mut().zip(d) {
+        *o = x as usize;
+    }
+    out
+}
+
+pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
+    let out = p.output()?;
+    let rank = out.shape.dims().len();
+    if rank > MAX_RANK {
+        return Err(p.shapes("rank above 6"));
+    }
+    let od = out.shape.dims();
+    match p.op.op {
+        Op::Concatenation { axis, activation } => {
+            p.arity(1, usize::MAX)?;
+            if activation != FusedActivation::None {
+                return Err(
+                    p.err(LoadErrorKind::UnsupportedOption("fused activation on CONCATENATION"))
+                );
+            }
+            let axis = normalize_axis(axis, rank).ok_or(p.shapes("axis out of range"))?;
+            let inner: usize = od[axis + 1..].iter().map(|&d| d as usize).product();
+            let outer: usize = od[..axis].iter().map(|&d| d as usize).product();
+            w.usize(out.dtype.size());
+            w.usize(outer);
+            w.usize(p.op.input_count());
+            let mut offset = 0usize;
+            for j in 0..p.op.input_count() {
+                let t = p.input(j)?;
+                same_kind(p, &t, &out)?;
+                let d = t.shape.dims();
+                if d.len() != rank || (0..rank).any(|k| k != axis && d[k] != od[k]) {
+                    return Err(p.shapes("inputs must match the output except along the axis"));
+                }
+                w.usize(offset);
+                offset += d[axis] as usize * inner;
+            }
+            if offset != od[axis] as usize * inner {
+                return Err(p.shapes("inputs do not add up to the output along the axis"));
+            }
+        }
+        Op::Pad => {
+            p.arity(2, 2)?;
+            let (input, paddings) = (p.input(0)?, p.input(1)?);
+            same_kind(p, &input, &out)?;
+            let (v, n) = const_ints::<{ 2 * MAX_RANK }>(
+                p,
+                &paddings,
+                "paddings must be a constant int32 [rank, 2]",
+            )?;
+            let id = input.shape.dims();
+            if id.len() != rank || n != 2 * rank {
+                return Err(p.shapes("paddings must be [rank, 2]"));
+            }
+            w.usize(out.dtype.size());
+            w.i32(pad_value(p, &out)?);
+            write_dims(w, id);
+            for d in 0..rank {
+                let (before, after) = (v[2 * d], v[2 * d + 1]);
+                if before < 0
+                    || after < 0
+                    || id[d] as i64 + before as i64 + after as i64 != od[d] as i64
+                {
+                    return Err(p.shapes("output size does not follow from the paddings"));
+                }
+                w.i32(before);
+                w.i32(after);
+            }
+        }
+        Op::SpaceToBatchNd | Op::BatchToSpaceNd => {
+            p.arity(3, 3)?;
+            let (input, block, pads) = (p.input(0)?, p.input(1)?, p.input(2)?);
+            same_kind(p, &input, &out)?;
+            let (b, nb) = const_ints::<2>(p, &block, "block shape must be a constant int32")?;
+            let (c, nc) = const_ints::<4>(p, &pads, "paddings/crops must be a constant int32")?;
+            let id = input.shape.dims();
+            // A 3-D [n, h, c] tensor is handled as [n, h, 1, c] with a 1-wide block.
+            let (in4, out4, geometry, after) = match (id.len(), nb, nc, rank) {
+                (4, 2, 4, 4) => (
+                    [id[0], id[1], id[2], id[3]],
+                    [od[0], od[1], od[2], od[3]],
+                    (b[0], b[1], c[0], c[2]),
+                    (c[1], c[3]),
+                ),
+                (3, 1, 2, 3) => (
+                    [id[0], id[1], 1, id[2]],
+                    [od[0], od[1], 1, od[2]],
+                    (b[0], 1, c[0], 0),
+                    (c[1], 0),
+                ),
+                _ => {
+                    return Err(
+                        p.shapes("input must be 3-D or 4-D with matching block and paddings")
+                    )
+                }
+            };
+            let (bh, bw, top, left) = geometry;
+            if bh < 1 || bw < 1 || top < 0 || left < 0 || after.0 < 0 || after.1 < 0 {
+                return Err(p.shapes("block sizes must be positive and paddings non-negative"));
+            }
+            let [n, h, wd, ch] = in4.map(|d| d as i64);
+            let (bh, bw) = (bh as i64, bw as i64);
+            let expect = if p.op.op == Op::SpaceToBatchNd {
+                let (ph, pw) = (h + top as i64 + after.0 as i64, wd + left as i64 + after.1 as i64);
+                if ph % bh != 0 || pw % bw != 0 {
+                    return Err(p.shapes("padded size is not a multiple of the block"));
+                }
+                [n * bh * bw, ph / bh, pw / bw, ch]
+            } else {
+                if n % (bh * bw) != 0 {
+                    return Err(p.shapes("batch is not a multiple of the block"));
+                }
+                [
+                    n / (bh * bw),
+                    h * bh - top as i64 - after.0 as i64,
+                    wd * bw - left as i64 - after.1 as i64,
+                    ch,
+                ]
+            };
+            if expect != out4.map(|d| d as i64) {
+                return Err(p.shapes("output shape does not follow from block and paddings"));
+            }
+            w.usize(out.dtype.size());
+            w.i32(pad_value(p, &out)?);
+            for v in [bh as usize, bw as usize, top as usize, left as usize] {
+                w.usize(v);
+            }
+            for d in in4.into_iter().chain(out4) {
+                w.usize(d as usize);
+            }
+        }
+        Op::StridedSlice(o) => {
+            p.arity(4, 4)?;
+            let input = p.input(0)?;
+            same_kind(p, &input, &out)?;
+            if o.offset {
+                return Err(p.err(LoadErrorKind::UnsupportedOption("strided slice offset")));
+            }
+            let id = input.shape.dims();
+            let what = "begin, end and strides must be constant int32 [rank]";
+            let (begin, nb) = const_ints::<MAX_RANK>(p, &p.input(1)?, what)?;
+            let (end, ne) = const_ints::<MAX_RANK>(p, &p.input(2)?, what)?;
+            let (strides, ns) = const_ints::<MAX_RANK>(p, &p.input(3)?, what)?;
+            if id.len() > MAX_RANK
+                || nb != id.len()
+                || ne != id.len()
+                || ns != id.len()
+                || strides[..ns].contains(&0)
+            {
+                return Err(p.shapes(what));
+            }
+            let k = StridedSlice {
+                rank: id.len(),
+                begin,
+                end,
+                strides,
+                begin_mask: o.begin_mask as u32,
+                end_mask: o.end_mask as u32,
+                shrink_axis_mask: o.shrink_axis_mask as u32,
+            };
+            let in_dims = dims_usize(id);
+            if k.output_len(&in_dims[..id.len()]).map_err(|e| p.kernel(e))? != out.elements() {
+                return Err(p.shapes("output size does not follow from the slice"));
+            }
+            w.usize(out.dtype.size());
+            write_dims(w, id);
+            for v in begin.into_iter().chain(end).chain(strides) {
+                w.i32(v);
+            }
+            for m in [o.begin_mask, o.end_mask, o.shrink_axis_mask] {
+                w.i32(m);
+            }
+        }
+        Op::Pack { values_count, axis } => {
+            let count = p.op.input_count();
+            p.arity(1, usize::MAX)?;
+            if values_count > 0 && values_count as usize != count {
+                return Err(p.shapes("values_count differs from the number of inputs"));
+            }
+            let first = p.input(0)?;
+            let id = first.shape.dims();
+            let axis = normalize_axis(axis, rank).ok_or(p.shapes("axis out of range"))?;
+            if id.len() + 1 != rank
+                || od[axis] as usize != count
+                || (0..rank).any(|k| k != axis && od[k] != id[if k < axis { k } else { k - 1 }])
+            {
+                return Err(p.shapes(
+                    "output must be the inputs' shape with the count inserted at the axis",
+                ));
+            }
+            for j in 0..count {
+                let t = p.input(j)?;
+                same_kind(p, &t, &out)?;
+                if t.shape != first.shape {
+                    return Err(p.shapes("inputs must have one shape"));
+                }
+            }
+            let outer: usize = id[..axis].iter().map(|&d| d as usize).product();
+            w.usize(out.dtype.size());
+            w.usize(count);
+            w.usize(outer);
+        }
+        _ => return Err(p.err(LoadErrorKind::UnsupportedOperator(p.op.code))),
+    }
+    Ok(Needs::default())
+}
+
+fn cast<T: Pod>(b: &[u8]) -> Result<&[T], RunError> {
+    bytemuck::try_cast_slice(b).map_err(|_| RunError::Internal)
+}
+
+fn cast_mut<T: Pod>(b: &mut [u8]) -> Result<&mut [T], RunError> {
+    bytemuck::try_cast_slice_mut(b).map_err(|_| RunError::Internal)
+}
+
+/// An element of `size` bytes holding `v` (int8: the low byte; wider: little-endian, 0-extended).
+trait Element: Pod {
+    fn from_i32(v: i32) -> Self;
+}
+impl Element for u8 {
+    fn from_i32(v: i32) -> Self {
+        v as u8
+    }
+}
+impl Element for [u8; 4] {
+    fn from_i32(v: i32) -> Self {
+        v.to_le_bytes()
+    }
+}
+impl Element for [u8; 8] {
+    fn from_i32(v: i32) -> Self {
+        (v as i64).to_le_bytes()
+    }
+}
+
+pub(super) fn eval(
+    op_code: i32,
+    r: &mut RecordReader<'_>,
+    io: Operands<'_>,
+) -> Result<(), RunError> {
+    match r.usize()? {
+        1 => run::<u8>(op_code, r, io),
+        4 => run::<[u8; 4]>(op_code, r, io),
+        8 => run::<[u8; 8]>(op_code, r, io),
+        _ => Err(RunError::Internal),
+    }
+}
+
+fn run<T: Element>(
+    op_code: i32,
+    r: &mut RecordReader<'_>,
+    io: Operands<'_>,
+) -> Result<(), RunError> {
+    let output = cast_mut::<T>(io.output)?;
+    match op_code {
+        code::CONCATENATION => {
+            let outer = r.usize()?;
+            let n = r.usize()?;
+            for j in 0..n {
+                let offset = r.usize()?;
+                concatenate_into(cast::<T>(io.inputs.get(j)?)?, outer, offset, output)
+                    .map_err(kernel_err)?;
+            }
+            Ok(())
+        }
+        code::PAD => {
+            let value = T::from_i32(r.i32()?);
+            let dims = Dims::read(r)?;
+            let mut paddings = [(0usize, 0usize); MAX_RANK];
+            for pd in paddings.iter_mut().take(dims.rank) {
+                *pd = (r.usize()?, r.usize()?);
+            }
+            pad(cast::<T>(io.inputs.get(0)?)?, dims.get(), &paddings[..dims.rank], value, output)
+                .map_err(kernel_err)
+        }
+        code::SPACE_TO_BATCH_ND | code::BATCH_TO_SPACE_ND => {
+            let value = T::from_i32(r.i32()?);
+            let g = SpaceBatch {
+                block_h: r.usize()?,
+                block_w: r.usize()?,
+                top: r.usize()?,
+                left: r.usize()?,
+            };
+            let in4 = [r.usize()?, r.usize()?, r.usize()?, r.usize()?];
+            let out4 = [r.usize()?, r.usize()?, r.usize()?, r.usize()?];
+            let input = cast::<T>(io.inputs.get(0)?)?;
+            if op_code == code::SPACE_TO_BATCH_ND {
+                space_to_batch(g, input, in4, value, output, out4)
+            } else {
+                batch_to_space(g, input, in4, output, out4)
+            }
+            .map_err(kernel_err)
+        }
+        code::STRIDED_SLICE => {
+            let dims = Dims::read(r)?;
+            let mut k = StridedSlice {
+                rank: dims.rank,
+                begin: [0; MAX_RANK],
+                end: [0; MAX_RANK],
+                strides: [0; MAX_RANK],
+                begin_mask: 0,
+                end_mask: 0,
+                shrink_axis_mask: 0,
+            };
+            for v in k.begin.iter_mut().chain(k.end.iter_mut()).chain(k.strides.iter_mut()) {
+                *v = r.i32()?;
+            }
+            k.begin_mask = r.i32()? as u32;
+            k.end_mask = r.i32()? as u32;
+            k.shrink_axis_mask = r.i32()? as u32;
+            k.eval(cast::<T>(io.inputs.get(0)?)?, dims.get(), output).map_err(kernel_err)
+        }
+        code::PACK => {
+            let (count, outer) = (r.usize()?, r.usize()?);
+            for j in 0..count {
+                pack_into(cast::<T>(io.inputs.get(j)?)?, j, count, outer, output)
+                    .map_err(kernel_err)?;
+            }
+            Ok(())
+        }
+        _ => Err(RunError::Internal),
+    }
+}

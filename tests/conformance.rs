@@ -1,0 +1,101 @@
+//! Conformance: every case in `../shared/conformance/` must reproduce TFLite's reference outputs
+//! byte for byte through the library API. Fails (does not skip) when the fixtures are missing.
+
+use edge_reflex::engine::{Interpreter, TfLiteModel};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance")
+}
+
+/// Case directories, sorted by name.
+fn cases() -> Vec<PathBuf> {
+    let dir = fixtures();
+    let mut cases: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("conformance fixtures missing at {}: {e}", dir.display()))
+        .map(|e| e.expect("readable fixture dir").path())
+        .filter(|p| p.join("model.tflite").is_file())
+        .collect();
+    cases.sort();
+    cases
+}
+
+/// Sample directories of a case, in numeric order.
+fn samples(case: &Path) -> Vec<PathBuf> {
+    let mut s: Vec<(u32, PathBuf)> = fs::read_dir(case.join("samples"))
+        .expect("samples dir")
+        .map(|e| e.expect("sample entry").path())
+        .filter_map(|p| Some((p.file_name()?.to_str()?.parse().ok()?, p)))
+        .collect();
+    s.sort();
+    s.into_iter().map(|(_, p)| p).collect()
+}
+
+/// Runs every sample of `case`; returns (bit-exact samples, total samples, first problem).
+fn run_case(case: &Path) -> (usize, usize, Option<String>) {
+    let bytes = fs::read(case.join("model.tflite")).expect("model file");
+    let samples = samples(case);
+    let total = samples.len();
+    let model = match TfLiteModel::load(&bytes) {
+        Ok(m) => m,
+        Err(e) => return (0, total, Some(format!("load: {e}"))),
+    };
+    let size = match model.arena_size() {
+        Ok(n) => n,
+        Err(e) => return (0, total, Some(format!("arena_size: {e}"))),
+    };
+    let mut arena = vec![0u8; size];
+    let mut interp = match Interpreter::new(&model, &mut arena) {
+        Ok(i) => i,
+        Err(e) => return (0, total, Some(format!("new: {e}"))),
+    };
+    let mut exact = 0;
+    let mut problem = None;
+    for s in &samples {
+        for j in 0..model.input_count() {
+            let data = fs::read(s.join(format!("input{j}.bin"))).expect("input file");
+            let dst = interp.input_bytes(j).expect("input tensor in arena");
+            assert_eq!(dst.len(), data.len(), "{}: input {j} size", s.display());
+            dst.copy_from_slice(&data);
+        }
+        if let Err(e) = interp.invoke() {
+            problem.get_or_insert(format!("invoke: {e}"));
+            continue;
+        }
+        let mut same = true;
+        for j in 0..model.output_count() {
+            let want = fs::read(s.join(format!("output{j}.bin"))).expect("output file");
+            let got = interp.output_bytes(j).expect("output tensor");
+            if got != want.as_slice() {
+                same = false;
+                let diff = got.iter().zip(&want).filter(|(a, b)| a != b).count();
+                problem.get_or_insert(format!(
+                    "sample {}: output {j} differs in {diff} of {} bytes",
+                    s.file_name().unwrap().to_string_lossy(),
+                    want.len()
+                ));
+            }
+        }
+        exact += same as usize;
+    }
+    (exact, total, problem)
+}
+
+#[test]
+fn every_case_is_bit_exact() {
+    let cases = cases();
+    assert!(cases.len() >= 25, "expected the 25 fixture cases, found {}", cases.len());
+    let mut failing = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let (exact, total, problem) = run_case(case);
+        assert!(total > 0, "{name}: no samples");
+        println!("conformance {name}: {exact}/{total} bit-exact");
+        if exact != total {
+            println!("    {}", problem.clone().unwrap_or_default());
+            failing.push(format!("{name} ({exact}/{total}: {})", problem.unwrap_or_default()));
+        }
+    }
+    assert!(failing.is_empty(), "not bit-exact: {}", failing.join("; "));
+}
