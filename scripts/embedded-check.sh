@@ -3,8 +3,9 @@
 # emulated boards under QEMU, and prints each firmware's flash/RAM.
 #
 #   bash scripts/embedded-check.sh                 # everything
-#   bash scripts/embedded-check.sh --no-qemu       # skip a step: --no-lib --no-boards --no-qemu --no-sizes
-#   bash scripts/embedded-check.sh --only qemu     # one step only: lib | boards | qemu | sizes
+#   bash scripts/embedded-check.sh --no-qemu       # skip a step: --no-lib --no-boards --no-sizes
+#                                                  #   --no-qemu --no-selftest
+#   bash scripts/embedded-check.sh --only qemu     # one step: lib | boards | sizes | qemu | selftest
 #   bash scripts/embedded-check.sh --board qemu-m0 # restrict board steps to some boards (repeatable)
 #
 # Steps:
@@ -19,6 +20,9 @@
 #   qemu   every built board whose .cargo/config.toml runner is qemu-system-arm is run with
 #          `cargo run --release` under `timeout` ($QEMU_TIMEOUT s, default 300). The firmware exits
 #          through semihosting; a non-zero exit code or a timeout fails the check.
+#   selftest proves the QEMU check can fail: each QEMU board is rebuilt with BOARD_SELFTEST=mismatch
+#          (the first conformance output is altered before comparison, see
+#          boards/common/src/selftest.rs) and must then exit non-zero. Costs one relink per board.
 #
 # All embedded artifacts go to target/embedded (never the host's target/debug or target/release); the
 # boards share it so `core` and common dependencies are compiled once per target and profile.
@@ -31,11 +35,11 @@ QEMU_TIMEOUT="${QEMU_TIMEOUT:-300}"
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
 
-declare -A RUN=([lib]=1 [boards]=1 [qemu]=1 [sizes]=1)
+declare -A RUN=([lib]=1 [boards]=1 [sizes]=1 [qemu]=1 [selftest]=1)
 BOARDS_WANTED=()
 while [ $# -gt 0 ]; do
     case "$1" in
-        --no-lib | --no-boards | --no-qemu | --no-sizes) RUN[${1#--no-}]=0 ;;
+        --no-lib | --no-boards | --no-qemu | --no-sizes | --no-selftest) RUN[${1#--no-}]=0 ;;
         --only)
             shift
             [ -n "${RUN[${1:-}]+x}" ] || { echo "unknown step: ${1:-}" >&2; exit 2; }
@@ -161,6 +165,37 @@ step_qemu() {
     [ ${#failed[@]} = 0 ] || fail "QEMU board(s) failed: ${failed[*]}"
 }
 
+step_selftest() {
+    local b rc log ran=0 failed=()
+    section "selftest: an altered output must fail each QEMU board"
+    for b in "${BOARDS[@]}"; do
+        is_qemu_board "$b" || continue
+        ran=$((ran + 1))
+        log="$TARGET_DIR/selftest-$b.log"
+        set +e
+        (cd "$ROOT/boards/$b" && BOARD_SELFTEST=mismatch timeout --kill-after=10 "$QEMU_TIMEOUT" \
+            "$CARGO" run --release --quiet -Zbuild-std=core) >"$log" 2>&1
+        rc=$?
+        set -e
+        # The first case must fail on its first sample's first output, and the firmware exit non-zero.
+        if [ $rc != 0 ] && [ $rc != 124 ] && [ $rc != 137 ] &&
+            grep -m1 '^case ' "$log" | grep -q 'FAIL .*sample 0 output 0'; then
+            echo "selftest: $b failed as it must ($(grep -m1 '^case ' "$log" | tr -s ' '))"
+        else
+            echo "selftest: $b did NOT fail on an altered output (exit $rc); its log:"
+            sed 's/^/    /' "$log"
+            failed+=("$b")
+        fi
+    done
+    [ $ran -gt 0 ] || echo "no QEMU boards selected"
+    # Leave the normal firmware in place (the selftest build replaced it).
+    for b in "${BOARDS[@]}"; do
+        is_qemu_board "$b" || continue
+        (cd "$ROOT/boards/$b" && "$CARGO" build --release --quiet -Zbuild-std=core)
+    done
+    [ ${#failed[@]} = 0 ] || fail "the QEMU check cannot fail on: ${failed[*]}"
+}
+
 # Prints "flash ram" in bytes for an ELF (sections by name, from llvm-size -A).
 elf_size() {
     llvm-size-22 -A "$1" | awk '
@@ -206,6 +241,7 @@ step_sizes() {
 [ "${RUN[boards]}" = 1 ] && timed boards step_boards
 [ "${RUN[sizes]}" = 1 ] && timed sizes step_sizes
 [ "${RUN[qemu]}" = 1 ] && timed qemu step_qemu
+[ "${RUN[selftest]}" = 1 ] && timed selftest step_selftest
 
 section "embedded-check: OK in $((SECONDS - T_START))s"
 printf '  %s\n' "${TIMINGS[@]}"

@@ -5,6 +5,11 @@
 //!   `fixtures_build.rs` in this directory) through the engine and compares output bytes.
 //! - [`graph`]: the place of the shared sensor-to-action graph that runs unchanged on every board.
 //! - [`semihosting`] (feature `semihosting`): report lines and the exit code of the emulated boards.
+//! - [`selftest`] (feature `semihosting`): failures injected on request, to prove that a wrong result,
+//!   a panic or a fault really fails the run.
+//! - [`reflex`] and [`led`] (feature `reflex`): the physical boards' firmware, one async task
+//!   generic over embedded-hal (LIS3DH with wake-on-FIFO-watermark, the vibration graph, the alarm
+//!   LED, defmt telemetry); the board crates only wire pins and call it.
 //!
 //! It does not configure clocks, pins or peripherals: that is the board crate's job.
 #![no_std]
@@ -12,6 +17,12 @@
 
 pub mod conformance;
 pub mod graph;
+#[cfg(feature = "semihosting")]
+pub mod selftest;
+#[cfg(feature = "reflex")]
+pub mod led;
+#[cfg(feature = "reflex")]
+pub mod reflex;
 #[cfg(feature = "semihosting")]
 pub mod semihosting;
 
@@ -21,3 +32,12 @@ pub mod semihosting;
 /// Aligned(*include_bytes!(...));`.
 #[repr(C, align(16))]
 pub struct Aligned<T: ?Sized>(pub T);
+
+/// True when this firmware was built to fail its first conformance comparison on purpose
+/// (`BOARD_SELFTEST=mismatch`, see [`selftest`]).
+fn selftest_corrupts_output() -> bool {
+    #[cfg(feature = "semihosting")]
+    return selftest::corrupt_first_output();
+    #[cfg(not(feature = "semihosting"))]
+    return false;
+}

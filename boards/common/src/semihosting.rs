@@ -37,6 +37,17 @@ pub fn exit(success: bool) -> ! {
     }
 }
 
+/// Reports a HardFault (bad memory access, stack overflow into a fault, undefined instruction) and
+/// exits with failure, instead of the default handler's endless loop that only a timeout would end.
+///
+/// Call it from the board's `#[exception] unsafe fn HardFault(frame: &ExceptionFrame) -> !`.
+pub fn hard_fault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
+    use core::fmt::Write;
+    let mut out = HostOut::open();
+    let _ = writeln!(out, "HARDFAULT: pc={:#010x} lr={:#010x}", frame.pc(), frame.lr());
+    exit(false)
+}
+
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
     use core::fmt::Write;

@@ -10,7 +10,7 @@ use board_common::conformance;
 use board_common::graph::{self, GraphCheck};
 use board_common::semihosting::{exit, HostOut};
 use core::fmt::Write;
-use cortex_m_rt::entry;
+use cortex_m_rt::{entry, exception, ExceptionFrame};
 
 include!(concat!(env!("OUT_DIR"), "/conformance_cases.rs"));
 
@@ -31,10 +31,16 @@ fn main() -> ! {
         "qemu-m4: Cortex-M4F (mps2-an386), {} fixture bytes embedded",
         EMBEDDED_FIXTURE_BYTES
     );
+    board_common::selftest::inject_early();
     let summary = conformance::run_all(CASES, &mut ARENA.0, &mut out);
     let graph = graph::run_simulated(&mut out);
 
     let ok = summary.success() && graph != GraphCheck::Fail;
     let _ = writeln!(out, "qemu-m4: {}", if ok { "PASS" } else { "FAIL" });
     exit(ok)
+}
+
+#[exception]
+unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
+    board_common::semihosting::hard_fault(frame)
 }

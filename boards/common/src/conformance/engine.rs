@@ -1,16 +1,99 @@
 //! The glue between the conformance runner and the crate's TFLite engine.
 //!
-//! Loads a case's model, checks that the board's arena is large enough, and for every sample copies
-//! the input bytes in, invokes, and compares the output bytes. Writes the case's report line.
+//! Loads a case's model, prepares an [`Interpreter`] in the board's arena, and for every sample
+//! copies the input bytes in, invokes, and compares every output byte with the golden file. Writes
+//! the rest of the case's report line: `ok` with the sample count and the arena bytes used, or
+//! `FAIL` with the first problem.
 
-use core::fmt::Write;
+use core::fmt::{self, Write};
 
-use super::{Case, Verdict};
+use edge_reflex::engine::{Interpreter, TfLiteModel};
 
-/// Runs one case; on success writes `ok` with the sample count, on failure the first problem.
-pub(super) fn run_case<W: Write>(case: &Case, arena: &mut [u8], _out: &mut W) -> Verdict {
-    // TODO(wiring): the engine's public API (src/engine) is being written; until it lands every
-    // case is reported as skipped.
-    let _ = (case, arena);
-    Verdict::Skip("engine API not wired yet")
+use super::{compare_altered, Case, Mismatch, Sample, Verdict};
+
+/// Runs one case and writes its verdict (the runner already wrote `case <name> `).
+pub(super) fn run_case<W: Write>(case: &Case, arena: &mut [u8], out: &mut W) -> Verdict {
+    let model = match TfLiteModel::load(case.model) {
+        Ok(model) => model,
+        Err(e) => return fail(out, format_args!("load: {e}")),
+    };
+    let mut interpreter = match Interpreter::new(&model, arena) {
+        Ok(interpreter) => interpreter,
+        Err(e) => return fail(out, format_args!("prepare: {e}")),
+    };
+    let arena_used = interpreter.layout().total;
+
+    // Every sample runs, so the report says how many match; the first problem is shown.
+    let mut matched = 0;
+    let mut first_problem = None;
+    for (k, sample) in case.samples.iter().enumerate() {
+        match run_sample(&mut interpreter, sample, k == 0) {
+            Ok(()) => matched += 1,
+            Err(problem) => {
+                first_problem.get_or_insert((k, problem));
+            }
+        }
+    }
+    let n = case.samples.len();
+    match first_problem {
+        None => {
+            let _ = writeln!(out, "ok    {matched}/{n} samples  arena {arena_used} B");
+            Verdict::Pass
+        }
+        Some((k, problem)) => {
+            fail(out, format_args!("{matched}/{n} samples match; first: sample {k} {problem}"))
+        }
+    }
+}
+
+/// Why one sample did not match.
+enum Problem {
+    InputSize { input: usize, model: usize, fixture: usize },
+    NoInput(usize),
+    NoOutput(usize),
+    Invoke(edge_reflex::engine::RunError),
+    Mismatch { output: usize, at: Mismatch },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::InputSize { input, model, fixture } => {
+                write!(f, "input {input}: the model takes {model} bytes, the fixture has {fixture}")
+            }
+            Problem::NoInput(j) => write!(f, "input {j}: the model has no such input"),
+            Problem::NoOutput(j) => write!(f, "output {j}: the model has no such output"),
+            Problem::Invoke(e) => write!(f, "invoke: {e}"),
+            Problem::Mismatch { output, at } => write!(f, "output {output}: {at}"),
+        }
+    }
+}
+
+/// Copies a sample's inputs in, invokes, and compares every output.
+fn run_sample(
+    interpreter: &mut Interpreter<'_, '_>,
+    sample: &Sample,
+    first_sample: bool,
+) -> Result<(), Problem> {
+    for (j, bytes) in sample.inputs.iter().enumerate() {
+        let input = interpreter.input_bytes(j).ok_or(Problem::NoInput(j))?;
+        if input.len() != bytes.len() {
+            return Err(Problem::InputSize { input: j, model: input.len(), fixture: bytes.len() });
+        }
+        input.copy_from_slice(bytes);
+    }
+    interpreter.invoke().map_err(Problem::Invoke)?;
+    for (j, expected) in sample.outputs.iter().enumerate() {
+        let actual = interpreter.output_bytes(j).ok_or(Problem::NoOutput(j))?;
+        let alter = first_sample && j == 0 && crate::selftest_corrupts_output();
+        if let Some(at) = compare_altered(expected, actual, alter) {
+            return Err(Problem::Mismatch { output: j, at });
+        }
+    }
+    Ok(())
+}
+
+fn fail<W: Write>(out: &mut W, why: core::fmt::Arguments<'_>) -> Verdict {
+    let _ = writeln!(out, "FAIL  {why}");
+    Verdict::Fail
 }

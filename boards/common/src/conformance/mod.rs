@@ -73,11 +73,17 @@ pub struct Mismatch {
 
 /// Compares `actual` with `expected` exactly; `None` when they are equal.
 pub fn compare(expected: &[u8], actual: &[u8]) -> Option<Mismatch> {
+    compare_altered(expected, actual, false)
+}
+
+/// [`compare`], with the first expected byte inverted when `alter` (the `mismatch` self-test).
+fn compare_altered(expected: &[u8], actual: &[u8], alter: bool) -> Option<Mismatch> {
+    let expected_at = |i: usize| expected.get(i).map(|&b| if alter && i == 0 { !b } else { b });
     let longest = expected.len().max(actual.len());
     let mut first = None;
     let mut differing = 0;
     for i in 0..longest {
-        let (e, a) = (expected.get(i), actual.get(i));
+        let (e, a) = (expected_at(i), actual.get(i).copied());
         if e != a {
             differing += 1;
             first.get_or_insert(i);
@@ -86,7 +92,7 @@ pub fn compare(expected: &[u8], actual: &[u8]) -> Option<Mismatch> {
     first.map(|first| Mismatch {
         differing,
         first,
-        expected: expected.get(first).copied(),
+        expected: expected_at(first),
         actual: actual.get(first).copied(),
     })
 }
@@ -95,15 +101,17 @@ impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Bytes are shown as i8, the dtype of nearly every output (float outputs still show which
         // byte differs).
-        let show = |b: Option<u8>| b.map(|b| b as i8);
-        write!(
-            f,
-            "{} byte(s) differ, first at [{}]: expected {:?}, got {:?}",
-            self.differing,
-            self.first,
-            show(self.expected),
-            show(self.actual)
-        )
+        write!(f, "{} byte(s) differ, first at [{}]: expected ", self.differing, self.first)?;
+        show_byte(f, self.expected)?;
+        f.write_str(", got ")?;
+        show_byte(f, self.actual)
+    }
+}
+
+fn show_byte(f: &mut fmt::Formatter<'_>, b: Option<u8>) -> fmt::Result {
+    match b {
+        Some(b) => write!(f, "{}", b as i8),
+        None => f.write_str("nothing (length differs)"),
     }
 }
 

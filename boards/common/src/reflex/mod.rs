@@ -1,0 +1,155 @@
+//! The vibration reflex as the physical boards run it: one async task, generic over embedded-hal.
+//!
+//! [`run_vibration_reflex`] is the whole firmware once a board has wired its peripherals:
+//!
+//! 1. brings up a LIS3DH on the async I2C bus ([`bring_up`]: address probe, retries) and turns on
+//!    its 32-level FIFO in stream mode with the watermark routed to INT1;
+//! 2. wraps it in [`InterruptDriven`], so the task sleeps on the INT1 pin (`Wait`; WFE under
+//!    embassy) until a batch is ready, then drains the FIFO in one burst read;
+//! 3. builds [`vibration::graph`] — the same graph, gate and settings as the host tests and the
+//!    QEMU boards — with the model of [`model`], and the board's LED as the alarm
+//!    ([`PinAlarm`]: lit while a window scores as anomalous);
+//! 4. logs every anomaly, and the graph's [`Stats`](edge_reflex::stats::Stats) every
+//!    [`ReflexConfig::telemetry_period_us`], through defmt.
+//!
+//! Errors never stop it: a failed read is counted by the graph, logged once per run of failures,
+//! and after [`ReflexConfig::recover_after`] consecutive failures the sensor is configured again.
+//!
+//! It does not configure clocks, pins or interrupt controllers (the board crate does), and it
+//! never returns.
+
+mod bring_up;
+mod config;
+
+pub use bring_up::{bring_up, configure, Accelerometer};
+pub use config::ReflexConfig;
+
+use edge_reflex::action::PinAlarm;
+use edge_reflex::drivers::{InterruptDriven, Trigger};
+use edge_reflex::graph::{GraphError, Step};
+use edge_reflex::model::ZScoreDetector;
+use edge_reflex::time::{Clock, Instant};
+use edge_reflex::vibration::{self, INPUT_LEN};
+use embedded_hal::digital::OutputPin;
+use embedded_hal_async::delay::DelayNs;
+use embedded_hal_async::digital::Wait;
+use embedded_hal_async::i2c::I2c;
+
+/// Samples one wake-up can drain: the LIS3DH FIFO depth, so one burst empties the chip.
+pub const QUEUE: usize = 32;
+
+/// Wait after a failed read before the next one, ms (a stuck-high INT1 must not spin the core).
+const READ_ERROR_BACKOFF_MS: u32 = 10;
+
+/// The model the boards run: the statistical z-score detector of the vibration reflex.
+pub fn model(config: &ReflexConfig) -> ZScoreDetector<INPUT_LEN> {
+    vibration::zscore_model(&config.vibration)
+}
+
+/// Runs the vibration reflex forever: LIS3DH on `i2c` with its INT1 on `int1`, alarm on `led`
+/// (high = lit; wrap active-low LEDs in [`ActiveLow`](crate::led::ActiveLow)).
+///
+/// `delay` paces retries; `clock` (µs, wrapping) times inferences and the telemetry period, e.g.
+/// `|| embassy_time::Instant::now().as_micros() as u32`.
+pub async fn run_vibration_reflex<I2C, INT, LED, D, C>(
+    i2c: I2C,
+    int1: INT,
+    led: LED,
+    mut delay: D,
+    clock: C,
+    config: &ReflexConfig,
+) -> !
+where
+    I2C: I2c,
+    INT: Wait,
+    LED: OutputPin,
+    D: DelayNs,
+    C: Clock + Clone,
+{
+    defmt::info!("edge-reflex vibration reflex: {}", config);
+    let accelerometer = bring_up(i2c, &mut delay, config).await;
+    let sensor = InterruptDriven::<_, _, QUEUE>::new(accelerometer, int1).with_trigger(Trigger::High);
+    let model = model(config);
+    let alarm = PinAlarm::new(led);
+    let mut graph = vibration::graph(sensor, model, alarm, clock.clone(), &config.vibration);
+    let mut telemetry = Period::new(clock, config.telemetry_period_us);
+    let mut failed_reads: u32 = 0;
+    loop {
+        match graph.step_async().await {
+            Ok(step) => {
+                failed_reads = 0;
+                if let Step::Inferred(decision) = step {
+                    if decision.triggered {
+                        defmt::info!("anomaly: score {=f32}", decision.score);
+                    }
+                }
+            }
+            Err(GraphError::Sensor(error)) => {
+                failed_reads = failed_reads.saturating_add(1);
+                if failed_reads == 1 {
+                    defmt::warn!("sensor read failed: {}", error.kind());
+                }
+                if failed_reads >= config.recover_after {
+                    defmt::warn!("{=u32} reads failed in a row: configuring the sensor again", failed_reads);
+                    recover(graph.sensor_mut().driver_mut(), &mut delay, config).await;
+                    failed_reads = 0;
+                } else {
+                    delay.delay_ms(READ_ERROR_BACKOFF_MS).await;
+                }
+            }
+            Err(GraphError::NonFiniteSample) => defmt::warn!("non-finite sample dropped"),
+            Err(GraphError::Quantize(error)) => defmt::error!("quantizer: {}", error),
+            Err(GraphError::Model(_)) => defmt::warn!("inference failed"),
+            Err(GraphError::Action(_)) => defmt::warn!("alarm LED write failed"),
+        }
+        if telemetry.elapsed() {
+            let stats = graph.take_stats();
+            defmt::info!(
+                "telemetry: {=f32}% of windows gated out; {}",
+                100.0 * stats.gated_fraction(),
+                stats
+            );
+        }
+    }
+}
+
+/// Configures the sensor again until it accepts (same retry policy as [`bring_up`]).
+async fn recover<I2C: I2c, D: DelayNs>(
+    sensor: &mut Accelerometer<I2C>,
+    delay: &mut D,
+    config: &ReflexConfig,
+) {
+    loop {
+        match configure(sensor, config).await {
+            Ok(()) => return,
+            Err(error) => {
+                defmt::warn!("configuring the LIS3DH failed: {}", error.kind());
+                delay.delay_ms(config.retry_ms).await;
+            }
+        }
+    }
+}
+
+/// A repeating deadline on a wrapping µs clock.
+struct Period<C> {
+    clock: C,
+    period_us: u32,
+    last: Instant,
+}
+
+impl<C: Clock> Period<C> {
+    fn new(mut clock: C, period_us: u32) -> Self {
+        let last = clock.now();
+        Period { clock, period_us, last }
+    }
+
+    /// `true` once per period (and restarts the period).
+    fn elapsed(&mut self) -> bool {
+        let now = self.clock.now();
+        if now.micros_since(self.last) < self.period_us {
+            return false;
+        }
+        self.last = now;
+        true
+    }
+}

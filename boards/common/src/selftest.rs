@@ -1,0 +1,26 @@
+//! Failures injected on request, to prove that the emulated boards' checks can fail.
+//!
+//! A check that never fails proves nothing, so `scripts/embedded-check.sh` rebuilds each QEMU board
+//! with `BOARD_SELFTEST=mismatch` and expects a non-zero exit. The value is read at build time:
+//! - `mismatch`: the first output byte of the first conformance sample is altered before comparison;
+//! - `panic`: the firmware panics before the checks;
+//! - `fault`: the firmware executes an undefined instruction (HardFault) before the checks.
+//!
+//! Without `BOARD_SELFTEST` (every normal build) nothing is injected.
+
+/// The failure to inject, from `BOARD_SELFTEST` when the firmware was built.
+pub const SELFTEST: Option<&str> = option_env!("BOARD_SELFTEST");
+
+/// True when the build asked to alter the first conformance output (`BOARD_SELFTEST=mismatch`).
+pub fn corrupt_first_output() -> bool {
+    matches!(SELFTEST, Some("mismatch"))
+}
+
+/// Panics or faults at once if the build asked for it (`BOARD_SELFTEST=panic` or `fault`).
+pub fn inject_early() {
+    match SELFTEST {
+        Some("panic") => panic!("BOARD_SELFTEST=panic"),
+        Some("fault") => cortex_m::asm::udf(),
+        _ => {}
+    }
+}
