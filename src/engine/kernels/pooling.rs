@@ -106,7 +106,7 @@ impl Pool {
                                 let at = ((b * in_h + in_y) * in_w + in_x) * depth + c;
                                 let v = input.get(at).copied().unwrap_or(0);
                                 sum = sum.wrapping_add(v as i32);
-                                count += 1;
+                                count = count.saturating_add(1);
                                 max = max.max(v);
                             }
                         }
@@ -134,9 +134,7 @@ impl Pool {
 /// `sum / count` rounded half away from zero, as TFLite's integer average pool computes it.
 #[inline]
 fn rounded_average(sum: i32, count: i32) -> i32 {
-    if sum > 0 {
-        (sum + count / 2) / count
-    } else {
-        (sum - count / 2) / count
-    }
+    let (sum, count) = (sum as i64, count.max(1) as i64);
+    let q = if sum > 0 { (sum + count / 2) / count } else { (sum - count / 2) / count };
+    q as i32
 }

@@ -78,7 +78,7 @@ impl Softmax {
                 *out = match self.exp_of_diff(x as i32 - max) {
                     Some(e) => {
                         let unsat = rounding_divide_by_pot(srdhm(scale, e), exponent);
-                        (unsat - 128).clamp(-128, 127) as i8
+                        unsat.saturating_sub(128).clamp(-128, 127) as i8
                     }
                     None => i8::MIN,
                 };
