@@ -1,6 +1,6 @@
 //! Writes labelled training windows for the bearing classifier, cut from the crate's own simulator.
 //!
-//!     cargo run --release --example export_training_data -- /tmp/bearing_windows.bin [--runs 160] [--seed 1]
+//!     cargo run --release --example export_training_data -- /tmp/bearing_windows.bin [--runs 128] [--seed 1]
 //!
 //! Each run simulates a [`Bearing`] with its own seed and a [`BearingConfig`] drawn from plausible
 //! ranges (shaft 10–60 Hz at 0.05–1.2 m/s², noise 0.02–0.12 m/s², impacts 1.5–8 m/s² at 40–160 Hz
@@ -28,9 +28,11 @@
 //! | n × u16          | run index (split train/held-out by run, never by window)         |
 //! | n × f32          | the gate feature: std dev of the acceleration magnitude, m/s²    |
 //!
-//! Deterministic: the same arguments write the same bytes.
+//! With `--demo` it writes instead every window of the demo run ([`DEMO_FAULTS`] in
+//! [`DEMO_SAMPLES`] samples of the default [`BearingConfig`]), unthinned, as run 0: evaluation data
+//! only, never trained on. Deterministic: the same arguments write the same bytes.
 
-use edge_reflex::sim::{Bearing, BearingConfig, FaultEpisode};
+use edge_reflex::sim::{Bearing, BearingConfig, FaultEpisode, DEMO_FAULTS, DEMO_SAMPLES};
 use edge_reflex::vibration::{VibrationConfig, CHANNELS, HOP, WINDOW};
 use edge_reflex::window::Window;
 use std::io::Write;
@@ -103,11 +105,19 @@ struct Dataset {
 }
 
 impl Dataset {
-    fn add_run(&mut self, run: u16, config: BearingConfig, faults: &[FaultEpisode], d: &mut Draw) {
+    /// Adds the windows of one run; quiet normal windows are thinned out when `thin` is given.
+    fn add_run(
+        &mut self,
+        run: u16,
+        config: BearingConfig,
+        faults: &[FaultEpisode],
+        samples: u32,
+        mut thin: Option<&mut Draw>,
+    ) {
         let gate_level = VibrationConfig::default().gate_std_dev;
         let mut bearing = Bearing::new(config, faults);
         let mut window: Window<[f32; 3], WINDOW, HOP> = Window::new();
-        for i in 0..RUN_SAMPLES {
+        for i in 0..samples {
             let sample = bearing.next_sample();
             if !matches!(window.push(sample), Ok(true)) {
                 continue;
@@ -116,8 +126,10 @@ impl Dataset {
             let faulty = (first..=i).filter(|&j| bearing.is_faulty(j)).count() as u16;
             let std_dev = window.features().std_dev;
             let quiet_normal = faulty == 0 && std_dev < gate_level;
-            if quiet_normal && d.below(QUIET_KEEP_EVERY) != 0 {
-                continue;
+            if let Some(d) = thin.as_deref_mut() {
+                if quiet_normal && d.below(QUIET_KEEP_EVERY) != 0 {
+                    continue;
+                }
             }
             let (older, newer) = window.as_slices();
             self.windows.extend(older.iter().chain(newer).flatten());
@@ -153,11 +165,12 @@ struct Args {
     path: String,
     runs: u32,
     seed: u32,
+    demo: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = std::env::args().skip(1);
-    let (mut path, mut runs, mut seed) = (None, 160u32, 1u32);
+    let (mut path, mut runs, mut seed, mut demo) = (None, 128u32, 1u32, false);
     while let Some(a) = args.next() {
         let mut number = |name: &str| -> Result<u32, String> {
             let v = args.next().ok_or(format!("{name} needs a value"))?;
@@ -166,12 +179,13 @@ fn parse_args() -> Result<Args, String> {
         match a.as_str() {
             "--runs" => runs = number("--runs")?.clamp(1, u16::MAX as u32),
             "--seed" => seed = number("--seed")?,
+            "--demo" => demo = true,
             _ if a.starts_with("--") => return Err(format!("unknown option {a}")),
             _ => path = Some(a),
         }
     }
-    let path = path.ok_or("usage: export_training_data OUT_FILE [--runs N] [--seed S]")?;
-    Ok(Args { path, runs, seed })
+    let path = path.ok_or("usage: export_training_data OUT_FILE [--runs N] [--seed S] [--demo]")?;
+    Ok(Args { path, runs, seed, demo })
 }
 
 fn main() -> ExitCode {
@@ -184,14 +198,20 @@ fn main() -> ExitCode {
     };
     let mut draw = Draw(args.seed.wrapping_mul(0x9E37_79B9) | 1);
     let mut data = Dataset::default();
-    for run in 0..args.runs {
-        let config = random_config(&mut draw);
-        let faults = random_faults(&mut draw);
-        data.add_run(run as u16, config, &faults, &mut draw);
-    }
+    let runs = if args.demo {
+        data.add_run(0, BearingConfig::default(), &DEMO_FAULTS, DEMO_SAMPLES, None);
+        1
+    } else {
+        for run in 0..args.runs {
+            let config = random_config(&mut draw);
+            let faults = random_faults(&mut draw);
+            data.add_run(run as u16, config, &faults, RUN_SAMPLES, Some(&mut draw));
+        }
+        args.runs
+    };
     let written = std::fs::File::create(&args.path)
         .map(std::io::BufWriter::new)
-        .and_then(|mut f| data.write(&mut f, args.runs));
+        .and_then(|mut f| data.write(&mut f, runs));
     if let Err(e) = written {
         eprintln!("export_training_data: {}: {e}", args.path);
         return ExitCode::FAILURE;
@@ -201,7 +221,7 @@ fn main() -> ExitCode {
     println!(
         "{}: {n} windows from {} runs ({faulty} with >= 16 faulty samples), {} bytes",
         args.path,
-        args.runs,
+        runs,
         24 + n * (WINDOW * CHANNELS * 4 + 8)
     );
     ExitCode::SUCCESS
