@@ -363,7 +363,9 @@ proptest! {
     }
 
     #[test]
-    fn depthwise_matches_reference(c in conv_case(), multiplier in 1usize..4) {
+    fn depthwise_matches_reference(c in conv_case(), multiplier in 1usize..4, wide in 1usize..8) {
+        // Up to 6 * 7 * 3 = 126 output channels: crosses the kernel's 32-channel chunks.
+        let c = ConvCase { in_c: c.in_c * wide, ..c };
         let Some((window, oh, ow)) = window_of(&c) else { return Ok(()); };
         let mut rng = Rng(c.seed);
         let out_c = c.in_c * multiplier;

@@ -92,40 +92,53 @@ impl DepthwiseConv2d {
         if !self.window.fits(out_h, out_w, filter_h, filter_w) {
             return Err(KernelError::Unsupported);
         }
-        let mut out_iter = output.iter_mut();
-        for b in 0..batches {
-            for out_y in 0..out_h {
-                for out_x in 0..out_w {
-                    for i in 0..in_depth {
-                        for m in 0..multiplier {
-                            let o = i * multiplier + m;
-                            let mut acc = 0i32;
-                            for ky in 0..filter_h {
-                                let Some(in_y) = self.window.in_y(out_y, ky, in_h) else {
-                                    continue;
-                                };
-                                for kx in 0..filter_w {
-                                    let Some(in_x) = self.window.in_x(out_x, kx, in_w) else {
-                                        continue;
-                                    };
-                                    let in_at = ((b * in_h + in_y) * in_w + in_x) * in_depth + i;
-                                    let w_at = (ky * filter_w + kx) * out_depth + o;
-                                    let x = input.get(in_at).copied().unwrap_or(0) as i32;
-                                    let w = filter.get(w_at).copied().unwrap_or(0) as i32;
-                                    acc = acc.wrapping_add(
-                                        w.wrapping_mul(x.wrapping_add(self.input_offset)),
-                                    );
-                                }
+        // Output channels are processed in chunks with a stack accumulator, so the inner loops
+        // run over contiguous weights (and, for a multiplier of 1, contiguous inputs).
+        const CHUNK: usize = 32;
+        let mut acc = [0i32; CHUNK];
+        let pixels = output.chunks_exact_mut(out_depth.max(1));
+        for (pixel, out_px) in pixels.enumerate() {
+            let out_x = pixel % out_w;
+            let out_y = (pixel / out_w) % out_h;
+            let b = pixel / (out_w * out_h);
+            for (chunk, out_chunk) in out_px.chunks_mut(CHUNK).enumerate() {
+                let o0 = chunk * CHUNK;
+                let acc = &mut acc[..out_chunk.len()];
+                acc.fill(0);
+                for ky in 0..filter_h {
+                    let Some(in_y) = self.window.in_y(out_y, ky, in_h) else {
+                        continue;
+                    };
+                    for kx in 0..filter_w {
+                        let Some(in_x) = self.window.in_x(out_x, kx, in_w) else {
+                            continue;
+                        };
+                        let in_at = ((b * in_h + in_y) * in_w + in_x) * in_depth;
+                        let x = input.get(in_at..in_at + in_depth).unwrap_or(&[]);
+                        let w_at = (ky * filter_w + kx) * out_depth + o0;
+                        let w = filter.get(w_at..w_at + acc.len()).unwrap_or(&[]);
+                        if multiplier == 1 {
+                            let x = x.get(o0..o0 + acc.len()).unwrap_or(&[]);
+                            for ((a, &w), &x) in acc.iter_mut().zip(w).zip(x) {
+                                let t = (w as i32)
+                                    .wrapping_mul((x as i32).wrapping_add(self.input_offset));
+                                *a = a.wrapping_add(t);
                             }
-                            acc = acc.wrapping_add(bias_at(bias, o));
-                            let scaled =
-                                requantize.get(o).apply(acc).wrapping_add(self.output_offset);
-                            if let Some(out) = out_iter.next() {
-                                *out =
-                                    clamp_to_i8(scaled, self.activation_min, self.activation_max);
+                        } else {
+                            for (j, (a, &w)) in acc.iter_mut().zip(w).enumerate() {
+                                let x = x.get((o0 + j) / multiplier).copied().unwrap_or(0);
+                                let t = (w as i32)
+                                    .wrapping_mul((x as i32).wrapping_add(self.input_offset));
+                                *a = a.wrapping_add(t);
                             }
                         }
                     }
+                }
+                for (j, (out, &a)) in out_chunk.iter_mut().zip(acc.iter()).enumerate() {
+                    let o = o0 + j;
+                    let total = a.wrapping_add(bias_at(bias, o));
+                    let scaled = requantize.get(o).apply(total).wrapping_add(self.output_offset);
+                    *out = clamp_to_i8(scaled, self.activation_min, self.activation_max);
                 }
             }
         }
