@@ -194,3 +194,56 @@ fn reciprocal(x: i32, integer_bits: i32) -> (i32, i32) {
         (x as u32).checked_shl(headroom_plus_one).unwrap_or(0).wrapping_sub(1 << 31) as i32;
     (one_over_one_plus_x(shifted), bits_over_unit)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const Q31_ONE: f64 = 2_147_483_648.0;
+
+    #[test]
+    fn exp_hand_values() {
+        assert_eq!(exp_on_negative_values_q5(0), i32::MAX);
+        // -1 in Q5.26 decomposes as -1/4 (polynomial) times exp(-1/4) times exp(-1/2); the
+        // 4th-order polynomial is good to ~2.5e-7.
+        let e = exp_on_negative_values_q5(-(1 << 26)) as f64 / Q31_ONE;
+        assert!((e - (-1.0f64).exp()).abs() < 5e-7, "{e}");
+        let e = exp_on_negative_values_q5(-(3 << 25)) as f64 / Q31_ONE; // -1.5
+        assert!((e - (-1.5f64).exp()).abs() < 5e-7, "{e}");
+        // Below -32 nothing is left.
+        assert!(exp_on_negative_values_q5(i32::MIN + 1) < 8);
+    }
+
+    #[test]
+    fn reciprocal_hand_values() {
+        // 1 / (1 + 0) saturates just below one; 1 / (1 + 1) is one half.
+        assert!(one_over_one_plus_x(0) >= i32::MAX - 4);
+        let half = one_over_one_plus_x(i32::MAX) as f64 / Q31_ONE;
+        assert!((half - 0.5).abs() < 1e-8, "{half}");
+        let third = one_over_one_plus_x(1 << 30) as f64 / Q31_ONE; // 1 / 1.5
+        assert!((third - 2.0 / 3.0).abs() < 1e-8, "{third}");
+    }
+
+    #[test]
+    fn uniform_row_splits_evenly() {
+        // Four equal inputs: each gets 1/4, i.e. 64/256 -> 64 - 128.
+        let sm = Softmax::new(1.0, 0.1).unwrap();
+        let mut out = [0i8; 4];
+        sm.eval(&[5, 5, 5, 5], &mut out, 4).unwrap();
+        assert_eq!(out, [-64; 4]);
+        // One dominant input takes everything it can (255/256 saturates to 127).
+        let mut out = [0i8; 2];
+        sm.eval(&[127, -128], &mut out, 2).unwrap();
+        assert_eq!(out, [127, -128]);
+        assert!(sm.eval(&[1, 2, 3], &mut out, 2).is_err());
+    }
+
+    #[test]
+    fn prepare_hand_values() {
+        // beta * scale * 2^26 = 0.5 * 2^26 = 2^25: multiplier 2^30, shift 26.
+        let sm = Softmax::new(1.0, 0.5).unwrap();
+        assert_eq!((sm.input_multiplier, sm.input_left_shift), (1 << 30, 26));
+        // diff_min = -floor(31 * 2^26 / 2^26) = -31.
+        assert_eq!(sm.diff_min, -31);
+    }
+}
