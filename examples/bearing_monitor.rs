@@ -3,28 +3,42 @@
 //! A LIS3DH accelerometer *driver of this crate* reads X/Y/Z over an embedded-hal-mock I2C bus whose
 //! expected transactions carry the register bytes of a simulated bearing (1 kHz, 60 s, five injected
 //! fault episodes). The graph windows the samples (64, every 32), gates out quiet windows, quantizes
-//! the rest, scores them with the streaming z-score model and drives an alarm pin. One line per
-//! detection, then a summary: compute saved by the gate, hits/misses/false alarms, latency.
+//! the rest with the model's own input parameters, runs the model and drives an alarm LED. One line
+//! per detection, then a summary (compute saved by the gate, hits/misses/false alarms, latency) and
+//! the telemetry snapshot as JSON. A second scenario then lets the bearing wear (its broadband
+//! vibration grows) and shows the drift monitor raising the drift event.
 //!
-//!     cargo run --release --example bearing_monitor
+//!     cargo run --release --example bearing_monitor            # streaming z-score model
+//!     cargo run --release --example bearing_monitor -- --int8  # models/bearing_classifier.tflite
 //!
-//! Deterministic: the bearing's noise is seeded, so every run detects the same windows (only the
-//! latency figures, measured with the host's clock, vary). Exits non-zero if a fault is missed or
-//! an alarm is false.
+//! With `--int8` the model is the int8 TFLite classifier trained with TensorFlow on this simulator
+//! (see `models/README.md`), run by the crate's engine in an arena of exactly the reported size.
+//! Deterministic: the bearing's noise is seeded (only latencies, from the host clock, vary). Exits
+//! non-zero if a fault is missed, an alarm is false, the gate passes over 10% of windows, or the
+//! drift goes unnoticed.
 
-use edge_reflex::action::{Decision, FnAction, PinAlarm, Scores};
+use edge_reflex::action::{Action, Decision, PinAlarm, Scores};
+use edge_reflex::drift::{DriftConfig, DriftEvent};
 use edge_reflex::drivers::lis3dh::{Config, DataRate, Lis3dh, Mode, Range};
+use edge_reflex::drivers::I2cInterface;
+use edge_reflex::engine::{Interpreter, TfLiteModel};
 use edge_reflex::graph::Step;
-use edge_reflex::sim::{Bearing, BearingConfig, FaultEpisode, DEMO_FAULTS, DEMO_SAMPLES};
+use edge_reflex::model::Model;
+use edge_reflex::sim::{Bearing, BearingConfig, DEMO_FAULTS, DEMO_SAMPLES};
+use edge_reflex::stats::Stats;
+use edge_reflex::telemetry;
 use edge_reflex::vibration::{self, VibrationConfig, WINDOW};
 use embedded_hal_mock::eh1::i2c::{Mock as I2cMock, Transaction as I2c};
 use std::cell::Cell;
 use std::convert::Infallible;
+use std::process::ExitCode;
 use std::rc::Rc;
 use std::time::Instant as HostInstant;
 
 const ADDRESS: u8 = 0x18;
 const SAMPLE_RATE_HZ: f32 = 1000.0;
+/// The trained classifier (in flash on a board).
+static INT8_MODEL: &[u8] = include_bytes!("../models/bearing_classifier.tflite");
 
 /// What the LIS3DH holds for an acceleration in high-resolution ±2 g mode: 12-bit counts of
 /// 1 mg, left-justified in a little-endian i16 per axis (datasheet table 4 and §3.2.1).
@@ -38,9 +52,9 @@ fn lis3dh_bytes(sample: [f32; 3]) -> Vec<u8> {
         .collect()
 }
 
-/// The bus traffic of the whole run: the driver's init (from the datasheet), then one 6-byte
-/// burst read from OUT_X_L (0x28, auto-increment bit 0x80) per sample.
-fn bus_traffic(bearing: &mut Bearing<'_>) -> Vec<I2c> {
+/// A LIS3DH on a mock I2C bus that expects the driver's init (from the datasheet), then one 6-byte
+/// burst read from OUT_X_L (0x28, auto-increment bit 0x80) per sample of `bearing`.
+fn lis3dh_on_mock_bus(mut bearing: Bearing<'_>) -> Lis3dh<I2cInterface<I2cMock>> {
     let mut t = vec![
         I2c::write_read(ADDRESS, vec![0x0F], vec![0x33]), // WHO_AM_I
         I2c::write(ADDRESS, vec![0x20, 0x97]),            // CTRL_REG1: 1.344 kHz, XYZ on
@@ -57,7 +71,13 @@ fn bus_traffic(bearing: &mut Bearing<'_>) -> Vec<I2c> {
     for _ in 0..DEMO_SAMPLES {
         t.push(I2c::write_read(ADDRESS, vec![0xA8], lis3dh_bytes(bearing.next_sample())));
     }
-    t
+    let mut sensor = Lis3dh::new_i2c(I2cMock::new(&t), ADDRESS).with_config(Config {
+        data_rate: DataRate::Hz1344,
+        range: Range::G2,
+        mode: Mode::HighResolution,
+    });
+    sensor.init().expect("LIS3DH init over the mock bus");
+    sensor
 }
 
 /// The board's alarm LED, as a mock GPIO that remembers its level.
@@ -79,69 +99,64 @@ impl embedded_hal::digital::OutputPin for AlarmLed {
     }
 }
 
+/// A second action beside the LED: remembers drift events (the LED ignores them).
+#[derive(Clone, Default)]
+struct DriftLog(Rc<std::cell::RefCell<Vec<DriftEvent>>>);
+
+impl Action for DriftLog {
+    type Error = Infallible;
+    fn act(&mut self, _: &Decision, _: &Scores<'_>) -> Result<(), Infallible> {
+        Ok(())
+    }
+    fn on_drift(&mut self, event: &DriftEvent) -> Result<(), Infallible> {
+        self.0.borrow_mut().push(*event);
+        Ok(())
+    }
+}
+
 fn seconds(sample: u32) -> f32 {
     sample as f32 / SAMPLE_RATE_HZ
 }
 
-fn main() {
-    let faults: &[FaultEpisode] = &DEMO_FAULTS;
-    let mut bearing = Bearing::new(BearingConfig::default(), faults);
-    let bus = I2cMock::new(&bus_traffic(&mut bearing));
+/// What one scenario found.
+struct Outcome {
+    stats: Stats,
+    misses: usize,
+    false_alarms: u32,
+    drift_events: Vec<DriftEvent>,
+}
 
-    let mut sensor = Lis3dh::new_i2c(bus, ADDRESS).with_config(Config {
-        data_rate: DataRate::Hz1344,
-        range: Range::G2,
-        mode: Mode::HighResolution,
-    });
-    sensor.init().expect("LIS3DH init");
-
+/// Runs 60 s of `bearing` through the vibration reflex scored by `model`, printing detections,
+/// alarm changes and drift events as they happen.
+fn run_scenario<M: Model>(model: M, bearing: BearingConfig, config: &VibrationConfig) -> Outcome
+where
+    M::Error: std::fmt::Debug,
+{
+    let faults = &DEMO_FAULTS;
+    let sensor = lis3dh_on_mock_bus(Bearing::new(bearing, faults));
     let led = AlarmLed::default();
-    let triggered_windows = Rc::new(Cell::new(0u32));
-    let counter = triggered_windows.clone();
-    let count = FnAction::new(move |d: &Decision, _: &Scores<'_>| {
-        counter.set(counter.get() + d.triggered as u32);
-        Ok::<(), Infallible>(())
-    });
-
+    let drift = DriftLog::default();
     let start = HostInstant::now();
     let clock = move || start.elapsed().as_micros() as u32;
-    let config = VibrationConfig::default();
-    let model = vibration::zscore_model(&config);
     let mut graph =
-        vibration::graph(sensor, model, (PinAlarm::new(led.clone()), count), clock, &config);
+        vibration::graph(sensor, model, (PinAlarm::new(led.clone()), drift.clone()), clock, config)
+            .with_drift_monitor(DriftConfig::default());
 
-    println!(
-        "edge-reflex bearing monitor: {} samples at {} Hz, window {} every {}, {} injected faults",
-        DEMO_SAMPLES,
-        SAMPLE_RATE_HZ,
-        WINDOW,
-        vibration::HOP,
-        faults.len()
-    );
-    let mut hits = vec![false; faults.len()];
+    let mut hits = [false; DEMO_FAULTS.len()];
     let mut false_alarms = 0u32;
     let mut alarm_on = false;
+    let mut drift_seen = 0;
     for i in 0..DEMO_SAMPLES {
-        let step = match graph.step() {
-            Ok(step) => step,
-            Err(e) => {
-                println!("t={:7.3}s  error: {e:?}", seconds(i));
-                continue;
-            }
-        };
-        if let Step::Inferred(d) = step {
-            let first = (i + 1).saturating_sub(WINDOW as u32);
-            let episode = faults.iter().position(|f| f.overlaps(first, i));
-            if d.triggered {
-                match episode {
+        match graph.step() {
+            Ok(Step::Inferred(d)) if d.triggered => {
+                let first = (i + 1).saturating_sub(WINDOW as u32);
+                match faults.iter().position(|f| f.overlaps(first, i)) {
                     Some(k) if !hits[k] => {
                         hits[k] = true;
                         println!(
-                            "t={:7.3}s  DETECTED  z={:5.1}  window {}..={}  (fault #{} injected at t={:.3}s)",
+                            "t={:7.3}s  DETECTED  score {:6.3}  window {first}..={i}  (fault #{} injected at t={:.3}s)",
                             seconds(i),
                             d.score,
-                            first,
-                            i,
                             k + 1,
                             seconds(faults[k].start)
                         );
@@ -149,22 +164,38 @@ fn main() {
                     Some(_) => {}
                     None => {
                         false_alarms += 1;
-                        println!("t={:7.3}s  FALSE ALARM  z={:5.1}", seconds(i), d.score);
+                        println!("t={:7.3}s  FALSE ALARM  score {:6.3}", seconds(i), d.score);
                     }
                 }
             }
+            Ok(_) => {}
+            Err(e) => println!("t={:7.3}s  error: {e:?}", seconds(i)),
         }
-        let led_on = led.0.get();
-        if led_on != alarm_on {
-            alarm_on = led_on;
-            println!("t={:7.3}s  alarm LED {}", seconds(i), if led_on { "on" } else { "off" });
+        if led.0.get() != alarm_on {
+            alarm_on = led.0.get();
+            println!("t={:7.3}s  alarm LED {}", seconds(i), if alarm_on { "on" } else { "off" });
         }
+        for e in drift.0.borrow().iter().skip(drift_seen) {
+            println!(
+                "t={:7.3}s  DRIFT {} {:?}: smoothed {:.4} vs baseline {:.4}",
+                seconds(i),
+                if e.drifting { "started" } else { "ended" },
+                e.kind,
+                e.value,
+                e.baseline
+            );
+        }
+        drift_seen = drift.0.borrow().len();
     }
+    let stats = *graph.stats();
+    let (stages, _) = graph.into_stages();
+    stages.sensor.destroy().done(); // every expected bus transaction happened
+    let drift_events = drift.0.borrow().clone();
+    Outcome { stats, misses: hits.iter().filter(|&&h| !h).count(), false_alarms, drift_events }
+}
 
-    let s = *graph.stats();
-    let detected = hits.iter().filter(|&&h| h).count();
-    let misses = faults.len() - detected;
-    println!();
+fn summary(o: &Outcome, model: &str) {
+    let s = &o.stats;
     println!("samples            {}", s.samples);
     println!("windows            {}", s.windows);
     println!(
@@ -174,21 +205,114 @@ fn main() {
         100.0 * s.gated_fraction()
     );
     println!(
-        "detections         {detected}/{} faults detected, {misses} missed, {false_alarms} false alarms ({} anomalous windows)",
-        faults.len(),
-        triggered_windows.get()
+        "detections         {}/{} faults detected, {} missed, {} false alarms ({} anomalous windows)",
+        DEMO_FAULTS.len() - o.misses,
+        DEMO_FAULTS.len(),
+        o.misses,
+        o.false_alarms,
+        s.anomalies
     );
     println!(
-        "inference latency  mean {} µs, max {} µs (host clock, z-score model)",
+        "inference latency  mean {} µs, max {} µs (host clock, {model})",
         s.latency.mean().unwrap_or(0),
         s.latency.max
     );
     println!("errors             {:?}", s.errors);
+    let mut json = [0u8; 1024];
+    match telemetry::to_json(s, &mut json) {
+        Ok(n) => println!("telemetry (JSON)   {}", String::from_utf8_lossy(&json[..n])),
+        Err(e) => println!("telemetry (JSON)   not encoded: {e:?}"),
+    }
+}
 
-    let (sensor, _) = graph.into_stages();
-    sensor.sensor.destroy().done(); // every expected bus transaction happened
-    if misses > 0 || false_alarms > 0 || s.gated_fraction() < 0.9 {
-        eprintln!("bearing_monitor: FAILED (missed {misses}, false alarms {false_alarms})");
-        std::process::exit(1);
+/// Both scenarios with one model; returns whether everything the demo promises held.
+fn demo<M: Model>(models: [M; 2], config: &VibrationConfig, label: &str) -> bool
+where
+    M::Error: std::fmt::Debug,
+{
+    println!(
+        "== healthy bearing with {} injected faults: {DEMO_SAMPLES} samples at {SAMPLE_RATE_HZ} Hz, window {WINDOW} every {}, {label}",
+        DEMO_FAULTS.len(),
+        vibration::HOP
+    );
+    let [healthy_model, wearing_model] = models;
+    let healthy = run_scenario(healthy_model, BearingConfig::default(), config);
+    println!();
+    summary(&healthy, label);
+
+    println!();
+    println!(
+        "== wearing bearing: broadband vibration grows from 0.05 to 0.35 m/s² over the minute"
+    );
+    let wearing = BearingConfig { drift_per_s: 0.005, ..BearingConfig::default() };
+    let worn = run_scenario(wearing_model, wearing, config);
+    println!();
+    summary(&worn, label);
+
+    let mut ok = true;
+    if healthy.misses > 0 || healthy.false_alarms > 0 || healthy.stats.gated_fraction() < 0.9 {
+        eprintln!(
+            "bearing_monitor: FAILED: missed {}, false alarms {}, gated {:.3}",
+            healthy.misses,
+            healthy.false_alarms,
+            healthy.stats.gated_fraction()
+        );
+        ok = false;
+    }
+    if !healthy.drift_events.is_empty() || !worn.drift_events.iter().any(|e| e.drifting) {
+        eprintln!(
+            "bearing_monitor: FAILED: drift events healthy {:?}, wearing {:?}",
+            healthy.drift_events, worn.drift_events
+        );
+        ok = false;
+    }
+    ok
+}
+
+fn main() -> ExitCode {
+    let int8 = std::env::args().any(|a| a == "--int8");
+    let ok = if int8 {
+        let model = match TfLiteModel::load(INT8_MODEL) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("bearing_monitor: model: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let arena_bytes = match model.arena_size() {
+            Ok(n) => n,
+            Err(e) => {
+                eprintln!("bearing_monitor: model: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let ops: Vec<&str> = model.operators().map(|o| o.name()).collect();
+        println!(
+            "model: models/bearing_classifier.tflite, {} bytes, arena {arena_bytes} bytes, operators {}",
+            INT8_MODEL.len(),
+            ops.join(" > ")
+        );
+        // One arena per scenario, each exactly the size the planner reports.
+        let (mut arena_a, mut arena_b) = (vec![0u8; arena_bytes], vec![0u8; arena_bytes]);
+        let models = match (
+            Interpreter::new(&model, &mut arena_a),
+            Interpreter::new(&model, &mut arena_b),
+        ) {
+            (Ok(a), Ok(b)) => [a, b],
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("bearing_monitor: interpreter: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        demo(models, &VibrationConfig::classifier(), "int8 TFLite classifier")
+    } else {
+        let config = VibrationConfig::default();
+        let models = [vibration::zscore_model(&config), vibration::zscore_model(&config)];
+        demo(models, &config, "streaming z-score model")
+    };
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }

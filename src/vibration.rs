@@ -82,6 +82,14 @@ impl Default for VibrationConfig {
     }
 }
 
+impl VibrationConfig {
+    /// The settings for a classifier whose output 0 is a fault probability, such as
+    /// `models/bearing_classifier.tflite`: the default gate, firing at p ≥ 0.5.
+    pub fn classifier() -> Self {
+        VibrationConfig { trigger_score: 0.5, ..VibrationConfig::default() }
+    }
+}
+
 /// The statistical model for this reflex.
 pub fn zscore_model(config: &VibrationConfig) -> ZScoreDetector<INPUT_LEN> {
     ZScoreDetector::new(config.input_quant, CHANNELS, config.warmup)

@@ -24,7 +24,7 @@ const DEMO_LOGITS: &[u8] = include_bytes!("../models/bearing_classifier.samples/
 
 /// The reflex's settings for this classifier: fire at probability 0.5 (output byte >= 0).
 fn classifier_config() -> VibrationConfig {
-    VibrationConfig { trigger_score: 0.5, ..VibrationConfig::default() }
+    VibrationConfig::classifier()
 }
 
 fn load() -> (TfLiteModel<'static>, Vec<u8>) {
