@@ -68,7 +68,8 @@ where
 {
     defmt::info!("edge-reflex vibration reflex: {}", config);
     let accelerometer = bring_up(i2c, &mut delay, config).await;
-    let sensor = InterruptDriven::<_, _, QUEUE>::new(accelerometer, int1).with_trigger(Trigger::High);
+    let sensor =
+        InterruptDriven::<_, _, QUEUE>::new(accelerometer, int1).with_trigger(Trigger::High);
     let model = model(config);
     let alarm = PinAlarm::new(led);
     let mut graph = vibration::graph(sensor, model, alarm, clock.clone(), &config.vibration);
@@ -90,7 +91,10 @@ where
                     defmt::warn!("sensor read failed: {}", error.kind());
                 }
                 if failed_reads >= config.recover_after {
-                    defmt::warn!("{=u32} reads failed in a row: configuring the sensor again", failed_reads);
+                    defmt::warn!(
+                        "{=u32} reads failed in a row: configuring the sensor again",
+                        failed_reads
+                    );
                     recover(graph.sensor_mut().driver_mut(), &mut delay, config).await;
                     failed_reads = 0;
                 } else {
