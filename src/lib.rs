@@ -93,6 +93,7 @@ pub mod gate;
 pub mod graph;
 pub mod math;
 pub mod model;
+pub mod power;
 pub mod quantizer;
 pub mod sample;
 pub mod sensor;
