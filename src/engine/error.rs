@@ -120,6 +120,10 @@ pub enum LoadErrorKind {
     NeverWritten(u32),
     /// The graph has no input or no output.
     NoInputsOrOutputs,
+    /// Tensor `n`, an operand or graph input/output that is not a constant, has no elements.
+    EmptyTensor(u32),
+    /// Graph input `n` is a constant (it could not be written).
+    ConstantInput(u32),
 }
 
 /// Why a model was refused: [`kind`](LoadError::kind) says what, [`site`](LoadError::site) where.
@@ -232,6 +236,8 @@ impl fmt::Display for LoadErrorKind {
             ReadBeforeWritten(t) => write!(f, "reads tensor {t} before any operator writes it"),
             NeverWritten(t) => write!(f, "graph output tensor {t} is never written"),
             NoInputsOrOutputs => write!(f, "the graph has no input or no output"),
+            EmptyTensor(t) => write!(f, "tensor {t} has no elements"),
+            ConstantInput(t) => write!(f, "graph input tensor {t} is a constant"),
         }
     }
 }

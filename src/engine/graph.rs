@@ -21,8 +21,27 @@ fn initially_defined(m: &TfLiteModel<'_>, t: u32) -> Result<bool, LoadError> {
     Ok(m.is_input(t) || m.tensor(t)?.is_constant())
 }
 
+/// Refuses a non-constant tensor without elements.
+fn check_not_empty(m: &TfLiteModel<'_>, t: u32, site: Site) -> Result<(), LoadError> {
+    let info = m.tensor(t)?;
+    if !info.is_constant() && info.elements() == 0 {
+        return Err(LoadError::new(site, LoadErrorKind::EmptyTensor(t)));
+    }
+    Ok(())
+}
+
 /// Checks the data flow of the graph, in execution order.
 pub fn check_data_flow(m: &TfLiteModel<'_>) -> Result<(), LoadError> {
+    for j in 0..m.input_count() {
+        let t = m.input(j).unwrap_or(u32::MAX);
+        if m.tensor(t)?.is_constant() {
+            return Err(LoadError::new(Site::Subgraph, LoadErrorKind::ConstantInput(t)));
+        }
+        check_not_empty(m, t, Site::Subgraph)?;
+    }
+    for j in 0..m.output_count() {
+        check_not_empty(m, m.output(j).unwrap_or(u32::MAX), Site::Subgraph)?;
+    }
     for op in m.operators() {
         let site = site(&op);
         if op.output_count() == 0 {
@@ -30,6 +49,9 @@ pub fn check_data_flow(m: &TfLiteModel<'_>) -> Result<(), LoadError> {
                 site,
                 LoadErrorKind::Arity { inputs: op.input_count() as u32, outputs: 0 },
             ));
+        }
+        for t in op.inputs().flatten().chain(op.outputs().flatten()) {
+            check_not_empty(m, t, site)?;
         }
         for t in op.inputs().flatten() {
             if op.outputs().any(|o| o == Some(t)) {

@@ -101,6 +101,13 @@ impl<'m> TfLiteModel<'m> {
             })?;
             resolve_code(c).map_err(|k| LoadError::new(site, k))?;
         }
+        for i in 0..buffers.len() {
+            let site = Site::Buffer(count(i));
+            let b = buffers.table(i).map_err(|e| {
+                LoadError::new(site, LoadErrorKind::Malformed { field: "buffer", at: at(e) })
+            })?;
+            crate::engine::tensor::buffer_data(file, b).map_err(|k| LoadError::new(site, k))?;
+        }
         for i in 0..tensors.len() {
             m.tensor(i as u32)?;
         }

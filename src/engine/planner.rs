@@ -114,13 +114,9 @@ fn touch(s: &mut [u8], i: usize, op: u32) -> Result<(), RunError> {
     put(s, i, it)
 }
 
-/// Computes the lifetimes of all buffers into `s` (`ITEM` bytes per tensor, then per
-/// operator); `scratch(op)` gives each operator's scratch bytes.
-fn lifetimes(
-    m: &TfLiteModel<'_>,
-    s: &mut [u8],
-    scratch: impl Fn(usize) -> Result<usize, RunError>,
-) -> Result<(), RunError> {
+/// Computes the lifetimes of all tensors into `s` (`ITEM` bytes per tensor; the operators'
+/// scratch items that follow are set with [`set_op_scratch`]).
+fn lifetimes(m: &TfLiteModel<'_>, s: &mut [u8]) -> Result<(), RunError> {
     let n_t = m.tensor_count();
     let n_ops = m.operator_count();
     let last_op = n_ops.saturating_sub(1) as u32;
@@ -162,16 +158,23 @@ fn lifetimes(
         let r = root(s, t)?;
         touch(s, r, last_op)?;
     }
-    for op in 0..n_ops {
-        let size = u32::try_from(scratch(op)?).map_err(|_| RunError::Internal)?;
-        let it = if size == 0 {
-            Item { size: 0, first: NONE, last: u32::MAX, offset: UNPLACED }
-        } else {
-            Item { size, first: op as u32, last: op as u32, offset: UNPLACED }
-        };
-        put(s, n_t + op, it)?;
-    }
     Ok(())
+}
+
+/// Records that operator `op` needs `size` bytes of scratch while it runs.
+fn set_op_scratch(
+    m: &TfLiteModel<'_>,
+    s: &mut [u8],
+    op: usize,
+    size: usize,
+) -> Result<(), RunError> {
+    let size = u32::try_from(size).map_err(|_| RunError::Internal)?;
+    let it = if size == 0 {
+        Item { size: 0, first: NONE, last: u32::MAX, offset: UNPLACED }
+    } else {
+        Item { size, first: op as u32, last: op as u32, offset: UNPLACED }
+    };
+    put(s, m.tensor_count() + op, it)
 }
 
 /// True if item `it` takes part in placement.
@@ -254,10 +257,11 @@ pub fn layout(m: &TfLiteModel<'_>, scratch: &mut [u8]) -> Result<Layout, RunErro
     let mut records = 0usize;
     for op in m.operators() {
         let mut w = RecordWriter::counting();
-        write_record(m, &op, &mut w)?;
+        let needs = write_record(m, &op, &mut w)?;
         records = records.checked_add(w.len()).ok_or(RunError::Internal)?;
+        set_op_scratch(m, s, op.index as usize, needs.scratch)?;
     }
-    lifetimes(m, s, |i| op_scratch(m, i))?;
+    lifetimes(m, s)?;
     let activations = place(s, m.tensor_count() + m.operator_count())?;
     finish_layout(table, records, activations, scratch_bytes(m))
 }
@@ -273,11 +277,6 @@ fn finish_layout(
     let total =
         activations_start.checked_add(activations.max(scratch)).ok_or(RunError::Internal)?;
     Ok(Layout { table, records, activations_start, activations, scratch, total })
-}
-
-fn op_scratch(m: &TfLiteModel<'_>, i: usize) -> Result<usize, RunError> {
-    let op = m.operator(i as u32)?;
-    Ok(ops::check(m, &op)?.scratch)
 }
 
 /// Writes operator `op`'s record: `[len, code, scratch_offset, scratch_len, n_inputs,
@@ -317,26 +316,20 @@ pub(crate) fn build(m: &TfLiteModel<'_>, arena: &mut [u8]) -> Result<Layout, Run
     let too_small = |needed: usize| RunError::ArenaTooSmall { needed, available };
     let table = n_t.checked_mul(arena::ENTRY).ok_or(RunError::Internal)?;
 
-    // 1. Records, right after the table; their scratch sizes are remembered in the record.
+    // 1. Records, right after the table; each remembers its scratch size.
     let mut pos = table;
     for op in m.operators() {
-        let mut counter = RecordWriter::counting();
-        write_record(m, &op, &mut counter)?;
-        let len = counter.len();
-        let end = pos.checked_add(len).ok_or(RunError::Internal)?;
-        let Some(dst) = arena.get_mut(pos..end) else {
-            // Too small: compute the full size to report it.
-            let needed = layout_needed(m, table)?;
-            return Err(too_small(needed));
-        };
+        let dst = arena.get_mut(pos..).unwrap_or(&mut []);
         let mut w = RecordWriter::new(dst);
         let needs = write_record(m, &op, &mut w)?;
-        if w.overflowed() || w.len() != len {
-            return Err(RunError::Internal);
+        let len = w.len();
+        if w.overflowed() {
+            return Err(too_small(layout_needed(m)?));
         }
+        let dst = arena.get_mut(pos..pos + len).ok_or(RunError::Internal)?;
         dst[0..4].copy_from_slice(&(len as i32).to_le_bytes());
         dst[12..16].copy_from_slice(&(needs.scratch as i32).to_le_bytes());
-        pos = end;
+        pos += len;
     }
     let records = pos - table;
     let scratch = scratch_bytes(m);
@@ -345,19 +338,16 @@ pub(crate) fn build(m: &TfLiteModel<'_>, arena: &mut [u8]) -> Result<Layout, Run
     // 2. Plan in the activations region.
     let plan_end = start.checked_add(scratch).ok_or(RunError::Internal)?;
     if arena.len() < plan_end {
-        let needed = layout_needed(m, table)?;
-        return Err(too_small(needed));
+        return Err(too_small(layout_needed(m)?));
     }
     let (head, rest) = arena.split_at_mut(start);
     let s = &mut rest[..scratch];
-    let record_scratch = |i: usize| -> Result<usize, RunError> {
-        let mut p = table;
-        for _ in 0..i {
-            p += read_u32(head, p)? as usize;
-        }
-        Ok(read_u32(head, p + 12)? as usize)
-    };
-    lifetimes(m, s, record_scratch)?;
+    let mut p = table;
+    for op in 0..n_ops {
+        set_op_scratch(m, s, op, read_u32(head, p + 12)? as usize)?;
+        p += read_u32(head, p)? as usize;
+    }
+    lifetimes(m, s)?;
     let activations = place(s, n_t + n_ops)?;
     let layout = finish_layout(table, records, activations, scratch)?;
     if layout.total > available {
@@ -397,7 +387,7 @@ pub(crate) fn build(m: &TfLiteModel<'_>, arena: &mut [u8]) -> Result<Layout, Run
 }
 
 /// The total size, computed without the arena (for error reports).
-fn layout_needed(m: &TfLiteModel<'_>, _table: usize) -> Result<usize, RunError> {
+fn layout_needed(m: &TfLiteModel<'_>) -> Result<usize, RunError> {
     match arena_size_on_stack(m) {
         Ok(n) => Ok(n),
         Err(RunError::TooManyTensors(_)) => Ok(usize::MAX),
@@ -419,7 +409,7 @@ pub fn tensor_lifetime(
 ) -> Result<Option<(u32, u32)>, RunError> {
     let s =
         scratch.get_mut(..scratch_bytes(m)).ok_or(RunError::TooManyTensors(m.tensor_count()))?;
-    lifetimes(m, s, |i| op_scratch(m, i))?;
+    lifetimes(m, s)?;
     let it = get(s, root(s, t)?)?;
     Ok(planned(&it).then_some((it.first, it.last)))
 }

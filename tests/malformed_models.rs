@@ -1,0 +1,276 @@
+//! Malformed and unsupported models: every one gives a typed error naming what and where, and
+//! no input — truncated, bit-flipped, hostile — makes load, planning or invoke panic.
+
+mod support;
+
+use edge_reflex::engine::{Interpreter, LoadError, LoadErrorKind, Site, TfLiteModel};
+use support::{ModelSpec, OpSpec, Tab, TensorSpec, F, FLOAT32, INT32, INT8};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/conformance/");
+    std::fs::read(format!("{p}{name}/model.tflite"))
+        .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
+}
+
+fn err(bytes: &[u8]) -> LoadError {
+    match TfLiteModel::load(bytes) {
+        Ok(_) => panic!("model unexpectedly loaded"),
+        Err(e) => e,
+    }
+}
+
+/// Loads, plans and runs whatever loads. Panics only if the engine does. True if it loaded.
+fn exercise(bytes: &[u8]) -> bool {
+    match TfLiteModel::load(bytes) {
+        Err(e) => {
+            assert!(!e.to_string().is_empty());
+            false
+        }
+        Ok(m) => {
+            let n = m.arena_size().expect("a loaded model has an arena size");
+            let mut arena = vec![0u8; n];
+            let mut i = Interpreter::new(&m, &mut arena).expect("a loaded model fits its arena");
+            for j in 0..m.input_count() {
+                if let Some(b) = i.input_bytes(j) {
+                    b.iter_mut().enumerate().for_each(|(k, x)| *x = k as u8);
+                }
+            }
+            i.invoke().expect("a loaded model runs");
+            true
+        }
+    }
+}
+
+#[test]
+fn the_builder_model_loads_and_computes() {
+    let mut spec = ModelSpec::fully_connected();
+    spec.tensors[2].data = Some([10i32, -21, 30].iter().flat_map(|v| v.to_le_bytes()).collect());
+    let bytes = spec.build();
+    let m = TfLiteModel::load(&bytes).unwrap();
+    let mut arena = vec![0u8; m.arena_size().unwrap()];
+    let mut i = Interpreter::new(&m, &mut arena).unwrap();
+    i.input_bytes(0).unwrap().copy_from_slice(&[0, 1, 2, 3]);
+    i.invoke().unwrap();
+    // acc = bias + sum w (x + 1); out = round(acc / 8) + 3: -30 -> -1, -21 -> 0, 70 -> 12.
+    assert_eq!(i.output_bytes(0).unwrap(), &[(-1i8) as u8, 0, 12]);
+}
+
+#[test]
+fn every_truncation_is_refused_without_panic() {
+    let mut models = vec![ModelSpec::fully_connected().build()];
+    for name in [
+        "tflm_hello_world",
+        "dense_softmax",
+        "conv2d_dilated",
+        "float_io_quant_dequant",
+        "reshape_flatten_cnn",
+    ] {
+        models.push(fixture(name));
+    }
+    for bytes in &models {
+        for n in 0..bytes.len() {
+            assert!(
+                !exercise(&bytes[..n]),
+                "a {n}-byte prefix of a {}-byte model loaded",
+                bytes.len()
+            );
+        }
+        assert!(exercise(bytes));
+    }
+}
+
+/// Every bit of the builder model; for the fixture every bit in optimized builds and one bit
+/// per byte (rotating) in debug builds, to keep `cargo test` fast.
+#[test]
+fn bit_flips_never_panic() {
+    for (bytes, all_bits) in [
+        (ModelSpec::fully_connected().build(), true),
+        (fixture("tflm_hello_world"), !cfg!(debug_assertions)),
+    ] {
+        let (mut loaded, mut refused) = (0, 0);
+        for pos in 0..bytes.len() {
+            let bits = if all_bits { 0..8 } else { pos % 8..pos % 8 + 1 };
+            for bit in bits {
+                let mut b = bytes.clone();
+                b[pos] ^= 1 << bit;
+                if exercise(&b) {
+                    loaded += 1
+                } else {
+                    refused += 1
+                }
+            }
+        }
+        println!("bit flips on {} bytes: {loaded} still load (weights, names, padding), {refused} refused", bytes.len());
+        assert!(refused > 0 && loaded > 0);
+    }
+}
+
+#[test]
+fn hostile_offsets_are_malformed_errors() {
+    let good = ModelSpec::fully_connected().build();
+    // Root offset past the end.
+    let mut b = good.clone();
+    b[0..4].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(matches!(err(&b).kind, LoadErrorKind::Malformed { .. }));
+    // Every 4-byte word replaced by a huge value: only typed errors (or a still-valid model).
+    for at in (8..good.len() - 4).step_by(4) {
+        for v in [u32::MAX, 0x7fff_ffff, good.len() as u32, 0xffff_fff0] {
+            let mut b = good.clone();
+            b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+            exercise(&b);
+        }
+    }
+}
+
+#[test]
+fn header_and_version() {
+    assert_eq!(err(&[0; 7]).kind, LoadErrorKind::TooShort);
+    let mut b = ModelSpec::fully_connected().build();
+    b[4..8].copy_from_slice(b"TFL2");
+    assert_eq!(err(&b), LoadError::new(Site::File, LoadErrorKind::NotTfLite));
+    let mut spec = ModelSpec::fully_connected();
+    spec.version = 2;
+    assert_eq!(err(&spec.build()).kind, LoadErrorKind::SchemaVersion(2));
+}
+
+fn with_tensor(t: usize, f: impl FnOnce(&mut TensorSpec)) -> LoadError {
+    let mut spec = ModelSpec::fully_connected();
+    f(&mut spec.tensors[t]);
+    err(&spec.build())
+}
+
+#[test]
+fn bad_tensors_are_named() {
+    let e = with_tensor(3, |t| t.shape = vec![65536, 65536, 65536, 65536]);
+    assert_eq!(e, LoadError::new(Site::Tensor(3), LoadErrorKind::TooLarge));
+    let e = with_tensor(3, |t| t.shape = vec![1, -1]);
+    assert_eq!(e, LoadError::new(Site::Tensor(3), LoadErrorKind::DynamicShape));
+    let e = with_tensor(0, |t| t.shape = vec![1; 7]);
+    assert_eq!(e, LoadError::new(Site::Tensor(0), LoadErrorKind::RankTooLarge(7)));
+    let e = with_tensor(1, |t| t.data.as_mut().unwrap().pop().map(|_| ()).unwrap());
+    assert_eq!(
+        e,
+        LoadError::new(Site::Tensor(1), LoadErrorKind::DataSize { expected: 12, found: 11 })
+    );
+    let e = with_tensor(0, |t| t.quant = Some((vec![0.5], vec![1, 2], 0)));
+    assert!(matches!(e.kind, LoadErrorKind::Quantization(_)) && e.site == Site::Tensor(0));
+    let e = with_tensor(0, |t| t.quant = Some((vec![f32::NAN], vec![0], 0)));
+    assert!(matches!(e.kind, LoadErrorKind::Quantization(_)));
+    let e = with_tensor(0, |t| t.dtype = 5);
+    assert_eq!(e, LoadError::new(Site::Tensor(0), LoadErrorKind::UnsupportedType(5)));
+    assert!(e.to_string().contains("string"));
+    // Zero-size activations.
+    let e = with_tensor(3, |t| t.shape = vec![1, 0]);
+    assert_eq!(e.kind, LoadErrorKind::EmptyTensor(3));
+}
+
+fn with_op(f: impl FnOnce(&mut ModelSpec)) -> LoadError {
+    let mut spec = ModelSpec::fully_connected();
+    f(&mut spec);
+    err(&spec.build())
+}
+
+const FC: Site = Site::Operator { index: 0, name: "FULLY_CONNECTED" };
+
+#[test]
+fn bad_graphs_are_named() {
+    let e = with_op(|s| s.ops[0].inputs[0] = 3);
+    assert_eq!(e, LoadError::new(FC, LoadErrorKind::ReadsOwnOutput(3)));
+    let e = with_op(|s| s.ops[0].inputs[0] = 42);
+    assert!(
+        matches!(e.kind, LoadErrorKind::IndexOutOfRange { index: 42, len: 4, .. }) && e.site == FC
+    );
+    let e = with_op(|s| s.ops[0].opcode_index = 7);
+    assert!(matches!(
+        e.kind,
+        LoadErrorKind::IndexOutOfRange { field: "opcode_index", index: 7, .. }
+    ));
+    // Writes the graph input.
+    let e = with_op(|s| s.ops[0].outputs[0] = 0);
+    assert!(matches!(e.kind, LoadErrorKind::ReadsOwnOutput(0) | LoadErrorKind::WrittenTwice(0)));
+    // Two operators, the first reading what the second writes (a cycle through tensor 4).
+    let e = with_op(|s| {
+        s.tensors.push(TensorSpec::int8(&[1, 4], 0.5, -1));
+        let mut first = s.ops[0].clone();
+        first.inputs[0] = 4;
+        s.ops = vec![
+            first,
+            OpSpec { opcode_index: 0, inputs: vec![3, 1, 2], outputs: vec![4], options: None },
+        ];
+        s.tensors[3].shape = vec![1, 3];
+    });
+    assert_eq!(e.kind, LoadErrorKind::ReadBeforeWritten(4));
+    // A graph output nobody writes.
+    let e = with_op(|s| {
+        s.tensors.push(TensorSpec::int8(&[1, 3], 1.0, 0));
+        s.outputs = vec![4];
+    });
+    assert_eq!(e, LoadError::new(Site::Subgraph, LoadErrorKind::NeverWritten(4)));
+    let e = with_op(|s| s.inputs = vec![1]);
+    assert_eq!(e.kind, LoadErrorKind::ConstantInput(1));
+    let e = with_op(|s| s.tensors[1].data = None);
+    // Weights without data are an activation nobody writes.
+    assert_eq!(e.kind, LoadErrorKind::ReadBeforeWritten(1));
+}
+
+#[test]
+fn unsupported_operators_versions_and_options_are_named() {
+    let e = with_op(|s| s.codes[0] = (16, 16, 1));
+    assert_eq!(
+        e,
+        LoadError::new(
+            Site::Operator { index: 0, name: "LSTM" },
+            LoadErrorKind::UnsupportedOperator(16)
+        )
+    );
+    assert!(e.to_string().contains("LSTM"));
+    // Codes above 127: the 8-bit field holds the placeholder 127, the 32-bit one the code.
+    let e = with_op(|s| s.codes[0] = (127, 150, 1));
+    assert_eq!(e.site, Site::Operator { index: 0, name: "GELU" });
+    let e = with_op(|s| s.codes[0] = (32, 32, 1));
+    assert_eq!(e.kind, LoadErrorKind::CustomOperator);
+    let e = with_op(|s| s.codes[0].2 = 99);
+    assert_eq!(e, LoadError::new(FC, LoadErrorKind::UnsupportedVersion(99)));
+    let e = with_op(|s| s.ops[0].options = Some((1, Tab::default())));
+    assert_eq!(e.kind, LoadErrorKind::WrongOptions);
+    let e = with_op(|s| s.ops[0].options = Some((8, Tab::default().with(0, F::I8(4)))));
+    assert!(matches!(e.kind, LoadErrorKind::UnsupportedOption(_)));
+    assert!(e.to_string().contains("TANH"));
+    let e = with_op(|s| s.ops[0].options = Some((8, Tab::default().with(1, F::I8(1)))));
+    assert!(matches!(e.kind, LoadErrorKind::UnsupportedOption(_)));
+    // Old files: only the 8-bit code is set.
+    let mut spec = ModelSpec::fully_connected();
+    spec.codes[0] = (9, 0, 1);
+    assert!(TfLiteModel::load(&spec.build()).is_ok());
+    // Operand types and shapes.
+    let e = with_op(|s| s.tensors[1].shape = vec![3, 5]);
+    assert!(matches!(e.kind, LoadErrorKind::DataSize { .. } | LoadErrorKind::Shapes(_)));
+    let e = with_op(|s| s.tensors[2].dtype = INT8);
+    assert!(matches!(e.kind, LoadErrorKind::DataSize { .. } | LoadErrorKind::Types(_)));
+}
+
+#[test]
+fn float_and_dynamic_range_models_say_how_to_convert() {
+    let floats = |xs: &[f32]| xs.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>();
+    let mut spec = ModelSpec::fully_connected();
+    for t in &mut spec.tensors {
+        t.dtype = FLOAT32;
+        t.quant = None;
+    }
+    spec.tensors[1].data = Some(floats(&[0.5; 12]));
+    spec.tensors[2].data = Some(floats(&[0.0; 3]));
+    let e = err(&spec.build());
+    assert_eq!(e, LoadError::new(FC, LoadErrorKind::FloatModel));
+    let msg = e.to_string();
+    assert!(
+        msg.contains("TFLITE_BUILTINS_INT8") && msg.contains("representative_dataset"),
+        "{msg}"
+    );
+
+    // Dynamic range: int8 weights, float activations and bias.
+    spec.tensors[1] = ModelSpec::fully_connected().tensors[1].clone();
+    let e = err(&spec.build());
+    assert_eq!(e.kind, LoadErrorKind::DynamicRangeModel);
+    assert!(e.to_string().contains("TFLITE_BUILTINS_INT8"));
+    let _ = INT32;
+}
