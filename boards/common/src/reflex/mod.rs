@@ -7,8 +7,9 @@
 //! 2. wraps it in [`InterruptDriven`], so the task sleeps on the INT1 pin (`Wait`; WFE under
 //!    embassy) until a batch is ready, then drains the FIFO in one burst read;
 //! 3. builds [`vibration::graph`] — the same graph, gate and settings as the host tests and the
-//!    QEMU boards — with the model of [`model`], and the board's LED as the alarm
-//!    ([`PinAlarm`]: lit while a window scores as anomalous);
+//!    QEMU boards — around the int8 bearing-fault classifier run by the TFLite engine in an arena
+//!    sized exactly at build time ([`model`]), with the board's LED as the alarm
+//!    ([`PinAlarm`]: lit while a window is classified as a fault);
 //! 4. logs every anomaly, and the graph's [`Stats`](edge_reflex::stats::Stats) every
 //!    [`ReflexConfig::telemetry_period_us`], through defmt.
 //!
@@ -20,6 +21,7 @@
 
 mod bring_up;
 mod config;
+pub mod model;
 
 pub use bring_up::{bring_up, configure, Accelerometer};
 pub use config::ReflexConfig;
@@ -27,9 +29,8 @@ pub use config::ReflexConfig;
 use edge_reflex::action::PinAlarm;
 use edge_reflex::drivers::{InterruptDriven, Trigger};
 use edge_reflex::graph::{GraphError, Step};
-use edge_reflex::model::ZScoreDetector;
 use edge_reflex::time::{Clock, Instant};
-use edge_reflex::vibration::{self, INPUT_LEN};
+use edge_reflex::vibration;
 use embedded_hal::digital::OutputPin;
 use embedded_hal_async::delay::DelayNs;
 use embedded_hal_async::digital::Wait;
@@ -40,11 +41,6 @@ pub const QUEUE: usize = 32;
 
 /// Wait after a failed read before the next one, ms (a stuck-high INT1 must not spin the core).
 const READ_ERROR_BACKOFF_MS: u32 = 10;
-
-/// The model the boards run: the statistical z-score detector of the vibration reflex.
-pub fn model(config: &ReflexConfig) -> ZScoreDetector<INPUT_LEN> {
-    vibration::zscore_model(&config.vibration)
-}
 
 /// Runs the vibration reflex forever: LIS3DH on `i2c` with its INT1 on `int1`, alarm on `led`
 /// (high = lit; wrap active-low LEDs in [`ActiveLow`](crate::led::ActiveLow)).
@@ -67,10 +63,25 @@ where
     C: Clock + Clone,
 {
     defmt::info!("edge-reflex vibration reflex: {}", config);
+    // A local of the task: it lives in the task's static storage as long as the interpreter.
+    let mut arena = model::arena();
+    let model = match model::interpreter(&mut arena) {
+        Ok(model) => model,
+        Err(error) => {
+            defmt::error!("model refused ({}); the reflex cannot run", error);
+            loop {
+                delay.delay_ms(config.retry_ms).await;
+            }
+        }
+    };
+    defmt::info!(
+        "model: bearing_classifier.tflite, {=usize} bytes, arena {=usize} bytes",
+        model::MODEL.0.len(),
+        model::ARENA_BYTES
+    );
     let accelerometer = bring_up(i2c, &mut delay, config).await;
     let sensor =
         InterruptDriven::<_, _, QUEUE>::new(accelerometer, int1).with_trigger(Trigger::High);
-    let model = model(config);
     let alarm = PinAlarm::new(led);
     let mut graph = vibration::graph(sensor, model, alarm, clock.clone(), &config.vibration);
     let mut telemetry = Period::new(clock, config.telemetry_period_us);
