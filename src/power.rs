@@ -1,7 +1,7 @@
 //! Duty cycling: how often the MCU wakes, how long it stays awake, and what that costs in current.
 //!
 //! The reflex saves power three ways: the accelerometer batches samples in its FIFO so the MCU
-//! wakes once per batch instead of once per sample; the [`Gate`](crate::gate::Gate) keeps most
+//! wakes once per batch instead of once per sample; the [`Gate`] keeps most
 //! windows away from the model; and a minimum interval rate-limits inferences. [`DutyCycle`] makes
 //! those choices explicit, and [`estimate`] turns a run's [`Stats`] plus a chip's
 //! [`PowerProfile`] into the time awake and the average current:

@@ -3,11 +3,11 @@
 //! `out[b][u] = clamp(zp_out + M_u * (bias[u] + sum_d (w[u][d] - zp_w) * (x[b][d] - zp_in)))`,
 //! TFLite's `reference_integer_ops::FullyConnected` / `FullyConnectedPerChannel`, where the
 //! rescale by `M_u` is the 64-bit `MultiplyByQuantizedMultiplier` (16-bit reduced multiplier,
-//! one rounding; see [`multiply_by_quantized_multiplier_i64`]), not the double-rounding 32-bit
+//! one rounding; see [`multiply_by_quantized_multiplier_i64`](crate::engine::arith::multiply_by_quantized_multiplier_i64)), not the double-rounding 32-bit
 //! one the convolutions use. (TensorFlow Lite Micro uses the 32-bit one here, which is why it
 //! differs from the reference by one step on some outputs.)
 //!
-//! [`multiply_by_quantized_multiplier_i64`]: crate::engine::arith::multiply_by_quantized_multiplier_i64 `M` is one
+//! `M` is one
 //! multiplier for per-tensor weights (computed from the `f32` product of the input and weight
 //! scales, as TFLite's `GetQuantizedConvolutionMultipler` does) or one per output unit for
 //! per-channel weights. `keep_num_dims` only changes the output shape, which the loader owns:
