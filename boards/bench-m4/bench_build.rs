@@ -1,0 +1,144 @@
+// Build-script logic shared by the benchmark firmwares (boards/bench-m4, boards/bench-m0).
+//
+// A board's build.rs does `include!("../bench-m4/bench_build.rs");` and calls
+// `bench_build(Board { .. })`. It embeds ONE conformance case, chosen at build time:
+//
+//   BENCH_MODEL   the case directory name under ../shared/conformance (default tflm_hello_world)
+//   BENCH_RUNS    how many inferences the firmware measures (default 1)
+//   BENCH_PROFILE `ops`: also run one inference with a per-operator marker pair around each operator
+//                 (needs the engine's profiling hook), for scripts/bench.sh's per-operator table
+//   EDGE_REFLEX_CONFORMANCE  another fixture directory
+//
+// and writes `$OUT_DIR/bench_case.rs`: the case name, the run count, the exact arena size (computed
+// here with the engine itself, `engine::build`), the model and sample 0's inputs and expected outputs
+// as `#[no_mangle]` statics referenced by absolute path with `include_bytes!` (nothing is copied into
+// the repository; scripts/bench.sh reads their sizes from the ELF to subtract them from flash). A model
+// that does not fit the board fails the build with a message that starts with `bench: does not fit`.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// What the build needs to know about a board.
+struct Board {
+    /// Short name used in messages (`m4`, `m0`).
+    name: &'static str,
+    /// RAM bytes (memory.x).
+    ram: usize,
+    /// Flash bytes (memory.x).
+    flash: usize,
+    /// RAM kept free for the stack and the firmware's own statics when deciding whether a model fits.
+    ram_reserve: usize,
+    /// Flash kept for the code when deciding whether a model fits.
+    flash_reserve: usize,
+}
+
+fn env_or(name: &str, default: &str) -> String {
+    println!("cargo:rerun-if-env-changed={name}");
+    std::env::var(name).unwrap_or_else(|_| default.to_string())
+}
+
+/// `$EDGE_REFLEX_CONFORMANCE`, or `<repo>/../shared/conformance`.
+fn fixture_dir() -> PathBuf {
+    let dir = match std::env::var_os("EDGE_REFLEX_CONFORMANCE") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"))
+            .join("../../../shared/conformance"),
+    };
+    println!("cargo:rerun-if-env-changed=EDGE_REFLEX_CONFORMANCE");
+    dir.canonicalize().unwrap_or_else(|e| {
+        panic!("bench: conformance fixtures not found at {} ({e})", dir.display())
+    })
+}
+
+/// `<sample>/<stem>0.bin, <stem>1.bin, ...` up to the first missing one.
+fn numbered(sample: &Path, stem: &str) -> Vec<PathBuf> {
+    (0..).map(|j| sample.join(format!("{stem}{j}.bin"))).take_while(|p| p.is_file()).collect()
+}
+
+fn lit(p: &Path) -> String {
+    format!("{:?}", p.to_str().expect("UTF-8 fixture path"))
+}
+
+fn bench_build(board: Board) {
+    // memory.x where cortex-m-rt's link.x finds it.
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo"));
+    std::fs::copy("memory.x", out.join("memory.x")).expect("copy memory.x to OUT_DIR");
+    println!("cargo:rustc-link-search={}", out.display());
+    println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rustc-check-cfg=cfg(bench_profile)");
+
+    let case = env_or("BENCH_MODEL", "tflm_hello_world");
+    let runs: u32 = env_or("BENCH_RUNS", "1")
+        .parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .expect("bench: BENCH_RUNS must be a positive integer");
+    match env_or("BENCH_PROFILE", "").as_str() {
+        "" => {}
+        "ops" => println!("cargo:rustc-cfg=bench_profile"),
+        other => panic!("bench: unknown BENCH_PROFILE={other} (expected `ops` or nothing)"),
+    }
+
+    let dir = fixture_dir().join(&case);
+    let model_path = dir.join("model.tflite");
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let bytes = std::fs::read(&model_path)
+        .unwrap_or_else(|e| panic!("bench: no case {case}: {}: {e}", model_path.display()));
+    let model = edge_reflex::engine::TfLiteModel::load(&bytes)
+        .unwrap_or_else(|e| panic!("bench: {case}: the engine refuses the model: {e}"));
+    let arena =
+        model.arena_size().unwrap_or_else(|e| panic!("bench: {case}: cannot plan the arena: {e}"));
+
+    if arena + board.ram_reserve > board.ram || bytes.len() + board.flash_reserve > board.flash {
+        panic!(
+            "bench: does not fit {}: {case} needs arena {arena} B (+{} B reserved) of {} B RAM and \
+             model {} B (+{} B reserved) of {} B flash",
+            board.name,
+            board.ram_reserve,
+            board.ram,
+            bytes.len(),
+            board.flash_reserve,
+            board.flash
+        );
+    }
+
+    let sample = dir.join("samples").join("0");
+    let (inputs, outputs) = (numbered(&sample, "input"), numbered(&sample, "output"));
+    assert!(!inputs.is_empty() && !outputs.is_empty(), "bench: {}: no sample 0", dir.display());
+
+    let mut code = String::new();
+    let w = &mut code;
+    writeln!(w, "// Generated by build.rs: conformance case {case}.").unwrap();
+    writeln!(w, "/// The conformance case.\npub const CASE: &str = {case:?};").unwrap();
+    writeln!(w, "/// Measured inferences.\npub const RUNS: u32 = {runs};").unwrap();
+    writeln!(w, "/// Exact arena bytes (engine planner).\npub const ARENA_BYTES: usize = {arena};")
+        .unwrap();
+    writeln!(
+        w,
+        "/// The model.\n#[no_mangle]\npub static BENCH_MODEL: Aligned<[u8; {}]> = \
+         Aligned(*include_bytes!({}));",
+        bytes.len(),
+        lit(&model_path)
+    )
+    .unwrap();
+    for (kind, files) in [("INPUT", &inputs), ("EXPECTED", &outputs)] {
+        for (j, f) in files.iter().enumerate() {
+            let len = std::fs::metadata(f).expect("fixture size").len();
+            writeln!(
+                w,
+                "#[no_mangle]\npub static BENCH_{kind}_{j}: [u8; {len}] = *include_bytes!({});",
+                lit(f)
+            )
+            .unwrap();
+        }
+        let refs: Vec<String> = (0..files.len()).map(|j| format!("&BENCH_{kind}_{j}")).collect();
+        writeln!(
+            w,
+            "/// Sample 0's {kind} tensors.\npub static {kind}S: [&[u8]; {}] = [{}];",
+            files.len(),
+            refs.join(", ")
+        )
+        .unwrap();
+    }
+    std::fs::write(out.join("bench_case.rs"), code).expect("write bench_case.rs");
+}

@@ -1,0 +1,68 @@
+//! Report lines and the exit code, through ARM semihosting, without `core::fmt`.
+//!
+//! The firmware's flash is a benchmark result, so this module formats numbers by hand instead of
+//! pulling in `core::fmt` (several KB), and the panic handler prints a fixed line. It only works
+//! under QEMU or a debugger with semihosting enabled.
+
+use cortex_m_semihosting::{debug, hio};
+
+/// The host's standard output; failed writes are dropped (there is nowhere to report them).
+pub struct Out(Option<hio::HostStream>);
+
+impl Out {
+    /// Opens the host's standard output.
+    pub fn open() -> Out {
+        Out(hio::hstdout().ok())
+    }
+
+    /// Writes `s`.
+    pub fn str(&mut self, s: &str) -> &mut Out {
+        if let Some(stream) = &mut self.0 {
+            let _ = stream.write_all(s.as_bytes());
+        }
+        self
+    }
+
+    /// Writes `v` in decimal.
+    pub fn num(&mut self, v: u64) -> &mut Out {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut v = v;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        if let Some(stream) = &mut self.0 {
+            let _ = stream.write_all(&digits[i..]);
+        }
+        self
+    }
+
+    /// Writes ` key=value`.
+    pub fn field(&mut self, key: &str, v: u64) -> &mut Out {
+        self.str(" ").str(key).str("=").num(v)
+    }
+}
+
+/// Ends QEMU with exit code 0 when `success`, non-zero otherwise.
+pub fn exit(success: bool) -> ! {
+    debug::exit(if success { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+/// Prints `bench-fw FAIL <why>` and exits with failure.
+pub fn fail(why: &str) -> ! {
+    Out::open().str("bench-fw FAIL ").str(why).str("\n");
+    exit(false)
+}
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    fail("panic")
+}

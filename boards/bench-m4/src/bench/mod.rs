@@ -1,0 +1,119 @@
+//! The benchmark firmware, shared by boards/bench-m4 and boards/bench-m0.
+//!
+//! Runs ONE conformance model (chosen at build time, see `bench_build.rs`) `RUNS` times: before each
+//! inference sample 0's inputs are copied in, then [`bench_begin`] and [`bench_end`] bracket exactly one
+//! `invoke()`, so QEMU's instruction-count plugin (`../shared/tools/qemu-insn-count`) sums `RUNS`
+//! regions of one inference each. After every run the outputs must equal the fixture's expected bytes.
+//! It then prints one line
+//!
+//! ```text
+//! bench-fw case=tflm_hello_world runs=N arena=N stack=N stack_invoke=N ops=N
+//! ```
+//!
+//! (arena = bytes the interpreter planned, which must be the build-time `ARENA_BYTES`; stack = stack
+//! high-water of the whole firmware, see [`stack`]; stack_invoke = the same, measured from a repaint
+//! after loading and planning, i.e. the deepest stack while the inferences ran) and exits 0, or prints `bench-fw FAIL <why>` and exits
+//! non-zero. With `BENCH_PROFILE=ops` it also runs one more inference in which each operator is
+//! bracketed by [`bench_op_begin`]/[`bench_op_end`], and prints `bench-fw op=INDEX name=NAME` lines
+//! for scripts/bench.sh's per-operator table.
+//!
+//! It does not format with `core::fmt` (see [`host`]), so the firmware's flash is the engine's plus a
+//! few hundred bytes of harness.
+
+pub mod host;
+pub mod stack;
+
+use edge_reflex::engine::{Interpreter, TfLiteModel};
+use host::{fail, Out};
+
+include!(concat!(env!("OUT_DIR"), "/bench_case.rs"));
+
+/// 16-byte aligned bytes (the model is read with aligned loads).
+#[repr(C, align(16))]
+pub struct Aligned<T>(pub T);
+
+/// The arena: exactly what the engine's planner computed at build time.
+pub type Arena = Aligned<[u8; ARENA_BYTES]>;
+
+/// An empty arena, for the `static mut` in `main`.
+pub const EMPTY_ARENA: Arena = Aligned([0; ARENA_BYTES]);
+
+/// Start of a measured region (one inference). Kept out of line for the QEMU plugin.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn bench_begin() {
+    core::hint::black_box(());
+}
+
+/// End of a measured region.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn bench_end() {
+    core::hint::black_box(());
+}
+
+/// Paints the stack, runs the benchmark in `arena`, reports and exits.
+pub fn run(arena: &'static mut [u8]) -> ! {
+    stack::paint();
+    let model = match TfLiteModel::load(&BENCH_MODEL.0) {
+        Ok(m) => m,
+        Err(_) => fail("load (run `reflex inspect` on the model for details)"),
+    };
+    let mut interpreter = match Interpreter::new(&model, arena) {
+        Ok(i) => i,
+        Err(_) => fail("prepare: arena too small or model refused"),
+    };
+    let arena_used = interpreter.layout().total;
+    // Stack of loading and planning; then repaint to measure the inferences alone.
+    let stack_prepare = stack::high_water();
+    stack::paint();
+
+    for _ in 0..RUNS {
+        set_inputs(&mut interpreter);
+        bench_begin();
+        let result = interpreter.invoke();
+        bench_end();
+        if result.is_err() {
+            fail("invoke");
+        }
+        check_outputs(&interpreter);
+    }
+    #[cfg(bench_profile)]
+    profile::run_once(&mut interpreter);
+
+    let stack_invoke = stack::high_water();
+    let mut out = Out::open();
+    out.str("bench-fw case=").str(CASE);
+    out.field("runs", RUNS.into()).field("arena", arena_used as u64);
+    let (Some(prepare), Some(invoke)) = (stack_prepare, stack_invoke) else {
+        fail("stack overflow (the stack paint is gone down to the statics)");
+    };
+    out.field("stack", prepare.max(invoke) as u64).field("stack_invoke", invoke as u64);
+    out.field("ops", model.operator_count() as u64).str("\n");
+    #[cfg(bench_profile)]
+    profile::names(&model, &mut out);
+    if arena_used != ARENA_BYTES {
+        fail("the interpreter planned another arena size than the build-time one");
+    }
+    host::exit(true)
+}
+
+fn set_inputs(interpreter: &mut Interpreter<'_, '_>) {
+    for (j, bytes) in INPUTS.iter().enumerate() {
+        match interpreter.input_bytes(j) {
+            Some(input) if input.len() == bytes.len() => input.copy_from_slice(bytes),
+            _ => fail("input size differs from the fixture"),
+        }
+    }
+}
+
+fn check_outputs(interpreter: &Interpreter<'_, '_>) {
+    for (j, expected) in EXPECTEDS.iter().enumerate() {
+        if interpreter.output_bytes(j) != Some(*expected) {
+            fail("output differs from the fixture's expected bytes");
+        }
+    }
+}
+
+#[cfg(bench_profile)]
+mod profile;
