@@ -184,3 +184,32 @@ fn the_interpreter_is_an_int8_model() {
     assert!(Model::input(&mut interp).is_empty());
     assert_eq!(Model::invoke(&mut interp), Err(RunError::NotInt8));
 }
+
+#[test]
+fn the_profiler_sees_every_operator_in_order() {
+    use edge_reflex::engine::Profiler;
+    #[derive(Default)]
+    struct Log(Vec<(char, usize, i32)>);
+    impl Profiler for Log {
+        fn begin(&mut self, index: usize, code: i32) {
+            self.0.push(('b', index, code));
+        }
+        fn end(&mut self, index: usize, code: i32) {
+            self.0.push(('e', index, code));
+        }
+    }
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/conv1d_window");
+    let bytes = std::fs::read(case.join("model.tflite")).unwrap();
+    let m = TfLiteModel::load(&bytes).unwrap();
+    let mut arena = vec![0u8; m.arena_size().unwrap()];
+    let mut interp = Interpreter::new(&m, &mut arena).unwrap();
+    interp.input_bytes(0).unwrap().copy_from_slice(&sample(&case, 0, "input0"));
+    let mut log = Log::default();
+    interp.invoke_profiled(&mut log).unwrap();
+    let want: Vec<(char, usize, i32)> = m
+        .operators()
+        .flat_map(|o| [('b', o.index as usize, o.code), ('e', o.index as usize, o.code)])
+        .collect();
+    assert_eq!(log.0, want);
+    assert_eq!(interp.output_bytes(0).unwrap(), sample(&case, 0, "output0").as_slice());
+}

@@ -1,6 +1,6 @@
 //! [`Interpreter`]: runs a loaded model in a caller-provided arena.
 //!
-//! All run-time state lives in the arena (see [`planner`](crate::engine::planner) for its
+//! All run-time state lives in the arena (see [`crate::engine::planner`] for its
 //! layout) and on the stack: there is no global state and no allocation, so several
 //! interpreters can run side by side, each with its own arena. `invoke` is integer-only (except
 //! QUANTIZE/DEQUANTIZE on float tensors): every float-derived parameter was computed in
@@ -11,6 +11,7 @@ use crate::engine::error::RunError;
 use crate::engine::loader::TfLiteModel;
 use crate::engine::ops::{self, Inputs, Operands};
 use crate::engine::planner::{self, Layout};
+use crate::engine::profile::{NoProfiler, Profiler};
 use crate::engine::record::RecordReader;
 use crate::engine::tensor::{DType, TensorInfo};
 use crate::model::{Model, QuantParams, Shape};
@@ -105,6 +106,12 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// Errors: [`RunError::Kernel`] / [`RunError::Internal`] only if the arena's records were
     /// corrupted, which safe code cannot do; a model accepted by `load` always runs.
     pub fn invoke(&mut self) -> Result<(), RunError> {
+        self.invoke_profiled(&mut NoProfiler)
+    }
+
+    /// [`invoke`](Interpreter::invoke), calling `profiler` around every operator (RESHAPE,
+    /// EXPAND_DIMS and SQUEEZE included, though they do nothing).
+    pub fn invoke_profiled<P: Profiler>(&mut self, profiler: &mut P) -> Result<(), RunError> {
         let layout = self.layout;
         let model = self.model.file();
         let (meta, act) = self.arena.split_at_mut(layout.activations_start);
@@ -117,17 +124,25 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             let end = pos.checked_add(len).ok_or(RunError::Internal)?;
             let record = meta.get(pos..end).ok_or(RunError::Internal)?;
             pos = end;
-            run_operator(record, model, table, &mut *act, layout.activations_start).map_err(
-                |e| match e {
-                    RunError::Kernel { error, .. } => {
-                        RunError::Kernel { operator: index as u32, error }
-                    }
-                    other => other,
-                },
-            )?;
+            let code = record_code(record)?;
+            profiler.begin(index, code);
+            let result = run_operator(record, model, table, &mut *act, layout.activations_start);
+            profiler.end(index, code);
+            result.map_err(|e| match e {
+                RunError::Kernel { error, .. } => {
+                    RunError::Kernel { operator: index as u32, error }
+                }
+                other => other,
+            })?;
         }
         Ok(())
     }
+}
+
+/// The builtin code of an operator record (its second word).
+fn record_code(record: &[u8]) -> Result<i32, RunError> {
+    let b = record.get(4..8).ok_or(RunError::Internal)?;
+    Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
 /// Runs one operator from its record.
@@ -198,10 +213,7 @@ fn int8_quant(info: Option<TensorInfo<'_>>) -> QuantParams {
 }
 
 fn int8_shape(info: Option<TensorInfo<'_>>) -> Shape {
-    match info.map(|t| t.shape).or_else(|| Shape::new(&[])) {
-        Some(s) => s,
-        None => unreachable!("a rank-0 shape always fits"),
-    }
+    info.map_or(Shape::from_dims([]), |t| t.shape)
 }
 
 /// The interpreter as the graph's int8 [`Model`]: input 0 and output 0. A model whose input 0

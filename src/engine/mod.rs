@@ -16,7 +16,7 @@
 //! * [`TfLiteModel::arena_size`] is the exact arena size; [`Interpreter::new`] plans tensor
 //!   lifetimes into that arena (see [`planner`]) and precomputes every operator's integer
 //!   parameters, so [`Interpreter::invoke`] does integer arithmetic only.
-//! * With the `build` feature, [`build::model_consts`] lets a `build.rs` compute the arena size
+//! * With the `build` feature, `engine::build::model_consts` lets a `build.rs` compute the arena size
 //!   at compile time (and fail the build on an unsupported model).
 //!
 //! What it does not do: float kernels, dynamic shapes, control flow, custom operators,
@@ -37,6 +37,7 @@ pub mod loader;
 pub mod operator;
 mod ops;
 pub mod planner;
+pub mod profile;
 mod record;
 pub mod schema;
 pub mod tensor;
@@ -46,4 +47,5 @@ pub use interpreter::Interpreter;
 pub use loader::TfLiteModel;
 pub use operator::{Op, OperatorInfo};
 pub use planner::Layout;
+pub use profile::{NoProfiler, Profiler};
 pub use tensor::{DType, TensorInfo};

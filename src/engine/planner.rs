@@ -6,7 +6,7 @@
 //! [ tensor table: 8 B per tensor ][ operator records ][pad to 16][ activations ... ]
 //! ```
 //!
-//! * The **tensor table** says where each tensor's bytes are (see [`arena`](crate::engine::arena)).
+//! * The **tensor table** says where each tensor's bytes are (see [`crate::engine::arena`]).
 //! * The **operator records** hold each operator's prepared integer parameters (multipliers,
 //!   shifts, clamp bounds, shapes, lookup tables), written once by
 //!   [`Interpreter::new`](crate::engine::Interpreter::new).
