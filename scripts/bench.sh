@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# The benchmark of issue 6: instructions per inference, flash, arena and stack of every conformance model
+# on the emulated Cortex-M4F (QEMU mps2-an386) and Cortex-M0 (QEMU microbit), and a per-operator profile.
+#
+#   bash scripts/bench.sh                 # every model on m4 and m0, profile on m4, rewrites docs/benchmarks.md
+#   bash scripts/bench.sh --quick         # tflm_hello_world + tflm_micro_speech only; docs untouched (CI)
+#   bash scripts/bench.sh --model tflm_person_detect --target m4   # repeatable; docs untouched
+#   options: --no-profile  --no-docs  --docs (force the rewrite)  --runs N (override the run count)
+#
+# For each (target, model) it builds boards/bench-<target> with BENCH_MODEL=<model> (release, LTO; the
+# firmware embeds the model and sample 0 from ../shared/conformance, sizes its arena at build time with the
+# engine, runs N inferences between bench_begin/bench_end and checks every output), runs it under QEMU
+# with ../shared/tools/qemu-insn-count/insn_count.c (compiled here into target/bench/, nothing copied),
+# and prints
+#
+#   bench model=NAME target=m4 insns=N flash=N flash_no_model=N arena=N stack=N stack_invoke=N macs=N
+#
+#   insns          instructions of one inference: insn_region / regions (exact; QEMU counts every one)
+#   flash          vector table + .text + .rodata + .data of the ELF (llvm-size-22), minus the embedded
+#                  test input and expected output (as issue 6's anchors: flash excludes the test inputs)
+#   flash_no_model the same minus the model's bytes (the BENCH_MODEL symbol)
+#   arena          bytes of the engine's arena (exact, as planned)
+#   stack          stack high-water of the whole firmware (painted stack); stack_invoke: during invoke only
+#   macs           multiply-accumulates of the model (reflex inspect), when the CLI builds
+#
+# A model whose arena/model does not fit the M0 (16 KB RAM / 256 KB flash) is reported as
+# `skipped=does-not-fit`. With the profile (default on m4) each model is built a second time with
+# BENCH_PROFILE=ops (markers around every operator of one inference; needs the engine's profiling hook)
+# and run under scripts/bench-op-count.c, printing `bench-op model=NAME target=m4 op=K name=OP insns=N
+# macs=N`. The full run rewrites the generated part of docs/benchmarks.md. Exits non-zero if any model
+# failed (build error, wrong output, stack overflow, fault, timeout).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SHARED="${EDGE_REFLEX_SHARED:-$ROOT/../shared}"
+CONFORMANCE="${EDGE_REFLEX_CONFORMANCE:-$SHARED/conformance}"
+BENCH_DIR="$ROOT/target/bench"
+TARGET_DIR="${EMBEDDED_TARGET_DIR:-$ROOT/target/embedded}"
+QEMU_TIMEOUT="${QEMU_TIMEOUT:-300}"
+
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"; }
+
+TARGETS=()
+MODELS=()
+QUICK=0
+PROFILE=1
+DOCS=auto
+RUNS_OVERRIDE=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) QUICK=1 ;;
+        --target) shift; TARGETS+=("${1:?--target needs m4 or m0}") ;;
+        --model) shift; MODELS+=("${1:?--model needs a case name}") ;;
+        --no-profile) PROFILE=0 ;;
+        --no-docs) DOCS=0 ;;
+        --docs) DOCS=1 ;;
+        --runs) shift; RUNS_OVERRIDE="${1:?--runs needs a number}" ;;
+        -h | --help) usage; exit 0 ;;
+        *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+T_START=$SECONDS
+
+[ -d "$CONFORMANCE" ] || { echo "bench: no fixtures at $CONFORMANCE" >&2; exit 1; }
+# shellcheck source=scripts/toolchain.sh
+source "$ROOT/scripts/toolchain.sh" || { echo "bench: Debian cross toolchain unavailable" >&2; exit 1; }
+CARGO="$EMBEDDED_CARGO"
+export CARGO_TARGET_DIR="$TARGET_DIR"
+
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(m4 m0)
+for t in "${TARGETS[@]}"; do
+    case "$t" in m4 | m0) ;; *) echo "bench: unknown target $t (m4 or m0)" >&2; exit 2 ;; esac
+done
+if [ ${#MODELS[@]} -eq 0 ]; then
+    if [ $QUICK = 1 ]; then
+        MODELS=(tflm_hello_world tflm_micro_speech)
+    else
+        for d in "$CONFORMANCE"/*/; do
+            [ -f "$d/model.tflite" ] && MODELS+=("$(basename "$d")")
+        done
+    fi
+    [ "$DOCS" = auto ] && [ $QUICK = 0 ] && DOCS=1
+fi
+[ "$DOCS" = auto ] && DOCS=0
+
+# --- tools ------------------------------------------------------------------------------------------
+mkdir -p "$BENCH_DIR"
+INSN_SO="$BENCH_DIR/insn_count.so"
+OP_SO="$BENCH_DIR/bench-op-count.so"
+cc -O2 -shared -fPIC -Wall -Wextra -o "$INSN_SO" "$SHARED/tools/qemu-insn-count/insn_count.c"
+cc -O2 -shared -fPIC -Wall -Wextra -o "$OP_SO" "$ROOT/scripts/bench-op-count.c"
+
+# MACs per operator from the host CLI (`reflex inspect --json`); optional.
+REFLEX=""
+if (cd "$ROOT" && cargo build --quiet -p edge-reflex-cli 2>/dev/null); then
+    REFLEX="$ROOT/target/debug/reflex"
+fi
+# Prints "INDEX NAME MACS" per operator of a model file.
+op_macs() {
+    [ -n "$REFLEX" ] || return 0
+    "$REFLEX" inspect --json "$1" 2>/dev/null |
+        sed -n 's/.*"index": \([0-9]*\), "name": "\([A-Z0-9_]*\)".*"macs": \([0-9]*\)}.*/\1 \2 \3/p'
+}
+
+machine_args() {
+    case "$1" in
+        m4) echo "-machine mps2-an386 -cpu cortex-m4" ;;
+        m0) echo "-machine microbit -cpu cortex-m0" ;;
+    esac
+}
+rust_target() { case "$1" in m4) echo thumbv7em-none-eabihf ;; m0) echo thumbv6m-none-eabi ;; esac; }
+
+# Inferences per build: exact counts need one, a few more check that every run matches.
+runs_for() {
+    [ -n "$RUNS_OVERRIDE" ] && { echo "$RUNS_OVERRIDE"; return; }
+    local bytes
+    bytes=$(stat -c %s "$CONFORMANCE/$1/model.tflite")
+    if [ "$bytes" -gt 100000 ]; then echo 1; elif [ "$bytes" -gt 10000 ]; then echo 2; else echo 5; fi
+}
+
+sym_addr() { llvm-nm-22 "$1" | awk -v s="$2" '$3 == s { print $1; exit }'; }
+# Sum of the sizes of the symbols whose name matches the regex $2.
+sym_bytes() {
+    local s=0 addr size kind name
+    while read -r addr size kind name; do
+        [[ "$name" =~ $2 ]] && s=$((s + 16#$size))
+    done < <(llvm-nm-22 -S "$1")
+    echo "$s"
+}
+flash_bytes() {
+    llvm-size-22 -A "$1" | awk '
+        $1 == ".vector_table" || $1 == ".text" || $1 == ".rodata" || $1 == ".gnu.sgstubs" || $1 == ".data" { f += $2 }
+        END { print f + 0 }'
+}
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }
+
+# Builds boards/bench-<target> for a model; copies the ELF to $BENCH_DIR/<target>/<model><suffix>.elf.
+# Returns 3 when the model does not fit the board, 1 on any other build failure.
+build_fw() { # target model runs profile(0/1) suffix
+    local target="$1" model="$2" runs="$3" profile="$4" suffix="$5" log elf
+    log="$BENCH_DIR/$target/$model$suffix.build.log"
+    mkdir -p "$BENCH_DIR/$target"
+    if ! (cd "$ROOT/boards/bench-$target" && BENCH_MODEL="$model" BENCH_RUNS="$runs" \
+        BENCH_PROFILE="$([ "$profile" = 1 ] && echo ops)" EDGE_REFLEX_CONFORMANCE="$CONFORMANCE" \
+        "$CARGO" build --release --quiet -Zbuild-std=core) >"$log" 2>&1; then
+        grep -q 'bench: does not fit' "$log" && return 3
+        sed 's/^/    /' "$log" | tail -20 >&2
+        return 1
+    fi
+    elf="$TARGET_DIR/$(rust_target "$target")/release/bench-$target"
+    cp "$elf" "$BENCH_DIR/$target/$model$suffix.elf"
+}
+
+# Runs an ELF under QEMU with a plugin; output (firmware + plugin file) into $3.
+run_fw() { # target elf log plugin-args
+    local target="$1" elf="$2" log="$3" plugin="$4"
+    # shellcheck disable=SC2046
+    timeout --kill-after=5 "$QEMU_TIMEOUT" qemu-system-arm $(machine_args "$target") -nographic \
+        -monitor none -serial none -semihosting-config enable=on,target=native \
+        -plugin "$plugin" -kernel "$elf" >"$log" 2>&1
+}
+
+RESULTS="$BENCH_DIR/results.txt"
+: >"$RESULTS"
+FAILED=()
+emit() { echo "$*"; echo "$*" >>"$RESULTS"; }
+
+bench_one() { # target model
+    local target="$1" model="$2" runs elf log fw insn_line region regions insns flash test_bytes \
+        model_bytes macs rc=0 plugin_out
+    runs=$(runs_for "$model")
+    build_fw "$target" "$model" "$runs" 0 "" || rc=$?
+    if [ $rc = 3 ]; then
+        emit "bench model=$model target=$target skipped=does-not-fit ($(grep -o 'needs arena.*' \
+            "$BENCH_DIR/$target/$model.build.log" | head -1))"
+        return 0
+    elif [ $rc != 0 ]; then
+        emit "bench model=$model target=$target FAIL=build"
+        FAILED+=("$target/$model")
+        return 0
+    fi
+    elf="$BENCH_DIR/$target/$model.elf"
+    log="$BENCH_DIR/$target/$model.run.log"
+    plugin_out="$BENCH_DIR/$target/$model.insn"
+    rm -f "$plugin_out"
+    rc=0
+    run_fw "$target" "$elf" "$log" \
+        "$INSN_SO,start=$(sym_addr "$elf" bench_begin),stop=$(sym_addr "$elf" bench_end),out=$plugin_out" ||
+        rc=$?
+    fw=$(grep -m1 '^bench-fw ' "$log" || true)
+    insn_line=$(grep -m1 '^insn_region' "$plugin_out" 2>/dev/null || true)
+    if [ $rc != 0 ] || [ -z "$insn_line" ] || ! grep -q '^bench-fw case=' <<<"$fw"; then
+        local why
+        why=$(sed -n 's/^bench-fw FAIL //p' "$log" | head -1)
+        if [ $rc = 124 ] || [ $rc = 137 ]; then why="timeout after ${QEMU_TIMEOUT}s"; fi
+        emit "bench model=$model target=$target FAIL=${why// /_}"
+        sed 's/^/    /' "$log" | tail -5 >&2
+        FAILED+=("$target/$model")
+        return 0
+    fi
+    region=$(awk '{ print $2 }' <<<"$insn_line")
+    regions=$(awk '{ print $4 }' <<<"$insn_line")
+    [ "$regions" = "$runs" ] || echo "bench: $model: $regions regions for $runs runs" >&2
+    insns=$((region / regions))
+    test_bytes=$(sym_bytes "$elf" '^BENCH_(INPUT|EXPECTED)_[0-9]+$')
+    model_bytes=$(sym_bytes "$elf" '^BENCH_MODEL$')
+    flash=$(($(flash_bytes "$elf") - test_bytes))
+    macs=$(op_macs "$CONFORMANCE/$model/model.tflite" | awk '{ s += $3 } END { if (NR) print s }')
+    emit "bench model=$model target=$target insns=$insns flash=$flash flash_no_model=$((flash - model_bytes))" \
+        "arena=$(field arena "$fw") stack=$(field stack "$fw") stack_invoke=$(field stack_invoke "$fw")" \
+        "macs=${macs:--} runs=$runs"
+}
+
+profile_one() { # target model
+    local target="$1" model="$2" elf log out rc=0 names
+    build_fw "$target" "$model" 1 1 ".ops" || rc=$?
+    if [ $rc = 3 ]; then return 0; fi
+    if [ $rc != 0 ]; then
+        emit "bench-op model=$model target=$target FAIL=build"
+        FAILED+=("$target/$model(profile)")
+        return 0
+    fi
+    elf="$BENCH_DIR/$target/$model.ops.elf"
+    log="$BENCH_DIR/$target/$model.ops.run.log"
+    out="$BENCH_DIR/$target/$model.ops"
+    rm -f "$out"
+    run_fw "$target" "$elf" "$log" \
+        "$OP_SO,start=$(sym_addr "$elf" bench_op_begin),stop=$(sym_addr "$elf" bench_op_end),out=$out" ||
+        rc=$?
+    if [ $rc != 0 ] || [ ! -s "$out" ]; then
+        emit "bench-op model=$model target=$target FAIL=run"
+        sed 's/^/    /' "$log" | tail -5 >&2
+        FAILED+=("$target/$model(profile)")
+        return 0
+    fi
+    names=$(sed -n 's/^bench-fw op=\([0-9]*\) name=\([A-Z0-9_]*\).*/\1 \2/p' "$log")
+    # join: op_region K N  +  K NAME  +  K NAME MACS
+    awk -v model="$model" -v target="$target" '
+        FILENAME == ARGV[1] { name[$1] = $2; next }
+        FILENAME == ARGV[2] { macs[$1] = $3; next }
+        $1 == "op_region" {
+            printf "bench-op model=%s target=%s op=%d name=%s insns=%s macs=%s\n", model, target, $2,
+                ($2 in name) ? name[$2] : "?", $3, ($2 in macs) ? macs[$2] : "-"
+        }' <(echo "$names") <(op_macs "$CONFORMANCE/$model/model.tflite") "$out" |
+        while read -r line; do emit "$line"; done
+}
+
+for target in "${TARGETS[@]}"; do
+    for model in "${MODELS[@]}"; do
+        [ -f "$CONFORMANCE/$model/model.tflite" ] || { echo "bench: no case $model" >&2; exit 2; }
+        bench_one "$target" "$model"
+    done
+    if [ $PROFILE = 1 ] && [ "$target" = m4 ]; then
+        for model in "${MODELS[@]}"; do profile_one "$target" "$model"; done
+    fi
+done
+
+ELAPSED=$((SECONDS - T_START))
+echo "bench: ${#MODELS[@]} model(s) x ${#TARGETS[@]} target(s) in ${ELAPSED}s; lines in $RESULTS"
+
+if [ "$DOCS" = 1 ]; then
+    bash "$ROOT/scripts/bench-docs.sh" "$RESULTS" "$ROOT/docs/benchmarks.md" "$ELAPSED"
+    echo "bench: rewrote docs/benchmarks.md"
+fi
+
+[ ${#FAILED[@]} = 0 ] || { echo "bench: FAILED: ${FAILED[*]}" >&2; exit 1; }
