@@ -274,3 +274,33 @@ fn float_and_dynamic_range_models_say_how_to_convert() {
     assert!(e.to_string().contains("TFLITE_BUILTINS_INT8"));
     let _ = INT32;
 }
+
+/// Replaces the first occurrence of `from` (little-endian i32 words) in `bytes` with `to`.
+fn patch_words(bytes: &mut [u8], from: &[i32], to: &[i32]) {
+    let f: Vec<u8> = from.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let at = bytes.windows(f.len()).position(|w| w == f.as_slice()).expect("pattern in model");
+    let t: Vec<u8> = to.iter().flat_map(|v| v.to_le_bytes()).collect();
+    bytes[at..at + t.len()].copy_from_slice(&t);
+}
+
+/// Models the fuzzer found that loaded but could not run; now refused at load.
+#[test]
+fn fuzz_findings_are_refused_at_load() {
+    // STRIDED_SLICE shrinking an axis at an index past its end.
+    let mut b = fixture("reshape_flatten_cnn");
+    let offset = {
+        let m = TfLiteModel::load(&b).unwrap();
+        let data = m.tensor(1).unwrap().data.unwrap();
+        data.as_ptr() as usize - b.as_ptr() as usize
+    };
+    b[offset..offset + 4].copy_from_slice(&16_580_608i32.to_le_bytes());
+    let e = err(&b);
+    assert_eq!(e.site, Site::Operator { index: 2, name: "STRIDED_SLICE" });
+    assert!(matches!(e.kind, LoadErrorKind::Shapes(_)));
+    // CONV_2D whose input/weights depth ratio (groups) does not divide the output channels.
+    let mut b = fixture("conv2d_s2_valid");
+    patch_words(&mut b, &[1, 13, 12, 4], &[1, 13, 12, 44]);
+    let e = err(&b);
+    assert_eq!(e.site, Site::Operator { index: 0, name: "CONV_2D" });
+    assert!(matches!(e.kind, LoadErrorKind::Shapes(_)));
+}

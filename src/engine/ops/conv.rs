@@ -47,8 +47,10 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         if f0 != 1 || channels % in_c != 0 {
             return Err(p.shapes("depthwise weights must be [1, h, w, in_channels * multiplier]"));
         }
-    } else if f3 == 0 || in_c % f3 != 0 {
-        return Err(p.shapes("input channels must be a multiple of the weights' depth"));
+    } else if f3 == 0 || in_c % f3 != 0 || channels % (in_c / f3) != 0 {
+        return Err(p.shapes(
+            "input channels must be a multiple of the weights' depth, output channels of the groups",
+        ));
     }
     if let Some(b) = &bias {
         p.dtype(b, DType::Int32, "bias must be int32")?;
@@ -73,6 +75,11 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         .ok_or(p.shapes("window does not fit the input"))?;
     if (oh, ow) != (out_h, out_w) {
         return Err(p.shapes("output size does not follow from padding and strides"));
+    }
+    if !window_fits(out_h, stride_h, kh, dilation_h)
+        || !window_fits(out_w, stride_w, kw, dilation_w)
+    {
+        return Err(p.shapes("window positions overflow"));
     }
     let window = Window { stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w };
     let (input_offset, output_offset, act_min, act_max) = if depthwise {
@@ -103,6 +110,13 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     w.bool(bias.is_some());
     write_channel_multipliers(p, w, qi.scale, fq.scales(), qo.scale, channels)?;
     Ok(Needs::default())
+}
+
+/// True if `out * stride + window * dilation` fits in `usize` (what the kernels index with).
+pub(super) fn window_fits(out: usize, stride: usize, window: usize, dilation: usize) -> bool {
+    out.checked_mul(stride)
+        .and_then(|a| window.checked_mul(dilation).and_then(|b| a.checked_add(b)))
+        .is_some()
 }
 
 /// Writes `channels` multipliers (4 bytes each) then shifts (1 byte each); when only counting,

@@ -230,6 +230,15 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
                 end_mask: o.end_mask as u32,
                 shrink_axis_mask: o.shrink_axis_mask as u32,
             };
+            // A shrunk axis takes the element at `begin`, which must exist.
+            for (d, &size) in id.iter().enumerate() {
+                let shrink = o.shrink_axis_mask & (1 << d) != 0;
+                let masked = o.begin_mask & (1 << d) != 0;
+                let b = if begin[d] < 0 { begin[d] as i64 + size as i64 } else { begin[d] as i64 };
+                if shrink && (size == 0 || (!masked && !(0..size as i64).contains(&b))) {
+                    return Err(p.shapes("shrunk axis index out of range"));
+                }
+            }
             let in_dims = dims_usize(id);
             if k.output_len(&in_dims[..id.len()]).map_err(|e| p.kernel(e))? != out.elements() {
                 return Err(p.shapes("output size does not follow from the slice"));

@@ -34,6 +34,9 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     if [in_shape[0], oh, ow, in_shape[3]] != out_shape {
         return Err(p.shapes("output size does not follow from padding and strides"));
     }
+    if !super::conv::window_fits(oh, sh, fh, 1) || !super::conv::window_fits(ow, sw, fw, 1) {
+        return Err(p.shapes("window positions overflow"));
+    }
     let window = Window { stride_h: sh, stride_w: sw, dilation_h: 1, dilation_w: 1, pad_h, pad_w };
     let k = Pool::new(kind, window, fh, fw, qo.scale, qo.zero_point, o.activation)
         .map_err(|e| p.kernel(e))?;
