@@ -19,7 +19,8 @@ pub enum GraphCheck {
 }
 
 /// Runs the shared graph on a simulated sensor and checks its detections against the host run.
-pub fn run_simulated<W: Write>(out: &mut W) -> GraphCheck {
+pub fn run_simulated<W: Write>(arena: &mut [u8], out: &mut W) -> GraphCheck {
+    let _ = arena;
     let _ = writeln!(out, "graph: shared graph not provided yet (boards/common/src/graph.rs)");
     GraphCheck::NotProvided
 }

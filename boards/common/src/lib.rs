@@ -4,7 +4,11 @@
 //!   `../shared/conformance`, embedded at build time by the board's `build.rs`, see
 //!   `fixtures_build.rs` in this directory) through the engine and compares output bytes.
 //! - [`graph`]: the place of the shared sensor-to-action graph that runs unchanged on every board.
+//! - [`checks`] (feature `semihosting`): the whole program of a QEMU board (conformance, graph,
+//!   stack), reported line by line, ending in the exit code.
 //! - [`semihosting`] (feature `semihosting`): report lines and the exit code of the emulated boards.
+//! - [`stack`] (feature `semihosting`): the stack high-water mark, so a firmware that nearly fills
+//!   its RAM shows how much room is left (and fails if the stack ran into the statics).
 //! - [`selftest`] (feature `semihosting`): failures injected on request, to prove that a wrong result,
 //!   a panic or a fault really fails the run.
 //! - [`reflex`] and [`led`] (feature `reflex`): the physical boards' firmware, one async task
@@ -15,16 +19,20 @@
 #![no_std]
 #![deny(missing_docs)]
 
+#[cfg(feature = "semihosting")]
+pub mod checks;
 pub mod conformance;
 pub mod graph;
-#[cfg(feature = "semihosting")]
-pub mod selftest;
 #[cfg(feature = "reflex")]
 pub mod led;
 #[cfg(feature = "reflex")]
 pub mod reflex;
 #[cfg(feature = "semihosting")]
+pub mod selftest;
+#[cfg(feature = "semihosting")]
 pub mod semihosting;
+#[cfg(feature = "semihosting")]
+pub mod stack;
 
 /// Bytes with a 16-byte alignment, so an embedded `.tflite` model can be read with aligned loads.
 ///

@@ -1,0 +1,52 @@
+//! The whole program of an emulated board: every check in turn, one report, one exit code.
+//!
+//! [`run`] paints the stack, runs the conformance cases, then the shared graph on the simulated
+//! sensor, reports the stack high-water mark, and exits QEMU through semihosting: code 0 only when
+//! every check passed. The board's `main` only lends the arena and names the board.
+
+use core::fmt::Write;
+
+use crate::conformance::{self, Case};
+use crate::graph::{self, GraphCheck};
+use crate::selftest;
+use crate::semihosting::{exit, HostOut};
+use crate::stack::StackMeter;
+
+/// What the board is, for the report.
+pub struct Board {
+    /// Short name, e.g. `qemu-m4`.
+    pub name: &'static str,
+    /// The emulated machine, e.g. `Cortex-M4F (mps2-an386)`.
+    pub machine: &'static str,
+    /// The embedded conformance cases.
+    pub cases: &'static [Case],
+    /// Bytes of fixture data in flash.
+    pub fixture_bytes: usize,
+}
+
+/// Runs every check with `arena` as the engine's memory and exits QEMU with the verdict.
+pub fn run(board: &Board, arena: &mut [u8]) -> ! {
+    let stack = StackMeter::paint();
+    let mut out = HostOut::open();
+    let _ = writeln!(
+        out,
+        "{}: {}, {} fixture bytes embedded",
+        board.name, board.machine, board.fixture_bytes
+    );
+    selftest::inject_early();
+
+    let summary = conformance::run_all(board.cases, arena, &mut out);
+    let graph = graph::run_simulated(arena, &mut out);
+
+    let overflowed = stack.overflowed();
+    let _ = writeln!(
+        out,
+        "stack: {} of {} B used at the deepest{}",
+        stack.high_water(),
+        stack.capacity(),
+        if overflowed { " (OVERFLOW into the statics)" } else { "" }
+    );
+    let ok = summary.success() && graph != GraphCheck::Fail && !overflowed;
+    let _ = writeln!(out, "{}: {}", board.name, if ok { "PASS" } else { "FAIL" });
+    exit(ok)
+}
