@@ -1,0 +1,53 @@
+//! The per-operator profile (built with `BENCH_PROFILE=ops`): one more inference, in which the
+//! engine's [`Profiler`] hook calls [`bench_op_begin`]/[`bench_op_end`] around every operator, so
+//! scripts/bench-op-count.c (a QEMU plugin) records the instructions of each operator in order.
+//!
+//! The measured inferences of [`super::run`] use `invoke()` (no profiler), so the markers cost
+//! nothing there; this build is only used for the per-operator table, never for the totals.
+
+use edge_reflex::engine::{Interpreter, Profiler, TfLiteModel};
+
+use super::host::{fail, Out};
+
+/// Start of operator `index`. Kept out of line for the QEMU plugin.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn bench_op_begin(index: u32) {
+    core::hint::black_box(index);
+}
+
+/// End of operator `index`.
+#[no_mangle]
+#[inline(never)]
+pub extern "C" fn bench_op_end(index: u32) {
+    core::hint::black_box(index);
+}
+
+/// Calls the markers around each operator.
+struct Markers;
+
+impl Profiler for Markers {
+    fn begin(&mut self, index: usize, _code: i32) {
+        bench_op_begin(index as u32);
+    }
+
+    fn end(&mut self, index: usize, _code: i32) {
+        bench_op_end(index as u32);
+    }
+}
+
+/// One profiled inference on sample 0, checked like the measured ones.
+pub fn run_once(interpreter: &mut Interpreter<'_, '_>) {
+    super::set_inputs(interpreter);
+    if interpreter.invoke_profiled(&mut Markers).is_err() {
+        fail("invoke (profiled)");
+    }
+    super::check_outputs(interpreter);
+}
+
+/// Prints `bench-fw op=INDEX name=NAME` per operator, in execution order.
+pub fn names(model: &TfLiteModel<'_>, out: &mut Out) {
+    for op in model.operators() {
+        out.str("bench-fw op=").num(op.index.into()).str(" name=").str(op.name()).str("\n");
+    }
+}
