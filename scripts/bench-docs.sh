@@ -34,7 +34,7 @@ function n(x,    s, neg) {                      # 1234567 -> 1,234,567
     while (match(s, /[0-9][0-9][0-9][0-9]([,.]|$)/)) s = substr(s, 1, RSTART) "," substr(s, RSTART + 1)
     return s
 }
-function ratio(a, b) { return (b > 0 && a != "-" && a != "") ? sprintf("%.3f", a / b) : "-" }
+function ratio(a, b) { return (b > 0 && a != "-" && a != "" && a + 0 > 0) ? sprintf("%.3f", a / b) : "-" }
 function yes(ok) { return ok ? "**met**" : "not met" }
 $1 == "bench" {
     m = kv($0, "model"); t = kv($0, "target")
@@ -51,6 +51,7 @@ $1 == "bench-op" && !index($0, " FAIL=") {
     m = kv($0, "model"); t = kv($0, "target"); key = t SUBSEP m
     k = ++ops[key]
     opname[key, k] = kv($0, "name"); opinsns[key, k] = kv($0, "insns"); opmacs[key, k] = kv($0, "macs")
+    opstack[key, k] = kv($0, "stack")
     opsum[key] += kv($0, "insns")
 }
 function cell(t, m,    key) {
@@ -71,7 +72,7 @@ function models_table(t,    i, m, key) {
     }
     print ""
 }
-function op_tables(t, m,    key, k, name, types, tcount, tinsns, tmacs, i, j, tmp) {
+function op_tables(t, m,    key, k, name, types, tcount, tinsns, tmacs, tstack, i, j, tmp) {
     key = t SUBSEP m
     if (!(key in ops)) return
     print "#### " m " (" t ", " n(opsum[key]) " instructions in operators)"
@@ -82,6 +83,7 @@ function op_tables(t, m,    key, k, name, types, tcount, tinsns, tmacs, i, j, tm
         name = opname[key, k]
         if (!(name in tcount)) { types++; tname[types] = name; tcount[name] = 0; tinsns[name] = 0; tmacs[name] = 0 }
         tcount[name]++; tinsns[name] += opinsns[key, k]; tmacs[name] += (opmacs[key, k] == "-" ? 0 : opmacs[key, k])
+        if (opstack[key, k] + 0 > tstack[name] + 0) tstack[name] = opstack[key, k]
     }
     # sort types by instructions, descending (insertion sort: a handful of types)
     for (i = 2; i <= types; i++) {
@@ -89,22 +91,24 @@ function op_tables(t, m,    key, k, name, types, tcount, tinsns, tmacs, i, j, tm
         for (j = i - 1; j >= 1 && tinsns[tname[j]] < tinsns[tmp]; j--) tname[j + 1] = tname[j]
         tname[j + 1] = tmp
     }
-    print "| operator | count | insns | share | MACs | MAC / insn |"
-    print "|---|---:|---:|---:|---:|---:|"
+    print "| operator | count | insns | share | MACs | MAC / insn | max stack B |"
+    print "|---|---:|---:|---:|---:|---:|---:|"
     for (i = 1; i <= types; i++) {
         name = tname[i]
-        printf "| %s | %d | %s | %.1f%% | %s | %s |\n", name, tcount[name], n(tinsns[name]),
-            opsum[key] ? 100 * tinsns[name] / opsum[key] : 0, n(tmacs[name]), ratio(tmacs[name], tinsns[name])
+        printf "| %s | %d | %s | %.1f%% | %s | %s | %s |\n", name, tcount[name], n(tinsns[name]),
+            opsum[key] ? 100 * tinsns[name] / opsum[key] : 0, n(tmacs[name]), ratio(tmacs[name], tinsns[name]),
+            n(tstack[name])
     }
     print ""
     if (ops[key] > 1) {
         print "<details><summary>per operator</summary>"
         print ""
-        print "| # | operator | insns | share | MACs | MAC / insn |"
-        print "|---:|---|---:|---:|---:|---:|"
+        print "| # | operator | insns | share | MACs | MAC / insn | stack B |"
+        print "|---:|---|---:|---:|---:|---:|---:|"
         for (k = 1; k <= ops[key]; k++)
-            printf "| %d | %s | %s | %.1f%% | %s | %s |\n", k - 1, opname[key, k], n(opinsns[key, k]),
-                opsum[key] ? 100 * opinsns[key, k] / opsum[key] : 0, n(opmacs[key, k]), ratio(opmacs[key, k], opinsns[key, k])
+            printf "| %d | %s | %s | %.1f%% | %s | %s | %s |\n", k - 1, opname[key, k], n(opinsns[key, k]),
+                opsum[key] ? 100 * opinsns[key, k] / opsum[key] : 0, n(opmacs[key, k]),
+                ratio(opmacs[key, k], opinsns[key, k]), n(opstack[key, k])
         print ""
         print "</details>"
         print ""
@@ -141,7 +145,7 @@ END {
             printf "| %s arena | ≤ %s B (TFLM) | %s B | %s |\n", tf[i], n(tf[i + 1]), n(arena[key]), yes(arena[key] + 0 <= tf[i + 1] + 0)
     }
     for (t = 0; t < 2; t++) {
-        tg = t ? "m0" : "m4"; worst = 0; wm = ""; nok = 0; nall = 0
+        tg = t ? "m0" : "m4"; worst = 0; wm = ""; worsti = 0; wmi = ""; nok = 0; nall = 0
         for (i = 1; i <= count[tg]; i++) {
             key = tg SUBSEP order[tg, i]
             if (status[key] == "does not fit") continue
@@ -149,9 +153,11 @@ END {
             if (status[key] != "ok") continue
             nok++
             if (stack[key] + 0 > worst) { worst = stack[key] + 0; wm = order[tg, i] }
+            if (stackinv[key] + 0 > worsti) { worsti = stackinv[key] + 0; wmi = order[tg, i] }
         }
         if (nall) {
-            printf "| stack high-water, every model (%s) | ≤ 2,048 B | %s B (%s) | %s |\n", tg, n(worst), wm, yes(worst <= 2048)
+            printf "| stack high-water during invoke, every model (%s) | ≤ 2,048 B | %s B (%s) | %s |\n", tg, n(worsti), wmi, yes(worsti <= 2048)
+            printf "| stack high-water incl. load and planning, every model (%s) | ≤ 2,048 B | %s B (%s) | %s |\n", tg, n(worst), wm, yes(worst <= 2048)
             printf "| bit-exact on target (%s) | every model that fits | %d of %d | %s |\n", tg, nok, nall, yes(nok == nall)
         }
     }

@@ -27,7 +27,7 @@
 # `skipped=does-not-fit`. With the profile (default on m4) each model is built a second time with
 # BENCH_PROFILE=ops (markers around every operator of one inference; needs the engine's profiling hook)
 # and run under scripts/bench-op-count.c, printing `bench-op model=NAME target=m4 op=K name=OP insns=N
-# macs=N`. The full run rewrites the generated part of docs/benchmarks.md. Exits non-zero if any model
+# macs=N stack=N` (stack: high-water while that operator ran, from the top of the stack). The full run rewrites the generated part of docs/benchmarks.md. Exits non-zero if any model
 # failed (build error, wrong output, stack overflow, fault, timeout).
 set -euo pipefail
 
@@ -234,14 +234,16 @@ profile_one() { # target model
         FAILED+=("$target/$model(profile)")
         return 0
     fi
-    names=$(sed -n 's/^bench-fw op=\([0-9]*\) name=\([A-Z0-9_]*\).*/\1 \2/p' "$log")
-    # join: op_region K N  +  K NAME  +  K NAME MACS
+    names=$(sed -n -e 's/^bench-fw op=\([0-9]*\) name=\([A-Z0-9_]*\).*/name \1 \2/p' \
+        -e 's/^bench-fw op=\([0-9]*\) stack=\([0-9a-z]*\).*/stack \1 \2/p' "$log")
+    # join: op_region K N  +  name K NAME / stack K N  +  K NAME MACS
     awk -v model="$model" -v target="$target" '
-        FILENAME == ARGV[1] { name[$1] = $2; next }
+        FILENAME == ARGV[1] { if ($1 == "name") name[$2] = $3; else stack[$2] = $3; next }
         FILENAME == ARGV[2] { macs[$1] = $3; next }
         $1 == "op_region" {
-            printf "bench-op model=%s target=%s op=%d name=%s insns=%s macs=%s\n", model, target, $2,
-                ($2 in name) ? name[$2] : "?", $3, ($2 in macs) ? macs[$2] : "-"
+            printf "bench-op model=%s target=%s op=%d name=%s insns=%s macs=%s stack=%s\n", model, target,
+                $2, ($2 in name) ? name[$2] : "?", $3, ($2 in macs) ? macs[$2] : "-",
+                ($2 in stack) ? stack[$2] : "-"
         }' <(echo "$names") <(op_macs "$CONFORMANCE/$model/model.tflite") "$out" |
         while read -r line; do emit "$line"; done
 }

@@ -55,29 +55,13 @@ pub extern "C" fn bench_end() {
 /// Paints the stack, runs the benchmark in `arena`, reports and exits.
 pub fn run(arena: &'static mut [u8]) -> ! {
     stack::paint();
-    let model = match TfLiteModel::load(&BENCH_MODEL.0) {
-        Ok(m) => m,
-        Err(_) => fail("load (run `reflex inspect` on the model for details)"),
-    };
-    let mut interpreter = match Interpreter::new(&model, arena) {
-        Ok(i) => i,
-        Err(_) => fail("prepare: arena too small or model refused"),
-    };
+    let (model, mut interpreter) = prepare(arena);
     let arena_used = interpreter.layout().total;
     // Stack of loading and planning; then repaint to measure the inferences alone.
     let stack_prepare = stack::high_water();
     stack::paint();
 
-    for _ in 0..RUNS {
-        set_inputs(&mut interpreter);
-        bench_begin();
-        let result = interpreter.invoke();
-        bench_end();
-        if result.is_err() {
-            fail("invoke");
-        }
-        check_outputs(&interpreter);
-    }
+    measure(&mut interpreter);
     #[cfg(bench_profile)]
     profile::run_once(&mut interpreter);
 
@@ -96,6 +80,35 @@ pub fn run(arena: &'static mut [u8]) -> ! {
         fail("the interpreter planned another arena size than the build-time one");
     }
     host::exit(true)
+}
+
+/// Loads the model and plans the arena. Out of line, so that its stack frame (the loader's and
+/// planner's locals) is gone while the inferences run.
+#[inline(never)]
+fn prepare(arena: &'static mut [u8]) -> (TfLiteModel<'static>, Interpreter<'static, 'static>) {
+    let model = match TfLiteModel::load(&BENCH_MODEL.0) {
+        Ok(m) => m,
+        Err(_) => fail("load (run `reflex inspect` on the model for details)"),
+    };
+    match Interpreter::new(&model, arena) {
+        Ok(interpreter) => (model, interpreter),
+        Err(_) => fail("prepare: arena too small or model refused"),
+    }
+}
+
+/// The measured inferences: `RUNS` regions of one `invoke()` each, every output checked.
+#[inline(never)]
+fn measure(interpreter: &mut Interpreter<'_, '_>) {
+    for _ in 0..RUNS {
+        set_inputs(interpreter);
+        bench_begin();
+        let result = interpreter.invoke();
+        bench_end();
+        if result.is_err() {
+            fail("invoke");
+        }
+        check_outputs(interpreter);
+    }
 }
 
 fn set_inputs(interpreter: &mut Interpreter<'_, '_>) {
