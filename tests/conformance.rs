@@ -32,11 +32,23 @@ fn samples(case: &Path) -> Vec<PathBuf> {
     s.into_iter().map(|(_, p)| p).collect()
 }
 
+/// The integer value of `"key": N` in a case.json (a minimal reader: the files are flat).
+fn json_int(json: &str, key: &str) -> Option<i64> {
+    let rest = &json[json.find(&format!("\"{key}\""))? + key.len() + 2..];
+    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+    let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '-')).unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
 /// Runs every sample of `case`; returns (bit-exact samples, total samples, first problem).
 fn run_case(case: &Path) -> (usize, usize, Option<String>) {
     let bytes = fs::read(case.join("model.tflite")).expect("model file");
+    let json = fs::read_to_string(case.join("case.json")).expect("case.json");
     let samples = samples(case);
     let total = samples.len();
+    assert_eq!(json_int(&json, "samples"), Some(total as i64), "{}: sample count", case.display());
+    assert_eq!(json_int(&json, "tolerance"), Some(0), "{}: tolerance must be 0", case.display());
+    assert_eq!(json_int(&json, "model_bytes"), Some(bytes.len() as i64), "{}", case.display());
     let model = match TfLiteModel::load(&bytes) {
         Ok(m) => m,
         Err(e) => return (0, total, Some(format!("load: {e}"))),

@@ -130,7 +130,8 @@ pub(super) fn write_channel_multipliers(
     channels: usize,
 ) -> Result<(), LoadError> {
     w.usize(channels);
-    match w.reserve(channels * 5) {
+    let bytes = channels.checked_mul(5).ok_or(p.shapes("too many channels"))?;
+    match w.reserve(bytes) {
         Some(buf) => {
             let (m, s) = buf.split_at_mut(channels * 4);
             channel_multipliers(input_scale, filter_scales, output_scale, m, as_i8_mut(s))

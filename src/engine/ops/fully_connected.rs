@@ -35,7 +35,9 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         return Err(p.shapes("input size is not a multiple of the weights' depth"));
     }
     let batches = input.elements() / depth;
-    if output.elements() != batches * units || output.shape.dims().last() != Some(&(units as u32)) {
+    if Some(output.elements()) != batches.checked_mul(units)
+        || output.shape.dims().last() != Some(&(units as u32))
+    {
         return Err(p.shapes("output must be batches x units"));
     }
     if let Some(b) = &bias {

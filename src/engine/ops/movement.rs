@@ -105,9 +105,9 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
                     return Err(p.shapes("inputs must match the output except along the axis"));
                 }
                 w.usize(offset);
-                offset += d[axis] as usize * inner;
+                offset = offset.saturating_add((d[axis] as usize).saturating_mul(inner));
             }
-            if offset != od[axis] as usize * inner {
+            if offset != (od[axis] as usize).saturating_mul(inner) {
                 return Err(p.shapes("inputs do not add up to the output along the axis"));
             }
         }
@@ -170,10 +170,11 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
             if bh < 1 || bw < 1 || top < 0 || left < 0 || after.0 < 0 || after.1 < 0 {
                 return Err(p.shapes("block sizes must be positive and paddings non-negative"));
             }
-            let [n, h, wd, ch] = in4.map(|d| d as i64);
-            let (bh, bw) = (bh as i64, bw as i64);
+            let [n, h, wd, ch] = in4.map(|d| d as i128);
+            let (bh, bw) = (bh as i128, bw as i128);
             let expect = if p.op.op == Op::SpaceToBatchNd {
-                let (ph, pw) = (h + top as i64 + after.0 as i64, wd + left as i64 + after.1 as i64);
+                let (ph, pw) =
+                    (h + top as i128 + after.0 as i128, wd + left as i128 + after.1 as i128);
                 if ph % bh != 0 || pw % bw != 0 {
                     return Err(p.shapes("padded size is not a multiple of the block"));
                 }
@@ -184,12 +185,12 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
                 }
                 [
                     n / (bh * bw),
-                    h * bh - top as i64 - after.0 as i64,
-                    wd * bw - left as i64 - after.1 as i64,
+                    h * bh - top as i128 - after.0 as i128,
+                    wd * bw - left as i128 - after.1 as i128,
                     ch,
                 ]
             };
-            if expect != out4.map(|d| d as i64) {
+            if expect != out4.map(|d| d as i128) {
                 return Err(p.shapes("output shape does not follow from block and paddings"));
             }
             w.usize(out.dtype.size());
