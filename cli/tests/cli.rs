@@ -22,7 +22,7 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).trim().to_string()
 }
 
-/// Every case: the first and last samples through `reflex run`, compared byte for byte.
+/// Every sample of every case through `reflex run`, compared byte for byte.
 #[test]
 fn run_reproduces_every_conformance_case() {
     let dir = fixtures();
@@ -42,7 +42,7 @@ fn run_reproduces_every_conformance_case() {
             .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
             .collect();
         samples.sort();
-        for k in [samples[0], *samples.last().unwrap()] {
+        for &k in &samples {
             let s = case.join("samples").join(k.to_string());
             let mut args: Vec<String> = vec!["run".into(), model.display().to_string()];
             let mut j = 0;
