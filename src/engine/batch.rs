@@ -37,7 +37,8 @@ pub fn effective_batch(m: &TfLiteModel<'_>, t: u32, stored: &TensorInfo<'_>) -> 
         if steps > m.operator_count() + 1 {
             return None;
         }
-        let Some(op) = m.operators().find(|o| o.outputs().any(|x| x == Some(cur))) else {
+        let producer = (0..m.operator_count() as u32).find(|&j| m.writes(j, cur));
+        let Some(op) = producer.and_then(|j| m.operator(j).ok()) else {
             break m.raw_tensor(cur).ok()?.shape.dims().first().copied()?;
         };
         let next = match op.op {

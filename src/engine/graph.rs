@@ -13,7 +13,7 @@ fn site(op: &OperatorInfo<'_>) -> Site {
 
 /// True if an operator before `before` writes tensor `t`.
 fn written_before(m: &TfLiteModel<'_>, t: u32, before: u32) -> bool {
-    (0..before).any(|j| m.operator(j).is_ok_and(|o| o.outputs().any(|out| out == Some(t))))
+    (0..before).any(|j| m.writes(j, t))
 }
 
 /// True if tensor `t` holds a value before any operator runs (graph input or constant).

@@ -259,6 +259,14 @@ impl<'m> TfLiteModel<'m> {
         Ok(OperatorInfo { index: i, code, version, op, inputs, outputs })
     }
 
+    /// True if operator `j` lists tensor `t` among its outputs (a cheap read: no option parsing;
+    /// false for anything unreadable).
+    pub(crate) fn writes(&self, j: u32, t: u32) -> bool {
+        let Ok(op) = self.operators.table(j as usize) else { return false };
+        let Ok(Some(outs)) = op.vector(operator::OUTPUTS, 4) else { return false };
+        (0..outs.len()).any(|k| outs.i32(k).ok() == Some(t as i32))
+    }
+
     /// Number of graph inputs.
     pub fn input_count(&self) -> usize {
         self.inputs.len()
