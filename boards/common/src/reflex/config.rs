@@ -1,5 +1,6 @@
 //! The settings of the board firmware: sensor, wake-up batch, reflex, telemetry period.
 
+use edge_reflex::drift::DriftConfig;
 use edge_reflex::drivers::lis3dh::{Config, DataRate, Mode, Range};
 use edge_reflex::vibration::VibrationConfig;
 
@@ -16,6 +17,8 @@ pub struct ReflexConfig {
     /// Gate and trigger settings: the same values as the host tests and QEMU boards (the
     /// classifier's, firing at a fault probability of 0.5).
     pub vibration: VibrationConfig,
+    /// The drift monitor: baseline warm-up, smoothing and bounds.
+    pub drift: DriftConfig,
     /// Telemetry is logged every this many µs (and the counters restart).
     pub telemetry_period_us: u32,
     /// Wait between two attempts to bring the sensor up, ms.
@@ -34,6 +37,7 @@ impl Default for ReflexConfig {
             sensor: Config { data_rate: DataRate::Hz1344, range: Range::G2, mode: Mode::Normal },
             watermark: 16,
             vibration: VibrationConfig::classifier(),
+            drift: DriftConfig::default(),
             telemetry_period_us: 10_000_000,
             retry_ms: 1_000,
             recover_after: 16,

@@ -10,8 +10,11 @@
 //!    QEMU boards — around the int8 bearing-fault classifier run by the TFLite engine in an arena
 //!    sized exactly at build time ([`model`]), with the board's LED as the alarm
 //!    ([`PinAlarm`]: lit while a window is classified as a fault);
-//! 4. logs every anomaly, and the graph's [`Stats`](edge_reflex::stats::Stats) every
-//!    [`ReflexConfig::telemetry_period_us`], through defmt.
+//! 4. watches the input and the anomaly rate for drift against a learned baseline
+//!    ([`DriftLog`] logs the events);
+//! 5. logs every anomaly, and every [`ReflexConfig::telemetry_period_us`] the graph's
+//!    [`Stats`](edge_reflex::stats::Stats) with the time the core was awake, measured on the
+//!    device ([`MeteredPin`]), through defmt.
 //!
 //! Errors never stop it: a failed read is counted by the graph, logged once per run of failures,
 //! and after [`ReflexConfig::recover_after`] consecutive failures the sensor is configured again.
@@ -22,14 +25,16 @@
 mod bring_up;
 mod config;
 pub mod model;
+mod telemetry;
 
 pub use bring_up::{bring_up, configure, Accelerometer};
 pub use config::ReflexConfig;
+pub use telemetry::{DriftLog, MeteredPin, Period, SleepMeter};
 
 use edge_reflex::action::PinAlarm;
 use edge_reflex::drivers::{InterruptDriven, Trigger};
 use edge_reflex::graph::{GraphError, Step};
-use edge_reflex::time::{Clock, Instant};
+use edge_reflex::time::Clock;
 use edge_reflex::vibration;
 use embedded_hal::digital::OutputPin;
 use embedded_hal_async::delay::DelayNs;
@@ -80,10 +85,13 @@ where
         model::ARENA_BYTES
     );
     let accelerometer = bring_up(i2c, &mut delay, config).await;
+    let sleep = SleepMeter::new();
+    let int1 = MeteredPin::new(int1, clock.clone(), &sleep);
     let sensor =
         InterruptDriven::<_, _, QUEUE>::new(accelerometer, int1).with_trigger(Trigger::High);
-    let alarm = PinAlarm::new(led);
-    let mut graph = vibration::graph(sensor, model, alarm, clock.clone(), &config.vibration);
+    let actions = (PinAlarm::new(led), DriftLog);
+    let mut graph = vibration::graph(sensor, model, actions, clock.clone(), &config.vibration)
+        .with_drift_monitor(config.drift);
     let mut telemetry = Period::new(clock, config.telemetry_period_us);
     let mut failed_reads: u32 = 0;
     loop {
@@ -117,11 +125,18 @@ where
             Err(GraphError::Model(_)) => defmt::warn!("inference failed"),
             Err(GraphError::Action(_)) => defmt::warn!("alarm LED write failed"),
         }
-        if telemetry.elapsed() {
+        if let Some(period_us) = telemetry.elapsed() {
+            let (waited_us, wakes) = sleep.take();
+            let awake_us = u64::from(period_us).saturating_sub(waited_us);
             let stats = graph.take_stats();
             defmt::info!(
-                "telemetry: {=f32}% of windows gated out; {}",
+                "telemetry: {=u32} ms, awake {=u64} us ({=f32} %), {=u32} wake-ups, {=f32} % of windows gated out, drift {}; {}",
+                period_us / 1000,
+                awake_us,
+                100.0 * awake_us as f32 / period_us.max(1) as f32,
+                wakes,
                 100.0 * stats.gated_fraction(),
+                graph.drift_status(),
                 stats
             );
         }
@@ -142,29 +157,5 @@ async fn recover<I2C: I2c, D: DelayNs>(
                 delay.delay_ms(config.retry_ms).await;
             }
         }
-    }
-}
-
-/// A repeating deadline on a wrapping µs clock.
-struct Period<C> {
-    clock: C,
-    period_us: u32,
-    last: Instant,
-}
-
-impl<C: Clock> Period<C> {
-    fn new(mut clock: C, period_us: u32) -> Self {
-        let last = clock.now();
-        Period { clock, period_us, last }
-    }
-
-    /// `true` once per period (and restarts the period).
-    fn elapsed(&mut self) -> bool {
-        let now = self.clock.now();
-        if now.micros_since(self.last) < self.period_us {
-            return false;
-        }
-        self.last = now;
-        true
     }
 }
