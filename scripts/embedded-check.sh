@@ -21,8 +21,9 @@
 #          `cargo run --release` under `timeout` ($QEMU_TIMEOUT s, default 300). The firmware exits
 #          through semihosting; a non-zero exit code or a timeout fails the check.
 #   selftest proves the QEMU check can fail: each QEMU board is rebuilt with BOARD_SELFTEST=mismatch
-#          (the first conformance output is altered before comparison, see
-#          boards/common/src/selftest.rs) and must then exit non-zero. Costs one relink per board.
+#          (the first conformance output and the graph runs' score hashes are altered before
+#          comparison, see boards/common/src/selftest.rs) and must then report those failures and
+#          exit non-zero. Costs one relink per board.
 #
 # All embedded artifacts go to target/embedded (never the host's target/debug or target/release); the
 # boards share it so `core` and common dependencies are compiled once per target and profile.
@@ -177,10 +178,12 @@ step_selftest() {
             "$CARGO" run --release --quiet -Zbuild-std=core) >"$log" 2>&1
         rc=$?
         set -e
-        # The first case must fail on its first sample's first output, and the firmware exit non-zero.
+        # The first case must fail on its first sample's first output, every graph run must differ
+        # from the host, and the firmware must exit non-zero.
         if [ $rc != 0 ] && [ $rc != 124 ] && [ $rc != 137 ] &&
-            grep -m1 '^case ' "$log" | grep -q 'FAIL .*sample 0 output 0'; then
-            echo "selftest: $b failed as it must ($(grep -m1 '^case ' "$log" | tr -s ' '))"
+            grep -m1 '^case ' "$log" | grep -q 'FAIL .*sample 0 output 0' &&
+            ! grep '^graph ' "$log" | grep -vq 'FAIL'; then
+            echo "selftest: $b failed as it must ($(grep -m1 '^case ' "$log" | tr -s ' '); $(grep -c '^graph .*FAIL' "$log") graph run(s) differ)"
         else
             echo "selftest: $b did NOT fail on an altered output (exit $rc); its log:"
             sed 's/^/    /' "$log"

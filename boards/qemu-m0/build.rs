@@ -1,10 +1,17 @@
-//! Embeds the conformance cases that fit the Cortex-M0 board (256 KB flash, 16 KB RAM) and provides
-//! memory.x. Every listed case must load, fit the arena and match: the list is the board's promise.
+//! Embeds the conformance cases that fit the Cortex-M0 board (256 KB flash, 16 KB RAM), runs the
+//! graph scenario on the host (the outcome the firmware must reproduce), and provides memory.x.
+//! Every listed case must load, fit the arena and match: the list is the board's promise.
 
 include!("../common/fixtures_build.rs");
 
+#[path = "../common/src/graph/scenario.rs"]
+#[allow(dead_code)]
+mod scenario;
+include!("../common/graph_build.rs");
+
 fn main() {
     provide_memory_x();
+    embed_host_graph_outcomes();
     // Every case whose arena fits the 10 KB this board lends (the largest, micro_speech, needs
     // 6.4 KB) and whose model and samples fit the flash left by the firmware, smallest first.
     // Left out: dwconv_m1, pruned75_conv, conv2d_*, pool_avg_max, concat_pad, autoencoder,

@@ -1,8 +1,15 @@
-//! Embeds every conformance case (the M4 board has room for all of them) and provides memory.x.
+//! Embeds every conformance case (the M4 board has room for all of them) runs the graph scenario on the
+//! host (the outcome the firmware must reproduce), and provides memory.x.
 
 include!("../common/fixtures_build.rs");
 
+#[path = "../common/src/graph/scenario.rs"]
+#[allow(dead_code)]
+mod scenario;
+include!("../common/graph_build.rs");
+
 fn main() {
     provide_memory_x();
+    embed_host_graph_outcomes();
     embed_fixtures(Select::All);
 }

@@ -22,6 +22,8 @@ pub struct Board {
     pub cases: &'static [Case],
     /// Bytes of fixture data in flash.
     pub fixture_bytes: usize,
+    /// The host's outcomes of the graph scenario (from the board's build script).
+    pub graph_expected: &'static [graph::Expected],
 }
 
 /// Runs every check with `arena` as the engine's memory and exits QEMU with the verdict.
@@ -36,14 +38,16 @@ pub fn run(board: &Board, arena: &mut [u8]) -> ! {
     selftest::inject_early();
 
     let summary = conformance::run_all(board.cases, arena, &mut out);
-    let graph = graph::run_simulated(arena, &mut out);
+    let conformance_stack = stack.high_water();
+    let graph = graph::run_simulated(board.graph_expected, arena, &mut out);
 
     let overflowed = stack.overflowed();
     let _ = writeln!(
         out,
-        "stack: {} of {} B used at the deepest{}",
+        "stack: {} of {} B used at the deepest ({} B during conformance){}",
         stack.high_water(),
         stack.capacity(),
+        conformance_stack,
         if overflowed { " (OVERFLOW into the statics)" } else { "" }
     );
     let ok = summary.success() && graph != GraphCheck::Fail && !overflowed;

@@ -3,7 +3,8 @@
 //! - [`conformance`]: runs the conformance fixtures (int8 TFLite models with golden outputs from
 //!   `../shared/conformance`, embedded at build time by the board's `build.rs`, see
 //!   `fixtures_build.rs` in this directory) through the engine and compares output bytes.
-//! - [`graph`]: the place of the shared sensor-to-action graph that runs unchanged on every board.
+//! - [`graph`] (feature `semihosting`): the shared graph (`edge_reflex::vibration::graph`) fed by a
+//!   simulated LIS3DH, checked field by field against the same scenario run on the host.
 //! - [`checks`] (feature `semihosting`): the whole program of a QEMU board (conformance, graph,
 //!   stack), reported line by line, ending in the exit code.
 //! - [`semihosting`] (feature `semihosting`): report lines and the exit code of the emulated boards.
@@ -22,6 +23,7 @@
 #[cfg(feature = "semihosting")]
 pub mod checks;
 pub mod conformance;
+#[cfg(feature = "semihosting")]
 pub mod graph;
 #[cfg(feature = "reflex")]
 pub mod led;

@@ -2,7 +2,8 @@
 //!
 //! A check that never fails proves nothing, so `scripts/embedded-check.sh` rebuilds each QEMU board
 //! with `BOARD_SELFTEST=mismatch` and expects a non-zero exit. The value is read at build time:
-//! - `mismatch`: the first output byte of the first conformance sample is altered before comparison;
+//! - `mismatch`: the first output byte of the first conformance sample is altered before comparison,
+//!   and the graph check's hash of the target's decisions is altered before comparison with the host's;
 //! - `panic`: the firmware panics before the checks;
 //! - `fault`: the firmware executes an undefined instruction (HardFault) before the checks.
 //!
@@ -13,6 +14,11 @@ pub const SELFTEST: Option<&str> = option_env!("BOARD_SELFTEST");
 
 /// True when the build asked to alter the first conformance output (`BOARD_SELFTEST=mismatch`).
 pub fn corrupt_first_output() -> bool {
+    matches!(SELFTEST, Some("mismatch"))
+}
+
+/// True when the build asked to report the graph check as failed (`BOARD_SELFTEST=mismatch`).
+pub fn corrupt_graph() -> bool {
     matches!(SELFTEST, Some("mismatch"))
 }
 

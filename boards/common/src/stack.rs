@@ -30,10 +30,9 @@ impl StackMeter {
     /// Call it once, first thing in `main`, with interrupts off (the QEMU boards enable none).
     #[inline(never)]
     pub fn paint() -> StackMeter {
-        // SAFETY: only the addresses of the linker symbols are taken; they are never read.
-        let (bottom, top) = unsafe {
-            (core::ptr::addr_of!(_stack_end) as usize, core::ptr::addr_of!(_stack_start) as usize)
-        };
+        // Only the addresses of the linker symbols are taken (safe); they are never read.
+        let (bottom, top) =
+            (core::ptr::addr_of!(_stack_end) as usize, core::ptr::addr_of!(_stack_start) as usize);
         let sp = cortex_m::register::msp::read() as usize;
         let limit = sp.saturating_sub(MARGIN) & !3;
         let mut p = (bottom + 3) & !3;

@@ -11,6 +11,7 @@ use board_common::checks::{self, Board};
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 
 include!(concat!(env!("OUT_DIR"), "/conformance_cases.rs"));
+include!(concat!(env!("OUT_DIR"), "/graph_expected.rs"));
 
 /// Working memory of the engine: the largest case (person detection) needs 74 KB; RAM is 4 MB.
 const ARENA_BYTES: usize = 256 * 1024;
@@ -28,6 +29,7 @@ fn main() -> ! {
         machine: "Cortex-M4F (mps2-an386)",
         cases: CASES,
         fixture_bytes: EMBEDDED_FIXTURE_BYTES,
+        graph_expected: GRAPH_EXPECTED,
     };
     checks::run(&board, &mut ARENA.0)
 }

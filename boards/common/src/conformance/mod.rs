@@ -117,6 +117,8 @@ fn show_byte(f: &mut fmt::Formatter<'_>, b: Option<u8>) -> fmt::Result {
 
 /// Runs every case in `cases` with `arena` as the engine's working memory, writing one report line
 /// per case (and the reason of any failure) to `out`, then a closing `N passed, N failed` line.
+// Not inlined: its locals (graphs, interpreters) take stack only while it runs.
+#[inline(never)]
 pub fn run_all<W: Write>(cases: &[Case], arena: &mut [u8], out: &mut W) -> Summary {
     let mut summary = Summary::default();
     let _ = writeln!(out, "conformance: {} case(s), arena {} B", cases.len(), arena.len());
