@@ -254,7 +254,9 @@ impl fmt::Display for LoadError {
 pub enum RunError {
     /// The arena is smaller than the model's plan needs.
     ArenaTooSmall {
-        /// Bytes the plan needs ([`TfLiteModel::arena_size`](crate::engine::TfLiteModel::arena_size)).
+        /// Bytes the plan needs ([`TfLiteModel::arena_size`](crate::engine::TfLiteModel::arena_size));
+        /// `usize::MAX` if the arena cannot even hold the records and the model is too large to
+        /// plan on the stack (see `TfLiteModel::arena_size_with_scratch`).
         needed: usize,
         /// Bytes provided.
         available: usize,
