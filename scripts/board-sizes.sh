@@ -87,18 +87,29 @@ for b in "${BOARDS[@]}"; do
             [ -f "$out/memory.x" ] && { memx="$out/memory.x"; break; }
         done < <(jq -r 'select(.reason == "build-script-executed") | .out_dir' <<<"$json")
     fi
+    # The reflex model (boards/common with feature `reflex`): its flash bytes and its arena, as
+    # board-common's build.rs computed it.
+    model="—"
+    while read -r out; do
+        consts="$out/reflex_model.rs"
+        [ -f "$consts" ] || continue
+        arena="$(sed -n 's/^pub const ARENA_BYTES: usize = \([0-9]*\);/\1/p' "$consts")"
+        model="$(cell "$(stat -c %s "$ROOT/models/bearing_classifier.tflite")") / $(cell "$arena")"
+    done < <(jq -r 'select(.reason == "build-script-executed" and (.package_id | test("board-common"))) | .out_dir' <<<"$json")
     while read -r elf; do
         [ -n "$elf" ] || continue
         read -r flash ram < <(elf_size "$elf")
-        ROWS+="| \`$b\` | \`$(basename "$elf")\` | $target | $(cell "$flash" "$(region_bytes "$memx" FLASH)") | $(cell "$ram" "$(region_bytes "$memx" RAM)") |"$'\n'
+        ROWS+="| \`$b\` | \`$(basename "$elf")\` | $target | $(cell "$flash" "$(region_bytes "$memx" FLASH)") | $(cell "$ram" "$(region_bytes "$memx" RAM)") | $model |"$'\n'
     done < <(jq -r 'select(.reason == "compiler-artifact") | .executable // empty' <<<"$json")
 done
 
-TABLE="| board | firmware | target | flash | static RAM |
-|---|---|---|---|---|
+TABLE="| board | firmware | target | flash | static RAM | reflex model (flash) / arena (RAM) |
+|---|---|---|---|---|---|
 ${ROWS}
 Release builds, \`$("$RUSTC" --version)\`; measured by \`scripts/board-sizes.sh\` with \`llvm-size-22\`.
-Static RAM excludes the stack, which takes the rest of RAM."
+Static RAM excludes the stack, which takes the rest of RAM. The last column is the int8 model of the
+physical boards' reflex and the arena \`boards/common/build.rs\` sized for it (included in the
+flash and RAM columns)."
 
 if [ "$PRINT_ONLY" = 1 ]; then
     echo "$TABLE"
