@@ -47,6 +47,12 @@ $1 == "bench" {
     arena[key] = kv($0, "arena"); stack[key] = kv($0, "stack"); stackinv[key] = kv($0, "stack_invoke")
     macs[key] = kv($0, "macs")
 }
+$1 == "bench-flash" {
+    key = kv($0, "target") SUBSEP kv($0, "model")
+    k = ++parts[key]
+    partname[key, k] = substr($0, index($0, " part=") + 6); partbytes[key, k] = kv($0, "bytes")
+    next
+}
 $1 == "bench-op" && !index($0, " FAIL=") {
     m = kv($0, "model"); t = kv($0, "target"); key = t SUBSEP m
     k = ++ops[key]
@@ -70,6 +76,14 @@ function models_table(t,    i, m, key) {
             ratio(macs[key], insns[key]), n(flash[key]), n(nomodel[key]), n(arena[key]), n(stack[key]),
             n(stackinv[key])
     }
+    print ""
+}
+function flash_parts(t, m,    key, k) {
+    key = t SUBSEP m
+    if (!(key in parts)) return
+    print "| " m " (" t ") | bytes |"
+    print "|---|---:|"
+    for (k = 1; k <= parts[key]; k++) printf "| %s | %s |\n", partname[key, k], n(partbytes[key, k])
     print ""
 }
 function op_tables(t, m,    key, k, name, types, tcount, tinsns, tmacs, tstack, i, j, tmp) {
@@ -171,6 +185,12 @@ END {
         print ""
         models_table("m0")
     }
+    print "### Where the flash goes"
+    print ""
+    print "Symbol sizes by part of the program (`scripts/bench-flash-parts.sh ELF`; LTO inlines across parts, so a"
+    print "part holds what the linker attributes to its functions)."
+    print ""
+    flash_parts("m4", "tflm_hello_world"); flash_parts("m4", "tflm_person_detect"); flash_parts("m0", "tflm_hello_world")
     print "### Per-operator profile (Cortex-M4F, one inference; instructions from the operator marker to its end)"
     print ""
     any = 0

@@ -27,8 +27,10 @@
 # `skipped=does-not-fit`. With the profile (default on m4) each model is built a second time with
 # BENCH_PROFILE=ops (markers around every operator of one inference; needs the engine's profiling hook)
 # and run under scripts/bench-op-count.c, printing `bench-op model=NAME target=m4 op=K name=OP insns=N
-# macs=N stack=N` (stack: high-water while that operator ran, from the top of the stack). The full run rewrites the generated part of docs/benchmarks.md. Exits non-zero if any model
-# failed (build error, wrong output, stack overflow, fault, timeout).
+# macs=N stack=N` (stack: high-water while that operator ran, from the top of the stack). Where the
+# flash goes (scripts/bench-flash-parts.sh) is recorded as `bench-flash` lines in
+# target/bench/results.txt. The full run rewrites the generated part of docs/benchmarks.md. Exits
+# non-zero if any model failed (build error, wrong output, stack overflow, fault, timeout).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -210,6 +212,10 @@ bench_one() { # target model
     emit "bench model=$model target=$target insns=$insns flash=$flash flash_no_model=$((flash - model_bytes))" \
         "arena=$(field arena "$fw") stack=$(field stack "$fw") stack_invoke=$(field stack_invoke "$fw")" \
         "macs=${macs:--} runs=$runs"
+    # where the flash goes (scripts/bench-flash-parts.sh), for the docs
+    bash "$ROOT/scripts/bench-flash-parts.sh" "$elf" | while IFS=$'\t' read -r bytes part; do
+        echo "bench-flash model=$model target=$target bytes=$bytes part=$part" >>"$RESULTS"
+    done
 }
 
 profile_one() { # target model

@@ -66,19 +66,23 @@ pub fn run(arena: &'static mut [u8]) -> ! {
     profile::run_once(&mut interpreter);
 
     let stack_invoke = stack::high_water();
+    let (Some(prepare), Some(invoke)) = (stack_prepare, stack_invoke) else {
+        fail(if stack_prepare.is_none() {
+            "stack overflow while loading and planning (the stack paint is gone down to the statics)"
+        } else {
+            "stack overflow while invoking (the stack paint is gone down to the statics)"
+        });
+    };
+    if arena_used != ARENA_BYTES {
+        fail("the interpreter planned another arena size than the build-time one");
+    }
     let mut out = Out::open();
     out.str("bench-fw case=").str(CASE);
     out.field("runs", RUNS.into()).field("arena", arena_used as u64);
-    let (Some(prepare), Some(invoke)) = (stack_prepare, stack_invoke) else {
-        fail("stack overflow (the stack paint is gone down to the statics)");
-    };
     out.field("stack", prepare.max(invoke) as u64).field("stack_invoke", invoke as u64);
     out.field("ops", model.operator_count() as u64).str("\n");
     #[cfg(bench_profile)]
     profile::names(&model, &mut out);
-    if arena_used != ARENA_BYTES {
-        fail("the interpreter planned another arena size than the build-time one");
-    }
     host::exit(true)
 }
 
