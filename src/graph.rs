@@ -202,6 +202,17 @@ where
         Ok(Step::Inferred(decision))
     }
 
+    /// Feeds the outcome of a sensor read: the sample, or the read's error (counted).
+    fn feed_read<E>(&mut self, read: Result<T, E>) -> StepResult<E, M, A> {
+        match read {
+            Ok(sample) => self.feed(sample).map_err(GraphError::with_sensor_error),
+            Err(e) => {
+                bump(&mut self.stats.errors.sensor);
+                Err(GraphError::Sensor(e))
+            }
+        }
+    }
+
     /// The statistics so far.
     pub fn stats(&self) -> &Stats {
         &self.stats
@@ -269,13 +280,8 @@ where
 {
     /// Reads one sample and [`feed`](Self::feed)s it.
     pub fn step(&mut self) -> StepResult<Sn::Error, M, A> {
-        match self.sensor.read() {
-            Ok(sample) => self.feed(sample).map_err(GraphError::with_sensor_error),
-            Err(e) => {
-                bump(&mut self.stats.errors.sensor);
-                Err(GraphError::Sensor(e))
-            }
-        }
+        let read = self.sensor.read();
+        self.feed_read(read)
     }
 
     /// Steps every `period_us` (less the time the step took) until `on_step` returns `false`.
@@ -309,13 +315,8 @@ where
 {
     /// Awaits one sample and [`feed`](Self::feed)s it: the async mirror of [`step`](Self::step).
     pub async fn step_async(&mut self) -> StepResult<Sn::Error, M, A> {
-        match self.sensor.read().await {
-            Ok(sample) => self.feed(sample).map_err(GraphError::with_sensor_error),
-            Err(e) => {
-                bump(&mut self.stats.errors.sensor);
-                Err(GraphError::Sensor(e))
-            }
-        }
+        let read = self.sensor.read().await;
+        self.feed_read(read)
     }
 
     /// The async mirror of [`run`](Self::run): sleeps in the async delay between steps.
