@@ -93,9 +93,11 @@ OP_SO="$BENCH_DIR/bench-op-count.so"
 cc -O2 -shared -fPIC -Wall -Wextra -o "$INSN_SO" "$SHARED/tools/qemu-insn-count/insn_count.c"
 cc -O2 -shared -fPIC -Wall -Wextra -o "$OP_SO" "$ROOT/scripts/bench-op-count.c"
 
-# MACs per operator from the host CLI (`reflex inspect --json`); optional.
+# MACs per operator from the host CLI (`reflex inspect --json`); optional. Built with the host
+# toolchain (not the Debian cross one that toolchain.sh exported), so it reuses the host's target/debug.
 REFLEX=""
-if (cd "$ROOT" && cargo build --quiet -p edge-reflex-cli 2>/dev/null); then
+if (cd "$ROOT" && env -u RUSTC -u RUSTC_BOOTSTRAP -u CARGO_TARGET_DIR cargo build --quiet \
+    -p edge-reflex-cli 2>/dev/null); then
     REFLEX="$ROOT/target/debug/reflex"
 fi
 # Prints "INDEX NAME MACS" per operator of a model file.
