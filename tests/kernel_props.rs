@@ -21,7 +21,7 @@ use edge_reflex::engine::kernels::pooling::{Pool, PoolKind};
 use edge_reflex::engine::kernels::quantize::{Dequantize, Quantize, Requantize8};
 use edge_reflex::engine::kernels::shape_ops::StridedSlice;
 use edge_reflex::engine::kernels::softmax::Softmax;
-use edge_reflex::engine::kernels::{padding, I32Le, Padding, Requantize};
+use edge_reflex::engine::kernels::{packed_conv, padding, I32Le, Padding, Requantize};
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------- simple references
@@ -327,12 +327,40 @@ proptest! {
         let shifts: Vec<i8> = mults.iter().map(|m| m.shift as i8).collect();
         let mult_bytes = le_bytes(&mults.iter().map(|m| m.multiplier).collect::<Vec<_>>());
         let conv = Conv2d::new(window, c.zp_in, 0.05, c.zp_out, c.act).unwrap();
+        let requantize = Requantize::PerChannel { multipliers: I32Le(&mult_bytes), shifts: &shifts };
         let mut out = vec![0i8; out_shape.iter().product()];
-        conv.eval(
-            &input, in_shape, &filter, f_shape, Some(I32Le(&bias_bytes)),
-            Requantize::PerChannel { multipliers: I32Le(&mult_bytes), shifts: &shifts },
+        conv.eval_portable(
+            &input, in_shape, &filter, f_shape, Some(I32Le(&bias_bytes)), requantize,
             &mut out, out_shape,
         ).unwrap();
+        // The packed path, on a scratch buffer at every alignment: the same bytes, and it does
+        // run for ungrouped convolutions (the drawn multipliers all shift right).
+        for misalign in 0..4 {
+            let mut scratch = vec![0u8; Conv2d::scratch_bytes(f_shape) + misalign];
+            let mut fast = vec![0i8; out.len()];
+            let ran = packed_conv::conv(
+                &conv, &input, &filter, Some(I32Le(&bias_bytes)), requantize, &mut fast,
+                packed_conv::Shapes { input: in_shape, filter: f_shape, output: out_shape },
+                &mut scratch[misalign..],
+            );
+            prop_assert_eq!(ran, c.groups == 1 && mults.iter().all(|m| m.shift < 0));
+            if ran {
+                prop_assert_eq!(&fast, &out);
+            }
+            let mut via_eval = vec![0i8; out.len()];
+            conv.eval_with_scratch(
+                &input, in_shape, &filter, f_shape, Some(I32Le(&bias_bytes)), requantize,
+                &mut via_eval, out_shape, &mut scratch[misalign..],
+            ).unwrap();
+            prop_assert_eq!(&via_eval, &out);
+        }
+        // Too little scratch: the portable path, same results.
+        let mut short = vec![0i8; out.len()];
+        conv.eval_with_scratch(
+            &input, in_shape, &filter, f_shape, Some(I32Le(&bias_bytes)), requantize,
+            &mut short, out_shape, &mut [0u8; 8],
+        ).unwrap();
+        prop_assert_eq!(&short, &out);
         let per_group = c.out_c / c.groups;
         let mut expected = Vec::new();
         for b in 0..c.batches {

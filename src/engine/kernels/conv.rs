@@ -9,7 +9,8 @@
 //! the weights' depth) are handled as in the reference.
 
 use super::fully_connected::dot_with_offsets;
-use super::{bias_at, check_bias, elements, I32Le, KernelError, Requantize};
+use super::packed_conv::Shapes;
+use super::{bias_at, check_bias, elements, I32Le, KernelError, Requantize, FAST_PATHS};
 use crate::engine::arith::{activation_range, clamp_to_i8, FusedActivation};
 
 /// Window geometry shared by convolutions and pooling: strides, dilations, leading padding.
@@ -104,12 +105,16 @@ impl Conv2d {
         })
     }
 
-    /// Runs the convolution. Shapes are `[batch, height, width, channels]` for `input` and
-    /// `output` and `[out_channels, height, width, in_channels_per_group]` for `filter`;
-    /// `bias` holds `out_channels` values and `requantize` covers `out_channels` channels.
-    ///
-    /// Errors: [`KernelError::ShapeMismatch`] if a slice length or dimension disagrees (checked
-    /// before anything is written); [`KernelError::Unsupported`] for a zero stride or dilation.
+    /// Bytes of scratch memory [`eval_with_scratch`](Self::eval_with_scratch) uses for its fast
+    /// path with weights of shape `filter_shape` (`[out_channels, height, width, depth]`).
+    pub fn scratch_bytes(filter_shape: [usize; 4]) -> usize {
+        let [out_channels, h, w, depth] = filter_shape;
+        let patch = h.saturating_mul(w).saturating_mul(depth);
+        super::packed_conv::scratch_bytes(out_channels, patch)
+    }
+
+    /// [`eval_with_scratch`](Self::eval_with_scratch) without scratch memory: the portable
+    /// kernel.
     #[allow(clippy::too_many_arguments)]
     pub fn eval(
         &self,
@@ -122,7 +127,121 @@ impl Conv2d {
         output: &mut [i8],
         output_shape: [usize; 4],
     ) -> Result<(), KernelError> {
-        let [batches, in_h, in_w, in_depth] = input_shape;
+        self.eval_portable(
+            input,
+            input_shape,
+            filter,
+            filter_shape,
+            bias,
+            requantize,
+            output,
+            output_shape,
+        )
+    }
+
+    /// Runs the convolution. Shapes are `[batch, height, width, channels]` for `input` and
+    /// `output` and `[out_channels, height, width, in_channels_per_group]` for `filter`;
+    /// `bias` holds `out_channels` values and `requantize` covers `out_channels` channels.
+    /// With [`FAST_PATHS`] and at least [`scratch_bytes`](Self::scratch_bytes) of `scratch`,
+    /// takes the packed path (see [`packed_conv`](super::packed_conv)) when the parameters
+    /// allow it; the results are the same as [`eval_portable`](Self::eval_portable)'s.
+    ///
+    /// Errors: [`KernelError::ShapeMismatch`] if a slice length or dimension disagrees (checked
+    /// before anything is written); [`KernelError::Unsupported`] for a zero stride or dilation.
+    #[allow(clippy::too_many_arguments)]
+    pub fn eval_with_scratch(
+        &self,
+        input: &[i8],
+        input_shape: [usize; 4],
+        filter: &[i8],
+        filter_shape: [usize; 4],
+        bias: Option<I32Le<'_>>,
+        requantize: Requantize<'_>,
+        output: &mut [i8],
+        output_shape: [usize; 4],
+        scratch: &mut [u8],
+    ) -> Result<(), KernelError> {
+        self.check(
+            input,
+            input_shape,
+            filter,
+            filter_shape,
+            bias,
+            requantize,
+            output,
+            output_shape,
+        )?;
+        let shapes = Shapes { input: input_shape, filter: filter_shape, output: output_shape };
+        if FAST_PATHS
+            && super::packed_conv::conv(
+                self, input, filter, bias, requantize, output, shapes, scratch,
+            )
+        {
+            return Ok(());
+        }
+        self.run_portable(
+            input,
+            input_shape,
+            filter,
+            filter_shape,
+            bias,
+            requantize,
+            output,
+            output_shape,
+        );
+        Ok(())
+    }
+
+    /// The portable kernel (what a Cortex-M0 runs), with the checks of
+    /// [`eval_with_scratch`](Self::eval_with_scratch).
+    #[allow(clippy::too_many_arguments)]
+    pub fn eval_portable(
+        &self,
+        input: &[i8],
+        input_shape: [usize; 4],
+        filter: &[i8],
+        filter_shape: [usize; 4],
+        bias: Option<I32Le<'_>>,
+        requantize: Requantize<'_>,
+        output: &mut [i8],
+        output_shape: [usize; 4],
+    ) -> Result<(), KernelError> {
+        self.check(
+            input,
+            input_shape,
+            filter,
+            filter_shape,
+            bias,
+            requantize,
+            output,
+            output_shape,
+        )?;
+        self.run_portable(
+            input,
+            input_shape,
+            filter,
+            filter_shape,
+            bias,
+            requantize,
+            output,
+            output_shape,
+        );
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check(
+        &self,
+        input: &[i8],
+        input_shape: [usize; 4],
+        filter: &[i8],
+        filter_shape: [usize; 4],
+        bias: Option<I32Le<'_>>,
+        requantize: Requantize<'_>,
+        output: &[i8],
+        output_shape: [usize; 4],
+    ) -> Result<(), KernelError> {
+        let [batches, _, _, in_depth] = input_shape;
         let [out_depth, filter_h, filter_w, filter_depth] = filter_shape;
         let [out_batches, out_h, out_w, out_c] = output_shape;
         if elements(input_shape) != Some(input.len())
@@ -144,7 +263,26 @@ impl Conv2d {
         if groups == 0 || !out_depth.is_multiple_of(groups) {
             return Err(KernelError::ShapeMismatch);
         }
-        let filters_per_group = out_depth / groups;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_portable(
+        &self,
+        input: &[i8],
+        input_shape: [usize; 4],
+        filter: &[i8],
+        filter_shape: [usize; 4],
+        bias: Option<I32Le<'_>>,
+        requantize: Requantize<'_>,
+        output: &mut [i8],
+        output_shape: [usize; 4],
+    ) {
+        let [batches, in_h, in_w, in_depth] = input_shape;
+        let [out_depth, filter_h, filter_w, filter_depth] = filter_shape;
+        let [_, out_h, out_w, _] = output_shape;
+        let groups = (in_depth / filter_depth.max(1)).max(1);
+        let filters_per_group = (out_depth / groups).max(1);
         let mut out_iter = output.iter_mut();
         for b in 0..batches {
             for out_y in 0..out_h {
@@ -178,6 +316,5 @@ impl Conv2d {
                 }
             }
         }
-        Ok(())
     }
 }

@@ -13,7 +13,10 @@
 //! per-channel weights. `keep_num_dims` only changes the output shape, which the loader owns:
 //! here the input is `batches x depth` and the output `batches x units`, whatever their rank.
 
-use super::{bias_at, check_bias, I32Le, KernelError, Requantize};
+use super::rescale::FcRescale;
+use super::{
+    bias_at, check_bias, dsp, lane_offset_fits, word, I32Le, KernelError, Requantize, FAST_PATHS,
+};
 use crate::engine::arith::{activation_range, clamp_to_i8, FusedActivation, QuantizedMultiplier};
 
 /// The sizes of one FULLY_CONNECTED evaluation.
@@ -66,7 +69,9 @@ impl FullyConnected {
 
     /// Runs the operator on `input` (`batches x depth`), `filter` (`units x depth`, one row per
     /// output unit), an optional `bias` of `units` values, writing `output` (`batches x units`).
-    /// `requantize` is per-tensor or has `units` channels.
+    /// `requantize` is per-tensor or has `units` channels. Takes the packed fast path where
+    /// [`FAST_PATHS`] says so and the parameters allow it (same results as
+    /// [`eval_portable`](Self::eval_portable), bit for bit).
     ///
     /// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with `dims`; nothing is
     /// written then.
@@ -79,17 +84,40 @@ impl FullyConnected {
         bias: Option<I32Le<'_>>,
         output: &mut [i8],
     ) -> Result<(), KernelError> {
-        let FullyConnectedDims { batches, depth, units } = dims;
-        if Some(input.len()) != batches.checked_mul(depth)
-            || Some(filter.len()) != units.checked_mul(depth)
-            || Some(output.len()) != batches.checked_mul(units)
-            || !requantize.covers(units)
-        {
-            return Err(KernelError::ShapeMismatch);
+        check(dims, requantize, input, filter, bias, output)?;
+        if !(FAST_PATHS && self.eval_packed(dims, requantize, input, filter, bias, output)) {
+            self.run_portable(dims, requantize, input, filter, bias, output);
         }
-        check_bias(bias, units)?;
+        Ok(())
+    }
+
+    /// [`eval`](Self::eval) with the portable kernel only (what a Cortex-M0 runs).
+    pub fn eval_portable(
+        &self,
+        dims: FullyConnectedDims,
+        requantize: Requantize<'_>,
+        input: &[i8],
+        filter: &[i8],
+        bias: Option<I32Le<'_>>,
+        output: &mut [i8],
+    ) -> Result<(), KernelError> {
+        check(dims, requantize, input, filter, bias, output)?;
+        self.run_portable(dims, requantize, input, filter, bias, output);
+        Ok(())
+    }
+
+    fn run_portable(
+        &self,
+        dims: FullyConnectedDims,
+        requantize: Requantize<'_>,
+        input: &[i8],
+        filter: &[i8],
+        bias: Option<I32Le<'_>>,
+        output: &mut [i8],
+    ) {
+        let FullyConnectedDims { batches, depth, units } = dims;
         if units == 0 || batches == 0 {
-            return Ok(());
+            return;
         }
         for b in 0..batches {
             let x = input.get(b * depth..(b + 1) * depth).unwrap_or(&[]);
@@ -101,7 +129,89 @@ impl FullyConnected {
                 *out = self.finish(acc, requantize.get(u));
             }
         }
-        Ok(())
+    }
+
+    /// The packed path: two units per pass over the input row, four depth values per step
+    /// (SXTAB16 applies the offsets, SMLAD multiplies and adds pairs), and the SMMLAR rescale.
+    /// Returns `false` (having written nothing) if a multiplier or offset is outside the range
+    /// where that is exact.
+    fn eval_packed(
+        &self,
+        dims: FullyConnectedDims,
+        requantize: Requantize<'_>,
+        input: &[i8],
+        filter: &[i8],
+        bias: Option<I32Le<'_>>,
+        output: &mut [i8],
+    ) -> bool {
+        let FullyConnectedDims { depth, units, .. } = dims;
+        let zp = self.output_offset;
+        if depth == 0
+            || units == 0
+            || !lane_offset_fits(self.input_offset)
+            || !lane_offset_fits(self.filter_offset)
+            || !(0..units).all(|u| FcRescale::new(requantize.get(u), zp).is_some())
+        {
+            return false;
+        }
+        let offsets = (dsp::splat(self.input_offset), dsp::splat(self.filter_offset));
+        let (lo, hi) = (self.activation_min, self.activation_max);
+        let finish = |acc: i32, u: usize| {
+            let rescale = FcRescale::new(requantize.get(u), zp).unwrap_or_default();
+            clamp_to_i8(rescale.apply(acc.wrapping_add(bias_at(bias, u))), lo, hi)
+        };
+        for (x, out_row) in input.chunks_exact(depth).zip(output.chunks_exact_mut(units)) {
+            let mut rows = filter.chunks_exact(2 * depth);
+            let mut outs = out_row.chunks_exact_mut(2);
+            let mut u = 0;
+            for (w, out) in (&mut rows).zip(&mut outs) {
+                let (w0, w1) = w.split_at(depth);
+                let (a0, a1) = self.dot2(x, w0, w1, offsets);
+                out[0] = finish(a0, u);
+                out[1] = finish(a1, u + 1);
+                u += 2;
+            }
+            if let (Some(out), Some(w)) =
+                (outs.into_remainder().first_mut(), rows.remainder().get(..depth))
+            {
+                let (a0, _) = self.dot2(x, w, w, offsets);
+                *out = finish(a0, u);
+            }
+        }
+        true
+    }
+
+    /// `(sum (w0+fo)(x+io), sum (w1+fo)(x+io))` in wrapping `i32`.
+    #[inline(always)]
+    fn dot2(&self, x: &[i8], w0: &[i8], w1: &[i8], offsets: (u32, u32)) -> (i32, i32) {
+        let (xo, wo) = offsets;
+        let (x4, x_tail) = x.as_chunks::<4>();
+        let (w04, w0_tail) = w0.as_chunks::<4>();
+        let (w14, w1_tail) = w1.as_chunks::<4>();
+        let (mut a0, mut a1) = (0i32, 0i32);
+        for ((x, w0), w1) in x4.iter().zip(w04).zip(w14) {
+            let x = word(x);
+            let (x02, x13) = (dsp::sxtab16(xo, x), dsp::sxtab16_ror8(xo, x));
+            let w = word(w0);
+            a0 = dsp::smlad(x02, dsp::sxtab16(wo, w), a0);
+            a0 = dsp::smlad(x13, dsp::sxtab16_ror8(wo, w), a0);
+            let w = word(w1);
+            a1 = dsp::smlad(x02, dsp::sxtab16(wo, w), a1);
+            a1 = dsp::smlad(x13, dsp::sxtab16_ror8(wo, w), a1);
+        }
+        a0 = a0.wrapping_add(dot_with_offsets(
+            w0_tail,
+            self.filter_offset,
+            x_tail,
+            self.input_offset,
+        ));
+        a1 = a1.wrapping_add(dot_with_offsets(
+            w1_tail,
+            self.filter_offset,
+            x_tail,
+            self.input_offset,
+        ));
+        (a0, a1)
     }
 
     #[inline]
@@ -112,6 +222,26 @@ impl FullyConnected {
         let scaled = m.apply_i64(acc as i64).wrapping_add(self.output_offset);
         clamp_to_i8(scaled, self.activation_min, self.activation_max)
     }
+}
+
+/// The length checks shared by both paths.
+fn check(
+    dims: FullyConnectedDims,
+    requantize: Requantize<'_>,
+    input: &[i8],
+    filter: &[i8],
+    bias: Option<I32Le<'_>>,
+    output: &[i8],
+) -> Result<(), KernelError> {
+    let FullyConnectedDims { batches, depth, units } = dims;
+    if Some(input.len()) != batches.checked_mul(depth)
+        || Some(filter.len()) != units.checked_mul(depth)
+        || Some(output.len()) != batches.checked_mul(units)
+        || !requantize.covers(units)
+    {
+        return Err(KernelError::ShapeMismatch);
+    }
+    check_bias(bias, units)
 }
 
 /// `sum (w + w_off) * (x + x_off)` in wrapping `i32`, as the reference kernel accumulates.

@@ -17,17 +17,39 @@
 
 pub mod conv;
 pub mod depthwise;
+pub mod dsp;
 pub mod elementwise;
 pub mod fully_connected;
 pub mod layout;
 pub mod lut;
 pub mod mean;
+pub mod packed_conv;
 pub mod pooling;
 pub mod quantize;
+pub mod rescale;
 pub mod shape_ops;
 pub mod softmax;
 
 use crate::engine::arith::{QuantizedMultiplier, ScaleError};
+
+/// Whether the `eval` functions take their packed fast paths (written in [`dsp`]'s instructions):
+/// on Cortex-M4/M7, where those are DSP instructions, and on hosts, where the emulated
+/// instructions let the tests run them. Cortex-M0 (and any embedded target without the DSP
+/// extension) runs the portable kernels, which every kernel also exposes as `eval_portable`.
+pub const FAST_PATHS: bool =
+    cfg!(any(all(target_arch = "arm", target_feature = "dsp"), not(target_os = "none")));
+
+/// Reads 4 int8 values as the little-endian word the packed instructions take.
+#[inline(always)]
+pub(crate) fn word(c: &[i8; 4]) -> u32 {
+    u32::from_le_bytes([c[0] as u8, c[1] as u8, c[2] as u8, c[3] as u8])
+}
+
+/// True if `offset` can be added to int8 values inside 16-bit lanes without wrapping.
+#[inline]
+pub(crate) fn lane_offset_fits(offset: i32) -> bool {
+    (-32_000..=32_000).contains(&offset)
+}
 
 /// Why a kernel could not be prepared or run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,156 @@
+//! Fast, exact forms of the requantization step (accumulator -> int8 output) for the fast
+//! kernels, each a handful of instructions on a Cortex-M4 instead of a 64-bit multiply and two
+//! data-dependent roundings.
+//!
+//! * [`ChannelRescale`] replaces TFLite's double-rounding `MultiplyByQuantizedMultiplier` (used
+//!   by CONV_2D and DEPTHWISE_CONV_2D) plus the output zero point. With `a` the accumulator,
+//!   `m` the multiplier and `e >= 1` the right shift:
+//!   `SRDHM(a, m) = floor((a*m + 2^30) / 2^31) = floor((2a*m + 2^31) / 2^32) = SMMULR(2a, m)`
+//!   (exact when `2a` fits in an `i32`, i.e. `|a| < 2^30`), and the rounding division by `2^e`,
+//!   ties away from zero, plus the zero point `z` is
+//!   `floor((r + 2^(e-1) + z*2^e - [r < 0]) / 2^e)`, one add, one subtract of the sign bit and
+//!   one arithmetic shift (exact while the constant stays below `2^30` in magnitude).
+//! * [`FcRescale`] replaces the 64-bit overload FULLY_CONNECTED uses:
+//!   `(x*r + 2^(s-1)) >> s` with the 16-bit reduced multiplier `r` and `s = 15 - shift` equals
+//!   `floor((x * (r << (32-s)) + 2^31) / 2^32)`, one SMMLAR with the zero point as accumulator,
+//!   whenever `16 <= s <= 32`.
+//!
+//! Each constructor returns `None` outside the range where the fast form is exact; the kernels
+//! then keep the portable arithmetic of [`arith`](crate::engine::arith) for that operator.
+//! `tests/kernel_props.rs` checks both forms against exact references on random operands.
+
+use super::dsp;
+use crate::engine::arith::QuantizedMultiplier;
+
+/// The largest `|w * (x - zero_point)|` of one int8 tap: `128 * 255`.
+pub const MAX_TAP_PRODUCT: i64 = 128 * 255;
+
+/// True if an accumulator of `taps` int8 products plus `bias` stays below `2^30` in magnitude
+/// for every input (the condition of [`ChannelRescale::apply_doubled`]).
+#[inline]
+pub fn accumulator_fits(bias: i32, taps: usize) -> bool {
+    (bias as i64).abs() + (taps as i64).saturating_mul(MAX_TAP_PRODUCT) < 1 << 30
+}
+
+/// One output channel's requantization, `clamp(z + MBQM(acc, m, shift))` before the clamp, in the
+/// SMMULR form (see the module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ChannelRescale {
+    /// The Q0.31 multiplier `m`.
+    pub multiplier: i32,
+    /// `2^(e-1) + zero_point * 2^e`.
+    pub round: i32,
+    /// The right shift `e` (`1..=31`).
+    pub shift: u32,
+}
+
+impl ChannelRescale {
+    /// The fast form of `m` followed by adding `output_offset`; `None` if `m` shifts left or
+    /// not at all (`m.shift >= 0`), or the rounding constant would reach `2^30`.
+    pub fn new(m: QuantizedMultiplier, output_offset: i32) -> Option<ChannelRescale> {
+        if m.shift >= 0 || m.shift < -31 {
+            return None;
+        }
+        let e = (-m.shift) as u32;
+        let round = (1i64 << (e - 1)) + ((output_offset as i64) << e);
+        if round.abs() >= 1 << 30 {
+            return None;
+        }
+        Some(ChannelRescale { multiplier: m.multiplier, round: round as i32, shift: e })
+    }
+
+    /// `output_offset + MBQM(acc, m, shift)` given `acc2 = 2 * acc`; exact when
+    /// `|acc| < 2^30` (see [`accumulator_fits`]).
+    #[inline(always)]
+    pub fn apply_doubled(self, acc2: i32) -> i32 {
+        let r = dsp::smmulr(acc2, self.multiplier);
+        r.wrapping_add(self.round).wrapping_sub(((r as u32) >> 31) as i32) >> self.shift
+    }
+
+    /// [`apply_doubled`](Self::apply_doubled) of `2 * acc`.
+    #[inline(always)]
+    pub fn apply(self, acc: i32) -> i32 {
+        self.apply_doubled(acc.wrapping_add(acc))
+    }
+}
+
+/// FULLY_CONNECTED's requantization (64-bit overload, 16-bit reduced multiplier) plus the output
+/// zero point, in the SMMLAR form (see the module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct FcRescale {
+    /// `r << (32 - s)`.
+    pub multiplier: i32,
+    /// The output zero point.
+    pub offset: i32,
+}
+
+impl FcRescale {
+    /// The fast form of `m`; `None` unless `-17 <= m.shift <= -1`.
+    pub fn new(m: QuantizedMultiplier, output_offset: i32) -> Option<FcRescale> {
+        if !(-17..=-1).contains(&m.shift) {
+            return None;
+        }
+        let reduced: i64 = if m.multiplier < 0x7FFF_0000 {
+            (m.multiplier as i64 + (1 << 15)) >> 16
+        } else {
+            0x7FFF
+        };
+        let s = 15 - m.shift; // 16..=32
+        let multiplier = reduced << (32 - s);
+        if !(i32::MIN as i64..=i32::MAX as i64).contains(&multiplier) {
+            return None;
+        }
+        Some(FcRescale { multiplier: multiplier as i32, offset: output_offset })
+    }
+
+    /// `output_offset + MBQM_i64(acc, m)`, exact for every `acc`.
+    #[inline(always)]
+    pub fn apply(self, acc: i32) -> i32 {
+        dsp::smmlar(acc, self.multiplier, self.offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::arith::{
+        multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_i64,
+    };
+
+    #[test]
+    fn channel_form_matches_the_reference_on_edges() {
+        for real in [0.25, 0.3, 0.0049, 1e-4, 0.499_999, 2.0f64.powi(-20)] {
+            let m = QuantizedMultiplier::from_real(real).unwrap();
+            for zp in [-128, -5, 0, 17, 127] {
+                let f = ChannelRescale::new(m, zp).unwrap();
+                for acc in [0, 1, -1, 2, -2, 3, -3, 1000, -1000, (1 << 30) - 1, -(1 << 30) + 1] {
+                    let expect = multiply_by_quantized_multiplier(acc, m.multiplier, m.shift) + zp;
+                    assert_eq!(f.apply(acc), expect, "real {real} zp {zp} acc {acc}");
+                }
+            }
+        }
+        // Left shifts and no shift take the portable path.
+        assert!(ChannelRescale::new(QuantizedMultiplier::from_real(1.5).unwrap(), 0).is_none());
+        assert!(ChannelRescale::new(QuantizedMultiplier::from_real(0.75).unwrap(), 0).is_none());
+        assert!(accumulator_fits(1000, 32_000));
+        assert!(!accumulator_fits(1 << 29, 20_000));
+    }
+
+    #[test]
+    fn fc_form_matches_the_reference_on_edges() {
+        for real in [0.3, 0.0049, 1e-4, 0.499_999, 2.0f64.powi(-17)] {
+            let m = QuantizedMultiplier::from_real(real).unwrap();
+            let f = FcRescale::new(m, 3).unwrap();
+            for acc in [0, 1, -1, 3, -3, 1 << 20, -(1 << 20), i32::MAX, i32::MIN] {
+                let expect =
+                    multiply_by_quantized_multiplier_i64(acc as i64, m.multiplier, m.shift);
+                assert_eq!(f.apply(acc), expect.wrapping_add(3), "real {real} acc {acc}");
+            }
+        }
+        assert!(
+            FcRescale::new(QuantizedMultiplier::from_real(2.0f64.powi(-19)).unwrap(), 0).is_none()
+        );
+    }
+}
