@@ -15,8 +15,8 @@
 #   boards every boards/<name>/ with a Cargo.toml and a binary (src/main.rs or src/bin/), built in
 #          release from its own directory, so its .cargo/config.toml applies ([build] target must be set
 #          there). New boards are picked up automatically.
-#   sizes  flash (vector table, RP2040 boot2, code, read-only data, initialised data) and static RAM (.data +
-#          .bss + .uninit) of each firmware, read from the ELF section headers with llvm-size-22.
+#   sizes  flash (vector table, RP2040 boot2, code, read-only data, initialised data) and static
+#          RAM (.data, .bss, .uninit) of each firmware, from the ELF section headers (llvm-size-22).
 #   qemu   every built board whose .cargo/config.toml runner is qemu-system-arm is run with
 #          `cargo run --release` under `timeout` ($QEMU_TIMEOUT s, default 300). The firmware exits
 #          through semihosting; a non-zero exit code or a timeout fails the check.
