@@ -1,5 +1,5 @@
-//! Embeds every conformance case (the M4 board has room for all of them) runs the graph scenario on the
-//! host (the outcome the firmware must reproduce), and provides memory.x.
+//! Embeds every conformance case (the M4 board has room for all of them), runs the graph scenario
+//! on the host (the outcome the firmware must reproduce), and provides memory.x.
 
 include!("../common/fixtures_build.rs");
 
