@@ -73,6 +73,17 @@ mod native {
         r
     }
 
+    /// The instruction; semantics: [`super::emulated::sadd16`].
+    #[inline(always)]
+    pub fn sadd16(a: u32, b: u32) -> u32 {
+        let r;
+        // SAFETY: register-only instruction (sets the GE flags), see the module comment.
+        unsafe {
+            asm!("sadd16 {r}, {a}, {b}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, options(pure, nomem, nostack))
+        };
+        r
+    }
+
     /// The instruction; semantics: [`super::emulated::smlad`].
     #[inline(always)]
     pub fn smlad(x: u32, y: u32, acc: i32) -> i32 {
@@ -196,6 +207,12 @@ pub mod emulated {
         sxtab16(a, x.rotate_right(8))
     }
 
+    /// SADD16: lane-wise `a + b`, each lane wrapping at 16 bits.
+    #[inline(always)]
+    pub fn sadd16(a: u32, b: u32) -> u32 {
+        pack(lo(a).wrapping_add(lo(b)), hi(a).wrapping_add(hi(b)))
+    }
+
     /// SMLAD: `acc + x.bottom * y.bottom + x.top * y.top`, wrapping.
     #[inline(always)]
     pub fn smlad(x: u32, y: u32, acc: i32) -> i32 {
@@ -241,13 +258,13 @@ pub mod emulated {
 
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 pub use native::{
-    smlabb, smlabt, smlad, smlatb, smlatt, smmlar, smmulr, sxtab16, sxtab16_ror8, sxtb16,
+    sadd16, smlabb, smlabt, smlad, smlatb, smlatt, smmlar, smmulr, sxtab16, sxtab16_ror8, sxtb16,
     sxtb16_ror8,
 };
 
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
 pub use emulated::{
-    smlabb, smlabt, smlad, smlatb, smlatt, smmlar, smmulr, sxtab16, sxtab16_ror8, sxtb16,
+    sadd16, smlabb, smlabt, smlad, smlatb, smlatt, smmlar, smmulr, sxtab16, sxtab16_ror8, sxtb16,
     sxtb16_ror8,
 };
 
@@ -284,6 +301,7 @@ pub fn check_native() -> bool {
             ok &= sxtb16_ror8(a) == emulated::sxtb16_ror8(a);
             ok &= sxtab16(a, b) == emulated::sxtab16(a, b);
             ok &= sxtab16_ror8(a, b) == emulated::sxtab16_ror8(a, b);
+            ok &= sadd16(a, b) == emulated::sadd16(a, b);
             ok &= smlad(a, b, c) == emulated::smlad(a, b, c);
             ok &= smlabb(a, b, c) == emulated::smlabb(a, b, c);
             ok &= smlabt(a, b, c) == emulated::smlabt(a, b, c);
@@ -309,6 +327,7 @@ mod tests {
         assert_eq!(sxtab16(0xFFFD_0005, 0x0001_00FF), 0xFFFE_0004);
         assert_eq!(sxtab16_ror8(splat(128), 0x8000_8000), splat(0));
         assert_eq!(splat(-2), 0xFFFE_FFFE);
+        assert_eq!(sadd16(0x7FFF_FFFF, 0x0001_0001), 0x8000_0000); // lanes wrap separately
     }
 
     #[test]

@@ -109,7 +109,11 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     write_shape(w, out_shape);
     w.bool(bias.is_some());
     write_channel_multipliers(p, w, qi.scale, fq.scales(), qo.scale, channels)?;
-    Ok(Needs::default())
+    if depthwise {
+        Ok(Needs::default())
+    } else {
+        Ok(Needs { scratch: Conv2d::scratch_bytes(filter_shape) })
+    }
 }
 
 /// True if `out * stride + window * dilation` fits in `usize` (what the kernels index with).
@@ -195,7 +199,17 @@ pub(super) fn eval(
         k.eval(input, in_shape, filter, filter_shape, bias, requantize, output, out_shape)
     } else {
         let k = Conv2d { window, input_offset, output_offset, activation_min, activation_max };
-        k.eval(input, in_shape, filter, filter_shape, bias, requantize, output, out_shape)
+        k.eval_with_scratch(
+            input,
+            in_shape,
+            filter,
+            filter_shape,
+            bias,
+            requantize,
+            output,
+            out_shape,
+            io.scratch,
+        )
     }
     .map_err(kernel_err)
 }

@@ -201,7 +201,6 @@ pub struct Operands<'x> {
     /// Its output's bytes.
     pub output: &'x mut [u8],
     /// Its scratch bytes (empty if it asked for none).
-    #[allow(dead_code)]
     pub scratch: &'x mut [u8],
 }
 
