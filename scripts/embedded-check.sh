@@ -227,7 +227,11 @@ region_bytes() {
     esac
 }
 
-pct() { [ -n "$2" ] && [ "$2" -gt 0 ] && awk -v a="$1" -v b="$2" 'BEGIN { printf "(%.1f%% of %d KiB)", 100 * a / b, b / 1024 }'; }
+# "(P% of N KiB)", with "!" appended above 90 % (little room left for the code to grow).
+pct() {
+    [ -n "$2" ] && [ "$2" -gt 0 ] &&
+        awk -v a="$1" -v b="$2" 'BEGIN { printf "(%.1f%% of %d KiB)%s", 100 * a / b, b / 1024, (a > 0.9 * b) ? "!" : "" }'
+}
 
 step_sizes() {
     section "sizes: flash / static RAM from the release ELFs"
@@ -242,7 +246,7 @@ step_sizes() {
                 "$(pct "$ram" "$(region_bytes "$b" RAM)")"
         done < <(board_elfs "$b")
     done
-    echo "(RAM is static data only; the stack takes the rest of RAM.)"
+    echo "(RAM is static data only; the stack takes the rest of RAM. \"!\": over 90 % used.)"
 }
 
 [ "${RUN[lib]}" = 1 ] && timed lib step_lib
