@@ -21,8 +21,11 @@ use edge_reflex::engine::kernels::pooling::{Pool, PoolKind};
 use edge_reflex::engine::kernels::quantize::{Dequantize, Quantize, Requantize8};
 use edge_reflex::engine::kernels::shape_ops::StridedSlice;
 use edge_reflex::engine::kernels::softmax::Softmax;
-use edge_reflex::engine::kernels::{packed_conv, padding, I32Le, Padding, Requantize};
+use edge_reflex::engine::kernels::{
+    packed_conv, packed_depthwise, padding, I32Le, Padding, Requantize,
+};
 use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 
 // ---------------------------------------------------------------- simple references
 
@@ -306,6 +309,123 @@ fn at(input: &[i8], shape: [usize; 4], b: usize, y: isize, x: isize, c: usize) -
     Some(input[((b * h + y as usize) * w + x as usize) * d + c] as i64)
 }
 
+/// Runs DEPTHWISE_CONV_2D through every path (portable, packed with scratch at each alignment,
+/// too little scratch) and compares each with the reference.
+fn check_depthwise(c: &ConvCase, multiplier: usize) -> Result<(), TestCaseError> {
+    let Some((window, oh, ow)) = window_of(c) else {
+        return Ok(());
+    };
+    let mut rng = Rng(c.seed);
+    let out_c = c.in_c * multiplier;
+    let in_shape = [c.batches, c.in_h, c.in_w, c.in_c];
+    let f_shape = [1, c.kh, c.kw, out_c];
+    let out_shape = [c.batches, oh, ow, out_c];
+    let input = rng.i8s(in_shape.iter().product());
+    let filter = rng.i8s(f_shape.iter().product());
+    let bias = rng.bias(out_c);
+    let bias_bytes = le_bytes(&bias);
+    let mults: Vec<QuantizedMultiplier> = (0..out_c)
+        .map(|_| QuantizedMultiplier::from_real(rng.scale() as f64 * 0.05).unwrap())
+        .collect();
+    let shifts: Vec<i8> = mults.iter().map(|m| m.shift as i8).collect();
+    let mult_bytes = le_bytes(&mults.iter().map(|m| m.multiplier).collect::<Vec<_>>());
+    let requantize = Requantize::PerChannel { multipliers: I32Le(&mult_bytes), shifts: &shifts };
+    let dw = DepthwiseConv2d::new(window, multiplier, c.zp_in, 0.05, c.zp_out, c.act).unwrap();
+    let mut out = vec![0i8; out_shape.iter().product()];
+    dw.eval_portable(
+        &input,
+        in_shape,
+        &filter,
+        f_shape,
+        Some(I32Le(&bias_bytes)),
+        requantize,
+        &mut out,
+        out_shape,
+    )
+    .unwrap();
+    let mut expected = Vec::new();
+    for b in 0..c.batches {
+        for y in 0..oh {
+            for x in 0..ow {
+                for i in 0..c.in_c {
+                    for mm in 0..multiplier {
+                        let o = i * multiplier + mm;
+                        let mut acc = bias[o] as i64;
+                        for ky in 0..c.kh {
+                            for kx in 0..c.kw {
+                                let iy = (y * c.stride.0 + ky * c.dilation.0) as isize
+                                    - window.pad_h as isize;
+                                let ix = (x * c.stride.1 + kx * c.dilation.1) as isize
+                                    - window.pad_w as isize;
+                                if let Some(v) = at(&input, in_shape, b, iy, ix, i) {
+                                    let w = filter[(ky * c.kw + kx) * out_c + o] as i64;
+                                    acc += w * (v - c.zp_in as i64);
+                                }
+                            }
+                        }
+                        let v = ref_mbqm(acc as i32, mults[o]) as i64 + c.zp_out as i64;
+                        expected.push(clamp8(v, dw.activation_min, dw.activation_max));
+                    }
+                }
+            }
+        }
+    }
+    prop_assert_eq!(&out, &expected);
+    let packable = (c.kh, c.kw, c.dilation) == (3, 3, (1, 1)) && c.stride.1 <= 2;
+    let shapes = packed_conv::Shapes { input: in_shape, filter: f_shape, output: out_shape };
+    let need = dw.scratch_bytes(in_shape, f_shape, out_shape);
+    prop_assert_eq!(need > 0, packable);
+    for misalign in 0..4 {
+        let mut scratch = vec![0u8; need + misalign];
+        let mut fast = vec![0i8; out.len()];
+        let ran = packed_depthwise::depthwise(
+            &dw,
+            &input,
+            &filter,
+            Some(I32Le(&bias_bytes)),
+            requantize,
+            &mut fast,
+            shapes,
+            &mut scratch[misalign..],
+        );
+        prop_assert_eq!(ran, packable);
+        if ran {
+            prop_assert_eq!(&fast, &expected);
+        }
+        let mut via_eval = vec![0i8; out.len()];
+        dw.eval_with_scratch(
+            &input,
+            in_shape,
+            &filter,
+            f_shape,
+            Some(I32Le(&bias_bytes)),
+            requantize,
+            &mut via_eval,
+            out_shape,
+            &mut scratch[misalign..],
+        )
+        .unwrap();
+        prop_assert_eq!(&via_eval, &expected);
+    }
+    // Inconsistent shapes are refused without writing.
+    let before = out.clone();
+    prop_assert!(dw
+        .eval_with_scratch(
+            &input,
+            in_shape,
+            &filter,
+            [1, c.kh, c.kw, out_c + 1],
+            None,
+            requantize,
+            &mut out,
+            out_shape,
+            &mut []
+        )
+        .is_err());
+    prop_assert_eq!(out, before);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
@@ -394,54 +514,17 @@ proptest! {
     fn depthwise_matches_reference(c in conv_case(), multiplier in 1usize..4, wide in 1usize..8) {
         // Up to 6 * 7 * 3 = 126 output channels: crosses the kernel's 32-channel chunks.
         let c = ConvCase { in_c: c.in_c * wide, ..c };
-        let Some((window, oh, ow)) = window_of(&c) else { return Ok(()); };
-        let mut rng = Rng(c.seed);
-        let out_c = c.in_c * multiplier;
-        let in_shape = [c.batches, c.in_h, c.in_w, c.in_c];
-        let f_shape = [1, c.kh, c.kw, out_c];
-        let out_shape = [c.batches, oh, ow, out_c];
-        let input = rng.i8s(in_shape.iter().product());
-        let filter = rng.i8s(f_shape.iter().product());
-        let bias = rng.bias(out_c);
-        let bias_bytes = le_bytes(&bias);
-        let m = QuantizedMultiplier::from_real(rng.scale() as f64 * 0.05).unwrap();
-        let dw = DepthwiseConv2d::new(window, multiplier, c.zp_in, 0.05, c.zp_out, c.act).unwrap();
-        let mut out = vec![0i8; out_shape.iter().product()];
-        dw.eval(
-            &input, in_shape, &filter, f_shape, Some(I32Le(&bias_bytes)),
-            Requantize::PerTensor(m), &mut out, out_shape,
-        ).unwrap();
-        let mut expected = Vec::new();
-        for b in 0..c.batches {
-            for y in 0..oh {
-                for x in 0..ow {
-                    for i in 0..c.in_c {
-                        for mm in 0..multiplier {
-                            let o = i * multiplier + mm;
-                            let mut acc = bias[o] as i64;
-                            for ky in 0..c.kh {
-                                for kx in 0..c.kw {
-                                    let iy = (y * c.stride.0 + ky * c.dilation.0) as isize - window.pad_h as isize;
-                                    let ix = (x * c.stride.1 + kx * c.dilation.1) as isize - window.pad_w as isize;
-                                    if let Some(v) = at(&input, in_shape, b, iy, ix, i) {
-                                        let w = filter[(ky * c.kw + kx) * out_c + o] as i64;
-                                        acc += w * (v - c.zp_in as i64);
-                                    }
-                                }
-                            }
-                            let v = ref_mbqm(acc as i32, m) as i64 + c.zp_out as i64;
-                            expected.push(clamp8(v, dw.activation_min, dw.activation_max));
-                        }
-                    }
-                }
-            }
-        }
-        prop_assert_eq!(&out, &expected);
-        // Inconsistent shapes are refused without writing.
-        let before = out.clone();
-        prop_assert!(dw.eval(&input, in_shape, &filter, [1, c.kh, c.kw, out_c + 1],
-            None, Requantize::PerTensor(m), &mut out, out_shape).is_err());
-        prop_assert_eq!(out, before);
+        check_depthwise(&c, multiplier)?;
+    }
+
+    #[test]
+    fn depthwise_3x3_packed_matches_reference(
+        c in conv_case(), multiplier in 1usize..4, wide in 1usize..6, stride_w in 1usize..3,
+    ) {
+        // The shapes of the packed 3x3 path (MobileNet's depthwise layers).
+        let c = ConvCase { in_c: c.in_c * wide, kh: 3, kw: 3, dilation: (1, 1),
+            stride: (c.stride.0, stride_w), in_h: c.in_h + 2, in_w: c.in_w + 2, ..c };
+        check_depthwise(&c, multiplier)?;
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! `reference_integer_ops::DepthwiseConvPerChannel`; weights' zero point unused, must be 0).
 
 use super::conv::Window;
-use super::{bias_at, check_bias, elements, I32Le, KernelError, Requantize};
+use super::packed_conv::Shapes;
+use super::{bias_at, check_bias, elements, I32Le, KernelError, Requantize, FAST_PATHS};
 use crate::engine::arith::{activation_range, clamp_to_i8, FusedActivation};
 
 /// The integer parameters of one DEPTHWISE_CONV_2D operator.
@@ -50,14 +51,20 @@ impl DepthwiseConv2d {
         })
     }
 
-    /// Runs the depthwise convolution. Shapes: `input` `[batch, height, width, in_channels]`,
-    /// `filter` `[1, height, width, in_channels * depth_multiplier]`, `output`
-    /// `[batch, out_height, out_width, in_channels * depth_multiplier]`; `bias` and
-    /// `requantize` cover the output channels.
-    ///
-    /// Errors: [`KernelError::ShapeMismatch`] if a length or dimension disagrees (checked before
-    /// anything is written); [`KernelError::Unsupported`] for a zero stride, dilation or
-    /// depth multiplier.
+    /// Bytes of scratch memory [`eval_with_scratch`](Self::eval_with_scratch) uses for its fast
+    /// path with these shapes (0 if it has none for them).
+    pub fn scratch_bytes(
+        &self,
+        input_shape: [usize; 4],
+        filter_shape: [usize; 4],
+        output_shape: [usize; 4],
+    ) -> usize {
+        let shapes = Shapes { input: input_shape, filter: filter_shape, output: output_shape };
+        super::packed_depthwise::scratch_bytes(self, shapes)
+    }
+
+    /// [`eval_with_scratch`](Self::eval_with_scratch) without scratch memory: the portable
+    /// kernel.
     #[allow(clippy::too_many_arguments)]
     pub fn eval(
         &self,
@@ -70,7 +77,123 @@ impl DepthwiseConv2d {
         output: &mut [i8],
         output_shape: [usize; 4],
     ) -> Result<(), KernelError> {
-        let [batches, in_h, in_w, in_depth] = input_shape;
+        self.eval_portable(
+            input,
+            input_shape,
+            filter,
+            filter_shape,
+            bias,
+            requantize,
+            output,
+            output_shape,
+        )
+    }
+
+    /// Runs the depthwise convolution. Shapes: `input` `[batch, height, width, in_channels]`,
+    /// `filter` `[1, height, width, in_channels * depth_multiplier]`, `output`
+    /// `[batch, out_height, out_width, in_channels * depth_multiplier]`; `bias` and
+    /// `requantize` cover the output channels. With [`FAST_PATHS`] and at least
+    /// [`scratch_bytes`](Self::scratch_bytes) of `scratch`, takes the packed path (see
+    /// [`packed_depthwise`](super::packed_depthwise)) when the parameters allow it; the
+    /// results are the same as [`eval_portable`](Self::eval_portable)'s.
+    ///
+    /// Errors: [`KernelError::ShapeMismatch`] if a length or dimension disagrees (checked before
+    /// anything is written); [`KernelError::Unsupported`] for a zero stride, dilation or
+    /// depth multiplier.
+    #[allow(clippy::too_many_arguments)]
+    pub fn eval_with_scratch(
+        &self,
+        input: &[i8],
+        input_shape: [usize; 4],
+        filter: &[i8],
+        filter_shape: [usize; 4],
+        bias: Option<I32Le<'_>>,
+        requantize: Requantize<'_>,
+        output: &mut [i8],
+        output_shape: [usize; 4],
+        scratch: &mut [u8],
+    ) -> Result<(), KernelError> {
+        self.check(
+            input,
+            input_shape,
+            filter,
+            filter_shape,
+            bias,
+            requantize,
+            output,
+            output_shape,
+        )?;
+        let shapes = Shapes { input: input_shape, filter: filter_shape, output: output_shape };
+        if FAST_PATHS
+            && super::packed_depthwise::depthwise(
+                self, input, filter, bias, requantize, output, shapes, scratch,
+            )
+        {
+            return Ok(());
+        }
+        self.run_portable(
+            input,
+            input_shape,
+            filter,
+            filter_shape,
+            bias,
+            requantize,
+            output,
+            output_shape,
+        );
+        Ok(())
+    }
+
+    /// The portable kernel (what a Cortex-M0 runs), with the checks of
+    /// [`eval_with_scratch`](Self::eval_with_scratch).
+    #[allow(clippy::too_many_arguments)]
+    pub fn eval_portable(
+        &self,
+        input: &[i8],
+        input_shape: [usize; 4],
+        filter: &[i8],
+        filter_shape: [usize; 4],
+        bias: Option<I32Le<'_>>,
+        requantize: Requantize<'_>,
+        output: &mut [i8],
+        output_shape: [usize; 4],
+    ) -> Result<(), KernelError> {
+        self.check(
+            input,
+            input_shape,
+            filter,
+            filter_shape,
+            bias,
+            requantize,
+            output,
+            output_shape,
+        )?;
+        self.run_portable(
+            input,
+            input_shape,
+            filter,
+            filter_shape,
+            bias,
+            requantize,
+            output,
+            output_shape,
+        );
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn check(
+        &self,
+        input: &[i8],
+        input_shape: [usize; 4],
+        filter: &[i8],
+        filter_shape: [usize; 4],
+        bias: Option<I32Le<'_>>,
+        requantize: Requantize<'_>,
+        output: &[i8],
+        output_shape: [usize; 4],
+    ) -> Result<(), KernelError> {
+        let [batches, _, _, in_depth] = input_shape;
         let [one, filter_h, filter_w, out_depth] = filter_shape;
         let [out_batches, out_h, out_w, out_c] = output_shape;
         let multiplier = self.depth_multiplier;
@@ -92,6 +215,25 @@ impl DepthwiseConv2d {
         if !self.window.fits(out_h, out_w, filter_h, filter_w) {
             return Err(KernelError::Unsupported);
         }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn run_portable(
+        &self,
+        input: &[i8],
+        input_shape: [usize; 4],
+        filter: &[i8],
+        filter_shape: [usize; 4],
+        bias: Option<I32Le<'_>>,
+        requantize: Requantize<'_>,
+        output: &mut [i8],
+        output_shape: [usize; 4],
+    ) {
+        let [_, in_h, in_w, in_depth] = input_shape;
+        let [_, filter_h, filter_w, out_depth] = filter_shape;
+        let [_, out_h, out_w, _] = output_shape;
+        let multiplier = self.depth_multiplier.max(1);
         // Output channels are processed in chunks with a stack accumulator, so the inner loops
         // run over contiguous weights (and, for a multiplier of 1, contiguous inputs).
         const CHUNK: usize = 32;
@@ -142,6 +284,5 @@ impl DepthwiseConv2d {
                 }
             }
         }
-        Ok(())
     }
 }

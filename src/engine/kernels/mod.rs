@@ -24,6 +24,7 @@ pub mod layout;
 pub mod lut;
 pub mod mean;
 pub mod packed_conv;
+pub mod packed_depthwise;
 pub mod pooling;
 pub mod quantize;
 pub mod rescale;

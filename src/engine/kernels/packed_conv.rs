@@ -366,7 +366,7 @@ fn channels_x4(
     let groups = patch / 4;
     if channels == 0
         || groups == 0
-        || patch % 4 != 0
+        || !patch.is_multiple_of(4)
         || wide.len() < groups
         || Some(filter.len()) != channels.checked_mul(patch)
         || Some(out.len()) != channels.checked_mul(PIXELS)

@@ -109,11 +109,20 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     write_shape(w, out_shape);
     w.bool(bias.is_some());
     write_channel_multipliers(p, w, qi.scale, fq.scales(), qo.scale, channels)?;
-    if depthwise {
-        Ok(Needs::default())
+    let scratch = if depthwise {
+        let k = DepthwiseConv2d {
+            window,
+            depth_multiplier,
+            input_offset,
+            output_offset,
+            activation_min: act_min,
+            activation_max: act_max,
+        };
+        k.scratch_bytes(in_shape, filter_shape, out_shape)
     } else {
-        Ok(Needs { scratch: Conv2d::scratch_bytes(filter_shape) })
-    }
+        Conv2d::scratch_bytes(filter_shape)
+    };
+    Ok(Needs { scratch })
 }
 
 /// True if `out * stride + window * dilation` fits in `usize` (what the kernels index with).
@@ -196,7 +205,17 @@ pub(super) fn eval(
             activation_min,
             activation_max,
         };
-        k.eval(input, in_shape, filter, filter_shape, bias, requantize, output, out_shape)
+        k.eval_with_scratch(
+            input,
+            in_shape,
+            filter,
+            filter_shape,
+            bias,
+            requantize,
+            output,
+            out_shape,
+            io.scratch,
+        )
     } else {
         let k = Conv2d { window, input_offset, output_offset, activation_min, activation_max };
         k.eval_with_scratch(

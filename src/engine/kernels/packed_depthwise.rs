@@ -1,0 +1,553 @@
+//! DEPTHWISE_CONV_2D's packed path for 3x3 windows (dilation 1, stride 1 or 2 across, any
+//! stride down, any depth multiplier), with the DSP instructions of [`dsp`](super::dsp).
+//!
+//! A depthwise convolution never mixes channels, so the work is laid out channel by channel:
+//! the input rows a window needs are transposed once into *channel rows* in scratch memory
+//! (each channel's values of one input row as consecutive 16-bit lanes, offset by the input
+//! zero point, with the padding columns zero), kept in a ring of three rows so that each input
+//! row is transposed once. Two horizontally adjacent window taps are then one 32-bit load,
+//! and an output value is three SMLAD/SMUAD (taps 0-1 of each window row) plus three SMLABB/
+//! SMLABT (tap 2), with the channel's nine weights held in five registers as 16-bit pairs
+//! (prepared once per call). One Cortex-M4 loop computes a whole output row of one channel
+//! into an accumulator row (15 instructions per output value); the rescale follows.
+//!
+//! It applies to 3x3 windows with dilation 1, a horizontal stride of 1 or 2, every channel
+//! having a [`ChannelRescale`] and an accumulator that cannot reach `2^30`, and an int8 input
+//! zero point; the caller falls back to the portable kernel otherwise (and when the scratch is
+//! too short). Results are bit-identical to the portable kernel.
+
+use super::depthwise::DepthwiseConv2d;
+use super::packed_conv::Shapes;
+use super::rescale::{accumulator_fits, ChannelRescale};
+use super::{bias_at, dsp, I32Le, Requantize};
+
+/// One output channel's nine weights as 16-bit pairs: `(w00, w01)`, `(w10, w11)`,
+/// `(w20, w21)`, `(w02, w12)`, `(w22, 0)` (`wYX`: window row Y, column X).
+type Taps = [u32; 5];
+
+/// Ring slots: three input rows and the zero rows.
+const SLOTS: usize = 4;
+/// The slot of zeros.
+const ZERO_SLOT: usize = 3;
+
+/// The sizes of the scratch regions, in 32-bit words.
+struct Plan {
+    channels: usize,
+    /// 16-bit lanes per channel row (even).
+    row: usize,
+    in_channels: usize,
+    out_w: usize,
+}
+
+impl Plan {
+    fn new(k: &DepthwiseConv2d, shapes: &Shapes) -> Option<Plan> {
+        let [_, _, in_w, in_channels] = shapes.input;
+        let [one, kh, kw, channels] = shapes.filter;
+        let [_, _, out_w, _] = shapes.output;
+        let w = k.window;
+        if one != 1
+            || (kh, kw) != (3, 3)
+            || (w.dilation_h, w.dilation_w) != (1, 1)
+            || !(1..=2).contains(&w.stride_w)
+            || out_w == 0
+            || channels == 0
+        {
+            return None;
+        }
+        let reach = (out_w - 1).checked_mul(w.stride_w)?.checked_add(4)?;
+        let row = reach.max(w.pad_w.checked_add(in_w)?).next_multiple_of(2);
+        Some(Plan { channels, row, in_channels, out_w })
+    }
+
+    /// Words: table, taps, accumulator row, then [`SLOTS`] rows of every input channel.
+    fn words(&self) -> Option<usize> {
+        let ring = self.in_channels.checked_mul(self.row / 2)?.checked_mul(SLOTS)?;
+        self.channels.checked_mul(4 + 5)?.checked_add(self.out_w)?.checked_add(ring)
+    }
+}
+
+/// Bytes of scratch [`depthwise`] needs (0 if its packed path never applies to these shapes).
+pub fn scratch_bytes(k: &DepthwiseConv2d, shapes: Shapes) -> usize {
+    Plan::new(k, &shapes)
+        .and_then(|p| p.words())
+        .map_or(0, |w| w.saturating_mul(4).saturating_add(4))
+}
+
+/// Runs `k` on the packed path if it applies and `scratch` holds
+/// [`scratch_bytes`](self::scratch_bytes) bytes; `false` (nothing written) if not. Lengths
+/// must agree with the shapes ([`DepthwiseConv2d::eval_with_scratch`] checks them first); if
+/// they do not, the output is unspecified but nothing panics.
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise(
+    k: &DepthwiseConv2d,
+    input: &[i8],
+    filter: &[i8],
+    bias: Option<I32Le<'_>>,
+    requantize: Requantize<'_>,
+    output: &mut [i8],
+    shapes: Shapes,
+    scratch: &mut [u8],
+) -> bool {
+    let Some(plan) = Plan::new(k, &shapes) else {
+        return false;
+    };
+    let [batches, in_h, in_w, in_c] = shapes.input;
+    let [_, out_h, out_w, channels] = shapes.output;
+    let m = k.depth_multiplier;
+    if m == 0 || in_c.checked_mul(m) != Some(channels) || !(-128..=127).contains(&-k.input_offset) {
+        return false;
+    }
+    let (_, words, _) = bytemuck::pod_align_to_mut::<u8, u32>(scratch);
+    let Some(words) = plan.words().and_then(|n| words.get_mut(..n)) else {
+        return false;
+    };
+    let (table, rest) = words.split_at_mut(channels * 4);
+    let (taps, rest) = rest.split_at_mut(channels * 5);
+    let (acc, ring) = rest.split_at_mut(out_w);
+    let (table, _) = table.as_chunks_mut::<4>();
+    let (taps, _) = taps.as_chunks_mut::<5>();
+    let acc: &mut [i32] = bytemuck::cast_slice_mut(acc);
+    ring.fill(0);
+    let ring: &mut [u16] = bytemuck::cast_slice_mut(ring);
+    for (o, (entry, t)) in table.iter_mut().zip(taps.iter_mut()).enumerate() {
+        let b = bias_at(bias, o);
+        let Some(r) = ChannelRescale::new(requantize.get(o), k.output_offset) else {
+            return false;
+        };
+        if !accumulator_fits(b, 9) {
+            return false;
+        }
+        *entry = [r.multiplier as u32, r.round as u32, r.shift, b.wrapping_mul(2) as u32];
+        let w = |y: usize, x: usize| filter.get((y * 3 + x) * channels + o).copied().unwrap_or(0);
+        let pair = |lo: i8, hi: i8| (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16);
+        *t = [
+            pair(w(0, 0), w(0, 1)),
+            pair(w(1, 0), w(1, 1)),
+            pair(w(2, 0), w(2, 1)),
+            pair(w(0, 2), w(1, 2)),
+            pair(w(2, 2), 0),
+        ];
+    }
+    let window = k.window;
+    let (lo, hi) = (k.activation_min, k.activation_max);
+    let full_range = lo <= -128 && hi >= 127;
+    let row = plan.row;
+    let row_words = in_c * row;
+    for b in 0..batches {
+        // Which input row each ring slot holds.
+        let mut held = [usize::MAX; 3];
+        for oy in 0..out_h {
+            // Lane offset of channel 0 of each window row in the ring (zeros: padding).
+            let mut starts = [ZERO_SLOT * row_words; 3];
+            for (ky, start) in starts.iter_mut().enumerate() {
+                let Some(iy) = window.in_y(oy, ky, in_h) else {
+                    continue;
+                };
+                let slot = iy % 3;
+                if held[slot] != iy {
+                    let line = (b * in_h + iy) * in_w * in_c;
+                    let src = input.get(line..line + in_w * in_c).unwrap_or(&[]);
+                    if let Some(dst) = ring.get_mut(slot * row_words..(slot + 1) * row_words) {
+                        transpose(src, in_c, row, window.pad_w, k.input_offset, dst);
+                    }
+                    held[slot] = iy;
+                }
+                *start = slot * row_words;
+            }
+            let out_row = (b * out_h + oy) * out_w * channels;
+            let out = output.get_mut(out_row..out_row + out_w * channels).unwrap_or(&mut []);
+            if m == 1
+                && full_range
+                && all_channels(ring, starts, row, table, taps, acc, out, window.stride_w)
+            {
+                continue;
+            }
+            let mut params = table.iter().zip(taps.iter());
+            for i in 0..in_c {
+                let src_of = |s: usize| ring.get(s + i * row..).unwrap_or(&[]);
+                let src = [src_of(starts[0]), src_of(starts[1]), src_of(starts[2])];
+                for (mm, (entry, t)) in (&mut params).take(m).enumerate() {
+                    if window.stride_w == 1 {
+                        row_of_channel::<1>(src, t, acc);
+                    } else {
+                        row_of_channel::<2>(src, t, acc);
+                    }
+                    let out = out.get_mut(i * m + mm..).unwrap_or(&mut []);
+                    if full_range {
+                        rescale_row::<true>(acc, entry, out, channels, lo, hi);
+                    } else {
+                        rescale_row::<false>(acc, entry, out, channels, lo, hi);
+                    }
+                }
+            }
+        }
+    }
+    true
+}
+
+/// Writes input row `src` (`width x channels`, NHWC) into `dst` as `channels` rows of `row`
+/// 16-bit lanes each: lane `pad + x` of row `c` is `src[x][c] + offset`; other lanes untouched.
+fn transpose(src: &[i8], channels: usize, row: usize, pad: usize, offset: i32, dst: &mut [u16]) {
+    let Some(dst) = dst.get_mut(pad..) else {
+        return;
+    };
+    if channels == 1 {
+        for (d, &v) in dst.iter_mut().zip(src) {
+            *d = (v as i32).wrapping_add(offset) as u16;
+        }
+        return;
+    }
+    if channels.is_multiple_of(4) {
+        let pair = dsp::splat(offset);
+        let width = src.len() / channels;
+        for (q, rows) in dst.chunks_mut(4 * row).enumerate() {
+            let (r0, rest) = rows.split_at_mut(row.min(rows.len()));
+            let (r1, rest) = rest.split_at_mut(row.min(rest.len()));
+            let (r2, r3) = rest.split_at_mut(row.min(rest.len()));
+            let quads = src.get(4 * q..).unwrap_or(&[]).chunks(channels).take(width);
+            let lanes = r0.iter_mut().zip(r1.iter_mut()).zip(r2.iter_mut().zip(r3.iter_mut()));
+            for (quad, ((d0, d1), (d2, d3))) in quads.zip(lanes) {
+                let Some(quad) = quad.first_chunk::<4>() else {
+                    break;
+                };
+                let v = super::word(quad);
+                let (e, o) = (dsp::sxtab16(pair, v), dsp::sxtab16_ror8(pair, v));
+                *d0 = e as u16;
+                *d1 = o as u16;
+                *d2 = (e >> 16) as u16;
+                *d3 = (o >> 16) as u16;
+            }
+        }
+        return;
+    }
+    if channels == 0 {
+        return;
+    }
+    for (x, pixel) in src.chunks_exact(channels).enumerate() {
+        for (c, &v) in pixel.iter().enumerate() {
+            if let Some(d) = dst.get_mut(c * row + x) {
+                *d = (v as i32).wrapping_add(offset) as u16;
+            }
+        }
+    }
+}
+
+/// Rescales one channel's accumulator row into `out[0]`, `out[stride]`, ... (portable form;
+/// with `FULL_RANGE` the clamp is the int8 range only).
+#[inline(always)]
+fn rescale_row<const FULL_RANGE: bool>(
+    acc: &[i32],
+    entry: &[u32; 4],
+    out: &mut [i8],
+    stride: usize,
+    lo: i32,
+    hi: i32,
+) {
+    if FULL_RANGE && rescale_row_native(acc, entry, out, stride) {
+        return;
+    }
+    let r = ChannelRescale {
+        multiplier: entry[0] as i32,
+        round: entry[1] as i32,
+        shift: entry[2] & 31,
+    };
+    let bias2 = entry[3] as i32;
+    for (j, &a) in acc.iter().enumerate() {
+        if let Some(o) = out.get_mut(j * stride) {
+            let v = r.apply_doubled(bias2.wrapping_add(a.wrapping_shl(1)));
+            *o = if FULL_RANGE { v.clamp(-128, 127) } else { v.max(lo).min(hi) } as i8;
+        }
+    }
+}
+
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+#[inline(always)]
+fn rescale_row_native(_: &[i32], _: &[u32; 4], _: &mut [i8], _: usize) -> bool {
+    false
+}
+
+/// [`rescale_row`] with the full int8 range on the Cortex-M4: 11 instructions per value.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+fn rescale_row_native(acc: &[i32], entry: &[u32; 4], out: &mut [i8], stride: usize) -> bool {
+    let n = acc.len();
+    if n == 0 || stride == 0 || (n - 1).checked_mul(stride).is_none_or(|last| last >= out.len()) {
+        return false;
+    }
+    // SAFETY: the loop runs `n >= 1` times; iteration `j` reads `acc[j]` (word-aligned, `j < n`)
+    // and writes `out[j * stride]` (`(n - 1) * stride < out.len()`, checked above). Only the
+    // listed registers and the flags change.
+    unsafe {
+        core::arch::asm!(
+            "2:",
+            "ldr {a}, [{ap}], #4",
+            "add {a}, {bias}, {a}, lsl #1",
+            "smmulr {a}, {a}, {m}",
+            "add {t}, {a}, {rnd}",
+            "sub {t}, {t}, {a}, lsr #31",
+            "asr {t}, {t}, {sh}",
+            "ssat {t}, #8, {t}",
+            "strb {t}, [{op}]",
+            "add {op}, {op}, {stride}",
+            "subs {n}, {n}, #1",
+            "bne 2b",
+            ap = inout(reg) acc.as_ptr() => _,
+            op = inout(reg) out.as_mut_ptr() => _,
+            n = inout(reg) n => _,
+            stride = in(reg) stride,
+            m = in(reg) entry[0],
+            rnd = in(reg) entry[1],
+            sh = in(reg) entry[2],
+            bias = in(reg) entry[3],
+            a = out(reg) _,
+            t = out(reg) _,
+            options(nostack),
+        );
+    }
+    true
+}
+
+/// One output row of one channel, without bias: `acc[x] = sum over the 3x3 window` of the
+/// channel rows `src` (window rows 0, 1, 2; each at least `(acc.len() - 1) * STRIDE + 4`
+/// lanes) with the weights `t` (portable form: the instructions' emulation, the same steps as
+/// the Cortex-M4 loop).
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+#[inline(always)]
+fn row_of_channel<const STRIDE: usize>(src: [&[u16]; 3], t: &Taps, acc: &mut [i32]) {
+    let pair = |r: &[u16], at: usize| {
+        let lo = r.get(at).copied().unwrap_or(0) as u32;
+        let hi = r.get(at + 1).copied().unwrap_or(0) as u32;
+        lo | (hi << 16)
+    };
+    for (x, a) in acc.iter_mut().enumerate() {
+        let at = x * STRIDE;
+        let mut v = dsp::smlad(pair(src[0], at), t[0], 0);
+        v = dsp::smlabb(pair(src[0], at + 2), t[3], v);
+        v = dsp::smlad(pair(src[1], at), t[1], v);
+        v = dsp::smlabt(pair(src[1], at + 2), t[3], v);
+        v = dsp::smlad(pair(src[2], at), t[2], v);
+        *a = dsp::smlabb(pair(src[2], at + 2), t[4], v);
+    }
+}
+
+/// [`row_of_channel`] on the Cortex-M4: 6 loads, 3 SMLAD/SMUAD, 3 SMLABB/SMLABT and the
+/// store per output value, in 12 registers.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+fn row_of_channel<const STRIDE: usize>(src: [&[u16]; 3], t: &Taps, acc: &mut [i32]) {
+    let n = acc.len();
+    let need = n.saturating_sub(1).saturating_mul(STRIDE).saturating_add(4);
+    if n == 0 || src.iter().any(|r| r.len() < need) {
+        return;
+    }
+    // SAFETY: the loop runs `n >= 1` times; iteration `x` reads lanes `x * STRIDE .. + 4` of
+    // each source row (`< need <= len`; 2-byte aligned, LDR may be unaligned on the
+    // Cortex-M4) and writes `acc[x]` (`x < n = acc.len()`, word-aligned). Only the listed
+    // registers and the flags change.
+    unsafe {
+        core::arch::asm!(
+            "2:",
+            "ldr {x}, [{r0}], #{step}",
+            "smuad {a}, {x}, {w0}",
+            "ldr {x}, [{r0}, #{back}]",
+            "smlabb {a}, {x}, {w3}, {a}",
+            "ldr {x}, [{r1}], #{step}",
+            "smlad {a}, {x}, {w1}, {a}",
+            "ldr {x}, [{r1}, #{back}]",
+            "smlabt {a}, {x}, {w3}, {a}",
+            "ldr {x}, [{r2}], #{step}",
+            "smlad {a}, {x}, {w2}, {a}",
+            "ldr {x}, [{r2}, #{back}]",
+            "smlabb {a}, {x}, {w4}, {a}",
+            "str {a}, [{ap}], #4",
+            "subs {n}, {n}, #1",
+            "bne 2b",
+            step = const 2 * STRIDE,
+            back = const 4 - 2 * STRIDE,
+            r0 = inout(reg) src[0].as_ptr() => _,
+            r1 = inout(reg) src[1].as_ptr() => _,
+            r2 = inout(reg) src[2].as_ptr() => _,
+            w0 = in(reg) t[0],
+            w1 = in(reg) t[1],
+            w2 = in(reg) t[2],
+            w3 = in(reg) t[3],
+            w4 = in(reg) t[4],
+            ap = inout(reg) acc.as_mut_ptr() => _,
+            n = inout(reg) n => _,
+            a = out(reg) _,
+            x = out(reg) _,
+            options(nostack),
+        );
+    }
+}
+
+/// One output row of every channel for a depth multiplier of 1 and the full int8 output range:
+/// per channel, [`row_of_channel`] then [`rescale_row`] in one Cortex-M4 loop over the
+/// channels (their weights, rows and parameters advance together). `false` if it does not
+/// apply (other targets run the portable loops instead).
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn all_channels(
+    _: &[u16],
+    _: [usize; 3],
+    _: usize,
+    _: &[[u32; 4]],
+    _: &[Taps],
+    _: &mut [i32],
+    _: &mut [i8],
+    _: usize,
+) -> bool {
+    false
+}
+
+/// See the portable declaration.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn all_channels(
+    ring: &[u16],
+    starts: [usize; 3],
+    row: usize,
+    table: &[[u32; 4]],
+    taps: &[Taps],
+    acc: &mut [i32],
+    out: &mut [i8],
+    stride: usize,
+) -> bool {
+    match stride {
+        1 => all_channels_strided::<1>(ring, starts, row, table, taps, acc, out),
+        2 => all_channels_strided::<2>(ring, starts, row, table, taps, acc, out),
+        _ => false,
+    }
+}
+
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn all_channels_strided<const STRIDE: usize>(
+    ring: &[u16],
+    starts: [usize; 3],
+    row: usize,
+    table: &[[u32; 4]],
+    taps: &[Taps],
+    acc: &mut [i32],
+    out: &mut [i8],
+) -> bool {
+    let channels = table.len();
+    let out_w = acc.len();
+    let need = out_w.saturating_sub(1).saturating_mul(STRIDE).saturating_add(4);
+    // Every channel's row of every window row must hold `need` lanes inside the ring.
+    let fits = |s: usize| {
+        channels
+            .checked_mul(row)
+            .and_then(|n| n.checked_add(s))
+            .is_some_and(|end| end <= ring.len())
+    };
+    if channels == 0
+        || out_w == 0
+        || need > row
+        || taps.len() != channels
+        || Some(out.len()) != out_w.checked_mul(channels)
+        || !starts.iter().all(|&s| fits(s))
+    {
+        return false;
+    }
+    // Bytes from the end of one channel's accumulation to the next channel's row.
+    let delta = 2 * row - out_w * 2 * STRIDE;
+    let base = ring.as_ptr();
+    // SAFETY: checked above: `channels` taps, table entries and output columns; for each window
+    // row `k` and channel `c`, lanes `starts[k] + c * row + 0 .. need` are inside `ring`
+    // (`need <= row`), and those are the only lanes read (the accumulation loop reads lanes
+    // `x * STRIDE .. x * STRIDE + 4` for `x < out_w`, 2-byte aligned; LDR may be unaligned on
+    // the Cortex-M4); `acc` (word-aligned) holds `out_w` values; `out[x * channels + c]` is
+    // written for `x < out_w`, `c < channels`. The loop state lives in 48 bytes below the stack
+    // pointer, which is restored. All three loops count down from a nonzero count. Only the
+    // listed registers and the flags change.
+    unsafe {
+        core::arch::asm!(
+            "sub sp, sp, #48",
+            "str r3, [sp, #0]",
+            "str r4, [sp, #4]",
+            "str r5, [sp, #8]",
+            "str r8, [sp, #12]",
+            "str r9, [sp, #16]",
+            "str r10, [sp, #20]",
+            "str r11, [sp, #24]",
+            "str r12, [sp, #28]",
+            "3:",
+            "ldr r12, [sp, #0]",
+            "ldm r12!, {{r3, r4, r5, r8, r9}}",
+            "str r12, [sp, #0]",
+            "ldr r12, [sp, #20]",
+            "ldr lr, [sp, #16]",
+            "2:",
+            "ldr r10, [r0], #{step}",
+            "smuad r11, r10, r3",
+            "ldr r10, [r0, #{back}]",
+            "smlabb r11, r10, r8, r11",
+            "ldr r10, [r1], #{step}",
+            "smlad r11, r10, r4, r11",
+            "ldr r10, [r1, #{back}]",
+            "smlabt r11, r10, r8, r11",
+            "ldr r10, [r2], #{step}",
+            "smlad r11, r10, r5, r11",
+            "ldr r10, [r2, #{back}]",
+            "smlabb r11, r10, r9, r11",
+            "str r11, [r12], #4",
+            "subs lr, lr, #1",
+            "bne 2b",
+            "ldr r3, [sp, #24]",
+            "add r0, r0, r3",
+            "add r1, r1, r3",
+            "add r2, r2, r3",
+            "str r0, [sp, #32]",
+            "str r1, [sp, #36]",
+            "str r2, [sp, #40]",
+            "ldr r12, [sp, #4]",
+            "ldm r12!, {{r3, r4, r5, r8}}",
+            "str r12, [sp, #4]",
+            "ldr r0, [sp, #20]",
+            "ldr r1, [sp, #8]",
+            "ldr r2, [sp, #28]",
+            "ldr lr, [sp, #16]",
+            "add r12, r1, #1",
+            "str r12, [sp, #8]",
+            "4:",
+            "ldr r9, [r0], #4",
+            "add r9, r8, r9, lsl #1",
+            "smmulr r9, r9, r3",
+            "add r10, r9, r4",
+            "sub r10, r10, r9, lsr #31",
+            "asr r10, r10, r5",
+            "ssat r10, #8, r10",
+            "strb r10, [r1]",
+            "add r1, r1, r2",
+            "subs lr, lr, #1",
+            "bne 4b",
+            "ldr r0, [sp, #32]",
+            "ldr r1, [sp, #36]",
+            "ldr r2, [sp, #40]",
+            "ldr r12, [sp, #12]",
+            "subs r12, r12, #1",
+            "str r12, [sp, #12]",
+            "bne 3b",
+            "add sp, sp, #48",
+            step = const 2 * STRIDE,
+            back = const 4 - 2 * STRIDE,
+            inout("r0") base.wrapping_add(starts[0]) => _,
+            inout("r1") base.wrapping_add(starts[1]) => _,
+            inout("r2") base.wrapping_add(starts[2]) => _,
+            inout("r3") taps.as_ptr() => _,
+            inout("r4") table.as_ptr() => _,
+            inout("r5") out.as_mut_ptr() => _,
+            inout("r8") channels => _,
+            inout("r9") out_w => _,
+            inout("r10") acc.as_mut_ptr() => _,
+            inout("r11") delta => _,
+            inout("r12") channels => _,
+            out("lr") _,
+        );
+    }
+    true
+}
