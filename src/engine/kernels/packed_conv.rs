@@ -1,15 +1,16 @@
-//! CONV_2D's packed path: four output pixels per pass over each output channel's weights, four
+//! CONV_2D's packed path: five output pixels per pass over each output channel's weights, four
 //! input values per step, with the DSP instructions of [`dsp`](super::dsp).
 //!
-//! For each group of four output pixels the input patches (the `kh x kw x in_channels` values
+//! For each group of five output pixels the input patches (the `kh x kw x in_channels` values
 //! each pixel's window sees, padding filled with the input zero point) are gathered once, offset
-//! by `-zero_point` and widened to 16-bit lanes in scratch memory, interleaved so that one step
-//! reads two pixels' four values with one LDM. Every output channel then runs over that buffer
-//! and its weight row (OHWI: one contiguous row per output channel, read straight from the
-//! model): per step, 16 multiply-adds in 8 SMLADs, 2 LDMs, 1 load and 2 SXTB16 (13 registers:
-//! what is left with the frame pointer reserved). Accumulators are rescaled with
+//! by `-zero_point`, doubled and widened to 16-bit lanes in scratch memory, interleaved so that
+//! one step reads two pixels' four values with one LDM. Every output channel then runs over that
+//! buffer and its weight row (OHWI: one contiguous row per output channel, read straight from
+//! the model): per step, 20 multiply-adds in 10 SMLADs, 2 LDM, 1 LDRD, 1 load and 2 SXTB16
+//! (14 registers: the Cortex-M4 loop saves and restores the two LLVM keeps for itself).
+//! Accumulators (doubled, so the rescale needs no extra doubling) are rescaled with
 //! [`ChannelRescale`], prepared once per call into a per-channel table in scratch together with
-//! the bias.
+//! the bias; with a multiplier above `2^30` the rounding of the high multiply is one SMMLAR.
 //!
 //! It applies when every output channel has a [`ChannelRescale`] and an accumulator that cannot
 //! reach `2^30` (see [`accumulator_fits`]), the input zero point is an int8 value and the
@@ -36,7 +37,7 @@ pub fn scratch_bytes(out_channels: usize, patch: usize) -> usize {
 type Entry = [u32; 4];
 
 /// Output pixels per pass.
-const PIXELS: usize = 4;
+const PIXELS: usize = 5;
 
 /// Four consecutive patch values of the [`PIXELS`] pixels, each as two lane pairs (values 0 and
 /// 2, values 1 and 3), pixel after pixel.
@@ -88,6 +89,9 @@ pub fn conv(
     let Some(raw) = raw.get_mut(..patch) else {
         return false;
     };
+    // The Cortex-M4 loop rounds with SMMLAR, which needs multipliers above 2^30 (then the sign
+    // of the rounded product is the sign of the accumulator).
+    let mut above_half = true;
     for (o, entry) in table.iter_mut().enumerate() {
         let b = bias_at(bias, o);
         let Some(r) = ChannelRescale::new(requantize.get(o), k.output_offset) else {
@@ -96,6 +100,7 @@ pub fn conv(
         if !accumulator_fits(b, patch) {
             return false;
         }
+        above_half &= r.multiplier > 1 << 30;
         *entry = [r.multiplier as u32, r.round as u32, r.shift, b.wrapping_mul(2) as u32];
     }
     let geometry = Geometry {
@@ -109,14 +114,39 @@ pub fn conv(
     };
     let pixels = batches * out_h * out_w;
     let (lo, hi) = (k.activation_min, k.activation_max);
-    let full_range = lo <= -128 && hi >= 127;
-    let at = |p: usize| (p / (out_h * out_w), (p / out_w) % out_h, p % out_w);
-    for (q, out) in output.chunks_mut(PIXELS * channels).enumerate() {
-        let first = q * PIXELS;
-        for j in 0..PIXELS.min(pixels - first) {
-            geometry.widen(input, at(first + j), raw, wide, 2 * j);
+    let native = lo <= -128 && hi >= 127 && above_half && patch.is_multiple_of(4);
+    // A 1x1 window with stride 1 and no padding reads pixel p of the input for output pixel p.
+    let identity = (kh, kw) == (1, 1)
+        && (in_h, in_w) == (out_h, out_w)
+        && (k.window.stride_h, k.window.stride_w, k.window.pad_h, k.window.pad_w) == (1, 1, 0, 0);
+    // Passes of PIXELS pixels; when they do not divide the output, the last pass overlaps the
+    // one before (recomputing a few outputs with the same values) so that every pass is whole.
+    let passes = pixels.div_ceil(PIXELS);
+    for q in 0..passes {
+        let first = (q * PIXELS).min(pixels.saturating_sub(PIXELS));
+        let count = PIXELS.min(pixels - first);
+        let Some(out) = output.get_mut(first * channels..(first + count) * channels) else {
+            continue;
+        };
+        let mut at = (first / (out_h * out_w), (first / out_w) % out_h, first % out_w);
+        for j in 0..count {
+            if identity {
+                let p = first + j;
+                let src = input.get(p * depth..(p + 1) * depth).unwrap_or(&[]);
+                geometry.spread(src, wide, 2 * j);
+            } else {
+                geometry.widen(input, at, raw, wide, 2 * j);
+                // Next pixel in (batch, row, column) order.
+                at.2 += 1;
+                if at.2 == out_w {
+                    at = if at.1 + 1 == out_h { (at.0 + 1, 0, 0) } else { (at.0, at.1 + 1, 0) };
+                }
+            }
         }
-        if full_range {
+        if native && channels_x5(wide, filter, patch, table, out) {
+            continue;
+        }
+        if lo <= -128 && hi >= 127 {
             channels_of::<true>(wide, filter, patch, table, out, lo, hi);
         } else {
             channels_of::<false>(wide, filter, patch, table, out, lo, hi);
@@ -215,147 +245,58 @@ fn channels_of<const FULL_RANGE: bool>(
     hi: i32,
 ) {
     let channels = table.len();
-    let finish = |acc: i32, r: ChannelRescale| {
-        let v = r.apply_doubled(acc);
-        if FULL_RANGE {
-            v.clamp(-128, 127) as i8
-        } else {
-            v.max(lo).min(hi) as i8
-        }
-    };
-    let rescale = |e: &Entry| ChannelRescale {
-        multiplier: e[0] as i32,
-        round: e[1] as i32,
-        shift: e[2] & 31,
-    };
-    if FULL_RANGE && channels_x4(wide, filter, patch, table, out) {
-        return;
-    }
-    let rows = filter.chunks_exact(patch).zip(table);
-    if out.len() == PIXELS * channels {
-        let (o0, rest) = out.split_at_mut(channels);
-        let (o1, rest) = rest.split_at_mut(channels);
-        let (o2, o3) = rest.split_at_mut(channels);
-        let outs = o0.iter_mut().zip(o1.iter_mut()).zip(o2.iter_mut().zip(o3.iter_mut()));
-        for ((w, e), ((v0, v1), (v2, v3))) in rows.zip(outs) {
-            let [a0, a1, a2, a3] = mac1x4(wide, w, e[3] as i32);
-            let r = rescale(e);
-            *v0 = finish(a0, r);
-            *v1 = finish(a1, r);
-            *v2 = finish(a2, r);
-            *v3 = finish(a3, r);
-        }
-    } else {
-        for (o, (w, e)) in rows.enumerate() {
-            let acc = mac1x4(wide, w, e[3] as i32);
-            for (j, &a) in acc.iter().enumerate() {
-                if let Some(v) = out.get_mut(j * channels + o) {
-                    *v = finish(a, rescale(e));
-                }
+    for (o, (w, e)) in filter.chunks_exact(patch).zip(table).enumerate() {
+        let acc = mac(wide, w, e[3] as i32);
+        let r = ChannelRescale { multiplier: e[0] as i32, round: e[1] as i32, shift: e[2] & 31 };
+        for (j, &a) in acc.iter().enumerate() {
+            if let Some(v) = out.get_mut(j * channels + o) {
+                let v2 = r.apply_doubled(a);
+                *v = if FULL_RANGE { v2.clamp(-128, 127) } else { v2.max(lo).min(hi) } as i8;
             }
         }
     }
 }
 
-/// The dot products of one weight row with the widened patches of four pixels, plus `init`
-/// (the channel's bias).
+/// The dot products of one weight row with the widened patches of the [`PIXELS`] pixels, plus
+/// `init` (the channel's doubled bias).
 #[inline(always)]
-fn mac1x4(wide: &[Group], w: &[i8], init: i32) -> [i32; 4] {
+fn mac(wide: &[Group], w: &[i8], init: i32) -> [i32; PIXELS] {
     let (w4, w_tail) = w.as_chunks::<4>();
-    let mut acc = mac_groups(wide, w4, [init; 4]);
+    let mut acc = [init; PIXELS];
+    let mut step = |x: &Group, v: u32| {
+        let (e, o) = (dsp::sxtb16(v), dsp::sxtb16_ror8(v));
+        for (j, a) in acc.iter_mut().enumerate() {
+            *a = dsp::smlad(x[2 * j + 1], o, dsp::smlad(x[2 * j], e, *a));
+        }
+    };
+    for (x, c) in wide.iter().zip(w4) {
+        step(x, word(c));
+    }
     if let (Some(x), false) = (wide.get(w4.len()), w_tail.is_empty()) {
         let mut t = [0i8; 4];
         t[..w_tail.len()].copy_from_slice(w_tail);
-        acc = mac_groups(core::slice::from_ref(x), &[t], acc);
+        step(x, word(&t));
     }
     acc
 }
 
-/// [`mac1x4`]'s loop over whole groups of four weights (portable form: the instructions'
-/// emulation, the same steps as the Cortex-M4 loop).
+/// [`channels_of`] for five pixels, the full int8 output range, multipliers above `2^30` and
+/// whole groups, entirely in one Cortex-M4 loop; `false` if it does not apply (other targets
+/// run the portable loops instead).
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
 #[inline(always)]
-fn mac_groups(wide: &[Group], w4: &[[i8; 4]], acc: [i32; 4]) -> [i32; 4] {
-    let [mut a0, mut a1, mut a2, mut a3] = acc;
-    for (x, c) in wide.iter().zip(w4) {
-        let v = word(c);
-        let (e, o) = (dsp::sxtb16(v), dsp::sxtb16_ror8(v));
-        a0 = dsp::smlad(x[1], o, dsp::smlad(x[0], e, a0));
-        a1 = dsp::smlad(x[3], o, dsp::smlad(x[2], e, a1));
-        a2 = dsp::smlad(x[5], o, dsp::smlad(x[4], e, a2));
-        a3 = dsp::smlad(x[7], o, dsp::smlad(x[6], e, a3));
-    }
-    [a0, a1, a2, a3]
-}
-
-/// [`mac1x4`]'s loop over whole groups of four weights on the Cortex-M4: per group one load
-/// of four weights, two SXTB16, four LDRD of the pixels' lane pairs and eight SMLAD (16
-/// multiply-adds in 17 instructions with the loop), in 11 registers.
-#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
-#[inline(always)]
-fn mac_groups(wide: &[Group], w4: &[[i8; 4]], acc: [i32; 4]) -> [i32; 4] {
-    let n = wide.len().min(w4.len());
-    let [mut a0, mut a1, mut a2, mut a3] = acc;
-    if n == 0 {
-        return acc;
-    }
-    // SAFETY: the loop runs `n >= 1` times (count down to zero). It reads `n * 4` bytes from
-    // `w4` (`n <= w4.len()` groups of 4 bytes; LDR may be unaligned on the Cortex-M4) and
-    // `n * 32` bytes from `wide` (`n <= wide.len()` groups of 8 words, word-aligned as LDRD
-    // requires), nothing else; it writes only the listed registers and the condition flags.
-    unsafe {
-        core::arch::asm!(
-            "2:",
-            "ldr {w}, [{wp}], #4",
-            "ldrd {x}, {y}, [{xp}], #8",
-            "sxtb16 {e}, {w}",
-            "sxtb16 {w}, {w}, ror #8",
-            "smlad {a0}, {x}, {e}, {a0}",
-            "smlad {a0}, {y}, {w}, {a0}",
-            "ldrd {x}, {y}, [{xp}], #8",
-            "smlad {a1}, {x}, {e}, {a1}",
-            "smlad {a1}, {y}, {w}, {a1}",
-            "ldrd {x}, {y}, [{xp}], #8",
-            "smlad {a2}, {x}, {e}, {a2}",
-            "smlad {a2}, {y}, {w}, {a2}",
-            "ldrd {x}, {y}, [{xp}], #8",
-            "smlad {a3}, {x}, {e}, {a3}",
-            "smlad {a3}, {y}, {w}, {a3}",
-            "subs {n}, {n}, #1",
-            "bne 2b",
-            wp = inout(reg) w4.as_ptr() => _,
-            xp = inout(reg) wide.as_ptr() => _,
-            n = inout(reg) n => _,
-            a0 = inout(reg) a0,
-            a1 = inout(reg) a1,
-            a2 = inout(reg) a2,
-            a3 = inout(reg) a3,
-            w = out(reg) _,
-            e = out(reg) _,
-            x = out(reg) _,
-            y = out(reg) _,
-            options(nostack, readonly, pure),
-        );
-    }
-    [a0, a1, a2, a3]
-}
-
-/// [`channels_of`] for four pixels, full int8 output range and whole groups, entirely in one
-/// Cortex-M4 loop (weights, lanes, rescale and stores); `false` if it does not apply (other
-/// targets run the portable loops instead).
-#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
-#[inline(always)]
-fn channels_x4(_: &[Group], _: &[i8], _: usize, _: &[Entry], _: &mut [i8]) -> bool {
+fn channels_x5(_: &[Group], _: &[i8], _: usize, _: &[Entry], _: &mut [i8]) -> bool {
     false
 }
 
-/// [`channels_of`] for four pixels, full int8 output range and whole groups, entirely in one
-/// Cortex-M4 loop: per channel the bias, `groups` steps of 16 multiply-adds (as in
-/// [`mac_groups`]), then the four SMMULR rescales, SSAT and byte stores; `false` if it does
-/// not apply.
+/// [`channels_of`] for five pixels, the full int8 output range, multipliers above `2^30` and
+/// whole groups, entirely in one Cortex-M4 loop: per channel the bias, `groups` steps of 20
+/// multiply-adds (18 instructions), then per pixel SMMLAR (rounded high multiply plus the
+/// rounding constant), the sign fix, the shift, SSAT and the byte store. `false` if it does not
+/// apply.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(always)]
-fn channels_x4(
+fn channels_x5(
     wide: &[Group],
     filter: &[i8],
     patch: usize,
@@ -377,90 +318,101 @@ fn channels_x4(
     // SAFETY: every access stays inside the slices checked above. Per channel `o` (exactly
     // `channels` iterations: the loop ends when the weight pointer, advancing 4 bytes per step,
     // reaches the end of `filter`, which holds `channels * groups` steps) it reads `groups`
-    // steps of 4 weight bytes (LDR may be unaligned on the Cortex-M4) and of 32 bytes from
-    // `wide` (word-aligned `[u32; 8]`, as LDRD needs; `groups <= wide.len()`), one 16-byte
-    // `table` entry (word-aligned), and writes `out[j * channels + o]` for `j < 4` (`out` holds
-    // `4 * channels` bytes). The 24 bytes below the stack pointer hold the loop's state and
-    // the stack pointer is restored. All other registers it changes are declared.
+    // steps of 4 weight bytes (LDR may be unaligned on the Cortex-M4) and of 40 bytes from
+    // `wide` (word-aligned `[u32; 10]`, as LDM/LDRD need; `groups <= wide.len()`), one 16-byte
+    // `table` entry (word-aligned), and writes `out[j * channels + o]` for `j < 5` (`out` holds
+    // `5 * channels` bytes). r6 and r7 (LLVM's base and frame pointers, not usable as operands)
+    // are pushed first and restored last, and the loop state lives in 24 more bytes below the
+    // stack pointer, which is restored. All other registers it changes are declared.
     unsafe {
         core::arch::asm!(
+            "push {{r6, r7}}",
             "sub sp, sp, #24",
             "str r0, [sp, #0]",
             "str r1, [sp, #4]",
             "str r2, [sp, #8]",
             "str r3, [sp, #12]",
             "str r4, [sp, #16]",
+            "str r5, [sp, #20]",
             "3:",
-            "ldr r0, [lr, #12]",
+            "ldr r9, [sp, #20]",
+            "ldr r0, [r9, #12]",
             "mov r1, r0",
             "mov r2, r0",
             "mov r3, r0",
-            "ldr r10, [sp, #0]",
-            "ldr r12, [sp, #4]",
+            "mov r4, r0",
+            "ldr r12, [sp, #0]",
+            "ldr lr, [sp, #4]",
             "2:",
-            "ldr r4, [r11], #4",
-            "ldrd r8, r9, [r10], #8",
-            "sxtb16 r5, r4",
-            "sxtb16 r4, r4, ror #8",
-            "smlad r0, r8, r5, r0",
-            "smlad r0, r9, r4, r0",
-            "ldrd r8, r9, [r10], #8",
-            "smlad r1, r8, r5, r1",
-            "smlad r1, r9, r4, r1",
-            "ldrd r8, r9, [r10], #8",
-            "smlad r2, r8, r5, r2",
-            "smlad r2, r9, r4, r2",
-            "ldrd r8, r9, [r10], #8",
-            "smlad r3, r8, r5, r3",
-            "smlad r3, r9, r4, r3",
-            "subs r12, r12, #1",
+            "ldr r9, [r11], #4",
+            "sxtb16 r10, r9",
+            "sxtb16 r9, r9, ror #8",
+            "ldm r12!, {{r5, r6, r7, r8}}",
+            "smlad r0, r5, r10, r0",
+            "smlad r0, r6, r9, r0",
+            "smlad r1, r7, r10, r1",
+            "smlad r1, r8, r9, r1",
+            "ldm r12!, {{r5, r6, r7, r8}}",
+            "smlad r2, r5, r10, r2",
+            "smlad r2, r6, r9, r2",
+            "smlad r3, r7, r10, r3",
+            "smlad r3, r8, r9, r3",
+            "ldrd r5, r6, [r12], #8",
+            "smlad r4, r5, r10, r4",
+            "smlad r4, r6, r9, r4",
+            "subs lr, lr, #1",
             "bne 2b",
-            "ldm lr!, {{r4, r5, r8, r9}}",
-            "ldr r10, [sp, #8]",
-            "ldr r12, [sp, #12]",
-            "smmulr r0, r0, r4",
-            "add r9, r0, r5",
+            "ldr r12, [sp, #20]",
+            "ldm r12!, {{r5, r6, r7, r8}}",
+            "str r12, [sp, #20]",
+            "ldr r12, [sp, #8]",
+            "ldr lr, [sp, #12]",
+            "smmlar r9, r0, r5, r6",
             "sub r9, r9, r0, lsr #31",
-            "asr r9, r9, r8",
+            "asr r9, r9, r7",
+            "ssat r9, #8, r9",
+            "strb r9, [r12]",
+            "smmlar r9, r1, r5, r6",
+            "sub r9, r9, r1, lsr #31",
+            "asr r9, r9, r7",
+            "ssat r9, #8, r9",
+            "strb r9, [r12, lr]",
+            "add r10, r12, lr, lsl #1",
+            "smmlar r9, r2, r5, r6",
+            "sub r9, r9, r2, lsr #31",
+            "asr r9, r9, r7",
             "ssat r9, #8, r9",
             "strb r9, [r10]",
-            "smmulr r1, r1, r4",
-            "add r9, r1, r5",
-            "sub r9, r9, r1, lsr #31",
-            "asr r9, r9, r8",
-            "ssat r9, #8, r9",
-            "strb r9, [r10, r12]",
-            "add r0, r10, r12, lsl #1",
-            "smmulr r2, r2, r4",
-            "add r9, r2, r5",
-            "sub r9, r9, r2, lsr #31",
-            "asr r9, r9, r8",
-            "ssat r9, #8, r9",
-            "strb r9, [r0]",
-            "smmulr r3, r3, r4",
-            "add r9, r3, r5",
+            "smmlar r9, r3, r5, r6",
             "sub r9, r9, r3, lsr #31",
-            "asr r9, r9, r8",
+            "asr r9, r9, r7",
             "ssat r9, #8, r9",
-            "strb r9, [r0, r12]",
-            "add r10, r10, #1",
-            "str r10, [sp, #8]",
+            "strb r9, [r10, lr]",
+            "add r10, r10, lr, lsl #1",
+            "smmlar r9, r4, r5, r6",
+            "sub r9, r9, r4, lsr #31",
+            "asr r9, r9, r7",
+            "ssat r9, #8, r9",
+            "strb r9, [r10]",
+            "add r12, r12, #1",
+            "str r12, [sp, #8]",
             "ldr r12, [sp, #16]",
             "cmp r11, r12",
             "bne 3b",
             "add sp, sp, #24",
+            "pop {{r6, r7}}",
             inout("r0") wide.as_ptr() => _,
             inout("r1") groups => _,
             inout("r2") out.as_mut_ptr() => _,
             inout("r3") channels => _,
             inout("r4") filter_end => _,
+            inout("r5") table.as_ptr() => _,
             inout("r11") filter.as_ptr() => _,
-            inout("lr") table.as_ptr() => _,
-            out("r5") _,
             out("r8") _,
             out("r9") _,
             out("r10") _,
             out("r12") _,
+            out("lr") _,
         );
     }
     true
