@@ -109,6 +109,8 @@ pub fn depthwise(
     let acc: &mut [i32] = bytemuck::cast_slice_mut(acc);
     ring.fill(0);
     let ring: &mut [u16] = bytemuck::cast_slice_mut(ring);
+    // The Cortex-M4 loops round with SMMLAR, which needs multipliers above 2^30.
+    let mut above_half = true;
     for (o, (entry, t)) in table.iter_mut().zip(taps.iter_mut()).enumerate() {
         let b = bias_at(bias, o);
         let Some(r) = ChannelRescale::new(requantize.get(o), k.output_offset) else {
@@ -117,6 +119,7 @@ pub fn depthwise(
         if !accumulator_fits(b, 9) {
             return false;
         }
+        above_half &= r.multiplier > 1 << 30;
         *entry = [r.multiplier as u32, r.round as u32, r.shift, b.wrapping_mul(2) as u32];
         let w = |y: usize, x: usize| filter.get((y * 3 + x) * channels + o).copied().unwrap_or(0);
         let pair = |lo: i8, hi: i8| (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16);
@@ -131,6 +134,7 @@ pub fn depthwise(
     let window = k.window;
     let (lo, hi) = (k.activation_min, k.activation_max);
     let full_range = lo <= -128 && hi >= 127;
+    let native = full_range && above_half;
     let row = plan.row;
     let row_words = in_c * row;
     for b in 0..batches {
@@ -157,7 +161,7 @@ pub fn depthwise(
             let out_row = (b * out_h + oy) * out_w * channels;
             let out = output.get_mut(out_row..out_row + out_w * channels).unwrap_or(&mut []);
             if m == 1
-                && full_range
+                && native
                 && all_channels(ring, starts, row, table, taps, acc, out, window.stride_w)
             {
                 continue;
@@ -174,9 +178,9 @@ pub fn depthwise(
                     }
                     let out = out.get_mut(i * m + mm..).unwrap_or(&mut []);
                     if full_range {
-                        rescale_row::<true>(acc, entry, out, channels, lo, hi);
+                        rescale_row::<true>(acc, entry, out, channels, native, lo, hi);
                     } else {
-                        rescale_row::<false>(acc, entry, out, channels, lo, hi);
+                        rescale_row::<false>(acc, entry, out, channels, false, lo, hi);
                     }
                 }
             }
@@ -204,19 +208,8 @@ fn transpose(src: &[i8], channels: usize, row: usize, pad: usize, offset: i32, d
             let (r0, rest) = rows.split_at_mut(row.min(rows.len()));
             let (r1, rest) = rest.split_at_mut(row.min(rest.len()));
             let (r2, r3) = rest.split_at_mut(row.min(rest.len()));
-            let quads = src.get(4 * q..).unwrap_or(&[]).chunks(channels).take(width);
-            let lanes = r0.iter_mut().zip(r1.iter_mut()).zip(r2.iter_mut().zip(r3.iter_mut()));
-            for (quad, ((d0, d1), (d2, d3))) in quads.zip(lanes) {
-                let Some(quad) = quad.first_chunk::<4>() else {
-                    break;
-                };
-                let v = super::word(quad);
-                let (e, o) = (dsp::sxtab16(pair, v), dsp::sxtab16_ror8(pair, v));
-                *d0 = e as u16;
-                *d1 = o as u16;
-                *d2 = (e >> 16) as u16;
-                *d3 = (o >> 16) as u16;
-            }
+            let src = src.get(4 * q..).unwrap_or(&[]);
+            transpose_quad(src, channels, width, pair, [r0, r1, r2, r3]);
         }
         return;
     }
@@ -232,6 +225,73 @@ fn transpose(src: &[i8], channels: usize, row: usize, pad: usize, offset: i32, d
     }
 }
 
+/// Four channels of one input row: `rows[c][x] = src[x * stride + c] + offset` for
+/// `x < width` (portable form).
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+fn transpose_quad(src: &[i8], stride: usize, width: usize, pair: u32, rows: [&mut [u16]; 4]) {
+    let [r0, r1, r2, r3] = rows;
+    let quads = src.chunks(stride).take(width);
+    let lanes = r0.iter_mut().zip(r1.iter_mut()).zip(r2.iter_mut().zip(r3.iter_mut()));
+    for (quad, ((d0, d1), (d2, d3))) in quads.zip(lanes) {
+        let Some(quad) = quad.first_chunk::<4>() else {
+            break;
+        };
+        let v = super::word(quad);
+        let (e, o) = (dsp::sxtab16(pair, v), dsp::sxtab16_ror8(pair, v));
+        *d0 = e as u16;
+        *d1 = o as u16;
+        *d2 = (e >> 16) as u16;
+        *d3 = (o >> 16) as u16;
+    }
+}
+
+/// [`transpose_quad`] on the Cortex-M4: 12 instructions per pixel.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+fn transpose_quad(src: &[i8], stride: usize, width: usize, pair: u32, rows: [&mut [u16]; 4]) {
+    let [r0, r1, r2, r3] = rows;
+    let reach =
+        width.checked_sub(1).and_then(|w| w.checked_mul(stride)).and_then(|v| v.checked_add(4));
+    if width == 0
+        || reach.is_none_or(|r| r > src.len())
+        || [&*r0, &*r1, &*r2, &*r3].iter().any(|r| r.len() < width)
+    {
+        return;
+    }
+    // SAFETY: the loop runs `width >= 1` times; iteration `x` reads the 4 bytes at
+    // `src[x * stride..]` (`(width - 1) * stride + 4 <= src.len()`; LDR may be unaligned on the
+    // Cortex-M4) and writes lane `x` of each of the four rows (each holds `width` lanes,
+    // 2-byte aligned). Only the listed registers and the flags change.
+    unsafe {
+        core::arch::asm!(
+            "2:",
+            "ldr {v}, [{s}]",
+            "add {s}, {s}, {stride}",
+            "sxtab16 {e}, {pair}, {v}",
+            "sxtab16 {o}, {pair}, {v}, ror #8",
+            "strh {e}, [{d0}], #2",
+            "strh {o}, [{d1}], #2",
+            "lsr {e}, {e}, #16",
+            "lsr {o}, {o}, #16",
+            "strh {e}, [{d2}], #2",
+            "strh {o}, [{d3}], #2",
+            "subs {n}, {n}, #1",
+            "bne 2b",
+            s = inout(reg) src.as_ptr() => _,
+            stride = in(reg) stride,
+            pair = in(reg) pair,
+            d0 = inout(reg) r0.as_mut_ptr() => _,
+            d1 = inout(reg) r1.as_mut_ptr() => _,
+            d2 = inout(reg) r2.as_mut_ptr() => _,
+            d3 = inout(reg) r3.as_mut_ptr() => _,
+            n = inout(reg) width => _,
+            v = out(reg) _,
+            e = out(reg) _,
+            o = out(reg) _,
+            options(nostack),
+        );
+    }
+}
+
 /// Rescales one channel's accumulator row into `out[0]`, `out[stride]`, ... (portable form;
 /// with `FULL_RANGE` the clamp is the int8 range only).
 #[inline(always)]
@@ -240,10 +300,11 @@ fn rescale_row<const FULL_RANGE: bool>(
     entry: &[u32; 4],
     out: &mut [i8],
     stride: usize,
+    native: bool,
     lo: i32,
     hi: i32,
 ) {
-    if FULL_RANGE && rescale_row_native(acc, entry, out, stride) {
+    if FULL_RANGE && native && rescale_row_native(acc, entry, out, stride) {
         return;
     }
     let r = ChannelRescale {
@@ -266,7 +327,8 @@ fn rescale_row_native(_: &[i32], _: &[u32; 4], _: &mut [i8], _: usize) -> bool {
     false
 }
 
-/// [`rescale_row`] with the full int8 range on the Cortex-M4: 11 instructions per value.
+/// [`rescale_row`] with the full int8 range and multipliers above `2^30` on the Cortex-M4
+/// (SMMLAR: the sign of the rounded product is the accumulator's): 10 instructions per value.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(always)]
 fn rescale_row_native(acc: &[i32], entry: &[u32; 4], out: &mut [i8], stride: usize) -> bool {
@@ -282,8 +344,7 @@ fn rescale_row_native(acc: &[i32], entry: &[u32; 4], out: &mut [i8], stride: usi
             "2:",
             "ldr {a}, [{ap}], #4",
             "add {a}, {bias}, {a}, lsl #1",
-            "smmulr {a}, {a}, {m}",
-            "add {t}, {a}, {rnd}",
+            "smmlar {t}, {a}, {m}, {rnd}",
             "sub {t}, {t}, {a}, lsr #31",
             "asr {t}, {t}, {sh}",
             "ssat {t}, #8, {t}",
@@ -516,8 +577,7 @@ fn all_channels_strided<const STRIDE: usize>(
             "4:",
             "ldr r9, [r0], #4",
             "add r9, r8, r9, lsl #1",
-            "smmulr r9, r9, r3",
-            "add r10, r9, r4",
+            "smmlar r10, r9, r3, r4",
             "sub r10, r10, r9, lsr #31",
             "asr r10, r10, r5",
             "ssat r10, #8, r10",
