@@ -13,12 +13,12 @@
 //! the bias; with a multiplier above `2^30` the rounding of the high multiply is one SMMLAR.
 //!
 //! It applies when every output channel has a [`ChannelRescale`] and an accumulator that cannot
-//! reach `2^30` (see [`accumulator_fits`]), the input zero point is an int8 value and the
+//! reach `2^30` (see [`accumulator_fits`](super::rescale::accumulator_fits)), the input zero point is an int8 value and the
 //! convolution has one group; the caller falls back to the portable kernel otherwise (and when
 //! the scratch is too short). Results are bit-identical to the portable kernel.
 
 use super::conv::{Conv2d, Window};
-use super::rescale::{accumulator_fits, ChannelRescale};
+use super::rescale::{bias_limit, ChannelRescale};
 use super::{bias_at, dsp, word, I32Le, Requantize};
 
 /// Bytes of scratch [`conv`] needs: the channel table (16 bytes per output channel), the
@@ -92,12 +92,13 @@ pub fn conv(
     // The Cortex-M4 loop rounds with SMMLAR, which needs multipliers above 2^30 (then the sign
     // of the rounded product is the sign of the accumulator).
     let mut above_half = true;
+    let limit = bias_limit(patch);
     for (o, entry) in table.iter_mut().enumerate() {
         let b = bias_at(bias, o);
         let Some(r) = ChannelRescale::new(requantize.get(o), k.output_offset) else {
             return false;
         };
-        if !accumulator_fits(b, patch) {
+        if b.unsigned_abs() >= limit {
             return false;
         }
         above_half &= r.multiplier > 1 << 30;
@@ -121,10 +122,18 @@ pub fn conv(
         && (k.window.stride_h, k.window.stride_w, k.window.pad_h, k.window.pad_w) == (1, 1, 0, 0);
     // Passes of PIXELS pixels; when they do not divide the output, the last pass overlaps the
     // one before (recomputing a few outputs with the same values) so that every pass is whole.
+    // Passes of PIXELS pixels. When they do not divide the output, a single last pixel gets
+    // its own pass; otherwise the last pass overlaps the one before (recomputing a few outputs
+    // with the same values) so that it is whole.
+    let single_last = pixels % PIXELS == 1 && pixels > 1;
     let passes = pixels.div_ceil(PIXELS);
     for q in 0..passes {
-        let first = (q * PIXELS).min(pixels.saturating_sub(PIXELS));
-        let count = PIXELS.min(pixels - first);
+        let (first, count) = if single_last && q + 1 == passes {
+            (pixels - 1, 1)
+        } else {
+            let first = (q * PIXELS).min(pixels.saturating_sub(PIXELS));
+            (first, PIXELS.min(pixels - first))
+        };
         let Some(out) = output.get_mut(first * channels..(first + count) * channels) else {
             continue;
         };
@@ -143,7 +152,10 @@ pub fn conv(
                 }
             }
         }
-        if native && channels_x5(wide, filter, patch, table, out) {
+        if native && count == PIXELS && channels_x5(wide, filter, patch, table, out) {
+            continue;
+        }
+        if native && count == 1 && channel_x1(wide, filter, patch, table, out) {
             continue;
         }
         if lo <= -128 && hi >= 127 {
@@ -278,6 +290,87 @@ fn mac(wide: &[Group], w: &[i8], init: i32) -> [i32; PIXELS] {
         step(x, word(&t));
     }
     acc
+}
+
+/// [`channels_of`] for one pixel (lanes 0 and 1 of each group) with the conditions of
+/// [`channels_x5`]; `false` if it does not apply (other targets run the portable loops).
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+#[inline(always)]
+fn channel_x1(_: &[Group], _: &[i8], _: usize, _: &[Entry], _: &mut [i8]) -> bool {
+    false
+}
+
+/// [`channels_of`] for one pixel on the Cortex-M4: per channel `groups` steps of 4
+/// multiply-adds (8 instructions), then the rescale and store of [`channels_x5`].
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+fn channel_x1(
+    wide: &[Group],
+    filter: &[i8],
+    patch: usize,
+    table: &[Entry],
+    out: &mut [i8],
+) -> bool {
+    let channels = table.len();
+    let groups = patch / 4;
+    if channels == 0
+        || groups == 0
+        || !patch.is_multiple_of(4)
+        || wide.len() < groups
+        || Some(filter.len()) != channels.checked_mul(patch)
+        || out.len() != channels
+    {
+        return false;
+    }
+    let filter_end = filter.as_ptr_range().end;
+    // SAFETY: as in `channels_x5`, for one pixel: per channel (exactly `channels` of them, the
+    // loop ends when the weight pointer reaches the end of `filter`) `groups` steps read 4
+    // weight bytes and the first 8 bytes of a 40-byte `wide` group (word-aligned for LDRD,
+    // `groups <= wide.len()`), one word-aligned 16-byte `table` entry, and write `out[o]`
+    // (`out` holds `channels` bytes). 8 bytes below the stack pointer hold the end pointer; the
+    // stack pointer is restored. All other registers it changes are declared.
+    unsafe {
+        core::arch::asm!(
+            "sub sp, sp, #8",
+            "str r2, [sp, #0]",
+            "3:",
+            "ldr r0, [r9, #12]",
+            "mov r1, r12",
+            "mov r2, lr",
+            "2:",
+            "ldr r3, [r11], #4",
+            "ldrd r5, r8, [r1], #40",
+            "sxtb16 r4, r3",
+            "sxtb16 r3, r3, ror #8",
+            "smlad r0, r5, r4, r0",
+            "smlad r0, r8, r3, r0",
+            "subs r2, r2, #1",
+            "bne 2b",
+            "ldm r9!, {{r3, r4, r5, r8}}",
+            "smmlar r2, r0, r3, r4",
+            "sub r2, r2, r0, lsr #31",
+            "asr r2, r2, r5",
+            "ssat r2, #8, r2",
+            "strb r2, [r10], #1",
+            "ldr r2, [sp, #0]",
+            "cmp r11, r2",
+            "bne 3b",
+            "add sp, sp, #8",
+            inout("r2") filter_end => _,
+            inout("r9") table.as_ptr() => _,
+            inout("r10") out.as_mut_ptr() => _,
+            inout("r11") filter.as_ptr() => _,
+            inout("r12") wide.as_ptr() => _,
+            inout("lr") groups => _,
+            out("r0") _,
+            out("r1") _,
+            out("r3") _,
+            out("r4") _,
+            out("r5") _,
+            out("r8") _,
+        );
+    }
+    true
 }
 
 /// [`channels_of`] for five pixels, the full int8 output range, multipliers above `2^30` and

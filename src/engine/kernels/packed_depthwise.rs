@@ -18,7 +18,7 @@
 
 use super::depthwise::DepthwiseConv2d;
 use super::packed_conv::Shapes;
-use super::rescale::{accumulator_fits, ChannelRescale};
+use super::rescale::{bias_limit, ChannelRescale};
 use super::{bias_at, dsp, I32Le, Requantize};
 
 /// One output channel's nine weights as 16-bit pairs: `(w00, w01)`, `(w10, w11)`,
@@ -111,12 +111,13 @@ pub fn depthwise(
     let ring: &mut [u16] = bytemuck::cast_slice_mut(ring);
     // The Cortex-M4 loops round with SMMLAR, which needs multipliers above 2^30.
     let mut above_half = true;
+    let limit = bias_limit(9);
     for (o, (entry, t)) in table.iter_mut().zip(taps.iter_mut()).enumerate() {
         let b = bias_at(bias, o);
         let Some(r) = ChannelRescale::new(requantize.get(o), k.output_offset) else {
             return false;
         };
-        if !accumulator_fits(b, 9) {
+        if b.unsigned_abs() >= limit {
             return false;
         }
         above_half &= r.multiplier > 1 << 30;

@@ -90,32 +90,33 @@ impl Pool {
         let mut out_iter = output.iter_mut();
         for b in 0..batches {
             for out_y in 0..out_h {
+                // The window rows and columns inside the input (padding is not counted).
+                let mut rows = (0..self.filter_h).filter_map(|k| window.in_y(out_y, k, in_h));
+                let ys = rows.next().map(|y0| (y0, rows.next_back().unwrap_or(y0)));
                 for out_x in 0..out_w {
+                    let mut cols = (0..self.filter_w).filter_map(|k| window.in_x(out_x, k, in_w));
+                    let xs = cols.next().map(|x0| (x0, cols.next_back().unwrap_or(x0)));
+                    let span = ys.zip(xs);
+                    if span.is_none() && self.kind == PoolKind::Average && depth > 0 {
+                        return Err(KernelError::Unsupported);
+                    }
+                    let ((y0, y1), (x0, x1)) = span.unwrap_or(((1, 0), (1, 0)));
+                    let count = (y1 + 1).saturating_sub(y0) * (x1 + 1).saturating_sub(x0);
+                    let row_len = (x1 + 1).saturating_sub(x0) * depth;
                     for c in 0..depth {
                         let mut sum = 0i32;
-                        let mut count = 0i32;
                         let mut max = i8::MIN;
-                        for ky in 0..self.filter_h {
-                            let Some(in_y) = window.in_y(out_y, ky, in_h) else {
-                                continue;
-                            };
-                            for kx in 0..self.filter_w {
-                                let Some(in_x) = window.in_x(out_x, kx, in_w) else {
-                                    continue;
-                                };
-                                let at = ((b * in_h + in_y) * in_w + in_x) * depth + c;
-                                let v = input.get(at).copied().unwrap_or(0);
+                        for y in y0..=y1 {
+                            let at = ((b * in_h + y) * in_w + x0) * depth;
+                            let row = input.get(at..at + row_len).unwrap_or(&[]);
+                            for &v in row.iter().skip(c).step_by(depth.max(1)) {
                                 sum = sum.wrapping_add(v as i32);
-                                count = count.saturating_add(1);
                                 max = max.max(v);
                             }
                         }
                         let value = match self.kind {
                             PoolKind::Average => {
-                                if count == 0 {
-                                    return Err(KernelError::Unsupported);
-                                }
-                                rounded_average(sum, count)
+                                rounded_average(sum, i32::try_from(count).unwrap_or(i32::MAX))
                             }
                             PoolKind::Max => max as i32,
                         };
@@ -134,7 +135,17 @@ impl Pool {
 /// `sum / count` rounded half away from zero, as TFLite's integer average pool computes it.
 #[inline]
 fn rounded_average(sum: i32, count: i32) -> i32 {
-    let (sum, count) = (sum as i64, count.max(1) as i64);
-    let q = if sum > 0 { (sum + count / 2) / count } else { (sum - count / 2) / count };
-    q as i32
+    let count = count.max(1);
+    // In 32 bits when `sum +- count / 2` cannot overflow (every realistic window), else in 64.
+    if sum.unsigned_abs() < 1 << 30 && count < 1 << 30 {
+        if sum > 0 {
+            (sum + count / 2) / count
+        } else {
+            (sum - count / 2) / count
+        }
+    } else {
+        let (sum, count) = (sum as i64, count as i64);
+        let q = if sum > 0 { (sum + count / 2) / count } else { (sum - count / 2) / count };
+        q as i32
+    }
 }

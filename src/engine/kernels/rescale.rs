@@ -29,7 +29,15 @@ pub const MAX_TAP_PRODUCT: i64 = 128 * 255;
 /// for every input (the condition of [`ChannelRescale::apply_doubled`]).
 #[inline]
 pub fn accumulator_fits(bias: i32, taps: usize) -> bool {
-    (bias as i64).abs() + (taps as i64).saturating_mul(MAX_TAP_PRODUCT) < 1 << 30
+    bias.unsigned_abs() < bias_limit(taps)
+}
+
+/// The bound on `|bias|` below which [`accumulator_fits`] holds for `taps` products (0 if none
+/// fits): computed once per operator, compared once per channel.
+#[inline]
+pub fn bias_limit(taps: usize) -> u32 {
+    let products = (taps as u64).saturating_mul(MAX_TAP_PRODUCT as u64);
+    (1u64 << 30).saturating_sub(products) as u32
 }
 
 /// One output channel's requantization, `clamp(z + MBQM(acc, m, shift))` before the clamp, in the
@@ -46,18 +54,17 @@ pub struct ChannelRescale {
 }
 
 impl ChannelRescale {
-    /// The fast form of `m` followed by adding `output_offset`; `None` if `m` shifts left or
-    /// not at all (`m.shift >= 0`), or the rounding constant would reach `2^30`.
+    /// The fast form of `m` followed by adding `output_offset`; `None` unless `m` shifts right
+    /// by 1 to 22 bits and `|output_offset| <= 128` (which keeps the rounding constant below
+    /// `2^30`).
+    #[inline]
     pub fn new(m: QuantizedMultiplier, output_offset: i32) -> Option<ChannelRescale> {
-        if m.shift >= 0 || m.shift < -31 {
+        if !(-22..=-1).contains(&m.shift) || !(-128..=128).contains(&output_offset) {
             return None;
         }
         let e = (-m.shift) as u32;
-        let round = (1i64 << (e - 1)) + ((output_offset as i64) << e);
-        if round.abs() >= 1 << 30 {
-            return None;
-        }
-        Some(ChannelRescale { multiplier: m.multiplier, round: round as i32, shift: e })
+        let round = (1 << (e - 1)) + (output_offset << e);
+        Some(ChannelRescale { multiplier: m.multiplier, round, shift: e })
     }
 
     /// `output_offset + MBQM(acc, m, shift)` given `acc2 = 2 * acc`; exact when
