@@ -164,7 +164,7 @@ mod native {
 
 pub mod emulated {
     //! The instructions' semantics in portable Rust (ARM Architecture Reference Manual, ARMv7-M:
-    //! SXTB16, SXTAB16, SMLAD, SMLA<x><y>, SMMULR, SMMLAR). These are the specification the
+    //! SXTB16, SXTAB16, SMLAD, `SMLA<x><y>`, SMMULR, SMMLAR). These are the specification the
     //! native versions are checked against, and what the other targets run.
 
     #[inline(always)]

@@ -1,5 +1,5 @@
 //! CONV_2D's packed path: five output pixels per pass over each output channel's weights, four
-//! input values per step, with the DSP instructions of [`dsp`](super::dsp).
+//! input values per step, with the DSP instructions of [`dsp`].
 //!
 //! For each group of five output pixels the input patches (the `kh x kw x in_channels` values
 //! each pixel's window sees, padding filled with the input zero point) are gathered once, offset
@@ -22,7 +22,7 @@ use super::rescale::{bias_limit, ChannelRescale};
 use super::{bias_at, dsp, word, I32Le, Requantize};
 
 /// Bytes of scratch [`conv`] needs: the channel table (16 bytes per output channel), the
-/// widened patches of [`PIXELS`] pixels (8 bytes per 4 values per pixel), one raw patch
+/// widened patches of `PIXELS` pixels (8 bytes per 4 values per pixel), one raw patch
 /// (`patch` bytes, rounded up to 4) and 4 bytes of alignment slack.
 pub fn scratch_bytes(out_channels: usize, patch: usize) -> usize {
     let groups = patch.div_ceil(4);
@@ -55,7 +55,7 @@ pub struct Shapes {
 }
 
 /// Runs `k` on the packed path if it applies and `scratch` holds
-/// [`scratch_bytes`](self::scratch_bytes) bytes; `false` (nothing written) if not. Lengths
+/// [`scratch_bytes`] bytes; `false` (nothing written) if not. Lengths
 /// must agree with the shapes ([`Conv2d::eval_with_scratch`] checks them first); if they do
 /// not, the output is unspecified but nothing panics.
 #[allow(clippy::too_many_arguments)]
