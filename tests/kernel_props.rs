@@ -371,7 +371,9 @@ fn check_depthwise(c: &ConvCase, multiplier: usize) -> Result<(), TestCaseError>
         }
     }
     prop_assert_eq!(&out, &expected);
-    let packable = (c.kh, c.kw, c.dilation) == (3, 3, (1, 1)) && c.stride.1 <= 2;
+    let three = (c.kh, c.kw, c.dilation) == (3, 3, (1, 1)) && c.stride.1 <= 2;
+    let single = c.in_c == 1 && out_c.is_multiple_of(2) && c.kw <= 8 && c.dilation == (1, 1);
+    let packable = three || single;
     let shapes = packed_conv::Shapes { input: in_shape, filter: f_shape, output: out_shape };
     let need = dw.scratch_bytes(in_shape, f_shape, out_shape);
     prop_assert_eq!(need > 0, packable);
@@ -515,6 +517,16 @@ proptest! {
         // Up to 6 * 7 * 3 = 126 output channels: crosses the kernel's 32-channel chunks.
         let c = ConvCase { in_c: c.in_c * wide, ..c };
         check_depthwise(&c, multiplier)?;
+    }
+
+    #[test]
+    fn depthwise_single_channel_packed_matches_reference(
+        c in conv_case(), half in 1usize..5, kh in 1usize..11, kw in 1usize..9,
+    ) {
+        // The shapes of the single-input-channel path (a keyword spotter's first layer).
+        let c = ConvCase { in_c: 1, kh, kw, dilation: (1, 1), in_h: c.in_h + kh,
+            in_w: c.in_w + kw, ..c };
+        check_depthwise(&c, 2 * half)?;
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod lut;
 pub mod mean;
 pub mod packed_conv;
 pub mod packed_depthwise;
+pub mod packed_single_channel;
 pub mod pooling;
 pub mod quantize;
 pub mod rescale;

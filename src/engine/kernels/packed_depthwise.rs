@@ -1,5 +1,5 @@
 //! DEPTHWISE_CONV_2D's packed path for 3x3 windows (dilation 1, stride 1 or 2 across, any
-//! stride down, any depth multiplier), with the DSP instructions of [`dsp`](super::dsp).
+//! stride down, any depth multiplier), with the DSP instructions of [`dsp`].
 //!
 //! A depthwise convolution never mixes channels, so the work is laid out channel by channel:
 //! the input rows a window needs are transposed once into *channel rows* in scratch memory
@@ -66,15 +66,17 @@ impl Plan {
     }
 }
 
-/// Bytes of scratch [`depthwise`] needs (0 if its packed path never applies to these shapes).
+/// Bytes of scratch [`depthwise`] needs (0 if no packed path applies to these shapes): the 3x3
+/// path's, else [`packed_single_channel`](super::packed_single_channel)'s.
 pub fn scratch_bytes(k: &DepthwiseConv2d, shapes: Shapes) -> usize {
-    Plan::new(k, &shapes)
-        .and_then(|p| p.words())
-        .map_or(0, |w| w.saturating_mul(4).saturating_add(4))
+    match Plan::new(k, &shapes).and_then(|p| p.words()) {
+        Some(words) => words.saturating_mul(4).saturating_add(4),
+        None => super::packed_single_channel::scratch_bytes(k, shapes),
+    }
 }
 
 /// Runs `k` on the packed path if it applies and `scratch` holds
-/// [`scratch_bytes`](self::scratch_bytes) bytes; `false` (nothing written) if not. Lengths
+/// [`scratch_bytes`] bytes; `false` (nothing written) if not. Lengths
 /// must agree with the shapes ([`DepthwiseConv2d::eval_with_scratch`] checks them first); if
 /// they do not, the output is unspecified but nothing panics.
 #[allow(clippy::too_many_arguments)]
@@ -89,7 +91,9 @@ pub fn depthwise(
     scratch: &mut [u8],
 ) -> bool {
     let Some(plan) = Plan::new(k, &shapes) else {
-        return false;
+        return super::packed_single_channel::depthwise(
+            k, input, filter, bias, requantize, output, shapes, scratch,
+        );
     };
     let [batches, in_h, in_w, in_c] = shapes.input;
     let [_, out_h, out_w, channels] = shapes.output;

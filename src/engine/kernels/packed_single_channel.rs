@@ -1,0 +1,577 @@
+//! DEPTHWISE_CONV_2D's packed path for a single input channel (every output channel reads the
+//! same input channel, as in a first layer over a spectrogram or a grayscale image), windows up
+//! to 8 wide, dilation 1, any stride.
+//!
+//! With one input channel, a window row is a run of consecutive input bytes: one 32-bit load
+//! and two SXTAB16 turn four of them into the pairs of taps `(0, 2)` and `(1, 3)` (offset by
+//! the input zero point), and one SMLAD multiplies each pair by the matching pair of weights.
+//! Output channels are taken two at a time: their weights, rearranged into those pairs, fill
+//! `16 * kh` bytes of scratch per group of four columns; each input pair then serves both
+//! channels. Pixels whose window sticks out left or right of the input read a copy of their
+//! window padded with the zero point instead (rows outside the input are skipped). Small
+//! scratch on purpose: keyword-spotting models run this in a few kilobytes of arena.
+//!
+//! It applies with one input channel, an even number of output channels, windows at most 8
+//! wide, dilation 1, every channel having a [`ChannelRescale`] and an accumulator that cannot
+//! reach `2^30`, and an int8 input zero point; the caller falls back otherwise. Results are
+//! bit-identical to the portable kernel.
+
+use super::depthwise::DepthwiseConv2d;
+use super::packed_conv::Shapes;
+use super::rescale::{bias_limit, ChannelRescale};
+use super::{bias_at, dsp, word, I32Le, Requantize};
+
+/// Columns per group (one 32-bit load of input bytes).
+const GROUP: usize = 4;
+
+/// Groups of four window columns, if the shapes suit this path.
+fn groups(k: &DepthwiseConv2d, shapes: &Shapes) -> Option<usize> {
+    let [_, _, _, in_c] = shapes.input;
+    let [one, kh, kw, channels] = shapes.filter;
+    let w = k.window;
+    let ok = one == 1
+        && in_c == 1
+        && kh > 0
+        && (1..=2 * GROUP).contains(&kw)
+        && channels > 0
+        && channels.is_multiple_of(2)
+        && (w.dilation_h, w.dilation_w) == (1, 1);
+    ok.then(|| kw.div_ceil(GROUP))
+}
+
+/// Bytes of scratch [`depthwise`] needs (0 if its path never applies to these shapes): the
+/// paired weights of two channels (`16 * kh` per group) and one padded window, plus alignment.
+pub fn scratch_bytes(k: &DepthwiseConv2d, shapes: Shapes) -> usize {
+    let kh = shapes.filter[1];
+    groups(k, &shapes).map_or(0, |g| kh.saturating_mul(g).saturating_mul(16 + GROUP) + 4)
+}
+
+/// Runs `k` on this path if it applies and `scratch` holds
+/// [`scratch_bytes`] bytes; `false` (nothing written) if not. Lengths
+/// must agree with the shapes (the caller checks them first); if they do not, the output is
+/// unspecified but nothing panics.
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise(
+    k: &DepthwiseConv2d,
+    input: &[i8],
+    filter: &[i8],
+    bias: Option<I32Le<'_>>,
+    requantize: Requantize<'_>,
+    output: &mut [i8],
+    shapes: Shapes,
+    scratch: &mut [u8],
+) -> bool {
+    let Some(g) = groups(k, &shapes) else {
+        return false;
+    };
+    let [batches, in_h, in_w, _] = shapes.input;
+    let [_, kh, kw, channels] = shapes.filter;
+    let [_, out_h, out_w, _] = shapes.output;
+    if k.depth_multiplier != channels || !(-128..=127).contains(&-k.input_offset) {
+        return false;
+    }
+    let limit = bias_limit(kh * kw);
+    let mut rescales = (0..channels).map(|o| {
+        let b = bias_at(bias, o);
+        ChannelRescale::new(requantize.get(o), k.output_offset)
+            .filter(|_| b.unsigned_abs() < limit)
+            .map(|r| (r, b))
+    });
+    if !rescales.all(|r| r.is_some()) {
+        return false;
+    }
+    let (_, words, _) = bytemuck::pod_align_to_mut::<u8, u32>(scratch);
+    let Some(words) = words.get_mut(..kh * g * (4 + 1)) else {
+        return false;
+    };
+    let (pairs, window) = words.split_at_mut(kh * g * 4);
+    let window: &mut [i8] = bytemuck::cast_slice_mut(window);
+    let row_len = g * GROUP;
+    let pad = (-k.input_offset) as i8;
+    let offset = dsp::splat(k.input_offset);
+    let (lo, hi) = (k.activation_min, k.activation_max);
+    let win = k.window;
+    // The Cortex-M4 row loop: full int8 range, SMMLAR rounding (multipliers above 2^30).
+    let native = lo <= -128
+        && hi >= 127
+        && (0..channels).all(|o| {
+            ChannelRescale::new(requantize.get(o), k.output_offset)
+                .is_some_and(|r| r.multiplier > 1 << 30)
+        });
+    // Output columns whose window lies inside the input: `x0..x1`.
+    let x0 = win.pad_w.div_ceil(win.stride_w.max(1)).min(out_w);
+    let x1 = (in_w + win.pad_w)
+        .checked_sub(row_len)
+        .map_or(0, |last| last / win.stride_w.max(1) + 1)
+        .clamp(x0, out_w);
+    for c in (0..channels).step_by(2) {
+        // Weights of channels c and c + 1 as pairs of taps (j, j + 2), j = 0, 1, per group:
+        // [row][group][channel][j].
+        for (i, p) in pairs.iter_mut().enumerate() {
+            let (j, ch, group, ky) = (i % 2, (i / 2) % 2, (i / 4) % g, i / (4 * g));
+            let tap = |x: usize| {
+                if x < kw {
+                    filter.get((ky * kw + x) * channels + c + ch).copied().unwrap_or(0)
+                } else {
+                    0
+                }
+            };
+            let x = group * GROUP + j;
+            *p = (tap(x) as i16 as u16 as u32) | ((tap(x + 2) as i16 as u16 as u32) << 16);
+        }
+        let rescale = |o: usize| {
+            let b = bias_at(bias, o);
+            let r = ChannelRescale::new(requantize.get(o), k.output_offset).unwrap_or_default();
+            (r, b)
+        };
+        let ((r0, b0), (r1, b1)) = (rescale(c), rescale(c + 1));
+        for b in 0..batches {
+            for oy in 0..out_h {
+                let mut rows = (0..kh).filter(|&ky| win.in_y(oy, ky, in_h).is_some());
+                let Some(ky0) = rows.next() else {
+                    continue;
+                };
+                let ky1 = rows.next_back().unwrap_or(ky0) + 1;
+                let iy0 = (oy * win.stride_h + ky0).saturating_sub(win.pad_h);
+                let rows = ky1 - ky0;
+                let line0 = (b * in_h + iy0) * in_w;
+                let w = pairs.get(ky0 * g * 4..).unwrap_or(&[]);
+                let out_row = (b * out_h + oy) * out_w * channels + c;
+                let run = Run {
+                    src: input.get(line0 + (x0 * win.stride_w).saturating_sub(win.pad_w)..),
+                    step: win.stride_w,
+                    pixels: x1 - x0,
+                    rows,
+                    row_stride: in_w,
+                    pairs: w,
+                    offset,
+                    out: output.get_mut(out_row + x0 * channels..),
+                    out_stride: channels,
+                    params: [
+                        b0,
+                        b1,
+                        r0.multiplier,
+                        r0.round,
+                        r0.shift as i32,
+                        r1.multiplier,
+                        r1.round,
+                        r1.shift as i32,
+                    ],
+                };
+                let done = native && g == 2 && run.native();
+                let columns = if done { (0..x0).chain(x1..out_w) } else { (0..out_w).chain(0..0) };
+                for ox in columns {
+                    let x = ox * win.stride_w;
+                    let shift = Shift::of(x, win.pad_w, in_w, row_len);
+                    let (a0, a1) = match shift {
+                        Some(Shift::None(col)) => {
+                            let src = input.get(line0 + col..).unwrap_or(&[]);
+                            mac(src, in_w, rows, g, w, offset, [b0, b1])
+                        }
+                        Some(shift) if g == 2 => {
+                            let src = input.get(line0..).unwrap_or(&[]);
+                            // The window's rows, shifted into place, then the usual loop.
+                            let rows_of = window.get_mut(..rows * row_len).unwrap_or(&mut []);
+                            edge_window(src, in_w, shift, pad, rows_of);
+                            mac(&window[..], row_len, rows, g, w, offset, [b0, b1])
+                        }
+                        _ => {
+                            // Copy the window, the zero point standing in for the padding:
+                            // window column j reads input column x + j - pad_w.
+                            let lines = input.get(line0..).unwrap_or(&[]);
+                            for (r, dst) in window.chunks_exact_mut(row_len).take(rows).enumerate()
+                            {
+                                for (j, d) in dst.iter_mut().enumerate() {
+                                    let col = (x + j).checked_sub(win.pad_w).filter(|&c| c < in_w);
+                                    *d = col
+                                        .and_then(|c| lines.get(r * in_w + c))
+                                        .copied()
+                                        .unwrap_or(pad);
+                                }
+                            }
+                            mac(&window[..], row_len, rows, g, w, offset, [b0, b1])
+                        }
+                    };
+                    if let Some([o0, o1, ..]) = output.get_mut(out_row + ox * channels..) {
+                        *o0 = r0.apply_doubled(a0).max(lo).min(hi) as i8;
+                        *o1 = r1.apply_doubled(a1).max(lo).min(hi) as i8;
+                    }
+                }
+            }
+        }
+    }
+    true
+}
+
+/// The two channels' doubled accumulators of one pixel: `rows` window rows of `g` groups each,
+/// starting at `src` with `stride` bytes between rows; `w` holds the paired weights from the
+/// first of those rows on; `init` the biases. Portable form (the instructions'
+/// emulation, the same steps as the Cortex-M4 loop).
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+#[inline(always)]
+fn mac(
+    src: &[i8],
+    stride: usize,
+    rows: usize,
+    g: usize,
+    w: &[u32],
+    offset: u32,
+    init: [i32; 2],
+) -> (i32, i32) {
+    let [mut a0, mut a1] = init;
+    let mut pairs = w.chunks_exact(4);
+    for r in 0..rows {
+        for group in 0..g {
+            let at = r * stride + group * GROUP;
+            let v = src.get(at..at + GROUP).and_then(|q| q.first_chunk::<4>()).map_or(0, word);
+            let (x02, x13) = (dsp::sxtab16(offset, v), dsp::sxtab16_ror8(offset, v));
+            let p = pairs.next().unwrap_or(&[0; 4]);
+            a0 = dsp::smlad(x13, p[1], dsp::smlad(x02, p[0], a0));
+            a1 = dsp::smlad(x13, p[3], dsp::smlad(x02, p[2], a1));
+        }
+    }
+    (a0.wrapping_add(a0), a1.wrapping_add(a1))
+}
+
+/// [`mac`] on the Cortex-M4 (groups of 1 or 2): per window row 1 or 2 loads and 2 or 4
+/// SXTAB16 shared by both channels, 2 or 4 LDRD of paired weights, 4 or 8 SMLAD.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+fn mac(
+    src: &[i8],
+    stride: usize,
+    rows: usize,
+    g: usize,
+    w: &[u32],
+    offset: u32,
+    init: [i32; 2],
+) -> (i32, i32) {
+    let [a0, a1] = init;
+    let reach =
+        rows.checked_sub(1).and_then(|r| r.checked_mul(stride)).and_then(|v| v.checked_add(4 * g));
+    if rows == 0
+        || !(1..=2).contains(&g)
+        || reach.is_none_or(|r| r > src.len())
+        || w.len() < rows * g * 4
+    {
+        return (a0.wrapping_add(a0), a1.wrapping_add(a1));
+    }
+    let (mut a0, mut a1) = (a0, a1);
+    // SAFETY: the loop runs `rows >= 1` times; row `r` reads the `4 * g` bytes at
+    // `src[r * stride..]` (`(rows - 1) * stride + 4 * g <= src.len()`; LDR may be unaligned on
+    // the Cortex-M4) and `4 * g` words of `w` (`rows * g * 4 <= w.len()`, word-aligned for
+    // LDRD). Only the listed registers and the flags change.
+    unsafe {
+        if g == 1 {
+            core::arch::asm!(
+                "2:",
+                "ldr {v}, [{p}]",
+                "add {p}, {p}, {stride}",
+                "sxtab16 {x}, {off}, {v}, ror #8",
+                "sxtab16 {v}, {off}, {v}",
+                "ldrd {w0}, {w1}, [{wp}], #8",
+                "smlad {a0}, {v}, {w0}, {a0}",
+                "smlad {a0}, {x}, {w1}, {a0}",
+                "ldrd {w0}, {w1}, [{wp}], #8",
+                "smlad {a1}, {v}, {w0}, {a1}",
+                "smlad {a1}, {x}, {w1}, {a1}",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                p = inout(reg) src.as_ptr() => _,
+                stride = in(reg) stride,
+                n = inout(reg) rows => _,
+                wp = inout(reg) w.as_ptr() => _,
+                off = in(reg) offset,
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                v = out(reg) _,
+                x = out(reg) _,
+                w0 = out(reg) _,
+                w1 = out(reg) _,
+                options(nostack, readonly, pure),
+            );
+        } else {
+            core::arch::asm!(
+                "2:",
+                "ldr {v}, [{p}]",
+                "sxtab16 {x}, {off}, {v}, ror #8",
+                "sxtab16 {v}, {off}, {v}",
+                "ldrd {w0}, {w1}, [{wp}], #8",
+                "smlad {a0}, {v}, {w0}, {a0}",
+                "smlad {a0}, {x}, {w1}, {a0}",
+                "ldrd {w0}, {w1}, [{wp}], #8",
+                "smlad {a1}, {v}, {w0}, {a1}",
+                "smlad {a1}, {x}, {w1}, {a1}",
+                "ldr {v}, [{p}, #4]",
+                "add {p}, {p}, {stride}",
+                "sxtab16 {x}, {off}, {v}, ror #8",
+                "sxtab16 {v}, {off}, {v}",
+                "ldrd {w0}, {w1}, [{wp}], #8",
+                "smlad {a0}, {v}, {w0}, {a0}",
+                "smlad {a0}, {x}, {w1}, {a0}",
+                "ldrd {w0}, {w1}, [{wp}], #8",
+                "smlad {a1}, {v}, {w0}, {a1}",
+                "smlad {a1}, {x}, {w1}, {a1}",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                p = inout(reg) src.as_ptr() => _,
+                stride = in(reg) stride,
+                n = inout(reg) rows => _,
+                wp = inout(reg) w.as_ptr() => _,
+                off = in(reg) offset,
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                v = out(reg) _,
+                x = out(reg) _,
+                w0 = out(reg) _,
+                w1 = out(reg) _,
+                options(nostack, readonly, pure),
+            );
+        }
+    }
+    (a0.wrapping_add(a0), a1.wrapping_add(a1))
+}
+
+/// A run of output pixels of one row whose windows lie inside the input, for two channels.
+#[cfg_attr(not(all(target_arch = "arm", target_feature = "dsp")), allow(dead_code))]
+struct Run<'a, 'o> {
+    /// The first pixel's window (top-left input byte onwards).
+    src: Option<&'a [i8]>,
+    /// Input bytes from one pixel's window to the next.
+    step: usize,
+    pixels: usize,
+    /// Window rows read per pixel.
+    rows: usize,
+    /// Input bytes from one row to the next.
+    row_stride: usize,
+    /// Paired weights from the first window row on.
+    pairs: &'a [u32],
+    offset: u32,
+    /// The first pixel's output (channel `c` onwards).
+    out: Option<&'o mut [i8]>,
+    out_stride: usize,
+    /// Biases, then each channel's multiplier, rounding constant and shift.
+    params: [i32; 8],
+}
+
+impl Run<'_, '_> {
+    /// Runs the row in one Cortex-M4 loop (two groups of four window columns, full int8 range,
+    /// multipliers above 2^30); `false` if it does not apply (other targets run the portable
+    /// loops instead).
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+    fn native(self) -> bool {
+        false
+    }
+
+    /// See the portable declaration. Per pixel: the rows of [`mac`], then for both channels
+    /// SMMLAR, sign fix, shift, SSAT and the byte store.
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    fn native(self) -> bool {
+        let (Some(src), Some(out)) = (self.src, self.out) else {
+            return false;
+        };
+        let (n, rows) = (self.pixels, self.rows);
+        let last_read = (n.checked_sub(1).and_then(|p| p.checked_mul(self.step)))
+            .zip(rows.checked_sub(1).and_then(|r| r.checked_mul(self.row_stride)))
+            .and_then(|(a, b)| a.checked_add(b)?.checked_add(8));
+        let last_write = n
+            .checked_sub(1)
+            .and_then(|p| p.checked_mul(self.out_stride))
+            .and_then(|v| v.checked_add(2));
+        if n == 0
+            || rows == 0
+            || last_read.is_none_or(|r| r > src.len())
+            || last_write.is_none_or(|w| w > out.len())
+            || self.pairs.len() < rows * 8
+        {
+            return false;
+        }
+        let p = self.params;
+        let mut frame: [u32; 17] = [
+            src.as_ptr() as u32,
+            self.step as u32,
+            n as u32,
+            rows as u32,
+            self.row_stride as u32,
+            self.pairs.as_ptr() as u32,
+            self.offset,
+            out.as_mut_ptr() as u32,
+            self.out_stride as u32,
+            p[0] as u32,
+            p[1] as u32,
+            p[2] as u32,
+            p[3] as u32,
+            p[4] as u32,
+            p[5] as u32,
+            p[6] as u32,
+            p[7] as u32,
+        ];
+        // SAFETY: checked above: pixel `i < n` reads `rows` rows of 8 bytes at
+        // `src[i * step + r * row_stride..]` (the last byte read is below `last_read <=
+        // src.len()`; LDR may be unaligned on the Cortex-M4) and `rows * 8` words of `pairs`
+        // (word-aligned for LDRD), and writes `out[i * out_stride]` and the byte after
+        // (`last_write <= out.len()`). `frame` is this function's own state. Both loops count
+        // down from a nonzero count. Only the listed registers and the flags change.
+        unsafe {
+            core::arch::asm!(
+                "4:",
+                "ldr {p}, [{f}, #0]",
+                "ldr {n}, [{f}, #12]",
+                "ldr {wp}, [{f}, #20]",
+                "ldr {off}, [{f}, #24]",
+                "ldr {s}, [{f}, #16]",
+                "ldr {a0}, [{f}, #36]",
+                "ldr {a1}, [{f}, #40]",
+                "2:",
+                "ldr {v}, [{p}]",
+                "sxtab16 {x}, {off}, {v}, ror #8",
+                "sxtab16 {v}, {off}, {v}",
+                "ldrd {w0}, {w1}, [{wp}], #8",
+                "smlad {a0}, {v}, {w0}, {a0}",
+                "smlad {a0}, {x}, {w1}, {a0}",
+                "ldrd {w0}, {w1}, [{wp}], #8",
+                "smlad {a1}, {v}, {w0}, {a1}",
+                "smlad {a1}, {x}, {w1}, {a1}",
+                "ldr {v}, [{p}, #4]",
+                "add {p}, {p}, {s}",
+                "sxtab16 {x}, {off}, {v}, ror #8",
+                "sxtab16 {v}, {off}, {v}",
+                "ldrd {w0}, {w1}, [{wp}], #8",
+                "smlad {a0}, {v}, {w0}, {a0}",
+                "smlad {a0}, {x}, {w1}, {a0}",
+                "ldrd {w0}, {w1}, [{wp}], #8",
+                "smlad {a1}, {v}, {w0}, {a1}",
+                "smlad {a1}, {x}, {w1}, {a1}",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                "ldr {p}, [{f}, #28]",
+                "add {a0}, {a0}, {a0}",
+                "ldr {w0}, [{f}, #44]",
+                "ldr {w1}, [{f}, #48]",
+                "ldr {x}, [{f}, #52]",
+                "smmlar {v}, {a0}, {w0}, {w1}",
+                "sub {v}, {v}, {a0}, lsr #31",
+                "asr {v}, {v}, {x}",
+                "ssat {v}, #8, {v}",
+                "strb {v}, [{p}]",
+                "add {a1}, {a1}, {a1}",
+                "ldr {w0}, [{f}, #56]",
+                "ldr {w1}, [{f}, #60]",
+                "ldr {x}, [{f}, #64]",
+                "smmlar {v}, {a1}, {w0}, {w1}",
+                "sub {v}, {v}, {a1}, lsr #31",
+                "asr {v}, {v}, {x}",
+                "ssat {v}, #8, {v}",
+                "strb {v}, [{p}, #1]",
+                "ldr {x}, [{f}, #32]",
+                "add {p}, {p}, {x}",
+                "str {p}, [{f}, #28]",
+                "ldr {p}, [{f}, #0]",
+                "ldr {x}, [{f}, #4]",
+                "add {p}, {p}, {x}",
+                "str {p}, [{f}, #0]",
+                "ldr {n}, [{f}, #8]",
+                "subs {n}, {n}, #1",
+                "str {n}, [{f}, #8]",
+                "bne 4b",
+                f = in(reg) frame.as_mut_ptr(),
+                p = out(reg) _,
+                s = out(reg) _,
+                n = out(reg) _,
+                wp = out(reg) _,
+                off = out(reg) _,
+                a0 = out(reg) _,
+                a1 = out(reg) _,
+                v = out(reg) _,
+                x = out(reg) _,
+                w0 = out(reg) _,
+                w1 = out(reg) _,
+                options(nostack),
+            );
+        }
+        true
+    }
+}
+
+/// Where a pixel's 8-column window lies against its input row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shift {
+    /// Inside, from this column.
+    None(usize),
+    /// The first `k` columns are padding: the window is the row's first bytes moved up by `k`.
+    Left(usize),
+    /// The last `k` columns are padding: the window is the row's last bytes moved down by `k`.
+    Right(usize),
+}
+
+impl Shift {
+    /// The window of the pixel at padded column `x` (`len` columns, rows `width` long);
+    /// `None` if it sticks out on both sides or the row is shorter than 8 bytes.
+    fn of(x: usize, pad: usize, width: usize, len: usize) -> Option<Shift> {
+        match x.checked_sub(pad) {
+            Some(col) if col + len <= width => Some(Shift::None(col)),
+            Some(col) if width >= 8 && len == 8 && col < width => {
+                Some(Shift::Right(col + len - width))
+            }
+            None if width >= 8 && len == 8 && pad - x < len && x + len <= width + pad => {
+                Some(Shift::Left(pad - x))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Fills `dst` (8 bytes per window row) with the windows rows of a pixel against the left or
+/// right edge of the input: each row's bytes are read from inside the row (`src`, rows `width`
+/// apart) and shifted into place, the padding filled with the zero point `pad` (which the
+/// offset turns into 0).
+#[inline(never)]
+fn edge_window(src: &[i8], width: usize, shift: Shift, pad: i8, dst: &mut [i8]) {
+    let fill = u32::from_le_bytes([pad as u8; 4]);
+    let word_at = |line: &[i8], at: usize| {
+        line.get(at..at + 4).and_then(|b| b.first_chunk::<4>()).map_or(fill, word)
+    };
+    // The two words of a row, for each kind of edge (`k` padding columns, `s` bits).
+    match shift {
+        Shift::Left(k @ 1..=3) => {
+            let s = 8 * k as u32;
+            let keep = fill >> (32 - s);
+            edge_rows(src, width, dst, |l| {
+                let (a, b) = (word_at(l, 0), word_at(l, 4));
+                ((a << s) | keep, (b << s) | (a >> (32 - s)))
+            })
+        }
+        Shift::Left(k @ 4..=7) => {
+            let s = 8 * (k as u32 - 4);
+            let keep = if s == 0 { 0 } else { fill >> (32 - s) };
+            edge_rows(src, width, dst, |l| (fill, (word_at(l, 0) << s) | keep))
+        }
+        Shift::Right(k @ 1..=3) => {
+            let s = 8 * k as u32;
+            let keep = fill << (32 - s);
+            let at = width.saturating_sub(8);
+            edge_rows(src, width, dst, |l| {
+                let (a, b) = (word_at(l, at), word_at(l, at + 4));
+                ((a >> s) | (b << (32 - s)), (b >> s) | keep)
+            })
+        }
+        Shift::Right(k @ 4..=7) => {
+            let s = 8 * (k as u32 - 4);
+            let keep = if s == 0 { 0 } else { fill << (32 - s) };
+            let at = width.saturating_sub(4);
+            edge_rows(src, width, dst, |l| ((word_at(l, at) >> s) | keep, fill))
+        }
+        Shift::None(col) => edge_rows(src, width, dst, |l| (word_at(l, col), word_at(l, col + 4))),
+        _ => dst.fill(pad),
+    }
+}
+
+/// The rows of [`edge_window`], each window row's two words given by `load` from its input row.
+#[inline(always)]
+fn edge_rows(src: &[i8], width: usize, dst: &mut [i8], load: impl Fn(&[i8]) -> (u32, u32)) {
+    for (line, d) in src.chunks(width.max(1)).zip(dst.chunks_exact_mut(8)) {
+        let (lo, hi) = load(line);
+        let bytes = (lo as u64 | ((hi as u64) << 32)).to_le_bytes();
+        d.copy_from_slice(bytemuck::cast_slice(&bytes));
+    }
+}
