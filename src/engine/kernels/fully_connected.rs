@@ -150,17 +150,38 @@ impl FullyConnected {
             || units == 0
             || !lane_offset_fits(self.input_offset)
             || !lane_offset_fits(self.filter_offset)
-            || !(0..units).all(|u| FcRescale::new(requantize.get(u), zp).is_some())
         {
             return false;
         }
+        // One rescale for per-tensor weights; per-channel ones are checked here, made per unit.
+        let fixed = match requantize {
+            Requantize::PerTensor(m) => match FcRescale::new(m, zp) {
+                Some(r) => Some(r),
+                None => return false,
+            },
+            Requantize::PerChannel { .. } => {
+                if !(0..units).all(|u| FcRescale::new(requantize.get(u), zp).is_some()) {
+                    return false;
+                }
+                None
+            }
+        };
         let offsets = (dsp::splat(self.input_offset), dsp::splat(self.filter_offset));
         let (lo, hi) = (self.activation_min, self.activation_max);
         let finish = |acc: i32, u: usize| {
-            let rescale = FcRescale::new(requantize.get(u), zp).unwrap_or_default();
-            clamp_to_i8(rescale.apply(acc.wrapping_add(bias_at(bias, u))), lo, hi)
+            let rescale =
+                fixed.unwrap_or_else(|| FcRescale::new(requantize.get(u), zp).unwrap_or_default());
+            let b = bias.map_or(0, |b| b.get(u));
+            clamp_to_i8(rescale.apply(acc.wrapping_add(b)), lo, hi)
         };
         for (x, out_row) in input.chunks_exact(depth).zip(output.chunks_exact_mut(units)) {
+            if depth < 4 {
+                for ((u, out), w) in out_row.iter_mut().enumerate().zip(filter.chunks_exact(depth))
+                {
+                    *out = finish(dot_with_offsets(w, self.filter_offset, x, self.input_offset), u);
+                }
+                continue;
+            }
             let mut rows = filter.chunks_exact(2 * depth);
             let mut outs = out_row.chunks_exact_mut(2);
             let mut u = 0;

@@ -11,6 +11,7 @@ use crate::engine::kernels::softmax::Softmax;
 use crate::engine::operator::{code, Op};
 use crate::engine::record::{RecordReader, RecordWriter};
 
+#[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
     p.arity(1, 1)?;
     let (input, output) = (p.input(0)?, p.output()?);
@@ -54,6 +55,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     Ok(Needs::default())
 }
 
+#[inline(never)]
 pub(super) fn eval(
     op_code: i32,
     r: &mut RecordReader<'_>,

@@ -13,6 +13,7 @@ use crate::engine::operator::{code, Op};
 use crate::engine::record::{RecordReader, RecordWriter};
 use crate::engine::tensor::DType;
 
+#[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
     let (o, depthwise) = match p.op.op {
         Op::Conv2d(o) => (o, false),
@@ -176,6 +177,7 @@ pub(super) fn read_channel_multipliers<'r>(
     Ok(Requantize::PerChannel { multipliers: I32Le(m), shifts: as_i8(s) })
 }
 
+#[inline(never)]
 pub(super) fn eval(
     op_code: i32,
     r: &mut RecordReader<'_>,

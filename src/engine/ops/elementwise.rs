@@ -71,6 +71,7 @@ fn broadcasts_to(a: &[u32], b: &[u32], out: &[u32]) -> bool {
     })
 }
 
+#[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
     match p.op.op {
         Op::Add { activation } | Op::Mul { activation } => {
@@ -186,6 +187,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     Ok(Needs::default())
 }
 
+#[inline(never)]
 pub(super) fn eval(
     op_code: i32,
     r: &mut RecordReader<'_>,

@@ -14,6 +14,7 @@ use crate::engine::operator::Op;
 use crate::engine::record::{RecordReader, RecordWriter};
 use crate::engine::tensor::DType;
 
+#[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
     let Op::FullyConnected { activation, .. } = p.op.op else {
         return Err(p.shapes("not FULLY_CONNECTED"));
@@ -79,6 +80,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     Ok(Needs::default())
 }
 
+#[inline(never)]
 pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
     let fc = FullyConnected {
         input_offset: r.i32()?,

@@ -9,6 +9,7 @@ use crate::engine::tensor::DType;
 
 /// Checks a reshape-like operator: same type, element count and quantization; the planner
 /// makes the output an alias of the input.
+#[inline(never)]
 pub(super) fn prepare_reshape(p: &Prep<'_, '_>) -> Result<Needs, LoadError> {
     let max_inputs = if p.op.op == Op::Squeeze { 1 } else { 2 };
     p.arity(1, max_inputs)?;
@@ -35,6 +36,7 @@ pub(super) fn prepare_reshape(p: &Prep<'_, '_>) -> Result<Needs, LoadError> {
 }
 
 /// SHAPE: the output (int32 or int64, `[rank]`) receives the input's dimensions, known at load.
+#[inline(never)]
 pub(super) fn prepare_shape(
     p: &Prep<'_, '_>,
     w: &mut RecordWriter<'_>,
@@ -61,6 +63,7 @@ pub(super) fn prepare_shape(
     Ok(Needs::default())
 }
 
+#[inline(never)]
 pub(super) fn eval_shape(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
     let n = r.usize()?;
     let bytes = r.bytes(n)?;

@@ -75,6 +75,7 @@ fn dims_usize(d: &[u32]) -> [usize; MAX_RANK] {
     out
 }
 
+#[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
     let out = p.output()?;
     let rank = out.shape.dims().len();
@@ -315,6 +316,7 @@ impl Element for [u8; 8] {
     }
 }
 
+#[inline(never)]
 pub(super) fn eval(
     op_code: i32,
     r: &mut RecordReader<'_>,

@@ -8,6 +8,7 @@ use crate::engine::kernels::pooling::{Pool, PoolKind};
 use crate::engine::operator::Op;
 use crate::engine::record::{RecordReader, RecordWriter};
 
+#[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
     let (o, kind) = match p.op.op {
         Op::AveragePool2d(o) => (o, PoolKind::Average),
@@ -51,6 +52,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     Ok(Needs::default())
 }
 
+#[inline(never)]
 pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
     let kind = if r.bool()? { PoolKind::Max } else { PoolKind::Average };
     let (stride_h, stride_w, pad_h, pad_w) = (r.usize()?, r.usize()?, r.usize()?, r.usize()?);
