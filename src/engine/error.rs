@@ -84,6 +84,9 @@ pub enum LoadErrorKind {
     NoSubgraph,
     /// The operator is not supported (`code` is the builtin code).
     UnsupportedOperator(i32),
+    /// The operator's family was left out of this build (cargo features `op-*`; `code` is the
+    /// builtin code).
+    OperatorNotBuilt(i32),
     /// Custom operators are not supported.
     CustomOperator,
     /// The operator's version is newer than the engine knows (or not positive).
@@ -211,6 +214,11 @@ impl fmt::Display for LoadErrorKind {
             UnsupportedOperator(code) => write!(
                 f,
                 "unsupported operator {} (builtin code {code})",
+                crate::engine::schema::operator_name(code)
+            ),
+            OperatorNotBuilt(code) => write!(
+                f,
+                "operator {} (builtin code {code}) is not built in: enable its `op-*` feature",
                 crate::engine::schema::operator_name(code)
             ),
             CustomOperator => write!(f, "custom operators are not supported"),

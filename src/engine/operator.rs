@@ -205,6 +205,28 @@ fn check_bias_type(o: &Table<'_>, id: usize) -> Result<(), LoadErrorKind> {
     }
 }
 
+/// Whether the operator with builtin `code` is compiled in: the cargo features `op-*` select
+/// operator families (all by default); a model using one left out is refused at load with
+/// [`LoadErrorKind::OperatorNotBuilt`](crate::engine::LoadErrorKind::OperatorNotBuilt). RESHAPE, EXPAND_DIMS and SQUEEZE (no code) are always in.
+pub const fn built(code: i32) -> bool {
+    use crate::engine::operator::code as c;
+    match code {
+        c::FULLY_CONNECTED => cfg!(feature = "op-fully-connected"),
+        c::CONV_2D | c::DEPTHWISE_CONV_2D => cfg!(feature = "op-conv"),
+        c::AVERAGE_POOL_2D | c::MAX_POOL_2D => cfg!(feature = "op-pool"),
+        c::SOFTMAX => cfg!(feature = "op-softmax"),
+        c::LOGISTIC | c::TANH => cfg!(feature = "op-lut"),
+        c::ADD | c::MUL => cfg!(feature = "op-arith"),
+        c::QUANTIZE | c::DEQUANTIZE => cfg!(feature = "op-quantize"),
+        c::MEAN => cfg!(feature = "op-mean"),
+        c::CONCATENATION | c::PAD | c::SPACE_TO_BATCH_ND | c::BATCH_TO_SPACE_ND => {
+            cfg!(feature = "op-layout")
+        }
+        c::SHAPE | c::STRIDED_SLICE | c::PACK => cfg!(feature = "op-shape"),
+        _ => true,
+    }
+}
+
 /// Parses and checks the options of operator table `op` whose builtin code is `code`.
 pub fn parse_op(code: i32, version: i32, op: Table<'_>) -> Result<Op, LoadErrorKind> {
     use crate::engine::schema::operator as f;
@@ -241,7 +263,7 @@ pub fn parse_op(code: i32, version: i32, op: Table<'_>) -> Result<Op, LoadErrorK
     }
 
     Ok(match code {
-        code::ADD | code::MUL => {
+        code::ADD | code::MUL if built(code::ADD) => {
             let o = options(if code == code::ADD { options_type::ADD } else { options_type::MUL })?;
             let activation = activation(i8_of(&o, 0)?)?;
             if code == code::ADD {
@@ -250,7 +272,7 @@ pub fn parse_op(code: i32, version: i32, op: Table<'_>) -> Result<Op, LoadErrorK
                 Op::Mul { activation }
             }
         }
-        code::AVERAGE_POOL_2D | code::MAX_POOL_2D => {
+        code::AVERAGE_POOL_2D | code::MAX_POOL_2D if built(code::AVERAGE_POOL_2D) => {
             let o = options(options_type::POOL_2D)?;
             let p = PoolOptions {
                 padding: padding(i8_of(&o, 0)?)?,
@@ -269,19 +291,19 @@ pub fn parse_op(code: i32, version: i32, op: Table<'_>) -> Result<Op, LoadErrorK
                 Op::MaxPool2d(p)
             }
         }
-        code::CONV_2D => {
+        code::CONV_2D if built(code::CONV_2D) => {
             let o = options(options_type::CONV_2D)?;
             check_bias_type_opt(&o, 6)?;
             Op::Conv2d(conv_options(&o, [0, 1, 2, 4, 5], activation(i8_of(&o, 3)?)?)?)
         }
-        code::DEPTHWISE_CONV_2D => {
+        code::DEPTHWISE_CONV_2D if built(code::CONV_2D) => {
             let o = options(options_type::DEPTHWISE_CONV_2D)?;
             Op::DepthwiseConv2d {
                 conv: conv_options(&o, [0, 1, 2, 5, 6], activation(i8_of(&o, 4)?)?)?,
                 depth_multiplier: i32_of(&o, 3, 0)?,
             }
         }
-        code::FULLY_CONNECTED => {
+        code::FULLY_CONNECTED if built(code::FULLY_CONNECTED) => {
             let o = options(options_type::FULLY_CONNECTED)?;
             if i8_of(&o, 1)? != 0 {
                 return Err(LoadErrorKind::UnsupportedOption("shuffled weights format"));
@@ -292,7 +314,7 @@ pub fn parse_op(code: i32, version: i32, op: Table<'_>) -> Result<Op, LoadErrorK
                 keep_num_dims: bool_of(&o, 2)?,
             }
         }
-        code::SOFTMAX => {
+        code::SOFTMAX if built(code::SOFTMAX) => {
             let o = options(options_type::SOFTMAX)?;
             let beta = o.map_or(Ok(0.0), |t| t.f32(0, 0.0).map_err(bad_options))?;
             if !beta.is_finite() {
@@ -300,15 +322,15 @@ pub fn parse_op(code: i32, version: i32, op: Table<'_>) -> Result<Op, LoadErrorK
             }
             Op::Softmax { beta }
         }
-        code::CONCATENATION => {
+        code::CONCATENATION if built(code::PAD) => {
             let o = options(options_type::CONCATENATION)?;
             Op::Concatenation { axis: i32_of(&o, 0, 0)?, activation: activation(i8_of(&o, 1)?)? }
         }
-        code::MEAN => {
+        code::MEAN if built(code::MEAN) => {
             let o = options(options_type::REDUCER)?;
             Op::Mean { keep_dims: bool_of(&o, 0)? }
         }
-        code::STRIDED_SLICE => {
+        code::STRIDED_SLICE if built(code::STRIDED_SLICE) => {
             let o = options(options_type::STRIDED_SLICE)?;
             if i32_of(&o, 2, 0)? != 0 || i32_of(&o, 3, 0)? != 0 {
                 return Err(LoadErrorKind::UnsupportedOption(
@@ -322,7 +344,7 @@ pub fn parse_op(code: i32, version: i32, op: Table<'_>) -> Result<Op, LoadErrorK
                 offset: bool_of(&o, 5)?,
             })
         }
-        code::PACK => {
+        code::PACK if built(code::STRIDED_SLICE) => {
             let o = options(options_type::PACK)?;
             Op::Pack { values_count: i32_of(&o, 0, 0)?, axis: i32_of(&o, 1, 0)? }
         }
@@ -338,32 +360,33 @@ pub fn parse_op(code: i32, version: i32, op: Table<'_>) -> Result<Op, LoadErrorK
             options(options_type::EXPAND_DIMS)?;
             Op::ExpandDims
         }
-        code::SHAPE => {
+        code::SHAPE if built(code::SHAPE) => {
             options(options_type::SHAPE)?;
             Op::Shape
         }
-        code::PAD => {
+        code::PAD if built(code::PAD) => {
             options(options_type::PAD)?;
             Op::Pad
         }
-        code::SPACE_TO_BATCH_ND => {
+        code::SPACE_TO_BATCH_ND if built(code::PAD) => {
             options(options_type::SPACE_TO_BATCH_ND)?;
             Op::SpaceToBatchNd
         }
-        code::BATCH_TO_SPACE_ND => {
+        code::BATCH_TO_SPACE_ND if built(code::PAD) => {
             options(options_type::BATCH_TO_SPACE_ND)?;
             Op::BatchToSpaceNd
         }
-        code::QUANTIZE => {
+        code::QUANTIZE if built(code::QUANTIZE) => {
             options(options_type::QUANTIZE)?;
             Op::Quantize
         }
-        code::DEQUANTIZE => {
+        code::DEQUANTIZE if built(code::QUANTIZE) => {
             options(options_type::DEQUANTIZE)?;
             Op::Dequantize
         }
-        code::LOGISTIC => Op::Logistic,
-        code::TANH => Op::Tanh,
+        code::LOGISTIC if built(code::LOGISTIC) => Op::Logistic,
+        code::TANH if built(code::LOGISTIC) => Op::Tanh,
+        _ if !built(code) => return Err(LoadErrorKind::OperatorNotBuilt(code)),
         _ => return Err(LoadErrorKind::UnsupportedOperator(code)),
     })
 }
@@ -448,5 +471,42 @@ impl<'m> OperatorInfo<'m> {
     pub fn outputs(&self) -> impl Iterator<Item = Option<u32>> + 'm {
         let v = self.outputs;
         (0..v.len()).map(move |j| v.i32(j).ok().and_then(|t| u32::try_from(t).ok()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{built, code};
+
+    #[test]
+    fn operator_families_follow_their_features() {
+        let families = [
+            (code::FULLY_CONNECTED, cfg!(feature = "op-fully-connected")),
+            (code::CONV_2D, cfg!(feature = "op-conv")),
+            (code::DEPTHWISE_CONV_2D, cfg!(feature = "op-conv")),
+            (code::AVERAGE_POOL_2D, cfg!(feature = "op-pool")),
+            (code::MAX_POOL_2D, cfg!(feature = "op-pool")),
+            (code::SOFTMAX, cfg!(feature = "op-softmax")),
+            (code::LOGISTIC, cfg!(feature = "op-lut")),
+            (code::TANH, cfg!(feature = "op-lut")),
+            (code::ADD, cfg!(feature = "op-arith")),
+            (code::MUL, cfg!(feature = "op-arith")),
+            (code::QUANTIZE, cfg!(feature = "op-quantize")),
+            (code::DEQUANTIZE, cfg!(feature = "op-quantize")),
+            (code::MEAN, cfg!(feature = "op-mean")),
+            (code::CONCATENATION, cfg!(feature = "op-layout")),
+            (code::PAD, cfg!(feature = "op-layout")),
+            (code::SPACE_TO_BATCH_ND, cfg!(feature = "op-layout")),
+            (code::BATCH_TO_SPACE_ND, cfg!(feature = "op-layout")),
+            (code::SHAPE, cfg!(feature = "op-shape")),
+            (code::STRIDED_SLICE, cfg!(feature = "op-shape")),
+            (code::PACK, cfg!(feature = "op-shape")),
+            (code::RESHAPE, true),
+            (code::EXPAND_DIMS, true),
+            (code::SQUEEZE, true),
+        ];
+        for (c, on) in families {
+            assert_eq!(built(c), on, "builtin code {c}");
+        }
     }
 }

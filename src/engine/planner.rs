@@ -301,7 +301,7 @@ pub(crate) fn write_record(
 /// [`layout`] with a stack scratch of [`STACK_ITEMS`] entries: the arena size of `m`.
 ///
 /// Never inlined, so that the 4 KB scratch is on the stack only while it runs (not in the frame
-/// of every function that might call it, such as [`build`]'s error path).
+/// of every function that might call it, such as the arena builder's error path).
 #[inline(never)]
 pub fn arena_size_on_stack(m: &TfLiteModel<'_>) -> Result<usize, RunError> {
     let mut scratch = [0u8; STACK_ITEMS * ITEM];

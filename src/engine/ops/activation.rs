@@ -30,7 +30,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         )));
     }
     match p.op.op {
-        Op::Softmax { beta } => {
+        Op::Softmax { beta } if super::built(code::SOFTMAX) => {
             let depth = input.shape.dims().last().copied().unwrap_or(1) as usize;
             if depth == 0 {
                 return Err(p.shapes("empty softmax axis"));
@@ -41,7 +41,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
             w.i32(k.diff_min);
             w.usize(depth);
         }
-        Op::Logistic | Op::Tanh => {
+        Op::Logistic | Op::Tanh if super::built(code::LOGISTIC) => {
             let table = if p.op.op == Op::Logistic {
                 ActivationTable::logistic(qi.scale, qi.zero_point, qo.scale, qo.zero_point)
             } else {
@@ -63,13 +63,15 @@ pub(super) fn eval(
 ) -> Result<(), RunError> {
     let input = io.inputs.i8(0)?;
     let output = as_i8_mut(io.output);
-    if op_code == code::SOFTMAX {
+    if op_code == code::SOFTMAX && super::built(code::SOFTMAX) {
         let k =
             Softmax { input_multiplier: r.i32()?, input_left_shift: r.i32()?, diff_min: r.i32()? };
         k.eval(input, output, r.usize()?).map_err(kernel_err)
-    } else {
+    } else if super::built(code::LOGISTIC) {
         let mut table = [0i8; 256];
         table.copy_from_slice(bytemuck::cast_slice(r.bytes(256)?));
         ActivationTable { table }.eval(input, output).map_err(kernel_err)
+    } else {
+        Err(RunError::Internal)
     }
 }

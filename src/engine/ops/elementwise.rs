@@ -74,7 +74,7 @@ fn broadcasts_to(a: &[u32], b: &[u32], out: &[u32]) -> bool {
 #[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
     match p.op.op {
-        Op::Add { activation } | Op::Mul { activation } => {
+        Op::Add { activation } | Op::Mul { activation } if super::built(code::ADD) => {
             p.arity(2, 2)?;
             let (a, b, out) = (p.input(0)?, p.input(1)?, p.output()?);
             let qa = p.int8(&a, "input 1 must be int8, per-tensor quantized")?;
@@ -111,7 +111,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
             write_dims(w, b.shape.dims());
             write_dims(w, out.shape.dims());
         }
-        Op::Quantize | Op::Dequantize => {
+        Op::Quantize | Op::Dequantize if super::built(code::QUANTIZE) => {
             p.arity(1, 1)?;
             let (input, output) = (p.input(0)?, p.output()?);
             if input.elements() != output.elements() {
@@ -145,7 +145,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
                 _ => return Err(p.err(LoadErrorKind::Types("float32 <-> int8 only"))),
             }
         }
-        Op::Mean { .. } => {
+        Op::Mean { .. } if super::built(code::MEAN) => {
             p.arity(2, 2)?;
             let (input, axes, output) = (p.input(0)?, p.input(1)?, p.output()?);
             let qi = p.int8(&input, "input must be int8, per-tensor quantized")?;
@@ -194,7 +194,7 @@ pub(super) fn eval(
     io: Operands<'_>,
 ) -> Result<(), RunError> {
     match op_code {
-        code::ADD | code::MUL => {
+        code::ADD | code::MUL if super::built(code::ADD) => {
             let (in1, in2) = (io.inputs.i8(0)?, io.inputs.i8(1)?);
             let out = as_i8_mut(io.output);
             if op_code == code::ADD {
@@ -225,7 +225,7 @@ pub(super) fn eval(
             }
             .map_err(kernel_err)
         }
-        code::QUANTIZE | code::DEQUANTIZE => match r.i32()? {
+        code::QUANTIZE | code::DEQUANTIZE if super::built(code::QUANTIZE) => match r.i32()? {
             0 => {
                 let k = Quantize { scale: f32::from_bits(r.i32()? as u32), zero_point: r.i32()? };
                 k.eval(io.inputs.get(0)?, as_i8_mut(io.output)).map_err(kernel_err)
@@ -243,7 +243,7 @@ pub(super) fn eval(
                 k.eval(io.inputs.i8(0)?, io.output).map_err(kernel_err)
             }
         },
-        code::MEAN => {
+        code::MEAN if super::built(code::MEAN) => {
             let k = Mean {
                 input_zero_point: r.i32()?,
                 output_zero_point: r.i32()?,

@@ -18,6 +18,7 @@ mod pool;
 use crate::engine::error::{LoadError, LoadErrorKind, RunError, Site};
 use crate::engine::kernels::KernelError;
 use crate::engine::loader::TfLiteModel;
+pub(crate) use crate::engine::operator::built;
 use crate::engine::operator::{Op, OperatorInfo};
 use crate::engine::record::{RecordReader, RecordWriter};
 use crate::engine::tensor::{DType, TensorInfo};
@@ -41,25 +42,32 @@ pub fn prepare(
     op: &OperatorInfo<'_>,
     w: &mut RecordWriter<'_>,
 ) -> Result<Needs, LoadError> {
+    use crate::engine::operator::code as c;
     let p = Prep { m, op };
+    // Each arm's guard is a constant (`built` of a constant code): the arms of operator
+    // families left out of the build are removed together with everything they call.
     match op.op {
-        Op::FullyConnected { .. } => fully_connected::prepare(&p, w),
-        Op::Conv2d(_) | Op::DepthwiseConv2d { .. } => conv::prepare(&p, w),
-        Op::AveragePool2d(_) | Op::MaxPool2d(_) => pool::prepare(&p, w),
-        Op::Softmax { .. } | Op::Logistic | Op::Tanh => activation::prepare(&p, w),
+        Op::FullyConnected { .. } if built(c::FULLY_CONNECTED) => fully_connected::prepare(&p, w),
+        Op::Conv2d(_) | Op::DepthwiseConv2d { .. } if built(c::CONV_2D) => conv::prepare(&p, w),
+        Op::AveragePool2d(_) | Op::MaxPool2d(_) if built(c::AVERAGE_POOL_2D) => {
+            pool::prepare(&p, w)
+        }
+        Op::Softmax { .. } if built(c::SOFTMAX) => activation::prepare(&p, w),
+        Op::Logistic | Op::Tanh if built(c::LOGISTIC) => activation::prepare(&p, w),
         Op::Reshape | Op::ExpandDims | Op::Squeeze => layout::prepare_reshape(&p),
-        Op::Shape => layout::prepare_shape(&p, w),
-        Op::Add { .. }
-        | Op::Mul { .. }
-        | Op::Quantize
-        | Op::Dequantize
-        | Op::Concatenation { .. }
-        | Op::Pad
-        | Op::Mean { .. }
-        | Op::SpaceToBatchNd
-        | Op::BatchToSpaceNd
-        | Op::StridedSlice(_)
-        | Op::Pack { .. } => elementwise::prepare(&p, w),
+        Op::Shape if built(c::SHAPE) => layout::prepare_shape(&p, w),
+        Op::Add { .. } | Op::Mul { .. } if built(c::ADD) => elementwise::prepare(&p, w),
+        Op::Quantize | Op::Dequantize if built(c::QUANTIZE) => elementwise::prepare(&p, w),
+        Op::Mean { .. } if built(c::MEAN) => elementwise::prepare(&p, w),
+        Op::Concatenation { .. } | Op::Pad | Op::SpaceToBatchNd | Op::BatchToSpaceNd
+            if built(c::PAD) =>
+        {
+            elementwise::prepare(&p, w)
+        }
+        Op::StridedSlice(_) | Op::Pack { .. } if built(c::STRIDED_SLICE) => {
+            elementwise::prepare(&p, w)
+        }
+        _ => Err(p.err(LoadErrorKind::OperatorNotBuilt(op.code))),
     }
 }
 
@@ -67,13 +75,29 @@ pub fn prepare(
 pub fn eval(code: i32, r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
     use crate::engine::operator::code;
     match code {
-        code::FULLY_CONNECTED => fully_connected::eval(r, io),
-        code::CONV_2D | code::DEPTHWISE_CONV_2D => conv::eval(code, r, io),
-        code::AVERAGE_POOL_2D | code::MAX_POOL_2D => pool::eval(r, io),
-        code::SOFTMAX | code::LOGISTIC | code::TANH => activation::eval(code, r, io),
-        code::SHAPE => layout::eval_shape(r, io),
+        code::FULLY_CONNECTED if built(code::FULLY_CONNECTED) => fully_connected::eval(r, io),
+        code::CONV_2D | code::DEPTHWISE_CONV_2D if built(code::CONV_2D) => conv::eval(code, r, io),
+        code::AVERAGE_POOL_2D | code::MAX_POOL_2D if built(code::AVERAGE_POOL_2D) => {
+            pool::eval(r, io)
+        }
+        code::SOFTMAX if built(code::SOFTMAX) => activation::eval(code, r, io),
+        code::LOGISTIC | code::TANH if built(code::LOGISTIC) => activation::eval(code, r, io),
+        code::SHAPE if built(code::SHAPE) => layout::eval_shape(r, io),
         code::RESHAPE | code::EXPAND_DIMS | code::SQUEEZE => Ok(()),
-        _ => elementwise::eval(code, r, io),
+        code::ADD | code::MUL if built(code::ADD) => elementwise::eval(code, r, io),
+        code::QUANTIZE | code::DEQUANTIZE if built(code::QUANTIZE) => {
+            elementwise::eval(code, r, io)
+        }
+        code::MEAN if built(code::MEAN) => elementwise::eval(code, r, io),
+        code::CONCATENATION | code::PAD | code::SPACE_TO_BATCH_ND | code::BATCH_TO_SPACE_ND
+            if built(code::PAD) =>
+        {
+            elementwise::eval(code, r, io)
+        }
+        code::STRIDED_SLICE | code::PACK if built(code::STRIDED_SLICE) => {
+            elementwise::eval(code, r, io)
+        }
+        _ => Err(RunError::Internal),
     }
 }
 

@@ -84,7 +84,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     }
     let od = out.shape.dims();
     match p.op.op {
-        Op::Concatenation { axis, activation } => {
+        Op::Concatenation { axis, activation } if super::built(code::PAD) => {
             p.arity(1, usize::MAX)?;
             if activation != FusedActivation::None {
                 return Err(
@@ -112,7 +112,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
                 return Err(p.shapes("inputs do not add up to the output along the axis"));
             }
         }
-        Op::Pad => {
+        Op::Pad if super::built(code::PAD) => {
             p.arity(2, 2)?;
             let (input, paddings) = (p.input(0)?, p.input(1)?);
             same_kind(p, &input, &out)?;
@@ -140,7 +140,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
                 w.i32(after);
             }
         }
-        Op::SpaceToBatchNd | Op::BatchToSpaceNd => {
+        Op::SpaceToBatchNd | Op::BatchToSpaceNd if super::built(code::PAD) => {
             p.arity(3, 3)?;
             let (input, block, pads) = (p.input(0)?, p.input(1)?, p.input(2)?);
             same_kind(p, &input, &out)?;
@@ -203,7 +203,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
                 w.usize(d as usize);
             }
         }
-        Op::StridedSlice(o) => {
+        Op::StridedSlice(o) if super::built(code::STRIDED_SLICE) => {
             p.arity(4, 4)?;
             let input = p.input(0)?;
             same_kind(p, &input, &out)?;
@@ -254,7 +254,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
                 w.i32(m);
             }
         }
-        Op::Pack { values_count, axis } => {
+        Op::Pack { values_count, axis } if super::built(code::STRIDED_SLICE) => {
             let count = p.op.input_count();
             p.arity(1, usize::MAX)?;
             if values_count > 0 && values_count as usize != count {
@@ -337,7 +337,7 @@ fn run<T: Element>(
 ) -> Result<(), RunError> {
     let output = cast_mut::<T>(io.output)?;
     match op_code {
-        code::CONCATENATION => {
+        code::CONCATENATION if super::built(code::PAD) => {
             let outer = r.usize()?;
             let n = r.usize()?;
             for j in 0..n {
@@ -347,7 +347,7 @@ fn run<T: Element>(
             }
             Ok(())
         }
-        code::PAD => {
+        code::PAD if super::built(code::PAD) => {
             let value = T::from_i32(r.i32()?);
             let dims = Dims::read(r)?;
             let mut paddings = [(0usize, 0usize); MAX_RANK];
@@ -357,7 +357,7 @@ fn run<T: Element>(
             pad(cast::<T>(io.inputs.get(0)?)?, dims.get(), &paddings[..dims.rank], value, output)
                 .map_err(kernel_err)
         }
-        code::SPACE_TO_BATCH_ND | code::BATCH_TO_SPACE_ND => {
+        code::SPACE_TO_BATCH_ND | code::BATCH_TO_SPACE_ND if super::built(code::PAD) => {
             let value = T::from_i32(r.i32()?);
             let g = SpaceBatch {
                 block_h: r.usize()?,
@@ -375,7 +375,7 @@ fn run<T: Element>(
             }
             .map_err(kernel_err)
         }
-        code::STRIDED_SLICE => {
+        code::STRIDED_SLICE if super::built(code::STRIDED_SLICE) => {
             let dims = Dims::read(r)?;
             let mut k = StridedSlice {
                 rank: dims.rank,
@@ -394,7 +394,7 @@ fn run<T: Element>(
             k.shrink_axis_mask = r.i32()? as u32;
             k.eval(cast::<T>(io.inputs.get(0)?)?, dims.get(), output).map_err(kernel_err)
         }
-        code::PACK => {
+        code::PACK if super::built(code::STRIDED_SLICE) => {
             let (count, outer) = (r.usize()?, r.usize()?);
             for j in 0..count {
                 pack_into(cast::<T>(io.inputs.get(j)?)?, j, count, outer, output)
