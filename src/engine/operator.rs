@@ -207,7 +207,7 @@ fn check_bias_type(o: &Table<'_>, id: usize) -> Result<(), LoadErrorKind> {
 
 /// Whether the operator with builtin `code` is compiled in: the cargo features `op-*` select
 /// operator families (all by default); a model using one left out is refused at load with
-/// [`LoadErrorKind::OperatorNotBuilt`](crate::engine::LoadErrorKind::OperatorNotBuilt). RESHAPE, EXPAND_DIMS and SQUEEZE (no code) are always in.
+/// [`LoadErrorKind::OperatorNotBuilt`]. RESHAPE, EXPAND_DIMS and SQUEEZE (no code) are always in.
 pub const fn built(code: i32) -> bool {
     use crate::engine::operator::code as c;
     match code {
