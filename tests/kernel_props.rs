@@ -22,7 +22,7 @@ use edge_reflex::engine::kernels::quantize::{Dequantize, Quantize, Requantize8};
 use edge_reflex::engine::kernels::shape_ops::StridedSlice;
 use edge_reflex::engine::kernels::softmax::Softmax;
 use edge_reflex::engine::kernels::{
-    packed_conv, packed_depthwise, padding, I32Le, Padding, Requantize,
+    packed_conv, packed_depthwise, padding, sparse, I32Le, Padding, Requantize,
 };
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -194,11 +194,19 @@ proptest! {
         batches in 1usize..4, depth in 0usize..40, units in 1usize..10,
         zp_in in -128i32..128, zp_w in -10i32..10, zp_out in -128i32..128,
         per_channel in any::<bool>(), with_bias in any::<bool>(), act in activation(),
-        seed in any::<u64>(),
+        seed in any::<u64>(), pruned in any::<bool>(),
     ) {
         let mut rng = Rng(seed);
         let input = rng.i8s(batches * depth);
-        let filter = rng.i8s(units * depth);
+        let mut filter = rng.i8s(units * depth);
+        if pruned {
+            // Three in four weights at the zero point, as a pruned model's.
+            for w in filter.iter_mut() {
+                if !rng.next().is_multiple_of(4) {
+                    *w = zp_w as i8;
+                }
+            }
+        }
         let bias = rng.bias(units);
         let bias_bytes = le_bytes(&bias);
         let out_scale = rng.scale();
@@ -213,11 +221,21 @@ proptest! {
             Requantize::PerTensor(mults[0])
         };
         let fc = FullyConnected::new(zp_in, zp_w, out_scale, zp_out, act).unwrap();
+        let dims = FullyConnectedDims { batches, depth, units };
+        let bias_view = with_bias.then_some(I32Le(&bias_bytes));
         let mut out = vec![0i8; batches * units];
-        fc.eval(
-            FullyConnectedDims { batches, depth, units }, requantize, &input, &filter,
-            with_bias.then_some(I32Le(&bias_bytes)), &mut out,
-        ).unwrap();
+        fc.eval(dims, requantize, &input, &filter, bias_view, &mut out).unwrap();
+        // The portable kernel and the zero-skipping one give the same bytes.
+        let mut portable = vec![0i8; out.len()];
+        fc.eval_portable(dims, requantize, &input, &filter, bias_view, &mut portable).unwrap();
+        prop_assert_eq!(&portable, &out);
+        if let (Some(nonzero), true) = (sparse::nonzero(&filter, fc.filter_offset), depth > 0) {
+            let mut table = vec![0u8; sparse::table_bytes(units, nonzero)];
+            prop_assert!(sparse::write_table(&filter, depth, fc.filter_offset, &mut table));
+            let mut listed = vec![0i8; out.len()];
+            fc.eval_sparse(dims, requantize, &input, &table, bias_view, &mut listed).unwrap();
+            prop_assert_eq!(&listed, &out);
+        }
         for b in 0..batches {
             for u in 0..units {
                 let mut acc: i64 = 0;

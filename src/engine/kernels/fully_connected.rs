@@ -106,6 +106,55 @@ impl FullyConnected {
         Ok(())
     }
 
+    /// [`eval`](Self::eval) with the weights given as a [`sparse`](super::sparse) table of
+    /// each unit's nonzero weights (built at load for pruned models) instead of dense rows:
+    /// only the listed weights are multiplied. Same results as the dense kernel.
+    ///
+    /// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with `dims` or the table
+    /// does not list `units` rows; nothing is written then.
+    pub fn eval_sparse(
+        &self,
+        dims: FullyConnectedDims,
+        requantize: Requantize<'_>,
+        input: &[i8],
+        table: &[u8],
+        bias: Option<I32Le<'_>>,
+        output: &mut [i8],
+    ) -> Result<(), KernelError> {
+        let FullyConnectedDims { batches, depth, units } = dims;
+        if Some(input.len()) != batches.checked_mul(depth)
+            || Some(output.len()) != batches.checked_mul(units)
+            || !requantize.covers(units)
+            || super::sparse::rows(table).count() != units
+        {
+            return Err(KernelError::ShapeMismatch);
+        }
+        check_bias(bias, units)?;
+        let zp = self.output_offset;
+        let fixed = match requantize {
+            Requantize::PerTensor(m) if FAST_PATHS => FcRescale::new(m, zp),
+            _ => None,
+        };
+        if depth > 256 {
+            return Err(KernelError::ShapeMismatch);
+        }
+        for (x, out_row) in input.chunks_exact(depth.max(1)).zip(output.chunks_exact_mut(units)) {
+            let x = super::sparse::padded_row(x);
+            let rows = super::sparse::rows(table);
+            for ((u, out), (entries, sum)) in out_row.iter_mut().enumerate().zip(rows) {
+                let acc = super::sparse::dot(entries, sum, &x, self.input_offset)
+                    .wrapping_add(bias_at(bias, u));
+                let m = requantize.get(u);
+                let fast = if FAST_PATHS { fixed.or_else(|| FcRescale::new(m, zp)) } else { None };
+                *out = match fast {
+                    Some(r) => clamp_to_i8(r.apply(acc), self.activation_min, self.activation_max),
+                    None => self.finish(acc, m),
+                };
+            }
+        }
+        Ok(())
+    }
+
     fn run_portable(
         &self,
         dims: FullyConnectedDims,

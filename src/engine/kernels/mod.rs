@@ -31,6 +31,7 @@ pub mod quantize;
 pub mod rescale;
 pub mod shape_ops;
 pub mod softmax;
+pub mod sparse;
 
 use crate::engine::arith::{QuantizedMultiplier, ScaleError};
 

@@ -9,7 +9,7 @@ use crate::engine::error::{LoadError, RunError};
 use crate::engine::kernels::fully_connected::{
     per_tensor_multiplier, FullyConnected, FullyConnectedDims,
 };
-use crate::engine::kernels::{I32Le, Requantize};
+use crate::engine::kernels::{sparse, I32Le, Requantize};
 use crate::engine::operator::Op;
 use crate::engine::record::{RecordReader, RecordWriter};
 use crate::engine::tensor::DType;
@@ -68,14 +68,28 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     for v in [batches, depth, units] {
         w.usize(v);
     }
-    w.bool(bias.is_some());
-    w.bool(per_channel);
+    // Flags in one word: bias, per-channel multipliers, listed (sparse) weights.
+    let filter = weights.data.map(super::as_i8).unwrap_or(&[]);
+    let nonzero = sparse::nonzero(filter, fc.filter_offset).unwrap_or(usize::MAX);
+    let listed = weights.data.is_some() && sparse::worth_it(depth, nonzero, filter.len());
+    w.i32(bias.is_some() as i32 | (per_channel as i32) << 1 | (listed as i32) << 2);
     if per_channel {
         super::conv::write_channel_multipliers(p, w, qi.scale, wq.scales(), qo.scale, units)?;
     } else {
         let m = per_tensor_multiplier(qi.scale, wq.scale(0), qo.scale).map_err(|e| p.kernel(e))?;
         w.i32(m.multiplier);
         w.i32(m.shift);
+    }
+    // Pruned weights (mostly zeros): list each unit's nonzero weights once, here, and run
+    // those instead of the dense rows.
+    if listed {
+        let bytes = sparse::table_bytes(units, nonzero);
+        w.usize(bytes);
+        if let Some(table) = w.reserve(bytes) {
+            if !sparse::write_table(filter, depth, fc.filter_offset, table) {
+                return Err(p.shapes("weights cannot be listed"));
+            }
+        }
     }
     Ok(Needs::default())
 }
@@ -90,8 +104,9 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
         activation_max: r.i32()?,
     };
     let dims = FullyConnectedDims { batches: r.usize()?, depth: r.usize()?, units: r.usize()? };
-    let has_bias = r.bool()?;
-    let requantize = if r.bool()? {
+    let flags = r.i32()?;
+    let has_bias = flags & 1 != 0;
+    let requantize = if flags & 2 != 0 {
         super::conv::read_channel_multipliers(r)?
     } else {
         Requantize::PerTensor(crate::engine::arith::QuantizedMultiplier {
@@ -100,6 +115,13 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
         })
     };
     let bias = if has_bias { Some(I32Le(io.inputs.get(2)?)) } else { None };
-    fc.eval(dims, requantize, io.inputs.i8(0)?, io.inputs.i8(1)?, bias, as_i8_mut(io.output))
-        .map_err(kernel_err)
+    let (input, output) = (io.inputs.i8(0)?, as_i8_mut(io.output));
+    if flags & 4 != 0 {
+        let len = r.usize()?;
+        let table = r.bytes(len)?;
+        fc.eval_sparse(dims, requantize, input, table, bias, output)
+    } else {
+        fc.eval(dims, requantize, input, io.inputs.i8(1)?, bias, output)
+    }
+    .map_err(kernel_err)
 }
