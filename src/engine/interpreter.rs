@@ -154,12 +154,10 @@ fn run_operator(
     base: usize,
 ) -> Result<(), RunError> {
     let mut r = RecordReader::new(record);
-    let _len = r.i32()?;
-    let code = r.i32()?;
-    let scratch_offset = r.usize()?;
-    let scratch_len = r.usize()?;
-    let n_in = r.usize()?;
-    let indices = r.bytes(n_in.checked_mul(4).ok_or(RunError::Internal)?)?;
+    let [_len, code, scratch_offset, scratch_len, n_in] = r.words::<5>()?;
+    let count = |v: i32| usize::try_from(v).map_err(|_| RunError::Internal);
+    let (scratch_offset, scratch_len) = (count(scratch_offset)?, count(scratch_len)?);
+    let indices = r.bytes(count(n_in)?.checked_mul(4).ok_or(RunError::Internal)?)?;
     let out = r.usize()?;
     if matches!(
         code,

@@ -106,6 +106,20 @@ impl<'a> RecordReader<'a> {
         Ok(b)
     }
 
+    /// The next `N` words, read with one bounds check (for fixed record headers).
+    #[inline]
+    pub fn words<const N: usize>(&mut self) -> Result<[i32; N], RunError> {
+        let end = self.pos.checked_add(4 * N).ok_or(RunError::Internal)?;
+        let b = self.buf.get(self.pos..end).ok_or(RunError::Internal)?;
+        self.pos = end;
+        let (words, _) = b.as_chunks::<4>();
+        let mut out = [0i32; N];
+        for (o, w) in out.iter_mut().zip(words) {
+            *o = i32::from_le_bytes(*w);
+        }
+        Ok(out)
+    }
+
     /// The next word.
     pub fn i32(&mut self) -> Result<i32, RunError> {
         let b = self.bytes(4)?;
@@ -144,6 +158,9 @@ mod tests {
         assert_eq!(r.usize().unwrap(), 7);
         assert_eq!(r.bytes(3).unwrap(), &[1, 2, 3]);
         assert!(r.bytes(6).is_err());
+        let mut r = RecordReader::new(&buf);
+        assert_eq!(r.words::<2>().unwrap(), [-5, 7]);
+        assert!(r.words::<5>().is_err());
     }
 
     #[test]

@@ -96,23 +96,25 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
 
 #[inline(never)]
 pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
+    let [input_offset, filter_offset, output_offset, activation_min, activation_max] =
+        r.words::<5>()?;
     let fc = FullyConnected {
-        input_offset: r.i32()?,
-        filter_offset: r.i32()?,
-        output_offset: r.i32()?,
-        activation_min: r.i32()?,
-        activation_max: r.i32()?,
+        input_offset,
+        filter_offset,
+        output_offset,
+        activation_min,
+        activation_max,
     };
-    let dims = FullyConnectedDims { batches: r.usize()?, depth: r.usize()?, units: r.usize()? };
-    let flags = r.i32()?;
+    let [batches, depth, units, flags] = r.words::<4>()?;
+    let count = |v: i32| usize::try_from(v).map_err(|_| RunError::Internal);
+    let dims =
+        FullyConnectedDims { batches: count(batches)?, depth: count(depth)?, units: count(units)? };
     let has_bias = flags & 1 != 0;
     let requantize = if flags & 2 != 0 {
         super::conv::read_channel_multipliers(r)?
     } else {
-        Requantize::PerTensor(crate::engine::arith::QuantizedMultiplier {
-            multiplier: r.i32()?,
-            shift: r.i32()?,
-        })
+        let [multiplier, shift] = r.words::<2>()?;
+        Requantize::PerTensor(crate::engine::arith::QuantizedMultiplier { multiplier, shift })
     };
     let bias = if has_bias { Some(I32Le(io.inputs.get(2)?)) } else { None };
     let (input, output) = (io.inputs.i8(0)?, as_i8_mut(io.output));
