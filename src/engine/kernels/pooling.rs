@@ -107,9 +107,10 @@ impl Pool {
                         let mut sum = 0i32;
                         let mut max = i8::MIN;
                         for y in y0..=y1 {
-                            let at = ((b * in_h + y) * in_w + x0) * depth;
-                            let row = input.get(at..at + row_len).unwrap_or(&[]);
-                            for &v in row.iter().skip(c).step_by(depth.max(1)) {
+                            let at = ((b * in_h + y) * in_w + x0) * depth + c;
+                            let row = input.get(at..(at + row_len).min(input.len()));
+                            for v in row.unwrap_or(&[]).chunks(depth.max(1)) {
+                                let v = v.first().copied().unwrap_or(i8::MIN);
                                 sum = sum.wrapping_add(v as i32);
                                 max = max.max(v);
                             }
