@@ -107,6 +107,31 @@ op_macs() {
         sed -n 's/.*"index": \([0-9]*\), "name": "\([A-Z0-9_]*\)".*"macs": \([0-9]*\)}.*/\1 \2 \3/p'
 }
 
+# Cargo arguments that build the firmware with only the operator families `$1` (a model file)
+# uses (see docs/engine.md); nothing (every family) when the CLI is unavailable.
+op_features() {
+    local names feats=""
+    names=$(op_macs "$1" | awk '{ print $2 }' | sort -u)
+    [ -n "$names" ] || return 0
+    for n in $names; do
+        case "$n" in
+            FULLY_CONNECTED) feats+=",edge-reflex/op-fully-connected" ;;
+            CONV_2D | DEPTHWISE_CONV_2D) feats+=",edge-reflex/op-conv" ;;
+            AVERAGE_POOL_2D | MAX_POOL_2D) feats+=",edge-reflex/op-pool" ;;
+            SOFTMAX) feats+=",edge-reflex/op-softmax" ;;
+            LOGISTIC | TANH) feats+=",edge-reflex/op-lut" ;;
+            ADD | MUL) feats+=",edge-reflex/op-arith" ;;
+            QUANTIZE | DEQUANTIZE) feats+=",edge-reflex/op-quantize" ;;
+            MEAN) feats+=",edge-reflex/op-mean" ;;
+            CONCATENATION | PAD | SPACE_TO_BATCH_ND | BATCH_TO_SPACE_ND) feats+=",edge-reflex/op-layout" ;;
+            SHAPE | STRIDED_SLICE | PACK) feats+=",edge-reflex/op-shape" ;;
+            RESHAPE | EXPAND_DIMS | SQUEEZE) ;;
+            *) return 0 ;; # unknown to this list: build everything
+        esac
+    done
+    [ -n "$feats" ] && echo "--no-default-features --features ${feats#,}"
+}
+
 machine_args() {
     case "$1" in
         m4) echo "-machine mps2-an386 -cpu cortex-m4" ;;
@@ -145,9 +170,12 @@ build_fw() { # target model runs profile(0/1) suffix
     local target="$1" model="$2" runs="$3" profile="$4" suffix="$5" log elf
     log="$BENCH_DIR/$target/$model$suffix.build.log"
     mkdir -p "$BENCH_DIR/$target"
+    local features
+    features=$(op_features "$CONFORMANCE/$model/model.tflite")
+    # shellcheck disable=SC2086
     if ! (cd "$ROOT/boards/bench-$target" && BENCH_MODEL="$model" BENCH_RUNS="$runs" \
         BENCH_PROFILE="$([ "$profile" = 1 ] && echo ops)" EDGE_REFLEX_CONFORMANCE="$CONFORMANCE" \
-        "$CARGO" build --release --quiet -Zbuild-std=core) >"$log" 2>&1; then
+        "$CARGO" build --release --quiet -Zbuild-std=core $features) >"$log" 2>&1; then
         grep -q 'bench: does not fit' "$log" && return 3
         sed 's/^/    /' "$log" | tail -20 >&2
         return 1
