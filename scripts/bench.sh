@@ -166,12 +166,15 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }
 
 # Builds boards/bench-<target> for a model; copies the ELF to $BENCH_DIR/<target>/<model><suffix>.elf.
 # Returns 3 when the model does not fit the board, 1 on any other build failure.
-build_fw() { # target model runs profile(0/1) suffix
-    local target="$1" model="$2" runs="$3" profile="$4" suffix="$5" log elf
+build_fw() { # target model runs profile(0/1) suffix [extra engine feature]
+    local target="$1" model="$2" runs="$3" profile="$4" suffix="$5" extra="${6:-}" log elf
     log="$BENCH_DIR/$target/$model$suffix.build.log"
     mkdir -p "$BENCH_DIR/$target"
     local features
     features=$(op_features "$CONFORMANCE/$model/model.tflite")
+    if [ -n "$extra" ]; then
+        features="${features:---features edge-reflex/ops-all},edge-reflex/$extra"
+    fi
     # shellcheck disable=SC2086
     if ! (cd "$ROOT/boards/bench-$target" && BENCH_MODEL="$model" BENCH_RUNS="$runs" \
         BENCH_PROFILE="$([ "$profile" = 1 ] && echo ops)" EDGE_REFLEX_CONFORMANCE="$CONFORMANCE" \
@@ -246,6 +249,25 @@ bench_one() { # target model
     bash "$ROOT/scripts/bench-flash-parts.sh" "$elf" | while IFS=$'\t' read -r bytes part; do
         echo "bench-flash model=$model target=$target bytes=$bytes part=$part" >>"$RESULTS"
     done
+    # A pruned model is also run as dense (engine feature dense-only: no zero-weight skipping).
+    case "$model" in pruned*) bench_dense "$target" "$model" "$runs" ;; esac
+}
+
+# Prints `bench-dense model=NAME target=T insns=N arena=N`: the model without zero-weight skipping.
+bench_dense() { # target model runs
+    local target="$1" model="$2" runs="$3" elf log out line rc=0
+    build_fw "$target" "$model" "$runs" 0 ".dense" dense-only || return 0
+    elf="$BENCH_DIR/$target/$model.dense.elf"
+    log="$BENCH_DIR/$target/$model.dense.run.log"
+    out="$BENCH_DIR/$target/$model.dense.insn"
+    rm -f "$out"
+    run_fw "$target" "$elf" "$log" \
+        "$INSN_SO,start=$(sym_addr "$elf" bench_begin),stop=$(sym_addr "$elf" bench_end),out=$out" ||
+        rc=$?
+    line=$(grep -m1 '^insn_region' "$out" 2>/dev/null || true)
+    [ $rc = 0 ] && [ -n "$line" ] || return 0
+    emit "bench-dense model=$model target=$target insns=$(($(awk '{ print $2 }' <<<"$line") / \
+        $(awk '{ print $4 }' <<<"$line"))) arena=$(field arena "$(grep -m1 '^bench-fw ' "$log")")"
 }
 
 profile_one() { # target model

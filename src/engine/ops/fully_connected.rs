@@ -71,7 +71,9 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     // Flags in one word: bias, per-channel multipliers, listed (sparse) weights.
     let filter = weights.data.map(super::as_i8).unwrap_or(&[]);
     let nonzero = sparse::nonzero(filter, fc.filter_offset).unwrap_or(usize::MAX);
-    let listed = weights.data.is_some() && sparse::worth_it(depth, nonzero, filter.len());
+    let listed = !cfg!(feature = "dense-only")
+        && weights.data.is_some()
+        && sparse::worth_it(depth, nonzero, filter.len());
     w.i32(bias.is_some() as i32 | (per_channel as i32) << 1 | (listed as i32) << 2);
     if per_channel {
         super::conv::write_channel_multipliers(p, w, qi.scale, wq.scales(), qo.scale, units)?;
