@@ -13,6 +13,14 @@ use super::packed_conv::Shapes;
 use super::{bias_at, check_bias, elements, I32Le, KernelError, Requantize, FAST_PATHS};
 use crate::engine::arith::{activation_range, clamp_to_i8, FusedActivation};
 
+/// The taps `first..end` of `0..n` for which `valid` holds, which form one range when `valid`
+/// is an input bound check along one axis (positions grow with the tap index).
+#[inline(always)]
+pub(crate) fn tap_span(valid: impl Fn(usize) -> bool, n: usize) -> (usize, usize) {
+    let first = (0..n).find(|&k| valid(k)).unwrap_or(n);
+    (first, (first..n).find(|&k| !valid(k)).unwrap_or(n))
+}
+
 /// Window geometry shared by convolutions and pooling: strides, dilations, leading padding.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -284,23 +292,25 @@ impl Conv2d {
         let groups = (in_depth / filter_depth.max(1)).max(1);
         let filters_per_group = (out_depth / groups).max(1);
         let mut out_iter = output.iter_mut();
+        // The window taps inside the input form one range per axis (padding contributes
+        // nothing): found once per output row and pixel, not per channel.
         for b in 0..batches {
             for out_y in 0..out_h {
+                let (ky0, ky1) = tap_span(|k| self.window.in_y(out_y, k, in_h).is_some(), filter_h);
                 for out_x in 0..out_w {
+                    let (kx0, kx1) =
+                        tap_span(|k| self.window.in_x(out_x, k, in_w).is_some(), filter_w);
                     for o in 0..out_depth {
                         let group = o / filters_per_group;
                         let mut acc = 0i32;
-                        for ky in 0..filter_h {
-                            let Some(in_y) = self.window.in_y(out_y, ky, in_h) else {
-                                continue;
-                            };
-                            for kx in 0..filter_w {
-                                let Some(in_x) = self.window.in_x(out_x, kx, in_w) else {
-                                    continue;
-                                };
-                                let in_at = ((b * in_h + in_y) * in_w + in_x) * in_depth
-                                    + group * filter_depth;
-                                let w_at = ((o * filter_h + ky) * filter_w + kx) * filter_depth;
+                        for ky in ky0..ky1 {
+                            let in_y = self.window.in_y(out_y, ky, in_h).unwrap_or(0);
+                            let row = (b * in_h + in_y) * in_w;
+                            let w_row = (o * filter_h + ky) * filter_w;
+                            for kx in kx0..kx1 {
+                                let in_x = self.window.in_x(out_x, kx, in_w).unwrap_or(0);
+                                let in_at = (row + in_x) * in_depth + group * filter_depth;
+                                let w_at = (w_row + kx) * filter_depth;
                                 let x = input.get(in_at..in_at + filter_depth).unwrap_or(&[]);
                                 let w = filter.get(w_at..w_at + filter_depth).unwrap_or(&[]);
                                 acc =
