@@ -184,7 +184,7 @@ END {
         for (i = 1; i <= count[tg]; i++) {
             m = order[tg, i]; key = tg SUBSEP m
             if (m !~ /^pruned/ || status[key] != "ok" || !(key in dense) || insns[key] + 0 == 0) continue
-            printf "| %s ≥ 2x fewer instructions than dense (%s) | ≥ 2x | %.2fx (%s vs %s dense) | %s |\n", m, tg, dense[key] / insns[key], n(insns[key]), n(dense[key]), yes(dense[key] >= 2 * insns[key])
+            printf "| %s ≥ 2x fewer instructions than dense (%s) | ≥ 2x | %.2fx (%s vs %s dense) | %s |\n", m, tg, dense[key] / insns[key], n(insns[key]), n(dense[key]), yes(dense[key] + 0 >= 2 * insns[key])
         }
     }
     print ""
