@@ -113,20 +113,52 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// EXPAND_DIMS and SQUEEZE included, though they do nothing).
     pub fn invoke_profiled<P: Profiler>(&mut self, profiler: &mut P) -> Result<(), RunError> {
         let layout = self.layout;
-        let model = self.model.file();
         let (meta, act) = self.arena.split_at_mut(layout.activations_start);
-        let meta: &[u8] = meta;
-        let table = meta.get(..layout.table).ok_or(RunError::Internal)?;
-        let mut pos = layout.table;
-        for index in 0..self.model.operator_count() {
-            let head = meta.get(pos..pos + 4).ok_or(RunError::Internal)?;
+        let plan = Records {
+            table: meta.get(..layout.table).ok_or(RunError::Internal)?,
+            records: meta.get(layout.table..).ok_or(RunError::Internal)?,
+            operators: self.model.operator_count(),
+            base: layout.activations_start,
+        };
+        plan.run(self.model.file(), act, profiler)
+    }
+}
+
+/// The prepared part of an arena (tensor table and operator records), wherever it lives: at the
+/// start of the arena ([`Interpreter`]) or in flash
+/// ([`PrebuiltInterpreter`](crate::engine::prebuilt::PrebuiltInterpreter)).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Records<'r> {
+    /// The tensor table.
+    pub table: &'r [u8],
+    /// The operator records, one after the other.
+    pub records: &'r [u8],
+    /// Number of operators.
+    pub operators: usize,
+    /// Arena offset of the activations region (the table's arena offsets count from the start
+    /// of the whole arena).
+    pub base: usize,
+}
+
+impl Records<'_> {
+    /// Runs every operator once, in order, with `act` as the activations region.
+    #[inline]
+    pub fn run<P: Profiler>(
+        &self,
+        model: &[u8],
+        act: &mut [u8],
+        profiler: &mut P,
+    ) -> Result<(), RunError> {
+        let mut pos = 0;
+        for index in 0..self.operators {
+            let head = self.records.get(pos..pos + 4).ok_or(RunError::Internal)?;
             let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
             let end = pos.checked_add(len).ok_or(RunError::Internal)?;
-            let record = meta.get(pos..end).ok_or(RunError::Internal)?;
+            let record = self.records.get(pos..end).ok_or(RunError::Internal)?;
             pos = end;
             let code = record_code(record)?;
             profiler.begin(index, code);
-            let result = run_operator(record, model, table, &mut *act, layout.activations_start);
+            let result = run_operator(record, model, self.table, &mut *act, self.base);
             profiler.end(index, code);
             result.map_err(|e| match e {
                 RunError::Kernel { error, .. } => {

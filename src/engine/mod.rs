@@ -17,7 +17,9 @@
 //!   lifetimes into that arena (see [`planner`]) and precomputes every operator's integer
 //!   parameters, so [`Interpreter::invoke`] does integer arithmetic only.
 //! * With the `build` feature, `engine::build::model_consts` lets a `build.rs` compute the arena size
-//!   at compile time (and fail the build on an unsupported model).
+//!   at compile time (and fail the build on an unsupported model), and `engine::build::prebuilt_plan`
+//!   does all of the above at compile time: the firmware then runs a [`Prebuilt`] plan from flash
+//!   with a [`PrebuiltInterpreter`], linking neither the loader nor the planner (see [`prebuilt`]).
 //!
 //! What it does not do: float kernels, dynamic shapes, control flow, custom operators,
 //! variable tensors. The supported operators are listed in `docs/engine.md` and
@@ -37,6 +39,7 @@ pub mod loader;
 pub mod operator;
 mod ops;
 pub mod planner;
+pub mod prebuilt;
 pub mod profile;
 mod record;
 pub mod schema;
@@ -47,5 +50,6 @@ pub use interpreter::Interpreter;
 pub use loader::TfLiteModel;
 pub use operator::{Op, OperatorInfo};
 pub use planner::Layout;
+pub use prebuilt::{PlanError, Prebuilt, PrebuiltInterpreter};
 pub use profile::{NoProfiler, Profiler};
 pub use tensor::{DType, TensorInfo};

@@ -1,0 +1,558 @@
+//! Prebuilt plans: a model checked, prepared and planned before the firmware runs (in `build.rs`,
+//! or once on the device after a model update), so the device runs it without the loader, the
+//! validation, the float preparation or the planner.
+//!
+//! ```text
+//! build.rs (host)                               firmware (target)
+//! model.tflite ──TfLiteModel::load──▶ write() ──▶ PLAN: [u8; N] ─┐
+//!                                                                  ├─▶ Prebuilt::new ──▶ PrebuiltInterpreter::new(ARENA) ──▶ invoke()
+//! model.tflite ──────────────────────include_bytes!──▶ MODEL ─────┘
+//! ```
+//!
+//! A plan is what [`Interpreter::new`](crate::engine::Interpreter::new) writes at the start of its
+//! arena — the tensor table and every operator's prepared integer parameters (multipliers, shifts,
+//! clamp bounds, shapes, lookup tables, nonzero-weight lists) — behind a small header that names the
+//! model it belongs to (length and FNV-1a hash) and describes the graph inputs and outputs. Stored
+//! in flash, it leaves the RAM arena to the activations alone, and the firmware links none of the
+//! code that made it: for a model with only FULLY_CONNECTED layers the engine's flash drops from
+//! about 50 KB to a few KB (see `docs/benchmarks.md`, which measures both ways).
+//!
+//! The plan is checked when it is bound to its model ([`Prebuilt::new`]): its header, its own
+//! checksum (FNV-1a over the plan: any damage confined to one byte is always caught, wider damage
+//! with probability 1 - 2^-32), that the model bytes are the ones it was made from, that every
+//! record is in bounds and that every operator it names is compiled into this build (cargo
+//! features `op-*`). The records are the kernels' prepared parameters, which the kernels trust as
+//! they trust the records `Interpreter::new` writes into its arena: a plan is as trusted as the
+//! firmware that carries it, and the checksum is what keeps a damaged one from running. Records are
+//! still read with bounds checks on every invoke, without `unsafe`.
+//!
+//! The plan format is private to one version of this crate ([`VERSION`]): rebuild plans when
+//! upgrading (a `build.rs` does that on its own). What it does not do: compress the records, or
+//! share one plan between different models.
+
+use crate::engine::arena::{self, Location};
+use crate::engine::error::RunError;
+use crate::engine::interpreter::Records;
+use crate::engine::loader::TfLiteModel;
+use crate::engine::operator::{built, code};
+use crate::engine::planner;
+use crate::engine::profile::{NoProfiler, Profiler};
+use crate::engine::tensor::{DType, TensorInfo};
+use crate::model::{Model, QuantParams, Shape};
+use core::fmt;
+
+/// The first four bytes of every plan.
+pub const MAGIC: [u8; 4] = *b"ERPL";
+/// The plan format this build reads and writes (changes whenever a record layout changes).
+pub const VERSION: u32 = 1;
+
+/// Words of the fixed header.
+const HEADER_WORDS: usize = 13;
+/// Words describing one graph input or output: tensor, dtype, scale bits, zero point, rank, dims.
+const IO_WORDS: usize = 5 + Shape::MAX_RANK;
+
+/// Why a plan cannot be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum PlanError {
+    /// The bytes do not start with [`MAGIC`]: not a plan.
+    NotAPlan,
+    /// A plan written by another version of the engine.
+    Version {
+        /// The plan's format version.
+        found: u32,
+    },
+    /// The plan was made for other model bytes (length or hash differ).
+    ModelMismatch,
+    /// The plan is shorter than its header says, or its records are inconsistent.
+    Malformed,
+    /// The plan runs an operator left out of this build (builtin code; see the `op-*` features).
+    OperatorNotBuilt(i32),
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            PlanError::NotAPlan => write!(f, "not an edge-reflex plan (bad magic)"),
+            PlanError::Version { found } => {
+                write!(f, "plan format {found}, this engine reads {VERSION}: rebuild the plan")
+            }
+            PlanError::ModelMismatch => write!(f, "the plan was made for other model bytes"),
+            PlanError::Malformed => write!(f, "the plan is truncated or inconsistent"),
+            PlanError::OperatorNotBuilt(c) => {
+                write!(f, "the plan runs builtin operator {c}, which this build leaves out")
+            }
+        }
+    }
+}
+
+impl core::error::Error for PlanError {}
+
+/// A graph input or output as the plan describes it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct IoTensor {
+    /// The tensor's index in the model.
+    pub tensor: u32,
+    /// Element type.
+    pub dtype: DType,
+    /// Per-tensor quantization (scale 0 and zero point 0 if the model gives none).
+    pub quant: QuantParams,
+    /// Static shape.
+    pub shape: Shape,
+}
+
+/// 32-bit FNV-1a of `bytes`: identifies the model a plan belongs to and checks the plan itself
+/// (not a security measure). Each step is a bijection of the 32-bit state, so a change confined to
+/// one byte always changes the hash.
+pub fn fnv1a(bytes: &[u8]) -> u32 {
+    fnv1a_from(0x811c_9dc5, bytes)
+}
+
+fn fnv1a_from(mut h: u32, bytes: &[u8]) -> u32 {
+    for &b in bytes {
+        h = (h ^ b as u32).wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// Word of the header holding the plan's own checksum.
+const CHECKSUM_WORD: usize = 11;
+
+/// FNV-1a of the whole plan with its checksum word read as zero.
+fn plan_checksum(plan: &[u8]) -> Option<u32> {
+    let at = CHECKSUM_WORD * 4;
+    let h = fnv1a_from(0x811c_9dc5, plan.get(..at)?);
+    let h = fnv1a_from(h, &[0; 4]);
+    Some(fnv1a_from(h, plan.get(at + 4..)?))
+}
+
+fn word(b: &[u8], i: usize) -> Result<u32, PlanError> {
+    let at = i.checked_mul(4).ok_or(PlanError::Malformed)?;
+    let w = b.get(at..at + 4).ok_or(PlanError::Malformed)?;
+    Ok(u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+}
+
+fn dtype_code(d: DType) -> u32 {
+    match d {
+        DType::Int8 => 0,
+        DType::Int32 => 1,
+        DType::Float32 => 2,
+        DType::Int64 => 3,
+    }
+}
+
+fn dtype_from(c: u32) -> Option<DType> {
+    Some(match c {
+        0 => DType::Int8,
+        1 => DType::Int32,
+        2 => DType::Float32,
+        3 => DType::Int64,
+        _ => return None,
+    })
+}
+
+/// True if this build can run an operator with builtin `c`.
+fn runnable(c: i32) -> bool {
+    use code::*;
+    match c {
+        RESHAPE | EXPAND_DIMS | SQUEEZE => true,
+        ADD | AVERAGE_POOL_2D | CONCATENATION | CONV_2D | DEPTHWISE_CONV_2D | DEQUANTIZE
+        | FULLY_CONNECTED | LOGISTIC | MAX_POOL_2D | MUL | SOFTMAX | TANH | PAD
+        | BATCH_TO_SPACE_ND | SPACE_TO_BATCH_ND | MEAN | STRIDED_SLICE | SHAPE | PACK
+        | QUANTIZE => built(c),
+        _ => false,
+    }
+}
+
+/// The fixed header, decoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Header {
+    operators: usize,
+    table: usize,
+    records: usize,
+    activations_start: usize,
+    activations: usize,
+    inputs: usize,
+    outputs: usize,
+}
+
+impl Header {
+    /// Byte offset of the tensor table in the plan.
+    fn meta_start(&self) -> usize {
+        (HEADER_WORDS + (self.inputs + self.outputs) * IO_WORDS) * 4
+    }
+}
+
+/// A plan bound to its model, checked and ready to run in an arena.
+///
+/// ```
+/// # use edge_reflex::engine::{prebuilt::{self, Prebuilt, PrebuiltInterpreter}, TfLiteModel};
+/// # fn demo(model_bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+/// // What a build.rs does (engine::build::prebuilt_plan wraps it):
+/// let model = TfLiteModel::load(model_bytes).map_err(|e| e.to_string())?;
+/// let mut work = vec![0u8; model.arena_size()?];
+/// let mut plan = vec![0u8; prebuilt::plan_len(&model, &mut work)?];
+/// prebuilt::write(&model, &mut work, &mut plan)?;
+/// // What the firmware does (plan and model in flash, arena in RAM):
+/// let prebuilt = Prebuilt::new(model_bytes, &plan)?;
+/// let mut arena = vec![0u8; prebuilt.arena_size()];
+/// let mut interpreter = PrebuiltInterpreter::new(prebuilt, &mut arena)?;
+/// interpreter.input_bytes(0).unwrap().fill(0);
+/// interpreter.invoke()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Prebuilt<'m, 'p> {
+    model: &'m [u8],
+    plan: &'p [u8],
+    header: Header,
+}
+
+impl<'m, 'p> Prebuilt<'m, 'p> {
+    /// Binds `plan` to the model bytes `model` it was written from, checking both (one pass over
+    /// the model for its hash, one over the records).
+    pub fn new(model: &'m [u8], plan: &'p [u8]) -> Result<Self, PlanError> {
+        if plan.get(..4) != Some(&MAGIC[..]) {
+            return Err(PlanError::NotAPlan);
+        }
+        let found = word(plan, 1)?;
+        if found != VERSION {
+            return Err(PlanError::Version { found });
+        }
+        if word(plan, 2)? as usize != model.len() || word(plan, 3)? != fnv1a(model) {
+            return Err(PlanError::ModelMismatch);
+        }
+        let w = |i| word(plan, i).map(|v| v as usize);
+        let header = Header {
+            operators: w(4)?,
+            table: w(5)?,
+            records: w(6)?,
+            activations_start: w(7)?,
+            activations: w(8)?,
+            inputs: w(9)?,
+            outputs: w(10)?,
+        };
+        let meta_len = header.table.checked_add(header.records).ok_or(PlanError::Malformed)?;
+        let io = header.inputs.checked_add(header.outputs).ok_or(PlanError::Malformed)?;
+        let meta_start = io
+            .checked_mul(IO_WORDS)
+            .and_then(|n| n.checked_add(HEADER_WORDS))
+            .and_then(|n| n.checked_mul(4))
+            .ok_or(PlanError::Malformed)?;
+        if meta_start.checked_add(meta_len) != Some(plan.len())
+            || meta_len > header.activations_start
+            || !header.table.is_multiple_of(arena::ENTRY)
+            || plan_checksum(plan) != Some(word(plan, CHECKSUM_WORD)?)
+        {
+            return Err(PlanError::Malformed);
+        }
+        let prebuilt = Prebuilt { model, plan, header };
+        prebuilt.check_records()?;
+        for j in 0..io {
+            prebuilt.io(j)?;
+        }
+        Ok(prebuilt)
+    }
+
+    /// Walks the records: each in bounds, each operator runnable here.
+    fn check_records(&self) -> Result<(), PlanError> {
+        let records = self.records().records;
+        let mut pos = 0usize;
+        for _ in 0..self.header.operators {
+            let len = word(records.get(pos..).ok_or(PlanError::Malformed)?, 0)? as usize;
+            let c = word(records.get(pos..).ok_or(PlanError::Malformed)?, 1)? as i32;
+            if len < 8 {
+                return Err(PlanError::Malformed);
+            }
+            if !runnable(c) {
+                return Err(PlanError::OperatorNotBuilt(c));
+            }
+            pos =
+                pos.checked_add(len).filter(|&e| e <= records.len()).ok_or(PlanError::Malformed)?;
+        }
+        Ok(())
+    }
+
+    fn records(&self) -> Records<'p> {
+        let start = self.header.meta_start();
+        let meta = self.plan.get(start..).unwrap_or(&[]);
+        let (table, records) = meta.split_at(self.header.table.min(meta.len()));
+        Records {
+            table,
+            records,
+            operators: self.header.operators,
+            base: self.header.activations_start,
+        }
+    }
+
+    /// Input (`j < inputs`) or output (`j - inputs`) number `j`, decoded.
+    fn io(&self, j: usize) -> Result<IoTensor, PlanError> {
+        let at = HEADER_WORDS + j * IO_WORDS;
+        let w = |i: usize| word(self.plan, at + i);
+        let dtype = dtype_from(w(1)?).ok_or(PlanError::Malformed)?;
+        let quant = QuantParams { scale: f32::from_bits(w(2)?), zero_point: w(3)? as i32 };
+        let rank = w(4)? as usize;
+        if rank > Shape::MAX_RANK {
+            return Err(PlanError::Malformed);
+        }
+        let mut dims = [0u32; Shape::MAX_RANK];
+        for (k, d) in dims.iter_mut().enumerate().take(rank) {
+            *d = w(5 + k)?;
+        }
+        let shape = Shape::new(&dims[..rank]).ok_or(PlanError::Malformed)?;
+        Ok(IoTensor { tensor: w(0)?, dtype, quant, shape })
+    }
+
+    /// Bytes of RAM arena [`PrebuiltInterpreter::new`] needs: the activations alone.
+    pub fn arena_size(&self) -> usize {
+        self.header.activations
+    }
+
+    /// Number of operators.
+    pub fn operator_count(&self) -> usize {
+        self.header.operators
+    }
+
+    /// Number of graph inputs.
+    pub fn input_count(&self) -> usize {
+        self.header.inputs
+    }
+
+    /// Number of graph outputs.
+    pub fn output_count(&self) -> usize {
+        self.header.outputs
+    }
+
+    /// Graph input `j`.
+    pub fn input(&self, j: usize) -> Option<IoTensor> {
+        (j < self.header.inputs).then(|| self.io(j).ok()).flatten()
+    }
+
+    /// Graph output `j`.
+    pub fn output(&self, j: usize) -> Option<IoTensor> {
+        (j < self.header.outputs).then(|| self.io(self.header.inputs + j).ok()).flatten()
+    }
+
+    /// The model bytes.
+    pub fn model(&self) -> &'m [u8] {
+        self.model
+    }
+}
+
+/// Bytes of the plan of `model`. `work` is scratch of at least
+/// [`TfLiteModel::arena_size`] bytes (the model is planned in it).
+pub fn plan_len(model: &TfLiteModel<'_>, work: &mut [u8]) -> Result<usize, RunError> {
+    let layout = planner::build(model, work)?;
+    let io = model.input_count() + model.output_count();
+    Ok((HEADER_WORDS + io * IO_WORDS) * 4 + layout.activations_start)
+}
+
+/// Writes the plan of `model` into `out` ([`plan_len`] bytes) and returns its length; `work` is
+/// scratch of at least [`TfLiteModel::arena_size`] bytes. Runs on the host (see
+/// `engine::build::prebuilt_plan`) or on the device, e.g. once after a model update, with the plan
+/// then stored in flash.
+pub fn write(model: &TfLiteModel<'_>, work: &mut [u8], out: &mut [u8]) -> Result<usize, RunError> {
+    let layout = planner::build(model, work)?;
+    let io_count = model.input_count() + model.output_count();
+    let meta_start = (HEADER_WORDS + io_count * IO_WORDS) * 4;
+    let len = meta_start + layout.activations_start;
+    let out = out.get_mut(..len).ok_or(RunError::ArenaTooSmall { needed: len, available: 0 })?;
+    out.fill(0);
+    let mut words = [0u32; HEADER_WORDS];
+    words[0] = u32::from_le_bytes(MAGIC);
+    words[1] = VERSION;
+    let fit = |v: usize| u32::try_from(v).map_err(|_| RunError::Internal);
+    words[2] = fit(model.file().len())?;
+    words[3] = fnv1a(model.file());
+    words[4] = fit(model.operator_count())?;
+    words[5] = fit(layout.table)?;
+    words[6] = fit(layout.activations_start - layout.table)?;
+    words[7] = fit(layout.activations_start)?;
+    words[8] = fit(layout.activations)?;
+    words[9] = fit(model.input_count())?;
+    words[10] = fit(model.output_count())?;
+    let mut at = 0;
+    let mut put = |out: &mut [u8], v: u32| {
+        out[at..at + 4].copy_from_slice(&v.to_le_bytes());
+        at += 4;
+    };
+    for w in words {
+        put(out, w);
+    }
+    let ios = (0..model.input_count())
+        .map(|j| (model.input(j), model.input_info(j)))
+        .chain((0..model.output_count()).map(|j| (model.output(j), model.output_info(j))));
+    for (t, info) in ios {
+        let (Some(t), Some(info)) = (t, info) else { return Err(RunError::Internal) };
+        write_io(&mut put, out, t, &info);
+    }
+    out[meta_start..].copy_from_slice(&work[..layout.activations_start]);
+    let checksum = plan_checksum(out).ok_or(RunError::Internal)?;
+    out[CHECKSUM_WORD * 4..CHECKSUM_WORD * 4 + 4].copy_from_slice(&checksum.to_le_bytes());
+    Ok(len)
+}
+
+fn write_io(put: &mut impl FnMut(&mut [u8], u32), out: &mut [u8], t: u32, info: &TensorInfo<'_>) {
+    let q = info.quant().unwrap_or(QuantParams { scale: 0.0, zero_point: 0 });
+    let dims = info.shape.dims();
+    put(out, t);
+    put(out, dtype_code(info.dtype));
+    put(out, q.scale.to_bits());
+    put(out, q.zero_point as u32);
+    put(out, dims.len() as u32);
+    for k in 0..Shape::MAX_RANK {
+        put(out, dims.get(k).copied().unwrap_or(0));
+    }
+}
+
+/// A [`Prebuilt`] plan running in a RAM arena of [`Prebuilt::arena_size`] bytes: the same
+/// operators and results as [`Interpreter`](crate::engine::Interpreter), bit for bit.
+#[derive(Debug)]
+pub struct PrebuiltInterpreter<'m, 'p, 'a> {
+    prebuilt: Prebuilt<'m, 'p>,
+    arena: &'a mut [u8],
+}
+
+impl<'m, 'p, 'a> PrebuiltInterpreter<'m, 'p, 'a> {
+    /// Runs `prebuilt` in `arena`. Errors: [`RunError::ArenaTooSmall`] if `arena` is shorter than
+    /// [`Prebuilt::arena_size`]. Nothing is written to the arena until the first invoke.
+    pub fn new(prebuilt: Prebuilt<'m, 'p>, arena: &'a mut [u8]) -> Result<Self, RunError> {
+        let needed = prebuilt.arena_size();
+        if arena.len() < needed {
+            return Err(RunError::ArenaTooSmall { needed, available: arena.len() });
+        }
+        Ok(PrebuiltInterpreter { prebuilt, arena })
+    }
+
+    /// The plan.
+    pub fn prebuilt(&self) -> &Prebuilt<'m, 'p> {
+        &self.prebuilt
+    }
+
+    fn range(&self, t: u32) -> Option<(bool, usize, usize)> {
+        let table = self.prebuilt.records().table;
+        match arena::location(table, t as usize).ok()? {
+            Location::Arena { offset, len } => {
+                Some((true, offset.checked_sub(self.prebuilt.header.activations_start)?, len))
+            }
+            Location::Model { offset, len } => Some((false, offset, len)),
+            Location::Unused => None,
+        }
+    }
+
+    /// Bytes of graph input `j`, to be filled before [`invoke`](Self::invoke).
+    pub fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
+        let (true, offset, len) = self.range(self.prebuilt.input(j)?.tensor)? else {
+            return None;
+        };
+        self.arena.get_mut(offset..offset.checked_add(len)?)
+    }
+
+    /// Bytes of graph output `j` (valid after a successful [`invoke`](Self::invoke)).
+    pub fn output_bytes(&self, j: usize) -> Option<&[u8]> {
+        let (in_arena, offset, len) = self.range(self.prebuilt.output(j)?.tensor)?;
+        let bytes: &[u8] = if in_arena { self.arena } else { self.prebuilt.model };
+        bytes.get(offset..offset.checked_add(len)?)
+    }
+
+    /// Runs every operator once, in order.
+    pub fn invoke(&mut self) -> Result<(), RunError> {
+        self.invoke_profiled(&mut NoProfiler)
+    }
+
+    /// [`invoke`](Self::invoke), calling `profiler` around every operator.
+    pub fn invoke_profiled<P: Profiler>(&mut self, profiler: &mut P) -> Result<(), RunError> {
+        let records = self.prebuilt.records();
+        let act =
+            self.arena.get_mut(..self.prebuilt.header.activations).ok_or(RunError::Internal)?;
+        records.run(self.prebuilt.model, act, profiler)
+    }
+
+    fn int8_io(&self, io: Option<IoTensor>) -> Option<IoTensor> {
+        io.filter(|t| t.dtype == DType::Int8)
+    }
+}
+
+fn quant_of(io: Option<IoTensor>) -> QuantParams {
+    io.map_or(QuantParams { scale: 0.0, zero_point: 0 }, |t| t.quant)
+}
+
+/// The plan as the graph's int8 [`Model`]: input 0 and output 0, like
+/// [`Interpreter`](crate::engine::Interpreter)'s.
+impl Model for PrebuiltInterpreter<'_, '_, '_> {
+    type Error = RunError;
+
+    fn input(&mut self) -> &mut [i8] {
+        if self.int8_io(self.prebuilt.input(0)).is_none() {
+            return &mut [];
+        }
+        self.input_bytes(0).map_or(&mut [], bytemuck::cast_slice_mut)
+    }
+
+    fn input_quant(&self) -> QuantParams {
+        quant_of(self.prebuilt.input(0))
+    }
+
+    fn input_shape(&self) -> Shape {
+        self.prebuilt.input(0).map_or(Shape::from_dims([]), |t| t.shape)
+    }
+
+    fn invoke(&mut self) -> Result<(), RunError> {
+        if self.int8_io(self.prebuilt.input(0)).is_none()
+            || self.int8_io(self.prebuilt.output(0)).is_none()
+        {
+            return Err(RunError::NotInt8);
+        }
+        PrebuiltInterpreter::invoke(self)
+    }
+
+    fn output(&self) -> &[i8] {
+        if self.int8_io(self.prebuilt.output(0)).is_none() {
+            return &[];
+        }
+        self.output_bytes(0).map_or(&[], bytemuck::cast_slice)
+    }
+
+    fn output_quant(&self) -> QuantParams {
+        quant_of(self.prebuilt.output(0))
+    }
+
+    fn output_shape(&self) -> Shape {
+        self.prebuilt.output(0).map_or(Shape::from_dims([]), |t| t.shape)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a_matches_the_published_test_vectors() {
+        assert_eq!(fnv1a(b""), 0x811c_9dc5);
+        assert_eq!(fnv1a(b"a"), 0xe40c_292c);
+        assert_eq!(fnv1a(b"foobar"), 0xbf9c_f968);
+    }
+
+    #[test]
+    fn dtype_codes_round_trip() {
+        for d in [DType::Int8, DType::Int32, DType::Float32, DType::Int64] {
+            assert_eq!(dtype_from(dtype_code(d)), Some(d));
+        }
+        assert_eq!(dtype_from(4), None);
+    }
+
+    #[test]
+    fn not_a_plan_and_other_versions_are_refused() {
+        assert_eq!(Prebuilt::new(&[], b"XXXX").unwrap_err(), PlanError::NotAPlan);
+        assert_eq!(Prebuilt::new(&[], b"ER").unwrap_err(), PlanError::NotAPlan);
+        let mut p = [0u8; 16];
+        p[..4].copy_from_slice(&MAGIC);
+        p[4..8].copy_from_slice(&(VERSION + 1).to_le_bytes());
+        assert_eq!(Prebuilt::new(&[], &p).unwrap_err(), PlanError::Version { found: VERSION + 1 });
+        p[4..8].copy_from_slice(&VERSION.to_le_bytes());
+        assert_eq!(Prebuilt::new(&[], &p).unwrap_err(), PlanError::ModelMismatch);
+        p[12..16].copy_from_slice(&fnv1a(&[]).to_le_bytes());
+        assert_eq!(Prebuilt::new(&[], &p).unwrap_err(), PlanError::Malformed);
+    }
+}
