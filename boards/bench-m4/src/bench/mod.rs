@@ -17,14 +17,69 @@
 //! bracketed by [`bench_op_begin`]/[`bench_op_end`], and prints `bench-fw op=INDEX name=NAME` lines
 //! for scripts/bench.sh's per-operator table.
 //!
+//! By default the model's plan was made at build time (`BENCH_ENGINE=prebuilt`, see `bench_build.rs`):
+//! the firmware binds it to the model ([`Prebuilt::new`]) and runs it with a [`PrebuiltInterpreter`]
+//! in an arena of the activations alone. With `BENCH_ENGINE=load` (cfg `bench_load`) it loads, checks
+//! and plans the model itself ([`TfLiteModel::load`], [`Interpreter::new`]).
+//!
 //! It does not format with `core::fmt` (see [`host`]), so the firmware's flash is the engine's plus a
 //! few hundred bytes of harness.
 
 pub mod host;
 pub mod stack;
+pub mod vectors;
 
+#[cfg(bench_load)]
 use edge_reflex::engine::{Interpreter, TfLiteModel};
+#[cfg(not(bench_load))]
+use edge_reflex::engine::{Prebuilt, PrebuiltInterpreter};
+use edge_reflex::engine::{Profiler, RunError};
 use host::{fail, Out};
+
+/// What the harness needs of an interpreter, whichever way the model was prepared.
+pub trait Engine {
+    /// Bytes of graph input `j`.
+    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]>;
+    /// Bytes of graph output `j`.
+    fn output_bytes(&self, j: usize) -> Option<&[u8]>;
+    /// One inference.
+    fn invoke(&mut self) -> Result<(), RunError>;
+    /// One inference with a profiler (used by the `BENCH_PROFILE=ops` build).
+    #[cfg_attr(not(bench_profile), allow(dead_code))]
+    fn invoke_profiled<P: Profiler>(&mut self, p: &mut P) -> Result<(), RunError>;
+}
+
+#[cfg(bench_load)]
+impl Engine for Interpreter<'_, '_> {
+    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
+        Interpreter::input_bytes(self, j)
+    }
+    fn output_bytes(&self, j: usize) -> Option<&[u8]> {
+        Interpreter::output_bytes(self, j)
+    }
+    fn invoke(&mut self) -> Result<(), RunError> {
+        Interpreter::invoke(self)
+    }
+    fn invoke_profiled<P: Profiler>(&mut self, p: &mut P) -> Result<(), RunError> {
+        Interpreter::invoke_profiled(self, p)
+    }
+}
+
+#[cfg(not(bench_load))]
+impl Engine for PrebuiltInterpreter<'_, '_, '_> {
+    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
+        PrebuiltInterpreter::input_bytes(self, j)
+    }
+    fn output_bytes(&self, j: usize) -> Option<&[u8]> {
+        PrebuiltInterpreter::output_bytes(self, j)
+    }
+    fn invoke(&mut self) -> Result<(), RunError> {
+        PrebuiltInterpreter::invoke(self)
+    }
+    fn invoke_profiled<P: Profiler>(&mut self, p: &mut P) -> Result<(), RunError> {
+        PrebuiltInterpreter::invoke_profiled(self, p)
+    }
+}
 
 include!(concat!(env!("OUT_DIR"), "/bench_case.rs"));
 
@@ -55,8 +110,7 @@ pub extern "C" fn bench_end() {
 /// Paints the stack, runs the benchmark in `arena`, reports and exits.
 pub fn run(arena: &'static mut [u8]) -> ! {
     stack::paint();
-    let (model, mut interpreter) = prepare(arena);
-    let arena_used = interpreter.layout().total;
+    let (ops, arena_used, mut interpreter) = prepare(arena);
     // Stack of loading and planning; then repaint to measure the inferences alone.
     let stack_prepare = stack::high_water();
     stack::paint();
@@ -80,29 +134,47 @@ pub fn run(arena: &'static mut [u8]) -> ! {
     out.str("bench-fw case=").str(CASE);
     out.field("runs", RUNS.into()).field("arena", arena_used as u64);
     out.field("stack", prepare.max(invoke) as u64).field("stack_invoke", invoke as u64);
-    out.field("ops", model.operator_count() as u64).str("\n");
+    out.field("ops", ops as u64).str("\n");
     #[cfg(bench_profile)]
-    profile::names(&model, &mut out);
+    profile::names(&BENCH_MODEL.0, &mut out);
     host::exit(true)
 }
 
 /// Loads the model and plans the arena. Out of line, so that its stack frame (the loader's and
-/// planner's locals) is gone while the inferences run.
+/// planner's locals) is gone while the inferences run. Returns the operator count, the arena bytes
+/// in use and the interpreter.
+#[cfg(bench_load)]
 #[inline(never)]
-fn prepare(arena: &'static mut [u8]) -> (TfLiteModel<'static>, Interpreter<'static, 'static>) {
+fn prepare(arena: &'static mut [u8]) -> (usize, usize, Interpreter<'static, 'static>) {
     let model = match TfLiteModel::load(&BENCH_MODEL.0) {
         Ok(m) => m,
         Err(_) => fail("load (run `reflex inspect` on the model for details)"),
     };
     match Interpreter::new(&model, arena) {
-        Ok(interpreter) => (model, interpreter),
+        Ok(interpreter) => (model.operator_count(), interpreter.layout().total, interpreter),
         Err(_) => fail("prepare: arena too small or model refused"),
+    }
+}
+
+/// Binds the build-time plan to the model and sets up the arena (activations only).
+#[cfg(not(bench_load))]
+#[inline(never)]
+fn prepare(
+    arena: &'static mut [u8],
+) -> (usize, usize, PrebuiltInterpreter<'static, 'static, 'static>) {
+    let prebuilt = match Prebuilt::new(&BENCH_MODEL.0, &BENCH_PLAN) {
+        Ok(p) => p,
+        Err(_) => fail("the build-time plan does not bind to the model"),
+    };
+    match PrebuiltInterpreter::new(prebuilt, arena) {
+        Ok(interpreter) => (prebuilt.operator_count(), prebuilt.arena_size(), interpreter),
+        Err(_) => fail("arena too small for the plan"),
     }
 }
 
 /// The measured inferences: `RUNS` regions of one `invoke()` each, every output checked.
 #[inline(never)]
-fn measure(interpreter: &mut Interpreter<'_, '_>) {
+fn measure(interpreter: &mut impl Engine) {
     for _ in 0..RUNS {
         set_inputs(interpreter);
         bench_begin();
@@ -115,7 +187,7 @@ fn measure(interpreter: &mut Interpreter<'_, '_>) {
     }
 }
 
-fn set_inputs(interpreter: &mut Interpreter<'_, '_>) {
+fn set_inputs(interpreter: &mut impl Engine) {
     for (j, bytes) in INPUTS.iter().enumerate() {
         match interpreter.input_bytes(j) {
             Some(input) if input.len() == bytes.len() => input.copy_from_slice(bytes),
@@ -124,7 +196,7 @@ fn set_inputs(interpreter: &mut Interpreter<'_, '_>) {
     }
 }
 
-fn check_outputs(interpreter: &Interpreter<'_, '_>) {
+fn check_outputs(interpreter: &impl Engine) {
     for (j, expected) in EXPECTEDS.iter().enumerate() {
         if interpreter.output_bytes(j) != Some(*expected) {
             if stack::high_water().is_none() {

@@ -11,7 +11,7 @@
 //! The measured inferences of [`super::run`] use `invoke()` (no profiler), so the markers cost
 //! nothing there; this build is only used for the per-operator table, never for the totals.
 
-use edge_reflex::engine::{Interpreter, Profiler, TfLiteModel};
+use edge_reflex::engine::{Profiler, TfLiteModel};
 
 use super::host::{fail, Out};
 
@@ -54,7 +54,7 @@ impl Profiler for Markers {
 
 /// One profiled inference on sample 0, checked like the measured ones.
 #[inline(never)]
-pub fn run_once(interpreter: &mut Interpreter<'_, '_>) {
+pub fn run_once(interpreter: &mut impl super::Engine) {
     super::set_inputs(interpreter);
     if interpreter.invoke_profiled(&mut Markers).is_err() {
         fail("invoke (profiled)");
@@ -62,8 +62,10 @@ pub fn run_once(interpreter: &mut Interpreter<'_, '_>) {
     super::check_outputs(interpreter);
 }
 
-/// Prints `bench-fw op=INDEX name=NAME` per operator, in execution order.
-pub fn names(model: &TfLiteModel<'_>, out: &mut Out) {
+/// Prints `bench-fw op=INDEX name=NAME` per operator, in execution order (this build's flash is
+/// not measured, so it may link the loader for the names).
+pub fn names(model: &[u8], out: &mut Out) {
+    let Ok(model) = TfLiteModel::load(model) else { fail("load (for the operator names)") };
     for op in model.operators() {
         out.str("bench-fw op=").num(op.index.into()).str(" name=").str(op.name()).str("\n");
     }

@@ -19,6 +19,9 @@ use edge_reflex::model::Model;
 use edge_reflex::sim::{Bearing, BearingConfig, DEMO_FAULTS, DEMO_SAMPLES};
 use edge_reflex::stats::Stats;
 use edge_reflex::time::NoClock;
+
+#[path = "../bench/vectors.rs"]
+mod vectors;
 use edge_reflex::vibration::{self, VibrationConfig};
 
 static MODEL: &[u8] = include_bytes!("../../../../models/bearing_classifier.tflite");
