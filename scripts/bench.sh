@@ -6,6 +6,7 @@
 #   bash scripts/bench.sh --quick         # tflm_hello_world + tflm_micro_speech only; docs untouched (CI)
 #   bash scripts/bench.sh --model tflm_person_detect --target m4   # repeatable; docs untouched
 #   options: --no-profile  --no-docs  --docs (force the rewrite)  --runs N (override the run count)
+#            --no-load (skip the second build of each model that loads and plans on the device)
 #
 # For each (target, model) it builds boards/bench-<target> with BENCH_MODEL=<model> (release, LTO; the
 # firmware embeds the model and sample 0 from ../shared/conformance, sizes its arena at build time with the
@@ -13,7 +14,12 @@
 # with ../shared/tools/qemu-insn-count/insn_count.c (compiled here into target/bench/, nothing copied),
 # and prints
 #
-#   bench model=NAME target=m4 insns=N flash=N flash_no_model=N arena=N stack=N stack_invoke=N macs=N
+#   bench model=NAME target=m4 insns=N flash=N flash_no_model=N plan=N arena=N stack=N stack_invoke=N macs=N
+#
+# The firmware runs the model's prebuilt plan (made at build time by engine::build, stored in flash: the
+# `plan` bytes, counted in flash_no_model). Each model is built once more with BENCH_ENGINE=load, where the
+# firmware loads, checks and plans the model itself, and reported as `bench-load model=... insns=N
+# flash=N flash_no_model=N arena=N stack=N stack_invoke=N` (skip with --no-load).
 #
 #   insns          instructions of one inference: insn_region / regions (exact; QEMU counts every one)
 #   flash          vector table + .text + .rodata + .data of the ELF (llvm-size-22), minus the embedded
@@ -46,6 +52,7 @@ TARGETS=()
 MODELS=()
 QUICK=0
 PROFILE=1
+LOAD=1
 DOCS=auto
 RUNS_OVERRIDE=""
 while [ $# -gt 0 ]; do
@@ -54,6 +61,7 @@ while [ $# -gt 0 ]; do
         --target) shift; TARGETS+=("${1:?--target needs m4 or m0}") ;;
         --model) shift; MODELS+=("${1:?--model needs a case name}") ;;
         --no-profile) PROFILE=0 ;;
+        --no-load) LOAD=0 ;;
         --no-docs) DOCS=0 ;;
         --docs) DOCS=1 ;;
         --runs) shift; RUNS_OVERRIDE="${1:?--runs needs a number}" ;;
@@ -178,6 +186,7 @@ build_fw() { # target model runs profile(0/1) suffix [extra engine feature]
     # shellcheck disable=SC2086
     if ! (cd "$ROOT/boards/bench-$target" && BENCH_MODEL="$model" BENCH_RUNS="$runs" \
         BENCH_PROFILE="$([ "$profile" = 1 ] && echo ops)" EDGE_REFLEX_CONFORMANCE="$CONFORMANCE" \
+        BENCH_ENGINE="${BENCH_ENGINE:-prebuilt}" \
         "$CARGO" build --release --quiet -Zbuild-std=core $features) >"$log" 2>&1; then
         grep -q 'bench: does not fit' "$log" && return 3
         sed 's/^/    /' "$log" | tail -20 >&2
@@ -240,17 +249,53 @@ bench_one() { # target model
     insns=$((region / regions))
     test_bytes=$(sym_bytes "$elf" '^BENCH_(INPUT|EXPECTED)_[0-9]+$')
     model_bytes=$(sym_bytes "$elf" '^BENCH_MODEL$')
+    plan_bytes=$(sym_bytes "$elf" '^BENCH_PLAN$')
     flash=$(($(flash_bytes "$elf") - test_bytes))
     macs=$(op_macs "$CONFORMANCE/$model/model.tflite" | awk '{ s += $3 } END { if (NR) print s }')
     emit "bench model=$model target=$target insns=$insns flash=$flash flash_no_model=$((flash - model_bytes))" \
-        "arena=$(field arena "$fw") stack=$(field stack "$fw") stack_invoke=$(field stack_invoke "$fw")" \
-        "macs=${macs:--} runs=$runs"
+        "plan=$plan_bytes arena=$(field arena "$fw") stack=$(field stack "$fw")" \
+        "stack_invoke=$(field stack_invoke "$fw") macs=${macs:--} runs=$runs"
     # where the flash goes (scripts/bench-flash-parts.sh), for the docs
     bash "$ROOT/scripts/bench-flash-parts.sh" "$elf" | while IFS=$'\t' read -r bytes part; do
         echo "bench-flash model=$model target=$target bytes=$bytes part=$part" >>"$RESULTS"
     done
     # A pruned model is also run as dense (engine feature dense-only: no zero-weight skipping).
     case "$model" in pruned*) bench_dense "$target" "$model" "$runs" ;; esac
+    [ "$LOAD" = 0 ] || bench_load "$target" "$model"
+}
+
+# Prints `bench-load model=NAME target=T insns=N flash=N flash_no_model=N arena=N stack=N
+# stack_invoke=N`: the same model loaded, checked and planned by the firmware itself
+# (BENCH_ENGINE=load), as a firmware that receives its model at run time would.
+bench_load() { # target model
+    local target="$1" model="$2" elf log out line fw rc=0 test_bytes model_bytes flash
+    BENCH_ENGINE=load build_fw "$target" "$model" 1 0 ".load" || rc=$?
+    if [ $rc != 0 ]; then
+        [ $rc = 3 ] && return 0
+        emit "bench-load model=$model target=$target FAIL=build"
+        FAILED+=("$target/$model(load)")
+        return 0
+    fi
+    elf="$BENCH_DIR/$target/$model.load.elf"
+    log="$BENCH_DIR/$target/$model.load.run.log"
+    out="$BENCH_DIR/$target/$model.load.insn"
+    rm -f "$out"
+    run_fw "$target" "$elf" "$log" \
+        "$INSN_SO,start=$(sym_addr "$elf" bench_begin),stop=$(sym_addr "$elf" bench_end),out=$out" ||
+        rc=$?
+    line=$(grep -m1 '^insn_region' "$out" 2>/dev/null || true)
+    fw=$(grep -m1 '^bench-fw case=' "$log" || true)
+    if [ $rc != 0 ] || [ -z "$line" ] || [ -z "$fw" ]; then
+        emit "bench-load model=$model target=$target FAIL=run"
+        FAILED+=("$target/$model(load)")
+        return 0
+    fi
+    test_bytes=$(sym_bytes "$elf" '^BENCH_(INPUT|EXPECTED)_[0-9]+$')
+    model_bytes=$(sym_bytes "$elf" '^BENCH_MODEL$')
+    flash=$(($(flash_bytes "$elf") - test_bytes))
+    emit "bench-load model=$model target=$target insns=$(($(awk '{ print $2 }' <<<"$line") / \
+        $(awk '{ print $4 }' <<<"$line"))) flash=$flash flash_no_model=$((flash - model_bytes))" \
+        "arena=$(field arena "$fw") stack=$(field stack "$fw") stack_invoke=$(field stack_invoke "$fw")"
 }
 
 # Prints `bench-dense model=NAME target=T insns=N arena=N`: the model without zero-weight skipping.
