@@ -1,12 +1,14 @@
 //! The boards' model: `models/bearing_classifier.tflite`, run by the edge-reflex TFLite engine.
 //!
-//! The model file is embedded in flash (16-byte aligned); its arena size [`ARENA_BYTES`] is
-//! computed by this crate's `build.rs` from the same file, so the arena the firmware reserves is
-//! exactly what the engine's planner needs (see `models/README.md` for the network). This module
-//! does not run the graph; [`run_vibration_reflex`](super::run_vibration_reflex) does.
+//! The model file is embedded in flash (16-byte aligned) beside its prebuilt [`PLAN`], which this
+//! crate's `build.rs` makes from the same file with the engine (`engine::build::prebuilt_plan`):
+//! the model is checked, its operators prepared and its memory planned on the build machine, so a
+//! model the engine cannot run fails the build, the firmware links neither the loader nor the
+//! planner, and the RAM arena [`ARENA_BYTES`] holds the activations alone (see
+//! `models/README.md` for the network). This module does not run the graph;
+//! [`run_vibration_reflex`](super::run_vibration_reflex) does.
 
-use edge_reflex::engine::LoadError;
-use edge_reflex::engine::{Interpreter, RunError, TfLiteModel};
+use edge_reflex::engine::{PlanError, Prebuilt, PrebuiltInterpreter, RunError};
 
 use crate::Aligned;
 
@@ -30,19 +32,21 @@ pub const fn arena() -> Arena {
     Aligned([0; ARENA_BYTES])
 }
 
-/// Why the model could not be set up (not expected: `build.rs` ran the same checks).
+/// Why the model could not be set up (not expected: `build.rs` made the plan from the same file).
 #[derive(Clone, Copy, Debug, defmt::Format)]
 pub enum SetupError {
-    /// The model file was refused.
-    Load(LoadError),
+    /// The plan does not bind to the model (damaged flash, or a stale plan).
+    Plan(PlanError),
     /// The arena was refused (too small).
     Arena(RunError),
 }
 
-/// Loads [`MODEL`] and prepares it in `arena`.
-pub fn interpreter(arena: &mut Arena) -> Result<Interpreter<'static, '_>, SetupError> {
-    let model = TfLiteModel::load(&MODEL.0).map_err(SetupError::Load)?;
-    Interpreter::new(&model, &mut arena.0).map_err(SetupError::Arena)
+/// Binds [`PLAN`] to [`MODEL`] (checking both) and runs it in `arena`.
+pub fn interpreter(
+    arena: &mut Arena,
+) -> Result<PrebuiltInterpreter<'static, 'static, '_>, SetupError> {
+    let prebuilt = Prebuilt::new(&MODEL.0, &PLAN).map_err(SetupError::Plan)?;
+    PrebuiltInterpreter::new(prebuilt, &mut arena.0).map_err(SetupError::Arena)
 }
 
 // The window the graph quantizes must be exactly the model's input.
