@@ -312,3 +312,7 @@ impl fmt::Display for RunError {
         }
     }
 }
+
+impl core::error::Error for LoadError {}
+
+impl core::error::Error for RunError {}

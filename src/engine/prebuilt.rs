@@ -187,19 +187,23 @@ impl Header {
 /// A plan bound to its model, checked and ready to run in an arena.
 ///
 /// ```
-/// # use edge_reflex::engine::{prebuilt::{self, Prebuilt, PrebuiltInterpreter}, TfLiteModel};
-/// # fn demo(model_bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
+/// use edge_reflex::engine::{prebuilt::{self, Prebuilt, PrebuiltInterpreter}, TfLiteModel};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let model_bytes = &include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"),
+/// #     "/../shared/conformance/tflm_hello_world/model.tflite"))[..];
 /// // What a build.rs does (engine::build::prebuilt_plan wraps it):
-/// let model = TfLiteModel::load(model_bytes).map_err(|e| e.to_string())?;
+/// let model = TfLiteModel::load(model_bytes)?;
 /// let mut work = vec![0u8; model.arena_size()?];
 /// let mut plan = vec![0u8; prebuilt::plan_len(&model, &mut work)?];
 /// prebuilt::write(&model, &mut work, &mut plan)?;
+///
 /// // What the firmware does (plan and model in flash, arena in RAM):
 /// let prebuilt = Prebuilt::new(model_bytes, &plan)?;
 /// let mut arena = vec![0u8; prebuilt.arena_size()];
 /// let mut interpreter = PrebuiltInterpreter::new(prebuilt, &mut arena)?;
 /// interpreter.input_bytes(0).unwrap().fill(0);
 /// interpreter.invoke()?;
+/// assert_eq!(interpreter.output_bytes(0).map(|o| o.len()), Some(1));
 /// # Ok(()) }
 /// ```
 #[derive(Clone, Copy, Debug)]
