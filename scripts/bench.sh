@@ -264,11 +264,28 @@ bench_one() { # target model
     [ "$LOAD" = 0 ] || bench_load "$target" "$model"
 }
 
+# Runs an already built variant ($BENCH_DIR/<target>/<model><suffix>.elf) under the counting plugin and
+# prints `INSNS_PER_INFERENCE FIRMWARE_LINE`; returns 1 if it failed or reported no region.
+count_variant() { # target model suffix
+    local target="$1" model="$2" suffix="$3" elf log out line fw rc=0
+    elf="$BENCH_DIR/$target/$model$suffix.elf"
+    log="$BENCH_DIR/$target/$model$suffix.run.log"
+    out="$BENCH_DIR/$target/$model$suffix.insn"
+    rm -f "$out"
+    run_fw "$target" "$elf" "$log" \
+        "$INSN_SO,start=$(sym_addr "$elf" bench_begin),stop=$(sym_addr "$elf" bench_end),out=$out" ||
+        rc=$?
+    line=$(grep -m1 '^insn_region' "$out" 2>/dev/null || true)
+    fw=$(grep -m1 '^bench-fw case=' "$log" || true)
+    [ $rc = 0 ] && [ -n "$line" ] && [ -n "$fw" ] || return 1
+    echo "$(($(awk '{ print $2 }' <<<"$line") / $(awk '{ print $4 }' <<<"$line"))) $fw"
+}
+
 # Prints `bench-load model=NAME target=T insns=N flash=N flash_no_model=N arena=N stack=N
 # stack_invoke=N`: the same model loaded, checked and planned by the firmware itself
 # (BENCH_ENGINE=load), as a firmware that receives its model at run time would.
 bench_load() { # target model
-    local target="$1" model="$2" elf log out line fw rc=0 test_bytes model_bytes flash
+    local target="$1" model="$2" elf result fw rc=0 test_bytes model_bytes flash
     BENCH_ENGINE=load build_fw "$target" "$model" 1 0 ".load" || rc=$?
     if [ $rc != 0 ]; then
         [ $rc = 3 ] && return 0
@@ -276,43 +293,27 @@ bench_load() { # target model
         FAILED+=("$target/$model(load)")
         return 0
     fi
-    elf="$BENCH_DIR/$target/$model.load.elf"
-    log="$BENCH_DIR/$target/$model.load.run.log"
-    out="$BENCH_DIR/$target/$model.load.insn"
-    rm -f "$out"
-    run_fw "$target" "$elf" "$log" \
-        "$INSN_SO,start=$(sym_addr "$elf" bench_begin),stop=$(sym_addr "$elf" bench_end),out=$out" ||
-        rc=$?
-    line=$(grep -m1 '^insn_region' "$out" 2>/dev/null || true)
-    fw=$(grep -m1 '^bench-fw case=' "$log" || true)
-    if [ $rc != 0 ] || [ -z "$line" ] || [ -z "$fw" ]; then
+    if ! result=$(count_variant "$target" "$model" ".load"); then
         emit "bench-load model=$model target=$target FAIL=run"
         FAILED+=("$target/$model(load)")
         return 0
     fi
+    fw="${result#* }"
+    elf="$BENCH_DIR/$target/$model.load.elf"
     test_bytes=$(sym_bytes "$elf" '^BENCH_(INPUT|EXPECTED)_[0-9]+$')
     model_bytes=$(sym_bytes "$elf" '^BENCH_MODEL$')
     flash=$(($(flash_bytes "$elf") - test_bytes))
-    emit "bench-load model=$model target=$target insns=$(($(awk '{ print $2 }' <<<"$line") / \
-        $(awk '{ print $4 }' <<<"$line"))) flash=$flash flash_no_model=$((flash - model_bytes))" \
-        "arena=$(field arena "$fw") stack=$(field stack "$fw") stack_invoke=$(field stack_invoke "$fw")"
+    emit "bench-load model=$model target=$target insns=${result%% *} flash=$flash" \
+        "flash_no_model=$((flash - model_bytes)) arena=$(field arena "$fw") stack=$(field stack "$fw")" \
+        "stack_invoke=$(field stack_invoke "$fw")"
 }
 
 # Prints `bench-dense model=NAME target=T insns=N arena=N`: the model without zero-weight skipping.
 bench_dense() { # target model runs
-    local target="$1" model="$2" runs="$3" elf log out line rc=0
+    local target="$1" model="$2" runs="$3" result
     build_fw "$target" "$model" "$runs" 0 ".dense" dense-only || return 0
-    elf="$BENCH_DIR/$target/$model.dense.elf"
-    log="$BENCH_DIR/$target/$model.dense.run.log"
-    out="$BENCH_DIR/$target/$model.dense.insn"
-    rm -f "$out"
-    run_fw "$target" "$elf" "$log" \
-        "$INSN_SO,start=$(sym_addr "$elf" bench_begin),stop=$(sym_addr "$elf" bench_end),out=$out" ||
-        rc=$?
-    line=$(grep -m1 '^insn_region' "$out" 2>/dev/null || true)
-    [ $rc = 0 ] && [ -n "$line" ] || return 0
-    emit "bench-dense model=$model target=$target insns=$(($(awk '{ print $2 }' <<<"$line") / \
-        $(awk '{ print $4 }' <<<"$line"))) arena=$(field arena "$(grep -m1 '^bench-fw ' "$log")")"
+    result=$(count_variant "$target" "$model" ".dense") || return 0
+    emit "bench-dense model=$model target=$target insns=${result%% *} arena=$(field arena "${result#* }")"
 }
 
 profile_one() { # target model

@@ -1,36 +1,12 @@
 //! Conformance: every case in `../shared/conformance/` must reproduce TFLite's reference outputs
 //! byte for byte through the library API. Fails (does not skip) when the fixtures are missing.
 
+mod fixtures;
+
 use edge_reflex::engine::{Interpreter, TfLiteModel};
+use fixtures::{cases, samples};
 use std::fs;
-use std::path::{Path, PathBuf};
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance")
-}
-
-/// Case directories, sorted by name.
-fn cases() -> Vec<PathBuf> {
-    let dir = fixtures();
-    let mut cases: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("conformance fixtures missing at {}: {e}", dir.display()))
-        .map(|e| e.expect("readable fixture dir").path())
-        .filter(|p| p.join("model.tflite").is_file())
-        .collect();
-    cases.sort();
-    cases
-}
-
-/// Sample directories of a case, in numeric order.
-fn samples(case: &Path) -> Vec<PathBuf> {
-    let mut s: Vec<(u32, PathBuf)> = fs::read_dir(case.join("samples"))
-        .expect("samples dir")
-        .map(|e| e.expect("sample entry").path())
-        .filter_map(|p| Some((p.file_name()?.to_str()?.parse().ok()?, p)))
-        .collect();
-    s.sort();
-    s.into_iter().map(|(_, p)| p).collect()
-}
+use std::path::Path;
 
 /// The integer value of `"key": N` in a case.json (a minimal reader: the files are flat).
 fn json_int(json: &str, key: &str) -> Option<i64> {

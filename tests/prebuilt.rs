@@ -3,45 +3,20 @@
 //! before; a plan bound to other model bytes, truncated, or damaged is refused or fails with an
 //! error, never a panic.
 
+mod fixtures;
+
 use edge_reflex::engine::build::plan_from_bytes;
 use edge_reflex::engine::prebuilt::{self, PlanError, Prebuilt, PrebuiltInterpreter};
 use edge_reflex::engine::{Interpreter, RunError, TfLiteModel};
 use edge_reflex::model::Model;
+use fixtures::{numbered, samples};
 use std::fs;
-use std::path::{Path, PathBuf};
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance")
-}
+use std::path::PathBuf;
 
 fn cases() -> Vec<PathBuf> {
-    let dir = fixtures();
-    let mut cases: Vec<PathBuf> = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("conformance fixtures missing at {}: {e}", dir.display()))
-        .map(|e| e.expect("fixture entry").path())
-        .filter(|p| p.join("model.tflite").is_file())
-        .collect();
-    cases.sort();
+    let cases = fixtures::cases();
     assert!(cases.len() >= 20, "expected the conformance set, found {} cases", cases.len());
     cases
-}
-
-fn samples(case: &Path) -> Vec<PathBuf> {
-    let mut s: Vec<(u32, PathBuf)> = fs::read_dir(case.join("samples"))
-        .expect("samples dir")
-        .map(|e| e.expect("sample entry").path())
-        .filter_map(|p| Some((p.file_name()?.to_str()?.parse().ok()?, p)))
-        .collect();
-    s.sort();
-    s.into_iter().map(|(_, p)| p).collect()
-}
-
-fn numbered(sample: &Path, stem: &str) -> Vec<Vec<u8>> {
-    (0..)
-        .map(|j| sample.join(format!("{stem}{j}.bin")))
-        .take_while(|p| p.is_file())
-        .map(|p| fs::read(p).expect("fixture file"))
-        .collect()
 }
 
 #[test]
@@ -90,7 +65,7 @@ fn every_case_runs_bit_exactly_from_its_plan_in_a_dirty_arena() {
 }
 
 fn hello_world() -> Vec<u8> {
-    fs::read(fixtures().join("tflm_hello_world/model.tflite")).unwrap()
+    fixtures::model("tflm_hello_world")
 }
 
 #[test]
@@ -101,7 +76,7 @@ fn a_plan_is_refused_for_other_model_bytes() {
     *other.last_mut().unwrap() ^= 1;
     assert_eq!(Prebuilt::new(&other, &plan).unwrap_err(), PlanError::ModelMismatch);
     assert_eq!(Prebuilt::new(&bytes[1..], &plan).unwrap_err(), PlanError::ModelMismatch);
-    let micro = fs::read(fixtures().join("tflm_micro_speech/model.tflite")).unwrap();
+    let micro = fixtures::model("tflm_micro_speech");
     assert_eq!(Prebuilt::new(&micro, &plan).unwrap_err(), PlanError::ModelMismatch);
 }
 
@@ -136,7 +111,7 @@ fn a_too_small_arena_is_a_typed_error() {
 #[test]
 fn every_damaged_byte_is_refused() {
     for case in ["tflm_hello_world", "conv2d_s1_same_relu6", "add_mul", "dense_softmax"] {
-        let bytes = fs::read(fixtures().join(case).join("model.tflite")).unwrap();
+        let bytes = fixtures::model(case);
         let plan = plan_from_bytes(&bytes).unwrap();
         assert!(Prebuilt::new(&bytes, &plan).is_ok());
         for bit in 0..plan.len() * 8 {
