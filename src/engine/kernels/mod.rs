@@ -32,6 +32,7 @@ pub mod rescale;
 pub mod shape_ops;
 pub mod softmax;
 pub mod sparse;
+pub mod sparse_conv;
 
 use crate::engine::arith::{QuantizedMultiplier, ScaleError};
 

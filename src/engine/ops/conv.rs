@@ -8,6 +8,8 @@ use super::{as_i8, as_i8_mut, kernel_err, read_shape, write_shape, Needs, Operan
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::conv::{Conv2d, Window};
 use crate::engine::kernels::depthwise::DepthwiseConv2d;
+use crate::engine::kernels::packed_conv::Shapes;
+use crate::engine::kernels::sparse_conv::{self, Layout, SparseConv};
 use crate::engine::kernels::{channel_multipliers, padding, I32Le, Requantize};
 use crate::engine::operator::{code, Op};
 use crate::engine::record::{RecordReader, RecordWriter};
@@ -110,6 +112,38 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     write_shape(w, out_shape);
     w.bool(bias.is_some());
     write_channel_multipliers(p, w, qi.scale, fq.scales(), qo.scale, channels)?;
+    if !depthwise {
+        // Pruned weights (mostly zeros): list each channel's nonzero taps once, here.
+        let k = Conv2d {
+            window,
+            input_offset,
+            output_offset,
+            activation_min: act_min,
+            activation_max: act_max,
+        };
+        let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
+        let weights = filter.data.map(as_i8).unwrap_or(&[]);
+        let nonzero = sparse_conv::nonzero(weights);
+        let layout = Layout::new(&k, shapes).filter(|_| {
+            !cfg!(feature = "dense-only")
+                && filter.data.is_some()
+                && sparse_conv::worth_it(nonzero, weights.len())
+        });
+        let bias = bias.as_ref().and_then(|b| b.data).map(I32Le);
+        let patch = kh * kw * f3;
+        let bounded = sparse_conv::bounded(weights, patch, bias);
+        w.i32(layout.is_some() as i32 | (bounded as i32) << 1);
+        if let Some(layout) = layout {
+            let bytes = sparse_conv::table_bytes(channels, nonzero);
+            w.usize(bytes);
+            if let Some(table) = w.reserve(bytes) {
+                if !sparse_conv::write_table(weights, shapes, &layout, input_offset, bias, table) {
+                    return Err(p.shapes("weights cannot be listed"));
+                }
+            }
+            return Ok(Needs { scratch: layout.scratch_bytes() });
+        }
+    }
     let scratch = if depthwise {
         let k = DepthwiseConv2d {
             window,
@@ -220,6 +254,17 @@ pub(super) fn eval(
         )
     } else {
         let k = Conv2d { window, input_offset, output_offset, activation_min, activation_max };
+        let flags = r.i32()?;
+        if flags & 1 != 0 {
+            let len = r.usize()?;
+            let table = r.bytes(len)?;
+            let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
+            let layout = Layout::new(&k, shapes).ok_or(RunError::Internal)?;
+            let sparse = SparseConv { table, layout, bounded: flags & 2 != 0 };
+            return sparse
+                .eval(&k, input, requantize, output, shapes, io.scratch)
+                .map_err(kernel_err);
+        }
         k.eval_with_scratch(
             input,
             in_shape,
