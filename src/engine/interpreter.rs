@@ -202,18 +202,34 @@ fn run_operator(
     let Location::Arena { offset, len } = arena::location(table, out)? else {
         return Err(RunError::Internal);
     };
-    let out_range = (offset.checked_sub(base).ok_or(RunError::Internal)?, len);
-    let scratch_range = if scratch_len == 0 {
-        (out_range.0 + out_range.1, 0)
+    let out_start = offset.checked_sub(base).ok_or(RunError::Internal)?;
+    let (pieces, output, scratch) = if scratch_len == 0 {
+        split_output(act, base, out_start, len)?
     } else {
-        (scratch_offset.checked_sub(base).ok_or(RunError::Internal)?, scratch_len)
+        let scratch_start = scratch_offset.checked_sub(base).ok_or(RunError::Internal)?;
+        split(act, base, (out_start, len), (scratch_start, scratch_len))?
     };
-    let (pieces, output, scratch) = split(act, base, out_range, scratch_range)?;
     let io = Operands { inputs: Inputs { model, table, pieces, indices }, output, scratch };
     ops::eval(code, &mut r, io)
 }
 
 type Pieces<'x> = [(&'x [u8], usize); 3];
+
+/// [`split`] for an operator without scratch: the output range and the pieces before and after
+/// it (the middle piece is empty).
+#[inline]
+fn split_output(
+    act: &mut [u8],
+    base: usize,
+    start: usize,
+    len: usize,
+) -> Result<(Pieces<'_>, &mut [u8], &mut [u8]), RunError> {
+    let end = start.checked_add(len).filter(|&e| e <= act.len()).ok_or(RunError::Internal)?;
+    let (before, rest) = act.split_at_mut(start);
+    let (output, after) = rest.split_at_mut(len);
+    let pieces = [(&*before, base), (&[][..], base + end), (&*after, base + end)];
+    Ok((pieces, output, &mut []))
+}
 
 /// Splits the activations region into the output range, the scratch range (both mutable) and
 /// the three read-only pieces around them (with their absolute offsets).

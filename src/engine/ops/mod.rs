@@ -256,31 +256,31 @@ impl<'x> Inputs<'x> {
     }
 
     /// Bytes of input `j`, `None` if it is an absent optional input.
+    #[inline]
     pub fn get_opt(&self, j: usize) -> Result<Option<&'x [u8]>, RunError> {
         let t = crate::engine::kernels::read_i32(self.indices, j).ok_or(RunError::Internal)?;
         let Ok(t) = usize::try_from(t) else {
             return Ok(None);
         };
-        match crate::engine::arena::location(self.table, t)? {
-            crate::engine::arena::Location::Model { offset, len } => {
-                let end = offset.checked_add(len).ok_or(RunError::Internal)?;
-                self.model.get(offset..end).map(Some).ok_or(RunError::Internal)
-            }
+        let (bytes, offset, len) = match crate::engine::arena::location(self.table, t)? {
+            crate::engine::arena::Location::Model { offset, len } => (self.model, offset, len),
             crate::engine::arena::Location::Arena { offset, len } => {
-                for (piece, base) in self.pieces {
-                    if offset >= base {
-                        let start = offset - base;
-                        if let Some(end) = start.checked_add(len) {
-                            if end <= piece.len() {
-                                return Ok(piece.get(start..end));
-                            }
-                        }
-                    }
-                }
-                Err(RunError::Internal)
+                // The pieces are in address order: the input lies in the last one starting at
+                // or before it (it never straddles the output or the scratch).
+                let [p0, p1, p2] = self.pieces;
+                let (piece, base) = if offset >= p2.1 {
+                    p2
+                } else if offset >= p1.1 {
+                    p1
+                } else {
+                    p0
+                };
+                (piece, offset.wrapping_sub(base), len)
             }
-            crate::engine::arena::Location::Unused => Err(RunError::Internal),
-        }
+            crate::engine::arena::Location::Unused => return Err(RunError::Internal),
+        };
+        let end = offset.checked_add(len).ok_or(RunError::Internal)?;
+        bytes.get(offset..end).map(Some).ok_or(RunError::Internal)
     }
 
     /// Input `j` as int8 values.
