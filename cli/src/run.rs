@@ -1,15 +1,49 @@
-//! `reflex run`: one inference from raw input files to raw output files.
+//! `reflex run`: one inference from raw input files to raw output files, through the loader and
+//! planner or (`--plan FILE`) through a prebuilt plan.
 
-use edge_reflex::engine::{Interpreter, TfLiteModel};
+use edge_reflex::engine::{Interpreter, Prebuilt, PrebuiltInterpreter, RunError, TfLiteModel};
+
+/// The two ways of running, behind what `run` needs.
+trait Engine {
+    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]>;
+    fn output_bytes(&self, j: usize) -> Option<&[u8]>;
+    fn invoke(&mut self) -> Result<(), RunError>;
+}
+
+impl Engine for Interpreter<'_, '_> {
+    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
+        Interpreter::input_bytes(self, j)
+    }
+    fn output_bytes(&self, j: usize) -> Option<&[u8]> {
+        Interpreter::output_bytes(self, j)
+    }
+    fn invoke(&mut self) -> Result<(), RunError> {
+        Interpreter::invoke(self)
+    }
+}
+
+impl Engine for PrebuiltInterpreter<'_, '_, '_> {
+    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
+        PrebuiltInterpreter::input_bytes(self, j)
+    }
+    fn output_bytes(&self, j: usize) -> Option<&[u8]> {
+        PrebuiltInterpreter::output_bytes(self, j)
+    }
+    fn invoke(&mut self) -> Result<(), RunError> {
+        PrebuiltInterpreter::invoke(self)
+    }
+}
 
 pub fn main(args: &[String]) -> Result<(), String> {
     let mut model_path = None;
+    let mut plan_path = None;
     let (mut inputs, mut outputs) = (Vec::new(), Vec::new());
     let mut it = args.iter();
     while let Some(a) = it.next() {
         match a.as_str() {
             "--input" | "-i" => inputs.push(it.next().ok_or("--input needs a file")?.clone()),
             "--output" | "-o" => outputs.push(it.next().ok_or("--output needs a file")?.clone()),
+            "--plan" => plan_path = Some(it.next().ok_or("--plan needs a file")?.clone()),
             s if s.starts_with('-') => return Err(format!("unknown option {s}")),
             s if model_path.is_none() => model_path = Some(s.to_string()),
             s => return Err(format!("unexpected argument {s}")),
@@ -32,13 +66,34 @@ pub fn main(args: &[String]) -> Result<(), String> {
             outputs.len()
         ));
     }
-    let size =
-        model.arena_size_with_scratch(&mut vec![
-            0u8;
-            edge_reflex::engine::planner::scratch_bytes(&model)
-        ]);
-    let mut arena = vec![0u8; size.map_err(|e| format!("{path}: {e}"))?];
-    let mut interp = Interpreter::new(&model, &mut arena).map_err(|e| format!("{path}: {e}"))?;
+    match plan_path {
+        Some(plan_path) => {
+            let plan = std::fs::read(&plan_path).map_err(|e| format!("{plan_path}: {e}"))?;
+            let prebuilt = Prebuilt::new(&bytes, &plan).map_err(|e| format!("{plan_path}: {e}"))?;
+            let mut arena = vec![0u8; prebuilt.arena_size()];
+            let mut interp = PrebuiltInterpreter::new(prebuilt, &mut arena)
+                .map_err(|e| format!("{path}: {e}"))?;
+            infer(&mut interp, &model, &path, &inputs, &outputs)
+        }
+        None => {
+            let scratch = edge_reflex::engine::planner::scratch_bytes(&model);
+            let size = model.arena_size_with_scratch(&mut vec![0u8; scratch]);
+            let mut arena = vec![0u8; size.map_err(|e| format!("{path}: {e}"))?];
+            let mut interp =
+                Interpreter::new(&model, &mut arena).map_err(|e| format!("{path}: {e}"))?;
+            infer(&mut interp, &model, &path, &inputs, &outputs)
+        }
+    }
+}
+
+/// Fills the inputs from `inputs`, runs once, writes the outputs to `outputs`.
+fn infer(
+    interp: &mut impl Engine,
+    model: &TfLiteModel<'_>,
+    path: &str,
+    inputs: &[String],
+    outputs: &[String],
+) -> Result<(), String> {
     for (j, file) in inputs.iter().enumerate() {
         let data = std::fs::read(file).map_err(|e| format!("{file}: {e}"))?;
         let info = model.input_info(j).ok_or("model input missing")?;

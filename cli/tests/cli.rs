@@ -134,3 +134,83 @@ fn inspect_reports_the_library_plan() {
     assert!(json.contains(&format!("\"arena_bytes\": {arena}")), "{json}");
     assert_eq!(json.matches("\"index\"").count(), m.operator_count() + m.tensor_count());
 }
+
+/// `reflex plan` writes a plan that `reflex run --plan` runs bit-exactly (sample 0 of every case),
+/// and a plan is refused for another model or when damaged.
+#[test]
+fn plan_files_run_bit_exactly_and_are_bound_to_their_model() {
+    let dir = fixtures();
+    let out_dir = scratch_dir("plan");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("fixtures") {
+        let case = entry.unwrap().path();
+        let model = case.join("model.tflite");
+        if !model.is_file() {
+            continue;
+        }
+        let name = case.file_name().unwrap().to_string_lossy().to_string();
+        let plan = out_dir.join(format!("{name}.plan"));
+        let o = reflex(&["plan", model.to_str().unwrap(), "-o", plan.to_str().unwrap()]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let sample = case.join("samples/0");
+        let mut args = vec![
+            "run".to_string(),
+            model.display().to_string(),
+            "--plan".into(),
+            plan.display().to_string(),
+        ];
+        let mut outs = Vec::new();
+        for j in 0.. {
+            let f = sample.join(format!("input{j}.bin"));
+            if !f.is_file() {
+                break;
+            }
+            args.extend(["-i".into(), f.display().to_string()]);
+        }
+        for j in 0.. {
+            let want = sample.join(format!("output{j}.bin"));
+            if !want.is_file() {
+                break;
+            }
+            let got = out_dir.join(format!("{name}.out{j}"));
+            args.extend(["-o".into(), got.display().to_string()]);
+            outs.push((want, got));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = reflex(&args);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        for (want, got) in outs {
+            assert_eq!(std::fs::read(&got).unwrap(), std::fs::read(&want).unwrap(), "{name}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 25, "checked {checked} cases");
+
+    let hello = dir.join("tflm_hello_world/model.tflite");
+    let speech_plan = out_dir.join("tflm_micro_speech.plan");
+    let input = dir.join("tflm_hello_world/samples/0/input0.bin");
+    let out = out_dir.join("x.bin");
+    let run = |plan: &Path| {
+        reflex(&[
+            "run",
+            hello.to_str().unwrap(),
+            "--plan",
+            plan.to_str().unwrap(),
+            "-i",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+        ])
+    };
+    let o = run(&speech_plan);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("other model bytes"), "{}", stderr(&o));
+    let mut damaged = std::fs::read(out_dir.join("tflm_hello_world.plan")).unwrap();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 0x10;
+    let bad = out_dir.join("damaged.plan");
+    std::fs::write(&bad, damaged).unwrap();
+    let o = run(&bad);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("truncated or inconsistent"), "{}", stderr(&o));
+}
