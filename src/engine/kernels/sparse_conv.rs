@@ -49,6 +49,8 @@ pub struct Layout {
     pub col_step: usize,
     /// Values between the first taps of two neighbouring output pixels (the horizontal stride).
     pub pixel_step: usize,
+    /// Output channels (each gets its rescale prepared once per call in scratch).
+    pub channels: usize,
 }
 
 impl Layout {
@@ -56,7 +58,7 @@ impl Layout {
     /// listed: a grouped convolution, sizes that overflow, or tap offsets beyond 16 bits.
     pub fn new(k: &Conv2d, shapes: Shapes) -> Option<Layout> {
         let [_, _, _, depth] = shapes.input;
-        let [_, kh, kw, filter_depth] = shapes.filter;
+        let [channels, kh, kw, filter_depth] = shapes.filter;
         let [_, _, out_w, _] = shapes.output;
         let w = k.window;
         if depth == 0 || filter_depth != depth || kh == 0 || kw == 0 || out_w == 0 {
@@ -66,8 +68,14 @@ impl Layout {
             .checked_mul(w.stride_w)?
             .checked_add((kw - 1).checked_mul(w.dilation_w)?)?
             .checked_add(1)?;
-        let layout =
-            Layout { rows: kh, depth, width, col_step: w.dilation_w, pixel_step: w.stride_w };
+        let layout = Layout {
+            rows: kh,
+            depth,
+            width,
+            col_step: w.dilation_w,
+            pixel_step: w.stride_w,
+            channels,
+        };
         // The last value of the buffer must have a 16-bit byte offset.
         let values = layout.values()?;
         (values.checked_mul(2)? <= 1 << 16).then_some(layout)
@@ -86,9 +94,13 @@ impl Layout {
         self.rows.checked_mul(self.depth)?.checked_mul(self.width)
     }
 
-    /// Bytes of scratch memory the buffer needs (with slack to align it).
+    /// Bytes of scratch memory: each channel's rescale (16 bytes), the buffer, and slack to
+    /// align them.
     pub fn scratch_bytes(&self) -> usize {
-        self.values().map_or(usize::MAX, |v| v.saturating_mul(2).saturating_add(2))
+        self.values().map_or(usize::MAX, |v| {
+            let buffer = v.saturating_add(1).saturating_mul(2);
+            buffer.saturating_add(self.channels.saturating_mul(16)).saturating_add(4)
+        })
     }
 }
 
@@ -208,8 +220,14 @@ impl SparseConv<'_> {
             return Err(KernelError::ShapeMismatch);
         }
         let values = l.values().ok_or(KernelError::ShapeMismatch)?;
-        let (_, buffer, _) = bytemuck::pod_align_to_mut::<u8, i16>(scratch);
+        let (_, words, _) = bytemuck::pod_align_to_mut::<u8, u32>(scratch);
+        let (rescales, words) = words.split_at_mut(words.len().min(4 * channels));
+        let (rescales, _) = rescales.as_chunks_mut::<4>();
+        let buffer: &mut [i16] = bytemuck::cast_slice_mut(words);
         let buffer = buffer.get_mut(..values).ok_or(KernelError::ShapeMismatch)?;
+        if rescales.len() != channels {
+            return Err(KernelError::ShapeMismatch);
+        }
         // Every listed tap is within `reach` bytes of its pixel's first tap (checked once here),
         // so every pixel's taps are inside the buffer.
         let reach = self.check_table(channels)?;
@@ -219,6 +237,18 @@ impl SparseConv<'_> {
         let pad = -k.input_offset.clamp(-127, 128) as i16;
         let (zp, lo, hi) = (k.output_offset, k.activation_min, k.activation_max);
         let full_range = lo <= -128 && hi >= 127;
+        // Each channel's fast rescale, once per call: [multiplier, round, shift, usable].
+        for (o, slot) in rescales.iter_mut().enumerate() {
+            let fast = if FAST_PATHS && self.bounded {
+                ChannelRescale::new(requantize.get(o), zp)
+            } else {
+                None
+            };
+            *slot = match fast {
+                Some(r) => [r.multiplier as u32, r.round as u32, r.shift, 1],
+                None => [0; 4],
+            };
+        }
         let eight = FAST_PATHS && l.pixel_step == 1 && out_w >= 8;
         for b in 0..batches {
             for y in 0..out_h {
@@ -228,17 +258,21 @@ impl SparseConv<'_> {
                     .get_mut(row_out..row_out + out_w * channels)
                     .ok_or(KernelError::ShapeMismatch)?;
                 let mut rest = self.table;
-                for o in 0..channels {
+                for (o, slot) in rescales.iter().enumerate() {
                     let (entries, constant, next) = split_channel(rest)?;
                     rest = next;
-                    let m = requantize.get(o);
-                    let fast =
-                        if FAST_PATHS && self.bounded { ChannelRescale::new(m, zp) } else { None };
+                    let fast = (slot[3] != 0).then_some(ChannelRescale {
+                        multiplier: slot[0] as i32,
+                        round: slot[1] as i32,
+                        shift: slot[2] & 31,
+                    });
                     let finish = |acc: i32| -> i8 {
                         match fast {
                             Some(r) if full_range => r.apply(acc).clamp(-128, 127) as i8,
                             Some(r) => clamp_to_i8(r.apply(acc), lo, hi),
-                            None => clamp_to_i8(m.apply(acc).wrapping_add(zp), lo, hi),
+                            None => {
+                                clamp_to_i8(requantize.get(o).apply(acc).wrapping_add(zp), lo, hi)
+                            }
                         }
                     };
                     let put = |out: &mut [i8], x: usize, acc: &[i32]| {
@@ -580,15 +614,43 @@ fn fill_rows(
             row.fill(pad);
             continue;
         };
-        for (i, plane) in row.chunks_exact_mut(width).enumerate() {
+        for plane in row.chunks_exact_mut(width) {
             let (head, tail) = plane.split_at_mut(left);
             head.fill(pad);
-            let (mid, right) = tail.split_at_mut(n);
-            right.fill(pad);
+            tail.get_mut(n..).unwrap_or(&mut []).fill(pad);
+        }
+        // Four planes at a time: one bounds check per input pixel and four values.
+        let cols = left..left + n;
+        let mut planes = row.chunks_exact_mut(width);
+        let mut i = 0;
+        while i + 4 <= depth {
+            let (Some(p0), Some(p1), Some(p2), Some(p3)) =
+                (planes.next(), planes.next(), planes.next(), planes.next())
+            else {
+                return;
+            };
+            let quads = p0.get_mut(cols.clone()).unwrap_or(&mut []).iter_mut().zip(
+                p1.get_mut(cols.clone()).unwrap_or(&mut []).iter_mut().zip(
+                    p2.get_mut(cols.clone())
+                        .unwrap_or(&mut [])
+                        .iter_mut()
+                        .zip(p3.get_mut(cols.clone()).unwrap_or(&mut [])),
+                ),
+            );
+            for ((d0, (d1, (d2, d3))), px) in quads.zip(src.chunks_exact(depth)) {
+                if let Some(&[a, b, c, d]) = px.get(i..i + 4) {
+                    (*d0, *d1, *d2, *d3) = (a as i16, b as i16, c as i16, d as i16);
+                }
+            }
+            i += 4;
+        }
+        for plane in planes {
             let column = src.get(i..).unwrap_or(&[]);
-            for (d, px) in mid.iter_mut().zip(column.chunks(depth)) {
+            let dst = plane.get_mut(cols.clone()).unwrap_or(&mut []);
+            for (d, px) in dst.iter_mut().zip(column.chunks(depth)) {
                 *d = px.first().copied().unwrap_or(0) as i16;
             }
+            i += 1;
         }
     }
 }
