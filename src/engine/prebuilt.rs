@@ -308,6 +308,22 @@ impl<'m, 'p> Prebuilt<'m, 'p> {
         Ok(IoTensor { tensor: w(0)?, dtype, quant, shape })
     }
 
+    /// The tensor index of input (`j < inputs`) or output (`j - inputs`) number `j`, without
+    /// decoding the rest (what finding its bytes needs).
+    fn io_tensor(&self, j: usize) -> Option<u32> {
+        word(self.plan, HEADER_WORDS + j * IO_WORDS).ok()
+    }
+
+    /// The tensor index of graph input `j`.
+    fn input_tensor(&self, j: usize) -> Option<u32> {
+        (j < self.header.inputs).then(|| self.io_tensor(j)).flatten()
+    }
+
+    /// The tensor index of graph output `j`.
+    fn output_tensor(&self, j: usize) -> Option<u32> {
+        (j < self.header.outputs).then(|| self.io_tensor(self.header.inputs + j)).flatten()
+    }
+
     /// Bytes of RAM arena [`PrebuiltInterpreter::new`] needs: the activations alone.
     pub fn arena_size(&self) -> usize {
         self.header.activations
@@ -447,7 +463,7 @@ impl<'m, 'p, 'a> PrebuiltInterpreter<'m, 'p, 'a> {
 
     /// Bytes of graph input `j`, to be filled before [`invoke`](Self::invoke).
     pub fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
-        let (true, offset, len) = self.range(self.prebuilt.input(j)?.tensor)? else {
+        let (true, offset, len) = self.range(self.prebuilt.input_tensor(j)?)? else {
             return None;
         };
         self.arena.get_mut(offset..offset.checked_add(len)?)
@@ -455,7 +471,7 @@ impl<'m, 'p, 'a> PrebuiltInterpreter<'m, 'p, 'a> {
 
     /// Bytes of graph output `j` (valid after a successful [`invoke`](Self::invoke)).
     pub fn output_bytes(&self, j: usize) -> Option<&[u8]> {
-        let (in_arena, offset, len) = self.range(self.prebuilt.output(j)?.tensor)?;
+        let (in_arena, offset, len) = self.range(self.prebuilt.output_tensor(j)?)?;
         let bytes: &[u8] = if in_arena { self.arena } else { self.prebuilt.model };
         bytes.get(offset..offset.checked_add(len)?)
     }
