@@ -89,6 +89,11 @@ impl<'a> Table<'a> {
         self.pos
     }
 
+    /// The whole buffer the table is read from.
+    pub(crate) fn buffer(&self) -> &'a [u8] {
+        self.buf
+    }
+
     /// Absolute position of field `id`'s inline data of `width` bytes, `None` when absent.
     fn field(&self, id: usize, width: usize) -> Result<Option<usize>, FbError> {
         if id >= self.slots {
@@ -252,6 +257,42 @@ impl<'a> Vector<'a> {
         }
         let at = self.start + i * WORD;
         Table::at(self.buf, follow(self.buf, at)?)
+    }
+}
+
+/// A vector of 4-byte elements (`uoffset`s to tables, or `int`s) remembered by position and
+/// length only, for a holder that keeps the buffer itself: 8 bytes instead of a [`Vector`]'s 20
+/// (the model and operator views are copied through the stack of loading and planning).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Words {
+    start: u32,
+    len: u32,
+}
+
+impl Words {
+    /// The position and length of `v` (`None` if its elements are not 4 bytes wide, or its
+    /// position does not fit in 32 bits).
+    pub(crate) fn of(v: &Vector<'_>) -> Option<Words> {
+        if v.elem != WORD {
+            return None;
+        }
+        Some(Words { start: u32::try_from(v.start).ok()?, len: u32::try_from(v.len).ok()? })
+    }
+
+    /// Number of elements.
+    pub(crate) fn len(self) -> usize {
+        self.len as usize
+    }
+
+    /// True when there is no element.
+    pub(crate) fn is_empty(self) -> bool {
+        self.len == 0
+    }
+
+    /// The vector again, in `buf` (every read through it is still bounds-checked).
+    #[inline]
+    pub(crate) fn vector(self, buf: &[u8]) -> Vector<'_> {
+        Vector { buf, start: self.start as usize, len: self.len as usize, elem: WORD }
     }
 }
 

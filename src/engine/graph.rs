@@ -16,25 +16,36 @@ fn written_before(m: &TfLiteModel<'_>, t: u32, before: u32) -> bool {
     (0..before).any(|j| m.writes(j, t))
 }
 
+/// Tensor `t`'s type, whether it is a constant, and its element count.
+///
+/// Out of line (as every helper here): the tensor read is the deepest part of these checks, and
+/// its result stays in this small frame instead of the callers' (see `loader` on the stack).
+#[inline(never)]
+fn facts(m: &TfLiteModel<'_>, t: u32) -> Result<(DType, bool, usize), LoadError> {
+    let info = m.tensor(t)?;
+    Ok((info.dtype, info.is_constant(), info.elements()))
+}
+
 /// True if tensor `t` holds a value before any operator runs (graph input or constant).
 fn initially_defined(m: &TfLiteModel<'_>, t: u32) -> Result<bool, LoadError> {
-    Ok(m.is_input(t) || m.tensor(t)?.is_constant())
+    Ok(m.is_input(t) || facts(m, t)?.1)
 }
 
 /// Refuses a non-constant tensor without elements.
 fn check_not_empty(m: &TfLiteModel<'_>, t: u32, site: Site) -> Result<(), LoadError> {
-    let info = m.tensor(t)?;
-    if !info.is_constant() && info.elements() == 0 {
+    let (_, constant, elements) = facts(m, t)?;
+    if !constant && elements == 0 {
         return Err(LoadError::new(site, LoadErrorKind::EmptyTensor(t)));
     }
     Ok(())
 }
 
 /// Checks the data flow of the graph, in execution order.
+#[inline(never)]
 pub fn check_data_flow(m: &TfLiteModel<'_>) -> Result<(), LoadError> {
     for j in 0..m.input_count() {
         let t = m.input(j).unwrap_or(u32::MAX);
-        if m.tensor(t)?.is_constant() {
+        if facts(m, t)?.1 {
             return Err(LoadError::new(Site::Subgraph, LoadErrorKind::ConstantInput(t)));
         }
         check_not_empty(m, t, Site::Subgraph)?;
@@ -42,32 +53,8 @@ pub fn check_data_flow(m: &TfLiteModel<'_>) -> Result<(), LoadError> {
     for j in 0..m.output_count() {
         check_not_empty(m, m.output(j).unwrap_or(u32::MAX), Site::Subgraph)?;
     }
-    for op in m.operators() {
-        let site = site(&op);
-        if op.output_count() == 0 {
-            return Err(LoadError::new(
-                site,
-                LoadErrorKind::Arity { inputs: op.input_count() as u32, outputs: 0 },
-            ));
-        }
-        for t in op.inputs().flatten().chain(op.outputs().flatten()) {
-            check_not_empty(m, t, site)?;
-        }
-        for t in op.inputs().flatten() {
-            if op.outputs().any(|o| o == Some(t)) {
-                return Err(LoadError::new(site, LoadErrorKind::ReadsOwnOutput(t)));
-            }
-            if !initially_defined(m, t)? && !written_before(m, t, op.index) {
-                return Err(LoadError::new(site, LoadErrorKind::ReadBeforeWritten(t)));
-            }
-        }
-        for (k, t) in op.outputs().enumerate() {
-            let t = t.ok_or(LoadError::new(site, LoadErrorKind::Missing("operator output")))?;
-            let twice_in_op = op.outputs().take(k).any(|o| o == Some(t));
-            if twice_in_op || initially_defined(m, t)? || written_before(m, t, op.index) {
-                return Err(LoadError::new(site, LoadErrorKind::WrittenTwice(t)));
-            }
-        }
+    for i in 0..m.operator_count() as u32 {
+        check_operator_flow(m, i)?;
     }
     for j in 0..m.output_count() {
         let t = m.output(j).unwrap_or(u32::MAX);
@@ -78,31 +65,68 @@ pub fn check_data_flow(m: &TfLiteModel<'_>) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// The data flow through operator `i` (its operands checked by `load` already).
+#[inline(never)]
+fn check_operator_flow(m: &TfLiteModel<'_>, i: u32) -> Result<(), LoadError> {
+    let Ok(op) = m.operator(i) else { return Ok(()) };
+    let site = site(&op);
+    if op.output_count() == 0 {
+        return Err(LoadError::new(
+            site,
+            LoadErrorKind::Arity { inputs: op.input_count() as u32, outputs: 0 },
+        ));
+    }
+    for t in op.inputs().flatten().chain(op.outputs().flatten()) {
+        check_not_empty(m, t, site)?;
+    }
+    for t in op.inputs().flatten() {
+        if op.outputs().any(|o| o == Some(t)) {
+            return Err(LoadError::new(site, LoadErrorKind::ReadsOwnOutput(t)));
+        }
+        if !initially_defined(m, t)? && !written_before(m, t, op.index) {
+            return Err(LoadError::new(site, LoadErrorKind::ReadBeforeWritten(t)));
+        }
+    }
+    for (k, t) in op.outputs().enumerate() {
+        let t = t.ok_or(LoadError::new(site, LoadErrorKind::Missing("operator output")))?;
+        let twice_in_op = op.outputs().take(k).any(|o| o == Some(t));
+        if twice_in_op || initially_defined(m, t)? || written_before(m, t, op.index) {
+            return Err(LoadError::new(site, LoadErrorKind::WrittenTwice(t)));
+        }
+    }
+    Ok(())
+}
+
 /// Refuses float32 and dynamic-range models: float tensors may only enter through QUANTIZE and
 /// leave through DEQUANTIZE.
+#[inline(never)]
 pub fn check_integer_model(m: &TfLiteModel<'_>) -> Result<(), LoadError> {
-    for op in m.operators() {
-        if matches!(op.op, Op::Quantize | Op::Dequantize) {
-            continue;
+    for i in 0..m.operator_count() as u32 {
+        check_operator_kind(m, i)?;
+    }
+    Ok(())
+}
+
+/// [`check_integer_model`] at operator `i`.
+#[inline(never)]
+fn check_operator_kind(m: &TfLiteModel<'_>, i: u32) -> Result<(), LoadError> {
+    let Ok(op) = m.operator(i) else { return Ok(()) };
+    if matches!(op.op, Op::Quantize | Op::Dequantize) {
+        return Ok(());
+    }
+    let mut float_activation = false;
+    let mut int8_weights = false;
+    for t in op.inputs().chain(op.outputs()).flatten() {
+        match facts(m, t)? {
+            (DType::Float32, _, _) => float_activation = true,
+            (DType::Int8, true, _) => int8_weights = true,
+            _ => {}
         }
-        let mut float_activation = false;
-        let mut int8_weights = false;
-        for t in op.inputs().chain(op.outputs()).flatten() {
-            let info = m.tensor(t)?;
-            match (info.dtype, info.is_constant()) {
-                (DType::Float32, _) => float_activation = true,
-                (DType::Int8, true) => int8_weights = true,
-                _ => {}
-            }
-        }
-        if float_activation {
-            let kind = if int8_weights {
-                LoadErrorKind::DynamicRangeModel
-            } else {
-                LoadErrorKind::FloatModel
-            };
-            return Err(LoadError::new(site(&op), kind));
-        }
+    }
+    if float_activation {
+        let kind =
+            if int8_weights { LoadErrorKind::DynamicRangeModel } else { LoadErrorKind::FloatModel };
+        return Err(LoadError::new(site(&op), kind));
     }
     Ok(())
 }

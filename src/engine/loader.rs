@@ -11,21 +11,23 @@
 //! [`Interpreter`](crate::engine::Interpreter).
 
 use crate::engine::error::{LoadError, LoadErrorKind, RunError, Site};
-use crate::engine::flatbuffer::{self, FbError, Table, Vector};
+use crate::engine::flatbuffer::{self, FbError, Table, Vector, Words};
 use crate::engine::operator::{parse_op, resolve_code, Op, OperatorInfo};
 use crate::engine::schema::{model, operator, operator_name, subgraph};
-use crate::engine::tensor::{read_tensor, DType, TensorInfo};
+use crate::engine::tensor::{read_tensor_at, DType, TensorInfo};
 
 /// A validated TFLite model, borrowing the file bytes (flash or RAM) for `'m`.
 #[derive(Clone, Copy, Debug)]
 pub struct TfLiteModel<'m> {
     file: &'m [u8],
-    codes: Vector<'m>,
-    buffers: Vector<'m>,
-    tensors: Vector<'m>,
-    operators: Vector<'m>,
-    inputs: Vector<'m>,
-    outputs: Vector<'m>,
+    // The lists, by position in `file` (checked by `load`): the view stays small, as it is copied
+    // into every interpreter and held on the stack while loading.
+    codes: Words,
+    buffers: Words,
+    tensors: Words,
+    operators: Words,
+    inputs: Words,
+    outputs: Words,
     /// True once the operators are checked, if the model has SPACE_TO_BATCH_ND or
     /// BATCH_TO_SPACE_ND: batch sizes are then inferred (see `batch`).
     infer_batch: bool,
@@ -45,7 +47,22 @@ impl<'m> TfLiteModel<'m> {
     /// Errors name what is wrong and where (tensor or operator index). Float32 and
     /// dynamic-range models are refused with [`LoadErrorKind::FloatModel`] /
     /// [`LoadErrorKind::DynamicRangeModel`], whose message says how to convert them.
+    #[inline(never)]
     pub fn load(file: &'m [u8]) -> Result<TfLiteModel<'m>, LoadError> {
+        // Each stage is its own function, so that the deepest one (the operators' checks, which
+        // read tensors) runs under a small frame here.
+        let mut r = Self::read_lists(file);
+        if let Ok(m) = &mut r {
+            if let Err(e) = m.check() {
+                r = Err(e);
+            }
+        }
+        r
+    }
+
+    /// The file's header and the lists the engine reads, located and bounds-checked.
+    #[inline(never)]
+    fn read_lists(file: &'m [u8]) -> Result<TfLiteModel<'m>, LoadError> {
         let file_err = |kind| LoadError::new(Site::File, kind);
         if file.len() < 8 {
             return Err(file_err(LoadErrorKind::TooShort));
@@ -76,74 +93,121 @@ impl<'m> TfLiteModel<'m> {
         }
         let sg = subgraphs.table(0).map_err(malformed("subgraph 0"))?;
         let tensors = vector(&sg, subgraph::TENSORS, "tensors")?;
-        let sg_err = |kind| LoadError::new(Site::Subgraph, kind);
         let inputs = vector(&sg, subgraph::INPUTS, "subgraph inputs")?;
         let outputs = vector(&sg, subgraph::OUTPUTS, "subgraph outputs")?;
         let operators = sg
             .vector(subgraph::OPERATORS, 4)
             .map_err(malformed("operators"))?
             .map_or_else(empty_vector, Ok)?;
-
-        let mut m = TfLiteModel {
-            file,
-            codes,
-            buffers,
-            tensors,
-            operators,
-            inputs,
-            outputs,
-            infer_batch: false,
+        let words = |v: Vector<'m>, field| {
+            Words::of(&v).ok_or(file_err(LoadErrorKind::Malformed { field, at: count(v.start()) }))
         };
-        for i in 0..codes.len() {
+        Ok(TfLiteModel {
+            file,
+            codes: words(codes, "operator_codes")?,
+            buffers: words(buffers, "buffers")?,
+            tensors: words(tensors, "tensors")?,
+            operators: words(operators, "operators")?,
+            inputs: words(inputs, "subgraph inputs")?,
+            outputs: words(outputs, "subgraph outputs")?,
+            infer_batch: false,
+        })
+    }
+
+    /// Everything `load` checks after locating the lists, in order (see the module docs).
+    fn check(&mut self) -> Result<(), LoadError> {
+        self.check_codes_and_buffers()?;
+        for i in 0..self.tensors.len() {
+            self.check_tensor(i as u32)?;
+        }
+        self.check_graph_io()?;
+        for i in 0..self.operators.len() {
+            self.check_operator_fields(i as u32)?;
+        }
+        self.infer_batch = self.has_space_to_batch();
+        if self.infer_batch {
+            for i in 0..self.tensors.len() {
+                self.check_tensor(i as u32)?;
+            }
+        }
+        crate::engine::graph::check_data_flow(self)?;
+        crate::engine::graph::check_integer_model(self)?;
+        for i in 0..self.operators.len() {
+            self.check_operator(i as u32)?;
+        }
+        Ok(())
+    }
+
+    /// Every operator code and every buffer.
+    #[inline(never)]
+    fn check_codes_and_buffers(&self) -> Result<(), LoadError> {
+        for i in 0..self.codes.len() {
             let site = Site::OperatorCode(count(i));
-            let c = codes.table(i).map_err(|e| {
+            let c = self.codes.vector(self.file).table(i).map_err(|e| {
                 LoadError::new(site, LoadErrorKind::Malformed { field: "operator code", at: at(e) })
             })?;
             resolve_code(c).map_err(|k| LoadError::new(site, k))?;
         }
-        for i in 0..buffers.len() {
+        for i in 0..self.buffers.len() {
             let site = Site::Buffer(count(i));
-            let b = buffers.table(i).map_err(|e| {
+            let b = self.buffers.vector(self.file).table(i).map_err(|e| {
                 LoadError::new(site, LoadErrorKind::Malformed { field: "buffer", at: at(e) })
             })?;
-            crate::engine::tensor::buffer_data(file, b).map_err(|k| LoadError::new(site, k))?;
+            crate::engine::tensor::buffer_data(self.file, b)
+                .map_err(|k| LoadError::new(site, k))?;
         }
-        for i in 0..tensors.len() {
-            m.tensor(i as u32)?;
-        }
-        if inputs.is_empty() || outputs.is_empty() {
+        Ok(())
+    }
+
+    /// Tensor `i` reads without error.
+    #[inline(never)]
+    fn check_tensor(&self, i: u32) -> Result<(), LoadError> {
+        self.tensor(i).map(|_| ())
+    }
+
+    /// The graph's inputs and outputs: at least one each, every index in range.
+    #[inline(never)]
+    fn check_graph_io(&self) -> Result<(), LoadError> {
+        let sg_err = |kind| LoadError::new(Site::Subgraph, kind);
+        if self.inputs.is_empty() || self.outputs.is_empty() {
             return Err(sg_err(LoadErrorKind::NoInputsOrOutputs));
         }
-        for (list, field) in [(inputs, "subgraph input"), (outputs, "subgraph output")] {
+        for (list, field) in [(self.inputs, "subgraph input"), (self.outputs, "subgraph output")] {
             for j in 0..list.len() {
-                let t = list.i32(j).map_err(malformed(field))?;
-                if t < 0 || t as usize >= tensors.len() {
+                let t = list.vector(self.file).i32(j).map_err(|e| {
+                    LoadError::new(Site::File, LoadErrorKind::Malformed { field, at: at(e) })
+                })?;
+                if t < 0 || t as usize >= self.tensors.len() {
                     return Err(sg_err(LoadErrorKind::IndexOutOfRange {
                         field,
                         index: t as i64,
-                        len: count(tensors.len()),
+                        len: count(self.tensors.len()),
                     }));
                 }
             }
         }
-        for i in 0..operators.len() {
-            m.operator(i as u32)?;
-        }
-        let has_space_to_batch =
-            m.operators().any(|o| matches!(o.op, Op::SpaceToBatchNd | Op::BatchToSpaceNd));
-        m.infer_batch = has_space_to_batch;
-        if m.infer_batch {
-            for i in 0..tensors.len() {
-                m.tensor(i as u32)?;
-            }
-        }
-        crate::engine::graph::check_data_flow(&m)?;
-        crate::engine::graph::check_integer_model(&m)?;
-        for i in 0..operators.len() {
-            let op = m.operator(i as u32)?;
-            crate::engine::ops::check(&m, &op)?;
-        }
-        Ok(m)
+        Ok(())
+    }
+
+    /// Operator `i`'s code, version, options and operand indices.
+    #[inline(never)]
+    fn check_operator_fields(&self, i: u32) -> Result<(), LoadError> {
+        self.operator(i).map(|_| ())
+    }
+
+    /// True if an operator is SPACE_TO_BATCH_ND or BATCH_TO_SPACE_ND (batch sizes are then
+    /// inferred).
+    #[inline(never)]
+    fn has_space_to_batch(&self) -> bool {
+        (0..self.operators.len() as u32)
+            .any(|i| matches!(self.op(i), Some(Op::SpaceToBatchNd | Op::BatchToSpaceNd)))
+    }
+
+    /// Operator `i`'s operands, exactly as its preparation will use them.
+    #[inline(never)]
+    fn check_operator(&self, i: u32) -> Result<(), LoadError> {
+        let op = self.operator(i)?;
+        crate::engine::ops::check(self, &op).map(|_| ())
     }
 
     /// The model file.
@@ -158,42 +222,61 @@ impl<'m> TfLiteModel<'m> {
 
     /// Tensor `i` (checked again; cannot fail for `i < tensor_count()` after `load`).
     pub fn tensor(&self, i: u32) -> Result<TensorInfo<'m>, LoadError> {
-        let mut info = self.raw_tensor(i)?;
+        // One result, returned as is: no copy of the tensor between frames (every operator's
+        // preparation reads several tensors, at the bottom of the deepest stack of `load`).
+        let mut r = self.raw_tensor(i);
         if self.infer_batch {
-            if let Some(batch) = crate::engine::batch::effective_batch(self, i, &info) {
-                let mut dims = [0u32; crate::model::Shape::MAX_RANK];
-                let d = info.shape.dims();
-                dims[..d.len()].copy_from_slice(d);
-                dims[0] = batch;
-                let too_large = LoadError::new(Site::Tensor(i), LoadErrorKind::TooLarge);
-                info.shape = crate::model::Shape::new(&dims[..d.len()]).ok_or(too_large)?;
-                let bytes = info.shape.elements().and_then(|n| n.checked_mul(info.dtype.size()));
-                if bytes.is_none_or(|b| b > crate::engine::tensor::MAX_TENSOR_BYTES) {
-                    return Err(too_large);
+            if let Ok(info) = &mut r {
+                if let Err(e) = self.infer_batch_of(i, info) {
+                    r = Err(e);
                 }
             }
         }
-        Ok(info)
+        r
+    }
+
+    /// Replaces the stored batch of tensor `i` by the inferred one (see `batch`).
+    #[inline(never)]
+    fn infer_batch_of(&self, i: u32, info: &mut TensorInfo<'m>) -> Result<(), LoadError> {
+        let Some(batch) = crate::engine::batch::effective_batch(self, i, info) else {
+            return Ok(());
+        };
+        let mut dims = [0u32; crate::model::Shape::MAX_RANK];
+        let d = info.shape.dims();
+        dims[..d.len()].copy_from_slice(d);
+        dims[0] = batch;
+        let too_large = LoadError::new(Site::Tensor(i), LoadErrorKind::TooLarge);
+        info.shape = crate::model::Shape::new(&dims[..d.len()]).ok_or(too_large)?;
+        let bytes = info.shape.elements().and_then(|n| n.checked_mul(info.dtype.size()));
+        if bytes.is_none_or(|b| b > crate::engine::tensor::MAX_TENSOR_BYTES) {
+            return Err(too_large);
+        }
+        Ok(())
     }
 
     /// Tensor `i` exactly as stored in the file (no batch inference).
     pub(crate) fn raw_tensor(&self, i: u32) -> Result<TensorInfo<'m>, LoadError> {
-        let site = Site::Tensor(i);
-        let t = self.tensors.table(i as usize).map_err(|e| {
-            LoadError::new(
-                site,
-                if (i as usize) < self.tensors.len() {
-                    LoadErrorKind::Malformed { field: "tensor", at: at(e) }
-                } else {
-                    LoadErrorKind::IndexOutOfRange {
-                        field: "tensor",
-                        index: i as i64,
-                        len: count(self.tensors.len()),
-                    }
-                },
-            )
-        })?;
-        read_tensor(self.file, t, self.buffers).map_err(|k| LoadError::new(site, k))
+        match self.tensors.vector(self.file).table(i as usize) {
+            Ok(t) => read_tensor_at(self.file, t, self.buffers.vector(self.file), Site::Tensor(i)),
+            Err(e) => Err(self.tensor_table_error(i, e)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn tensor_table_error(&self, i: u32, e: FbError) -> LoadError {
+        LoadError::new(
+            Site::Tensor(i),
+            if (i as usize) < self.tensors.len() {
+                LoadErrorKind::Malformed { field: "tensor", at: at(e) }
+            } else {
+                LoadErrorKind::IndexOutOfRange {
+                    field: "tensor",
+                    index: i as i64,
+                    len: count(self.tensors.len()),
+                }
+            },
+        )
     }
 
     /// Number of operators (execution order).
@@ -207,9 +290,10 @@ impl<'m> TfLiteModel<'m> {
         let malformed = |field| {
             move |e: FbError| LoadError::new(site0, LoadErrorKind::Malformed { field, at: at(e) })
         };
-        let t = self.operators.table(i as usize).map_err(malformed("operator"))?;
+        let t =
+            self.operators.vector(self.file).table(i as usize).map_err(malformed("operator"))?;
         let code_index = t.u32(operator::OPCODE_INDEX, 0).map_err(malformed("opcode_index"))?;
-        let c = self.codes.table(code_index as usize).map_err(|_| {
+        let c = self.codes.vector(self.file).table(code_index as usize).map_err(|_| {
             LoadError::new(
                 site0,
                 LoadErrorKind::IndexOutOfRange {
@@ -225,7 +309,6 @@ impl<'m> TfLiteModel<'m> {
         let malformed = |field| {
             move |e: FbError| LoadError::new(site, LoadErrorKind::Malformed { field, at: at(e) })
         };
-        let empty = Vector::at(&[0, 0, 0, 0], 0, 4).map_err(malformed("operands"))?;
         let inputs = t.vector(operator::INPUTS, 4).map_err(malformed("operator inputs"))?;
         let outputs = t.vector(operator::OUTPUTS, 4).map_err(malformed("operator outputs"))?;
         if t.vector(operator::INTERMEDIATES, 4)
@@ -237,10 +320,19 @@ impl<'m> TfLiteModel<'m> {
                 LoadErrorKind::UnsupportedOption("intermediate tensors"),
             ));
         }
-        let (inputs, outputs) = (inputs.unwrap_or(empty), outputs.unwrap_or(empty));
+        let words = |v: Option<Vector<'m>>, field| match v {
+            None => Ok(Words::default()),
+            Some(v) => Words::of(&v).ok_or(LoadError::new(
+                site,
+                LoadErrorKind::Malformed { field, at: count(v.start()) },
+            )),
+        };
+        let inputs = words(inputs, "operator inputs")?;
+        let outputs = words(outputs, "operator outputs")?;
         for (list, field, optional) in
             [(inputs, "operator input", true), (outputs, "operator output", false)]
         {
+            let list = list.vector(self.file);
             for j in 0..list.len() {
                 let t = list.i32(j).map_err(malformed(field))?;
                 let absent_ok = optional && t == -1;
@@ -256,13 +348,13 @@ impl<'m> TfLiteModel<'m> {
                 }
             }
         }
-        Ok(OperatorInfo { index: i, code, version, op, inputs, outputs })
+        Ok(OperatorInfo { index: i, code, version, op, file: self.file, inputs, outputs })
     }
 
     /// True if operator `j` lists tensor `t` among its outputs (a cheap read: no option parsing;
     /// false for anything unreadable).
     pub(crate) fn writes(&self, j: u32, t: u32) -> bool {
-        let Ok(op) = self.operators.table(j as usize) else { return false };
+        let Ok(op) = self.operators.vector(self.file).table(j as usize) else { return false };
         let Ok(Some(outs)) = op.vector(operator::OUTPUTS, 4) else { return false };
         (0..outs.len()).any(|k| outs.i32(k).ok() == Some(t as i32))
     }
@@ -274,7 +366,7 @@ impl<'m> TfLiteModel<'m> {
 
     /// Tensor index of graph input `j`.
     pub fn input(&self, j: usize) -> Option<u32> {
-        self.inputs.i32(j).ok().and_then(|t| u32::try_from(t).ok())
+        self.inputs.vector(self.file).i32(j).ok().and_then(|t| u32::try_from(t).ok())
     }
 
     /// Number of graph outputs.
@@ -284,7 +376,7 @@ impl<'m> TfLiteModel<'m> {
 
     /// Tensor index of graph output `j`.
     pub fn output(&self, j: usize) -> Option<u32> {
-        self.outputs.i32(j).ok().and_then(|t| u32::try_from(t).ok())
+        self.outputs.vector(self.file).i32(j).ok().and_then(|t| u32::try_from(t).ok())
     }
 
     /// True if tensor `t` is one of the graph inputs.

@@ -8,7 +8,7 @@
 
 use crate::engine::arith::FusedActivation;
 use crate::engine::error::LoadErrorKind;
-use crate::engine::flatbuffer::{FbError, Table, Vector};
+use crate::engine::flatbuffer::{FbError, Table, Words};
 use crate::engine::schema::{operator_code, operator_name, options_type, tensor_type};
 
 /// Builtin operator codes the engine runs.
@@ -431,8 +431,10 @@ pub struct OperatorInfo<'m> {
     pub version: i32,
     /// What it does, with its options.
     pub op: Op,
-    pub(crate) inputs: Vector<'m>,
-    pub(crate) outputs: Vector<'m>,
+    /// The model file (the operand lists below are positions in it).
+    pub(crate) file: &'m [u8],
+    pub(crate) inputs: Words,
+    pub(crate) outputs: Words,
 }
 
 impl<'m> OperatorInfo<'m> {
@@ -448,7 +450,7 @@ impl<'m> OperatorInfo<'m> {
 
     /// Tensor index of input `j`; `None` if absent (optional input) or `j` out of range.
     pub fn input(&self, j: usize) -> Option<u32> {
-        self.inputs.i32(j).ok().and_then(|t| u32::try_from(t).ok())
+        self.inputs.vector(self.file).i32(j).ok().and_then(|t| u32::try_from(t).ok())
     }
 
     /// Number of outputs.
@@ -458,18 +460,18 @@ impl<'m> OperatorInfo<'m> {
 
     /// Tensor index of output `j`.
     pub fn output(&self, j: usize) -> Option<u32> {
-        self.outputs.i32(j).ok().and_then(|t| u32::try_from(t).ok())
+        self.outputs.vector(self.file).i32(j).ok().and_then(|t| u32::try_from(t).ok())
     }
 
     /// Input tensor indices, in order (`None` for an absent optional input).
     pub fn inputs(&self) -> impl Iterator<Item = Option<u32>> + 'm {
-        let v = self.inputs;
+        let v = self.inputs.vector(self.file);
         (0..v.len()).map(move |j| v.i32(j).ok().and_then(|t| u32::try_from(t).ok()))
     }
 
     /// Output tensor indices, in order.
     pub fn outputs(&self) -> impl Iterator<Item = Option<u32>> + 'm {
-        let v = self.outputs;
+        let v = self.outputs.vector(self.file);
         (0..v.len()).map(move |j| v.i32(j).ok().and_then(|t| u32::try_from(t).ok()))
     }
 }

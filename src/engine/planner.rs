@@ -255,15 +255,23 @@ pub fn layout(m: &TfLiteModel<'_>, scratch: &mut [u8]) -> Result<Layout, RunErro
     let s =
         scratch.get_mut(..scratch_bytes(m)).ok_or(RunError::TooManyTensors(m.tensor_count()))?;
     let mut records = 0usize;
-    for op in m.operators() {
-        let mut w = RecordWriter::counting();
-        let needs = write_record(m, &op, &mut w)?;
-        records = records.checked_add(w.len()).ok_or(RunError::Internal)?;
-        set_op_scratch(m, s, op.index as usize, needs.scratch)?;
+    for op in 0..m.operator_count() {
+        let (len, scratch) = count_record(m, op)?;
+        records = records.checked_add(len).ok_or(RunError::Internal)?;
+        set_op_scratch(m, s, op, scratch)?;
     }
     lifetimes(m, s)?;
     let activations = place(s, m.tensor_count() + m.operator_count())?;
     finish_layout(table, records, activations, scratch_bytes(m))
+}
+
+/// The length of operator `op`'s record and the scratch bytes it needs.
+#[inline(never)]
+fn count_record(m: &TfLiteModel<'_>, op: usize) -> Result<(usize, usize), RunError> {
+    let info = m.operator(op as u32)?;
+    let mut w = RecordWriter::counting();
+    let needs = write_record(m, &info, &mut w)?;
+    Ok((w.len(), needs.scratch))
 }
 
 fn finish_layout(
@@ -313,27 +321,20 @@ pub fn arena_size_on_stack(m: &TfLiteModel<'_>) -> Result<usize, RunError> {
 
 /// Builds the arena for `m`: writes the tensor table and the operator records, plans the
 /// activations. Returns the layout.
+///
+/// Not inlined, and each step in its own function: the records' preparation (the deepest stack
+/// of building an interpreter) then runs under small frames.
+#[inline(never)]
 pub(crate) fn build(m: &TfLiteModel<'_>, arena: &mut [u8]) -> Result<Layout, RunError> {
     let n_t = m.tensor_count();
     let n_ops = m.operator_count();
     let available = arena.len();
-    let too_small = |needed: usize| RunError::ArenaTooSmall { needed, available };
     let table = n_t.checked_mul(arena::ENTRY).ok_or(RunError::Internal)?;
 
     // 1. Records, right after the table; each remembers its scratch size.
     let mut pos = table;
-    for op in m.operators() {
-        let dst = arena.get_mut(pos..).unwrap_or(&mut []);
-        let mut w = RecordWriter::new(dst);
-        let needs = write_record(m, &op, &mut w)?;
-        let len = w.len();
-        if w.overflowed() {
-            return Err(too_small(layout_needed(m)?));
-        }
-        let dst = arena.get_mut(pos..pos + len).ok_or(RunError::Internal)?;
-        dst[0..4].copy_from_slice(&(len as i32).to_le_bytes());
-        dst[12..16].copy_from_slice(&(needs.scratch as i32).to_le_bytes());
-        pos += len;
+    for op in 0..n_ops {
+        pos += write_record_at(m, op, arena, pos)?;
     }
     let records = pos - table;
     let scratch = scratch_bytes(m);
@@ -342,7 +343,7 @@ pub(crate) fn build(m: &TfLiteModel<'_>, arena: &mut [u8]) -> Result<Layout, Run
     // 2. Plan in the activations region.
     let plan_end = start.checked_add(scratch).ok_or(RunError::Internal)?;
     if arena.len() < plan_end {
-        return Err(too_small(layout_needed(m)?));
+        return Err(too_small(m, available));
     }
     let (head, rest) = arena.split_at_mut(start);
     let s = &mut rest[..scratch];
@@ -355,26 +356,12 @@ pub(crate) fn build(m: &TfLiteModel<'_>, arena: &mut [u8]) -> Result<Layout, Run
     let activations = place(s, n_t + n_ops)?;
     let layout = finish_layout(table, records, activations, scratch)?;
     if layout.total > available {
-        return Err(too_small(layout.total));
+        return Err(RunError::ArenaTooSmall { needed: layout.total, available });
     }
 
     // 3. Tensor locations and scratch offsets, from the plan (still in `s`).
     for t in 0..n_t {
-        let info = m.tensor(t as u32)?;
-        let r = root(s, t)?;
-        let root_info = m.tensor(r as u32)?;
-        let loc = if let Some(d) = root_info.data {
-            let offset = (d.as_ptr() as usize).wrapping_sub(m.file().as_ptr() as usize);
-            Location::Model { offset, len: info.bytes() }
-        } else {
-            let it = get(s, r)?;
-            if planned(&it) && it.offset != UNPLACED {
-                Location::Arena { offset: start + it.offset as usize, len: info.bytes() }
-            } else {
-                Location::Unused
-            }
-        };
-        arena::set_location(head, t, loc)?;
+        set_tensor_location(m, head, s, start, t)?;
     }
     let mut p = table;
     for op in 0..n_ops {
@@ -388,6 +375,68 @@ pub(crate) fn build(m: &TfLiteModel<'_>, arena: &mut [u8]) -> Result<Layout, Run
         p += read_u32(head, p)? as usize;
     }
     Ok(layout)
+}
+
+/// Writes operator `op`'s record at `pos` in `arena`, with its length and scratch size filled
+/// in; returns its length.
+#[inline(never)]
+fn write_record_at(
+    m: &TfLiteModel<'_>,
+    op: usize,
+    arena: &mut [u8],
+    pos: usize,
+) -> Result<usize, RunError> {
+    let info = m.operator(op as u32)?;
+    let dst = arena.get_mut(pos..).unwrap_or(&mut []);
+    let mut w = RecordWriter::new(dst);
+    let needs = write_record(m, &info, &mut w)?;
+    let len = w.len();
+    if w.overflowed() {
+        return Err(too_small(m, arena.len()));
+    }
+    let dst = arena.get_mut(pos..pos + len).ok_or(RunError::Internal)?;
+    dst[0..4].copy_from_slice(&(len as i32).to_le_bytes());
+    dst[12..16].copy_from_slice(&(needs.scratch as i32).to_le_bytes());
+    Ok(len)
+}
+
+/// Sets tensor `t`'s entry in the tensor table (`head`) from the plan in `s`; `start` is the
+/// offset of the activations region.
+#[inline(never)]
+fn set_tensor_location(
+    m: &TfLiteModel<'_>,
+    head: &mut [u8],
+    s: &[u8],
+    start: usize,
+    t: usize,
+) -> Result<(), RunError> {
+    let len = m.tensor(t as u32)?.bytes();
+    let r = root(s, t)?;
+    let loc = match m.tensor(r as u32)?.data {
+        Some(d) => {
+            let offset = (d.as_ptr() as usize).wrapping_sub(m.file().as_ptr() as usize);
+            Location::Model { offset, len }
+        }
+        None => {
+            let it = get(s, r)?;
+            if planned(&it) && it.offset != UNPLACED {
+                Location::Arena { offset: start + it.offset as usize, len }
+            } else {
+                Location::Unused
+            }
+        }
+    };
+    arena::set_location(head, t, loc)
+}
+
+/// The error for an arena of `available` bytes that is too small for `m`.
+#[cold]
+#[inline(never)]
+fn too_small(m: &TfLiteModel<'_>, available: usize) -> RunError {
+    match layout_needed(m) {
+        Ok(needed) => RunError::ArenaTooSmall { needed, available },
+        Err(e) => e,
+    }
 }
 
 /// The total size, computed without the arena (for error reports).

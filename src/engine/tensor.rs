@@ -4,7 +4,7 @@
 //! [`read_tensor`] checks one `Tensor` table completely (shape, type, buffer, quantization
 //! structure); what an operator requires of its operands is checked by the operator itself.
 
-use crate::engine::error::LoadErrorKind;
+use crate::engine::error::{LoadError, LoadErrorKind, Site};
 use crate::engine::flatbuffer::{Table, Vector};
 use crate::engine::schema::{buffer, quantization, tensor, tensor_type};
 use crate::model::{QuantParams, Shape};
@@ -58,22 +58,31 @@ impl DType {
 
 /// Affine quantization parameters of a tensor: one (per-tensor) or several (per-channel along
 /// [`dimension`](Quantization::dimension)) scale/zero-point pairs, read from the model.
+///
+/// Kept small (positions into the model, not vector views): a [`TensorInfo`] carries one, and the
+/// operators' preparation holds several tensors at once on the stack.
 #[derive(Clone, Copy, Debug)]
 pub struct Quantization<'m> {
-    scales: Vector<'m>,
-    zero_points: Option<Vector<'m>>,
+    /// The model file (the buffer the positions below are in).
+    file: &'m [u8],
+    /// Position of scale 0 (`len` little-endian `f32`s, checked to be in `file` at load).
+    scales: u32,
+    /// Position of zero point 0 (`len` little-endian `i64`s), 0 when the model stores none.
+    zero_points: u32,
+    /// Number of scale/zero-point pairs (at least 1).
+    len: u32,
     dimension: i32,
 }
 
 impl<'m> Quantization<'m> {
     /// Number of scale/zero-point pairs (1: per-tensor).
     pub fn len(&self) -> usize {
-        self.scales.len()
+        self.len as usize
     }
 
     /// Always false: a tensor with no scale has no `Quantization`.
     pub fn is_empty(&self) -> bool {
-        self.scales.is_empty()
+        self.len == 0
     }
 
     /// The axis the parameters run along (meaningful only when per-channel).
@@ -81,20 +90,32 @@ impl<'m> Quantization<'m> {
         self.dimension
     }
 
+    /// The `N` bytes of element `i` of the array at `at` (`None` past the end).
+    fn element<const N: usize>(&self, at: u32, i: usize) -> Option<[u8; N]> {
+        if i >= self.len() {
+            return None;
+        }
+        let start = (at as usize).checked_add(i.checked_mul(N)?)?;
+        self.file.get(start..start.checked_add(N)?)?.try_into().ok()
+    }
+
     /// Scale `i` (0.0 past the end).
     pub fn scale(&self, i: usize) -> f32 {
-        self.scales.f32(i).unwrap_or(0.0)
+        self.element::<4>(self.scales, i).map_or(0.0, f32::from_le_bytes)
     }
 
     /// Zero point `i` (0 when the model stores none, or past the end).
     pub fn zero_point(&self, i: usize) -> i64 {
-        self.zero_points.and_then(|z| z.i64(i).ok()).unwrap_or(0)
+        if self.zero_points == 0 {
+            return 0;
+        }
+        self.element::<8>(self.zero_points, i).map_or(0, i64::from_le_bytes)
     }
 
     /// All scales, in order.
     pub fn scales(&self) -> impl ExactSizeIterator<Item = f32> + Clone + 'm {
-        let v = self.scales;
-        (0..v.len()).map(move |i| v.f32(i).unwrap_or(0.0))
+        let q = *self;
+        (0..q.len()).map(move |i| q.scale(i))
     }
 
     /// The per-tensor parameters (`None` if per-channel or the zero point is not an `i32`).
@@ -186,9 +207,39 @@ pub fn read_tensor<'m>(
     t: Table<'m>,
     buffers: Vector<'m>,
 ) -> Result<TensorInfo<'m>, LoadErrorKind> {
-    let code = t.i8(tensor::TYPE, 0).map_err(malformed("tensor type"))?;
-    let dtype = DType::from_code(code).ok_or(LoadErrorKind::UnsupportedType(code))?;
+    read_tensor_at(file, t, buffers, Site::File).map_err(|e| e.kind)
+}
 
+/// [`read_tensor`] with its errors at `site`: the tensor is built straight into the caller's
+/// result (no conversion between result types, so no copy of it on the stack).
+pub(crate) fn read_tensor_at<'m>(
+    file: &'m [u8],
+    t: Table<'m>,
+    buffers: Vector<'m>,
+    site: Site,
+) -> Result<TensorInfo<'m>, LoadError> {
+    // Each part is read by its own out-of-line function, so that their temporaries do not add up
+    // in this frame (every operator's preparation reaches here through several tensor reads).
+    let err = |kind| LoadError::new(site, kind);
+    let code = t.i8(tensor::TYPE, 0).map_err(|e| err(malformed("tensor type")(e)))?;
+    let dtype = DType::from_code(code).ok_or(err(LoadErrorKind::UnsupportedType(code)))?;
+    let shape = read_shape(&t).map_err(err)?;
+    let bytes = shape
+        .elements()
+        .and_then(|n| n.checked_mul(dtype.size()))
+        .filter(|&b| b <= MAX_TENSOR_BYTES)
+        .ok_or(err(LoadErrorKind::TooLarge))?;
+    check_plain(&t).map_err(err)?;
+    let buffer = t.u32(tensor::BUFFER, 0).map_err(|e| err(malformed("tensor buffer")(e)))?;
+    let data = read_data(file, buffer, buffers, bytes).map_err(err)?;
+    let name = t.string(tensor::NAME).map_err(|e| err(malformed("tensor name")(e)))?;
+    let quantization = read_quantization(&t).map_err(err)?;
+    Ok(TensorInfo { dtype, shape, name: name.unwrap_or(&[]), quantization, data, buffer })
+}
+
+/// The tensor's static shape (every dimension known, at most [`Shape::MAX_RANK`]).
+#[inline(never)]
+fn read_shape(t: &Table<'_>) -> Result<Shape, LoadErrorKind> {
     let mut dims = [0u32; Shape::MAX_RANK];
     let rank = match t.vector(tensor::SHAPE, 4).map_err(malformed("tensor shape"))? {
         None => 0,
@@ -205,31 +256,38 @@ pub fn read_tensor<'m>(
             v.len()
         }
     };
-    let shape = Shape::new(&dims[..rank]).ok_or(LoadErrorKind::RankTooLarge(rank as u32))?;
-    let bytes = shape
-        .elements()
-        .and_then(|n| n.checked_mul(dtype.size()))
-        .filter(|&b| b <= MAX_TENSOR_BYTES)
-        .ok_or(LoadErrorKind::TooLarge)?;
+    Shape::new(&dims[..rank]).ok_or(LoadErrorKind::RankTooLarge(rank as u32))
+}
 
+/// Refuses sparse and variable tensors.
+#[inline(never)]
+fn check_plain(t: &Table<'_>) -> Result<(), LoadErrorKind> {
     if t.table(tensor::SPARSITY).map_err(malformed("tensor sparsity"))?.is_some() {
         return Err(LoadErrorKind::Sparse);
     }
     if t.bool(tensor::IS_VARIABLE, false).map_err(malformed("tensor is_variable"))? {
         return Err(LoadErrorKind::Variable);
     }
+    Ok(())
+}
 
-    let buffer = t.u32(tensor::BUFFER, 0).map_err(malformed("tensor buffer"))?;
-    let data = if buffer == 0 {
-        None
-    } else {
-        let b = buffers.table(buffer as usize).map_err(|_| LoadErrorKind::IndexOutOfRange {
-            field: "tensor buffer",
-            index: buffer as i64,
-            len: u32::try_from(buffers.len()).unwrap_or(u32::MAX),
-        })?;
-        buffer_data(file, b)?
-    };
+/// The constant data of a tensor of `bytes` bytes in buffer `buffer` (`None`: an activation).
+#[inline(never)]
+fn read_data<'m>(
+    file: &'m [u8],
+    buffer: u32,
+    buffers: Vector<'m>,
+    bytes: usize,
+) -> Result<Option<&'m [u8]>, LoadErrorKind> {
+    if buffer == 0 {
+        return Ok(None);
+    }
+    let b = buffers.table(buffer as usize).map_err(|_| LoadErrorKind::IndexOutOfRange {
+        field: "tensor buffer",
+        index: buffer as i64,
+        len: u32::try_from(buffers.len()).unwrap_or(u32::MAX),
+    })?;
+    let data = buffer_data(file, b)?;
     if let Some(d) = data {
         if d.len() != bytes {
             return Err(LoadErrorKind::DataSize {
@@ -238,13 +296,11 @@ pub fn read_tensor<'m>(
             });
         }
     }
-
-    let name = t.string(tensor::NAME).map_err(malformed("tensor name"))?.unwrap_or(&[]);
-    let quantization = read_quantization(t)?;
-    Ok(TensorInfo { dtype, shape, name, quantization, data, buffer })
+    Ok(data)
 }
 
-fn read_quantization<'m>(t: Table<'m>) -> Result<Option<Quantization<'m>>, LoadErrorKind> {
+#[inline(never)]
+fn read_quantization<'m>(t: &Table<'m>) -> Result<Option<Quantization<'m>>, LoadErrorKind> {
     let Some(q) = t.table(tensor::QUANTIZATION).map_err(malformed("tensor quantization"))? else {
         return Ok(None);
     };
@@ -272,5 +328,18 @@ fn read_quantization<'m>(t: Table<'m>) -> Result<Option<Quantization<'m>>, LoadE
     }
     let dimension =
         q.i32(quantization::QUANTIZED_DIMENSION, 0).map_err(malformed("quantized_dimension"))?;
-    Ok(Some(Quantization { scales, zero_points, dimension }))
+    // Positions as `u32` (a vector's elements start after its length word, so never at 0).
+    let position = |v: &Vector<'_>| {
+        u32::try_from(v.start()).map_err(|_| LoadErrorKind::Malformed {
+            field: "quantization",
+            at: u32::try_from(q.pos()).unwrap_or(u32::MAX),
+        })
+    };
+    Ok(Some(Quantization {
+        file: q.buffer(),
+        scales: position(&scales)?,
+        zero_points: zero_points.as_ref().map_or(Ok(0), position)?,
+        len: u32::try_from(scales.len()).map_err(|_| LoadErrorKind::TooLarge)?,
+        dimension,
+    }))
 }
