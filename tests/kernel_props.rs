@@ -229,11 +229,17 @@ proptest! {
         let mut portable = vec![0i8; out.len()];
         fc.eval_portable(dims, requantize, &input, &filter, bias_view, &mut portable).unwrap();
         prop_assert_eq!(&portable, &out);
-        if let (Some(nonzero), true) = (sparse::nonzero(&filter, fc.filter_offset), depth > 0) {
-            let mut table = vec![0u8; sparse::table_bytes(units, nonzero)];
-            prop_assert!(sparse::write_table(&filter, depth, fc.filter_offset, &mut table));
+        if let (Some(bytes), true) = (sparse::table_bytes(&filter, depth, fc.filter_offset), depth <= 256) {
+            let mut table = vec![0u8; bytes];
+            let k = sparse::UnitConstants {
+                input_offset: fc.input_offset,
+                bias: bias_view,
+                multiplier: |u: usize| if per_channel { mults[u] } else { mults[0] },
+                output_offset: fc.output_offset,
+            };
+            prop_assert!(sparse::write_table(&filter, depth, fc.filter_offset, k, &mut table));
             let mut listed = vec![0i8; out.len()];
-            fc.eval_sparse(dims, requantize, &input, &table, bias_view, &mut listed).unwrap();
+            fc.eval_sparse(dims, requantize, &input, &table, &mut listed).unwrap();
             prop_assert_eq!(&listed, &out);
         }
         for b in 0..batches {

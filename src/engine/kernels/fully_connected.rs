@@ -107,48 +107,57 @@ impl FullyConnected {
     }
 
     /// [`eval`](Self::eval) with the weights given as a [`sparse`](super::sparse) table of
-    /// each unit's nonzero weights (built at load for pruned models) instead of dense rows:
+    /// each unit's nonzero weights (built at load for pruned models, with the bias, the
+    /// zero-point term and the rescale folded into each unit's header) instead of dense rows:
     /// only the listed weights are multiplied. Same results as the dense kernel.
     ///
-    /// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with `dims` or the table
-    /// does not list `units` rows; nothing is written then.
+    /// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with `dims` (nothing is
+    /// written then) or the table lists fewer than `units` rows (the output is then unspecified).
     pub fn eval_sparse(
         &self,
         dims: FullyConnectedDims,
         requantize: Requantize<'_>,
         input: &[i8],
         table: &[u8],
-        bias: Option<I32Le<'_>>,
         output: &mut [i8],
     ) -> Result<(), KernelError> {
         let FullyConnectedDims { batches, depth, units } = dims;
         if Some(input.len()) != batches.checked_mul(depth)
             || Some(output.len()) != batches.checked_mul(units)
             || !requantize.covers(units)
-            || super::sparse::rows(table).count() != units
+            || depth > 256
         {
             return Err(KernelError::ShapeMismatch);
         }
-        check_bias(bias, units)?;
-        let zp = self.output_offset;
-        let fixed = match requantize {
-            Requantize::PerTensor(m) if FAST_PATHS => FcRescale::new(m, zp),
-            _ => None,
-        };
-        if depth > 256 {
-            return Err(KernelError::ShapeMismatch);
-        }
-        for (x, out_row) in input.chunks_exact(depth.max(1)).zip(output.chunks_exact_mut(units)) {
-            let x = super::sparse::padded_row(x);
-            let rows = super::sparse::rows(table);
-            for ((u, out), (entries, sum)) in out_row.iter_mut().enumerate().zip(rows) {
-                let acc = super::sparse::dot(entries, sum, &x, self.input_offset)
-                    .wrapping_add(bias_at(bias, u));
-                let m = requantize.get(u);
-                let fast = if FAST_PATHS { fixed.or_else(|| FcRescale::new(m, zp)) } else { None };
-                *out = match fast {
-                    Some(r) => clamp_to_i8(r.apply(acc), self.activation_min, self.activation_max),
-                    None => self.finish(acc, m),
+        let (lo, hi, zp) = (self.activation_min, self.activation_max, self.output_offset);
+        let fast = FAST_PATHS && super::sparse::all_fast(table);
+        let body = table.get(4..).ok_or(KernelError::ShapeMismatch)?;
+        let mut x = [0i8; 256];
+        for (row, out_row) in input.chunks_exact(depth.max(1)).zip(output.chunks_exact_mut(units)) {
+            super::sparse::fill_row(&mut x, row);
+            let mut rest = body;
+            if fast {
+                // Every unit rescales with SMMLAR: the loop carries nothing else.
+                for out in out_row.iter_mut() {
+                    let (row, tail) =
+                        super::sparse::split_row(rest).ok_or(KernelError::ShapeMismatch)?;
+                    rest = tail;
+                    let acc = super::sparse::dot(&row, &x);
+                    let multiplier = row.rescale.unwrap_or_default();
+                    *out = clamp_to_i8(FcRescale { multiplier, offset: zp }.apply(acc), lo, hi);
+                }
+                continue;
+            }
+            for (u, out) in out_row.iter_mut().enumerate() {
+                let (row, tail) =
+                    super::sparse::split_row(rest).ok_or(KernelError::ShapeMismatch)?;
+                rest = tail;
+                let acc = super::sparse::dot(&row, &x);
+                *out = match row.rescale {
+                    Some(multiplier) if FAST_PATHS => {
+                        clamp_to_i8(FcRescale { multiplier, offset: zp }.apply(acc), lo, hi)
+                    }
+                    _ => self.finish(acc, requantize.get(u)),
                 };
             }
         }

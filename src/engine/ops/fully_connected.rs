@@ -5,11 +5,12 @@
 //! `[units]`, int8 output with `batches x units` elements.
 
 use super::{as_i8_mut, kernel_err, Needs, Operands, Prep};
+use crate::engine::arith::QuantizedMultiplier;
 use crate::engine::error::{LoadError, RunError};
 use crate::engine::kernels::fully_connected::{
     per_tensor_multiplier, FullyConnected, FullyConnectedDims,
 };
-use crate::engine::kernels::{sparse, I32Le, Requantize};
+use crate::engine::kernels::{conv_multiplier, sparse, I32Le, Requantize};
 use crate::engine::operator::Op;
 use crate::engine::record::{RecordReader, RecordWriter};
 use crate::engine::tensor::DType;
@@ -73,6 +74,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     let nonzero = sparse::nonzero(filter, fc.filter_offset).unwrap_or(usize::MAX);
     let listed = !cfg!(feature = "dense-only")
         && weights.data.is_some()
+        && bias.is_none_or(|b| b.data.is_some())
         && sparse::worth_it(depth, nonzero, filter.len());
     w.i32(bias.is_some() as i32 | (per_channel as i32) << 1 | (listed as i32) << 2);
     if per_channel {
@@ -82,13 +84,32 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         w.i32(m.multiplier);
         w.i32(m.shift);
     }
-    // Pruned weights (mostly zeros): list each unit's nonzero weights once, here, and run
-    // those instead of the dense rows.
+    // Pruned weights (mostly zeros): list each unit's nonzero weights once, here, with the bias,
+    // the zero-point term and the rescale folded into each unit's header, and run those instead
+    // of the dense rows.
     if listed {
-        let bytes = sparse::table_bytes(units, nonzero);
+        let bytes = sparse::table_bytes(filter, depth, fc.filter_offset)
+            .ok_or(p.shapes("weights cannot be listed"))?;
         w.usize(bytes);
         if let Some(table) = w.reserve(bytes) {
-            if !sparse::write_table(filter, depth, fc.filter_offset, table) {
+            // The same multipliers as the record's (per tensor, or per unit as
+            // `write_channel_multipliers` computes them); one that cannot be computed was
+            // refused above, and would only lose the fast rescale here.
+            let multiplier = |u: usize| {
+                let m = if per_channel {
+                    conv_multiplier(qi.scale, wq.scale(u), qo.scale)
+                } else {
+                    per_tensor_multiplier(qi.scale, wq.scale(0), qo.scale)
+                };
+                m.unwrap_or(QuantizedMultiplier { multiplier: 0, shift: 0 })
+            };
+            let k = sparse::UnitConstants {
+                input_offset: fc.input_offset,
+                bias: bias.and_then(|b| b.data).map(I32Le),
+                multiplier,
+                output_offset: fc.output_offset,
+            };
+            if !sparse::write_table(filter, depth, fc.filter_offset, k, table) {
                 return Err(p.shapes("weights cannot be listed"));
             }
         }
@@ -123,7 +144,7 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
     if flags & 4 != 0 {
         let len = r.usize()?;
         let table = r.bytes(len)?;
-        fc.eval_sparse(dims, requantize, input, table, bias, output)
+        fc.eval_sparse(dims, requantize, input, table, output)
     } else {
         fc.eval(dims, requantize, input, io.inputs.i8(1)?, bias, output)
     }
