@@ -8,22 +8,33 @@
 //! divided by those of the BATCH_TO_SPACE_ND on the way. Only the batch dimension is inferred;
 //! models without these operators are not affected (and pay nothing).
 
+use crate::engine::flatbuffer::Words;
 use crate::engine::kernels::read_i32;
 use crate::engine::loader::TfLiteModel;
-use crate::engine::operator::Op;
+use crate::engine::operator::code;
 use crate::engine::tensor::{DType, TensorInfo};
+
+// This runs inside a tensor read (at the bottom of the deepest stack of loading and planning), so
+// it reads only what it needs of tensors and operators (`TfLiteModel::stored`,
+// `TfLiteModel::code_and_inputs`), never a whole `TensorInfo` or `OperatorInfo`.
 
 /// The product of a constant int32 block-shape tensor's values.
 fn block_volume(m: &TfLiteModel<'_>, t: Option<u32>) -> Option<u64> {
-    let info = m.raw_tensor(t?).ok()?;
+    let info = m.stored(t?)?;
     if info.dtype != DType::Int32 {
         return None;
     }
+    // `load` checked that the data holds exactly one int32 per element.
     let data = info.data?;
-    (0..info.elements()).try_fold(1u64, |acc, k| {
+    (0..data.len() / 4).try_fold(1u64, |acc, k| {
         let v = u64::try_from(read_i32(data, k)?).ok().filter(|&v| v > 0)?;
         acc.checked_mul(v)
     })
+}
+
+/// Tensor index of entry `k` of an operator's input list (`None` if absent).
+fn input(m: &TfLiteModel<'_>, inputs: Words, k: usize) -> Option<u32> {
+    inputs.vector(m.file()).i32(k).ok().and_then(|t| u32::try_from(t).ok())
 }
 
 /// The batch tensor `t` really has, when it differs from its stored shape; `None` otherwise.
@@ -38,34 +49,34 @@ pub fn effective_batch(m: &TfLiteModel<'_>, t: u32, stored: &TensorInfo<'_>) -> 
             return None;
         }
         let producer = (0..m.operator_count() as u32).find(|&j| m.writes(j, cur));
-        let Some(op) = producer.and_then(|j| m.operator(j).ok()) else {
-            break m.raw_tensor(cur).ok()?.shape.dims().first().copied()?;
+        let Some((op, inputs)) = producer.and_then(|j| m.code_and_inputs(j)) else {
+            break m.stored(cur)?.first?;
         };
-        let next = match op.op {
-            Op::SpaceToBatchNd => {
-                num = num.checked_mul(block_volume(m, op.input(1))?)?;
-                op.input(0)
+        let next = match op {
+            code::SPACE_TO_BATCH_ND => {
+                num = num.checked_mul(block_volume(m, input(m, inputs, 1))?)?;
+                input(m, inputs, 0)
             }
-            Op::BatchToSpaceNd => {
-                den = den.checked_mul(block_volume(m, op.input(1))?)?;
-                op.input(0)
+            code::BATCH_TO_SPACE_ND => {
+                den = den.checked_mul(block_volume(m, input(m, inputs, 1))?)?;
+                input(m, inputs, 0)
             }
-            Op::Conv2d(_)
-            | Op::DepthwiseConv2d { .. }
-            | Op::AveragePool2d(_)
-            | Op::MaxPool2d(_)
-            | Op::Logistic
-            | Op::Tanh
-            | Op::Quantize
-            | Op::Dequantize => op.input(0),
-            Op::Add { .. } | Op::Mul { .. } => {
+            code::CONV_2D
+            | code::DEPTHWISE_CONV_2D
+            | code::AVERAGE_POOL_2D
+            | code::MAX_POOL_2D
+            | code::LOGISTIC
+            | code::TANH
+            | code::QUANTIZE
+            | code::DEQUANTIZE => input(m, inputs, 0),
+            code::ADD | code::MUL => {
                 // Follow the operand with the output's rank (not a broadcast constant).
-                let rank = m.raw_tensor(cur).ok()?.shape.dims().len();
-                op.inputs().flatten().find(|&x| {
-                    m.raw_tensor(x).is_ok_and(|i| !i.is_constant() && i.shape.dims().len() == rank)
-                })
+                let rank = m.stored(cur)?.rank;
+                (0..inputs.len())
+                    .filter_map(|k| input(m, inputs, k))
+                    .find(|&x| m.stored(x).is_some_and(|i| i.data.is_none() && i.rank == rank))
             }
-            _ => break m.raw_tensor(cur).ok()?.shape.dims().first().copied()?,
+            _ => break m.stored(cur)?.first?,
         };
         cur = next?;
     };

@@ -200,7 +200,14 @@ impl<'a> Vector<'a> {
     pub fn at(buf: &'a [u8], at: usize, elem: usize) -> Result<Vector<'a>, FbError> {
         let len = read_u32(buf, at)? as usize;
         let start = at + WORD;
-        let bytes = len.checked_mul(elem).ok_or(FbError { at })?;
+        // Element sizes are at most 8 bytes, and a length word at most 2^32: the product fits a
+        // u64 and is checked against the buffer below. (No `checked_mul` on usize, which
+        // Cortex-M0 does with a 64-bit multiply routine call on this hot path.)
+        let bytes = if elem <= 8 && len <= usize::MAX / 8 {
+            len * elem
+        } else {
+            len.checked_mul(elem).ok_or(FbError { at })?
+        };
         slice(buf, start, bytes).map_err(|_| FbError { at })?;
         Ok(Vector { buf, start, len, elem })
     }

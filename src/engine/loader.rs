@@ -13,8 +13,8 @@
 use crate::engine::error::{LoadError, LoadErrorKind, RunError, Site};
 use crate::engine::flatbuffer::{self, FbError, Table, Vector, Words};
 use crate::engine::operator::{parse_op, resolve_code, Op, OperatorInfo};
-use crate::engine::schema::{model, operator, operator_name, subgraph};
-use crate::engine::tensor::{read_tensor_at, DType, TensorInfo};
+use crate::engine::schema::{model, operator, operator_name, subgraph, tensor};
+use crate::engine::tensor::{read_tensor_into, DType, TensorInfo};
 
 /// A validated TFLite model, borrowing the file bytes (flash or RAM) for `'m`.
 #[derive(Clone, Copy, Debug)]
@@ -221,18 +221,26 @@ impl<'m> TfLiteModel<'m> {
     }
 
     /// Tensor `i` (checked again; cannot fail for `i < tensor_count()` after `load`).
+    #[inline]
     pub fn tensor(&self, i: u32) -> Result<TensorInfo<'m>, LoadError> {
-        // One result, returned as is: no copy of the tensor between frames (every operator's
-        // preparation reads several tensors, at the bottom of the deepest stack of `load`).
-        let mut r = self.raw_tensor(i);
-        if self.infer_batch {
-            if let Ok(info) = &mut r {
-                if let Err(e) = self.infer_batch_of(i, info) {
-                    r = Err(e);
-                }
-            }
-        }
+        // Filled in place, in the caller's result: every operator's preparation reads several
+        // tensors, at the bottom of the deepest stack of `load` and `Interpreter::new`.
+        let mut r = Ok(TensorInfo::EMPTY);
+        self.fill_tensor(i, &mut r);
         r
+    }
+
+    /// Reads tensor `i` (with its inferred batch) into `r`, which holds `Ok` on entry.
+    #[inline(never)]
+    fn fill_tensor(&self, i: u32, r: &mut Result<TensorInfo<'m>, LoadError>) {
+        let Ok(out) = r else { return };
+        let mut result = self.read_raw_tensor_into(i, out);
+        if result.is_ok() && self.infer_batch {
+            result = self.infer_batch_of(i, out);
+        }
+        if let Err(e) = result {
+            *r = Err(e);
+        }
     }
 
     /// Replaces the stored batch of tensor `i` by the inferred one (see `batch`).
@@ -254,12 +262,50 @@ impl<'m> TfLiteModel<'m> {
         Ok(())
     }
 
-    /// Tensor `i` exactly as stored in the file (no batch inference).
-    pub(crate) fn raw_tensor(&self, i: u32) -> Result<TensorInfo<'m>, LoadError> {
-        match self.tensors.vector(self.file).table(i as usize) {
-            Ok(t) => read_tensor_at(self.file, t, self.buffers.vector(self.file), Site::Tensor(i)),
-            Err(e) => Err(self.tensor_table_error(i, e)),
-        }
+    /// Type, rank, first dimension and constant data of tensor `i` exactly as stored (no batch
+    /// inference), read without building a [`TensorInfo`]: for `batch`, which runs (deep in the
+    /// stack, under a tensor read) on tensors `load` has checked already.
+    #[inline(never)]
+    pub(crate) fn stored(&self, i: u32) -> Option<Stored<'m>> {
+        let t = self.tensors.vector(self.file).table(i as usize).ok()?;
+        let dtype = DType::from_code(t.i8(tensor::TYPE, 0).ok()?)?;
+        let (rank, first) = match t.vector(tensor::SHAPE, 4).ok()? {
+            None => (0, None),
+            Some(v) => (v.len(), v.i32(0).ok().and_then(|d| u32::try_from(d).ok())),
+        };
+        let buffer = t.u32(tensor::BUFFER, 0).ok()?;
+        let data = if buffer == 0 {
+            None
+        } else {
+            let b = self.buffers.vector(self.file).table(buffer as usize).ok()?;
+            crate::engine::tensor::buffer_data(self.file, b).ok()?
+        };
+        Some(Stored { dtype, rank, first, data })
+    }
+
+    /// The builtin code and the input list of operator `j` (no option parsing: for `batch`, on
+    /// operators `load` has checked already).
+    #[inline(never)]
+    pub(crate) fn code_and_inputs(&self, j: u32) -> Option<(i32, Words)> {
+        let t = self.operators.vector(self.file).table(j as usize).ok()?;
+        let code_index = t.u32(operator::OPCODE_INDEX, 0).ok()?;
+        let (code, _) =
+            resolve_code(self.codes.vector(self.file).table(code_index as usize).ok()?).ok()?;
+        let inputs = match t.vector(operator::INPUTS, 4).ok()? {
+            None => Words::default(),
+            Some(v) => Words::of(&v)?,
+        };
+        Some((code, inputs))
+    }
+
+    /// Tensor `i` exactly as stored in the file (no batch inference) into `out`.
+    fn read_raw_tensor_into(&self, i: u32, out: &mut TensorInfo<'m>) -> Result<(), LoadError> {
+        let t = match self.tensors.vector(self.file).table(i as usize) {
+            Ok(t) => t,
+            Err(e) => return Err(self.tensor_table_error(i, e)),
+        };
+        let buffers = self.buffers.vector(self.file);
+        read_tensor_into(self.file, &t, &buffers, out).map_err(|k| tensor_error(i, k))
     }
 
     #[cold]
@@ -430,6 +476,26 @@ impl<'m> TfLiteModel<'m> {
     pub fn op(&self, i: u32) -> Option<Op> {
         self.operator(i).ok().map(|o| o.op)
     }
+}
+
+/// What [`TfLiteModel::stored`] reads of a tensor.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Stored<'m> {
+    /// Element type.
+    pub dtype: DType,
+    /// Number of dimensions.
+    pub rank: usize,
+    /// The first dimension (`None` for a scalar).
+    pub first: Option<u32>,
+    /// Constant data (`None` for an activation).
+    pub data: Option<&'m [u8]>,
+}
+
+/// A problem with tensor `i`.
+#[cold]
+#[inline(never)]
+fn tensor_error(i: u32, kind: LoadErrorKind) -> LoadError {
+    LoadError::new(Site::Tensor(i), kind)
 }
 
 /// A zero-length vector for an absent optional list field.

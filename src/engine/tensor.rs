@@ -4,7 +4,7 @@
 //! [`read_tensor`] checks one `Tensor` table completely (shape, type, buffer, quantization
 //! structure); what an operator requires of its operands is checked by the operator itself.
 
-use crate::engine::error::{LoadError, LoadErrorKind, Site};
+use crate::engine::error::LoadErrorKind;
 use crate::engine::flatbuffer::{Table, Vector};
 use crate::engine::schema::{buffer, quantization, tensor, tensor_type};
 use crate::model::{QuantParams, Shape};
@@ -181,6 +181,11 @@ fn malformed(field: &'static str) -> impl Fn(crate::engine::flatbuffer::FbError)
 
 /// The data of buffer table `b` (`None` when it holds none).
 pub fn buffer_data<'m>(file: &'m [u8], b: Table<'m>) -> Result<Option<&'m [u8]>, LoadErrorKind> {
+    data_of(file, &b)
+}
+
+/// [`buffer_data`] of a buffer table passed by reference.
+fn data_of<'m>(file: &'m [u8], b: &Table<'m>) -> Result<Option<&'m [u8]>, LoadErrorKind> {
     let data = b.vector(buffer::DATA, 1).map_err(malformed("buffer data"))?;
     if let Some(v) = data {
         return Ok((!v.is_empty()).then(|| v.bytes()));
@@ -207,39 +212,54 @@ pub fn read_tensor<'m>(
     t: Table<'m>,
     buffers: Vector<'m>,
 ) -> Result<TensorInfo<'m>, LoadErrorKind> {
-    read_tensor_at(file, t, buffers, Site::File).map_err(|e| e.kind)
+    let mut info = TensorInfo::EMPTY;
+    read_tensor_into(file, &t, &buffers, &mut info)?;
+    Ok(info)
 }
 
-/// [`read_tensor`] with its errors at `site`: the tensor is built straight into the caller's
-/// result (no conversion between result types, so no copy of it on the stack).
-pub(crate) fn read_tensor_at<'m>(
+impl TensorInfo<'_> {
+    /// A placeholder for [`read_tensor_into`] to fill.
+    pub(crate) const EMPTY: TensorInfo<'static> = TensorInfo {
+        dtype: DType::Int8,
+        shape: Shape::from_dims([]),
+        name: &[],
+        quantization: None,
+        data: None,
+        buffer: 0,
+    };
+}
+
+/// [`read_tensor`] into `out`, field by field (on an error `out` is partly written).
+///
+/// Every operator's preparation reads several tensors, at the bottom of the deepest stack of
+/// loading; written in place, the tensor is never copied between frames, and each part is read by
+/// its own out-of-line function so that their temporaries do not add up here.
+pub(crate) fn read_tensor_into<'m>(
     file: &'m [u8],
-    t: Table<'m>,
-    buffers: Vector<'m>,
-    site: Site,
-) -> Result<TensorInfo<'m>, LoadError> {
-    // Each part is read by its own out-of-line function, so that their temporaries do not add up
-    // in this frame (every operator's preparation reaches here through several tensor reads).
-    let err = |kind| LoadError::new(site, kind);
-    let code = t.i8(tensor::TYPE, 0).map_err(|e| err(malformed("tensor type")(e)))?;
-    let dtype = DType::from_code(code).ok_or(err(LoadErrorKind::UnsupportedType(code)))?;
-    let shape = read_shape(&t).map_err(err)?;
-    let bytes = shape
+    t: &Table<'m>,
+    buffers: &Vector<'m>,
+    out: &mut TensorInfo<'m>,
+) -> Result<(), LoadErrorKind> {
+    let code = t.i8(tensor::TYPE, 0).map_err(malformed("tensor type"))?;
+    out.dtype = DType::from_code(code).ok_or(LoadErrorKind::UnsupportedType(code))?;
+    read_shape(t, &mut out.shape)?;
+    let bytes = out
+        .shape
         .elements()
-        .and_then(|n| n.checked_mul(dtype.size()))
+        .and_then(|n| n.checked_mul(out.dtype.size()))
         .filter(|&b| b <= MAX_TENSOR_BYTES)
-        .ok_or(err(LoadErrorKind::TooLarge))?;
-    check_plain(&t).map_err(err)?;
-    let buffer = t.u32(tensor::BUFFER, 0).map_err(|e| err(malformed("tensor buffer")(e)))?;
-    let data = read_data(file, buffer, buffers, bytes).map_err(err)?;
-    let name = t.string(tensor::NAME).map_err(|e| err(malformed("tensor name")(e)))?;
-    let quantization = read_quantization(&t).map_err(err)?;
-    Ok(TensorInfo { dtype, shape, name: name.unwrap_or(&[]), quantization, data, buffer })
+        .ok_or(LoadErrorKind::TooLarge)?;
+    check_plain(t)?;
+    out.buffer = t.u32(tensor::BUFFER, 0).map_err(malformed("tensor buffer"))?;
+    out.data = read_data(file, out.buffer, buffers, bytes)?;
+    out.name = t.string(tensor::NAME).map_err(malformed("tensor name"))?.unwrap_or(&[]);
+    out.quantization = read_quantization(t)?;
+    Ok(())
 }
 
-/// The tensor's static shape (every dimension known, at most [`Shape::MAX_RANK`]).
+/// The tensor's static shape (every dimension known, at most [`Shape::MAX_RANK`]) into `shape`.
 #[inline(never)]
-fn read_shape(t: &Table<'_>) -> Result<Shape, LoadErrorKind> {
+fn read_shape(t: &Table<'_>, shape: &mut Shape) -> Result<(), LoadErrorKind> {
     let mut dims = [0u32; Shape::MAX_RANK];
     let rank = match t.vector(tensor::SHAPE, 4).map_err(malformed("tensor shape"))? {
         None => 0,
@@ -256,7 +276,8 @@ fn read_shape(t: &Table<'_>) -> Result<Shape, LoadErrorKind> {
             v.len()
         }
     };
-    Shape::new(&dims[..rank]).ok_or(LoadErrorKind::RankTooLarge(rank as u32))
+    *shape = Shape::new(&dims[..rank]).ok_or(LoadErrorKind::RankTooLarge(rank as u32))?;
+    Ok(())
 }
 
 /// Refuses sparse and variable tensors.
@@ -276,7 +297,7 @@ fn check_plain(t: &Table<'_>) -> Result<(), LoadErrorKind> {
 fn read_data<'m>(
     file: &'m [u8],
     buffer: u32,
-    buffers: Vector<'m>,
+    buffers: &Vector<'m>,
     bytes: usize,
 ) -> Result<Option<&'m [u8]>, LoadErrorKind> {
     if buffer == 0 {
@@ -287,7 +308,7 @@ fn read_data<'m>(
         index: buffer as i64,
         len: u32::try_from(buffers.len()).unwrap_or(u32::MAX),
     })?;
-    let data = buffer_data(file, b)?;
+    let data = data_of(file, &b)?;
     if let Some(d) = data {
         if d.len() != bytes {
             return Err(LoadErrorKind::DataSize {

@@ -14,7 +14,7 @@ use crate::engine::kernels::layout::{
 };
 use crate::engine::kernels::read_i32;
 use crate::engine::kernels::shape_ops::{pack_into, StridedSlice};
-use crate::engine::operator::{code, Op};
+use crate::engine::operator::{code, Op, StridedSliceOptions};
 use crate::engine::record::{RecordReader, RecordWriter};
 use crate::engine::tensor::{DType, TensorInfo};
 use bytemuck::Pod;
@@ -43,14 +43,26 @@ fn pad_value(p: &Prep<'_, '_>, out: &TensorInfo<'_>) -> Result<i32, LoadError> {
     })
 }
 
-/// The values of a constant int32 tensor (at most `MAX` of them).
+/// Fails as `p.input(j)` would (an absent input), without reading the tensor.
+fn present(p: &Prep<'_, '_>, j: usize) -> Result<(), LoadError> {
+    match p.op.input(j) {
+        Some(_) => Ok(()),
+        None => Err(p.err(LoadErrorKind::Missing("operator input"))),
+    }
+}
+
+/// The values of constant int32 input `j` (at most `MAX` of them).
+///
+/// Reads the tensor itself (out of line), so the callers do not hold it on the stack.
+#[inline(never)]
 fn const_ints<const MAX: usize>(
     p: &Prep<'_, '_>,
-    t: &TensorInfo<'_>,
+    j: usize,
     what: &'static str,
 ) -> Result<([i32; MAX], usize), LoadError> {
-    p.dtype(t, DType::Int32, what)?;
-    let data = p.constant(t, what)?;
+    let t = p.input(j)?;
+    p.dtype(&t, DType::Int32, what)?;
+    let data = p.constant(&t, what)?;
     let n = t.elements();
     if n > MAX {
         return Err(p.shapes(what));
@@ -75,216 +87,274 @@ fn dims_usize(d: &[u32]) -> [usize; MAX_RANK] {
     out
 }
 
-#[inline(never)]
-pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
+/// The output, whose rank must be at most 6.
+fn output<'m>(p: &Prep<'_, 'm>) -> Result<TensorInfo<'m>, LoadError> {
     let out = p.output()?;
-    let rank = out.shape.dims().len();
-    if rank > MAX_RANK {
+    if out.shape.dims().len() > MAX_RANK {
         return Err(p.shapes("rank above 6"));
     }
-    let od = out.shape.dims();
+    Ok(out)
+}
+
+/// Checks and writes the record of a data movement operator.
+///
+/// Only a dispatch: each operator's preparation is its own out-of-line function, so the frame
+/// under the operand reads (the deepest stack of loading) is that one operator's.
+#[inline(never)]
+pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
     match p.op.op {
         Op::Concatenation { axis, activation } if super::built(code::PAD) => {
-            p.arity(1, usize::MAX)?;
-            if activation != FusedActivation::None {
-                return Err(
-                    p.err(LoadErrorKind::UnsupportedOption("fused activation on CONCATENATION"))
-                );
-            }
-            let axis = normalize_axis(axis, rank).ok_or(p.shapes("axis out of range"))?;
-            let inner: usize = od[axis + 1..].iter().map(|&d| d as usize).product();
-            let outer: usize = od[..axis].iter().map(|&d| d as usize).product();
-            w.usize(out.dtype.size());
-            w.usize(outer);
-            w.usize(p.op.input_count());
-            let mut offset = 0usize;
-            for j in 0..p.op.input_count() {
-                let t = p.input(j)?;
-                same_kind(p, &t, &out)?;
-                let d = t.shape.dims();
-                if d.len() != rank || (0..rank).any(|k| k != axis && d[k] != od[k]) {
-                    return Err(p.shapes("inputs must match the output except along the axis"));
-                }
-                w.usize(offset);
-                offset = offset.saturating_add((d[axis] as usize).saturating_mul(inner));
-            }
-            if offset != (od[axis] as usize).saturating_mul(inner) {
-                return Err(p.shapes("inputs do not add up to the output along the axis"));
-            }
+            prepare_concatenation(p, w, axis, activation)
         }
-        Op::Pad if super::built(code::PAD) => {
-            p.arity(2, 2)?;
-            let (input, paddings) = (p.input(0)?, p.input(1)?);
-            same_kind(p, &input, &out)?;
-            let (v, n) = const_ints::<{ 2 * MAX_RANK }>(
-                p,
-                &paddings,
-                "paddings must be a constant int32 [rank, 2]",
-            )?;
-            let id = input.shape.dims();
-            if id.len() != rank || n != 2 * rank {
-                return Err(p.shapes("paddings must be [rank, 2]"));
-            }
-            w.usize(out.dtype.size());
-            w.i32(pad_value(p, &out)?);
-            write_dims(w, id);
-            for d in 0..rank {
-                let (before, after) = (v[2 * d], v[2 * d + 1]);
-                if before < 0
-                    || after < 0
-                    || id[d] as i64 + before as i64 + after as i64 != od[d] as i64
-                {
-                    return Err(p.shapes("output size does not follow from the paddings"));
-                }
-                w.i32(before);
-                w.i32(after);
-            }
-        }
+        Op::Pad if super::built(code::PAD) => prepare_pad(p, w),
         Op::SpaceToBatchNd | Op::BatchToSpaceNd if super::built(code::PAD) => {
-            p.arity(3, 3)?;
-            let (input, block, pads) = (p.input(0)?, p.input(1)?, p.input(2)?);
-            same_kind(p, &input, &out)?;
-            let (b, nb) = const_ints::<2>(p, &block, "block shape must be a constant int32")?;
-            let (c, nc) = const_ints::<4>(p, &pads, "paddings/crops must be a constant int32")?;
-            let id = input.shape.dims();
-            // A 3-D [n, h, c] tensor is handled as [n, h, 1, c] with a 1-wide block.
-            let (in4, out4, geometry, after) = match (id.len(), nb, nc, rank) {
-                (4, 2, 4, 4) => (
-                    [id[0], id[1], id[2], id[3]],
-                    [od[0], od[1], od[2], od[3]],
-                    (b[0], b[1], c[0], c[2]),
-                    (c[1], c[3]),
-                ),
-                (3, 1, 2, 3) => (
-                    [id[0], id[1], 1, id[2]],
-                    [od[0], od[1], 1, od[2]],
-                    (b[0], 1, c[0], 0),
-                    (c[1], 0),
-                ),
-                _ => {
-                    return Err(
-                        p.shapes("input must be 3-D or 4-D with matching block and paddings")
-                    )
-                }
-            };
-            let (bh, bw, top, left) = geometry;
-            if bh < 1 || bw < 1 || top < 0 || left < 0 || after.0 < 0 || after.1 < 0 {
-                return Err(p.shapes("block sizes must be positive and paddings non-negative"));
-            }
-            let [n, h, wd, ch] = in4.map(|d| d as i128);
-            let (bh, bw) = (bh as i128, bw as i128);
-            let expect = if p.op.op == Op::SpaceToBatchNd {
-                let (ph, pw) =
-                    (h + top as i128 + after.0 as i128, wd + left as i128 + after.1 as i128);
-                if ph % bh != 0 || pw % bw != 0 {
-                    return Err(p.shapes("padded size is not a multiple of the block"));
-                }
-                [n * bh * bw, ph / bh, pw / bw, ch]
-            } else {
-                if n % (bh * bw) != 0 {
-                    return Err(p.shapes("batch is not a multiple of the block"));
-                }
-                [
-                    n / (bh * bw),
-                    h * bh - top as i128 - after.0 as i128,
-                    wd * bw - left as i128 - after.1 as i128,
-                    ch,
-                ]
-            };
-            if expect != out4.map(|d| d as i128) {
-                return Err(p.shapes("output shape does not follow from block and paddings"));
-            }
-            w.usize(out.dtype.size());
-            w.i32(pad_value(p, &out)?);
-            for v in [bh as usize, bw as usize, top as usize, left as usize] {
-                w.usize(v);
-            }
-            for d in in4.into_iter().chain(out4) {
-                w.usize(d as usize);
-            }
+            prepare_space_batch(p, w)
         }
-        Op::StridedSlice(o) if super::built(code::STRIDED_SLICE) => {
-            p.arity(4, 4)?;
-            let input = p.input(0)?;
-            same_kind(p, &input, &out)?;
-            if o.offset {
-                return Err(p.err(LoadErrorKind::UnsupportedOption("strided slice offset")));
-            }
-            let id = input.shape.dims();
-            let what = "begin, end and strides must be constant int32 [rank]";
-            let (begin, nb) = const_ints::<MAX_RANK>(p, &p.input(1)?, what)?;
-            let (end, ne) = const_ints::<MAX_RANK>(p, &p.input(2)?, what)?;
-            let (strides, ns) = const_ints::<MAX_RANK>(p, &p.input(3)?, what)?;
-            if id.len() > MAX_RANK
-                || nb != id.len()
-                || ne != id.len()
-                || ns != id.len()
-                || strides[..ns].contains(&0)
-            {
-                return Err(p.shapes(what));
-            }
-            let k = StridedSlice {
-                rank: id.len(),
-                begin,
-                end,
-                strides,
-                begin_mask: o.begin_mask as u32,
-                end_mask: o.end_mask as u32,
-                shrink_axis_mask: o.shrink_axis_mask as u32,
-            };
-            // A shrunk axis takes the element at `begin`, which must exist.
-            for (d, &size) in id.iter().enumerate() {
-                let shrink = o.shrink_axis_mask & (1 << d) != 0;
-                let masked = o.begin_mask & (1 << d) != 0;
-                let b = if begin[d] < 0 { begin[d] as i64 + size as i64 } else { begin[d] as i64 };
-                if shrink && (size == 0 || (!masked && !(0..size as i64).contains(&b))) {
-                    return Err(p.shapes("shrunk axis index out of range"));
-                }
-            }
-            let in_dims = dims_usize(id);
-            if k.output_len(&in_dims[..id.len()]).map_err(|e| p.kernel(e))? != out.elements() {
-                return Err(p.shapes("output size does not follow from the slice"));
-            }
-            w.usize(out.dtype.size());
-            write_dims(w, id);
-            for v in begin.into_iter().chain(end).chain(strides) {
-                w.i32(v);
-            }
-            for m in [o.begin_mask, o.end_mask, o.shrink_axis_mask] {
-                w.i32(m);
-            }
-        }
+        Op::StridedSlice(o) if super::built(code::STRIDED_SLICE) => prepare_strided_slice(p, w, o),
         Op::Pack { values_count, axis } if super::built(code::STRIDED_SLICE) => {
-            let count = p.op.input_count();
-            p.arity(1, usize::MAX)?;
-            if values_count > 0 && values_count as usize != count {
-                return Err(p.shapes("values_count differs from the number of inputs"));
-            }
-            let first = p.input(0)?;
-            let id = first.shape.dims();
-            let axis = normalize_axis(axis, rank).ok_or(p.shapes("axis out of range"))?;
-            if id.len() + 1 != rank
-                || od[axis] as usize != count
-                || (0..rank).any(|k| k != axis && od[k] != id[if k < axis { k } else { k - 1 }])
-            {
-                return Err(p.shapes(
-                    "output must be the inputs' shape with the count inserted at the axis",
-                ));
-            }
-            for j in 0..count {
-                let t = p.input(j)?;
-                same_kind(p, &t, &out)?;
-                if t.shape != first.shape {
-                    return Err(p.shapes("inputs must have one shape"));
-                }
-            }
-            let outer: usize = id[..axis].iter().map(|&d| d as usize).product();
-            w.usize(out.dtype.size());
-            w.usize(count);
-            w.usize(outer);
+            prepare_pack(p, w, values_count, axis)
         }
-        _ => return Err(p.err(LoadErrorKind::UnsupportedOperator(p.op.code))),
+        _ => unsupported(p),
     }
+}
+
+/// Refuses an operator this module does not handle (after the output checks, as the others).
+#[cold]
+#[inline(never)]
+fn unsupported(p: &Prep<'_, '_>) -> Result<Needs, LoadError> {
+    output(p)?;
+    Err(p.err(LoadErrorKind::UnsupportedOperator(p.op.code)))
+}
+
+/// CONCATENATION along `axis` (no fused activation).
+#[inline(never)]
+fn prepare_concatenation(
+    p: &Prep<'_, '_>,
+    w: &mut RecordWriter<'_>,
+    axis: i32,
+    activation: FusedActivation,
+) -> Result<Needs, LoadError> {
+    let out = output(p)?;
+    let od = out.shape.dims();
+    let rank = od.len();
+    p.arity(1, usize::MAX)?;
+    if activation != FusedActivation::None {
+        return Err(p.err(LoadErrorKind::UnsupportedOption("fused activation on CONCATENATION")));
+    }
+    let axis = normalize_axis(axis, rank).ok_or(p.shapes("axis out of range"))?;
+    let inner: usize = od[axis + 1..].iter().map(|&d| d as usize).product();
+    let outer: usize = od[..axis].iter().map(|&d| d as usize).product();
+    w.usize(out.dtype.size());
+    w.usize(outer);
+    w.usize(p.op.input_count());
+    let mut offset = 0usize;
+    for j in 0..p.op.input_count() {
+        let t = p.input(j)?;
+        same_kind(p, &t, &out)?;
+        let d = t.shape.dims();
+        if d.len() != rank || (0..rank).any(|k| k != axis && d[k] != od[k]) {
+            return Err(p.shapes("inputs must match the output except along the axis"));
+        }
+        w.usize(offset);
+        offset = offset.saturating_add((d[axis] as usize).saturating_mul(inner));
+    }
+    if offset != (od[axis] as usize).saturating_mul(inner) {
+        return Err(p.shapes("inputs do not add up to the output along the axis"));
+    }
+    Ok(Needs::default())
+}
+
+/// PAD with constant int32 paddings `[rank, 2]`.
+#[inline(never)]
+fn prepare_pad(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
+    let out = output(p)?;
+    let od = out.shape.dims();
+    let rank = od.len();
+    p.arity(2, 2)?;
+    let input = p.input(0)?;
+    present(p, 1)?;
+    same_kind(p, &input, &out)?;
+    let (v, n) =
+        const_ints::<{ 2 * MAX_RANK }>(p, 1, "paddings must be a constant int32 [rank, 2]")?;
+    let id = input.shape.dims();
+    if id.len() != rank || n != 2 * rank {
+        return Err(p.shapes("paddings must be [rank, 2]"));
+    }
+    w.usize(out.dtype.size());
+    w.i32(pad_value(p, &out)?);
+    write_dims(w, id);
+    for d in 0..rank {
+        let (before, after) = (v[2 * d], v[2 * d + 1]);
+        if before < 0 || after < 0 || id[d] as i64 + before as i64 + after as i64 != od[d] as i64 {
+            return Err(p.shapes("output size does not follow from the paddings"));
+        }
+        w.i32(before);
+        w.i32(after);
+    }
+    Ok(Needs::default())
+}
+
+/// SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND, 4-D (or 3-D with a 1-D block).
+#[inline(never)]
+fn prepare_space_batch(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
+    let out = output(p)?;
+    let rank = out.shape.dims().len();
+    p.arity(3, 3)?;
+    let input = p.input(0)?;
+    present(p, 1)?;
+    present(p, 2)?;
+    same_kind(p, &input, &out)?;
+    let (b, nb) = const_ints::<2>(p, 1, "block shape must be a constant int32")?;
+    let (c, nc) = const_ints::<4>(p, 2, "paddings/crops must be a constant int32")?;
+    let (id, od) = (input.shape.dims(), out.shape.dims());
+    // A 3-D [n, h, c] tensor is handled as [n, h, 1, c] with a 1-wide block.
+    let (in4, out4, geometry, after) = match (id.len(), nb, nc, rank) {
+        (4, 2, 4, 4) => (
+            [id[0], id[1], id[2], id[3]],
+            [od[0], od[1], od[2], od[3]],
+            (b[0], b[1], c[0], c[2]),
+            (c[1], c[3]),
+        ),
+        (3, 1, 2, 3) => {
+            ([id[0], id[1], 1, id[2]], [od[0], od[1], 1, od[2]], (b[0], 1, c[0], 0), (c[1], 0))
+        }
+        _ => return Err(p.shapes("input must be 3-D or 4-D with matching block and paddings")),
+    };
+    let (bh, bw, top, left) = geometry;
+    if bh < 1 || bw < 1 || top < 0 || left < 0 || after.0 < 0 || after.1 < 0 {
+        return Err(p.shapes("block sizes must be positive and paddings non-negative"));
+    }
+    let [n, h, wd, ch] = in4.map(|d| d as i128);
+    let (bh, bw) = (bh as i128, bw as i128);
+    let expect = if p.op.op == Op::SpaceToBatchNd {
+        let (ph, pw) = (h + top as i128 + after.0 as i128, wd + left as i128 + after.1 as i128);
+        if ph % bh != 0 || pw % bw != 0 {
+            return Err(p.shapes("padded size is not a multiple of the block"));
+        }
+        [n * bh * bw, ph / bh, pw / bw, ch]
+    } else {
+        if n % (bh * bw) != 0 {
+            return Err(p.shapes("batch is not a multiple of the block"));
+        }
+        [
+            n / (bh * bw),
+            h * bh - top as i128 - after.0 as i128,
+            wd * bw - left as i128 - after.1 as i128,
+            ch,
+        ]
+    };
+    if expect != out4.map(|d| d as i128) {
+        return Err(p.shapes("output shape does not follow from block and paddings"));
+    }
+    w.usize(out.dtype.size());
+    w.i32(pad_value(p, &out)?);
+    for v in [bh as usize, bw as usize, top as usize, left as usize] {
+        w.usize(v);
+    }
+    for d in in4.into_iter().chain(out4) {
+        w.usize(d as usize);
+    }
+    Ok(Needs::default())
+}
+
+/// STRIDED_SLICE with constant int32 begin/end/strides (no ellipsis/new-axis mask, no offset).
+#[inline(never)]
+fn prepare_strided_slice(
+    p: &Prep<'_, '_>,
+    w: &mut RecordWriter<'_>,
+    o: StridedSliceOptions,
+) -> Result<Needs, LoadError> {
+    let out = output(p)?;
+    p.arity(4, 4)?;
+    let input = p.input(0)?;
+    same_kind(p, &input, &out)?;
+    if o.offset {
+        return Err(p.err(LoadErrorKind::UnsupportedOption("strided slice offset")));
+    }
+    let id = input.shape.dims();
+    let what = "begin, end and strides must be constant int32 [rank]";
+    let (begin, nb) = const_ints::<MAX_RANK>(p, 1, what)?;
+    let (end, ne) = const_ints::<MAX_RANK>(p, 2, what)?;
+    let (strides, ns) = const_ints::<MAX_RANK>(p, 3, what)?;
+    if id.len() > MAX_RANK
+        || nb != id.len()
+        || ne != id.len()
+        || ns != id.len()
+        || strides[..ns].contains(&0)
+    {
+        return Err(p.shapes(what));
+    }
+    let k = StridedSlice {
+        rank: id.len(),
+        begin,
+        end,
+        strides,
+        begin_mask: o.begin_mask as u32,
+        end_mask: o.end_mask as u32,
+        shrink_axis_mask: o.shrink_axis_mask as u32,
+    };
+    // A shrunk axis takes the element at `begin`, which must exist.
+    for (d, &size) in id.iter().enumerate() {
+        let shrink = o.shrink_axis_mask & (1 << d) != 0;
+        let masked = o.begin_mask & (1 << d) != 0;
+        let b = if begin[d] < 0 { begin[d] as i64 + size as i64 } else { begin[d] as i64 };
+        if shrink && (size == 0 || (!masked && !(0..size as i64).contains(&b))) {
+            return Err(p.shapes("shrunk axis index out of range"));
+        }
+    }
+    let in_dims = dims_usize(id);
+    if k.output_len(&in_dims[..id.len()]).map_err(|e| p.kernel(e))? != out.elements() {
+        return Err(p.shapes("output size does not follow from the slice"));
+    }
+    w.usize(out.dtype.size());
+    write_dims(w, id);
+    for v in begin.into_iter().chain(end).chain(strides) {
+        w.i32(v);
+    }
+    for m in [o.begin_mask, o.end_mask, o.shrink_axis_mask] {
+        w.i32(m);
+    }
+    Ok(Needs::default())
+}
+
+/// PACK of inputs of one shape along `axis`.
+#[inline(never)]
+fn prepare_pack(
+    p: &Prep<'_, '_>,
+    w: &mut RecordWriter<'_>,
+    values_count: i32,
+    axis: i32,
+) -> Result<Needs, LoadError> {
+    let out = output(p)?;
+    let od = out.shape.dims();
+    let rank = od.len();
+    let count = p.op.input_count();
+    p.arity(1, usize::MAX)?;
+    if values_count > 0 && values_count as usize != count {
+        return Err(p.shapes("values_count differs from the number of inputs"));
+    }
+    let first = p.input(0)?.shape;
+    let id = first.dims();
+    let axis = normalize_axis(axis, rank).ok_or(p.shapes("axis out of range"))?;
+    if id.len() + 1 != rank
+        || od[axis] as usize != count
+        || (0..rank).any(|k| k != axis && od[k] != id[if k < axis { k } else { k - 1 }])
+    {
+        return Err(
+            p.shapes("output must be the inputs' shape with the count inserted at the axis")
+        );
+    }
+    for j in 0..count {
+        let t = p.input(j)?;
+        same_kind(p, &t, &out)?;
+        if t.shape != first {
+            return Err(p.shapes("inputs must have one shape"));
+        }
+    }
+    let outer: usize = id[..axis].iter().map(|&d| d as usize).product();
+    w.usize(out.dtype.size());
+    w.usize(count);
+    w.usize(outer);
     Ok(Needs::default())
 }
 
