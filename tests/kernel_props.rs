@@ -14,6 +14,7 @@ use edge_reflex::engine::arith::{
 use edge_reflex::engine::kernels::conv::{Conv2d, Window};
 use edge_reflex::engine::kernels::depthwise::DepthwiseConv2d;
 use edge_reflex::engine::kernels::elementwise::{Add, Mul};
+use edge_reflex::engine::kernels::fc_prepared;
 use edge_reflex::engine::kernels::fully_connected::{FullyConnected, FullyConnectedDims};
 use edge_reflex::engine::kernels::layout::{batch_to_space, pad, space_to_batch, SpaceBatch};
 use edge_reflex::engine::kernels::mean::Mean;
@@ -229,6 +230,17 @@ proptest! {
         let mut portable = vec![0i8; out.len()];
         fc.eval_portable(dims, requantize, &input, &filter, bias_view, &mut portable).unwrap();
         prop_assert_eq!(&portable, &out);
+        // The prepared-rescale path (per-tensor or per-unit multipliers) gives the same bytes.
+        let n = if per_channel { units } else { 1 };
+        let prepared: Option<Vec<i32>> =
+            (0..n).map(|u| fc_prepared::rescale_of(mults[u], fc.output_offset)).collect();
+        if let Some(prepared) = prepared {
+            let rescales = le_bytes(&prepared);
+            let mut fast = vec![0i8; out.len()];
+            fc.eval_rescaled(dims, requantize, I32Le(&rescales), &input, &filter, bias_view, &mut fast)
+                .unwrap();
+            prop_assert_eq!(&fast, &out);
+        }
         if let (Some(bytes), true) = (sparse::table_bytes(&filter, depth, fc.filter_offset), depth <= 256) {
             let mut table = vec![0u8; bytes];
             let k = sparse::UnitConstants {

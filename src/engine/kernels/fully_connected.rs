@@ -262,7 +262,7 @@ impl FullyConnected {
 
     /// `(sum (w0+fo)(x+io), sum (w1+fo)(x+io))` in wrapping `i32`.
     #[inline(always)]
-    fn dot2(&self, x: &[i8], w0: &[i8], w1: &[i8], offsets: (u32, u32)) -> (i32, i32) {
+    pub(super) fn dot2(&self, x: &[i8], w0: &[i8], w1: &[i8], offsets: (u32, u32)) -> (i32, i32) {
         let (xo, wo) = offsets;
         let (x4, x_tail) = x.as_chunks::<4>();
         let (w04, w0_tail) = w0.as_chunks::<4>();

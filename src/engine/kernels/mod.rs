@@ -19,6 +19,7 @@ pub mod conv;
 pub mod depthwise;
 pub mod dsp;
 pub mod elementwise;
+pub mod fc_prepared;
 pub mod fully_connected;
 pub mod layout;
 pub mod lut;

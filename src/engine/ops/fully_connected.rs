@@ -7,6 +7,7 @@
 use super::{as_i8_mut, kernel_err, Needs, Operands, Prep};
 use crate::engine::arith::QuantizedMultiplier;
 use crate::engine::error::{LoadError, RunError};
+use crate::engine::kernels::fc_prepared::rescale_of;
 use crate::engine::kernels::fully_connected::{
     per_tensor_multiplier, FullyConnected, FullyConnectedDims,
 };
@@ -69,20 +70,48 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     for v in [batches, depth, units] {
         w.usize(v);
     }
-    // Flags in one word: bias, per-channel multipliers, listed (sparse) weights.
+    // The multipliers, per tensor or per unit (as `write_channel_multipliers` computes them);
+    // one that cannot be computed is refused below and would only lose the fast rescale here.
+    let multiplier = |u: usize| {
+        let m = if per_channel {
+            conv_multiplier(qi.scale, wq.scale(u), qo.scale)
+        } else {
+            per_tensor_multiplier(qi.scale, wq.scale(0), qo.scale)
+        };
+        m.unwrap_or(QuantizedMultiplier { multiplier: 0, shift: 0 })
+    };
+    // Flags in one word: bias, per-channel multipliers, listed (sparse) weights, prepared
+    // rescales (per-channel weights whose multipliers all have the one-instruction form, the
+    // usual case: the packed kernel would otherwise derive that form unit by unit on every call;
+    // with one multiplier it derives it once per call, which costs less than the prepared
+    // path's setup on small layers).
     let filter = weights.data.map(super::as_i8).unwrap_or(&[]);
     let nonzero = sparse::nonzero(filter, fc.filter_offset).unwrap_or(usize::MAX);
     let listed = !cfg!(feature = "dense-only")
         && weights.data.is_some()
         && bias.is_none_or(|b| b.data.is_some())
         && sparse::worth_it(depth, nonzero, filter.len());
-    w.i32(bias.is_some() as i32 | (per_channel as i32) << 1 | (listed as i32) << 2);
+    let rescales = units;
+    let rescaled = per_channel
+        && !listed
+        && (0..rescales).all(|u| rescale_of(multiplier(u), fc.output_offset).is_some());
+    w.i32(
+        bias.is_some() as i32
+            | (per_channel as i32) << 1
+            | (listed as i32) << 2
+            | (rescaled as i32) << 3,
+    );
     if per_channel {
         super::conv::write_channel_multipliers(p, w, qi.scale, wq.scales(), qo.scale, units)?;
     } else {
         let m = per_tensor_multiplier(qi.scale, wq.scale(0), qo.scale).map_err(|e| p.kernel(e))?;
         w.i32(m.multiplier);
         w.i32(m.shift);
+    }
+    if rescaled {
+        for u in 0..rescales {
+            w.i32(rescale_of(multiplier(u), fc.output_offset).unwrap_or(0));
+        }
     }
     // Pruned weights (mostly zeros): list each unit's nonzero weights once, here, with the bias,
     // the zero-point term and the rescale folded into each unit's header, and run those instead
@@ -92,17 +121,6 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
             .ok_or(p.shapes("weights cannot be listed"))?;
         w.usize(bytes);
         if let Some(table) = w.reserve(bytes) {
-            // The same multipliers as the record's (per tensor, or per unit as
-            // `write_channel_multipliers` computes them); one that cannot be computed was
-            // refused above, and would only lose the fast rescale here.
-            let multiplier = |u: usize| {
-                let m = if per_channel {
-                    conv_multiplier(qi.scale, wq.scale(u), qo.scale)
-                } else {
-                    per_tensor_multiplier(qi.scale, wq.scale(0), qo.scale)
-                };
-                m.unwrap_or(QuantizedMultiplier { multiplier: 0, shift: 0 })
-            };
             let k = sparse::UnitConstants {
                 input_offset: fc.input_offset,
                 bias: bias.and_then(|b| b.data).map(I32Le),
@@ -141,7 +159,10 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
     };
     let bias = if has_bias { Some(I32Le(io.inputs.get(2)?)) } else { None };
     let (input, output) = (io.inputs.i8(0)?, as_i8_mut(io.output));
-    if flags & 4 != 0 {
+    if flags & 8 != 0 {
+        let rescales = I32Le(r.bytes(dims.units.checked_mul(4).ok_or(RunError::Internal)?)?);
+        fc.eval_rescaled(dims, requantize, rescales, input, io.inputs.i8(1)?, bias, output)
+    } else if flags & 4 != 0 {
         let len = r.usize()?;
         let table = r.bytes(len)?;
         fc.eval_sparse(dims, requantize, input, table, output)
