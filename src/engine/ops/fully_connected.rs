@@ -14,17 +14,80 @@ use crate::engine::kernels::fully_connected::{
 use crate::engine::kernels::{conv_multiplier, sparse, I32Le, Requantize};
 use crate::engine::operator::Op;
 use crate::engine::record::{RecordReader, RecordWriter};
-use crate::engine::tensor::DType;
+use crate::engine::tensor::{DType, Quantization};
+
+/// What FULLY_CONNECTED's record is made from, read from its operands by [`operands`] (so no
+/// `TensorInfo` stays live in the frames that write the record: the loader's stack is small).
+struct Facts<'m> {
+    fc: FullyConnected,
+    dims: FullyConnectedDims,
+    input_scale: f32,
+    output_scale: f32,
+    weights_quant: Quantization<'m>,
+    per_channel: bool,
+    filter: Option<&'m [i8]>,
+    /// `Some(data)` for a bias (`data` `None` if it is not a constant).
+    bias: Option<Option<&'m [u8]>>,
+}
 
 #[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
+    let f = operands(p)?;
+    let FullyConnectedDims { batches, depth, units } = f.dims;
+    let fc = f.fc;
+    for v in
+        [fc.input_offset, fc.filter_offset, fc.output_offset, fc.activation_min, fc.activation_max]
+    {
+        w.i32(v);
+    }
+    for v in [batches, depth, units] {
+        w.usize(v);
+    }
+    // Flags in one word: bias, per-channel multipliers, listed (sparse) weights, prepared
+    // rescales (per-channel weights whose multipliers all have the one-instruction form, the
+    // usual case: the packed kernel would otherwise derive that form unit by unit on every call;
+    // with one multiplier it derives it once per call, which costs less than the prepared
+    // path's setup on small layers).
+    let filter = f.filter.unwrap_or(&[]);
+    let nonzero = sparse::nonzero(filter, fc.filter_offset).unwrap_or(usize::MAX);
+    let listed = !cfg!(feature = "dense-only")
+        && f.filter.is_some()
+        && f.bias.is_none_or(|b| b.is_some())
+        && sparse::worth_it(depth, nonzero, filter.len());
+    let rescaled = f.per_channel
+        && !listed
+        && (0..units).all(|u| rescale_of(multiplier(&f, u), fc.output_offset).is_some());
+    w.i32(
+        f.bias.is_some() as i32
+            | (f.per_channel as i32) << 1
+            | (listed as i32) << 2
+            | (rescaled as i32) << 3,
+    );
+    write_multipliers(p, w, &f)?;
+    if rescaled {
+        for u in 0..units {
+            w.i32(rescale_of(multiplier(&f, u), fc.output_offset).unwrap_or(0));
+        }
+    }
+    if listed {
+        write_list(p, w, &f)?;
+    }
+    Ok(Needs::default())
+}
+
+/// Checks the operands and reads what the record needs.
+#[inline(never)]
+fn operands<'m>(p: &Prep<'_, 'm>) -> Result<Facts<'m>, LoadError> {
     let Op::FullyConnected { activation, .. } = p.op.op else {
         return Err(p.shapes("not FULLY_CONNECTED"));
     };
     p.arity(2, 3)?;
-    let (input, weights, bias, output) = (p.input(0)?, p.input(1)?, p.input_opt(2)?, p.output()?);
+    let (input, output) = (p.input(0)?, p.output()?);
     let qi = p.int8(&input, "input must be int8, per-tensor quantized")?;
     let qo = p.int8(&output, "output must be int8, per-tensor quantized")?;
+    let (input_elements, output_elements) = (input.elements(), output.elements());
+    let output_last = output.shape.dims().last().copied();
+    let weights = p.input(1)?;
     p.dtype(&weights, DType::Int8, "weights must be int8")?;
     let wq = weights
         .quantization
@@ -34,20 +97,12 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         return Err(p.shapes("weights must be [units, depth]"));
     }
     let (units, depth) = (dims[0] as usize, dims[1] as usize);
-    if depth == 0 || units == 0 || input.elements() % depth != 0 {
+    if depth == 0 || units == 0 || input_elements % depth != 0 {
         return Err(p.shapes("input size is not a multiple of the weights' depth"));
     }
-    let batches = input.elements() / depth;
-    if Some(output.elements()) != batches.checked_mul(units)
-        || output.shape.dims().last() != Some(&(units as u32))
-    {
+    let batches = input_elements / depth;
+    if Some(output_elements) != batches.checked_mul(units) || output_last != Some(units as u32) {
         return Err(p.shapes("output must be batches x units"));
-    }
-    if let Some(b) = &bias {
-        p.dtype(b, DType::Int32, "bias must be int32")?;
-        if b.elements() != units {
-            return Err(p.shapes("bias must have one value per unit"));
-        }
     }
     let per_channel = wq.len() > 1;
     let filter_zp = if per_channel {
@@ -60,79 +115,90 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     } else {
         p.quant(&weights, "weights zero point out of range")?.zero_point
     };
+    let filter = weights.data.map(super::as_i8);
+    let bias = match p.input_opt(2)? {
+        Some(b) => {
+            p.dtype(&b, DType::Int32, "bias must be int32")?;
+            if b.elements() != units {
+                return Err(p.shapes("bias must have one value per unit"));
+            }
+            Some(b.data)
+        }
+        None => None,
+    };
     let fc = FullyConnected::new(qi.zero_point, filter_zp, qo.scale, qo.zero_point, activation)
         .map_err(|e| p.kernel(e))?;
-    for v in
-        [fc.input_offset, fc.filter_offset, fc.output_offset, fc.activation_min, fc.activation_max]
-    {
-        w.i32(v);
-    }
-    for v in [batches, depth, units] {
-        w.usize(v);
-    }
-    // The multipliers, per tensor or per unit (as `write_channel_multipliers` computes them);
-    // one that cannot be computed is refused below and would only lose the fast rescale here.
-    let multiplier = |u: usize| {
-        let m = if per_channel {
-            conv_multiplier(qi.scale, wq.scale(u), qo.scale)
-        } else {
-            per_tensor_multiplier(qi.scale, wq.scale(0), qo.scale)
-        };
-        m.unwrap_or(QuantizedMultiplier { multiplier: 0, shift: 0 })
-    };
-    // Flags in one word: bias, per-channel multipliers, listed (sparse) weights, prepared
-    // rescales (per-channel weights whose multipliers all have the one-instruction form, the
-    // usual case: the packed kernel would otherwise derive that form unit by unit on every call;
-    // with one multiplier it derives it once per call, which costs less than the prepared
-    // path's setup on small layers).
-    let filter = weights.data.map(super::as_i8).unwrap_or(&[]);
-    let nonzero = sparse::nonzero(filter, fc.filter_offset).unwrap_or(usize::MAX);
-    let listed = !cfg!(feature = "dense-only")
-        && weights.data.is_some()
-        && bias.is_none_or(|b| b.data.is_some())
-        && sparse::worth_it(depth, nonzero, filter.len());
-    let rescales = units;
-    let rescaled = per_channel
-        && !listed
-        && (0..rescales).all(|u| rescale_of(multiplier(u), fc.output_offset).is_some());
-    w.i32(
-        bias.is_some() as i32
-            | (per_channel as i32) << 1
-            | (listed as i32) << 2
-            | (rescaled as i32) << 3,
-    );
-    if per_channel {
-        super::conv::write_channel_multipliers(p, w, qi.scale, wq.scales(), qo.scale, units)?;
+    Ok(Facts {
+        fc,
+        dims: FullyConnectedDims { batches, depth, units },
+        input_scale: qi.scale,
+        output_scale: qo.scale,
+        weights_quant: wq,
+        per_channel,
+        filter,
+        bias,
+    })
+}
+
+/// Unit `u`'s multiplier, per tensor or per unit (as `write_channel_multipliers` computes it);
+/// one that cannot be computed is refused by [`write_multipliers`] and would only lose the
+/// fast rescale where this is used.
+fn multiplier(f: &Facts<'_>, u: usize) -> QuantizedMultiplier {
+    let m = if f.per_channel {
+        conv_multiplier(f.input_scale, f.weights_quant.scale(u), f.output_scale)
     } else {
-        let m = per_tensor_multiplier(qi.scale, wq.scale(0), qo.scale).map_err(|e| p.kernel(e))?;
+        per_tensor_multiplier(f.input_scale, f.weights_quant.scale(0), f.output_scale)
+    };
+    m.unwrap_or(QuantizedMultiplier { multiplier: 0, shift: 0 })
+}
+
+/// The record's multipliers: per unit (5 bytes each) or one (two words).
+#[inline(never)]
+fn write_multipliers(
+    p: &Prep<'_, '_>,
+    w: &mut RecordWriter<'_>,
+    f: &Facts<'_>,
+) -> Result<(), LoadError> {
+    let (wq, units) = (&f.weights_quant, f.dims.units);
+    if f.per_channel {
+        super::conv::write_channel_multipliers(
+            p,
+            w,
+            f.input_scale,
+            wq.scales(),
+            f.output_scale,
+            units,
+        )
+    } else {
+        let m = per_tensor_multiplier(f.input_scale, wq.scale(0), f.output_scale)
+            .map_err(|e| p.kernel(e))?;
         w.i32(m.multiplier);
         w.i32(m.shift);
+        Ok(())
     }
-    if rescaled {
-        for u in 0..rescales {
-            w.i32(rescale_of(multiplier(u), fc.output_offset).unwrap_or(0));
+}
+
+/// Pruned weights (mostly zeros): each unit's nonzero weights listed once, here, with the bias,
+/// the zero-point term and the rescale folded into each unit's header; eval runs those instead
+/// of the dense rows.
+#[inline(never)]
+fn write_list(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>, f: &Facts<'_>) -> Result<(), LoadError> {
+    let (filter, depth, fc) = (f.filter.unwrap_or(&[]), f.dims.depth, f.fc);
+    let bytes = sparse::table_bytes(filter, depth, fc.filter_offset)
+        .ok_or(p.shapes("weights cannot be listed"))?;
+    w.usize(bytes);
+    if let Some(table) = w.reserve(bytes) {
+        let k = sparse::UnitConstants {
+            input_offset: fc.input_offset,
+            bias: f.bias.flatten().map(I32Le),
+            multiplier: |u| multiplier(f, u),
+            output_offset: fc.output_offset,
+        };
+        if !sparse::write_table(filter, depth, fc.filter_offset, k, table) {
+            return Err(p.shapes("weights cannot be listed"));
         }
     }
-    // Pruned weights (mostly zeros): list each unit's nonzero weights once, here, with the bias,
-    // the zero-point term and the rescale folded into each unit's header, and run those instead
-    // of the dense rows.
-    if listed {
-        let bytes = sparse::table_bytes(filter, depth, fc.filter_offset)
-            .ok_or(p.shapes("weights cannot be listed"))?;
-        w.usize(bytes);
-        if let Some(table) = w.reserve(bytes) {
-            let k = sparse::UnitConstants {
-                input_offset: fc.input_offset,
-                bias: bias.and_then(|b| b.data).map(I32Le),
-                multiplier,
-                output_offset: fc.output_offset,
-            };
-            if !sparse::write_table(filter, depth, fc.filter_offset, k, table) {
-                return Err(p.shapes("weights cannot be listed"));
-            }
-        }
-    }
-    Ok(Needs::default())
+    Ok(())
 }
 
 #[inline(never)]
