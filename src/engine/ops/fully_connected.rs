@@ -15,6 +15,7 @@ use crate::engine::kernels::{conv_multiplier, sparse, I32Le, Requantize};
 use crate::engine::operator::Op;
 use crate::engine::record::{RecordReader, RecordWriter};
 use crate::engine::tensor::{DType, Quantization};
+use crate::model::QuantParams;
 
 /// What FULLY_CONNECTED's record is made from, read from its operands by [`operands`] (so no
 /// `TensorInfo` stays live in the frames that write the record: the loader's stack is small).
@@ -75,29 +76,20 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     Ok(Needs::default())
 }
 
-/// Checks the operands and reads what the record needs.
+/// Checks the operands and reads what the record needs (each operand in its own step, so at
+/// most one `TensorInfo` is on the stack at a time).
 #[inline(never)]
 fn operands<'m>(p: &Prep<'_, 'm>) -> Result<Facts<'m>, LoadError> {
     let Op::FullyConnected { activation, .. } = p.op.op else {
         return Err(p.shapes("not FULLY_CONNECTED"));
     };
     p.arity(2, 3)?;
-    let (input, output) = (p.input(0)?, p.output()?);
-    let qi = p.int8(&input, "input must be int8, per-tensor quantized")?;
-    let qo = p.int8(&output, "output must be int8, per-tensor quantized")?;
-    let (input_elements, output_elements) = (input.elements(), output.elements());
-    let output_last = output.shape.dims().last().copied();
-    let weights = p.input(1)?;
-    p.dtype(&weights, DType::Int8, "weights must be int8")?;
-    let wq = weights
-        .quantization
-        .ok_or(p.err(crate::engine::error::LoadErrorKind::Quantization("weights unquantized")))?;
-    let dims = weights.shape.dims();
-    if dims.len() != 2 {
-        return Err(p.shapes("weights must be [units, depth]"));
-    }
-    let (units, depth) = (dims[0] as usize, dims[1] as usize);
-    if depth == 0 || units == 0 || input_elements % depth != 0 {
+    let (qi, input_elements, _) =
+        int8_operand(p, Some(0), "input must be int8, per-tensor quantized")?;
+    let (qo, output_elements, output_last) =
+        int8_operand(p, None, "output must be int8, per-tensor quantized")?;
+    let (wq, units, depth, filter) = weights(p)?;
+    if input_elements % depth != 0 {
         return Err(p.shapes("input size is not a multiple of the weights' depth"));
     }
     let batches = input_elements / depth;
@@ -113,19 +105,16 @@ fn operands<'m>(p: &Prep<'_, 'm>) -> Result<Facts<'m>, LoadError> {
         }
         0
     } else {
-        p.quant(&weights, "weights zero point out of range")?.zero_point
-    };
-    let filter = weights.data.map(super::as_i8);
-    let bias = match p.input_opt(2)? {
-        Some(b) => {
-            p.dtype(&b, DType::Int32, "bias must be int32")?;
-            if b.elements() != units {
-                return Err(p.shapes("bias must have one value per unit"));
-            }
-            Some(b.data)
+        let zp = wq.zero_point(0);
+        let scale = wq.scale(0);
+        if !((-128..=127).contains(&zp) && scale.is_finite() && scale > 0.0) {
+            return Err(p.err(crate::engine::error::LoadErrorKind::Quantization(
+                "weights zero point out of range",
+            )));
         }
-        None => None,
+        zp as i32
     };
+    let bias = bias(p, units)?;
     let fc = FullyConnected::new(qi.zero_point, filter_zp, qo.scale, qo.zero_point, activation)
         .map_err(|e| p.kernel(e))?;
     Ok(Facts {
@@ -138,6 +127,59 @@ fn operands<'m>(p: &Prep<'_, 'm>) -> Result<Facts<'m>, LoadError> {
         filter,
         bias,
     })
+}
+
+/// Input `j` (or the output, for `None`): its quantization (int8, per tensor), element count
+/// and last dimension.
+#[inline(never)]
+fn int8_operand(
+    p: &Prep<'_, '_>,
+    j: Option<usize>,
+    what: &'static str,
+) -> Result<(QuantParams, usize, Option<u32>), LoadError> {
+    let t = match j {
+        Some(j) => p.input(j)?,
+        None => p.output()?,
+    };
+    let q = p.int8(&t, what)?;
+    Ok((q, t.elements(), t.shape.dims().last().copied()))
+}
+
+/// The weights: quantization, `units`, `depth` (both nonzero) and data.
+#[inline(never)]
+#[allow(clippy::type_complexity)]
+fn weights<'m>(
+    p: &Prep<'_, 'm>,
+) -> Result<(Quantization<'m>, usize, usize, Option<&'m [i8]>), LoadError> {
+    let weights = p.input(1)?;
+    p.dtype(&weights, DType::Int8, "weights must be int8")?;
+    let wq = weights
+        .quantization
+        .ok_or(p.err(crate::engine::error::LoadErrorKind::Quantization("weights unquantized")))?;
+    let dims = weights.shape.dims();
+    if dims.len() != 2 {
+        return Err(p.shapes("weights must be [units, depth]"));
+    }
+    let (units, depth) = (dims[0] as usize, dims[1] as usize);
+    if depth == 0 || units == 0 {
+        return Err(p.shapes("input size is not a multiple of the weights' depth"));
+    }
+    Ok((wq, units, depth, weights.data.map(super::as_i8)))
+}
+
+/// The bias, if any: `Some(data)` (`data` `None` if it is not a constant).
+#[inline(never)]
+fn bias<'m>(p: &Prep<'_, 'm>, units: usize) -> Result<Option<Option<&'m [u8]>>, LoadError> {
+    match p.input_opt(2)? {
+        Some(b) => {
+            p.dtype(&b, DType::Int32, "bias must be int32")?;
+            if b.elements() != units {
+                return Err(p.shapes("bias must have one value per unit"));
+            }
+            Ok(Some(b.data))
+        }
+        None => Ok(None),
+    }
 }
 
 /// Unit `u`'s multiplier, per tensor or per unit (as `write_channel_multipliers` computes it);
