@@ -13,7 +13,58 @@ use crate::engine::kernels::sparse_conv::{self, Layout, SparseConv};
 use crate::engine::kernels::{channel_multipliers, padding, I32Le, Requantize, FAST_PATHS};
 use crate::engine::operator::{code, Op};
 use crate::engine::record::{RecordReader, RecordWriter};
-use crate::engine::tensor::DType;
+use crate::engine::tensor::{DType, Quantization};
+use crate::model::QuantParams;
+
+/// An operand's facts, read by [`operand`] so that no `TensorInfo` stays on the stack.
+struct Operand<'m> {
+    quant: Option<QuantParams>,
+    shape: [usize; 4],
+    data: Option<&'m [u8]>,
+    weights_quant: Option<Quantization<'m>>,
+}
+
+/// Input `j` (or the output, for `None`): int8, 4-D; its quantization (per tensor unless
+/// `weights`), shape and data.
+#[inline(never)]
+fn operand<'m>(
+    p: &Prep<'_, 'm>,
+    j: Option<usize>,
+    weights: bool,
+) -> Result<Operand<'m>, LoadError> {
+    let t = match j {
+        Some(j) => p.input(j)?,
+        None => p.output()?,
+    };
+    let quant = if weights {
+        p.dtype(&t, DType::Int8, "weights must be int8")?;
+        None
+    } else if j.is_some() {
+        Some(p.int8(&t, "input must be int8, per-tensor quantized")?)
+    } else {
+        Some(p.int8(&t, "output must be int8, per-tensor quantized")?)
+    };
+    let shape = p.shape4(&t, "operands must be 4-D")?;
+    if t.shape.dims().len() != 4 {
+        return Err(p.shapes("operands must be 4-D"));
+    }
+    Ok(Operand { quant, shape, data: t.data, weights_quant: t.quantization })
+}
+
+/// The bias, if any: `Some(data)` (`None` data if it is not a constant).
+#[inline(never)]
+fn bias<'m>(p: &Prep<'_, 'm>, channels: usize) -> Result<Option<Option<&'m [u8]>>, LoadError> {
+    match p.input_opt(2)? {
+        Some(b) => {
+            p.dtype(&b, DType::Int32, "bias must be int32")?;
+            if b.elements() != channels {
+                return Err(p.shapes("bias must have one value per output channel"));
+            }
+            Ok(Some(b.data))
+        }
+        None => Ok(None),
+    }
+}
 
 #[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
@@ -23,21 +74,13 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         _ => return Err(p.shapes("not a convolution")),
     };
     p.arity(2, 3)?;
-    let (input, filter, bias, output) = (p.input(0)?, p.input(1)?, p.input_opt(2)?, p.output()?);
-    let qi = p.int8(&input, "input must be int8, per-tensor quantized")?;
-    let qo = p.int8(&output, "output must be int8, per-tensor quantized")?;
-    p.dtype(&filter, DType::Int8, "weights must be int8")?;
-    let (in_shape, filter_shape, out_shape) = (
-        p.shape4(&input, "input must be 4-D")?,
-        p.shape4(&filter, "weights must be 4-D")?,
-        p.shape4(&output, "output must be 4-D")?,
-    );
-    if input.shape.dims().len() != 4
-        || filter.shape.dims().len() != 4
-        || output.shape.dims().len() != 4
-    {
-        return Err(p.shapes("operands must be 4-D"));
-    }
+    let input = operand(p, Some(0), false)?;
+    let filter = operand(p, Some(1), true)?;
+    let output = operand(p, None, false)?;
+    let (Some(qi), Some(qo)) = (input.quant, output.quant) else {
+        return Err(p.shapes("not a convolution"));
+    };
+    let (in_shape, filter_shape, out_shape) = (input.shape, filter.shape, output.shape);
     let [batches, in_h, in_w, in_c] = in_shape;
     let [f0, kh, kw, f3] = filter_shape;
     let [out_b, out_h, out_w, out_c] = out_shape;
@@ -55,14 +98,9 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
             "input channels must be a multiple of the weights' depth, output channels of the groups",
         ));
     }
-    if let Some(b) = &bias {
-        p.dtype(b, DType::Int32, "bias must be int32")?;
-        if b.elements() != channels {
-            return Err(p.shapes("bias must have one value per output channel"));
-        }
-    }
+    let bias = bias(p, channels)?;
     let fq =
-        filter.quantization.ok_or(p.err(LoadErrorKind::Quantization("weights unquantized")))?;
+        filter.weights_quant.ok_or(p.err(LoadErrorKind::Quantization("weights unquantized")))?;
     if !(fq.len() == 1 || (fq.len() == channels && fq.dimension() == qdim))
         || (0..fq.len()).any(|c| fq.zero_point(c) != 0)
     {
@@ -112,46 +150,8 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     write_shape(w, out_shape);
     w.bool(bias.is_some());
     write_channel_multipliers(p, w, qi.scale, fq.scales(), qo.scale, channels)?;
-    if !depthwise {
-        // Pruned weights (mostly zeros): list each channel's nonzero taps once, here.
-        let k = Conv2d {
-            window,
-            input_offset,
-            output_offset,
-            activation_min: act_min,
-            activation_max: act_max,
-        };
-        let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
-        let weights = filter.data.map(as_i8).unwrap_or(&[]);
-        let nonzero = sparse_conv::nonzero(weights);
-        let layout = Layout::new(&k, shapes).filter(|_| {
-            !cfg!(feature = "dense-only")
-                && filter.data.is_some()
-                && sparse_conv::worth_it(nonzero, weights.len())
-        });
-        let bias = bias.as_ref().and_then(|b| b.data).map(I32Le);
-        let patch = kh * kw * f3;
-        let bounded = sparse_conv::bounded(weights, patch, bias);
-        // A 1x1 layer above 20% density runs faster dense where the packed kernel exists
-        // (Cortex-M4: the lists' row fill costs more than the zeros save; measured on
-        // pruned75_conv's 1x1 layer, 146k listed vs 123k dense instructions at 25%). The plan
-        // is the same for every target, so the record keeps the list and says so; the choice
-        // is made per target when it runs.
-        let dense_on_dsp = kh * kw == 1 && nonzero.saturating_mul(5) > weights.len();
-        w.i32(layout.is_some() as i32 | (bounded as i32) << 1 | (dense_on_dsp as i32) << 2);
-        if let Some(layout) = layout {
-            let bytes = sparse_conv::table_bytes(channels, nonzero);
-            w.usize(bytes);
-            if let Some(table) = w.reserve(bytes) {
-                if !sparse_conv::write_table(weights, shapes, &layout, input_offset, bias, table) {
-                    return Err(p.shapes("weights cannot be listed"));
-                }
-            }
-            let dense = if dense_on_dsp { Conv2d::scratch_bytes(filter_shape) } else { 0 };
-            return Ok(Needs { scratch: layout.scratch_bytes().max(dense) });
-        }
-    }
-    let scratch = if depthwise {
+    let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
+    if depthwise {
         let k = DepthwiseConv2d {
             window,
             depth_multiplier,
@@ -160,11 +160,57 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
             activation_min: act_min,
             activation_max: act_max,
         };
-        k.scratch_bytes(in_shape, filter_shape, out_shape)
-    } else {
-        Conv2d::scratch_bytes(filter_shape)
+        return Ok(Needs { scratch: k.scratch_bytes(in_shape, filter_shape, out_shape) });
+    }
+    let k = Conv2d {
+        window,
+        input_offset,
+        output_offset,
+        activation_min: act_min,
+        activation_max: act_max,
     };
-    Ok(Needs { scratch })
+    let weights = filter.data.map(as_i8);
+    write_list(p, w, &k, shapes, weights, bias.flatten().map(I32Le))
+}
+
+/// CONV_2D's zero-weight-skipping word and, for pruned weights (mostly zeros), each channel's
+/// nonzero taps listed once, here; returns the operator's scratch needs.
+#[inline(never)]
+fn write_list(
+    p: &Prep<'_, '_>,
+    w: &mut RecordWriter<'_>,
+    k: &Conv2d,
+    shapes: Shapes,
+    weights: Option<&[i8]>,
+    bias: Option<I32Le<'_>>,
+) -> Result<Needs, LoadError> {
+    let [channels, kh, kw, f3] = shapes.filter;
+    let listed = !cfg!(feature = "dense-only") && weights.is_some();
+    let weights = weights.unwrap_or(&[]);
+    let nonzero = sparse_conv::nonzero(weights);
+    let layout =
+        Layout::new(k, shapes).filter(|_| listed && sparse_conv::worth_it(nonzero, weights.len()));
+    let bounded = sparse_conv::bounded(weights, kh * kw * f3, bias);
+    // A 1x1 layer above 20% density runs faster dense where the packed kernel exists
+    // (Cortex-M4: the lists' row fill costs more than the zeros save; measured on
+    // pruned75_conv's 1x1 layer, 146k listed vs 123k dense instructions at 25%). The plan
+    // is the same for every target, so the record keeps the list and says so; the choice
+    // is made per target when it runs.
+    let dense_on_dsp = kh * kw == 1 && nonzero.saturating_mul(5) > weights.len();
+    w.i32(layout.is_some() as i32 | (bounded as i32) << 1 | (dense_on_dsp as i32) << 2);
+    let dense = Conv2d::scratch_bytes(shapes.filter);
+    let Some(layout) = layout else {
+        return Ok(Needs { scratch: dense });
+    };
+    let bytes = sparse_conv::table_bytes(channels, nonzero);
+    w.usize(bytes);
+    if let Some(table) = w.reserve(bytes) {
+        if !sparse_conv::write_table(weights, shapes, &layout, k.input_offset, bias, table) {
+            return Err(p.shapes("weights cannot be listed"));
+        }
+    }
+    let dense = if dense_on_dsp { dense } else { 0 };
+    Ok(Needs { scratch: layout.scratch_bytes().max(dense) })
 }
 
 /// True if `out * stride + window * dilation` fits in `usize` (what the kernels index with).
