@@ -115,6 +115,7 @@ impl<'m> TfLiteModel<'m> {
     }
 
     /// Everything `load` checks after locating the lists, in order (see the module docs).
+    #[inline(never)]
     fn check(&mut self) -> Result<(), LoadError> {
         self.check_codes_and_buffers()?;
         for i in 0..self.tensors.len() {
@@ -206,8 +207,14 @@ impl<'m> TfLiteModel<'m> {
     /// Operator `i`'s operands, exactly as its preparation will use them.
     #[inline(never)]
     fn check_operator(&self, i: u32) -> Result<(), LoadError> {
-        let op = self.operator(i)?;
-        crate::engine::ops::check(self, &op).map(|_| ())
+        // The operator is used where it lies in the result (no copy in this frame, under which
+        // the operator's checks read its tensors).
+        let r = self.operator(i);
+        let op = match &r {
+            Ok(op) => op,
+            Err(e) => return Err(*e),
+        };
+        crate::engine::ops::check(self, op).map(|_| ())
     }
 
     /// The model file.
@@ -234,32 +241,38 @@ impl<'m> TfLiteModel<'m> {
     #[inline(never)]
     fn fill_tensor(&self, i: u32, r: &mut Result<TensorInfo<'m>, LoadError>) {
         let Ok(out) = r else { return };
-        let mut result = self.read_raw_tensor_into(i, out);
-        if result.is_ok() && self.infer_batch {
-            result = self.infer_batch_of(i, out);
+        let t = match self.tensors.vector(self.file).table(i as usize) {
+            Ok(t) => t,
+            Err(e) => return self.tensor_table_error(i, e, r),
+        };
+        let buffers = self.buffers.vector(self.file);
+        if let Err(kind) = read_tensor_into(self.file, &t, &buffers, out) {
+            return tensor_error(i, kind, r);
         }
-        if let Err(e) = result {
-            *r = Err(e);
+        if self.infer_batch {
+            self.infer_batch_of(i, r);
         }
     }
 
-    /// Replaces the stored batch of tensor `i` by the inferred one (see `batch`).
+    /// Replaces the stored batch of tensor `i` (in `r`) by the inferred one (see `batch`).
     #[inline(never)]
-    fn infer_batch_of(&self, i: u32, info: &mut TensorInfo<'m>) -> Result<(), LoadError> {
+    fn infer_batch_of(&self, i: u32, r: &mut Result<TensorInfo<'m>, LoadError>) {
+        let Ok(info) = r else { return };
         let Some(batch) = crate::engine::batch::effective_batch(self, i, info) else {
-            return Ok(());
+            return;
         };
         let mut dims = [0u32; crate::model::Shape::MAX_RANK];
         let d = info.shape.dims();
         dims[..d.len()].copy_from_slice(d);
         dims[0] = batch;
-        let too_large = LoadError::new(Site::Tensor(i), LoadErrorKind::TooLarge);
-        info.shape = crate::model::Shape::new(&dims[..d.len()]).ok_or(too_large)?;
+        let Some(shape) = crate::model::Shape::new(&dims[..d.len()]) else {
+            return tensor_error(i, LoadErrorKind::TooLarge, r);
+        };
+        info.shape = shape;
         let bytes = info.shape.elements().and_then(|n| n.checked_mul(info.dtype.size()));
         if bytes.is_none_or(|b| b > crate::engine::tensor::MAX_TENSOR_BYTES) {
-            return Err(too_large);
+            tensor_error(i, LoadErrorKind::TooLarge, r);
         }
-        Ok(())
     }
 
     /// Type, rank, first dimension and constant data of tensor `i` exactly as stored (no batch
@@ -298,20 +311,10 @@ impl<'m> TfLiteModel<'m> {
         Some((code, inputs))
     }
 
-    /// Tensor `i` exactly as stored in the file (no batch inference) into `out`.
-    fn read_raw_tensor_into(&self, i: u32, out: &mut TensorInfo<'m>) -> Result<(), LoadError> {
-        let t = match self.tensors.vector(self.file).table(i as usize) {
-            Ok(t) => t,
-            Err(e) => return Err(self.tensor_table_error(i, e)),
-        };
-        let buffers = self.buffers.vector(self.file);
-        read_tensor_into(self.file, &t, &buffers, out).map_err(|k| tensor_error(i, k))
-    }
-
     #[cold]
     #[inline(never)]
-    fn tensor_table_error(&self, i: u32, e: FbError) -> LoadError {
-        LoadError::new(
+    fn tensor_table_error(&self, i: u32, e: FbError, r: &mut Result<TensorInfo<'m>, LoadError>) {
+        *r = Err(LoadError::new(
             Site::Tensor(i),
             if (i as usize) < self.tensors.len() {
                 LoadErrorKind::Malformed { field: "tensor", at: at(e) }
@@ -322,7 +325,7 @@ impl<'m> TfLiteModel<'m> {
                     len: count(self.tensors.len()),
                 }
             },
-        )
+        ));
     }
 
     /// Number of operators (execution order).
@@ -494,8 +497,8 @@ pub(crate) struct Stored<'m> {
 /// A problem with tensor `i`.
 #[cold]
 #[inline(never)]
-fn tensor_error(i: u32, kind: LoadErrorKind) -> LoadError {
-    LoadError::new(Site::Tensor(i), kind)
+fn tensor_error<'m>(i: u32, kind: LoadErrorKind, r: &mut Result<TensorInfo<'m>, LoadError>) {
+    *r = Err(LoadError::new(Site::Tensor(i), kind));
 }
 
 /// A zero-length vector for an absent optional list field.

@@ -268,9 +268,8 @@ pub fn layout(m: &TfLiteModel<'_>, scratch: &mut [u8]) -> Result<Layout, RunErro
 /// The length of operator `op`'s record and the scratch bytes it needs.
 #[inline(never)]
 fn count_record(m: &TfLiteModel<'_>, op: usize) -> Result<(usize, usize), RunError> {
-    let info = m.operator(op as u32)?;
     let mut w = RecordWriter::counting();
-    let needs = write_record(m, &info, &mut w)?;
+    let needs = write_record_of(m, op, &mut w)?;
     Ok((w.len(), needs.scratch))
 }
 
@@ -287,8 +286,27 @@ fn finish_layout(
     Ok(Layout { table, records, activations_start, activations, scratch, total })
 }
 
+/// Writes operator `i`'s record with [`write_record`].
+///
+/// The operator is used where it lies in the result (no copy of it in this frame, which is under
+/// the deepest stack of planning: the operator's preparation).
+#[inline(never)]
+fn write_record_of(
+    m: &TfLiteModel<'_>,
+    i: usize,
+    w: &mut RecordWriter<'_>,
+) -> Result<ops::Needs, RunError> {
+    let r = m.operator(i as u32);
+    let op = match &r {
+        Ok(op) => op,
+        Err(e) => return Err(RunError::Load(*e)),
+    };
+    write_record(m, op, w)
+}
+
 /// Writes operator `op`'s record: `[len, code, scratch_offset, scratch_len, n_inputs,
 /// inputs..., output, body...]`, all little-endian `i32`. Returns the operator's needs.
+#[inline]
 pub(crate) fn write_record(
     m: &TfLiteModel<'_>,
     op: &crate::engine::operator::OperatorInfo<'_>,
@@ -326,16 +344,34 @@ pub fn arena_size_on_stack(m: &TfLiteModel<'_>) -> Result<usize, RunError> {
 /// of building an interpreter) then runs under small frames.
 #[inline(never)]
 pub(crate) fn build(m: &TfLiteModel<'_>, arena: &mut [u8]) -> Result<Layout, RunError> {
+    let table = m.tensor_count().checked_mul(arena::ENTRY).ok_or(RunError::Internal)?;
+    let pos = write_records(m, arena, table)?;
+    plan(m, arena, table, pos)
+}
+
+/// Step 1 of [`build`]: the records, right after the table (at `table`); each remembers its
+/// scratch size. Returns the end of the records.
+#[inline(never)]
+fn write_records(m: &TfLiteModel<'_>, arena: &mut [u8], table: usize) -> Result<usize, RunError> {
+    let mut pos = table;
+    for op in 0..m.operator_count() {
+        pos += write_record_at(m, op, arena, pos)?;
+    }
+    Ok(pos)
+}
+
+/// Steps 2 and 3 of [`build`]: plans the activations and fills in the tensor table and the
+/// records' scratch offsets; the records end at `pos`.
+#[inline(never)]
+fn plan(
+    m: &TfLiteModel<'_>,
+    arena: &mut [u8],
+    table: usize,
+    pos: usize,
+) -> Result<Layout, RunError> {
     let n_t = m.tensor_count();
     let n_ops = m.operator_count();
     let available = arena.len();
-    let table = n_t.checked_mul(arena::ENTRY).ok_or(RunError::Internal)?;
-
-    // 1. Records, right after the table; each remembers its scratch size.
-    let mut pos = table;
-    for op in 0..n_ops {
-        pos += write_record_at(m, op, arena, pos)?;
-    }
     let records = pos - table;
     let scratch = scratch_bytes(m);
     let start = align_up(pos).ok_or(RunError::Internal)?;
@@ -386,10 +422,9 @@ fn write_record_at(
     arena: &mut [u8],
     pos: usize,
 ) -> Result<usize, RunError> {
-    let info = m.operator(op as u32)?;
     let dst = arena.get_mut(pos..).unwrap_or(&mut []);
     let mut w = RecordWriter::new(dst);
-    let needs = write_record(m, &info, &mut w)?;
+    let needs = write_record_of(m, op, &mut w)?;
     let len = w.len();
     if w.overflowed() {
         return Err(too_small(m, arena.len()));

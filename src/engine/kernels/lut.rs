@@ -48,24 +48,11 @@ impl ActivationTable {
         output_zero_point: i32,
         transform: impl Fn(f32) -> f32,
     ) -> Result<ActivationTable, KernelError> {
-        if !(input_scale.is_finite()
-            && input_scale > 0.0
-            && output_scale.is_finite()
-            && output_scale > 0.0)
-        {
-            return Err(KernelError::Scale(crate::engine::arith::ScaleError::NotPositiveFinite));
-        }
-        let inverse_scale = 1.0 / output_scale;
+        check_scales(input_scale, output_scale)?;
         let mut table = [0i8; 256];
-        for q in i8::MIN..=i8::MAX {
-            let dequantized = input_scale * (q as i32).wrapping_sub(input_zero_point) as f32;
-            let transformed = transform(dequantized);
-            let rescaled = round(transformed * inverse_scale);
-            let quantized = rescaled + output_zero_point as f32;
-            // `as` saturates (NaN -> 0), the C cast would be undefined there.
-            let clamped = (quantized as i32).clamp(i8::MIN as i32, i8::MAX as i32);
-            table[q as u8 as usize] = clamped as i8;
-        }
+        fill(input_scale, input_zero_point, output_scale, output_zero_point, transform, |i, v| {
+            table[i] = v
+        });
         Ok(ActivationTable { table })
     }
 
@@ -80,6 +67,69 @@ impl ActivationTable {
             *y = self.table[*x as u8 as usize];
         }
         Ok(())
+    }
+}
+
+/// Writes the LOGISTIC (`tanh` false) or TANH table, the bytes of
+/// [`ActivationTable::logistic`] / [`ActivationTable::tanh`]'s `table`, into `out` (its first 256
+/// bytes); with `None` only checks the parameters.
+///
+/// For an operator record: the table goes straight to its place, never through a 256-byte value
+/// on the stack (preparation runs deep in the stack of loading a model on the device).
+pub fn write_table(
+    tanh: bool,
+    input_scale: f32,
+    input_zero_point: i32,
+    output_scale: f32,
+    output_zero_point: i32,
+    out: Option<&mut [u8]>,
+) -> Result<(), KernelError> {
+    check_scales(input_scale, output_scale)?;
+    let Some(out) = out else { return Ok(()) };
+    let mut put = |i: usize, v: i8| {
+        if let Some(b) = out.get_mut(i) {
+            *b = v as u8;
+        }
+    };
+    if tanh {
+        fill(input_scale, input_zero_point, output_scale, output_zero_point, tanhf, &mut put);
+    } else {
+        let logistic = |x: f32| 1.0 / (1.0 + expf(-x));
+        fill(input_scale, input_zero_point, output_scale, output_zero_point, logistic, &mut put);
+    }
+    Ok(())
+}
+
+/// Both scales must be positive and finite.
+fn check_scales(input_scale: f32, output_scale: f32) -> Result<(), KernelError> {
+    if !(input_scale.is_finite()
+        && input_scale > 0.0
+        && output_scale.is_finite()
+        && output_scale > 0.0)
+    {
+        return Err(KernelError::Scale(crate::engine::arith::ScaleError::NotPositiveFinite));
+    }
+    Ok(())
+}
+
+/// Computes the table entry of every input byte and hands it to `put(index, value)`.
+fn fill(
+    input_scale: f32,
+    input_zero_point: i32,
+    output_scale: f32,
+    output_zero_point: i32,
+    transform: impl Fn(f32) -> f32,
+    mut put: impl FnMut(usize, i8),
+) {
+    let inverse_scale = 1.0 / output_scale;
+    for q in i8::MIN..=i8::MAX {
+        let dequantized = input_scale * (q as i32).wrapping_sub(input_zero_point) as f32;
+        let transformed = transform(dequantized);
+        let rescaled = round(transformed * inverse_scale);
+        let quantized = rescaled + output_zero_point as f32;
+        // `as` saturates (NaN -> 0), the C cast would be undefined there.
+        let clamped = (quantized as i32).clamp(i8::MIN as i32, i8::MAX as i32);
+        put(q as u8 as usize, clamped as i8);
     }
 }
 
@@ -192,5 +242,28 @@ mod tests {
         // q = 32 -> x = 1 -> tanh = 0.761594 * 128 = 97.48 -> 97.
         assert_eq!(t.table[32], 97);
         assert_eq!(t.table[(-32i8) as u8 as usize], -97);
+    }
+
+    #[test]
+    fn written_tables_are_the_activation_tables() {
+        for (scale, zp) in [(0.02f32, 3), (1.0 / 32.0, 0), (0.1, -128), (0.004, 127)] {
+            for tanh in [false, true] {
+                let (so, zo) = if tanh { (1.0 / 128.0, 0) } else { (1.0 / 256.0, -128) };
+                let expected = if tanh {
+                    ActivationTable::tanh(scale, zp, so, zo)
+                } else {
+                    ActivationTable::logistic(scale, zp, so, zo)
+                }
+                .unwrap();
+                let mut out = [0x55u8; 256];
+                write_table(tanh, scale, zp, so, zo, Some(&mut out)).unwrap();
+                assert_eq!(out.map(|b| b as i8), expected.table, "tanh {tanh} scale {scale}");
+            }
+        }
+        // Counting (no buffer) still refuses what the tables refuse.
+        assert!(write_table(false, 0.02, 0, 1.0 / 256.0, -128, None).is_ok());
+        let bad = write_table(true, f32::NAN, 0, 1.0 / 128.0, 0, None);
+        assert_eq!(bad, ActivationTable::tanh(f32::NAN, 0, 1.0 / 128.0, 0).map(|_| ()));
+        assert!(bad.is_err());
     }
 }

@@ -6,7 +6,7 @@
 
 use super::{as_i8_mut, kernel_err, Needs, Operands, Prep};
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
-use crate::engine::kernels::lut::ActivationTable;
+use crate::engine::kernels::lut::{self, ActivationTable};
 use crate::engine::kernels::softmax::Softmax;
 use crate::engine::operator::{code, Op};
 use crate::engine::record::{RecordReader, RecordWriter};
@@ -42,13 +42,10 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
             w.usize(depth);
         }
         Op::Logistic | Op::Tanh if super::built(code::LOGISTIC) => {
-            let table = if p.op.op == Op::Logistic {
-                ActivationTable::logistic(qi.scale, qi.zero_point, qo.scale, qo.zero_point)
-            } else {
-                ActivationTable::tanh(qi.scale, qi.zero_point, qo.scale, qo.zero_point)
-            }
-            .map_err(|e| p.kernel(e))?;
-            w.bytes(bytemuck::cast_slice(&table.table));
+            // Computed straight into the record (no 256-byte table on the stack).
+            let tanh = p.op.op == Op::Tanh;
+            let (si, zi, so, zo) = (qi.scale, qi.zero_point, qo.scale, qo.zero_point);
+            lut::write_table(tanh, si, zi, so, zo, w.reserve(256)).map_err(|e| p.kernel(e))?;
         }
         _ => return Err(p.shapes("not an activation")),
     }
