@@ -51,6 +51,10 @@ pub struct Layout {
     pub pixel_step: usize,
     /// Output channels (each gets its rescale prepared once per call in scratch).
     pub channels: usize,
+    /// Output rows per fill of the buffer: with a vertical stride and dilation of 1, the
+    /// windows of `fill_rows` consecutive output rows read `rows + fill_rows - 1` input rows,
+    /// which the buffer then holds (each filled once instead of `rows` times); 1 otherwise.
+    pub fill_rows: usize,
 }
 
 impl Layout {
@@ -59,7 +63,7 @@ impl Layout {
     pub fn new(k: &Conv2d, shapes: Shapes) -> Option<Layout> {
         let [_, _, _, depth] = shapes.input;
         let [channels, kh, kw, filter_depth] = shapes.filter;
-        let [_, _, out_w, _] = shapes.output;
+        let [_, out_h, out_w, _] = shapes.output;
         let w = k.window;
         if depth == 0 || filter_depth != depth || kh == 0 || kw == 0 || out_w == 0 {
             return None;
@@ -68,6 +72,7 @@ impl Layout {
             .checked_mul(w.stride_w)?
             .checked_add((kw - 1).checked_mul(w.dilation_w)?)?
             .checked_add(1)?;
+        let fill_rows = if w.stride_h == 1 && w.dilation_h == 1 { out_h.clamp(1, 8) } else { 1 };
         let layout = Layout {
             rows: kh,
             depth,
@@ -75,10 +80,12 @@ impl Layout {
             col_step: w.dilation_w,
             pixel_step: w.stride_w,
             channels,
+            fill_rows,
         };
-        // The last value of the buffer must have a 16-bit byte offset.
-        let values = layout.values()?;
-        (values.checked_mul(2)? <= 1 << 16).then_some(layout)
+        // Every tap's byte offset (within one window's rows) must fit in 16 bits.
+        let window_values = layout.window_values()?;
+        layout.values()?;
+        (window_values.checked_mul(2)? <= 1 << 16).then_some(layout)
     }
 
     /// The offset (in values) of tap `(ky, kx, i)` from an output pixel's first tap.
@@ -89,9 +96,19 @@ impl Layout {
             .checked_add(kx.checked_mul(self.col_step)?)
     }
 
-    /// Values of the buffer.
+    /// Values of one buffer row (all planes of one input row).
+    fn row_values(&self) -> Option<usize> {
+        self.depth.checked_mul(self.width)
+    }
+
+    /// Values of the rows one window spans (what one output row's taps can reach).
+    fn window_values(&self) -> Option<usize> {
+        self.rows.checked_mul(self.row_values()?)
+    }
+
+    /// Values of the buffer: the rows of `fill_rows` output rows' windows.
     fn values(&self) -> Option<usize> {
-        self.rows.checked_mul(self.depth)?.checked_mul(self.width)
+        self.rows.checked_add(self.fill_rows)?.checked_sub(1)?.checked_mul(self.row_values()?)
     }
 
     /// Bytes of scratch memory: each channel's rescale (16 bytes), the buffer, and slack to
@@ -231,7 +248,13 @@ impl SparseConv<'_> {
         // Every listed tap is within `reach` bytes of its pixel's first tap (checked once here),
         // so every pixel's taps are inside the buffer.
         let reach = self.check_table(channels)?;
-        if (out_w - 1) * l.pixel_step * 2 + reach + 1 >= 2 * values {
+        let window_values = l.window_values().ok_or(KernelError::ShapeMismatch)?;
+        let row_values = l.row_values().ok_or(KernelError::ShapeMismatch)?;
+        // Output row `j` of a fill reads from `buffer[j * row_values..]`, which holds at least
+        // `window_values` values for every `j < fill_rows`.
+        if (out_w - 1) * l.pixel_step * 2 + reach + 1 >= 2 * window_values
+            || (l.fill_rows - 1) * row_values + window_values > values
+        {
             return Err(KernelError::ShapeMismatch);
         }
         let pad = -k.input_offset.clamp(-127, 128) as i16;
@@ -252,7 +275,13 @@ impl SparseConv<'_> {
         let eight = FAST_PATHS && l.pixel_step == 1 && out_w >= 8;
         for b in 0..batches {
             for y in 0..out_h {
-                fill_rows(input, shapes, k, (b, y), &l, pad, buffer);
+                let j = y % l.fill_rows;
+                if j == 0 {
+                    fill_rows(input, shapes, k, (b, y), &l, pad, buffer);
+                }
+                // This output row's windows start at buffer row `j`; the rows it reads are in
+                // `rows` (checked above to hold `window_values` values).
+                let rows = buffer.get(j * row_values..).ok_or(KernelError::ShapeMismatch)?;
                 let row_out = ((b * out_h + y) * out_w) * channels;
                 let out_row = output
                     .get_mut(row_out..row_out + out_w * channels)
@@ -266,6 +295,30 @@ impl SparseConv<'_> {
                         round: slot[1] as i32,
                         shift: slot[2] & 31,
                     });
+                    if let (true, Some(r)) = (eight, fast) {
+                        // The common case, without the general path's closures: eight pixels
+                        // per walk, rescaled and stored by `walk8_store` (saturated to int8; a
+                        // narrower fused activation is applied to the whole output at the end).
+                        let mut x = 0;
+                        while x < out_w {
+                            // The last block overlaps the one before (same values recomputed).
+                            let x0 = x.min(out_w - 8);
+                            let src = rows.get(x0..).ok_or(KernelError::ShapeMismatch)?;
+                            let dst = out_row
+                                .get_mut(x0 * channels + o..)
+                                .filter(|d| d.len() > 7 * channels)
+                                .ok_or(KernelError::ShapeMismatch)?;
+                            // SAFETY: `x0 + 7 < out_w`, so pixel `x0 + j` (j < 8) reads bytes
+                            // `2 * (x0 + j) + offset + 1 <= 2 * (out_w - 1) + reach + 1` of
+                            // `rows`, which holds at least `window_values` values (checked
+                            // above, as is that bound; every offset is at most `reach`,
+                            // `check_table`): the contract of `walk8`; `dst` holds more than
+                            // `7 * channels` bytes (just checked).
+                            unsafe { walk8_store(entries, src, constant, r, dst, channels) };
+                            x = x0 + 8;
+                        }
+                        continue;
+                    }
                     let finish = |acc: i32| -> i8 {
                         match fast {
                             Some(r) if full_range => r.apply(acc).clamp(-128, 127) as i8,
@@ -288,30 +341,30 @@ impl SparseConv<'_> {
                             // The last block overlaps the one before (same values recomputed).
                             let x0 = x.min(out_w - 8);
                             // `x0 + 7 < out_w`, so pixel `x0 + j` (j < 8) reads bytes
-                            // `2 * (x0 + j) + offset + 1 <= 2 * (out_w - 1) + reach + 1`, inside
-                            // the buffer (checked above; every offset is at most `reach`,
+                            // `2 * (x0 + j) + offset + 1 <= 2 * (out_w - 1) + reach + 1` of
+                            // `rows`, which holds at least `window_values` values (checked
+                            // above, as is that bound; every offset is at most `reach`,
                             // `check_table`): the contract of `walk8`.
-                            let src = &buffer[x0..];
-                            let dst = out_row.get_mut(x0 * channels + o..).unwrap_or(&mut []);
-                            match fast {
-                                // SAFETY: as above, and `dst` holds more than `7 * channels`
-                                // bytes.
-                                Some(r) if full_range && dst.len() > 7 * channels => unsafe {
-                                    walk8_store(entries, src, constant, r, dst, channels)
-                                },
-                                // SAFETY: as above.
-                                _ => put(out_row, x0, &unsafe { walk8(entries, src, constant) }),
-                            }
+                            let src = rows.get(x0..).ok_or(KernelError::ShapeMismatch)?;
+                            // SAFETY: as above.
+                            put(out_row, x0, &unsafe { walk8(entries, src, constant) });
                             x = x0 + 8;
                         }
                     } else {
                         for x in 0..out_w {
                             let at = x * l.pixel_step;
-                            let acc = walk(entries, buffer.get(at..).unwrap_or(&[]), constant);
+                            let acc = walk(entries, rows.get(at..).unwrap_or(&[]), constant);
                             put(out_row, x, &[acc]);
                         }
                     }
                 }
+            }
+        }
+        // `clamp(ssat8(v), lo, hi) == clamp_to_i8(v, lo, hi)` since `-128 <= lo <= hi <= 127`;
+        // outputs already clamped are unchanged.
+        if !full_range {
+            for v in output.iter_mut() {
+                *v = (*v as i32).max(lo).min(hi) as i8;
             }
         }
         Ok(())
