@@ -115,7 +115,6 @@ impl<'m> TfLiteModel<'m> {
     }
 
     /// Everything `load` checks after locating the lists, in order (see the module docs).
-    #[inline(never)]
     fn check(&mut self) -> Result<(), LoadError> {
         self.check_codes_and_buffers()?;
         for i in 0..self.tensors.len() {

@@ -290,7 +290,7 @@ fn finish_layout(
 ///
 /// The operator is used where it lies in the result (no copy of it in this frame, which is under
 /// the deepest stack of planning: the operator's preparation).
-#[inline(never)]
+#[inline(always)]
 fn write_record_of(
     m: &TfLiteModel<'_>,
     i: usize,
@@ -306,7 +306,7 @@ fn write_record_of(
 
 /// Writes operator `op`'s record: `[len, code, scratch_offset, scratch_len, n_inputs,
 /// inputs..., output, body...]`, all little-endian `i32`. Returns the operator's needs.
-#[inline]
+#[inline(always)]
 pub(crate) fn write_record(
     m: &TfLiteModel<'_>,
     op: &crate::engine::operator::OperatorInfo<'_>,
@@ -351,7 +351,7 @@ pub(crate) fn build(m: &TfLiteModel<'_>, arena: &mut [u8]) -> Result<Layout, Run
 
 /// Step 1 of [`build`]: the records, right after the table (at `table`); each remembers its
 /// scratch size. Returns the end of the records.
-#[inline(never)]
+#[inline]
 fn write_records(m: &TfLiteModel<'_>, arena: &mut [u8], table: usize) -> Result<usize, RunError> {
     let mut pos = table;
     for op in 0..m.operator_count() {

@@ -185,6 +185,7 @@ pub fn buffer_data<'m>(file: &'m [u8], b: Table<'m>) -> Result<Option<&'m [u8]>,
 }
 
 /// [`buffer_data`] of a buffer table passed by reference.
+#[inline(always)]
 fn data_of<'m>(file: &'m [u8], b: &Table<'m>) -> Result<Option<&'m [u8]>, LoadErrorKind> {
     let data = b.vector(buffer::DATA, 1).map_err(malformed("buffer data"))?;
     if let Some(v) = data {
@@ -250,10 +251,40 @@ pub(crate) fn read_tensor_into<'m>(
         .filter(|&b| b <= MAX_TENSOR_BYTES)
         .ok_or(LoadErrorKind::TooLarge)?;
     check_plain(t)?;
+    read_data_into(file, t, buffers, bytes, out)?;
+    read_name(t, &mut out.name)?;
+    read_quantization_into(t, &mut out.quantization)
+}
+
+/// The tensor's buffer index and constant data into `out` (the parts below each write their
+/// field and return only the error, so this frame holds no copies of them).
+#[inline(never)]
+fn read_data_into<'m>(
+    file: &'m [u8],
+    t: &Table<'m>,
+    buffers: &Vector<'m>,
+    bytes: usize,
+    out: &mut TensorInfo<'m>,
+) -> Result<(), LoadErrorKind> {
     out.buffer = t.u32(tensor::BUFFER, 0).map_err(malformed("tensor buffer"))?;
     out.data = read_data(file, out.buffer, buffers, bytes)?;
-    out.name = t.string(tensor::NAME).map_err(malformed("tensor name"))?.unwrap_or(&[]);
-    out.quantization = read_quantization(t)?;
+    Ok(())
+}
+
+/// The tensor's name (empty when absent) into `name`.
+#[inline(never)]
+fn read_name<'m>(t: &Table<'m>, name: &mut &'m [u8]) -> Result<(), LoadErrorKind> {
+    *name = t.string(tensor::NAME).map_err(malformed("tensor name"))?.unwrap_or(&[]);
+    Ok(())
+}
+
+/// The tensor's quantization into `q`.
+#[inline(never)]
+fn read_quantization_into<'m>(
+    t: &Table<'m>,
+    q: &mut Option<Quantization<'m>>,
+) -> Result<(), LoadErrorKind> {
+    *q = read_quantization(t)?;
     Ok(())
 }
 
@@ -293,7 +324,7 @@ fn check_plain(t: &Table<'_>) -> Result<(), LoadErrorKind> {
 }
 
 /// The constant data of a tensor of `bytes` bytes in buffer `buffer` (`None`: an activation).
-#[inline(never)]
+#[inline]
 fn read_data<'m>(
     file: &'m [u8],
     buffer: u32,
@@ -320,7 +351,7 @@ fn read_data<'m>(
     Ok(data)
 }
 
-#[inline(never)]
+#[inline]
 fn read_quantization<'m>(t: &Table<'m>) -> Result<Option<Quantization<'m>>, LoadErrorKind> {
     let Some(q) = t.table(tensor::QUANTIZATION).map_err(malformed("tensor quantization"))? else {
         return Ok(None);

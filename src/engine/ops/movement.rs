@@ -17,16 +17,53 @@ use crate::engine::kernels::shape_ops::{pack_into, StridedSlice};
 use crate::engine::operator::{code, Op, StridedSliceOptions};
 use crate::engine::record::{RecordReader, RecordWriter};
 use crate::engine::tensor::{DType, TensorInfo};
+use crate::model::{QuantParams, Shape};
 use bytemuck::Pod;
 
+/// What these operators use of an operand: its type, shape and quantization. A third of a
+/// [`TensorInfo`], read out of line: the preparations below keep two or three operands at once
+/// while reading more, deep in the stack of loading.
+#[derive(Clone, Copy)]
+struct Operand {
+    dtype: DType,
+    shape: Shape,
+    quant: Option<QuantParams>,
+}
+
+impl Operand {
+    fn of(t: Result<TensorInfo<'_>, LoadError>) -> Result<Operand, LoadError> {
+        let t = t?;
+        Ok(Operand { dtype: t.dtype, shape: t.shape, quant: t.quant() })
+    }
+
+    fn elements(&self) -> usize {
+        self.shape.elements().unwrap_or(0)
+    }
+}
+
+/// Input `j` (which must be present).
+#[inline(never)]
+fn input(p: &Prep<'_, '_>, j: usize) -> Result<Operand, LoadError> {
+    Operand::of(p.input(j))
+}
+
+/// The per-tensor quantization of `o` (positive finite scale, zero point in int8 range).
+fn quant(p: &Prep<'_, '_>, o: &Operand, what: &'static str) -> Result<QuantParams, LoadError> {
+    let q = o.quant.ok_or(p.err(LoadErrorKind::Quantization(what)))?;
+    if !(q.scale.is_finite() && q.scale > 0.0 && (-128..=127).contains(&q.zero_point)) {
+        return Err(p.err(LoadErrorKind::Quantization(what)));
+    }
+    Ok(q)
+}
+
 /// Checks that `a` and `b` have the same type and (for int8) the same quantization.
-fn same_kind(p: &Prep<'_, '_>, a: &TensorInfo<'_>, b: &TensorInfo<'_>) -> Result<(), LoadError> {
+fn same_kind(p: &Prep<'_, '_>, a: &Operand, b: &Operand) -> Result<(), LoadError> {
     if a.dtype != b.dtype {
         return Err(p.err(LoadErrorKind::Types("operands must have the same type")));
     }
     if a.dtype == DType::Int8 {
-        let qa = p.quant(a, "int8 operands must be per-tensor quantized")?;
-        let qb = p.quant(b, "int8 operands must be per-tensor quantized")?;
+        let qa = quant(p, a, "int8 operands must be per-tensor quantized")?;
+        let qb = quant(p, b, "int8 operands must be per-tensor quantized")?;
         if qa != qb {
             return Err(p.err(LoadErrorKind::Quantization("operands' quantization differs")));
         }
@@ -35,9 +72,9 @@ fn same_kind(p: &Prep<'_, '_>, a: &TensorInfo<'_>, b: &TensorInfo<'_>) -> Result
 }
 
 /// The padding value of an output: its zero point for int8, 0 otherwise.
-fn pad_value(p: &Prep<'_, '_>, out: &TensorInfo<'_>) -> Result<i32, LoadError> {
+fn pad_value(p: &Prep<'_, '_>, out: &Operand) -> Result<i32, LoadError> {
     Ok(if out.dtype == DType::Int8 {
-        p.quant(out, "int8 output must be per-tensor quantized")?.zero_point
+        quant(p, out, "int8 output must be per-tensor quantized")?.zero_point
     } else {
         0
     })
@@ -53,17 +90,21 @@ fn present(p: &Prep<'_, '_>, j: usize) -> Result<(), LoadError> {
 
 /// The values of constant int32 input `j` (at most `MAX` of them).
 ///
-/// Reads the tensor itself (out of line), so the callers do not hold it on the stack.
+/// Reads only the tensor's type and data (`TfLiteModel::stored`; a constant's shape is never
+/// inferred, and `load` checked that its data holds one value per element).
 #[inline(never)]
 fn const_ints<const MAX: usize>(
     p: &Prep<'_, '_>,
     j: usize,
     what: &'static str,
 ) -> Result<([i32; MAX], usize), LoadError> {
-    let t = p.input(j)?;
-    p.dtype(&t, DType::Int32, what)?;
-    let data = p.constant(&t, what)?;
-    let n = t.elements();
+    let missing = || p.err(LoadErrorKind::Missing("operator input"));
+    let t = p.op.input(j).and_then(|t| p.m.stored(t)).ok_or_else(missing)?;
+    if t.dtype != DType::Int32 {
+        return Err(p.err(LoadErrorKind::Types(what)));
+    }
+    let data = t.data.ok_or(p.err(LoadErrorKind::UnsupportedOption(what)))?;
+    let n = data.len() / 4;
     if n > MAX {
         return Err(p.shapes(what));
     }
@@ -88,12 +129,31 @@ fn dims_usize(d: &[u32]) -> [usize; MAX_RANK] {
 }
 
 /// The output, whose rank must be at most 6.
-fn output<'m>(p: &Prep<'_, 'm>) -> Result<TensorInfo<'m>, LoadError> {
-    let out = p.output()?;
+#[inline(never)]
+fn output(p: &Prep<'_, '_>) -> Result<Operand, LoadError> {
+    let out = Operand::of(p.output())?;
     if out.shape.dims().len() > MAX_RANK {
         return Err(p.shapes("rank above 6"));
     }
     Ok(out)
+}
+
+/// The output and input 0 of an operator with `arity` inputs, of the same kind; inputs below
+/// `present` must be there (checked in the order the operators always did).
+#[inline(never)]
+fn input_and_output(
+    p: &Prep<'_, '_>,
+    arity: usize,
+    present_below: usize,
+) -> Result<(Operand, Operand), LoadError> {
+    let out = output(p)?;
+    p.arity(arity, arity)?;
+    let input = input(p, 0)?;
+    for j in 1..present_below {
+        present(p, j)?;
+    }
+    same_kind(p, &input, &out)?;
+    Ok((input, out))
 }
 
 /// Checks and writes the record of a data movement operator.
@@ -149,7 +209,7 @@ fn prepare_concatenation(
     w.usize(p.op.input_count());
     let mut offset = 0usize;
     for j in 0..p.op.input_count() {
-        let t = p.input(j)?;
+        let t = input(p, j)?;
         same_kind(p, &t, &out)?;
         let d = t.shape.dims();
         if d.len() != rank || (0..rank).any(|k| k != axis && d[k] != od[k]) {
@@ -167,13 +227,20 @@ fn prepare_concatenation(
 /// PAD with constant int32 paddings `[rank, 2]`.
 #[inline(never)]
 fn prepare_pad(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
-    let out = output(p)?;
+    let (input, out) = input_and_output(p, 2, 2)?;
+    pad_record(p, w, &input, &out)
+}
+
+/// The rest of [`prepare_pad`], once its operands are read.
+#[inline(never)]
+fn pad_record(
+    p: &Prep<'_, '_>,
+    w: &mut RecordWriter<'_>,
+    input: &Operand,
+    out: &Operand,
+) -> Result<Needs, LoadError> {
     let od = out.shape.dims();
     let rank = od.len();
-    p.arity(2, 2)?;
-    let input = p.input(0)?;
-    present(p, 1)?;
-    same_kind(p, &input, &out)?;
     let (v, n) =
         const_ints::<{ 2 * MAX_RANK }>(p, 1, "paddings must be a constant int32 [rank, 2]")?;
     let id = input.shape.dims();
@@ -181,7 +248,7 @@ fn prepare_pad(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, Load
         return Err(p.shapes("paddings must be [rank, 2]"));
     }
     w.usize(out.dtype.size());
-    w.i32(pad_value(p, &out)?);
+    w.i32(pad_value(p, out)?);
     write_dims(w, id);
     for d in 0..rank {
         let (before, after) = (v[2 * d], v[2 * d + 1]);
@@ -197,13 +264,19 @@ fn prepare_pad(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, Load
 /// SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND, 4-D (or 3-D with a 1-D block).
 #[inline(never)]
 fn prepare_space_batch(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
-    let out = output(p)?;
+    let (input, out) = input_and_output(p, 3, 3)?;
+    space_batch_record(p, w, &input, &out)
+}
+
+/// The rest of [`prepare_space_batch`], once its operands are read.
+#[inline(never)]
+fn space_batch_record(
+    p: &Prep<'_, '_>,
+    w: &mut RecordWriter<'_>,
+    input: &Operand,
+    out: &Operand,
+) -> Result<Needs, LoadError> {
     let rank = out.shape.dims().len();
-    p.arity(3, 3)?;
-    let input = p.input(0)?;
-    present(p, 1)?;
-    present(p, 2)?;
-    same_kind(p, &input, &out)?;
     let (b, nb) = const_ints::<2>(p, 1, "block shape must be a constant int32")?;
     let (c, nc) = const_ints::<4>(p, 2, "paddings/crops must be a constant int32")?;
     let (id, od) = (input.shape.dims(), out.shape.dims());
@@ -247,7 +320,7 @@ fn prepare_space_batch(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Nee
         return Err(p.shapes("output shape does not follow from block and paddings"));
     }
     w.usize(out.dtype.size());
-    w.i32(pad_value(p, &out)?);
+    w.i32(pad_value(p, out)?);
     for v in [bh as usize, bw as usize, top as usize, left as usize] {
         w.usize(v);
     }
@@ -264,10 +337,19 @@ fn prepare_strided_slice(
     w: &mut RecordWriter<'_>,
     o: StridedSliceOptions,
 ) -> Result<Needs, LoadError> {
-    let out = output(p)?;
-    p.arity(4, 4)?;
-    let input = p.input(0)?;
-    same_kind(p, &input, &out)?;
+    let (input, out) = input_and_output(p, 4, 1)?;
+    slice_record(p, w, o, &input, &out)
+}
+
+/// The rest of [`prepare_strided_slice`], once its operands are read.
+#[inline(never)]
+fn slice_record(
+    p: &Prep<'_, '_>,
+    w: &mut RecordWriter<'_>,
+    o: StridedSliceOptions,
+    input: &Operand,
+    out: &Operand,
+) -> Result<Needs, LoadError> {
     if o.offset {
         return Err(p.err(LoadErrorKind::UnsupportedOption("strided slice offset")));
     }
@@ -333,7 +415,7 @@ fn prepare_pack(
     if values_count > 0 && values_count as usize != count {
         return Err(p.shapes("values_count differs from the number of inputs"));
     }
-    let first = p.input(0)?.shape;
+    let first = input(p, 0)?.shape;
     let id = first.dims();
     let axis = normalize_axis(axis, rank).ok_or(p.shapes("axis out of range"))?;
     if id.len() + 1 != rank
@@ -345,7 +427,7 @@ fn prepare_pack(
         );
     }
     for j in 0..count {
-        let t = p.input(j)?;
+        let t = input(p, j)?;
         same_kind(p, &t, &out)?;
         if t.shape != first {
             return Err(p.shapes("inputs must have one shape"));
