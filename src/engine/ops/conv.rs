@@ -51,21 +51,6 @@ fn operand<'m>(
     Ok(Operand { quant, shape, data: t.data, weights_quant: t.quantization })
 }
 
-/// The bias, if any: `Some(data)` (`None` data if it is not a constant).
-#[inline(never)]
-fn bias<'m>(p: &Prep<'_, 'm>, channels: usize) -> Result<Option<Option<&'m [u8]>>, LoadError> {
-    match p.input_opt(2)? {
-        Some(b) => {
-            p.dtype(&b, DType::Int32, "bias must be int32")?;
-            if b.elements() != channels {
-                return Err(p.shapes("bias must have one value per output channel"));
-            }
-            Ok(Some(b.data))
-        }
-        None => Ok(None),
-    }
-}
-
 #[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
     let (o, depthwise) = match p.op.op {
@@ -98,7 +83,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
             "input channels must be a multiple of the weights' depth, output channels of the groups",
         ));
     }
-    let bias = bias(p, channels)?;
+    let bias = p.bias(channels, "bias must have one value per output channel")?;
     let fq =
         filter.weights_quant.ok_or(p.err(LoadErrorKind::Quantization("weights unquantized")))?;
     if !(fq.len() == 1 || (fq.len() == channels && fq.dimension() == qdim))

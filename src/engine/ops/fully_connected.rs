@@ -114,7 +114,7 @@ fn operands<'m>(p: &Prep<'_, 'm>) -> Result<Facts<'m>, LoadError> {
         }
         zp as i32
     };
-    let bias = bias(p, units)?;
+    let bias = p.bias(units, "bias must have one value per unit")?;
     let fc = FullyConnected::new(qi.zero_point, filter_zp, qo.scale, qo.zero_point, activation)
         .map_err(|e| p.kernel(e))?;
     Ok(Facts {
@@ -165,21 +165,6 @@ fn weights<'m>(
         return Err(p.shapes("input size is not a multiple of the weights' depth"));
     }
     Ok((wq, units, depth, weights.data.map(super::as_i8)))
-}
-
-/// The bias, if any: `Some(data)` (`data` `None` if it is not a constant).
-#[inline(never)]
-fn bias<'m>(p: &Prep<'_, 'm>, units: usize) -> Result<Option<Option<&'m [u8]>>, LoadError> {
-    match p.input_opt(2)? {
-        Some(b) => {
-            p.dtype(&b, DType::Int32, "bias must be int32")?;
-            if b.elements() != units {
-                return Err(p.shapes("bias must have one value per unit"));
-            }
-            Ok(Some(b.data))
-        }
-        None => Ok(None),
-    }
 }
 
 /// Unit `u`'s multiplier, per tensor or per unit (as `write_channel_multipliers` computes it);

@@ -187,6 +187,27 @@ impl<'a, 'm> Prep<'a, 'm> {
         shape4(t).ok_or(self.err(LoadErrorKind::Shapes(what)))
     }
 
+    /// Optional input 2 as an int32 bias of `count` values: `None` if absent, else `Some(data)`
+    /// (`data` `None` if it is not a constant). Out of line, so that its `TensorInfo` is not in
+    /// the caller's frame (the loader's stack stays small). `per` names the unit in the error.
+    #[inline(never)]
+    pub fn bias(
+        &self,
+        count: usize,
+        per: &'static str,
+    ) -> Result<Option<Option<&'m [u8]>>, LoadError> {
+        match self.input_opt(2)? {
+            Some(b) => {
+                self.dtype(&b, DType::Int32, "bias must be int32")?;
+                if b.elements() != count {
+                    return Err(self.shapes(per));
+                }
+                Ok(Some(b.data))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// A shape disagreement at this operator.
     pub fn shapes(&self, what: &'static str) -> LoadError {
         self.err(LoadErrorKind::Shapes(what))
