@@ -1,38 +1,7 @@
 //! `reflex run`: one inference from raw input files to raw output files, through the loader and
 //! planner or (`--plan FILE`) through a prebuilt plan.
 
-use edge_reflex::engine::{Interpreter, Prebuilt, PrebuiltInterpreter, RunError, TfLiteModel};
-
-/// The two ways of running, behind what `run` needs.
-trait Engine {
-    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]>;
-    fn output_bytes(&self, j: usize) -> Option<&[u8]>;
-    fn invoke(&mut self) -> Result<(), RunError>;
-}
-
-impl Engine for Interpreter<'_, '_> {
-    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
-        Interpreter::input_bytes(self, j)
-    }
-    fn output_bytes(&self, j: usize) -> Option<&[u8]> {
-        Interpreter::output_bytes(self, j)
-    }
-    fn invoke(&mut self) -> Result<(), RunError> {
-        Interpreter::invoke(self)
-    }
-}
-
-impl Engine for PrebuiltInterpreter<'_, '_, '_> {
-    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
-        PrebuiltInterpreter::input_bytes(self, j)
-    }
-    fn output_bytes(&self, j: usize) -> Option<&[u8]> {
-        PrebuiltInterpreter::output_bytes(self, j)
-    }
-    fn invoke(&mut self) -> Result<(), RunError> {
-        PrebuiltInterpreter::invoke(self)
-    }
-}
+use edge_reflex::engine::{Interpreter, Invoke, Prebuilt, PrebuiltInterpreter, TfLiteModel};
 
 pub fn main(args: &[String]) -> Result<(), String> {
     let mut model_path = None;
@@ -88,7 +57,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
 
 /// Fills the inputs from `inputs`, runs once, writes the outputs to `outputs`.
 fn infer(
-    interp: &mut impl Engine,
+    interp: &mut impl Invoke,
     model: &TfLiteModel<'_>,
     path: &str,
     inputs: &[String],

@@ -171,6 +171,20 @@ impl Records<'_> {
     }
 }
 
+impl crate::engine::profile::Invoke for Interpreter<'_, '_> {
+    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
+        Interpreter::input_bytes(self, j)
+    }
+
+    fn output_bytes(&self, j: usize) -> Option<&[u8]> {
+        Interpreter::output_bytes(self, j)
+    }
+
+    fn invoke_profiled<P: Profiler>(&mut self, profiler: &mut P) -> Result<(), RunError> {
+        Interpreter::invoke_profiled(self, profiler)
+    }
+}
+
 /// The builtin code of an operator record (its second word).
 fn record_code(record: &[u8]) -> Result<i32, RunError> {
     let b = record.get(4..8).ok_or(RunError::Internal)?;

@@ -51,5 +51,5 @@ pub use loader::TfLiteModel;
 pub use operator::{Op, OperatorInfo};
 pub use planner::Layout;
 pub use prebuilt::{PlanError, Prebuilt, PrebuiltInterpreter};
-pub use profile::{NoProfiler, Profiler};
+pub use profile::{Invoke, NoProfiler, Profiler};
 pub use tensor::{DType, TensorInfo};

@@ -497,6 +497,20 @@ impl<'m, 'p, 'a> PrebuiltInterpreter<'m, 'p, 'a> {
     }
 }
 
+impl crate::engine::profile::Invoke for PrebuiltInterpreter<'_, '_, '_> {
+    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
+        PrebuiltInterpreter::input_bytes(self, j)
+    }
+
+    fn output_bytes(&self, j: usize) -> Option<&[u8]> {
+        PrebuiltInterpreter::output_bytes(self, j)
+    }
+
+    fn invoke_profiled<P: Profiler>(&mut self, profiler: &mut P) -> Result<(), RunError> {
+        PrebuiltInterpreter::invoke_profiled(self, profiler)
+    }
+}
+
 fn quant_of(io: Option<IoTensor>) -> QuantParams {
     io.map_or(QuantParams { scale: 0.0, zero_point: 0 }, |t| t.quant)
 }

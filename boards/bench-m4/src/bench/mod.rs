@@ -29,57 +29,12 @@ pub mod host;
 pub mod stack;
 pub mod vectors;
 
+use edge_reflex::engine::Invoke;
 #[cfg(bench_load)]
 use edge_reflex::engine::{Interpreter, TfLiteModel};
 #[cfg(not(bench_load))]
 use edge_reflex::engine::{Prebuilt, PrebuiltInterpreter};
-use edge_reflex::engine::{Profiler, RunError};
 use host::{fail, Out};
-
-/// What the harness needs of an interpreter, whichever way the model was prepared.
-pub trait Engine {
-    /// Bytes of graph input `j`.
-    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]>;
-    /// Bytes of graph output `j`.
-    fn output_bytes(&self, j: usize) -> Option<&[u8]>;
-    /// One inference.
-    fn invoke(&mut self) -> Result<(), RunError>;
-    /// One inference with a profiler (used by the `BENCH_PROFILE=ops` build).
-    #[cfg_attr(not(bench_profile), allow(dead_code))]
-    fn invoke_profiled<P: Profiler>(&mut self, p: &mut P) -> Result<(), RunError>;
-}
-
-#[cfg(bench_load)]
-impl Engine for Interpreter<'_, '_> {
-    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
-        Interpreter::input_bytes(self, j)
-    }
-    fn output_bytes(&self, j: usize) -> Option<&[u8]> {
-        Interpreter::output_bytes(self, j)
-    }
-    fn invoke(&mut self) -> Result<(), RunError> {
-        Interpreter::invoke(self)
-    }
-    fn invoke_profiled<P: Profiler>(&mut self, p: &mut P) -> Result<(), RunError> {
-        Interpreter::invoke_profiled(self, p)
-    }
-}
-
-#[cfg(not(bench_load))]
-impl Engine for PrebuiltInterpreter<'_, '_, '_> {
-    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
-        PrebuiltInterpreter::input_bytes(self, j)
-    }
-    fn output_bytes(&self, j: usize) -> Option<&[u8]> {
-        PrebuiltInterpreter::output_bytes(self, j)
-    }
-    fn invoke(&mut self) -> Result<(), RunError> {
-        PrebuiltInterpreter::invoke(self)
-    }
-    fn invoke_profiled<P: Profiler>(&mut self, p: &mut P) -> Result<(), RunError> {
-        PrebuiltInterpreter::invoke_profiled(self, p)
-    }
-}
 
 include!(concat!(env!("OUT_DIR"), "/bench_case.rs"));
 
@@ -174,7 +129,7 @@ fn prepare(
 
 /// The measured inferences: `RUNS` regions of one `invoke()` each, every output checked.
 #[inline(never)]
-fn measure(interpreter: &mut impl Engine) {
+fn measure(interpreter: &mut impl Invoke) {
     for _ in 0..RUNS {
         set_inputs(interpreter);
         bench_begin();
@@ -187,7 +142,7 @@ fn measure(interpreter: &mut impl Engine) {
     }
 }
 
-fn set_inputs(interpreter: &mut impl Engine) {
+fn set_inputs(interpreter: &mut impl Invoke) {
     for (j, bytes) in INPUTS.iter().enumerate() {
         match interpreter.input_bytes(j) {
             Some(input) if input.len() == bytes.len() => input.copy_from_slice(bytes),
@@ -196,7 +151,7 @@ fn set_inputs(interpreter: &mut impl Engine) {
     }
 }
 
-fn check_outputs(interpreter: &impl Engine) {
+fn check_outputs(interpreter: &impl Invoke) {
     for (j, expected) in EXPECTEDS.iter().enumerate() {
         if interpreter.output_bytes(j) != Some(*expected) {
             if stack::high_water().is_none() {
