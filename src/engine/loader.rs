@@ -14,7 +14,7 @@ use crate::engine::error::{LoadError, LoadErrorKind, RunError, Site};
 use crate::engine::flatbuffer::{self, FbError, Table, Vector, Words};
 use crate::engine::operator::{parse_op, resolve_code, Op, OperatorInfo};
 use crate::engine::schema::{model, operator, operator_name, subgraph, tensor};
-use crate::engine::tensor::{read_tensor_into, DType, TensorInfo};
+use crate::engine::tensor::{read_listed_tensor, DType, TensorInfo};
 
 /// A validated TFLite model, borrowing the file bytes (flash or RAM) for `'m`.
 #[derive(Clone, Copy, Debug)]
@@ -240,12 +240,7 @@ impl<'m> TfLiteModel<'m> {
     #[inline(never)]
     fn fill_tensor(&self, i: u32, r: &mut Result<TensorInfo<'m>, LoadError>) {
         let Ok(out) = r else { return };
-        let t = match self.tensors.vector(self.file).table(i as usize) {
-            Ok(t) => t,
-            Err(e) => return self.tensor_table_error(i, e, r),
-        };
-        let buffers = self.buffers.vector(self.file);
-        if let Err(kind) = read_tensor_into(self.file, &t, &buffers, out) {
+        if let Err(kind) = read_listed_tensor(self.file, self.tensors, self.buffers, i, out) {
             return tensor_error(i, kind, r);
         }
         if self.infer_batch {
@@ -308,23 +303,6 @@ impl<'m> TfLiteModel<'m> {
             Some(v) => Words::of(&v)?,
         };
         Some((code, inputs))
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn tensor_table_error(&self, i: u32, e: FbError, r: &mut Result<TensorInfo<'m>, LoadError>) {
-        *r = Err(LoadError::new(
-            Site::Tensor(i),
-            if (i as usize) < self.tensors.len() {
-                LoadErrorKind::Malformed { field: "tensor", at: at(e) }
-            } else {
-                LoadErrorKind::IndexOutOfRange {
-                    field: "tensor",
-                    index: i as i64,
-                    len: count(self.tensors.len()),
-                }
-            },
-        ));
     }
 
     /// Number of operators (execution order).

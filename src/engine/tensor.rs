@@ -5,7 +5,7 @@
 //! structure); what an operator requires of its operands is checked by the operator itself.
 
 use crate::engine::error::LoadErrorKind;
-use crate::engine::flatbuffer::{Table, Vector};
+use crate::engine::flatbuffer::{Table, Vector, Words};
 use crate::engine::schema::{buffer, quantization, tensor, tensor_type};
 use crate::model::{QuantParams, Shape};
 
@@ -230,11 +230,51 @@ impl TensorInfo<'_> {
     };
 }
 
+/// Tensor `i` of the list `tensors` (a model's), with `buffers` the model's buffer list, read
+/// into `out` by [`read_tensor_into`].
+///
+/// Takes the lists by position so that the table and vector views live in this frame, not the
+/// caller's.
+#[inline(never)]
+pub(crate) fn read_listed_tensor<'m>(
+    file: &'m [u8],
+    tensors: Words,
+    buffers: Words,
+    i: u32,
+    out: &mut TensorInfo<'m>,
+) -> Result<(), LoadErrorKind> {
+    let t = match tensors.vector(file).table(i as usize) {
+        Ok(t) => t,
+        Err(e) => return Err(tensor_table_error(tensors, i, e)),
+    };
+    read_tensor_into(file, &t, &buffers.vector(file), out)
+}
+
+/// Why tensor `i`'s table cannot be read.
+#[cold]
+#[inline(never)]
+fn tensor_table_error(
+    tensors: Words,
+    i: u32,
+    e: crate::engine::flatbuffer::FbError,
+) -> LoadErrorKind {
+    if (i as usize) < tensors.len() {
+        LoadErrorKind::Malformed { field: "tensor", at: u32::try_from(e.at).unwrap_or(u32::MAX) }
+    } else {
+        LoadErrorKind::IndexOutOfRange {
+            field: "tensor",
+            index: i as i64,
+            len: u32::try_from(tensors.len()).unwrap_or(u32::MAX),
+        }
+    }
+}
+
 /// [`read_tensor`] into `out`, field by field (on an error `out` is partly written).
 ///
 /// Every operator's preparation reads several tensors, at the bottom of the deepest stack of
 /// loading; written in place, the tensor is never copied between frames, and each part is read by
 /// its own out-of-line function so that their temporaries do not add up here.
+#[inline(always)]
 pub(crate) fn read_tensor_into<'m>(
     file: &'m [u8],
     t: &Table<'m>,
