@@ -191,7 +191,12 @@ fn data_of<'m>(file: &'m [u8], b: &Table<'m>) -> Result<Option<&'m [u8]>, LoadEr
     if let Some(v) = data {
         return Ok((!v.is_empty()).then(|| v.bytes()));
     }
-    // Data stored after the FlatBuffer (files over 2 GB): offset counts from the file start.
+    data_after(file, b)
+}
+
+/// Data stored after the FlatBuffer (files over 2 GB): offset counts from the file start.
+#[inline(always)]
+fn data_after<'m>(file: &'m [u8], b: &Table<'m>) -> Result<Option<&'m [u8]>, LoadErrorKind> {
     let offset = b.u64(buffer::OFFSET, 0).map_err(malformed("buffer offset"))?;
     let size = b.u64(buffer::SIZE, 0).map_err(malformed("buffer size"))?;
     if offset <= 1 || size == 0 {
@@ -403,35 +408,47 @@ fn read_quantization<'m>(t: &Table<'m>) -> Result<Option<Quantization<'m>>, Load
         Some(v) if !v.is_empty() => v,
         _ => return Ok(None),
     };
+    // Positions as `u32` (a vector's elements start after its length word, so never at 0).
+    let bad = || LoadErrorKind::Malformed {
+        field: "quantization",
+        at: u32::try_from(q.pos()).unwrap_or(u32::MAX),
+    };
+    let zero_points = zero_points(&q, scales.len())?;
+    check_scales(&scales)?;
+    let dimension =
+        q.i32(quantization::QUANTIZED_DIMENSION, 0).map_err(malformed("quantized_dimension"))?;
+    Ok(Some(Quantization {
+        file: q.buffer(),
+        scales: u32::try_from(scales.start()).map_err(|_| bad())?,
+        zero_points: u32::try_from(zero_points).map_err(|_| bad())?,
+        len: u32::try_from(scales.len()).map_err(|_| LoadErrorKind::TooLarge)?,
+        dimension,
+    }))
+}
+
+/// The position of the zero points of quantization table `q` (0 when it stores none), which
+/// must be as many as the `scales`.
+#[inline(always)]
+fn zero_points(q: &Table<'_>, scales: usize) -> Result<usize, LoadErrorKind> {
     let zero_points = q
         .vector(quantization::ZERO_POINT, 8)
         .map_err(malformed("quantization zero_point"))?
         .filter(|z| !z.is_empty());
-    if let Some(z) = zero_points {
-        if z.len() != scales.len() {
-            return Err(LoadErrorKind::Quantization("zero_point and scale counts differ"));
-        }
+    match zero_points {
+        None => Ok(0),
+        Some(z) if z.len() == scales => Ok(z.start()),
+        Some(_) => Err(LoadErrorKind::Quantization("zero_point and scale counts differ")),
     }
+}
+
+/// Every scale must be finite and not negative.
+#[inline(never)]
+fn check_scales(scales: &Vector<'_>) -> Result<(), LoadErrorKind> {
     for i in 0..scales.len() {
         let s = scales.f32(i).map_err(malformed("quantization scale"))?;
         if !s.is_finite() || s < 0.0 {
             return Err(LoadErrorKind::Quantization("scale is negative or not finite"));
         }
     }
-    let dimension =
-        q.i32(quantization::QUANTIZED_DIMENSION, 0).map_err(malformed("quantized_dimension"))?;
-    // Positions as `u32` (a vector's elements start after its length word, so never at 0).
-    let position = |v: &Vector<'_>| {
-        u32::try_from(v.start()).map_err(|_| LoadErrorKind::Malformed {
-            field: "quantization",
-            at: u32::try_from(q.pos()).unwrap_or(u32::MAX),
-        })
-    };
-    Ok(Some(Quantization {
-        file: q.buffer(),
-        scales: position(&scales)?,
-        zero_points: zero_points.as_ref().map_or(Ok(0), position)?,
-        len: u32::try_from(scales.len()).map_err(|_| LoadErrorKind::TooLarge)?,
-        dimension,
-    }))
+    Ok(())
 }
