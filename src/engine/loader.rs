@@ -233,18 +233,20 @@ impl<'m> TfLiteModel<'m> {
         // tensors, at the bottom of the deepest stack of `load` and `Interpreter::new`.
         let mut r = Ok(TensorInfo::EMPTY);
         self.fill_tensor(i, &mut r);
+        // Not from `fill_tensor`: the batch inference reads tensors too, and must not run under
+        // that frame.
+        if self.infer_batch {
+            self.infer_batch_of(i, &mut r);
+        }
         r
     }
 
-    /// Reads tensor `i` (with its inferred batch) into `r`, which holds `Ok` on entry.
+    /// Reads tensor `i` as stored into `r`, which holds `Ok` on entry.
     #[inline(never)]
     fn fill_tensor(&self, i: u32, r: &mut Result<TensorInfo<'m>, LoadError>) {
         let Ok(out) = r else { return };
         if let Err(kind) = read_listed_tensor(self.file, self.tensors, self.buffers, i, out) {
             return tensor_error(i, kind, r);
-        }
-        if self.infer_batch {
-            self.infer_batch_of(i, r);
         }
     }
 

@@ -240,7 +240,7 @@ impl TensorInfo<'_> {
 ///
 /// Takes the lists by position so that the table and vector views live in this frame, not the
 /// caller's.
-#[inline(never)]
+#[inline(always)]
 pub(crate) fn read_listed_tensor<'m>(
     file: &'m [u8],
     tensors: Words,
