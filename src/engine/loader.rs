@@ -246,7 +246,7 @@ impl<'m> TfLiteModel<'m> {
     fn fill_tensor(&self, i: u32, r: &mut Result<TensorInfo<'m>, LoadError>) {
         let Ok(out) = r else { return };
         if let Err(kind) = read_listed_tensor(self.file, self.tensors, self.buffers, i, out) {
-            return tensor_error(i, kind, r);
+            tensor_error(i, kind, r);
         }
     }
 
