@@ -1,7 +1,7 @@
 //! FULLY_CONNECTED with its rescales prepared at load: the fast path of the operator.
 //!
 //! The packed kernel of [`fully_connected`](super::fully_connected) has to turn each unit's
-//! [`QuantizedMultiplier`](crate::engine::arith::QuantizedMultiplier) into the one-instruction
+//! [`QuantizedMultiplier`] into the one-instruction
 //! [`FcRescale`] form (and check that it exists) on every call; for a small layer, or one with a
 //! multiplier per unit, that costs as much as the multiplications. Here the load step has done it
 //! once ([`rescale_of`]) and the operator's record holds the [`FcRescale`] multipliers (one, or one

@@ -12,7 +12,7 @@
 //! so that every tap `(ky, kx, i)` is at a fixed offset from the output pixel's first tap and the
 //! taps of neighbouring output pixels (stride 1) are neighbouring `i16`s: on the Cortex-M4 one
 //! word load feeds two pixels (SMLABT/SMLATT, the weight in the entry's top half), and eight
-//! pixels share each walk of the list ([`walk8`]).
+//! pixels share each walk of the list (`walk8`).
 //!
 //! The integer arithmetic wraps exactly like the dense kernel's, so the results are
 //! bit-identical to [`Conv2d::eval_portable`](super::conv::Conv2d::eval_portable).
