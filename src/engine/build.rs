@@ -95,12 +95,12 @@ fn consts(model: &TfLiteModel<'_>, arena: usize, arena_doc: &str) -> Result<Stri
 pub fn prebuilt_plan(path: impl AsRef<Path>, out_dir: impl AsRef<Path>) -> Result<String, String> {
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let plan = plan_from_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let model = TfLiteModel::load(&bytes).map_err(|e| format!("{}: {e}", path.display()))?;
+    let plan = plan_of(&model).map_err(|e| format!("{}: {e}", path.display()))?;
     let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("model");
     let plan_path = out_dir.as_ref().join(format!("{stem}.plan"));
     std::fs::write(&plan_path, &plan)
         .map_err(|e| format!("{}: cannot write: {e}", plan_path.display()))?;
-    let model = TfLiteModel::load(&bytes).map_err(|e| format!("{e}"))?;
     let prebuilt = crate::engine::Prebuilt::new(&bytes, &plan).map_err(|e| format!("{e}"))?;
     let doc = "Bytes of RAM arena the model needs with its plan in flash (the activations alone).";
     let consts = consts(&model, prebuilt.arena_size(), doc)?;
@@ -115,11 +115,15 @@ pub fn prebuilt_plan(path: impl AsRef<Path>, out_dir: impl AsRef<Path>) -> Resul
 
 /// The prebuilt plan of model bytes already in memory.
 pub fn plan_from_bytes(bytes: &[u8]) -> Result<std::vec::Vec<u8>, String> {
-    let model = TfLiteModel::load(bytes).map_err(|e| format!("{e}"))?;
+    plan_of(&TfLiteModel::load(bytes).map_err(|e| format!("{e}"))?)
+}
+
+/// The prebuilt plan of a loaded model.
+fn plan_of(model: &TfLiteModel<'_>) -> Result<std::vec::Vec<u8>, String> {
     let size = model.arena_size().map_err(|e| format!("{e}"))?;
     let mut work = vec![0u8; size];
-    let len = crate::engine::prebuilt::plan_len(&model, &mut work).map_err(|e| format!("{e}"))?;
+    let len = crate::engine::prebuilt::plan_len(model, &mut work).map_err(|e| format!("{e}"))?;
     let mut plan = vec![0u8; len];
-    crate::engine::prebuilt::write(&model, &mut work, &mut plan).map_err(|e| format!("{e}"))?;
+    crate::engine::prebuilt::write(model, &mut work, &mut plan).map_err(|e| format!("{e}"))?;
     Ok(plan)
 }

@@ -375,12 +375,16 @@ pub fn plan_len(model: &TfLiteModel<'_>, work: &mut [u8]) -> Result<usize, RunEr
 /// scratch of at least [`TfLiteModel::arena_size`] bytes. Runs on the host (see
 /// `engine::build::prebuilt_plan`) or on the device, e.g. once after a model update, with the plan
 /// then stored in flash.
+///
+/// Errors: [`RunError::ArenaTooSmall`] if `work` is too small (`needed` is the arena size) or
+/// `out` is (`needed` is the plan's length).
 pub fn write(model: &TfLiteModel<'_>, work: &mut [u8], out: &mut [u8]) -> Result<usize, RunError> {
     let layout = planner::build(model, work)?;
     let io_count = model.input_count() + model.output_count();
     let meta_start = (HEADER_WORDS + io_count * IO_WORDS) * 4;
     let len = meta_start + layout.activations_start;
-    let out = out.get_mut(..len).ok_or(RunError::ArenaTooSmall { needed: len, available: 0 })?;
+    let available = out.len();
+    let out = out.get_mut(..len).ok_or(RunError::ArenaTooSmall { needed: len, available })?;
     out.fill(0);
     let mut words = [0u32; HEADER_WORDS];
     words[0] = u32::from_le_bytes(MAGIC);

@@ -219,14 +219,6 @@ pub fn fill_row(row: &mut [i8; 256], x: &[i8]) {
     row[..n].copy_from_slice(&x[..n]);
 }
 
-/// An input row (at most 256 values) padded into the array [`dot`] reads.
-#[inline]
-pub fn padded_row(x: &[i8]) -> [i8; 256] {
-    let mut row = [0i8; 256];
-    fill_row(&mut row, x);
-    row
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,7 +261,8 @@ mod tests {
         assert_eq!(rows[2].base, 100 + 5 * 7);
         assert_eq!(rows[0].rescale, FcRescale::new(m, -1).map(|r| r.multiplier));
         // acc = bias + 3 * (x1 + io) + (-3) * (x3 + io) with x = [9, 4, 7, -6], io = 5.
-        let x = padded_row(&[9i8, 4, 7, -6]);
+        let mut x = [0i8; 256];
+        fill_row(&mut x, &[9i8, 4, 7, -6]);
         assert_eq!(dot(&rows[0], &x), 7 + 3 * (4 + 5) - 3 * (-6 + 5));
         assert_eq!(dot(&rows[2], &x), 100 + 7 * (-6 + 5));
         assert!(worth_it(96, 1536, 6144));
