@@ -9,7 +9,7 @@
 #            --no-load (skip the second build of each model that loads and plans on the device)
 #
 # For each (target, model) it builds boards/bench-<target> with BENCH_MODEL=<model> (release, LTO; the
-# firmware embeds the model and sample 0 from ../shared/conformance, sizes its arena at build time with the
+# firmware embeds the model and sample 0 from tests/data/conformance, sizes its arena at build time with the
 # engine, runs N inferences between bench_begin/bench_end and checks every output), runs it under QEMU
 # with ../shared/tools/qemu-insn-count/insn_count.c (compiled here into target/bench/, nothing copied),
 # and prints

@@ -1,20 +1,15 @@
-//! Conformance: every case in `../shared/conformance/` must reproduce TFLite's reference outputs
-//! byte for byte through the library API. Fails (does not skip) when the fixtures are missing.
+//! Conformance: every bit-exact case carried in `tests/data/` (`conformance`, the `core` and
+//! `extended` tiers of `conformance-next`, `mlperf-tiny`) must reproduce TFLite's reference
+//! outputs byte for byte through the library API; the tiers the engine does not run yet must be
+//! refused at load with a typed error, never answered wrongly. Fails (does not skip) when the
+//! fixtures are missing.
 
 mod fixtures;
 
-use edge_reflex::engine::{Interpreter, TfLiteModel};
-use fixtures::{cases, samples};
+use edge_reflex::engine::{Interpreter, LoadErrorKind, TfLiteModel};
+use fixtures::{cases_of, exact_cases, json_int, samples, tier, CONFORMANCE_NEXT};
 use std::fs;
 use std::path::Path;
-
-/// The integer value of `"key": N` in a case.json (a minimal reader: the files are flat).
-fn json_int(json: &str, key: &str) -> Option<i64> {
-    let rest = &json[json.find(&format!("\"{key}\""))? + key.len() + 2..];
-    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
-    let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '-')).unwrap_or(rest.len());
-    rest[..end].parse().ok()
-}
 
 /// Runs every sample of `case`; returns (bit-exact samples, total samples, first problem).
 fn run_case(case: &Path) -> (usize, usize, Option<String>) {
@@ -72,8 +67,8 @@ fn run_case(case: &Path) -> (usize, usize, Option<String>) {
 
 #[test]
 fn every_case_is_bit_exact() {
-    let cases = cases();
-    assert!(cases.len() >= 25, "expected the 25 fixture cases, found {}", cases.len());
+    let cases = exact_cases();
+    assert_eq!(cases.len(), 25 + 18 + 4, "expected 25 + 18 + 4 bit-exact cases");
     let mut failing = Vec::new();
     for case in &cases {
         let name = case.file_name().unwrap().to_string_lossy().to_string();
@@ -86,4 +81,35 @@ fn every_case_is_bit_exact() {
         }
     }
     assert!(failing.is_empty(), "not bit-exact: {}", failing.join("; "));
+}
+
+/// The `float` and `stretch` tiers of conformance-next: refused at load with the typed error that
+/// names what the model needs, so no caller ever gets a wrong answer from them.
+#[test]
+fn unsupported_tiers_are_refused_with_a_typed_error() {
+    let mut refused = 0;
+    for case in cases_of(CONFORMANCE_NEXT) {
+        if !matches!(tier(&case).as_deref(), Some("float" | "stretch")) {
+            continue;
+        }
+        let bytes = std::fs::read(case.join("model.tflite")).expect("model file");
+        let err = match TfLiteModel::load(&bytes) {
+            Ok(_) => panic!("{}: loaded, but the engine does not run it", case.display()),
+            Err(e) => e,
+        };
+        println!("refused {}: {err}", case.file_name().unwrap().to_string_lossy());
+        assert!(
+            matches!(
+                err.kind,
+                LoadErrorKind::FloatModel
+                    | LoadErrorKind::DynamicRangeModel
+                    | LoadErrorKind::UnsupportedOperator(_)
+                    | LoadErrorKind::Variable
+            ),
+            "{}: {err:?}",
+            case.display()
+        );
+        refused += 1;
+    }
+    assert_eq!(refused, 4, "two float and two stretch cases");
 }

@@ -10,7 +10,7 @@ use edge_reflex::model::Model;
 use std::path::{Path, PathBuf};
 
 fn case_dirs() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/conformance");
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("fixtures missing at {}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
@@ -64,7 +64,7 @@ fn the_arena_is_no_larger_than_tflm() {
         [("tflm_hello_world", 1068), ("tflm_micro_speech", 6800), ("tflm_person_detect", 82296)]
     {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join(format!("../shared/conformance/{name}/model.tflite"));
+            .join(format!("tests/data/conformance/{name}/model.tflite"));
         let bytes = std::fs::read(path).unwrap();
         let n = TfLiteModel::load(&bytes).unwrap().arena_size().unwrap();
         println!("{name}: arena {n} bytes (TFLM {tflm})");
@@ -122,7 +122,7 @@ fn shared_memory_never_overlaps_in_time_and_reshapes_alias() {
 fn models_run_side_by_side() {
     let cases: Vec<PathBuf> = ["tflm_micro_speech", "dense_softmax", "conv2d_dilated"]
         .iter()
-        .map(|n| Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../shared/conformance/{n}")))
+        .map(|n| Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/data/conformance/{n}")))
         .collect();
     let files: Vec<Vec<u8>> =
         cases.iter().map(|c| std::fs::read(c.join("model.tflite")).unwrap()).collect();
@@ -152,7 +152,7 @@ fn models_run_side_by_side() {
 #[test]
 fn the_interpreter_is_an_int8_model() {
     let case =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/tflm_micro_speech");
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/conformance/tflm_micro_speech");
     let bytes = std::fs::read(case.join("model.tflite")).unwrap();
     let m = TfLiteModel::load(&bytes).unwrap();
     let mut arena = vec![0u8; m.arena_size().unwrap()];
@@ -175,7 +175,7 @@ fn the_interpreter_is_an_int8_model() {
 
     // Float input/output: usable through the byte API, refused as an int8 Model.
     let case =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/float_io_quant_dequant");
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/conformance/float_io_quant_dequant");
     let bytes = std::fs::read(case.join("model.tflite")).unwrap();
     let m = TfLiteModel::load(&bytes).unwrap();
     assert!(!m.has_int8_io());
@@ -198,7 +198,7 @@ fn the_profiler_sees_every_operator_in_order() {
             self.0.push(('e', index, code));
         }
     }
-    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/conv1d_window");
+    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/conformance/conv1d_window");
     let bytes = std::fs::read(case.join("model.tflite")).unwrap();
     let m = TfLiteModel::load(&bytes).unwrap();
     let mut arena = vec![0u8; m.arena_size().unwrap()];

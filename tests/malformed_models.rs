@@ -7,7 +7,7 @@ use edge_reflex::engine::{Interpreter, LoadError, LoadErrorKind, Site, TfLiteMod
 use support::{ModelSpec, OpSpec, Tab, TensorSpec, F, FLOAT32, INT32, INT8};
 
 fn fixture(name: &str) -> Vec<u8> {
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/conformance/");
+    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/conformance/");
     std::fs::read(format!("{p}{name}/model.tflite"))
         .unwrap_or_else(|e| panic!("fixture {name}: {e}"))
 }

@@ -3,7 +3,7 @@
 // A board's build.rs does `include!("../bench-m4/bench_build.rs");` and calls
 // `bench_build(Board { .. })`. It embeds ONE conformance case, chosen at build time:
 //
-//   BENCH_MODEL   the case directory name under ../shared/conformance (default tflm_hello_world)
+//   BENCH_MODEL   the case directory name under tests/data/conformance (default tflm_hello_world)
 //   BENCH_RUNS    how many inferences the firmware measures (default 1)
 //   BENCH_PROFILE `ops`: also run one inference with a per-operator marker pair around each operator
 //                 (needs the engine's profiling hook), for scripts/bench.sh's per-operator table
@@ -42,12 +42,12 @@ fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_string())
 }
 
-/// `$EDGE_REFLEX_CONFORMANCE`, or `<repo>/../shared/conformance`.
+/// `$EDGE_REFLEX_CONFORMANCE`, or `<repo>/tests/data/conformance`.
 fn fixture_dir() -> PathBuf {
     let dir = match std::env::var_os("EDGE_REFLEX_CONFORMANCE") {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"))
-            .join("../../../shared/conformance"),
+            .join("../../tests/data/conformance"),
     };
     println!("cargo:rerun-if-env-changed=EDGE_REFLEX_CONFORMANCE");
     dir.canonicalize().unwrap_or_else(|e| {

@@ -5,7 +5,7 @@
 // writes `$OUT_DIR/conformance_cases.rs`, which the firmware includes with
 // `include!(concat!(env!("OUT_DIR"), "/conformance_cases.rs"))` to get
 // `static CASES: &[board_common::conformance::Case]`. The bytes are referenced by absolute path with
-// `include_bytes!` from `../shared/conformance` (beside the repository); nothing is copied into the
+// `include_bytes!` from `tests/data/conformance` (carried in the repository); nothing is copied into the
 // repository. Set EDGE_REFLEX_CONFORMANCE to use another fixture directory.
 
 #[allow(unused_imports)]
@@ -20,7 +20,7 @@ enum Select<'a> {
     Only(&'a [&'a str]),
 }
 
-/// Locates the conformance fixtures: `$EDGE_REFLEX_CONFORMANCE`, or `<repo>/../shared/conformance`.
+/// Locates the conformance fixtures: `$EDGE_REFLEX_CONFORMANCE`, or `<repo>/tests/data/conformance`.
 fn conformance_dir() -> std::path::PathBuf {
     println!("cargo:rerun-if-env-changed=EDGE_REFLEX_CONFORMANCE");
     let dir = match std::env::var_os("EDGE_REFLEX_CONFORMANCE") {
@@ -29,13 +29,13 @@ fn conformance_dir() -> std::path::PathBuf {
             let manifest = std::path::PathBuf::from(
                 std::env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR is set by cargo"),
             );
-            // boards/<board>/ -> repository root -> its sibling shared/
-            manifest.join("../../../shared/conformance")
+            // boards/<board>/ -> repository root -> tests/data
+            manifest.join("../../tests/data/conformance")
         }
     };
     dir.canonicalize().unwrap_or_else(|e| {
         panic!(
-            "conformance fixtures not found at {} ({e}); they live in ../shared/conformance beside \
+            "conformance fixtures not found at {} ({e}); they live in tests/data/conformance in \
              the repository, or set EDGE_REFLEX_CONFORMANCE",
             dir.display()
         )

@@ -6,7 +6,7 @@ use std::path::Path;
 
 fn fixture(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../../shared/conformance/{name}/model.tflite"))
+        .join(format!("../tests/data/conformance/{name}/model.tflite"))
 }
 
 #[test]

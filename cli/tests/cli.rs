@@ -9,7 +9,7 @@ fn reflex(args: &[&str]) -> Output {
 }
 
 fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/conformance")
 }
 
 fn scratch_dir(tag: &str) -> PathBuf {

@@ -193,7 +193,7 @@ impl Header {
 /// use edge_reflex::engine::{prebuilt::{self, Prebuilt, PrebuiltInterpreter}, TfLiteModel};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let model_bytes = &include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"),
-/// #     "/../shared/conformance/tflm_hello_world/model.tflite"))[..];
+/// #     "/tests/data/conformance/tflm_hello_world/model.tflite"))[..];
 /// // What a build.rs does (engine::build::prebuilt_plan wraps it):
 /// let model = TfLiteModel::load(model_bytes)?;
 /// let mut work = vec![0u8; model.arena_size()?];

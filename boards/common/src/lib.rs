@@ -1,7 +1,7 @@
 //! What every edge-reflex firmware shares, so that a board crate only wires its peripherals.
 //!
 //! - [`conformance`]: runs the conformance fixtures (int8 TFLite models with golden outputs from
-//!   `../shared/conformance`, embedded at build time by the board's `build.rs`, see
+//!   `tests/data/conformance`, embedded at build time by the board's `build.rs`, see
 //!   `fixtures_build.rs` in this directory) through the engine and compares output bytes.
 //! - [`graph`] (feature `semihosting`): the shared graph (`edge_reflex::vibration::graph`) fed by a
 //!   simulated LIS3DH, checked field by field against the same scenario run on the host.
