@@ -44,10 +44,9 @@ use core::fmt;
 /// The first four bytes of every plan.
 pub const MAGIC: [u8; 4] = *b"ERPL";
 /// The plan format this build reads and writes. It changes whenever an operator's record layout
-/// changes (2: CONV_2D records gained the zero-weight-skipping table; 3: FULLY_CONNECTED's table
-/// folds bias and rescale into each unit; 3 also: per-channel FULLY_CONNECTED records carry prepared rescales; 4: sparse CONV_2D's scratch holds the rows of several output rows), so a device refuses a plan stored by an older engine
-/// instead of misreading it.
-pub const VERSION: u32 = 4;
+/// or the meaning of a record's words changes (the history is in docs/engine.md), so a device
+/// refuses a plan stored by an older engine instead of misreading it.
+pub const VERSION: u32 = 5;
 
 /// Words of the fixed header.
 const HEADER_WORDS: usize = 13;
