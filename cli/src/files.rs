@@ -80,3 +80,26 @@ pub fn read_tensor(path: &Path, bytes: usize, what: &str) -> Result<Vec<u8>> {
 pub fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()).into())
 }
+
+/// The largest arena `reflex` allocates: 1 GiB. A microcontroller's arena is kilobytes; a model
+/// that asks for more than this is refused with a message rather than exhausting the host's
+/// memory.
+pub const MAX_ARENA_BYTES: usize = 1 << 30;
+
+/// A zeroed arena of `bytes` bytes for `path`'s model, or a one-line error if it is larger than
+/// [`MAX_ARENA_BYTES`] or cannot be allocated.
+pub fn arena(path: &Path, bytes: usize) -> Result<Vec<u8>> {
+    let name = path.display();
+    if bytes > MAX_ARENA_BYTES {
+        return Err(format!(
+            "{name}: needs an arena of {bytes} bytes, more than the {MAX_ARENA_BYTES} reflex allocates"
+        )
+        .into());
+    }
+    let mut arena = Vec::new();
+    arena
+        .try_reserve_exact(bytes)
+        .map_err(|e| format!("{name}: cannot allocate an arena of {bytes} bytes: {e}"))?;
+    arena.resize(bytes, 0);
+    Ok(arena)
+}

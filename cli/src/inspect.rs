@@ -313,7 +313,7 @@ pub fn main(args: &Args) -> Result<()> {
     };
     let mut scratch = vec![0u8; scratch_bytes(&model)];
     let size = model.arena_size_with_scratch(&mut scratch).map_err(|e| format!("{path}: {e}"))?;
-    let mut arena = vec![0u8; size];
+    let mut arena = files::arena(&args.model, size)?;
     let mut interp = Interpreter::new(&model, &mut arena).map_err(|e| format!("{path}: {e}"))?;
     let mut rows = Vec::new();
     for t in 0..model.tensor_count() {

@@ -19,7 +19,8 @@
 //! Every problem is a one-line message on stderr and a non-zero exit (2 for a bad command line,
 //! 1 otherwise); a closed standard output (`reflex inspect M | head`) ends the program quietly.
 //! Files are read only if they are regular files, and never past a bound: a model or plan is at
-//! most [`files::MAX_MODEL_BYTES`], an input exactly the size of the model's input tensor.
+//! most [`files::MAX_MODEL_BYTES`], an input exactly the size of the model's input tensor; an
+//! arena is at most [`files::MAX_ARENA_BYTES`].
 
 mod files;
 mod inspect;

@@ -129,7 +129,7 @@ pub fn main(args: &Args) -> Result<()> {
             let plan = files::read_model(plan_path)?;
             let prebuilt = Prebuilt::new(&bytes, &plan)
                 .map_err(|e| format!("{}: {e}", plan_path.display()))?;
-            let mut arena = vec![0u8; prebuilt.arena_size()];
+            let mut arena = files::arena(&args.model, prebuilt.arena_size())?;
             let mut interp = PrebuiltInterpreter::new(prebuilt, &mut arena)
                 .map_err(|e| format!("{path}: {e}"))?;
             infer(&mut interp, &model, &inputs, args.repeat)
@@ -137,7 +137,7 @@ pub fn main(args: &Args) -> Result<()> {
         None => {
             let scratch = edge_reflex::engine::planner::scratch_bytes(&model);
             let size = model.arena_size_with_scratch(&mut vec![0u8; scratch]);
-            let mut arena = vec![0u8; size.map_err(|e| format!("{path}: {e}"))?];
+            let mut arena = files::arena(&args.model, size.map_err(|e| format!("{path}: {e}"))?)?;
             let mut interp =
                 Interpreter::new(&model, &mut arena).map_err(|e| format!("{path}: {e}"))?;
             infer(&mut interp, &model, &inputs, args.repeat)
