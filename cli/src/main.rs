@@ -25,6 +25,7 @@
 mod files;
 mod inspect;
 mod json;
+mod options;
 mod plan;
 mod run;
 
