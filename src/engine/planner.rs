@@ -273,6 +273,14 @@ fn count_record(m: &TfLiteModel<'_>, op: usize) -> Result<(usize, usize), RunErr
     Ok((w.len(), needs.scratch))
 }
 
+/// Scratch bytes operator `op` needs while it runs, besides its tensors (its kernel's working
+/// memory): the planner places them in the activations region, alive for that
+/// operator only. With [`tensor_lifetime`] this gives the bytes live at each step (what
+/// `reflex inspect` draws as the memory timeline).
+pub fn operator_scratch_bytes(m: &TfLiteModel<'_>, op: usize) -> Result<usize, RunError> {
+    count_record(m, op).map(|(_, scratch)| scratch)
+}
+
 fn finish_layout(
     table: usize,
     records: usize,
