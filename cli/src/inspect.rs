@@ -2,7 +2,7 @@
 //! as JSON (`--json`).
 
 use edge_reflex::engine::arena::Location;
-use edge_reflex::engine::planner::{scratch_bytes, tensor_lifetime};
+use edge_reflex::engine::plan::planner::{scratch_bytes, tensor_lifetime};
 use edge_reflex::engine::{Interpreter, Op, OperatorInfo, TensorInfo, TfLiteModel};
 use std::fmt::Write;
 

@@ -45,7 +45,7 @@ pub fn main(args: &[String]) -> Result<(), String> {
             infer(&mut interp, &model, &path, &inputs, &outputs)
         }
         None => {
-            let scratch = edge_reflex::engine::planner::scratch_bytes(&model);
+            let scratch = edge_reflex::engine::plan::planner::scratch_bytes(&model);
             let size = model.arena_size_with_scratch(&mut vec![0u8; scratch]);
             let mut arena = vec![0u8; size.map_err(|e| format!("{path}: {e}"))?];
             let mut interp =
