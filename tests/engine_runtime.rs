@@ -4,7 +4,7 @@
 //! serves as the graph's int8 `Model`.
 
 use edge_reflex::engine::arena::Location;
-use edge_reflex::engine::planner::{scratch_bytes, tensor_lifetime};
+use edge_reflex::engine::plan::planner::{scratch_bytes, tensor_lifetime};
 use edge_reflex::engine::{Interpreter, Op, RunError, TfLiteModel};
 use edge_reflex::model::Model;
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! Prebuilt plans (`engine::prebuilt`): a plan written at build time runs every conformance case
+//! Prebuilt plans (`engine::plan::prebuilt`): a plan written at build time runs every conformance case
 //! bit-exactly from its own bytes, in an arena of the activations alone, whatever the arena held
 //! before; a plan bound to other model bytes, truncated, or damaged is refused or fails with an
 //! error, never a panic.
@@ -6,7 +6,8 @@
 mod fixtures;
 
 use edge_reflex::engine::build::plan_from_bytes;
-use edge_reflex::engine::prebuilt::{self, PlanError, Prebuilt, PrebuiltInterpreter};
+use edge_reflex::engine::plan::prebuilt::{self, PlanError, Prebuilt};
+use edge_reflex::engine::PrebuiltInterpreter;
 use edge_reflex::engine::{Interpreter, RunError, TfLiteModel};
 use edge_reflex::model::Model;
 use fixtures::{numbered, samples};

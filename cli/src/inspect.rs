@@ -6,7 +6,7 @@ use crate::options::{options, options_text};
 use crate::run::{build_kind, duration, fill, read_inputs, shape, zero_inputs};
 use crate::{emit, files, json, Result};
 use edge_reflex::engine::arena::Location;
-use edge_reflex::engine::planner::{operator_scratch_bytes, scratch_bytes, tensor_lifetime};
+use edge_reflex::engine::plan::planner::{operator_scratch_bytes, scratch_bytes, tensor_lifetime};
 use edge_reflex::engine::{
     Interpreter, Layout, Op, OperatorInfo, Profiler, TensorInfo, TfLiteModel,
 };

@@ -5,7 +5,7 @@
 
 use crate::json;
 use edge_reflex::engine::arith::FusedActivation;
-use edge_reflex::engine::operator::{ConvOptions, Padding, PoolOptions};
+use edge_reflex::engine::model::operator::{ConvOptions, Padding, PoolOptions};
 use edge_reflex::engine::{DType, Op, OperatorInfo, TfLiteModel};
 use serde_json::Value;
 

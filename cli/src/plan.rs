@@ -1,4 +1,4 @@
-//! `reflex plan`: writes a model's prebuilt plan (`edge_reflex::engine::prebuilt`) to a file, for
+//! `reflex plan`: writes a model's prebuilt plan (`edge_reflex::engine::plan::prebuilt`) to a file, for
 //! a device that receives its model at run time (a model update): it stores the plan beside the
 //! model and binds the two with `Prebuilt::new`, which refuses a plan made for other model bytes.
 

@@ -135,7 +135,7 @@ pub fn main(args: &Args) -> Result<()> {
             infer(&mut interp, &model, &inputs, args.repeat)
         }
         None => {
-            let scratch = edge_reflex::engine::planner::scratch_bytes(&model);
+            let scratch = edge_reflex::engine::plan::planner::scratch_bytes(&model);
             let size = model.arena_size_with_scratch(&mut vec![0u8; scratch]);
             let mut arena = files::arena(&args.model, size.map_err(|e| format!("{path}: {e}"))?)?;
             let mut interp =

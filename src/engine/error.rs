@@ -4,8 +4,8 @@
 //! Every error is a plain value (no allocation, `Copy`); `Display` writes a one-line explanation,
 //! which for float and dynamic-range models says how to convert them to a full-integer model.
 
+use crate::engine::format::schema::tensor_type;
 use crate::engine::kernels::KernelError;
-use crate::engine::schema::tensor_type;
 use core::fmt;
 
 /// Where in a model file a problem was found.
@@ -214,12 +214,12 @@ impl fmt::Display for LoadErrorKind {
             UnsupportedOperator(code) => write!(
                 f,
                 "unsupported operator {} (builtin code {code})",
-                crate::engine::schema::operator_name(code)
+                crate::engine::format::schema::operator_name(code)
             ),
             OperatorNotBuilt(code) => write!(
                 f,
                 "operator {} (builtin code {code}) is not built in: enable its `op-*` feature",
-                crate::engine::schema::operator_name(code)
+                crate::engine::format::schema::operator_name(code)
             ),
             CustomOperator => write!(f, "custom operators are not supported"),
             UnsupportedVersion(v) => write!(f, "unsupported operator version {v}"),

@@ -12,9 +12,9 @@ use crate::engine::kernels::fully_connected::{
     per_tensor_multiplier, FullyConnected, FullyConnectedDims,
 };
 use crate::engine::kernels::{conv_multiplier, sparse, I32Le, Requantize};
-use crate::engine::operator::Op;
-use crate::engine::record::{RecordReader, RecordWriter};
-use crate::engine::tensor::{DType, Quantization};
+use crate::engine::model::operator::Op;
+use crate::engine::model::tensor::{DType, Quantization};
+use crate::engine::ops::record::{RecordReader, RecordWriter};
 use crate::model::QuantParams;
 
 /// What FULLY_CONNECTED's record is made from, read from its operands by [`operands`] (so no

@@ -14,14 +14,15 @@ mod fully_connected;
 mod layout;
 mod movement;
 mod pool;
+pub(crate) mod record;
 
 use crate::engine::error::{LoadError, LoadErrorKind, RunError, Site};
 use crate::engine::kernels::KernelError;
-use crate::engine::loader::TfLiteModel;
-pub(crate) use crate::engine::operator::built;
-use crate::engine::operator::{Op, OperatorInfo};
-use crate::engine::record::{RecordReader, RecordWriter};
-use crate::engine::tensor::{DType, TensorInfo};
+pub(crate) use crate::engine::model::operator::built;
+use crate::engine::model::operator::{Op, OperatorInfo};
+use crate::engine::model::tensor::{DType, TensorInfo};
+use crate::engine::model::TfLiteModel;
+use crate::engine::ops::record::{RecordReader, RecordWriter};
 use crate::model::QuantParams;
 
 /// What an operator needs from the planner besides its operands.
@@ -29,6 +30,34 @@ use crate::model::QuantParams;
 pub struct Needs {
     /// Bytes of scratch memory the operator uses while it runs.
     pub scratch: usize,
+}
+
+impl<'m> TfLiteModel<'m> {
+    /// Checks `file` completely and returns the view: [`parse`](TfLiteModel::parse) (the
+    /// [`model`](crate::engine::model) layer), the whole-graph checks (the
+    /// [`check`](crate::engine::check) layer), then every operator's preparation in counting mode
+    /// (this layer): after it succeeds, nothing about the model can fail except the arena size.
+    ///
+    /// Errors name what is wrong and where (tensor or operator index). Float32 and
+    /// dynamic-range models are refused with [`LoadErrorKind::FloatModel`] /
+    /// [`LoadErrorKind::DynamicRangeModel`], whose message says how to convert them.
+    #[inline(never)]
+    pub fn load(file: &'m [u8]) -> Result<TfLiteModel<'m>, LoadError> {
+        // Each stage is its own function, so that the deepest one (the operators' checks, which
+        // read tensors) runs under a small frame here.
+        let mut r = TfLiteModel::parse(file);
+        if let Ok(m) = &mut r {
+            if let Err(e) = m.check(check_operator) {
+                r = Err(e);
+            }
+        }
+        r
+    }
+}
+
+/// [`check`] as the check layer calls it.
+fn check_operator<'m>(m: &TfLiteModel<'m>, op: &OperatorInfo<'m>) -> Result<(), LoadError> {
+    check(m, op).map(|_| ())
 }
 
 /// Checks operator `op` of `m` (types, shapes, quantization) without writing anything.
@@ -42,7 +71,7 @@ pub fn prepare(
     op: &OperatorInfo<'_>,
     w: &mut RecordWriter<'_>,
 ) -> Result<Needs, LoadError> {
-    use crate::engine::operator::code as c;
+    use crate::engine::model::operator::code as c;
     let p = Prep { m, op };
     // Each arm's guard is a constant (`built` of a constant code): the arms of operator
     // families left out of the build are removed together with everything they call.
@@ -73,7 +102,7 @@ pub fn prepare(
 
 /// Runs the operator whose builtin `code` and record body `r` were written by [`prepare`].
 pub fn eval(code: i32, r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
-    use crate::engine::operator::code;
+    use crate::engine::model::operator::code;
     match code {
         code::FULLY_CONNECTED if built(code::FULLY_CONNECTED) => fully_connected::eval(r, io),
         code::CONV_2D | code::DEPTHWISE_CONV_2D if built(code::CONV_2D) => conv::eval(code, r, io),

@@ -5,8 +5,8 @@ use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::conv::Window;
 use crate::engine::kernels::padding;
 use crate::engine::kernels::pooling::{Pool, PoolKind};
-use crate::engine::operator::Op;
-use crate::engine::record::{RecordReader, RecordWriter};
+use crate::engine::model::operator::Op;
+use crate::engine::ops::record::{RecordReader, RecordWriter};
 
 #[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {

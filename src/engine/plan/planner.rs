@@ -27,9 +27,9 @@
 
 use crate::engine::arena::{self, Location};
 use crate::engine::error::RunError;
-use crate::engine::loader::TfLiteModel;
+use crate::engine::model::TfLiteModel;
 use crate::engine::ops;
-use crate::engine::record::RecordWriter;
+use crate::engine::ops::record::RecordWriter;
 
 /// Alignment of every buffer in the activations region (relative to the arena start).
 pub const ALIGN: usize = 16;
@@ -317,7 +317,7 @@ fn write_record_of(
 #[inline(always)]
 pub(crate) fn write_record(
     m: &TfLiteModel<'_>,
-    op: &crate::engine::operator::OperatorInfo<'_>,
+    op: &crate::engine::model::operator::OperatorInfo<'_>,
     w: &mut RecordWriter<'_>,
 ) -> Result<ops::Needs, RunError> {
     w.i32(0); // length, patched by the caller
@@ -508,4 +508,20 @@ pub fn tensor_lifetime(
     lifetimes(m, s)?;
     let it = get(s, root(s, t)?)?;
     Ok(planned(&it).then_some((it.first, it.last)))
+}
+
+impl TfLiteModel<'_> {
+    /// Bytes of arena the model needs ([`Interpreter::new`](crate::engine::Interpreter::new) with
+    /// exactly this many bytes succeeds, one fewer fails). Plans on the stack (see
+    /// [`planner`](crate::engine::plan::planner) for the limit); with more buffers than that, use
+    /// [`arena_size_with_scratch`](TfLiteModel::arena_size_with_scratch).
+    pub fn arena_size(&self) -> Result<usize, RunError> {
+        arena_size_on_stack(self)
+    }
+
+    /// As [`arena_size`](TfLiteModel::arena_size), planning in `scratch` (which needs
+    /// [`planner::scratch_bytes`](crate::engine::plan::planner::scratch_bytes) bytes).
+    pub fn arena_size_with_scratch(&self, scratch: &mut [u8]) -> Result<usize, RunError> {
+        layout(self, scratch).map(|l| l.total)
+    }
 }

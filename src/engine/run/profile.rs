@@ -8,7 +8,7 @@
 /// Observes an invoke operator by operator.
 pub trait Profiler {
     /// Called just before operator `index` (builtin `code`, see
-    /// [`operator::code`](crate::engine::operator::code)) runs.
+    /// [`operator::code`](crate::engine::model::operator::code)) runs.
     #[inline(always)]
     fn begin(&mut self, index: usize, code: i32) {
         let _ = (index, code);

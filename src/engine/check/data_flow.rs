@@ -3,9 +3,9 @@
 //! (full-integer, not float32 or dynamic-range).
 
 use crate::engine::error::{LoadError, LoadErrorKind, Site};
-use crate::engine::loader::TfLiteModel;
-use crate::engine::operator::{Op, OperatorInfo};
-use crate::engine::tensor::DType;
+use crate::engine::model::operator::{Op, OperatorInfo};
+use crate::engine::model::tensor::DType;
+use crate::engine::model::TfLiteModel;
 
 fn site(op: &OperatorInfo<'_>) -> Site {
     Site::Operator { index: op.index, name: op.name() }

@@ -1,6 +1,6 @@
 //! [`Interpreter`]: runs a loaded model in a caller-provided arena.
 //!
-//! All run-time state lives in the arena (see [`crate::engine::planner`] for its
+//! All run-time state lives in the arena (see [`crate::engine::plan::planner`] for its
 //! layout) and on the stack: there is no global state and no allocation, so several
 //! interpreters can run side by side, each with its own arena. `invoke` is integer-only (except
 //! QUANTIZE/DEQUANTIZE on float tensors): every float-derived parameter was computed in
@@ -8,12 +8,14 @@
 
 use crate::engine::arena::{self, Location};
 use crate::engine::error::RunError;
-use crate::engine::loader::TfLiteModel;
+use crate::engine::model::tensor::{DType, TensorInfo};
+use crate::engine::model::TfLiteModel;
+use crate::engine::ops::record::RecordReader;
 use crate::engine::ops::{self, Inputs, Operands};
-use crate::engine::planner::{self, Layout};
-use crate::engine::profile::{NoProfiler, Profiler};
-use crate::engine::record::RecordReader;
-use crate::engine::tensor::{DType, TensorInfo};
+use crate::engine::plan::planner::{self, Layout};
+use crate::engine::plan::prebuilt::{IoTensor, Prebuilt};
+use crate::engine::plan::Records;
+use crate::engine::run::profile::{NoProfiler, Profiler};
 use crate::model::{Model, QuantParams, Shape};
 
 /// A model ready to run in its arena.
@@ -124,22 +126,6 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     }
 }
 
-/// The prepared part of an arena (tensor table and operator records), wherever it lives: at the
-/// start of the arena ([`Interpreter`]) or in flash
-/// ([`PrebuiltInterpreter`](crate::engine::prebuilt::PrebuiltInterpreter)).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Records<'r> {
-    /// The tensor table.
-    pub table: &'r [u8],
-    /// The operator records, one after the other.
-    pub records: &'r [u8],
-    /// Number of operators.
-    pub operators: usize,
-    /// Arena offset of the activations region (the table's arena offsets count from the start
-    /// of the whole arena).
-    pub base: usize,
-}
-
 impl Records<'_> {
     /// Runs every operator once, in order, with `act` as the activations region.
     #[inline]
@@ -171,7 +157,7 @@ impl Records<'_> {
     }
 }
 
-impl crate::engine::profile::Invoke for Interpreter<'_, '_> {
+impl crate::engine::run::profile::Invoke for Interpreter<'_, '_> {
     fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
         Interpreter::input_bytes(self, j)
     }
@@ -207,9 +193,9 @@ fn run_operator(
     let out = r.usize()?;
     if matches!(
         code,
-        crate::engine::operator::code::RESHAPE
-            | crate::engine::operator::code::EXPAND_DIMS
-            | crate::engine::operator::code::SQUEEZE
+        crate::engine::model::operator::code::RESHAPE
+            | crate::engine::model::operator::code::EXPAND_DIMS
+            | crate::engine::model::operator::code::SQUEEZE
     ) {
         return Ok(());
     }
@@ -319,5 +305,135 @@ impl Model for Interpreter<'_, '_> {
 
     fn output_shape(&self) -> Shape {
         int8_shape(self.output_info(0))
+    }
+}
+
+/// A [`Prebuilt`] plan running in a RAM arena of [`Prebuilt::arena_size`] bytes: the same
+/// operators and results as [`Interpreter`], bit for bit.
+#[derive(Debug)]
+pub struct PrebuiltInterpreter<'m, 'p, 'a> {
+    prebuilt: Prebuilt<'m, 'p>,
+    arena: &'a mut [u8],
+}
+
+impl<'m, 'p, 'a> PrebuiltInterpreter<'m, 'p, 'a> {
+    /// Runs `prebuilt` in `arena`. Errors: [`RunError::ArenaTooSmall`] if `arena` is shorter than
+    /// [`Prebuilt::arena_size`]. Nothing is written to the arena until the first invoke.
+    pub fn new(prebuilt: Prebuilt<'m, 'p>, arena: &'a mut [u8]) -> Result<Self, RunError> {
+        let needed = prebuilt.arena_size();
+        if arena.len() < needed {
+            return Err(RunError::ArenaTooSmall { needed, available: arena.len() });
+        }
+        Ok(PrebuiltInterpreter { prebuilt, arena })
+    }
+
+    /// The plan.
+    pub fn prebuilt(&self) -> &Prebuilt<'m, 'p> {
+        &self.prebuilt
+    }
+
+    fn range(&self, t: u32) -> Option<(bool, usize, usize)> {
+        let table = self.prebuilt.records().table;
+        match arena::location(table, t as usize).ok()? {
+            Location::Arena { offset, len } => {
+                Some((true, offset.checked_sub(self.prebuilt.activations_start())?, len))
+            }
+            Location::Model { offset, len } => Some((false, offset, len)),
+            Location::Unused => None,
+        }
+    }
+
+    /// Bytes of graph input `j`, to be filled before [`invoke`](Self::invoke).
+    pub fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
+        let (true, offset, len) = self.range(self.prebuilt.input_tensor(j)?)? else {
+            return None;
+        };
+        self.arena.get_mut(offset..offset.checked_add(len)?)
+    }
+
+    /// Bytes of graph output `j` (valid after a successful [`invoke`](Self::invoke)).
+    pub fn output_bytes(&self, j: usize) -> Option<&[u8]> {
+        let (in_arena, offset, len) = self.range(self.prebuilt.output_tensor(j)?)?;
+        let bytes: &[u8] = if in_arena { self.arena } else { self.prebuilt.model() };
+        bytes.get(offset..offset.checked_add(len)?)
+    }
+
+    /// Runs every operator once, in order.
+    pub fn invoke(&mut self) -> Result<(), RunError> {
+        self.invoke_profiled(&mut NoProfiler)
+    }
+
+    /// [`invoke`](Self::invoke), calling `profiler` around every operator.
+    pub fn invoke_profiled<P: Profiler>(&mut self, profiler: &mut P) -> Result<(), RunError> {
+        let records = self.prebuilt.records();
+        let act = self.arena.get_mut(..self.prebuilt.arena_size()).ok_or(RunError::Internal)?;
+        records.run(self.prebuilt.model(), act, profiler)
+    }
+
+    fn int8_io(&self, io: Option<IoTensor>) -> Option<IoTensor> {
+        io.filter(|t| t.dtype == DType::Int8)
+    }
+}
+
+impl crate::engine::run::profile::Invoke for PrebuiltInterpreter<'_, '_, '_> {
+    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
+        PrebuiltInterpreter::input_bytes(self, j)
+    }
+
+    fn output_bytes(&self, j: usize) -> Option<&[u8]> {
+        PrebuiltInterpreter::output_bytes(self, j)
+    }
+
+    fn invoke_profiled<P: Profiler>(&mut self, profiler: &mut P) -> Result<(), RunError> {
+        PrebuiltInterpreter::invoke_profiled(self, profiler)
+    }
+}
+
+fn quant_of(io: Option<IoTensor>) -> QuantParams {
+    io.map_or(QuantParams { scale: 0.0, zero_point: 0 }, |t| t.quant)
+}
+
+/// The plan as the graph's int8 [`Model`]: input 0 and output 0, like
+/// [`Interpreter`]'s.
+impl Model for PrebuiltInterpreter<'_, '_, '_> {
+    type Error = RunError;
+
+    fn input(&mut self) -> &mut [i8] {
+        if self.int8_io(self.prebuilt.input(0)).is_none() {
+            return &mut [];
+        }
+        self.input_bytes(0).map_or(&mut [], bytemuck::cast_slice_mut)
+    }
+
+    fn input_quant(&self) -> QuantParams {
+        quant_of(self.prebuilt.input(0))
+    }
+
+    fn input_shape(&self) -> Shape {
+        self.prebuilt.input(0).map_or(Shape::from_dims([]), |t| t.shape)
+    }
+
+    fn invoke(&mut self) -> Result<(), RunError> {
+        if self.int8_io(self.prebuilt.input(0)).is_none()
+            || self.int8_io(self.prebuilt.output(0)).is_none()
+        {
+            return Err(RunError::NotInt8);
+        }
+        PrebuiltInterpreter::invoke(self)
+    }
+
+    fn output(&self) -> &[i8] {
+        if self.int8_io(self.prebuilt.output(0)).is_none() {
+            return &[];
+        }
+        self.output_bytes(0).map_or(&[], bytemuck::cast_slice)
+    }
+
+    fn output_quant(&self) -> QuantParams {
+        quant_of(self.prebuilt.output(0))
+    }
+
+    fn output_shape(&self) -> Shape {
+        self.prebuilt.output(0).map_or(Shape::from_dims([]), |t| t.shape)
     }
 }

@@ -8,8 +8,8 @@
 
 use crate::engine::arith::FusedActivation;
 use crate::engine::error::LoadErrorKind;
-use crate::engine::flatbuffer::{FbError, Table, Words};
-use crate::engine::schema::{operator_code, operator_name, options_type, tensor_type};
+use crate::engine::format::flatbuffer::{FbError, Table, Words};
+use crate::engine::format::schema::{operator_code, operator_name, options_type, tensor_type};
 
 /// Builtin operator codes the engine runs.
 #[allow(missing_docs)]
@@ -209,7 +209,7 @@ fn check_bias_type(o: &Table<'_>, id: usize) -> Result<(), LoadErrorKind> {
 /// operator families (all by default); a model using one left out is refused at load with
 /// [`LoadErrorKind::OperatorNotBuilt`]. RESHAPE, EXPAND_DIMS and SQUEEZE (no code) are always in.
 pub const fn built(code: i32) -> bool {
-    use crate::engine::operator::code as c;
+    use crate::engine::model::operator::code as c;
     match code {
         c::FULLY_CONNECTED => cfg!(feature = "op-fully-connected"),
         c::CONV_2D | c::DEPTHWISE_CONV_2D => cfg!(feature = "op-conv"),
@@ -229,7 +229,7 @@ pub const fn built(code: i32) -> bool {
 
 /// Parses and checks the options of operator table `op` whose builtin code is `code`.
 pub fn parse_op(code: i32, version: i32, op: Table<'_>) -> Result<Op, LoadErrorKind> {
-    use crate::engine::schema::operator as f;
+    use crate::engine::format::schema::operator as f;
     if code == code::CUSTOM {
         return Err(LoadErrorKind::CustomOperator);
     }
