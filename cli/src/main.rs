@@ -25,6 +25,7 @@
 mod files;
 mod inspect;
 mod json;
+mod operators;
 mod options;
 mod plan;
 mod run;
@@ -49,6 +50,8 @@ enum Command {
     Run(run::Args),
     /// Writes a model's prebuilt plan (what a device that receives the model at run time needs).
     Plan(plan::Args),
+    /// Lists the operators the engine runs: code, name, accepted versions, whether built.
+    Operators(operators::Args),
 }
 
 /// Why a command stopped.
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::main(&args),
         Command::Run(args) => run::main(&args),
         Command::Plan(args) => plan::main(&args),
+        Command::Operators(args) => operators::main(&args),
     };
     match result {
         Ok(()) | Err(Error::BrokenPipe) => ExitCode::SUCCESS,

@@ -121,6 +121,11 @@ pub fn options(m: &TfLiteModel<'_>, op: &OperatorInfo<'_>) -> Vec<(&'static str,
         Op::Pad => constants(&mut o, &[("paddings", 1)]),
         Op::SpaceToBatchNd => constants(&mut o, &[("block_shape", 1), ("paddings", 2)]),
         Op::BatchToSpaceNd => constants(&mut o, &[("block_shape", 1), ("crops", 2)]),
+        Op::Custom => {
+            let name = m.custom_code(op.index).unwrap_or(&[]);
+            o.push(("custom_code", String::from_utf8_lossy(name).into_owned().into()));
+            o.push(("custom_options_bytes", m.custom_options(op.index).len().into()));
+        }
         Op::Dequantize
         | Op::ExpandDims
         | Op::Logistic

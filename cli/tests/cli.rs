@@ -609,3 +609,19 @@ fn fifos_devices_and_directories_are_refused_without_hanging() {
     }
     assert!(specials.len() >= 2 || !cfg!(unix), "{specials:?}");
 }
+
+#[test]
+fn operators_lists_the_engine_table() {
+    let out = reflex(&["operators"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("FULLY_CONNECTED") && text.contains("1-12"), "{text}");
+    let json = reflex(&["operators", "--json"]);
+    let lines: Vec<serde_json::Value> = String::from_utf8(json.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), edge_reflex::engine::BUILTINS.len());
+    assert!(lines.iter().any(|o| o["name"] == "CONV_2D" && o["max_version"] == 8));
+}

@@ -33,12 +33,14 @@
 //! [`model::operator::Op`].
 
 // The layers, bottom to top; each imports only from the layers listed before it (checked by
-// tests/engine_layers.rs). `arith`, `error`, `kernels` and `arena` (the tensor table's format,
-// written by the planner and read by the operators) are the base every layer may use.
+// tests/engine_layers.rs). `arith` and `kernels` are the base every layer may use; `error`,
+// `arena` (the tensor table's format, written by the planner and read by the operators) and
+// `record` (the operator records' encoding) sit beside `format`.
 pub mod arena;
 pub mod arith;
 pub mod error;
 pub mod kernels;
+pub mod record;
 
 pub mod check;
 pub mod format;
@@ -51,9 +53,11 @@ pub mod run;
 pub mod build;
 
 pub use error::{LoadError, LoadErrorKind, RunError, Site};
+pub use model::kernel::{Kernels, OperatorCode, Registration};
 pub use model::operator::{Op, OperatorInfo};
 pub use model::tensor::{DType, TensorInfo};
 pub use model::TfLiteModel;
+pub use ops::table::{builtin, Builtin, BUILTINS};
 pub use plan::planner::Layout;
 pub use plan::prebuilt::{PlanError, Prebuilt};
 pub use run::interpreter::{Interpreter, PrebuiltInterpreter};

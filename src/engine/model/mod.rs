@@ -13,12 +13,14 @@
 //! [`run`](crate::engine::run).
 
 pub mod batch;
+pub mod kernel;
 pub mod operator;
 pub mod tensor;
 
 use crate::engine::error::{LoadError, LoadErrorKind, Site};
 use crate::engine::format::flatbuffer::{self, FbError, Table, Vector, Words};
 use crate::engine::format::schema::{self, model, operator_name, subgraph};
+use crate::engine::model::kernel::Kernels;
 use crate::engine::model::operator::{parse_op, resolve_code, Op, OperatorInfo};
 use crate::engine::model::tensor::{read_listed_tensor, DType, TensorInfo};
 
@@ -37,6 +39,8 @@ pub struct TfLiteModel<'m> {
     /// True once the operators are checked, if the model has SPACE_TO_BATCH_ND or
     /// BATCH_TO_SPACE_ND: batch sizes are then inferred (see `batch`).
     pub(in crate::engine) infer_batch: bool,
+    /// The kernels registered besides the builtins (see [`kernel`]).
+    pub(in crate::engine) kernels: &'static Kernels,
 }
 
 /// The byte offset of a FlatBuffer error, for [`LoadErrorKind::Malformed`].
@@ -102,6 +106,7 @@ impl<'m> TfLiteModel<'m> {
             inputs: words(inputs, "subgraph inputs")?,
             outputs: words(outputs, "subgraph outputs")?,
             infer_batch: false,
+            kernels: &Kernels::BUILTIN,
         })
     }
 
@@ -196,6 +201,28 @@ impl<'m> TfLiteModel<'m> {
         Some((code, inputs))
     }
 
+    /// The kernels this model was loaded with besides the builtins.
+    pub fn kernels(&self) -> &'static Kernels {
+        self.kernels
+    }
+
+    /// The custom code of operator `i` (the string a CUSTOM operator is known by), if it has one.
+    pub fn custom_code(&self, i: u32) -> Option<&'m [u8]> {
+        let t = self.operators.vector(self.file).table(i as usize).ok()?;
+        let index = t.u32(schema::operator::OPCODE_INDEX, 0).ok()?;
+        let c = self.codes.vector(self.file).table(index as usize).ok()?;
+        c.string(schema::operator_code::CUSTOM_CODE).ok()?
+    }
+
+    /// The custom options of operator `i` (raw bytes a custom kernel interprets; empty if none).
+    pub fn custom_options(&self, i: u32) -> &'m [u8] {
+        let options = || {
+            let t = self.operators.vector(self.file).table(i as usize).ok()?;
+            Some(t.vector(schema::operator::CUSTOM_OPTIONS, 1).ok()??.bytes())
+        };
+        options().unwrap_or(&[])
+    }
+
     /// Number of operators (execution order).
     pub fn operator_count(&self) -> usize {
         self.operators.len()
@@ -223,7 +250,7 @@ impl<'m> TfLiteModel<'m> {
         })?;
         let (code, version) = resolve_code(c).map_err(|k| LoadError::new(site0, k))?;
         let site = Site::Operator { index: i, name: operator_name(code) };
-        let op = parse_op(code, version, t).map_err(|k| LoadError::new(site, k))?;
+        let op = parse_op(code, t).map_err(|k| LoadError::new(site, k))?;
         let malformed = |field| {
             move |e: FbError| LoadError::new(site, LoadErrorKind::Malformed { field, at: at(e) })
         };

@@ -9,7 +9,7 @@ use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::lut::{self, ActivationTable};
 use crate::engine::kernels::softmax::Softmax;
 use crate::engine::model::operator::{code, Op};
-use crate::engine::ops::record::{RecordReader, RecordWriter};
+use crate::engine::record::{RecordReader, RecordWriter};
 
 #[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {

@@ -9,7 +9,7 @@ use crate::engine::kernels::mean::Mean;
 use crate::engine::kernels::quantize::{Dequantize, Quantize, Requantize8};
 use crate::engine::model::operator::{code, Op};
 use crate::engine::model::tensor::DType;
-use crate::engine::ops::record::{RecordReader, RecordWriter};
+use crate::engine::record::{RecordReader, RecordWriter};
 
 /// Most axes a MEAN may list (repeats included).
 const MAX_AXES: usize = 16;

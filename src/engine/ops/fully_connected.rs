@@ -14,7 +14,7 @@ use crate::engine::kernels::fully_connected::{
 use crate::engine::kernels::{conv_multiplier, sparse, I32Le, Requantize};
 use crate::engine::model::operator::Op;
 use crate::engine::model::tensor::{DType, Quantization};
-use crate::engine::ops::record::{RecordReader, RecordWriter};
+use crate::engine::record::{RecordReader, RecordWriter};
 use crate::model::QuantParams;
 
 /// What FULLY_CONNECTED's record is made from, read from its operands by [`operands`] (so no

@@ -5,7 +5,7 @@ use super::{Needs, Operands, Prep};
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::model::operator::Op;
 use crate::engine::model::tensor::DType;
-use crate::engine::ops::record::{RecordReader, RecordWriter};
+use crate::engine::record::{RecordReader, RecordWriter};
 
 /// Checks a reshape-like operator: same type, element count and quantization; the planner
 /// makes the output an alias of the input.

@@ -16,7 +16,7 @@ use crate::engine::kernels::read_i32;
 use crate::engine::kernels::shape_ops::{pack_into, StridedSlice};
 use crate::engine::model::operator::{code, Op, StridedSliceOptions};
 use crate::engine::model::tensor::{DType, TensorInfo};
-use crate::engine::ops::record::{RecordReader, RecordWriter};
+use crate::engine::record::{RecordReader, RecordWriter};
 use crate::model::{QuantParams, Shape};
 use bytemuck::Pod;
 

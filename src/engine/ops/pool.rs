@@ -6,7 +6,7 @@ use crate::engine::kernels::conv::Window;
 use crate::engine::kernels::padding;
 use crate::engine::kernels::pooling::{Pool, PoolKind};
 use crate::engine::model::operator::Op;
-use crate::engine::ops::record::{RecordReader, RecordWriter};
+use crate::engine::record::{RecordReader, RecordWriter};
 
 #[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {

@@ -22,4 +22,6 @@ pub(crate) struct Records<'r> {
     /// Arena offset of the activations region (the table's arena offsets count from the start
     /// of the whole arena).
     pub base: usize,
+    /// The kernels registered besides the builtins, for records with a negative code.
+    pub kernels: &'static crate::engine::model::kernel::Kernels,
 }

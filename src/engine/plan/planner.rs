@@ -29,7 +29,7 @@ use crate::engine::arena::{self, Location};
 use crate::engine::error::RunError;
 use crate::engine::model::TfLiteModel;
 use crate::engine::ops;
-use crate::engine::ops::record::RecordWriter;
+use crate::engine::record::RecordWriter;
 
 /// Alignment of every buffer in the activations region (relative to the arena start).
 pub const ALIGN: usize = 16;
@@ -321,7 +321,7 @@ pub(crate) fn write_record(
     w: &mut RecordWriter<'_>,
 ) -> Result<ops::Needs, RunError> {
     w.i32(0); // length, patched by the caller
-    w.i32(op.code);
+    w.i32(ops::record_code(m, op));
     w.i32(0); // scratch offset, patched after planning
     w.i32(0); // scratch length
     w.usize(op.input_count());

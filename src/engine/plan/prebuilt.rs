@@ -32,9 +32,10 @@
 
 use crate::engine::arena;
 use crate::engine::error::RunError;
-use crate::engine::model::operator::{built, code};
+use crate::engine::model::kernel::Kernels;
 use crate::engine::model::tensor::{DType, TensorInfo};
 use crate::engine::model::TfLiteModel;
+use crate::engine::ops::table;
 use crate::engine::plan::{planner, Records};
 use crate::model::{QuantParams, Shape};
 use core::fmt;
@@ -152,17 +153,13 @@ fn dtype_from(c: u32) -> Option<DType> {
     })
 }
 
-/// True if this build can run an operator with builtin `c`.
-fn runnable(c: i32) -> bool {
-    use code::*;
-    match c {
-        RESHAPE | EXPAND_DIMS | SQUEEZE => true,
-        ADD | AVERAGE_POOL_2D | CONCATENATION | CONV_2D | DEPTHWISE_CONV_2D | DEQUANTIZE
-        | FULLY_CONNECTED | LOGISTIC | MAX_POOL_2D | MUL | SOFTMAX | TANH | PAD
-        | BATCH_TO_SPACE_ND | SPACE_TO_BATCH_ND | MEAN | STRIDED_SLICE | SHAPE | PACK
-        | QUANTIZE => built(c),
-        _ => false,
+/// True if this build can run an operator record with code `c`: a builtin compiled in, or a
+/// registration of `kernels`.
+fn runnable(c: i32, kernels: &Kernels) -> bool {
+    if c < 0 {
+        return kernels.by_record_code(c).is_some();
     }
+    table::builtin(c).is_some_and(|b| b.built())
 }
 
 /// The fixed header, decoded.
@@ -212,12 +209,26 @@ pub struct Prebuilt<'m, 'p> {
     model: &'m [u8],
     plan: &'p [u8],
     header: Header,
+    kernels: &'static Kernels,
 }
 
 impl<'m, 'p> Prebuilt<'m, 'p> {
     /// Binds `plan` to the model bytes `model` it was written from, checking both (one pass over
     /// the model for its hash, one over the records).
     pub fn new(model: &'m [u8], plan: &'p [u8]) -> Result<Self, PlanError> {
+        Self::with_kernels(model, plan, &Kernels::BUILTIN)
+    }
+
+    /// [`new`](Self::new) for a plan written from a model loaded with `kernels`
+    /// ([`TfLiteModel::load_with`]): its records that name a registration run it.
+    ///
+    /// Errors: as [`new`](Self::new); [`PlanError::OperatorNotBuilt`] (with the negative record
+    /// code) if a record names a registration `kernels` does not have.
+    pub fn with_kernels(
+        model: &'m [u8],
+        plan: &'p [u8],
+        kernels: &'static Kernels,
+    ) -> Result<Self, PlanError> {
         if plan.get(..4) != Some(&MAGIC[..]) {
             return Err(PlanError::NotAPlan);
         }
@@ -252,7 +263,7 @@ impl<'m, 'p> Prebuilt<'m, 'p> {
         {
             return Err(PlanError::Malformed);
         }
-        let prebuilt = Prebuilt { model, plan, header };
+        let prebuilt = Prebuilt { model, plan, header, kernels };
         prebuilt.check_records()?;
         for j in 0..io {
             prebuilt.io(j)?;
@@ -270,7 +281,7 @@ impl<'m, 'p> Prebuilt<'m, 'p> {
             if len < 8 {
                 return Err(PlanError::Malformed);
             }
-            if !runnable(c) {
+            if !runnable(c, self.kernels) {
                 return Err(PlanError::OperatorNotBuilt(c));
             }
             pos =
@@ -289,6 +300,7 @@ impl<'m, 'p> Prebuilt<'m, 'p> {
             records,
             operators: self.header.operators,
             base: self.header.activations_start,
+            kernels: self.kernels,
         }
     }
 

@@ -8,13 +8,14 @@
 
 use crate::engine::arena::{self, Location};
 use crate::engine::error::RunError;
+use crate::engine::model::kernel::Kernels;
 use crate::engine::model::tensor::{DType, TensorInfo};
 use crate::engine::model::TfLiteModel;
-use crate::engine::ops::record::RecordReader;
 use crate::engine::ops::{self, Inputs, Operands};
 use crate::engine::plan::planner::{self, Layout};
 use crate::engine::plan::prebuilt::{IoTensor, Prebuilt};
 use crate::engine::plan::Records;
+use crate::engine::record::RecordReader;
 use crate::engine::run::profile::{NoProfiler, Profiler};
 use crate::model::{Model, QuantParams, Shape};
 
@@ -121,6 +122,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             records: meta.get(layout.table..).ok_or(RunError::Internal)?,
             operators: self.model.operator_count(),
             base: layout.activations_start,
+            kernels: self.model.kernels(),
         };
         plan.run(self.model.file(), act, profiler)
     }
@@ -144,7 +146,8 @@ impl Records<'_> {
             pos = end;
             let code = record_code(record)?;
             profiler.begin(index, code);
-            let result = run_operator(record, model, self.table, &mut *act, self.base);
+            let result =
+                run_operator(record, model, self.table, &mut *act, self.base, self.kernels);
             profiler.end(index, code);
             result.map_err(|e| match e {
                 RunError::Kernel { error, .. } => {
@@ -184,6 +187,7 @@ fn run_operator(
     table: &[u8],
     act: &mut [u8],
     base: usize,
+    kernels: &Kernels,
 ) -> Result<(), RunError> {
     let mut r = RecordReader::new(record);
     let [_len, code, scratch_offset, scratch_len, n_in] = r.words::<5>()?;
@@ -210,6 +214,10 @@ fn run_operator(
         split(act, base, (out_start, len), (scratch_start, scratch_len))?
     };
     let io = Operands { inputs: Inputs { model, table, pieces, indices }, output, scratch };
+    if code < 0 {
+        let registration = kernels.by_record_code(code).ok_or(RunError::UnknownOperator(code))?;
+        return (registration.eval)(&mut r, io);
+    }
     ops::eval(code, &mut r, io)
 }
 
