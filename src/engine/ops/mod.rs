@@ -136,6 +136,40 @@ pub fn eval(code: i32, r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(),
     }
 }
 
+/// True if [`eval`] runs builtin `code` in this build: what a prebuilt plan is checked against
+/// (reading the operator [`table`] instead would link every prepare step into a firmware that
+/// only runs plans). The table's tests check that the two agree.
+pub const fn evaluates(code: i32) -> bool {
+    use crate::engine::model::operator::code::*;
+    let known = matches!(
+        code,
+        FULLY_CONNECTED
+            | CONV_2D
+            | DEPTHWISE_CONV_2D
+            | AVERAGE_POOL_2D
+            | MAX_POOL_2D
+            | SOFTMAX
+            | LOGISTIC
+            | TANH
+            | SHAPE
+            | RESHAPE
+            | EXPAND_DIMS
+            | SQUEEZE
+            | ADD
+            | MUL
+            | QUANTIZE
+            | DEQUANTIZE
+            | MEAN
+            | CONCATENATION
+            | PAD
+            | SPACE_TO_BATCH_ND
+            | BATCH_TO_SPACE_ND
+            | STRIDED_SLICE
+            | PACK
+    );
+    known && built(code)
+}
+
 /// Writes a 4-D shape.
 pub(crate) fn write_shape(w: &mut RecordWriter<'_>, s: [usize; 4]) {
     for d in s {

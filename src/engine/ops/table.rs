@@ -101,6 +101,10 @@ mod tests {
             assert!(core::ptr::eq(builtin(b.code).unwrap(), b));
         }
         assert!(builtin(code::CUSTOM).is_none());
+        // The eval side's list (what prebuilt plans are checked against) is the same set.
+        for c in -1..=255 {
+            assert_eq!(super::super::evaluates(c), builtin(c).is_some_and(|b| b.built()), "{c}");
+        }
     }
 
     /// Every entry of the table has an eval arm: run with an empty record, each one fails on

@@ -35,7 +35,7 @@ use crate::engine::error::RunError;
 use crate::engine::model::kernel::Kernels;
 use crate::engine::model::tensor::{DType, TensorInfo};
 use crate::engine::model::TfLiteModel;
-use crate::engine::ops::table;
+use crate::engine::ops;
 use crate::engine::plan::{planner, Records};
 use crate::model::{QuantParams, Shape};
 use core::fmt;
@@ -159,7 +159,7 @@ fn runnable(c: i32, kernels: &Kernels) -> bool {
     if c < 0 {
         return kernels.by_record_code(c).is_some();
     }
-    table::builtin(c).is_some_and(|b| b.built())
+    ops::evaluates(c)
 }
 
 /// The fixed header, decoded.
