@@ -9,8 +9,8 @@ use edge_reflex::engine::model::kernel::{Needs, Operands, Prep};
 use edge_reflex::engine::plan::prebuilt::{self, Prebuilt};
 use edge_reflex::engine::record::{RecordReader, RecordWriter};
 use edge_reflex::engine::{
-    Interpreter, Kernels, LoadError, LoadErrorKind, OperatorCode, PlanError, PrebuiltInterpreter,
-    Registration, RunError, TfLiteModel,
+    Interpreter, Kernels, LoadError, LoadErrorKind, OperatorCode, PlanError, Registration,
+    RunError, TfLiteModel,
 };
 use std::sync::atomic::{AtomicUsize, Ordering};
 use support::{ModelSpec, OpSpec, TensorSpec, F};
@@ -106,7 +106,7 @@ fn a_custom_operator_runs_from_a_prebuilt_plan_with_its_kernels() {
     assert_eq!(Prebuilt::new(&bytes, &plan).unwrap_err(), PlanError::OperatorNotBuilt(-1));
     let bound = Prebuilt::with_kernels(&bytes, &plan, &DOUBLE).unwrap();
     let mut arena = vec![0u8; bound.arena_size()];
-    let mut interp = PrebuiltInterpreter::new(bound, &mut arena).unwrap();
+    let mut interp = Interpreter::from_plan(bound, &mut arena).unwrap();
     let input = [9i8, -20, 33, 1];
     interp.input_bytes(0).unwrap().copy_from_slice(bytemuck::cast_slice(&input));
     interp.invoke().unwrap();

@@ -4,9 +4,7 @@
 //! raw bytes where `--output` says.
 
 use crate::{emit, files, json, Result};
-use edge_reflex::engine::{
-    DType, Interpreter, Invoke, Op, Prebuilt, PrebuiltInterpreter, TensorInfo, TfLiteModel,
-};
+use edge_reflex::engine::{DType, Interpreter, Op, Prebuilt, TensorInfo, TfLiteModel};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -74,7 +72,7 @@ pub fn zero_inputs(model: &TfLiteModel<'_>) -> Vec<Vec<u8>> {
 }
 
 /// Copies `inputs` into the interpreter's input tensors.
-pub fn fill(interp: &mut impl Invoke, inputs: &[Vec<u8>]) -> Result<()> {
+pub fn fill(interp: &mut Interpreter<'_, '_>, inputs: &[Vec<u8>]) -> Result<()> {
     for (j, data) in inputs.iter().enumerate() {
         let dst = interp.input_bytes(j).ok_or_else(|| format!("input {j} is not writable"))?;
         if dst.len() != data.len() {
@@ -130,8 +128,8 @@ pub fn main(args: &Args) -> Result<()> {
             let prebuilt = Prebuilt::new(&bytes, &plan)
                 .map_err(|e| format!("{}: {e}", plan_path.display()))?;
             let mut arena = files::arena(&args.model, prebuilt.arena_size())?;
-            let mut interp = PrebuiltInterpreter::new(prebuilt, &mut arena)
-                .map_err(|e| format!("{path}: {e}"))?;
+            let mut interp =
+                Interpreter::from_plan(prebuilt, &mut arena).map_err(|e| format!("{path}: {e}"))?;
             infer(&mut interp, &model, &inputs, args.repeat)
         }
         None => {
@@ -165,7 +163,7 @@ pub fn main(args: &Args) -> Result<()> {
 /// Runs `repeat` inferences (inputs refilled before each: the arena reuses their memory) and
 /// returns the outputs' bytes and the mean time of one `invoke`.
 fn infer(
-    interp: &mut impl Invoke,
+    interp: &mut Interpreter<'_, '_>,
     model: &TfLiteModel<'_>,
     inputs: &[Vec<u8>],
     repeat: u32,

@@ -74,7 +74,7 @@ fn consts(model: &TfLiteModel<'_>, arena: usize, arena_doc: &str) -> Result<Stri
 ///
 /// * `PLAN: [u8; N]`, the plan (`include_bytes!` of that file), for
 ///   [`Prebuilt::new`](crate::engine::Prebuilt::new) together with the model's bytes;
-/// * `ARENA_BYTES`, the RAM arena [`PrebuiltInterpreter`](crate::engine::PrebuiltInterpreter)
+/// * `ARENA_BYTES`, the RAM arena [`Interpreter::from_plan`](crate::engine::Interpreter::from_plan)
 ///   needs (the activations alone: the records live in `PLAN`, in flash);
 /// * `INPUT_BYTES`, `INPUT_LEN`, `OUTPUT_BYTES`, `OUTPUT_LEN` as in [`model_consts`].
 ///

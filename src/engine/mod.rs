@@ -19,7 +19,7 @@
 //! * With the `build` feature, `engine::build::model_consts` lets a `build.rs` compute the arena size
 //!   at compile time (and fail the build on an unsupported model), and `engine::build::prebuilt_plan`
 //!   does all of the above at compile time: the firmware then runs a [`Prebuilt`] plan from flash
-//!   with a [`PrebuiltInterpreter`], linking neither the loader nor the planner (see [`plan::prebuilt`]).
+//!   with [`Interpreter::from_plan`], linking neither the loader nor the planner (see [`plan::prebuilt`]).
 //!
 //! The code is in layers, each a folder, each importing only from the ones before it (checked by
 //! `tests/engine_layers.rs`): [`format`] (the FlatBuffer reader and TFLite's schema) ->
@@ -60,5 +60,5 @@ pub use model::TfLiteModel;
 pub use ops::table::{builtin, Builtin, BUILTINS};
 pub use plan::planner::Layout;
 pub use plan::prebuilt::{PlanError, Prebuilt};
-pub use run::interpreter::{Interpreter, PrebuiltInterpreter};
-pub use run::profile::{Invoke, NoProfiler, Profiler};
+pub use run::interpreter::Interpreter;
+pub use run::profile::{NoProfiler, Profiler};

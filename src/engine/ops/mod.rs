@@ -19,7 +19,7 @@ pub mod table;
 
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::KernelError;
-pub(crate) use crate::engine::model::kernel::{Inputs, Kernels, Needs, Operands, Prep};
+pub(crate) use crate::engine::model::kernel::{Kernels, Needs, Operands, Prep};
 pub(crate) use crate::engine::model::operator::built;
 use crate::engine::model::operator::{Op, OperatorInfo};
 use crate::engine::model::TfLiteModel;

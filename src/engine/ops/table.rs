@@ -89,7 +89,7 @@ pub fn builtin(code: i32) -> Option<&'static Builtin> {
 mod tests {
     use super::*;
     use crate::engine::error::RunError;
-    use crate::engine::ops::{Inputs, Operands};
+    use crate::engine::model::kernel::{Inputs, Operands};
     use crate::engine::record::RecordReader;
 
     #[test]

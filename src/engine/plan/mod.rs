@@ -10,7 +10,7 @@ pub mod prebuilt;
 
 /// The prepared part of an arena (tensor table and operator records), wherever it lives: at the
 /// start of the arena ([`Interpreter`]) or in flash
-/// ([`PrebuiltInterpreter`](crate::engine::PrebuiltInterpreter)).
+/// ([`Interpreter::from_plan`](crate::engine::Interpreter::from_plan)).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Records<'r> {
     /// The tensor table.

@@ -5,7 +5,7 @@
 //! ```text
 //! build.rs (host)                               firmware (target)
 //! model.tflite ──TfLiteModel::load──▶ write() ──▶ PLAN: [u8; N] ─┐
-//!                                                                  ├─▶ Prebuilt::new ──▶ PrebuiltInterpreter::new(ARENA) ──▶ invoke()
+//!                                                                  ├─▶ Prebuilt::new ──▶ Interpreter::from_plan(ARENA) ──▶ invoke()
 //! model.tflite ──────────────────────include_bytes!──▶ MODEL ─────┘
 //! ```
 //!
@@ -185,7 +185,7 @@ impl Header {
 ///
 /// ```
 /// use edge_reflex::engine::plan::prebuilt::{self, Prebuilt};
-/// use edge_reflex::engine::{PrebuiltInterpreter, TfLiteModel};
+/// use edge_reflex::engine::{Interpreter, TfLiteModel};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let model_bytes = &include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"),
 /// #     "/tests/data/conformance/tflm_hello_world/model.tflite"))[..];
@@ -198,7 +198,7 @@ impl Header {
 /// // What the firmware does (plan and model in flash, arena in RAM):
 /// let prebuilt = Prebuilt::new(model_bytes, &plan)?;
 /// let mut arena = vec![0u8; prebuilt.arena_size()];
-/// let mut interpreter = PrebuiltInterpreter::new(prebuilt, &mut arena)?;
+/// let mut interpreter = Interpreter::from_plan(prebuilt, &mut arena)?;
 /// interpreter.input_bytes(0).unwrap().fill(0);
 /// interpreter.invoke()?;
 /// assert_eq!(interpreter.output_bytes(0).map(|o| o.len()), Some(1));
@@ -338,12 +338,7 @@ impl<'m, 'p> Prebuilt<'m, 'p> {
         (j < self.header.outputs).then(|| self.io_tensor(self.header.inputs + j)).flatten()
     }
 
-    /// Arena offset of the activations region in the plan's layout.
-    pub(in crate::engine) fn activations_start(&self) -> usize {
-        self.header.activations_start
-    }
-
-    /// Bytes of RAM arena [`PrebuiltInterpreter::new`](crate::engine::PrebuiltInterpreter::new)
+    /// Bytes of RAM arena [`Interpreter::from_plan`](crate::engine::Interpreter::from_plan)
     /// needs: the activations alone.
     pub fn arena_size(&self) -> usize {
         self.header.activations

@@ -1,17 +1,20 @@
-//! [`Interpreter`]: runs a loaded model in a caller-provided arena.
+//! [`Interpreter`]: runs a model in a caller-provided arena, planned either on the device
+//! ([`Interpreter::new`]: the model is loaded and planned into the arena) or at build time
+//! ([`Interpreter::from_plan`]: a [`Prebuilt`] plan in flash, the arena holding only the
+//! activations).
 //!
-//! All run-time state lives in the arena (see [`crate::engine::plan::planner`] for its
+//! All run-time state lives in the arena (see [`planner`] for its
 //! layout) and on the stack: there is no global state and no allocation, so several
 //! interpreters can run side by side, each with its own arena. `invoke` is integer-only (except
-//! QUANTIZE/DEQUANTIZE on float tensors): every float-derived parameter was computed in
-//! [`Interpreter::new`].
+//! QUANTIZE/DEQUANTIZE on float tensors): every float-derived parameter was computed when the
+//! operator records were written.
 
 use crate::engine::arena::{self, Location};
 use crate::engine::error::RunError;
-use crate::engine::model::kernel::Kernels;
+use crate::engine::model::kernel::{Inputs, Kernels, Operands};
 use crate::engine::model::tensor::{DType, TensorInfo};
 use crate::engine::model::TfLiteModel;
-use crate::engine::ops::{self, Inputs, Operands};
+use crate::engine::ops;
 use crate::engine::plan::planner::{self, Layout};
 use crate::engine::plan::prebuilt::{IoTensor, Prebuilt};
 use crate::engine::plan::Records;
@@ -21,92 +24,234 @@ use crate::model::{Model, QuantParams, Shape};
 
 /// A model ready to run in its arena.
 ///
+/// Planned on the device:
+///
 /// ```
 /// # use edge_reflex::engine::{Interpreter, TfLiteModel};
-/// # fn demo(bytes: &[u8]) -> Result<(), Box<dyn std::error::Error>> {
-/// let model = TfLiteModel::load(bytes).map_err(|e| e.to_string())?;
-/// let mut arena = vec![0u8; model.arena_size().map_err(|e| e.to_string())?];
-/// let mut interpreter = Interpreter::new(&model, &mut arena).map_err(|e| e.to_string())?;
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let bytes = &include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"),
+/// #     "/tests/data/conformance/tflm_hello_world/model.tflite"))[..];
+/// let model = TfLiteModel::load(bytes)?;
+/// let mut arena = vec![0u8; model.arena_size()?];
+/// let mut interpreter = Interpreter::new(&model, &mut arena)?;
 /// interpreter.input_bytes(0).unwrap().fill(0);
-/// interpreter.invoke().map_err(|e| e.to_string())?;
-/// let scores = interpreter.output_bytes(0).unwrap();
-/// # let _ = scores; Ok(()) }
+/// interpreter.invoke()?;
+/// assert_eq!(interpreter.output_bytes(0).map(|o| o.len()), Some(1));
+/// # Ok(()) }
 /// ```
+///
+/// From a prebuilt plan: see [`Interpreter::from_plan`].
 #[derive(Debug)]
 pub struct Interpreter<'m, 'a> {
-    model: TfLiteModel<'m>,
-    arena: &'a mut [u8],
-    layout: Layout,
+    /// The model bytes (constant tensors are read in place).
+    model: &'m [u8],
+    /// Where the records came from.
+    source: Source<'m, 'a>,
+    /// The tensor table and the operator records (in the arena, or in the plan).
+    records: Records<'a>,
+    /// The activations region (the arena after its records, or the whole arena).
+    act: &'a mut [u8],
+    /// Graph input 0 and output 0, read once: what the [`Model`] stage asks on every inference.
+    first: [Option<IoTensor>; 2],
+}
+
+/// How an [`Interpreter`] was prepared.
+#[derive(Clone, Copy, Debug)]
+enum Source<'m, 'a> {
+    /// Loaded and planned into the arena.
+    Device { model: TfLiteModel<'m>, layout: Layout },
+    /// A plan written ahead of time.
+    Plan(Prebuilt<'m, 'a>),
+}
+
+/// Graph input or output `t` of `model`, as a plan describes it.
+fn io_of(t: Option<u32>, info: Option<TensorInfo<'_>>) -> Option<IoTensor> {
+    let (tensor, info) = (t?, info?);
+    let quant = info.quant().unwrap_or(QuantParams { scale: 0.0, zero_point: 0 });
+    Some(IoTensor { tensor, dtype: info.dtype, quant, shape: info.shape })
 }
 
 impl<'m, 'a> Interpreter<'m, 'a> {
-    /// Prepares `model` in `arena`: computes every operator's parameters and plans the memory.
+    /// Prepares `model` in `arena`: computes every operator's parameters into records at the
+    /// start of the arena and plans the activations after them.
     ///
     /// Errors: [`RunError::ArenaTooSmall`] (with the size needed) if `arena` is shorter than
     /// [`TfLiteModel::arena_size`]. Nothing else can fail for a model that `load` accepted.
     pub fn new(model: &TfLiteModel<'m>, arena: &'a mut [u8]) -> Result<Self, RunError> {
         let layout = planner::build(model, arena)?;
-        Ok(Interpreter { model: *model, arena, layout })
+        let (meta, act) = arena.split_at_mut(layout.activations_start);
+        let meta: &'a [u8] = meta;
+        let (table, records) = meta.split_at(layout.table.min(meta.len()));
+        let records = Records {
+            table,
+            records,
+            operators: model.operator_count(),
+            base: layout.activations_start,
+            kernels: model.kernels(),
+        };
+        let first = [
+            io_of(model.input(0), model.input_info(0)),
+            io_of(model.output(0), model.output_info(0)),
+        ];
+        let source = Source::Device { model: *model, layout };
+        Ok(Interpreter { model: model.file(), source, records, act, first })
     }
 
-    /// The model.
-    pub fn model(&self) -> &TfLiteModel<'m> {
-        &self.model
+    /// Runs `prebuilt` (plan and model in flash) in `arena`, which holds only the activations.
+    ///
+    /// ```
+    /// use edge_reflex::engine::plan::prebuilt::{self, Prebuilt};
+    /// use edge_reflex::engine::{Interpreter, TfLiteModel};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let model_bytes = &include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"),
+    /// #     "/tests/data/conformance/tflm_hello_world/model.tflite"))[..];
+    /// // What a build.rs does (engine::build::prebuilt_plan wraps it):
+    /// let model = TfLiteModel::load(model_bytes)?;
+    /// let mut work = vec![0u8; model.arena_size()?];
+    /// let mut plan = vec![0u8; prebuilt::plan_len(&model, &mut work)?];
+    /// prebuilt::write(&model, &mut work, &mut plan)?;
+    ///
+    /// // What the firmware does (plan and model in flash, arena in RAM):
+    /// let prebuilt = Prebuilt::new(model_bytes, &plan)?;
+    /// let mut arena = vec![0u8; prebuilt.arena_size()];
+    /// let mut interpreter = Interpreter::from_plan(prebuilt, &mut arena)?;
+    /// interpreter.input_bytes(0).unwrap().fill(0);
+    /// interpreter.invoke()?;
+    /// assert_eq!(interpreter.output_bytes(0).map(|o| o.len()), Some(1));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Errors: [`RunError::ArenaTooSmall`] if `arena` is shorter than
+    /// [`Prebuilt::arena_size`]. Nothing is written to the arena until the first invoke.
+    pub fn from_plan(prebuilt: Prebuilt<'m, 'a>, arena: &'a mut [u8]) -> Result<Self, RunError> {
+        let needed = prebuilt.arena_size();
+        let available = arena.len();
+        let act = arena.get_mut(..needed).ok_or(RunError::ArenaTooSmall { needed, available })?;
+        Ok(Interpreter {
+            model: prebuilt.model(),
+            records: prebuilt.records(),
+            first: [prebuilt.input(0), prebuilt.output(0)],
+            source: Source::Plan(prebuilt),
+            act,
+        })
     }
 
-    /// The arena layout (sizes of its parts).
-    pub fn layout(&self) -> Layout {
-        self.layout
+    /// The loaded model, if the interpreter was planned on the device.
+    pub fn model(&self) -> Option<&TfLiteModel<'m>> {
+        match &self.source {
+            Source::Device { model, .. } => Some(model),
+            Source::Plan(_) => None,
+        }
     }
 
-    /// Where tensor `t`'s bytes are while the interpreter runs.
+    /// The plan, if the interpreter runs one written ahead of time.
+    pub fn prebuilt(&self) -> Option<&Prebuilt<'m, 'a>> {
+        match &self.source {
+            Source::Plan(p) => Some(p),
+            Source::Device { .. } => None,
+        }
+    }
+
+    /// The arena layout (sizes of its parts), if the interpreter was planned on the device.
+    pub fn layout(&self) -> Option<Layout> {
+        match self.source {
+            Source::Device { layout, .. } => Some(layout),
+            Source::Plan(_) => None,
+        }
+    }
+
+    /// Number of operators.
+    pub fn operator_count(&self) -> usize {
+        self.records.operators
+    }
+
+    /// Where tensor `t`'s bytes are while the interpreter runs (arena offsets count from the
+    /// start of the whole arena as planned).
     pub fn location(&self, t: usize) -> Result<Location, RunError> {
-        arena::location(self.table(), t)
-    }
-
-    fn table(&self) -> &[u8] {
-        self.arena.get(..self.layout.table).unwrap_or(&[])
+        arena::location(self.records.table, t)
     }
 
     /// Bytes of tensor `t` (arena or model), read-only.
     pub fn tensor_bytes(&self, t: usize) -> Option<&[u8]> {
         match self.location(t).ok()? {
-            Location::Arena { offset, len } => self.arena.get(offset..offset.checked_add(len)?),
-            Location::Model { offset, len } => {
-                self.model.file().get(offset..offset.checked_add(len)?)
+            Location::Arena { offset, len } => {
+                let start = offset.checked_sub(self.records.base)?;
+                self.act.get(start..start.checked_add(len)?)
             }
+            Location::Model { offset, len } => self.model.get(offset..offset.checked_add(len)?),
             Location::Unused => None,
+        }
+    }
+
+    /// Tensor index of graph input `j`.
+    fn input_tensor(&self, j: usize) -> Option<u32> {
+        match &self.source {
+            Source::Device { model, .. } => model.input(j),
+            Source::Plan(p) => p.input_tensor(j),
+        }
+    }
+
+    /// Tensor index of graph output `j`.
+    fn output_tensor(&self, j: usize) -> Option<u32> {
+        match &self.source {
+            Source::Device { model, .. } => model.output(j),
+            Source::Plan(p) => p.output_tensor(j),
+        }
+    }
+
+    /// Number of graph inputs.
+    pub fn input_count(&self) -> usize {
+        match &self.source {
+            Source::Device { model, .. } => model.input_count(),
+            Source::Plan(p) => p.input_count(),
+        }
+    }
+
+    /// Number of graph outputs.
+    pub fn output_count(&self) -> usize {
+        match &self.source {
+            Source::Device { model, .. } => model.output_count(),
+            Source::Plan(p) => p.output_count(),
+        }
+    }
+
+    /// Type, shape and quantization of graph input `j`.
+    pub fn input_info(&self, j: usize) -> Option<IoTensor> {
+        match &self.source {
+            Source::Device { model, .. } => io_of(model.input(j), model.input_info(j)),
+            Source::Plan(p) => p.input(j),
+        }
+    }
+
+    /// Type, shape and quantization of graph output `j`.
+    pub fn output_info(&self, j: usize) -> Option<IoTensor> {
+        match &self.source {
+            Source::Device { model, .. } => io_of(model.output(j), model.output_info(j)),
+            Source::Plan(p) => p.output(j),
         }
     }
 
     /// Bytes of graph input `j`, to be filled before [`invoke`](Interpreter::invoke)
     /// (raw little-endian elements of the input's type).
     pub fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
-        let t = self.model.input(j)? as usize;
-        match arena::location(self.table(), t).ok()? {
-            Location::Arena { offset, len } => self.arena.get_mut(offset..offset.checked_add(len)?),
+        let t = self.input_tensor(j)? as usize;
+        match arena::location(self.records.table, t).ok()? {
+            Location::Arena { offset, len } => {
+                let start = offset.checked_sub(self.records.base)?;
+                self.act.get_mut(start..start.checked_add(len)?)
+            }
             _ => None,
         }
     }
 
     /// Bytes of graph output `j` (valid after a successful [`invoke`](Interpreter::invoke)).
     pub fn output_bytes(&self, j: usize) -> Option<&[u8]> {
-        self.tensor_bytes(self.model.output(j)? as usize)
-    }
-
-    /// Type, shape and quantization of graph input `j`.
-    pub fn input_info(&self, j: usize) -> Option<TensorInfo<'m>> {
-        self.model.input_info(j)
-    }
-
-    /// Type, shape and quantization of graph output `j`.
-    pub fn output_info(&self, j: usize) -> Option<TensorInfo<'m>> {
-        self.model.output_info(j)
+        self.tensor_bytes(self.output_tensor(j)? as usize)
     }
 
     /// Runs every operator once, in order.
     ///
-    /// Errors: [`RunError::Kernel`] / [`RunError::Internal`] only if the arena's records were
+    /// Errors: [`RunError::Kernel`] / [`RunError::Internal`] only if the records were
     /// corrupted, which safe code cannot do; a model accepted by `load` always runs.
     pub fn invoke(&mut self) -> Result<(), RunError> {
         self.invoke_profiled(&mut NoProfiler)
@@ -115,16 +260,12 @@ impl<'m, 'a> Interpreter<'m, 'a> {
     /// [`invoke`](Interpreter::invoke), calling `profiler` around every operator (RESHAPE,
     /// EXPAND_DIMS and SQUEEZE included, though they do nothing).
     pub fn invoke_profiled<P: Profiler>(&mut self, profiler: &mut P) -> Result<(), RunError> {
-        let layout = self.layout;
-        let (meta, act) = self.arena.split_at_mut(layout.activations_start);
-        let plan = Records {
-            table: meta.get(..layout.table).ok_or(RunError::Internal)?,
-            records: meta.get(layout.table..).ok_or(RunError::Internal)?,
-            operators: self.model.operator_count(),
-            base: layout.activations_start,
-            kernels: self.model.kernels(),
-        };
-        plan.run(self.model.file(), act, profiler)
+        self.records.run(self.model, self.act, profiler)
+    }
+
+    /// Graph input 0 or output 0 if it is int8 (what the [`Model`] stage serves).
+    fn int8(&self, k: usize) -> Option<IoTensor> {
+        self.first[k].filter(|t| t.dtype == DType::Int8)
     }
 }
 
@@ -157,20 +298,6 @@ impl Records<'_> {
             })?;
         }
         Ok(())
-    }
-}
-
-impl crate::engine::run::profile::Invoke for Interpreter<'_, '_> {
-    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
-        Interpreter::input_bytes(self, j)
-    }
-
-    fn output_bytes(&self, j: usize) -> Option<&[u8]> {
-        Interpreter::output_bytes(self, j)
-    }
-
-    fn invoke_profiled<P: Profiler>(&mut self, profiler: &mut P) -> Result<(), RunError> {
-        Interpreter::invoke_profiled(self, profiler)
     }
 }
 
@@ -262,186 +389,54 @@ fn split(
     Ok(if swapped { (pieces, mb, ma) } else { (pieces, ma, mb) })
 }
 
-fn int8_quant(info: Option<TensorInfo<'_>>) -> QuantParams {
-    info.and_then(|t| t.quant()).unwrap_or(QuantParams { scale: 0.0, zero_point: 0 })
-}
-
-fn int8_shape(info: Option<TensorInfo<'_>>) -> Shape {
-    info.map_or(Shape::from_dims([]), |t| t.shape)
-}
-
-/// The interpreter as the graph's int8 [`Model`]: input 0 and output 0. A model whose input 0
-/// or output 0 is not int8 reports [`RunError::NotInt8`] from `invoke` (its `input` is empty).
-impl Model for Interpreter<'_, '_> {
-    type Error = RunError;
-
-    fn input(&mut self) -> &mut [i8] {
-        let is_int8 = self.input_info(0).is_some_and(|t| t.dtype == DType::Int8);
-        match self.input_bytes(0) {
-            Some(b) if is_int8 => bytemuck::cast_slice_mut(b),
-            _ => &mut [],
-        }
-    }
-
-    fn input_quant(&self) -> QuantParams {
-        int8_quant(self.input_info(0))
-    }
-
-    fn input_shape(&self) -> Shape {
-        int8_shape(self.input_info(0))
-    }
-
-    fn invoke(&mut self) -> Result<(), RunError> {
-        let int8 = |t: Option<TensorInfo<'_>>| t.is_some_and(|t| t.dtype == DType::Int8);
-        if !int8(self.input_info(0)) || !int8(self.output_info(0)) {
-            return Err(RunError::NotInt8);
-        }
-        Interpreter::invoke(self)
-    }
-
-    fn output(&self) -> &[i8] {
-        let is_int8 = self.output_info(0).is_some_and(|t| t.dtype == DType::Int8);
-        match self.output_bytes(0) {
-            Some(b) if is_int8 => bytemuck::cast_slice(b),
-            _ => &[],
-        }
-    }
-
-    fn output_quant(&self) -> QuantParams {
-        int8_quant(self.output_info(0))
-    }
-
-    fn output_shape(&self) -> Shape {
-        int8_shape(self.output_info(0))
-    }
-}
-
-/// A [`Prebuilt`] plan running in a RAM arena of [`Prebuilt::arena_size`] bytes: the same
-/// operators and results as [`Interpreter`], bit for bit.
-#[derive(Debug)]
-pub struct PrebuiltInterpreter<'m, 'p, 'a> {
-    prebuilt: Prebuilt<'m, 'p>,
-    arena: &'a mut [u8],
-}
-
-impl<'m, 'p, 'a> PrebuiltInterpreter<'m, 'p, 'a> {
-    /// Runs `prebuilt` in `arena`. Errors: [`RunError::ArenaTooSmall`] if `arena` is shorter than
-    /// [`Prebuilt::arena_size`]. Nothing is written to the arena until the first invoke.
-    pub fn new(prebuilt: Prebuilt<'m, 'p>, arena: &'a mut [u8]) -> Result<Self, RunError> {
-        let needed = prebuilt.arena_size();
-        if arena.len() < needed {
-            return Err(RunError::ArenaTooSmall { needed, available: arena.len() });
-        }
-        Ok(PrebuiltInterpreter { prebuilt, arena })
-    }
-
-    /// The plan.
-    pub fn prebuilt(&self) -> &Prebuilt<'m, 'p> {
-        &self.prebuilt
-    }
-
-    fn range(&self, t: u32) -> Option<(bool, usize, usize)> {
-        let table = self.prebuilt.records().table;
-        match arena::location(table, t as usize).ok()? {
-            Location::Arena { offset, len } => {
-                Some((true, offset.checked_sub(self.prebuilt.activations_start())?, len))
-            }
-            Location::Model { offset, len } => Some((false, offset, len)),
-            Location::Unused => None,
-        }
-    }
-
-    /// Bytes of graph input `j`, to be filled before [`invoke`](Self::invoke).
-    pub fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
-        let (true, offset, len) = self.range(self.prebuilt.input_tensor(j)?)? else {
-            return None;
-        };
-        self.arena.get_mut(offset..offset.checked_add(len)?)
-    }
-
-    /// Bytes of graph output `j` (valid after a successful [`invoke`](Self::invoke)).
-    pub fn output_bytes(&self, j: usize) -> Option<&[u8]> {
-        let (in_arena, offset, len) = self.range(self.prebuilt.output_tensor(j)?)?;
-        let bytes: &[u8] = if in_arena { self.arena } else { self.prebuilt.model() };
-        bytes.get(offset..offset.checked_add(len)?)
-    }
-
-    /// Runs every operator once, in order.
-    pub fn invoke(&mut self) -> Result<(), RunError> {
-        self.invoke_profiled(&mut NoProfiler)
-    }
-
-    /// [`invoke`](Self::invoke), calling `profiler` around every operator.
-    pub fn invoke_profiled<P: Profiler>(&mut self, profiler: &mut P) -> Result<(), RunError> {
-        let records = self.prebuilt.records();
-        let act = self.arena.get_mut(..self.prebuilt.arena_size()).ok_or(RunError::Internal)?;
-        records.run(self.prebuilt.model(), act, profiler)
-    }
-
-    fn int8_io(&self, io: Option<IoTensor>) -> Option<IoTensor> {
-        io.filter(|t| t.dtype == DType::Int8)
-    }
-}
-
-impl crate::engine::run::profile::Invoke for PrebuiltInterpreter<'_, '_, '_> {
-    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
-        PrebuiltInterpreter::input_bytes(self, j)
-    }
-
-    fn output_bytes(&self, j: usize) -> Option<&[u8]> {
-        PrebuiltInterpreter::output_bytes(self, j)
-    }
-
-    fn invoke_profiled<P: Profiler>(&mut self, profiler: &mut P) -> Result<(), RunError> {
-        PrebuiltInterpreter::invoke_profiled(self, profiler)
-    }
-}
-
 fn quant_of(io: Option<IoTensor>) -> QuantParams {
     io.map_or(QuantParams { scale: 0.0, zero_point: 0 }, |t| t.quant)
 }
 
-/// The plan as the graph's int8 [`Model`]: input 0 and output 0, like
-/// [`Interpreter`]'s.
-impl Model for PrebuiltInterpreter<'_, '_, '_> {
+fn shape_of(io: Option<IoTensor>) -> Shape {
+    io.map_or(Shape::from_dims([]), |t| t.shape)
+}
+
+/// The interpreter as the graph's int8 [`Model`]: input 0 and output 0, described once when the
+/// interpreter was built (no model parsing per inference). A model whose input 0 or output 0 is
+/// not int8 reports [`RunError::NotInt8`] from `invoke` (its `input` is empty).
+impl Model for Interpreter<'_, '_> {
     type Error = RunError;
 
     fn input(&mut self) -> &mut [i8] {
-        if self.int8_io(self.prebuilt.input(0)).is_none() {
+        if self.int8(0).is_none() {
             return &mut [];
         }
         self.input_bytes(0).map_or(&mut [], bytemuck::cast_slice_mut)
     }
 
     fn input_quant(&self) -> QuantParams {
-        quant_of(self.prebuilt.input(0))
+        quant_of(self.int8(0))
     }
 
     fn input_shape(&self) -> Shape {
-        self.prebuilt.input(0).map_or(Shape::from_dims([]), |t| t.shape)
+        shape_of(self.int8(0))
     }
 
     fn invoke(&mut self) -> Result<(), RunError> {
-        if self.int8_io(self.prebuilt.input(0)).is_none()
-            || self.int8_io(self.prebuilt.output(0)).is_none()
-        {
+        if self.int8(0).is_none() || self.int8(1).is_none() {
             return Err(RunError::NotInt8);
         }
-        PrebuiltInterpreter::invoke(self)
+        Interpreter::invoke(self)
     }
 
     fn output(&self) -> &[i8] {
-        if self.int8_io(self.prebuilt.output(0)).is_none() {
+        if self.int8(1).is_none() {
             return &[];
         }
         self.output_bytes(0).map_or(&[], bytemuck::cast_slice)
     }
 
     fn output_quant(&self) -> QuantParams {
-        quant_of(self.prebuilt.output(0))
+        quant_of(self.int8(1))
     }
 
     fn output_shape(&self) -> Shape {
-        self.prebuilt.output(0).map_or(Shape::from_dims([]), |t| t.shape)
+        shape_of(self.int8(1))
     }
 }

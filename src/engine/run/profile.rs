@@ -27,28 +27,3 @@ pub trait Profiler {
 pub struct NoProfiler;
 
 impl Profiler for NoProfiler {}
-
-/// What a firmware or tool needs of a ready model, whichever way it was prepared: raw graph
-/// inputs and outputs, and one inference (with or without a [`Profiler`]). Implemented by
-/// [`Interpreter`](crate::engine::Interpreter) (planned on the device) and
-/// [`PrebuiltInterpreter`](crate::engine::PrebuiltInterpreter) (planned at build time), so code
-/// written against it runs either. (The graph's int8 stage is the [`Model`](crate::model::Model)
-/// trait, which both also implement.)
-pub trait Invoke {
-    /// Bytes of graph input `j`, to be filled before [`invoke`](Invoke::invoke).
-    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]>;
-
-    /// Bytes of graph output `j` (valid after a successful [`invoke`](Invoke::invoke)).
-    fn output_bytes(&self, j: usize) -> Option<&[u8]>;
-
-    /// Runs every operator once, calling `profiler` around each.
-    fn invoke_profiled<P: Profiler>(
-        &mut self,
-        profiler: &mut P,
-    ) -> Result<(), crate::engine::RunError>;
-
-    /// Runs every operator once.
-    fn invoke(&mut self) -> Result<(), crate::engine::RunError> {
-        self.invoke_profiled(&mut NoProfiler)
-    }
-}
