@@ -69,6 +69,13 @@ impl<'a> RecordWriter<'a> {
         self.i32(v as i32);
     }
 
+    /// Appends a plain-data struct whole (its bytes as laid out in memory, little-endian on
+    /// every target this crate builds for): an operator's fixed parameters written in one step
+    /// and read back with [`RecordReader::pod`], never field by field in two mirrored places.
+    pub fn pod<T: bytemuck::NoUninit>(&mut self, v: &T) {
+        self.bytes(bytemuck::bytes_of(v));
+    }
+
     /// Reserves `n` bytes (zeroed) and returns them for the caller to fill, if writing.
     pub fn reserve(&mut self, n: usize) -> Option<&mut [u8]> {
         let start = self.len;
@@ -140,6 +147,13 @@ impl<'a> RecordReader<'a> {
     pub fn bool(&mut self) -> Result<bool, RunError> {
         Ok(self.i32()? != 0)
     }
+
+    /// The next plain-data struct, as [`RecordWriter::pod`] wrote it (any alignment).
+    #[inline]
+    pub fn pod<T: bytemuck::AnyBitPattern>(&mut self) -> Result<T, RunError> {
+        let b = self.bytes(core::mem::size_of::<T>())?;
+        Ok(bytemuck::pod_read_unaligned(b))
+    }
 }
 
 #[cfg(test)]
@@ -166,6 +180,20 @@ mod tests {
         let mut r = RecordReader::new(&buf);
         assert_eq!(r.words::<2>().unwrap(), [-5, 7]);
         assert!(r.words::<5>().is_err());
+    }
+
+    #[test]
+    fn plain_data_round_trips_at_any_alignment() {
+        let params: [i32; 3] = [-1, 0x1234_5678, i32::MIN];
+        let mut buf = [0u8; 17];
+        let mut w = RecordWriter::new(&mut buf[1..]);
+        w.pod(&params);
+        w.pod(&7u8);
+        assert_eq!(w.len(), 13);
+        let mut r = RecordReader::new(&buf[1..]);
+        assert_eq!(r.pod::<[i32; 3]>().unwrap(), params);
+        assert_eq!(r.pod::<u8>().unwrap(), 7);
+        assert!(r.pod::<[i32; 1]>().is_err());
     }
 
     #[test]
