@@ -108,7 +108,7 @@ mod plan;
 mod units;
 
 pub use adxl345::Adxl345;
-pub use error::{ConfigError, DriverError, ErrorKind};
+pub use error::{ConfigError, DriverError, Error, ErrorKind};
 pub use fifo::{AsyncFifo, Fifo};
 pub use interface::{
     Async, AsyncRegisterInterface, Blocking, I2cInterface, Protocol, RegisterInterface,

@@ -17,20 +17,19 @@
 //! implements [`AsyncSensor`](crate::sensor::AsyncSensor); both share the pure encoders.
 //! Not covered: tap, double tap, free fall, inactivity, auto-sleep, offsets, self-test.
 
-mod asynch;
-mod blocking;
 pub mod config;
-mod error;
+mod device;
 pub mod register;
 mod settings;
 
 use core::marker::PhantomData;
 
+/// The drivers' shared error ([`drivers::Error`](crate::drivers::Error)), also reachable here.
+pub use super::error::Error;
 pub use config::{
     ActivityInterrupt, Config, DataRate, FifoConfig, FifoMode, InterruptPin, InterruptSource,
     PowerMode, Range, Resolution,
 };
-pub use error::Error;
 pub use settings::{
     encode_activity_threshold, fifo_entries, interrupt_source, lsb_per_g, ACTIVITY_THRESHOLD_LSB_MG,
 };

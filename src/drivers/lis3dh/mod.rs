@@ -16,17 +16,16 @@
 //! Not covered: click/tap detection, 6D orientation, interrupt generator 2, the auxiliary ADC and
 //! temperature sensor, self-test.
 
-mod asynch;
-mod blocking;
 pub mod config;
-mod error;
+mod device;
 pub mod register;
 mod settings;
 
 use core::marker::PhantomData;
 
+/// The drivers' shared error ([`drivers::Error`](crate::drivers::Error)), also reachable here.
+pub use super::error::Error;
 pub use config::{Config, DataRate, FifoConfig, FifoMode, Mode, MotionInterrupt, Range};
-pub use error::Error;
 pub use settings::{encode_threshold, fifo_level, sensitivity_mg, threshold_lsb_mg};
 
 use super::interface::{Async, Blocking, I2cInterface, Protocol, SpiInterface};
