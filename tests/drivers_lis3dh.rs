@@ -8,7 +8,7 @@ use drivers_support::{assert_close, both_modes, G};
 use edge_reflex::drivers::lis3dh::{
     Config, DataRate, FifoConfig, FifoMode, Lis3dh, Mode, MotionInterrupt, Range,
 };
-use edge_reflex::drivers::{Axes, ConfigError, Error, ErrorKind};
+use edge_reflex::drivers::{AsyncFifo, Axes, ConfigError, Error, ErrorKind, Fifo};
 use edge_reflex::sensor::{AsyncSensor, Sensor};
 use embedded_hal::i2c::{ErrorKind as I2cErrorKind, NoAcknowledgeSource};
 use embedded_hal_mock::eh1::i2c::{Mock as I2cMock, Transaction as I2c};
@@ -18,18 +18,23 @@ const ADDR: u8 = 0x18;
 
 /// WHO_AM_I then the full register image for 100 Hz, ±2 g, high resolution, everything else off.
 fn i2c_init() -> Vec<I2c> {
+    i2c_init_at(ADDR)
+}
+
+/// [`i2c_init`] for the chip at `address`.
+fn i2c_init_at(address: u8) -> Vec<I2c> {
     vec![
-        I2c::write_read(ADDR, vec![0x0F], vec![0x33]),
-        I2c::write(ADDR, vec![0x20, 0x57]), // CTRL_REG1: ODR 100 Hz, XYZ on
-        I2c::write(ADDR, vec![0x21, 0x00]), // CTRL_REG2: no high-pass
-        I2c::write(ADDR, vec![0x23, 0x88]), // CTRL_REG4: BDU, ±2 g, HR
-        I2c::write(ADDR, vec![0x24, 0x00]), // CTRL_REG5: FIFO off
-        I2c::write(ADDR, vec![0x25, 0x00]), // CTRL_REG6
-        I2c::write(ADDR, vec![0x2E, 0x00]), // FIFO_CTRL_REG: bypass
-        I2c::write(ADDR, vec![0x32, 0x00]), // INT1_THS
-        I2c::write(ADDR, vec![0x33, 0x00]), // INT1_DURATION
-        I2c::write(ADDR, vec![0x30, 0x00]), // INT1_CFG
-        I2c::write(ADDR, vec![0x22, 0x00]), // CTRL_REG3: nothing on INT1
+        I2c::write_read(address, vec![0x0F], vec![0x33]),
+        I2c::write(address, vec![0x20, 0x57]), // CTRL_REG1: ODR 100 Hz, XYZ on
+        I2c::write(address, vec![0x21, 0x00]), // CTRL_REG2: no high-pass
+        I2c::write(address, vec![0x23, 0x88]), // CTRL_REG4: BDU, ±2 g, HR
+        I2c::write(address, vec![0x24, 0x00]), // CTRL_REG5: FIFO off
+        I2c::write(address, vec![0x25, 0x00]), // CTRL_REG6
+        I2c::write(address, vec![0x2E, 0x00]), // FIFO_CTRL_REG: bypass
+        I2c::write(address, vec![0x32, 0x00]), // INT1_THS
+        I2c::write(address, vec![0x33, 0x00]), // INT1_DURATION
+        I2c::write(address, vec![0x30, 0x00]), // INT1_CFG
+        I2c::write(address, vec![0x22, 0x00]), // CTRL_REG3: nothing on INT1
     ]
 }
 
@@ -369,4 +374,89 @@ fn spi_wrong_device_reports_found_value() {
 async fn spi_wrong_device(bus: SpiMock<u8>) -> Error<embedded_hal::spi::ErrorKind> {
     let mut lis = Lis3dh::new_spi_async(bus);
     lis.init().await.unwrap_err()
+}
+
+// ---- The other I2C address (SA0 high), and the FIFO in FIFO mode over SPI ----
+
+const ADDR_HIGH: u8 = 0x19;
+
+#[test]
+fn sa0_high_address_range_change_and_read() {
+    let mut expected = i2c_init_at(ADDR_HIGH);
+    expected.push(I2c::write(ADDR_HIGH, vec![0x23, 0x98])); // set_range(G4)
+    expected.push(I2c::write_read(ADDR_HIGH, vec![0xA8], vec![0x00, 0x40, 0, 0, 0, 0]));
+    let sample = both_modes(&expected, sa0_high_read_sync, sa0_high_read_async);
+    // 0x4000 >> 4 = 1024 digits at 2 mg/digit (±4 g, high resolution) = 2048 mg.
+    assert_close(sample, [2048.0 * G / 1000.0, 0.0, 0.0]);
+}
+
+#[maybe_async_cfg::maybe(idents(new_i2c_async(sync = "new_i2c", async)), sync(), async())]
+async fn sa0_high_read(bus: I2cMock) -> [f32; 3] {
+    let mut lis = Lis3dh::new_i2c_async(bus, ADDR_HIGH);
+    lis.init().await.unwrap();
+    lis.set_range(Range::G4).await.unwrap();
+    lis.read().await.unwrap()
+}
+
+#[test]
+fn sa0_high_wrong_device_then_nack() {
+    let nack = I2cErrorKind::NoAcknowledge(NoAcknowledgeSource::Address);
+    let expected = [
+        I2c::write_read(ADDR_HIGH, vec![0x0F], vec![0x32]),
+        I2c::write_read(ADDR_HIGH, vec![0xA8], vec![0; 6]).with_error(nack),
+    ];
+    both_modes(&expected, sa0_high_errors_sync, sa0_high_errors_async);
+}
+
+#[maybe_async_cfg::maybe(idents(new_i2c_async(sync = "new_i2c", async)), sync(), async())]
+async fn sa0_high_errors(bus: I2cMock) {
+    let nack = I2cErrorKind::NoAcknowledge(NoAcknowledgeSource::Address);
+    let mut lis = Lis3dh::new_i2c_async(bus, ADDR_HIGH);
+    assert_eq!(lis.init().await, Err(Error::WrongDevice { found: 0x32 }));
+    let error = lis.read_acceleration().await.unwrap_err();
+    assert_eq!(error, Error::Bus(nack));
+    assert_eq!(error.kind(), ErrorKind::Bus);
+}
+
+#[test]
+fn spi_fifo_mode_drain_is_one_burst() {
+    let mut expected = spi_read(0x8F, vec![0x33]);
+    let writes = [
+        (0x20, 0x57),
+        (0x21, 0),
+        (0x23, 0x88),
+        (0x24, 0),
+        (0x25, 0),
+        (0x2E, 0),
+        (0x32, 0),
+        (0x33, 0),
+        (0x30, 0),
+        (0x22, 0),
+        (0x24, 0x40), // enable_fifo: FIFO_EN
+        (0x2E, 0x41), // FIFO mode, FTH = 1
+    ];
+    for (register, value) in writes {
+        expected.extend(spi_write(register, value));
+    }
+    expected.extend(spi_read(0xAF, vec![0x02])); // FIFO_SRC_REG, single byte
+    expected.extend(spi_read(0xE8, vec![0x00, 0x40, 0, 0, 0, 0, 0x00, 0xC0, 0, 0, 0, 0]));
+    let out = both_modes(&expected, spi_fifo_mode_drain_sync, spi_fifo_mode_drain_async);
+    assert_close(out[0], [G * 1024.0 / 1000.0, 0.0, 0.0]);
+    assert_close(out[1], [-G * 1024.0 / 1000.0, 0.0, 0.0]);
+}
+
+#[maybe_async_cfg::maybe(
+    idents(new_spi_async(sync = "new_spi", async), AsyncFifo(sync = "Fifo", async)),
+    sync(),
+    async()
+)]
+async fn spi_fifo_mode_drain(bus: SpiMock<u8>) -> [[f32; 3]; 32] {
+    let mut lis = Lis3dh::new_spi_async(bus);
+    lis.init().await.unwrap();
+    let fifo = FifoConfig { mode: FifoMode::Fifo, watermark: 1, interrupt: false };
+    lis.enable_fifo(fifo).await.unwrap();
+    let mut out = [[0.0f32; 3]; 32];
+    // Through the trait `InterruptDriven` uses.
+    assert_eq!(AsyncFifo::drain_fifo(&mut lis, &mut out).await.unwrap(), 2);
+    out
 }
