@@ -9,7 +9,8 @@
 //! `I2c`/`SpiDevice` too) or over your own interface (a fault injector in tests).
 //!
 //! The driver's *mode* marker ([`Blocking`] or [`Async`]) picks which of the two method sets it has.
-//! This module does not know any chip's registers.
+//! The traits and the bus code are written once, in their async form; `maybe-async-cfg` derives
+//! the blocking form. This module does not know any chip's registers.
 
 /// Mode marker: the driver's methods block on the bus ([`RegisterInterface`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

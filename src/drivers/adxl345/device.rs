@@ -152,7 +152,7 @@ mod methods {
         ///
         /// With the FIFO enabled: reads INT_SOURCE first if the activity interrupt is on (to release
         /// the latched pin), then FIFO_STATUS, then one 6-byte burst from DATAX0 per entry (the chip
-        /// pops one entry per data read; see the [module docs](super)). If the bus fails after some
+        /// pops one entry per data read; see the [module docs](crate::drivers::adxl345)). If the bus fails after some
         /// entries were popped, those are returned and the error shows on the next access, so popped
         /// samples are not thrown away. Without the FIFO: reads INT_SOURCE and, if DATA_READY is set,
         /// the one new sample.

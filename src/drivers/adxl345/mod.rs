@@ -14,7 +14,9 @@
 //! delay (`SPI_PROTOCOL.read_gap_ns`), which covers clocks above 1.5 MHz.
 //!
 //! `Adxl345<_, Blocking>` implements [`Sensor`](crate::sensor::Sensor), `Adxl345<_, Async>`
-//! implements [`AsyncSensor`](crate::sensor::AsyncSensor); both share the pure encoders.
+//! implements [`AsyncSensor`](crate::sensor::AsyncSensor); each method is written once (the async
+//! form; the blocking one is derived from it by `maybe-async-cfg`) around the shared pure encoders.
+//! Errors are the drivers' shared [`Error`].
 //! Not covered: tap, double tap, free fall, inactivity, auto-sleep, offsets, self-test.
 
 pub mod config;
@@ -24,7 +26,7 @@ mod settings;
 
 use core::marker::PhantomData;
 
-/// The drivers' shared error ([`drivers::Error`](crate::drivers::Error)), also reachable here.
+/// The drivers' shared error (`drivers::Error`), also reachable here.
 pub use super::error::Error;
 pub use config::{
     ActivityInterrupt, Config, DataRate, FifoConfig, FifoMode, InterruptPin, InterruptSource,
