@@ -4,7 +4,7 @@
 
 mod drivers_support;
 
-use drivers_support::{assert_close, both_modes, G};
+use drivers_support::{assert_close, both_modes, ADXL345_INIT_WRITES, G};
 use edge_reflex::drivers::adxl345::{
     ActivityInterrupt, Adxl345, Config, DataRate, FifoConfig, FifoMode, InterruptPin, PowerMode,
     Range, Resolution,
@@ -24,18 +24,11 @@ fn i2c_init() -> Vec<I2c> {
 
 /// [`i2c_init`] for the chip at `address`.
 fn i2c_init_at(address: u8) -> Vec<I2c> {
-    vec![
-        I2c::write_read(address, vec![0x00], vec![0xE5]),
-        I2c::write(address, vec![0x2D, 0x00]), // POWER_CTL: standby while configuring
-        I2c::write(address, vec![0x31, 0x08]), // DATA_FORMAT: FULL_RES, ±2 g
-        I2c::write(address, vec![0x2C, 0x0A]), // BW_RATE: 100 Hz
-        I2c::write(address, vec![0x24, 0x00]), // THRESH_ACT
-        I2c::write(address, vec![0x27, 0x00]), // ACT_INACT_CTL
-        I2c::write(address, vec![0x38, 0x00]), // FIFO_CTL: bypass
-        I2c::write(address, vec![0x2F, 0x00]), // INT_MAP
-        I2c::write(address, vec![0x2E, 0x00]), // INT_ENABLE
-        I2c::write(address, vec![0x2D, 0x08]), // POWER_CTL: measure
-    ]
+    let mut t = vec![I2c::write_read(address, vec![0x00], vec![0xE5])];
+    t.extend(
+        ADXL345_INIT_WRITES.map(|(register, value)| I2c::write(address, vec![register, value])),
+    );
+    t
 }
 
 fn with(mut first: Vec<I2c>, rest: &[I2c]) -> Vec<I2c> {
@@ -349,19 +342,8 @@ fn spi_read(sub_address: u8, response: Vec<u8>) -> Vec<Spi<u8>> {
 #[test]
 fn spi_init_fifo_drain_sets_read_and_multibyte_bits_with_pop_delay() {
     let mut expected = spi_read(0x80, vec![0xE5]);
-    for (register, value) in [
-        (0x2D, 0x00),
-        (0x31, 0x08),
-        (0x2C, 0x0A),
-        (0x24, 0),
-        (0x27, 0),
-        (0x38, 0),
-        (0x2F, 0),
-        (0x2E, 0),
-        (0x2D, 0x08),
-        (0x38, 0x90),
-        (0x2E, 0x02),
-    ] {
+    let fifo_on = [(0x38, 0x90), (0x2E, 0x02)]; // stream, 16 samples; WATERMARK on INT1
+    for (register, value) in ADXL345_INIT_WRITES.into_iter().chain(fifo_on) {
         expected.extend([
             Spi::transaction_start(),
             Spi::write_vec(vec![register, value]),

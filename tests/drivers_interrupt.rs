@@ -5,7 +5,7 @@
 
 mod drivers_support;
 
-use drivers_support::{both_modes_with_pin, G};
+use drivers_support::{both_modes_with_pin, ADXL345_INIT_WRITES, G, LIS3DH_INIT_WRITES};
 use edge_reflex::drivers::adxl345::{self, Adxl345};
 use edge_reflex::drivers::lis3dh::{FifoConfig, FifoMode, Lis3dh};
 use edge_reflex::drivers::{ErrorKind, InterruptDriven, InterruptError, Trigger};
@@ -33,20 +33,7 @@ fn lis_fifo_setup() -> Vec<I2c> {
 /// WHO_AM_I and the default register image.
 fn lis_init() -> Vec<I2c> {
     let mut t = vec![I2c::write_read(LIS, vec![0x0F], vec![0x33])];
-    for (register, value) in [
-        (0x20, 0x57),
-        (0x21, 0),
-        (0x23, 0x88),
-        (0x24, 0),
-        (0x25, 0),
-        (0x2E, 0),
-        (0x32, 0),
-        (0x33, 0),
-        (0x30, 0),
-        (0x22, 0),
-    ] {
-        t.push(I2c::write(LIS, vec![register, value]));
-    }
+    t.extend(LIS3DH_INIT_WRITES.map(|(register, value)| I2c::write(LIS, vec![register, value])));
     t
 }
 
@@ -224,20 +211,12 @@ const ADXL: u8 = 0x53;
 #[test]
 fn adxl345_rising_edge_wakes_and_drains_entry_by_entry() {
     let mut t = vec![I2c::write_read(ADXL, vec![0x00], vec![0xE5])];
-    for (register, value) in [
-        (0x2D, 0x00),
-        (0x31, 0x08),
-        (0x2C, 0x0A),
-        (0x24, 0),
-        (0x27, 0),
-        (0x38, 0),
-        (0x2F, 0),
-        (0x2E, 0),
-        (0x2D, 0x08),
+    let fifo_on = [
         (0x38, 0x42), // FIFO mode, 2 samples
         (0x2F, 0x02), // WATERMARK -> INT2
         (0x2E, 0x02),
-    ] {
+    ];
+    for (register, value) in ADXL345_INIT_WRITES.into_iter().chain(fifo_on) {
         t.push(I2c::write(ADXL, vec![register, value]));
     }
     t.push(I2c::write_read(ADXL, vec![0x39], vec![0x02]));

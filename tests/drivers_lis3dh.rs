@@ -4,7 +4,7 @@
 
 mod drivers_support;
 
-use drivers_support::{assert_close, both_modes, G};
+use drivers_support::{assert_close, both_modes, G, LIS3DH_INIT_WRITES};
 use edge_reflex::drivers::lis3dh::{
     Config, DataRate, FifoConfig, FifoMode, Lis3dh, Mode, MotionInterrupt, Range,
 };
@@ -23,19 +23,11 @@ fn i2c_init() -> Vec<I2c> {
 
 /// [`i2c_init`] for the chip at `address`.
 fn i2c_init_at(address: u8) -> Vec<I2c> {
-    vec![
-        I2c::write_read(address, vec![0x0F], vec![0x33]),
-        I2c::write(address, vec![0x20, 0x57]), // CTRL_REG1: ODR 100 Hz, XYZ on
-        I2c::write(address, vec![0x21, 0x00]), // CTRL_REG2: no high-pass
-        I2c::write(address, vec![0x23, 0x88]), // CTRL_REG4: BDU, ±2 g, HR
-        I2c::write(address, vec![0x24, 0x00]), // CTRL_REG5: FIFO off
-        I2c::write(address, vec![0x25, 0x00]), // CTRL_REG6
-        I2c::write(address, vec![0x2E, 0x00]), // FIFO_CTRL_REG: bypass
-        I2c::write(address, vec![0x32, 0x00]), // INT1_THS
-        I2c::write(address, vec![0x33, 0x00]), // INT1_DURATION
-        I2c::write(address, vec![0x30, 0x00]), // INT1_CFG
-        I2c::write(address, vec![0x22, 0x00]), // CTRL_REG3: nothing on INT1
-    ]
+    let mut t = vec![I2c::write_read(address, vec![0x0F], vec![0x33])];
+    t.extend(
+        LIS3DH_INIT_WRITES.map(|(register, value)| I2c::write(address, vec![register, value])),
+    );
+    t
 }
 
 fn with(mut first: Vec<I2c>, rest: &[I2c]) -> Vec<I2c> {
@@ -334,23 +326,18 @@ fn spi_read(sub_address: u8, response: Vec<u8>) -> Vec<Spi<u8>> {
     ]
 }
 
-#[test]
-fn spi_init_and_burst_read_set_read_and_ms_bits() {
+/// WHO_AM_I (read bit set) then the default register image, over SPI.
+fn spi_init() -> Vec<Spi<u8>> {
     let mut expected = spi_read(0x8F, vec![0x33]);
-    for (register, value) in [
-        (0x20, 0x57),
-        (0x21, 0),
-        (0x23, 0x88),
-        (0x24, 0),
-        (0x25, 0),
-        (0x2E, 0),
-        (0x32, 0),
-        (0x33, 0),
-        (0x30, 0),
-        (0x22, 0),
-    ] {
+    for (register, value) in LIS3DH_INIT_WRITES {
         expected.extend(spi_write(register, value));
     }
+    expected
+}
+
+#[test]
+fn spi_init_and_burst_read_set_read_and_ms_bits() {
+    let mut expected = spi_init();
     expected.extend(spi_read(0xE8, vec![0x00, 0x40, 0x00, 0x00, 0x00, 0xC0]));
     let sample = both_modes(&expected, spi_read_one_sync, spi_read_one_async);
     assert_close(sample, [1024.0 * G / 1000.0, 0.0, -1024.0 * G / 1000.0]);
@@ -420,24 +407,9 @@ async fn sa0_high_errors(bus: I2cMock) {
 
 #[test]
 fn spi_fifo_mode_drain_is_one_burst() {
-    let mut expected = spi_read(0x8F, vec![0x33]);
-    let writes = [
-        (0x20, 0x57),
-        (0x21, 0),
-        (0x23, 0x88),
-        (0x24, 0),
-        (0x25, 0),
-        (0x2E, 0),
-        (0x32, 0),
-        (0x33, 0),
-        (0x30, 0),
-        (0x22, 0),
-        (0x24, 0x40), // enable_fifo: FIFO_EN
-        (0x2E, 0x41), // FIFO mode, FTH = 1
-    ];
-    for (register, value) in writes {
-        expected.extend(spi_write(register, value));
-    }
+    let mut expected = spi_init();
+    expected.extend(spi_write(0x24, 0x40)); // enable_fifo: FIFO_EN
+    expected.extend(spi_write(0x2E, 0x41)); // FIFO mode, FTH = 1
     expected.extend(spi_read(0xAF, vec![0x02])); // FIFO_SRC_REG, single byte
     expected.extend(spi_read(0xE8, vec![0x00, 0x40, 0, 0, 0, 0, 0x00, 0xC0, 0, 0, 0, 0]));
     let out = both_modes(&expected, spi_fifo_mode_drain_sync, spi_fifo_mode_drain_async);

@@ -78,6 +78,35 @@ where
     from_blocking
 }
 
+/// The LIS3DH register writes of `init` after WHO_AM_I, in order: 100 Hz, ±2 g, high resolution,
+/// everything else off.
+pub const LIS3DH_INIT_WRITES: [(u8, u8); 10] = [
+    (0x20, 0x57), // CTRL_REG1: ODR 100 Hz, XYZ on
+    (0x21, 0x00), // CTRL_REG2: no high-pass
+    (0x23, 0x88), // CTRL_REG4: BDU, ±2 g, HR
+    (0x24, 0x00), // CTRL_REG5: FIFO off
+    (0x25, 0x00), // CTRL_REG6
+    (0x2E, 0x00), // FIFO_CTRL_REG: bypass
+    (0x32, 0x00), // INT1_THS
+    (0x33, 0x00), // INT1_DURATION
+    (0x30, 0x00), // INT1_CFG
+    (0x22, 0x00), // CTRL_REG3: nothing on INT1
+];
+
+/// The ADXL345 register writes of `init` after DEVID, in order: standby, the image for 100 Hz,
+/// ±2 g, full resolution with interrupts and FIFO off, then measuring.
+pub const ADXL345_INIT_WRITES: [(u8, u8); 9] = [
+    (0x2D, 0x00), // POWER_CTL: standby while configuring
+    (0x31, 0x08), // DATA_FORMAT: FULL_RES, ±2 g
+    (0x2C, 0x0A), // BW_RATE: 100 Hz
+    (0x24, 0x00), // THRESH_ACT
+    (0x27, 0x00), // ACT_INACT_CTL
+    (0x38, 0x00), // FIFO_CTL: bypass
+    (0x2F, 0x00), // INT_MAP
+    (0x2E, 0x00), // INT_ENABLE
+    (0x2D, 0x08), // POWER_CTL: measure
+];
+
 /// Standard gravity, written out so expected values are computed independently of the crate.
 pub const G: f32 = 9.806_65;
 
