@@ -200,6 +200,7 @@ where
                 return Ok(sample);
             }
         }
+        // Called by path: the macro renames paths (to `poll_for_trigger`), not method-call names.
         Self::wait_for_trigger(self).await.map_err(InterruptError::Pin)?;
         let count =
             self.driver.drain_fifo(self.queue.refill()).await.map_err(InterruptError::Driver)?;
