@@ -1,9 +1,11 @@
 //! Interrupt-driven FIFO reads: exact bus and pin traffic, and no sample lost or read twice
-//! across batches, in the async and the blocking form.
+//! across batches. Each case is written once and run in the async and the blocking form over the
+//! same bus traffic (`drivers_support::both_modes_with_pin`); the pin traffic differs by mode (the
+//! async form waits on the pin, the blocking form polls its level).
 
 mod drivers_support;
 
-use drivers_support::{block_on, G};
+use drivers_support::{both_modes_with_pin, ADXL345_INIT_WRITES, G, LIS3DH_INIT_WRITES};
 use edge_reflex::drivers::adxl345::{self, Adxl345};
 use edge_reflex::drivers::lis3dh::{FifoConfig, FifoMode, Lis3dh};
 use edge_reflex::drivers::{ErrorKind, InterruptDriven, InterruptError, Trigger};
@@ -31,20 +33,7 @@ fn lis_fifo_setup() -> Vec<I2c> {
 /// WHO_AM_I and the default register image.
 fn lis_init() -> Vec<I2c> {
     let mut t = vec![I2c::write_read(LIS, vec![0x0F], vec![0x33])];
-    for (register, value) in [
-        (0x20, 0x57),
-        (0x21, 0),
-        (0x23, 0x88),
-        (0x24, 0),
-        (0x25, 0),
-        (0x2E, 0),
-        (0x32, 0),
-        (0x33, 0),
-        (0x30, 0),
-        (0x22, 0),
-    ] {
-        t.push(I2c::write(LIS, vec![register, value]));
-    }
+    t.extend(LIS3DH_INIT_WRITES.map(|(register, value)| I2c::write(LIS, vec![register, value])));
     t
 }
 
@@ -101,46 +90,44 @@ fn nine_samples_traffic() -> Vec<I2c> {
     t
 }
 
+/// Level waits the async form makes, `count` times.
+fn waits_high(count: usize) -> Vec<Pin> {
+    vec![Pin::wait_for_state(State::High); count]
+}
+
+/// Level reads the blocking form makes when the pin is already high, `count` times.
+fn reads_high(count: usize) -> Vec<Pin> {
+    vec![Pin::get(State::High); count]
+}
+
 #[test]
-fn async_batches_hand_out_every_sample_once_in_order() {
-    let pin = PinMock::new(&[Pin::wait_for_state(State::High), Pin::wait_for_state(State::High)]);
-    let mut lis = Lis3dh::new_i2c_async(I2cMock::new(&nine_samples_traffic()), LIS);
-    let got = block_on(async {
-        lis.init().await.unwrap();
-        lis.enable_fifo(FIFO).await.unwrap();
-        let mut sensor: InterruptDriven<_, _, 4> = InterruptDriven::new(lis, pin);
-        let mut got = Vec::new();
-        for _ in 0..9 {
-            got.push(sensor.read().await.unwrap());
-        }
-        assert_eq!(sensor.pending(), 0);
-        let (lis, mut pin) = sensor.release();
-        pin.done();
-        lis.destroy().done();
-        got
-    });
+fn batches_hand_out_every_sample_once_in_order() {
+    // The blocking form polls the level: the pin is low twice, then high.
+    let polls =
+        [Pin::get(State::Low), Pin::get(State::Low), Pin::get(State::High), Pin::get(State::High)];
+    let got = both_modes_with_pin(
+        &nine_samples_traffic(),
+        &polls,
+        &waits_high(2),
+        nine_samples_sync,
+        nine_samples_async,
+    );
     assert_eq!(got.len(), 9);
     assert_sequence(&got, 1);
 }
 
-#[test]
-fn blocking_batches_poll_the_pin_and_match_the_async_samples() {
-    // The pin is low twice, then high: the blocking form polls the level.
-    let pin = PinMock::new(&[
-        Pin::get(State::Low),
-        Pin::get(State::Low),
-        Pin::get(State::High),
-        Pin::get(State::High),
-    ]);
-    let mut lis = Lis3dh::new_i2c(I2cMock::new(&nine_samples_traffic()), LIS);
-    lis.init().unwrap();
-    lis.enable_fifo(FIFO).unwrap();
+#[maybe_async_cfg::maybe(idents(new_i2c_async(sync = "new_i2c", async)), sync(), async())]
+async fn nine_samples(bus: I2cMock, pin: PinMock) -> Vec<[f32; 3]> {
+    let mut lis = Lis3dh::new_i2c_async(bus, LIS);
+    lis.init().await.unwrap();
+    lis.enable_fifo(FIFO).await.unwrap();
     let mut sensor: InterruptDriven<_, _, 4> = InterruptDriven::new(lis, pin);
-    let got: Vec<_> = (0..9).map(|_| sensor.read().unwrap()).collect();
-    assert_sequence(&got, 1);
-    let (lis, mut pin) = sensor.release();
-    pin.done();
-    lis.destroy().done();
+    let mut got = Vec::new();
+    for _ in 0..9 {
+        got.push(sensor.read().await.unwrap());
+    }
+    assert_eq!(sensor.pending(), 0);
+    got
 }
 
 #[test]
@@ -153,21 +140,21 @@ fn an_empty_redrain_after_a_full_queue_falls_back_to_waiting() {
         fifo_src(0x81),   // after the wait
         out_burst(3..=3),
     ]);
-    let pin = PinMock::new(&[Pin::wait_for_state(State::High), Pin::wait_for_state(State::High)]);
-    let mut lis = Lis3dh::new_i2c_async(I2cMock::new(&t), LIS);
-    block_on(async {
-        lis.init().await.unwrap();
-        lis.enable_fifo(FIFO).await.unwrap();
-        let mut sensor: InterruptDriven<_, _, 2> = InterruptDriven::new(lis, pin);
-        let mut got = Vec::new();
-        for _ in 0..3 {
-            got.push(sensor.read().await.unwrap());
-        }
-        assert_sequence(&got, 1);
-        let (lis, mut pin) = sensor.release();
-        pin.done();
-        lis.destroy().done();
-    });
+    let got = both_modes_with_pin(&t, &reads_high(2), &waits_high(2), redrain_sync, redrain_async);
+    assert_sequence(&got, 1);
+}
+
+#[maybe_async_cfg::maybe(idents(new_i2c_async(sync = "new_i2c", async)), sync(), async())]
+async fn redrain(bus: I2cMock, pin: PinMock) -> Vec<[f32; 3]> {
+    let mut lis = Lis3dh::new_i2c_async(bus, LIS);
+    lis.init().await.unwrap();
+    lis.enable_fifo(FIFO).await.unwrap();
+    let mut sensor: InterruptDriven<_, _, 2> = InterruptDriven::new(lis, pin);
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        got.push(sensor.read().await.unwrap());
+    }
+    got
 }
 
 #[test]
@@ -181,34 +168,42 @@ fn spurious_interrupt_pin_and_bus_errors_are_typed_and_recoverable() {
         fifo_src(0x01),
         out_burst(1..=1),
     ]);
-    let pin = PinMock::new(&[
+    let polls = [
+        Pin::get(State::High),
+        Pin::get(State::High).with_error(pin_error.clone()),
+        Pin::get(State::High),
+        Pin::get(State::High),
+    ];
+    let waits = [
         Pin::wait_for_state(State::High),
-        Pin::wait_for_state(State::High).with_error(pin_error.clone()),
+        Pin::wait_for_state(State::High).with_error(pin_error),
         Pin::wait_for_state(State::High),
         Pin::wait_for_state(State::High),
-    ]);
-    let mut lis = Lis3dh::new_i2c_async(I2cMock::new(&t), LIS);
-    block_on(async {
-        lis.init().await.unwrap();
-        lis.enable_fifo(FIFO).await.unwrap();
-        let mut sensor: InterruptDriven<_, _, 8> = InterruptDriven::new(lis, pin);
+    ];
+    let last = both_modes_with_pin(&t, &polls, &waits, recovers_sync, recovers_async);
+    assert_sequence(&[last], 1);
+}
 
-        let error = sensor.read().await.unwrap_err();
-        assert_eq!(error, InterruptError::NoData);
-        assert_eq!(error.kind(), ErrorKind::NoData);
+#[maybe_async_cfg::maybe(idents(new_i2c_async(sync = "new_i2c", async)), sync(), async())]
+async fn recovers(bus: I2cMock, pin: PinMock) -> [f32; 3] {
+    let pin_error = MockError::Io(std::io::ErrorKind::Other);
+    let mut lis = Lis3dh::new_i2c_async(bus, LIS);
+    lis.init().await.unwrap();
+    lis.enable_fifo(FIFO).await.unwrap();
+    let mut sensor: InterruptDriven<_, _, 8> = InterruptDriven::new(lis, pin);
 
-        let error = sensor.read().await.unwrap_err();
-        assert_eq!(error, InterruptError::Pin(pin_error));
-        assert_eq!(error.kind(), ErrorKind::Pin);
+    let error = sensor.read().await.unwrap_err();
+    assert_eq!(error, InterruptError::NoData);
+    assert_eq!(error.kind(), ErrorKind::NoData);
 
-        let error = sensor.read().await.unwrap_err();
-        assert_eq!(error.kind(), ErrorKind::Bus);
+    let error = sensor.read().await.unwrap_err();
+    assert_eq!(error, InterruptError::Pin(pin_error));
+    assert_eq!(error.kind(), ErrorKind::Pin);
 
-        assert_sequence(&[sensor.read().await.unwrap()], 1);
-        let (lis, mut pin) = sensor.release();
-        pin.done();
-        lis.destroy().done();
-    });
+    let error = sensor.read().await.unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Bus);
+
+    sensor.read().await.unwrap()
 }
 
 const ADXL: u8 = 0x53;
@@ -216,45 +211,38 @@ const ADXL: u8 = 0x53;
 #[test]
 fn adxl345_rising_edge_wakes_and_drains_entry_by_entry() {
     let mut t = vec![I2c::write_read(ADXL, vec![0x00], vec![0xE5])];
-    for (register, value) in [
-        (0x2D, 0x00),
-        (0x31, 0x08),
-        (0x2C, 0x0A),
-        (0x24, 0),
-        (0x27, 0),
-        (0x38, 0),
-        (0x2F, 0),
-        (0x2E, 0),
-        (0x2D, 0x08),
+    let fifo_on = [
         (0x38, 0x42), // FIFO mode, 2 samples
         (0x2F, 0x02), // WATERMARK -> INT2
         (0x2E, 0x02),
-    ] {
+    ];
+    for (register, value) in ADXL345_INIT_WRITES.into_iter().chain(fifo_on) {
         t.push(I2c::write(ADXL, vec![register, value]));
     }
     t.push(I2c::write_read(ADXL, vec![0x39], vec![0x02]));
     t.push(I2c::write_read(ADXL, vec![0x32], vec![0x00, 0x01, 0, 0, 0, 0]));
     t.push(I2c::write_read(ADXL, vec![0x32], vec![0x80, 0x00, 0, 0, 0, 0]));
-    let pin = PinMock::new(&[Pin::wait_for_edge(Edge::Rising)]);
-    let mut adxl = Adxl345::new_i2c_async(I2cMock::new(&t), ADXL);
-    block_on(async {
-        adxl.init().await.unwrap();
-        adxl.enable_fifo(adxl345::FifoConfig {
-            mode: adxl345::FifoMode::Fifo,
-            watermark: 2,
-            interrupt: Some(adxl345::InterruptPin::Int2),
-        })
-        .await
-        .unwrap();
-        let mut sensor: InterruptDriven<_, _, 33> =
-            InterruptDriven::new(adxl, pin).with_trigger(Trigger::RisingEdge);
-        assert_eq!(sensor.read().await.unwrap(), [G, 0.0, 0.0]);
-        assert_eq!(sensor.pending(), 1);
-        assert_eq!(sensor.read().await.unwrap(), [0.5 * G, 0.0, 0.0]);
-        let (adxl, mut pin) = sensor.release();
-        pin.done();
-        adxl.destroy().done();
-    });
+    // The blocking form polls for the level after the edge.
+    let edge = [Pin::wait_for_edge(Edge::Rising)];
+    both_modes_with_pin(&t, &reads_high(1), &edge, adxl_rising_edge_sync, adxl_rising_edge_async);
+}
+
+#[maybe_async_cfg::maybe(idents(new_i2c_async(sync = "new_i2c", async)), sync(), async())]
+async fn adxl_rising_edge(bus: I2cMock, pin: PinMock) {
+    let mut adxl = Adxl345::new_i2c_async(bus, ADXL);
+    adxl.init().await.unwrap();
+    adxl.enable_fifo(adxl345::FifoConfig {
+        mode: adxl345::FifoMode::Fifo,
+        watermark: 2,
+        interrupt: Some(adxl345::InterruptPin::Int2),
+    })
+    .await
+    .unwrap();
+    let mut sensor: InterruptDriven<_, _, 33> =
+        InterruptDriven::new(adxl, pin).with_trigger(Trigger::RisingEdge);
+    assert_eq!(sensor.read().await.unwrap(), [G, 0.0, 0.0]);
+    assert_eq!(sensor.pending(), 1);
+    assert_eq!(sensor.read().await.unwrap(), [0.5 * G, 0.0, 0.0]);
 }
 
 #[test]
@@ -268,16 +256,21 @@ fn lis3dh_data_ready_pin_wakes_once_per_sample_without_fifo() {
         I2c::write_read(LIS, vec![0x27], vec![0x0F]), // after the second wake-up
         out_burst(2..=2),
     ]);
-    let pin = PinMock::new(&[Pin::wait_for_state(State::High), Pin::wait_for_state(State::High)]);
-    let mut lis = Lis3dh::new_i2c_async(I2cMock::new(&t), LIS);
-    block_on(async {
-        lis.init().await.unwrap();
-        lis.enable_data_ready_interrupt().await.unwrap();
-        let mut sensor: InterruptDriven<_, _, 1> = InterruptDriven::new(lis, pin);
-        let got = [sensor.read().await.unwrap(), sensor.read().await.unwrap()];
-        assert_sequence(&got, 1);
-        let (lis, mut pin) = sensor.release();
-        pin.done();
-        lis.destroy().done();
-    });
+    let got = both_modes_with_pin(
+        &t,
+        &reads_high(2),
+        &waits_high(2),
+        data_ready_wakes_sync,
+        data_ready_wakes_async,
+    );
+    assert_sequence(&got, 1);
+}
+
+#[maybe_async_cfg::maybe(idents(new_i2c_async(sync = "new_i2c", async)), sync(), async())]
+async fn data_ready_wakes(bus: I2cMock, pin: PinMock) -> [[f32; 3]; 2] {
+    let mut lis = Lis3dh::new_i2c_async(bus, LIS);
+    lis.init().await.unwrap();
+    lis.enable_data_ready_interrupt().await.unwrap();
+    let mut sensor: InterruptDriven<_, _, 1> = InterruptDriven::new(lis, pin);
+    [sensor.read().await.unwrap(), sensor.read().await.unwrap()]
 }

@@ -1,9 +1,11 @@
 //! What can go wrong in a driver, in terms generic code can count.
 //!
-//! Each driver has its own error enum generic over the bus error (`lis3dh::Error<E>`,
-//! `adxl345::Error<E>`); all of them report an [`ErrorKind`] through [`DriverError::kind`], so the
-//! graph can react to "the bus failed" without knowing the chip. [`ConfigError`] says which setting
-//! was refused before anything was written. This module does not retry or recover.
+//! Every driver here reports one [`Error<E>`], generic over the bus error `E`, in both modes
+//! (blocking and async). It says which [`ErrorKind`] it is through [`Error::kind`] (and
+//! [`DriverError`], which `InterruptDriven` errors share), so the graph can react to "the bus
+//! failed" without knowing the chip. [`ConfigError`] says which setting was refused before
+//! anything was written; a failure only one chip can have would be a variant here, named after
+//! the chip register that reports it. This module does not retry or recover.
 
 /// The category of a driver error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,4 +41,43 @@ pub enum ConfigError {
 pub trait DriverError {
     /// The category of this error.
     fn kind(&self) -> ErrorKind;
+}
+
+/// Why a driver operation failed; the same type for every chip and both modes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Error<E> {
+    /// The I2C/SPI bus failed (NACK, arbitration loss, ...).
+    Bus(E),
+    /// The identification register (LIS3DH WHO_AM_I, ADXL345 DEVID) did not hold the chip's
+    /// value: wrong chip, address or wiring.
+    WrongDevice {
+        /// The value read from the identification register.
+        found: u8,
+    },
+    /// The requested setting is not valid; nothing was written.
+    InvalidConfig(ConfigError),
+}
+
+impl<E> Error<E> {
+    /// The category of this error.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Bus(_) => ErrorKind::Bus,
+            Error::WrongDevice { .. } => ErrorKind::WrongDevice,
+            Error::InvalidConfig(_) => ErrorKind::InvalidConfig,
+        }
+    }
+}
+
+impl<E> DriverError for Error<E> {
+    fn kind(&self) -> ErrorKind {
+        Error::kind(self)
+    }
+}
+
+impl<E> From<ConfigError> for Error<E> {
+    fn from(error: ConfigError) -> Self {
+        Error::InvalidConfig(error)
+    }
 }

@@ -9,9 +9,8 @@
 //! `I2c`/`SpiDevice` too) or over your own interface (a fault injector in tests).
 //!
 //! The driver's *mode* marker ([`Blocking`] or [`Async`]) picks which of the two method sets it has.
-//! This module does not know any chip's registers.
-
-use embedded_hal::spi::Operation;
+//! The traits and the bus code are written once, in their async form; `maybe-async-cfg` derives
+//! the blocking form. This module does not know any chip's registers.
 
 /// Mode marker: the driver's methods block on the bus ([`RegisterInterface`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -55,36 +54,12 @@ pub struct RegisterWrite {
     pub value: u8,
 }
 
-/// Blocking register access.
-pub trait RegisterInterface {
-    /// The bus error.
-    type Error: core::fmt::Debug;
-
-    /// Writes one register.
-    fn write_register(&mut self, register: u8, value: u8) -> Result<(), Self::Error>;
-
-    /// Reads `buffer.len()` consecutive registers starting at `register` in one bus transaction
-    /// (auto-increment when longer than one byte).
-    fn read_registers(&mut self, register: u8, buffer: &mut [u8]) -> Result<(), Self::Error>;
-
-    /// Reads one register.
-    fn read_register(&mut self, register: u8) -> Result<u8, Self::Error> {
-        let mut byte = [0u8];
-        self.read_registers(register, &mut byte)?;
-        Ok(byte[0])
-    }
-
-    /// Performs `writes` in order, stopping at the first error.
-    fn write_all(&mut self, writes: &[RegisterWrite]) -> Result<(), Self::Error> {
-        for write in writes {
-            self.write_register(write.register, write.value)?;
-        }
-        Ok(())
-    }
-}
-
-/// Async register access: the mirror of [`RegisterInterface`].
-#[allow(async_fn_in_trait)]
+/// Register access; [`RegisterInterface`] blocks on the bus, [`AsyncRegisterInterface`] is its
+/// async form (one definition: the blocking trait is generated from the async one).
+#[maybe_async_cfg::maybe(
+    sync(self = "RegisterInterface"),
+    async(keep_self, outer(allow(async_fn_in_trait)))
+)]
 pub trait AsyncRegisterInterface {
     /// The bus error.
     type Error: core::fmt::Debug;
@@ -92,7 +67,8 @@ pub trait AsyncRegisterInterface {
     /// Writes one register.
     async fn write_register(&mut self, register: u8, value: u8) -> Result<(), Self::Error>;
 
-    /// Reads `buffer.len()` consecutive registers starting at `register` in one bus transaction.
+    /// Reads `buffer.len()` consecutive registers starting at `register` in one bus transaction
+    /// (auto-increment when longer than one byte).
     async fn read_registers(&mut self, register: u8, buffer: &mut [u8]) -> Result<(), Self::Error>;
 
     /// Reads one register.
@@ -137,32 +113,6 @@ impl<I2C> I2cInterface<I2C> {
     }
 }
 
-impl<I2C: embedded_hal::i2c::I2c> RegisterInterface for I2cInterface<I2C> {
-    type Error = I2C::Error;
-
-    fn write_register(&mut self, register: u8, value: u8) -> Result<(), Self::Error> {
-        self.i2c.write(self.address, &[register, value])
-    }
-
-    fn read_registers(&mut self, register: u8, buffer: &mut [u8]) -> Result<(), Self::Error> {
-        let sub_address = self.protocol.read_address(register, buffer.len());
-        self.i2c.write_read(self.address, &[sub_address], buffer)
-    }
-}
-
-impl<I2C: embedded_hal_async::i2c::I2c> AsyncRegisterInterface for I2cInterface<I2C> {
-    type Error = I2C::Error;
-
-    async fn write_register(&mut self, register: u8, value: u8) -> Result<(), Self::Error> {
-        self.i2c.write(self.address, &[register, value]).await
-    }
-
-    async fn read_registers(&mut self, register: u8, buffer: &mut [u8]) -> Result<(), Self::Error> {
-        let sub_address = self.protocol.read_address(register, buffer.len());
-        self.i2c.write_read(self.address, &[sub_address], buffer).await
-    }
-}
-
 /// Registers over SPI (`SpiDevice`, which owns chip select): a write is one transaction
 /// `[register, value]`; a read is one transaction `[sub-address]` then `buffer.len()` bytes in.
 #[derive(Debug)]
@@ -183,50 +133,64 @@ impl<SPI> SpiInterface<SPI> {
     }
 }
 
-impl<SPI: embedded_hal::spi::SpiDevice> RegisterInterface for SpiInterface<SPI> {
-    type Error = SPI::Error;
+/// The bus traffic of both interfaces, written once for embedded-hal-async; the embedded-hal
+/// (blocking) form is derived from it.
+#[maybe_async_cfg::maybe(
+    idents(
+        AsyncRegisterInterface(sync = "RegisterInterface", async),
+        embedded_hal_async(sync = "embedded_hal", async)
+    ),
+    sync(self = "blocking"),
+    async(self = "asynch")
+)]
+mod bus {
+    use super::{AsyncRegisterInterface, I2cInterface, SpiInterface};
+    use embedded_hal_async::spi::Operation;
 
-    fn write_register(&mut self, register: u8, value: u8) -> Result<(), Self::Error> {
-        self.spi.write(&[register, value])
-    }
+    impl<I2C: embedded_hal_async::i2c::I2c> AsyncRegisterInterface for I2cInterface<I2C> {
+        type Error = I2C::Error;
 
-    fn read_registers(&mut self, register: u8, buffer: &mut [u8]) -> Result<(), Self::Error> {
-        let sub_address = [self.protocol.read_address(register, buffer.len())];
-        let gap = self.protocol.read_gap_ns;
-        if gap > 0 {
-            self.spi.transaction(&mut [
-                Operation::DelayNs(gap),
-                Operation::Write(&sub_address),
-                Operation::Read(buffer),
-            ])
-        } else {
-            self.spi.transaction(&mut [Operation::Write(&sub_address), Operation::Read(buffer)])
+        async fn write_register(&mut self, register: u8, value: u8) -> Result<(), Self::Error> {
+            self.i2c.write(self.address, &[register, value]).await
+        }
+
+        async fn read_registers(
+            &mut self,
+            register: u8,
+            buffer: &mut [u8],
+        ) -> Result<(), Self::Error> {
+            let sub_address = self.protocol.read_address(register, buffer.len());
+            self.i2c.write_read(self.address, &[sub_address], buffer).await
         }
     }
-}
 
-impl<SPI: embedded_hal_async::spi::SpiDevice> AsyncRegisterInterface for SpiInterface<SPI> {
-    type Error = SPI::Error;
+    impl<SPI: embedded_hal_async::spi::SpiDevice> AsyncRegisterInterface for SpiInterface<SPI> {
+        type Error = SPI::Error;
 
-    async fn write_register(&mut self, register: u8, value: u8) -> Result<(), Self::Error> {
-        self.spi.write(&[register, value]).await
-    }
+        async fn write_register(&mut self, register: u8, value: u8) -> Result<(), Self::Error> {
+            self.spi.write(&[register, value]).await
+        }
 
-    async fn read_registers(&mut self, register: u8, buffer: &mut [u8]) -> Result<(), Self::Error> {
-        let sub_address = [self.protocol.read_address(register, buffer.len())];
-        let gap = self.protocol.read_gap_ns;
-        if gap > 0 {
-            self.spi
-                .transaction(&mut [
-                    Operation::DelayNs(gap),
-                    Operation::Write(&sub_address),
-                    Operation::Read(buffer),
-                ])
-                .await
-        } else {
-            self.spi
-                .transaction(&mut [Operation::Write(&sub_address), Operation::Read(buffer)])
-                .await
+        async fn read_registers(
+            &mut self,
+            register: u8,
+            buffer: &mut [u8],
+        ) -> Result<(), Self::Error> {
+            let sub_address = [self.protocol.read_address(register, buffer.len())];
+            let gap = self.protocol.read_gap_ns;
+            if gap > 0 {
+                self.spi
+                    .transaction(&mut [
+                        Operation::DelayNs(gap),
+                        Operation::Write(&sub_address),
+                        Operation::Read(buffer),
+                    ])
+                    .await
+            } else {
+                self.spi
+                    .transaction(&mut [Operation::Write(&sub_address), Operation::Read(buffer)])
+                    .await
+            }
         }
     }
 }

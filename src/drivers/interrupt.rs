@@ -164,6 +164,18 @@ impl<D, P, const N: usize> InterruptDriven<D, P, N> {
     }
 }
 
+/// Written once: the blocking [`Sensor`] form is derived from this async one (`maybe_async_cfg`);
+/// they differ only in how they wait for the pin (`wait_for_trigger` / `poll_for_trigger`).
+#[maybe_async_cfg::maybe(
+    idents(
+        AsyncSensor(sync = "Sensor", async),
+        AsyncFifo(sync = "Fifo", async),
+        Wait(sync = "InputPin", async),
+        wait_for_trigger(sync = "poll_for_trigger", async),
+    ),
+    sync(keep_self),
+    async(keep_self)
+)]
 impl<D, P, const N: usize> AsyncSensor for InterruptDriven<D, P, N>
 where
     D: AsyncFifo,
@@ -172,7 +184,8 @@ where
     type Sample = [f32; 3];
     type Error = InterruptError<D::Error, P::Error>;
 
-    /// The next queued sample; when none is queued, waits for the pin and drains the FIFO.
+    /// The next queued sample; when none is queued, waits until the pin is active (the async
+    /// form sleeps on it, the blocking form polls its level) and drains the FIFO.
     async fn read(&mut self) -> Result<[f32; 3], Self::Error> {
         if let Some(sample) = self.queue.pop() {
             return Ok(sample);
@@ -187,50 +200,38 @@ where
                 return Ok(sample);
             }
         }
-        let waited = match self.trigger {
-            Trigger::High => self.pin.wait_for_high().await,
-            Trigger::Low => self.pin.wait_for_low().await,
-            Trigger::RisingEdge => self.pin.wait_for_rising_edge().await,
-            Trigger::FallingEdge => self.pin.wait_for_falling_edge().await,
-        };
-        waited.map_err(InterruptError::Pin)?;
+        // Called by path: the macro renames paths (to `poll_for_trigger`), not method-call names.
+        Self::wait_for_trigger(self).await.map_err(InterruptError::Pin)?;
         let count =
             self.driver.drain_fifo(self.queue.refill()).await.map_err(InterruptError::Driver)?;
         self.refilled(count).ok_or(InterruptError::NoData)
     }
 }
 
-impl<D, P, const N: usize> Sensor for InterruptDriven<D, P, N>
-where
-    D: Fifo,
-    P: InputPin,
-{
-    type Sample = [f32; 3];
-    type Error = InterruptError<D::Error, P::Error>;
+impl<D, P: Wait, const N: usize> InterruptDriven<D, P, N> {
+    /// Sleeps until the pin shows the trigger.
+    async fn wait_for_trigger(&mut self) -> Result<(), P::Error> {
+        match self.trigger {
+            Trigger::High => self.pin.wait_for_high().await,
+            Trigger::Low => self.pin.wait_for_low().await,
+            Trigger::RisingEdge => self.pin.wait_for_rising_edge().await,
+            Trigger::FallingEdge => self.pin.wait_for_falling_edge().await,
+        }
+    }
+}
 
-    /// The next queued sample; when none is queued, polls the pin until it is at its active level
-    /// and drains the FIFO.
-    fn read(&mut self) -> Result<[f32; 3], Self::Error> {
-        if let Some(sample) = self.queue.pop() {
-            return Ok(sample);
-        }
-        if self.take_more_pending() {
-            let count =
-                self.driver.drain_fifo(self.queue.refill()).map_err(InterruptError::Driver)?;
-            if let Some(sample) = self.refilled(count) {
-                return Ok(sample);
-            }
-        }
+impl<D, P: InputPin, const N: usize> InterruptDriven<D, P, N> {
+    /// Polls the pin until it is at the trigger's active level (edges poll for the level after
+    /// the edge).
+    fn poll_for_trigger(&mut self) -> Result<(), P::Error> {
         loop {
             let active = match self.trigger {
                 Trigger::High | Trigger::RisingEdge => self.pin.is_high(),
                 Trigger::Low | Trigger::FallingEdge => self.pin.is_low(),
             };
-            if active.map_err(InterruptError::Pin)? {
-                break;
+            if active? {
+                return Ok(());
             }
         }
-        let count = self.driver.drain_fifo(self.queue.refill()).map_err(InterruptError::Driver)?;
-        self.refilled(count).ok_or(InterruptError::NoData)
     }
 }

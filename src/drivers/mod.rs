@@ -18,13 +18,19 @@
 //!   [`Sensor`](crate::sensor::Sensor); [`Async`] drivers (`new_i2c_async`, `new_spi_async`) have
 //!   the same methods as `async fn`s over embedded-hal-async and implement
 //!   [`AsyncSensor`](crate::sensor::AsyncSensor).
+//! - **Each method written once.** A driver's methods are written as the `async fn`s of the
+//!   [`Async`] form; the `maybe-async-cfg` macro derives the [`Blocking`] form from the same text
+//!   (dropping `async`/`.await`, renaming `AsyncRegisterInterface` to `RegisterInterface` and so
+//!   on). The register interfaces and [`InterruptDriven`]'s `read` are written once the same way,
+//!   so the two modes cannot drift apart: they send the same bus traffic.
 //! - **Encoding is shared, not duplicated.** The driver keeps typed settings; a pure function
 //!   turns them into the register image, and a change writes only the registers that differ.
-//!   Decoding (counts to m/s², FIFO status) is pure as well. The blocking and async method
-//!   bodies are only bus calls around these functions.
+//!   Decoding (counts to m/s², FIFO status) is pure as well. The method bodies are only bus calls
+//!   around these functions.
 //! - **No surprises on bad data.** Invalid settings (a NaN threshold, a data rate the mode lacks)
 //!   are refused with [`ConfigError`] before anything is written; any byte from the bus decodes
-//!   to a finite value; bus failures are `Error::Bus(e)`. Every error has a [`kind()`](ErrorKind).
+//!   to a finite value. Every driver, in both modes, reports one [`Error<E>`](Error) (bus
+//!   failures are `Error::Bus(e)`), and every error has a [`kind()`](ErrorKind).
 //! - **Batching.** Each driver's `drain_fifo` moves all buffered samples into a caller-provided
 //!   `&mut [[f32; 3]]` (LIS3DH: one burst read; ADXL345: one 6-byte read per entry, as the chip
 //!   requires). [`InterruptDriven`] waits for the interrupt pin, drains, and returns the samples
@@ -38,11 +44,12 @@
 //!
 //! ```
 //! use edge_reflex::drivers::lis3dh::{self, Config, DataRate, Lis3dh, Range};
+//! use edge_reflex::drivers::Error;
 //! use edge_reflex::sensor::Sensor;
 //!
 //! fn vibration_sensor<I2C: embedded_hal::i2c::I2c>(
 //!     i2c: I2C,
-//! ) -> Result<impl Sensor<Sample = [f32; 3]>, lis3dh::Error<I2C::Error>> {
+//! ) -> Result<impl Sensor<Sample = [f32; 3]>, Error<I2C::Error>> {
 //!     let config = Config { data_rate: DataRate::Hz400, range: Range::G4, ..Config::default() };
 //!     let mut accel = Lis3dh::new_i2c(i2c, lis3dh::ADDRESS_SA0_HIGH).with_config(config);
 //!     accel.init()?; // checks WHO_AM_I, writes the configuration
@@ -53,18 +60,19 @@
 //! use embedded_hal_mock::eh1::i2c::{Mock, Transaction};
 //! let bus = Mock::new(&[Transaction::write_read(0x19, vec![0x0F], vec![0xE5])]);
 //! let mut accel = Lis3dh::new_i2c(bus, lis3dh::ADDRESS_SA0_HIGH);
-//! assert_eq!(accel.init(), Err(lis3dh::Error::WrongDevice { found: 0xE5 }));
+//! assert_eq!(accel.init(), Err(Error::WrongDevice { found: 0xE5 }));
 //! accel.destroy().done();
 //! ```
 //!
 //! A blocking ADXL345 on SPI (an `SpiDevice`, which owns chip select):
 //!
 //! ```
-//! use edge_reflex::drivers::adxl345::{self, Adxl345, Config, Range, Resolution};
+//! use edge_reflex::drivers::adxl345::{Adxl345, Config, Range, Resolution};
+//! use edge_reflex::drivers::Error;
 //!
 //! fn read_once<SPI: embedded_hal::spi::SpiDevice>(
 //!     spi: SPI,
-//! ) -> Result<([f32; 3], SPI), adxl345::Error<SPI::Error>> {
+//! ) -> Result<([f32; 3], SPI), Error<SPI::Error>> {
 //!     let config = Config { range: Range::G8, resolution: Resolution::Full, ..Config::default() };
 //!     let mut accel = Adxl345::new_spi(spi).with_config(config);
 //!     accel.init()?; // checks DEVID, configures, starts measuring
@@ -108,7 +116,7 @@ mod plan;
 mod units;
 
 pub use adxl345::Adxl345;
-pub use error::{ConfigError, DriverError, ErrorKind};
+pub use error::{ConfigError, DriverError, Error, ErrorKind};
 pub use fifo::{AsyncFifo, Fifo};
 pub use interface::{
     Async, AsyncRegisterInterface, Blocking, I2cInterface, Protocol, RegisterInterface,

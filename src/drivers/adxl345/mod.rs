@@ -14,23 +14,24 @@
 //! delay (`SPI_PROTOCOL.read_gap_ns`), which covers clocks above 1.5 MHz.
 //!
 //! `Adxl345<_, Blocking>` implements [`Sensor`](crate::sensor::Sensor), `Adxl345<_, Async>`
-//! implements [`AsyncSensor`](crate::sensor::AsyncSensor); both share the pure encoders.
+//! implements [`AsyncSensor`](crate::sensor::AsyncSensor); each method is written once (the async
+//! form; the blocking one is derived from it by `maybe-async-cfg`) around the shared pure encoders.
+//! Errors are the drivers' shared [`Error`].
 //! Not covered: tap, double tap, free fall, inactivity, auto-sleep, offsets, self-test.
 
-mod asynch;
-mod blocking;
 pub mod config;
-mod error;
+mod device;
 pub mod register;
 mod settings;
 
 use core::marker::PhantomData;
 
+/// The drivers' shared error (`drivers::Error`), also reachable here.
+pub use super::error::Error;
 pub use config::{
     ActivityInterrupt, Config, DataRate, FifoConfig, FifoMode, InterruptPin, InterruptSource,
     PowerMode, Range, Resolution,
 };
-pub use error::Error;
 pub use settings::{
     encode_activity_threshold, fifo_entries, interrupt_source, lsb_per_g, ACTIVITY_THRESHOLD_LSB_MG,
 };

@@ -10,23 +10,24 @@
 //! The same struct serves both forms: `Lis3dh<_, Blocking>` (from [`Lis3dh::new_i2c`] /
 //! [`Lis3dh::new_spi`]) has blocking methods and implements [`Sensor`](crate::sensor::Sensor);
 //! `Lis3dh<_, Async>` (from [`Lis3dh::new_i2c_async`] / [`Lis3dh::new_spi_async`]) has the same
-//! methods as `async fn`s and implements [`AsyncSensor`](crate::sensor::AsyncSensor). Both call the
-//! same pure encoders and decoders.
+//! methods as `async fn`s and implements [`AsyncSensor`](crate::sensor::AsyncSensor). Each method
+//! is written once (the async form; the blocking one is derived from it by `maybe-async-cfg`) and
+//! calls the same pure encoders and decoders. Errors are the drivers' shared
+//! [`Error`].
 //!
 //! Not covered: click/tap detection, 6D orientation, interrupt generator 2, the auxiliary ADC and
 //! temperature sensor, self-test.
 
-mod asynch;
-mod blocking;
 pub mod config;
-mod error;
+mod device;
 pub mod register;
 mod settings;
 
 use core::marker::PhantomData;
 
+/// The drivers' shared error (`drivers::Error`), also reachable here.
+pub use super::error::Error;
 pub use config::{Config, DataRate, FifoConfig, FifoMode, Mode, MotionInterrupt, Range};
-pub use error::Error;
 pub use settings::{encode_threshold, fifo_level, sensitivity_mg, threshold_lsb_mg};
 
 use super::interface::{Async, Blocking, I2cInterface, Protocol, SpiInterface};
