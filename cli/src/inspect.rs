@@ -193,7 +193,7 @@ pub fn main(args: &Args) -> Result<()> {
         path: &path,
         bytes: &bytes,
         model: &model,
-        layout: interp.layout().ok_or("the interpreter was planned on the host")?,
+        layout: interp.layout(),
         rows: &rows,
         steps: &steps,
         profile: profile.as_ref(),

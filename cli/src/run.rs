@@ -4,7 +4,7 @@
 //! raw bytes where `--output` says.
 
 use crate::{emit, files, json, Result};
-use edge_reflex::engine::{DType, Interpreter, Op, Prebuilt, TensorInfo, TfLiteModel};
+use edge_reflex::engine::{DType, Interpreter, Op, Prebuilt, Source, TensorInfo, TfLiteModel};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -72,7 +72,7 @@ pub fn zero_inputs(model: &TfLiteModel<'_>) -> Vec<Vec<u8>> {
 }
 
 /// Copies `inputs` into the interpreter's input tensors.
-pub fn fill(interp: &mut Interpreter<'_, '_>, inputs: &[Vec<u8>]) -> Result<()> {
+pub fn fill(interp: &mut Interpreter<'_, '_, impl Source>, inputs: &[Vec<u8>]) -> Result<()> {
     for (j, data) in inputs.iter().enumerate() {
         let dst = interp.input_bytes(j).ok_or_else(|| format!("input {j} is not writable"))?;
         if dst.len() != data.len() {
@@ -163,7 +163,7 @@ pub fn main(args: &Args) -> Result<()> {
 /// Runs `repeat` inferences (inputs refilled before each: the arena reuses their memory) and
 /// returns the outputs' bytes and the mean time of one `invoke`.
 fn infer(
-    interp: &mut Interpreter<'_, '_>,
+    interp: &mut Interpreter<'_, '_, impl Source>,
     model: &TfLiteModel<'_>,
     inputs: &[Vec<u8>],
     repeat: u32,

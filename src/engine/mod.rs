@@ -60,5 +60,5 @@ pub use model::TfLiteModel;
 pub use ops::table::{builtin, Builtin, BUILTINS};
 pub use plan::planner::Layout;
 pub use plan::prebuilt::{PlanError, Prebuilt};
-pub use run::interpreter::Interpreter;
+pub use run::interpreter::{Interpreter, OnDevice, Source};
 pub use run::profile::{NoProfiler, Profiler};

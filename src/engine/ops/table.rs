@@ -46,14 +46,22 @@ fn reshape(p: &Prep<'_, '_>, _: &mut RecordWriter<'_>) -> Result<Needs, LoadErro
     layout::prepare_reshape(p)
 }
 
+/// Stands in for the prepare step of a family left out of the build (never called: loading
+/// checks [`Builtin::built`] first).
+fn not_built(p: &Prep<'_, '_>, _: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
+    Err(p.err(crate::engine::error::LoadErrorKind::OperatorNotBuilt(p.op.code)))
+}
+
+/// A table entry; a family left out of the build gets [`not_built`] as its prepare step, decided
+/// at compile time, so its real prepare code is not referenced and not linked.
 const fn entry(code: i32, max_version: i32, prepare: PrepareFn) -> Builtin {
+    let prepare: PrepareFn = if built(code) { prepare } else { not_built as PrepareFn };
     Builtin { code, max_version, prepare }
 }
 
 /// Every builtin operator, by code. Families left out of the build (`op-*` features) stay
 /// listed (so a model that uses one gets [`OperatorNotBuilt`](crate::engine::LoadErrorKind::OperatorNotBuilt),
-/// not "unsupported"), and loading never calls their prepare step, so the
-/// compiler drops it.
+/// not "unsupported"), with a stand-in prepare step, so their code is not linked.
 pub static BUILTINS: &[Builtin] = &[
     entry(code::ADD, 5, elementwise::prepare),
     entry(code::AVERAGE_POOL_2D, 3, pool::prepare),

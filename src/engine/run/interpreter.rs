@@ -40,38 +40,111 @@ use crate::model::{Model, QuantParams, Shape};
 /// # Ok(()) }
 /// ```
 ///
-/// From a prebuilt plan: see [`Interpreter::from_plan`].
+/// From a prebuilt plan: see [`Interpreter::from_plan`]. The two constructors give the same
+/// type over a different [`Source`] (which says where the graph's inputs and outputs are
+/// described), so a firmware that only runs plans links none of the model-reading code.
 #[derive(Debug)]
-pub struct Interpreter<'m, 'a> {
+pub struct Interpreter<'m, 'a, S = OnDevice<'m>> {
     /// The model bytes (constant tensors are read in place).
     model: &'m [u8],
-    /// Where the records came from.
-    source: Source<'m, 'a>,
+    /// Where the records came from, and the graph's inputs and outputs.
+    source: S,
     /// The tensor table and the operator records (in the arena, or in the plan).
     records: Records<'a>,
     /// The activations region (the arena after its records, or the whole arena).
     act: &'a mut [u8],
-    /// Graph input 0 and output 0, read once: what the [`Model`] stage asks on every inference.
+}
+
+/// Where an [`Interpreter`]'s records came from: [`OnDevice`] (loaded and planned into the
+/// arena) or a [`Prebuilt`] plan. It describes the graph's inputs and outputs.
+pub trait Source: Copy + core::fmt::Debug {
+    /// Number of graph inputs.
+    fn input_count(&self) -> usize;
+    /// Number of graph outputs.
+    fn output_count(&self) -> usize;
+    /// Tensor index of graph input `j`.
+    fn input_tensor(&self, j: usize) -> Option<u32>;
+    /// Tensor index of graph output `j`.
+    fn output_tensor(&self, j: usize) -> Option<u32>;
+    /// Graph input `j` described.
+    fn input(&self, j: usize) -> Option<IoTensor>;
+    /// Graph output `j` described.
+    fn output(&self, j: usize) -> Option<IoTensor>;
+    /// Graph input 0 (`k = 0`) or output 0 (`k = 1`): what the [`Model`] stage asks on every
+    /// inference, so cheap.
+    fn first(&self, k: usize) -> Option<IoTensor>;
+}
+
+/// The [`Source`] of an interpreter planned on the device: the loaded model and its layout.
+#[derive(Clone, Copy, Debug)]
+pub struct OnDevice<'m> {
+    model: TfLiteModel<'m>,
+    layout: Layout,
+    /// Input 0 and output 0, read once when the interpreter was built.
     first: [Option<IoTensor>; 2],
 }
 
-/// How an [`Interpreter`] was prepared.
-#[derive(Clone, Copy, Debug)]
-enum Source<'m, 'a> {
-    /// Loaded and planned into the arena.
-    Device { model: TfLiteModel<'m>, layout: Layout },
-    /// A plan written ahead of time.
-    Plan(Prebuilt<'m, 'a>),
-}
-
-/// Graph input or output `t` of `model`, as a plan describes it.
+/// Graph input or output `t` of a model, as a plan describes it.
 fn io_of(t: Option<u32>, info: Option<TensorInfo<'_>>) -> Option<IoTensor> {
     let (tensor, info) = (t?, info?);
     let quant = info.quant().unwrap_or(QuantParams { scale: 0.0, zero_point: 0 });
     Some(IoTensor { tensor, dtype: info.dtype, quant, shape: info.shape })
 }
 
-impl<'m, 'a> Interpreter<'m, 'a> {
+impl Source for OnDevice<'_> {
+    fn input_count(&self) -> usize {
+        self.model.input_count()
+    }
+    fn output_count(&self) -> usize {
+        self.model.output_count()
+    }
+    fn input_tensor(&self, j: usize) -> Option<u32> {
+        self.model.input(j)
+    }
+    fn output_tensor(&self, j: usize) -> Option<u32> {
+        self.model.output(j)
+    }
+    fn input(&self, j: usize) -> Option<IoTensor> {
+        io_of(self.model.input(j), self.model.input_info(j))
+    }
+    fn output(&self, j: usize) -> Option<IoTensor> {
+        io_of(self.model.output(j), self.model.output_info(j))
+    }
+    fn first(&self, k: usize) -> Option<IoTensor> {
+        self.first.get(k).copied().flatten()
+    }
+}
+
+impl Source for Prebuilt<'_, '_> {
+    fn input_count(&self) -> usize {
+        Prebuilt::input_count(self)
+    }
+    fn output_count(&self) -> usize {
+        Prebuilt::output_count(self)
+    }
+    fn input_tensor(&self, j: usize) -> Option<u32> {
+        Prebuilt::input_tensor(self, j)
+    }
+    fn output_tensor(&self, j: usize) -> Option<u32> {
+        Prebuilt::output_tensor(self, j)
+    }
+    fn input(&self, j: usize) -> Option<IoTensor> {
+        Prebuilt::input(self, j)
+    }
+    fn output(&self, j: usize) -> Option<IoTensor> {
+        Prebuilt::output(self, j)
+    }
+    fn first(&self, k: usize) -> Option<IoTensor> {
+        // Decoding a plan's words is a handful of loads: no model parsing.
+        if k == 0 {
+            Prebuilt::input(self, 0)
+        } else {
+            Prebuilt::output(self, 0)
+        }
+    }
+}
+
+impl<'m, 'a> Interpreter<'m, 'a, OnDevice<'m>> {
     /// Prepares `model` in `arena`: computes every operator's parameters into records at the
     /// start of the arena and plans the activations after them.
     ///
@@ -93,10 +166,22 @@ impl<'m, 'a> Interpreter<'m, 'a> {
             io_of(model.input(0), model.input_info(0)),
             io_of(model.output(0), model.output_info(0)),
         ];
-        let source = Source::Device { model: *model, layout };
-        Ok(Interpreter { model: model.file(), source, records, act, first })
+        let source = OnDevice { model: *model, layout, first };
+        Ok(Interpreter { model: model.file(), source, records, act })
     }
 
+    /// The loaded model.
+    pub fn model(&self) -> &TfLiteModel<'m> {
+        &self.source.model
+    }
+
+    /// The arena layout (sizes of its parts).
+    pub fn layout(&self) -> Layout {
+        self.source.layout
+    }
+}
+
+impl<'m, 'a> Interpreter<'m, 'a, Prebuilt<'m, 'a>> {
     /// Runs `prebuilt` (plan and model in flash) in `arena`, which holds only the activations.
     ///
     /// ```
@@ -130,36 +215,18 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         Ok(Interpreter {
             model: prebuilt.model(),
             records: prebuilt.records(),
-            first: [prebuilt.input(0), prebuilt.output(0)],
-            source: Source::Plan(prebuilt),
+            source: prebuilt,
             act,
         })
     }
 
-    /// The loaded model, if the interpreter was planned on the device.
-    pub fn model(&self) -> Option<&TfLiteModel<'m>> {
-        match &self.source {
-            Source::Device { model, .. } => Some(model),
-            Source::Plan(_) => None,
-        }
+    /// The plan.
+    pub fn prebuilt(&self) -> &Prebuilt<'m, 'a> {
+        &self.source
     }
+}
 
-    /// The plan, if the interpreter runs one written ahead of time.
-    pub fn prebuilt(&self) -> Option<&Prebuilt<'m, 'a>> {
-        match &self.source {
-            Source::Plan(p) => Some(p),
-            Source::Device { .. } => None,
-        }
-    }
-
-    /// The arena layout (sizes of its parts), if the interpreter was planned on the device.
-    pub fn layout(&self) -> Option<Layout> {
-        match self.source {
-            Source::Device { layout, .. } => Some(layout),
-            Source::Plan(_) => None,
-        }
-    }
-
+impl<S: Source> Interpreter<'_, '_, S> {
     /// Number of operators.
     pub fn operator_count(&self) -> usize {
         self.records.operators
@@ -183,58 +250,30 @@ impl<'m, 'a> Interpreter<'m, 'a> {
         }
     }
 
-    /// Tensor index of graph input `j`.
-    fn input_tensor(&self, j: usize) -> Option<u32> {
-        match &self.source {
-            Source::Device { model, .. } => model.input(j),
-            Source::Plan(p) => p.input_tensor(j),
-        }
-    }
-
-    /// Tensor index of graph output `j`.
-    fn output_tensor(&self, j: usize) -> Option<u32> {
-        match &self.source {
-            Source::Device { model, .. } => model.output(j),
-            Source::Plan(p) => p.output_tensor(j),
-        }
-    }
-
     /// Number of graph inputs.
     pub fn input_count(&self) -> usize {
-        match &self.source {
-            Source::Device { model, .. } => model.input_count(),
-            Source::Plan(p) => p.input_count(),
-        }
+        self.source.input_count()
     }
 
     /// Number of graph outputs.
     pub fn output_count(&self) -> usize {
-        match &self.source {
-            Source::Device { model, .. } => model.output_count(),
-            Source::Plan(p) => p.output_count(),
-        }
+        self.source.output_count()
     }
 
     /// Type, shape and quantization of graph input `j`.
     pub fn input_info(&self, j: usize) -> Option<IoTensor> {
-        match &self.source {
-            Source::Device { model, .. } => io_of(model.input(j), model.input_info(j)),
-            Source::Plan(p) => p.input(j),
-        }
+        self.source.input(j)
     }
 
     /// Type, shape and quantization of graph output `j`.
     pub fn output_info(&self, j: usize) -> Option<IoTensor> {
-        match &self.source {
-            Source::Device { model, .. } => io_of(model.output(j), model.output_info(j)),
-            Source::Plan(p) => p.output(j),
-        }
+        self.source.output(j)
     }
 
     /// Bytes of graph input `j`, to be filled before [`invoke`](Interpreter::invoke)
     /// (raw little-endian elements of the input's type).
     pub fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
-        let t = self.input_tensor(j)? as usize;
+        let t = self.source.input_tensor(j)? as usize;
         match arena::location(self.records.table, t).ok()? {
             Location::Arena { offset, len } => {
                 let start = offset.checked_sub(self.records.base)?;
@@ -246,7 +285,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// Bytes of graph output `j` (valid after a successful [`invoke`](Interpreter::invoke)).
     pub fn output_bytes(&self, j: usize) -> Option<&[u8]> {
-        self.tensor_bytes(self.output_tensor(j)? as usize)
+        self.tensor_bytes(self.source.output_tensor(j)? as usize)
     }
 
     /// Runs every operator once, in order.
@@ -265,7 +304,7 @@ impl<'m, 'a> Interpreter<'m, 'a> {
 
     /// Graph input 0 or output 0 if it is int8 (what the [`Model`] stage serves).
     fn int8(&self, k: usize) -> Option<IoTensor> {
-        self.first[k].filter(|t| t.dtype == DType::Int8)
+        self.source.first(k).filter(|t| t.dtype == DType::Int8)
     }
 }
 
@@ -400,7 +439,7 @@ fn shape_of(io: Option<IoTensor>) -> Shape {
 /// The interpreter as the graph's int8 [`Model`]: input 0 and output 0, described once when the
 /// interpreter was built (no model parsing per inference). A model whose input 0 or output 0 is
 /// not int8 reports [`RunError::NotInt8`] from `invoke` (its `input` is empty).
-impl Model for Interpreter<'_, '_> {
+impl<S: Source> Model for Interpreter<'_, '_, S> {
     type Error = RunError;
 
     fn input(&mut self) -> &mut [i8] {

@@ -29,11 +29,11 @@ pub mod host;
 pub mod stack;
 pub mod vectors;
 
-use edge_reflex::engine::Interpreter;
 #[cfg(not(bench_load))]
 use edge_reflex::engine::Prebuilt;
 #[cfg(bench_load)]
 use edge_reflex::engine::TfLiteModel;
+use edge_reflex::engine::{Interpreter, Source};
 use host::{fail, Out};
 
 include!(concat!(env!("OUT_DIR"), "/bench_case.rs"));
@@ -107,7 +107,7 @@ fn prepare(arena: &'static mut [u8]) -> (usize, usize, Interpreter<'static, 'sta
     };
     match Interpreter::new(&model, arena) {
         Ok(interpreter) => {
-            let total = interpreter.layout().map_or(0, |l| l.total);
+            let total = interpreter.layout().total;
             (model.operator_count(), total, interpreter)
         }
         Err(_) => fail("prepare: arena too small or model refused"),
@@ -119,7 +119,7 @@ fn prepare(arena: &'static mut [u8]) -> (usize, usize, Interpreter<'static, 'sta
 #[inline(never)]
 fn prepare(
     arena: &'static mut [u8],
-) -> (usize, usize, Interpreter<'static, 'static>) {
+) -> (usize, usize, Interpreter<'static, 'static, Prebuilt<'static, 'static>>) {
     let prebuilt = match Prebuilt::new(&BENCH_MODEL.0, &BENCH_PLAN) {
         Ok(p) => p,
         Err(_) => fail("the build-time plan does not bind to the model"),
@@ -132,7 +132,7 @@ fn prepare(
 
 /// The measured inferences: `RUNS` regions of one `invoke()` each, every output checked.
 #[inline(never)]
-fn measure(interpreter: &mut Interpreter<'_, '_>) {
+fn measure(interpreter: &mut Interpreter<'_, '_, impl Source>) {
     for _ in 0..RUNS {
         set_inputs(interpreter);
         bench_begin();
@@ -145,7 +145,7 @@ fn measure(interpreter: &mut Interpreter<'_, '_>) {
     }
 }
 
-fn set_inputs(interpreter: &mut Interpreter<'_, '_>) {
+fn set_inputs(interpreter: &mut Interpreter<'_, '_, impl Source>) {
     for (j, bytes) in INPUTS.iter().enumerate() {
         match interpreter.input_bytes(j) {
             Some(input) if input.len() == bytes.len() => input.copy_from_slice(bytes),
@@ -154,7 +154,7 @@ fn set_inputs(interpreter: &mut Interpreter<'_, '_>) {
     }
 }
 
-fn check_outputs(interpreter: &Interpreter<'_, '_>) {
+fn check_outputs(interpreter: &Interpreter<'_, '_, impl Source>) {
     for (j, expected) in EXPECTEDS.iter().enumerate() {
         if interpreter.output_bytes(j) != Some(*expected) {
             if stack::high_water().is_none() {

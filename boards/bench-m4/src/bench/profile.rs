@@ -54,7 +54,9 @@ impl Profiler for Markers {
 
 /// One profiled inference on sample 0, checked like the measured ones.
 #[inline(never)]
-pub fn run_once(interpreter: &mut edge_reflex::engine::Interpreter<'_, '_>) {
+pub fn run_once(
+    interpreter: &mut edge_reflex::engine::Interpreter<'_, '_, impl edge_reflex::engine::Source>,
+) {
     super::set_inputs(interpreter);
     if interpreter.invoke_profiled(&mut Markers).is_err() {
         fail("invoke (profiled)");

@@ -89,7 +89,10 @@ fn check(name: &str, s: &Stats, inferences: u32, anomalies: u32) -> bool {
         s.gated_out,
         s.anomalies
     );
-    s.samples == DEMO_SAMPLES && s.windows == 1874 && s.inferences == inferences && s.anomalies == anomalies
+    s.samples == DEMO_SAMPLES
+        && s.windows == 1874
+        && s.inferences == inferences
+        && s.anomalies == anomalies
 }
 
 #[repr(align(16))]

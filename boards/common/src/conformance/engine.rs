@@ -21,7 +21,7 @@ pub(super) fn run_case<W: Write>(case: &Case, arena: &mut [u8], out: &mut W) -> 
         Ok(interpreter) => interpreter,
         Err(e) => return fail(out, format_args!("prepare: {e}")),
     };
-    let arena_used = interpreter.layout().map_or(0, |l| l.total);
+    let arena_used = interpreter.layout().total;
 
     // Every sample runs, so the report says how many match; the first problem is shown.
     let mut matched = 0;

@@ -44,7 +44,7 @@ pub enum SetupError {
 /// Binds [`PLAN`] to [`MODEL`] (checking both) and runs it in `arena`.
 pub fn interpreter(
     arena: &mut Arena,
-) -> Result<Interpreter<'static, '_>, SetupError> {
+) -> Result<Interpreter<'static, '_, Prebuilt<'static, '_>>, SetupError> {
     let prebuilt = Prebuilt::new(&MODEL.0, &PLAN).map_err(SetupError::Plan)?;
     Interpreter::from_plan(prebuilt, &mut arena.0).map_err(SetupError::Arena)
 }
