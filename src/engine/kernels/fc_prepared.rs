@@ -27,7 +27,8 @@ pub fn rescale_of(m: QuantizedMultiplier, output_offset: i32) -> Option<i32> {
 
 impl FullyConnected {
     /// [`eval`](Self::eval) with `rescales`, the [`rescale_of`] rounding constants of
-    /// `requantize` (one for per-tensor weights, or one per unit), prepared at load.
+    /// `requantize` (one per unit), prepared at load; per-tensor weights run the packed kernel,
+    /// which derives their one rescale once per call.
     ///
     /// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with `dims` or `rescales`
     /// covers neither one nor `units` units; nothing is written then.
@@ -62,7 +63,11 @@ impl FullyConnected {
         {
             return Err(KernelError::ShapeMismatch);
         }
-        if !requantize.covers(units) {
+        // Per-tensor weights: one rescale, which the packed kernel derives once per call.
+        let Requantize::PerChannel { multipliers, shifts } = requantize else {
+            return self.eval(dims, requantize, input, filter, bias, output);
+        };
+        if multipliers.len() != units || shifts.len() != units || rescales.len() != units {
             return Err(KernelError::ShapeMismatch);
         }
         let offsets = (dsp::splat(self.input_offset), dsp::splat(self.filter_offset));
@@ -70,7 +75,7 @@ impl FullyConnected {
         let finish = |acc: i32, rescale: FcRescale| clamp_to_i8(rescale.apply(acc), lo, hi);
         for (x, out_row) in input.chunks_exact(depth).zip(output.chunks_exact_mut(units)) {
             let mut biases = words(bias.map_or(&[][..], |b| b.0), 0);
-            let mut rescales = unit_rescales(requantize, rescales);
+            let mut rescales = unit_rescales(multipliers, shifts, rescales);
             let mut rows = filter.chunks_exact(2 * depth);
             let mut outs = out_row.chunks_exact_mut(2);
             for (w, out) in (&mut rows).zip(&mut outs) {
@@ -107,28 +112,19 @@ impl FullyConnected {
     }
 }
 
-/// Each unit's [`FcRescale`]: its multiplier and shift from `requantize`, its rounding constant
-/// from `rounds` (one word repeated, or one per unit), as an iterator (no index checks in the
-/// loop).
+/// Each unit's [`FcRescale`]: its multiplier and shift from the operator's per-channel lists,
+/// its rounding constant from `rounds`, as one iterator over three slices of the same length (no
+/// index checks in the loop).
 #[inline(always)]
 fn unit_rescales<'a>(
-    requantize: Requantize<'a>,
+    multipliers: I32Le<'a>,
+    shifts: &'a [i8],
     rounds: I32Le<'a>,
 ) -> impl Iterator<Item = FcRescale> + 'a {
-    let (round_bytes, round_rest) =
-        if rounds.len() == 1 { (&[][..], rounds.get(0)) } else { (rounds.0, 0) };
-    let (multipliers, shifts, fixed) = match requantize {
-        Requantize::PerTensor(m) => (&[][..], &[][..], m),
-        Requantize::PerChannel { multipliers, shifts } => {
-            (multipliers.0, shifts, QuantizedMultiplier::default())
-        }
-    };
-    let shifts = shifts.iter().map(|&s| s as i32).chain(core::iter::repeat(fixed.shift));
-    words(multipliers, fixed.multiplier).zip(shifts).zip(words(round_bytes, round_rest)).map(
-        |((multiplier, shift), round)| {
-            FcRescale::with_round(QuantizedMultiplier { multiplier, shift }, round)
-        },
-    )
+    let words = |b: &'a [u8]| b.as_chunks::<4>().0.iter().map(|w| i32::from_le_bytes(*w));
+    words(multipliers.0).zip(shifts).zip(words(rounds.0)).map(|((multiplier, &shift), round)| {
+        FcRescale::with_round(QuantizedMultiplier { multiplier, shift: shift as i32 }, round)
+    })
 }
 
 /// The little-endian words of `b`, then `then` forever: per-unit values as an iterator (no

@@ -34,7 +34,7 @@ impl<'m> TfLiteModel<'m> {
     /// Errors name what is wrong and where (tensor or operator index). Float32 and
     /// dynamic-range models are refused with [`LoadErrorKind::FloatModel`] /
     /// [`LoadErrorKind::DynamicRangeModel`], whose message says how to convert them.
-    #[inline(never)]
+    #[inline]
     pub fn load(file: &'m [u8]) -> Result<TfLiteModel<'m>, LoadError> {
         Self::load_with(file, &Kernels::BUILTIN)
     }
