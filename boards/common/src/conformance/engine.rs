@@ -26,10 +26,13 @@ pub(super) fn run_case<W: Write>(case: &Case, arena: &mut [u8], out: &mut W) -> 
     // Every sample runs, so the report says how many match; the first problem is shown.
     let mut matched = 0;
     let mut first_problem = None;
+    // Which samples failed (the first 64), so the report names every one of them.
+    let mut failed_mask = 0u64;
     for (k, sample) in case.samples.iter().enumerate() {
         match run_sample(&mut interpreter, sample, k == 0) {
             Ok(()) => matched += 1,
             Err(problem) => {
+                failed_mask |= 1u64.checked_shl(k as u32).unwrap_or(0);
                 first_problem.get_or_insert((k, problem));
             }
         }
@@ -37,12 +40,29 @@ pub(super) fn run_case<W: Write>(case: &Case, arena: &mut [u8], out: &mut W) -> 
     let n = case.samples.len();
     match first_problem {
         None => {
-            let _ = writeln!(out, "ok    {matched}/{n} samples  arena {arena_used} B");
+            let _ = write!(out, "ok    {matched}/{n} samples");
+            if case.samples_in_fixture > n {
+                let _ = write!(out, " (first {n} of {})", case.samples_in_fixture);
+            }
+            let _ = writeln!(out, "  arena {arena_used} B");
             Verdict::Pass
         }
         Some((k, problem)) => {
-            fail(out, format_args!("{matched}/{n} samples match; first: sample {k} {problem}"))
+            let failed = FailedSamples(failed_mask);
+            fail(
+                out,
+                format_args!("{matched}/{n} samples match (failing:{failed}); first: sample {k} {problem}"),
+            )
         }
+    }
+}
+
+/// The indices of the failing samples, shown as ` 1 2 5`.
+struct FailedSamples(u64);
+
+impl fmt::Display for FailedSamples {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (0..64).filter(|k| self.0 & (1 << k) != 0).try_for_each(|k| write!(f, " {k}"))
     }
 }
 
