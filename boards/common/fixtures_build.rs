@@ -154,7 +154,7 @@ fn embed_fixtures(sets: &[FixtureSet]) {
             writeln!(
                 table,
                 "    ::board_common::conformance::Case {{ set: {:?}, name: {name:?}, model: &MODEL_{i}.0, \
-                 samples_in_fixture: {total_samples}, samples: &[",
+                 plan: None, samples_in_fixture: {total_samples}, samples: &[",
                 fixture_set.set
             )
             .unwrap();

@@ -27,6 +27,9 @@ pub struct Case {
     pub name: &'static str,
     /// The `.tflite` bytes.
     pub model: &'static [u8],
+    /// The model's plan made at build time (`engine::build`), if the board runs it prebuilt; without
+    /// one the firmware loads, checks and plans the model itself.
+    pub plan: Option<&'static [u8]>,
     /// How many samples the fixture has (a board may embed only the first ones).
     pub samples_in_fixture: usize,
     /// The embedded samples, in the fixture's order.
