@@ -30,9 +30,8 @@ fn main() {
         Some(path) => repo.join(path),
         None => repo.join("models/bearing_classifier.tflite"),
     };
-    let model = model
-        .canonicalize()
-        .unwrap_or_else(|e| panic!("REFLEX_MODEL: {}: {e}", model.display()));
+    let model =
+        model.canonicalize().unwrap_or_else(|e| panic!("REFLEX_MODEL: {}: {e}", model.display()));
     println!("cargo:rerun-if-changed={}", model.display());
 
     // Loads, checks, prepares and plans the model; writes the plan to $OUT_DIR/<stem>.plan.
@@ -95,8 +94,11 @@ fn main() {
         .unwrap();
     }
     writeln!(code, "]}};").unwrap();
-    writeln!(code, "/// Bytes of golden samples in flash.\npub const SAMPLE_BYTES: usize = {sample_bytes};")
-        .unwrap();
+    writeln!(
+        code,
+        "/// Bytes of golden samples in flash.\npub const SAMPLE_BYTES: usize = {sample_bytes};"
+    )
+    .unwrap();
     std::fs::write(out.join("your_model.rs"), code).expect("OUT_DIR is writable");
 }
 

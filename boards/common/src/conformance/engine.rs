@@ -94,7 +94,9 @@ fn check_samples<W: Write>(
             let failed = FailedSamples(failed_mask);
             fail(
                 out,
-                format_args!("{matched}/{n} samples match (failing:{failed}); first: sample {k} {problem}"),
+                format_args!(
+                    "{matched}/{n} samples match (failing:{failed}); first: sample {k} {problem}"
+                ),
             )
         }
     }
