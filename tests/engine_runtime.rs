@@ -4,7 +4,7 @@
 //! serves as the graph's int8 `Model`.
 
 use edge_reflex::engine::arena::Location;
-use edge_reflex::engine::planner::{scratch_bytes, tensor_lifetime};
+use edge_reflex::engine::plan::planner::{scratch_bytes, tensor_lifetime};
 use edge_reflex::engine::{Interpreter, Op, RunError, TfLiteModel};
 use edge_reflex::model::Model;
 use std::path::{Path, PathBuf};
@@ -44,7 +44,7 @@ fn the_announced_arena_is_exact() {
         );
         let mut arena = vec![0u8; n];
         let mut i = Interpreter::new(&m, &mut arena).unwrap();
-        assert_eq!(i.layout().total, n);
+        assert_eq!(i.layout().unwrap().total, n);
         i.input_bytes(0).unwrap().copy_from_slice(&sample(&case, 0, "input0"));
         i.invoke().unwrap();
         assert_eq!(i.output_bytes(0).unwrap(), sample(&case, 0, "output0").as_slice());

@@ -55,16 +55,11 @@ fn ref_mbqm(x: i32, m: QuantizedMultiplier) -> i32 {
     ref_rdbpot(ref_srdhm(x.wrapping_mul(1 << left), m.multiplier), right)
 }
 
-/// The 64-bit overload: multiplier rounded to 16 bits, then one round-half-up shift, written as
-/// an exact floor division.
-fn ref_mbqm_i64(x: i64, m: QuantizedMultiplier) -> i32 {
-    let reduced = if m.multiplier < 0x7FFF_0000 {
-        ((m.multiplier as i128) + (1 << 15)).div_euclid(1 << 16)
-    } else {
-        0x7FFF
-    };
-    let denom = 1i128 << (15 - m.shift);
-    (x as i128 * reduced + denom / 2).div_euclid(denom) as i32
+/// FULLY_CONNECTED's rescale: the full multiplier, one round-half-up division, written as an
+/// exact floor division.
+fn ref_single_rounding(x: i64, m: QuantizedMultiplier) -> i64 {
+    let denom = 1i128 << (31 - m.shift);
+    (x as i128 * m.multiplier as i128 + denom / 2).div_euclid(denom) as i64
 }
 
 fn clamp8(v: i64, lo: i32, hi: i32) -> i8 {
@@ -211,8 +206,13 @@ proptest! {
         let bias = rng.bias(units);
         let bias_bytes = le_bytes(&bias);
         let out_scale = rng.scale();
+        // Multipliers from 1e-10 to 10: the usual range, and the shifts where the fast forms
+        // do not exist (multipliers of 1/4 and more, tiny ones), which must fall back exactly.
         let mults: Vec<QuantizedMultiplier> = (0..units)
-            .map(|_| QuantizedMultiplier::from_real(rng.scale() as f64 * 0.01).unwrap())
+            .map(|_| {
+                let decade = 10f64.powi(-((rng.next() % 8) as i32));
+                QuantizedMultiplier::from_real(rng.scale() as f64 * 10.0 * decade).unwrap()
+            })
             .collect();
         let shifts: Vec<i8> = mults.iter().map(|m| m.shift as i8).collect();
         let mult_bytes = le_bytes(&mults.iter().map(|m| m.multiplier).collect::<Vec<_>>());
@@ -263,7 +263,7 @@ proptest! {
                 }
                 if with_bias { acc += bias[u] as i64; }
                 let m = if per_channel { mults[u] } else { mults[0] };
-                let v = ref_mbqm_i64(acc, m) as i64 + zp_out as i64;
+                let v = ref_single_rounding(acc, m) + zp_out as i64;
                 prop_assert_eq!(out[b * units + u], clamp8(v, fc.activation_min, fc.activation_max));
             }
         }

@@ -1,4 +1,4 @@
-//! Prebuilt plans (`engine::prebuilt`): a plan written at build time runs every conformance case
+//! Prebuilt plans (`engine::plan::prebuilt`): a plan written at build time runs every conformance case
 //! bit-exactly from its own bytes, in an arena of the activations alone, whatever the arena held
 //! before; a plan bound to other model bytes, truncated, or damaged is refused or fails with an
 //! error, never a panic.
@@ -6,7 +6,7 @@
 mod fixtures;
 
 use edge_reflex::engine::build::plan_from_bytes;
-use edge_reflex::engine::prebuilt::{self, PlanError, Prebuilt, PrebuiltInterpreter};
+use edge_reflex::engine::plan::prebuilt::{self, PlanError, Prebuilt};
 use edge_reflex::engine::{Interpreter, RunError, TfLiteModel};
 use edge_reflex::model::Model;
 use fixtures::{numbered, samples};
@@ -31,7 +31,7 @@ fn every_case_runs_bit_exactly_from_its_plan_in_a_dirty_arena() {
         let model = TfLiteModel::load(&bytes).unwrap();
         let full = model.arena_size().unwrap();
         let mut full_arena = vec![0u8; full];
-        let layout = Interpreter::new(&model, &mut full_arena).unwrap().layout();
+        let layout = Interpreter::new(&model, &mut full_arena).unwrap().layout().unwrap();
         assert_eq!(prebuilt.arena_size(), layout.activations, "{name}");
         assert!(prebuilt.arena_size() < full, "{name}");
         assert_eq!(prebuilt.operator_count(), model.operator_count(), "{name}");
@@ -46,7 +46,7 @@ fn every_case_runs_bit_exactly_from_its_plan_in_a_dirty_arena() {
 
         // Garbage in the arena must not matter: nothing of the plan lives there.
         let mut arena = vec![0xA5u8; prebuilt.arena_size()];
-        let mut interp = PrebuiltInterpreter::new(prebuilt, &mut arena).unwrap();
+        let mut interp = Interpreter::from_plan(prebuilt, &mut arena).unwrap();
         for s in samples(&case) {
             for (j, data) in numbered(&s, "input").iter().enumerate() {
                 interp.input_bytes(j).expect("input in the arena").copy_from_slice(data);
@@ -98,7 +98,7 @@ fn a_too_small_arena_is_a_typed_error() {
     let plan = plan_from_bytes(&bytes).unwrap();
     let prebuilt = Prebuilt::new(&bytes, &plan).unwrap();
     let mut arena = vec![0u8; prebuilt.arena_size() - 1];
-    match PrebuiltInterpreter::new(prebuilt, &mut arena) {
+    match Interpreter::from_plan(prebuilt, &mut arena) {
         Err(RunError::ArenaTooSmall { needed, available }) => {
             assert_eq!((needed, available), (prebuilt.arena_size(), prebuilt.arena_size() - 1))
         }
@@ -133,7 +133,7 @@ fn the_plan_serves_as_the_graphs_model() {
     let plan = plan_from_bytes(&bytes).unwrap();
     let prebuilt = Prebuilt::new(&bytes, &plan).unwrap();
     let mut arena = vec![0u8; prebuilt.arena_size()];
-    let mut p = PrebuiltInterpreter::new(prebuilt, &mut arena).unwrap();
+    let mut p = Interpreter::from_plan(prebuilt, &mut arena).unwrap();
 
     let model = TfLiteModel::load(&bytes).unwrap();
     let mut full = vec![0u8; model.arena_size().unwrap()];

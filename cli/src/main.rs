@@ -2,53 +2,119 @@
 //! the same library code the firmware runs.
 //!
 //! ```text
-//! reflex inspect MODEL [--json]
-//! reflex run MODEL [--plan FILE] --input FILE [--input FILE ...] --output FILE [--output FILE ...]
-//! reflex plan MODEL [--output FILE]
+//! reflex inspect MODEL [--json] [--wide] [--profile [--input FILE ...] [--repeat N]]
+//! reflex run MODEL [--plan FILE] --input FILE ... [--output FILE ...] [--json] [--repeat N]
+//! reflex plan MODEL --output FILE
 //! ```
 //!
-//! `inspect` prints the operators (shapes, MACs), the tensors (type, shape, quantization, bytes),
-//! the totals and the memory plan (arena bytes, each tensor's offset and lifetime). `run` reads
-//! raw little-endian tensor bytes for each model input, runs one inference and writes each
-//! output's raw bytes (with `--plan`, through that prebuilt plan, as a firmware would). `plan`
-//! writes the model's prebuilt plan (default: the model's name with `.plan`). Any problem exits
-//! non-zero with a one-line message.
+//! `inspect` prints the operators (shapes, options, MACs), the tensors (type, shape,
+//! quantization, bytes, location, lifetime), the totals and the memory plan (arena parts and the
+//! bytes live at each operator step); `--profile` also runs the model on the host and prints the
+//! time of each operator. `run` reads raw little-endian tensor bytes for each model input, runs
+//! the model and reports each output (raw and dequantized values, the top class of a softmax
+//! classifier, host time per inference), and writes each output's raw bytes where `--output`
+//! says (with `--plan`, through that prebuilt plan, as a firmware would). `plan` writes the
+//! model's prebuilt plan to `--output`.
+//!
+//! Every problem is a one-line message on stderr and a non-zero exit (2 for a bad command line,
+//! 1 otherwise); a closed standard output (`reflex inspect M | head`) ends the program quietly.
+//! Files are read only if they are regular files, and never past a bound: a model or plan is at
+//! most [`files::MAX_MODEL_BYTES`], an input exactly the size of the model's input tensor; an
+//! arena is at most [`files::MAX_ARENA_BYTES`].
 
+mod files;
 mod inspect;
+mod json;
+mod operators;
+mod options;
 mod plan;
 mod run;
 
+use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: reflex inspect MODEL [--json]\n       \
-reflex run MODEL [--plan FILE] --input FILE [--input FILE ...] --output FILE [--output FILE ...]\n       \
-reflex plan MODEL [--output FILE]";
+/// Inspect, run and plan int8 TFLite models with the edge-reflex engine, on the host.
+#[derive(Parser, Debug)]
+#[command(name = "reflex", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = match args.first().map(String::as_str) {
-        Some("inspect") => inspect::main(&args[1..]),
-        Some("run") => run::main(&args[1..]),
-        Some("plan") => plan::main(&args[1..]),
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            return ExitCode::SUCCESS;
-        }
-        _ => {
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("reflex: {message}");
-            ExitCode::FAILURE
-        }
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Operators (with their options), tensors, totals and the memory plan of a model.
+    Inspect(inspect::Args),
+    /// Runs a model on raw input files and reports (and optionally writes) its outputs.
+    Run(run::Args),
+    /// Writes a model's prebuilt plan (what a device that receives the model at run time needs).
+    Plan(plan::Args),
+    /// Lists the operators the engine runs: code, name, accepted versions, whether built.
+    Operators(operators::Args),
+}
+
+/// Why a command stopped.
+#[derive(Debug)]
+pub(crate) enum Error {
+    /// A problem to report in one line.
+    Message(String),
+    /// Standard output was closed by its reader: stop quietly.
+    BrokenPipe,
+}
+
+impl From<String> for Error {
+    fn from(message: String) -> Self {
+        Error::Message(message)
     }
 }
 
-/// Reads a model file, with a one-line error naming the file.
-pub(crate) fn read_model(path: &str) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{path}: {e}"))
+impl From<&str> for Error {
+    fn from(message: &str) -> Self {
+        Error::Message(message.to_string())
+    }
+}
+
+/// What every command returns.
+pub(crate) type Result<T> = std::result::Result<T, Error>;
+
+/// Writes `text` to standard output and flushes it: a closed pipe is [`Error::BrokenPipe`], any
+/// other failure (a full disk) a one-line error.
+pub(crate) fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => Error::BrokenPipe,
+        _ => Error::Message(format!("standard output: {e}")),
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout, usage errors to stderr (clap decides); a failure
+            // to print them is reported like any other output failure.
+            let code = e.exit_code();
+            if let Err(io) = e.print() {
+                if io.kind() != std::io::ErrorKind::BrokenPipe {
+                    let _ = writeln!(std::io::stderr(), "reflex: standard output: {io}");
+                    return ExitCode::FAILURE;
+                }
+            }
+            return ExitCode::from(u8::try_from(code).unwrap_or(2));
+        }
+    };
+    let result = match cli.command {
+        Command::Inspect(args) => inspect::main(&args),
+        Command::Run(args) => run::main(&args),
+        Command::Plan(args) => plan::main(&args),
+        Command::Operators(args) => operators::main(&args),
+    };
+    match result {
+        Ok(()) | Err(Error::BrokenPipe) => ExitCode::SUCCESS,
+        Err(Error::Message(message)) => {
+            let _ = writeln!(std::io::stderr(), "reflex: {message}");
+            ExitCode::FAILURE
+        }
+    }
 }

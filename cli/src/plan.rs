@@ -1,36 +1,33 @@
-//! `reflex plan`: writes a model's prebuilt plan (`edge_reflex::engine::prebuilt`) to a file, for
+//! `reflex plan`: writes a model's prebuilt plan (`edge_reflex::engine::plan::prebuilt`) to a file, for
 //! a device that receives its model at run time (a model update): it stores the plan beside the
 //! model and binds the two with `Prebuilt::new`, which refuses a plan made for other model bytes.
 
+use crate::{emit, files, Result};
 use edge_reflex::engine::{build, Prebuilt};
+use std::path::PathBuf;
 
-pub fn main(args: &[String]) -> Result<(), String> {
-    let mut model_path = None;
-    let mut out = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--output" | "-o" => out = Some(it.next().ok_or("--output needs a file")?.clone()),
-            s if s.starts_with('-') => return Err(format!("unknown option {s}")),
-            s if model_path.is_none() => model_path = Some(s.to_string()),
-            s => return Err(format!("unexpected argument {s}")),
-        }
-    }
-    let path = model_path.ok_or("plan: missing MODEL")?;
-    let out = out.unwrap_or_else(|| match path.strip_suffix(".tflite") {
-        Some(stem) => format!("{stem}.plan"),
-        None => format!("{path}.plan"),
-    });
-    let bytes = crate::read_model(&path)?;
+/// `reflex plan` arguments.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// The model (`.tflite`, at most 16 MiB).
+    model: PathBuf,
+    /// Where to write the plan (required: nothing is written anywhere else).
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+}
+
+pub fn main(args: &Args) -> Result<()> {
+    let path = args.model.display();
+    let bytes = files::read_model(&args.model)?;
     let plan = build::plan_from_bytes(&bytes).map_err(|e| format!("{path}: {e}"))?;
     let prebuilt = Prebuilt::new(&bytes, &plan).map_err(|e| format!("{path}: {e}"))?;
-    std::fs::write(&out, &plan).map_err(|e| format!("{out}: {e}"))?;
-    println!(
-        "{out}: plan {} bytes for {path} ({} bytes, {} operators); RAM arena {} bytes",
+    files::write(&args.output, &plan)?;
+    emit(&format!(
+        "{}: plan {} bytes for {path} ({} bytes, {} operators); RAM arena {} bytes\n",
+        args.output.display(),
         plan.len(),
         bytes.len(),
         prebuilt.operator_count(),
         prebuilt.arena_size()
-    );
-    Ok(())
+    ))
 }

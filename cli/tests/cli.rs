@@ -1,8 +1,12 @@
-//! The `reflex` binary: `run` reproduces the conformance fixtures byte for byte, `inspect`
-//! reports the plan the library computes, and bad invocations fail with a one-line message.
+//! The `reflex` binary: `run` reproduces the conformance fixtures byte for byte and reports
+//! dequantized outputs, `inspect` reports the plan and options the library computes, and every
+//! bad invocation, unreadable file or failed write ends with a one-line message (never a panic,
+//! never a hang).
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 fn reflex(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_reflex")).args(args).output().expect("reflex runs")
@@ -90,7 +94,11 @@ fn wrong_input_length_missing_file_and_bad_model_fail_with_one_line() {
 
     let r = reflex(&["run", m, "--input", s, "--output", o]);
     assert!(!r.status.success());
-    assert!(stderr(&r).contains("3 bytes") && stderr(&r).contains("needs 1"), "{}", stderr(&r));
+    assert!(
+        stderr(&r).contains("3 bytes") && stderr(&r).contains("needs exactly 1"),
+        "{}",
+        stderr(&r)
+    );
     assert_eq!(stderr(&r).lines().count(), 1);
 
     let missing = dir.join("missing.bin");
@@ -107,12 +115,20 @@ fn wrong_input_length_missing_file_and_bad_model_fail_with_one_line() {
     );
     assert_eq!(stderr(&r).lines().count(), 1);
 
-    let r = reflex(&["run", m, "--output", o]);
-    assert!(!r.status.success());
-    assert!(stderr(&r).contains("1 input(s), got 0"), "{}", stderr(&r));
+    let i = case.join("samples/0/input0.bin");
+    let i = i.to_str().unwrap();
+    let r = reflex(&["run", m, "--input", i, "--input", i, "--output", o]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(stderr(&r).contains("1 input(s), got 2"), "{}", stderr(&r));
 
-    let r = reflex(&["frobnicate"]);
+    let r = reflex(&["run", m, "--input", i, "--output", o, "--output", o]);
+    assert_eq!(r.status.code(), Some(1));
+    assert!(stderr(&r).contains("1 output(s), got 2"), "{}", stderr(&r));
+
+    // No input at all is a usage error, named.
+    let r = reflex(&["run", m, "--output", o]);
     assert_eq!(r.status.code(), Some(2));
+    assert!(stderr(&r).contains("--input"), "{}", stderr(&r));
 }
 
 #[test]
@@ -213,4 +229,399 @@ fn plan_files_run_bit_exactly_and_are_bound_to_their_model() {
     let o = run(&bad);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("truncated or inconsistent"), "{}", stderr(&o));
+}
+
+/// `reflex` with `args`, killed (and the test failed) if it runs longer than 20 s: what a hang
+/// on a FIFO or an endless file would do.
+fn reflex_within(args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_reflex"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("reflex starts");
+    let start = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("reflex {args:?} still running after 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().expect("output")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("UTF-8 output")
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", stderr(o));
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", stdout(o)))
+}
+
+/// A failure the user can read: status 1, exactly one line on stderr, containing `needle`, and
+/// nothing of a panic.
+fn assert_one_line_error(o: &Output, needle: &str) {
+    let e = stderr(o);
+    assert_eq!(o.status.code(), Some(1), "{e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.starts_with("reflex: ") && e.contains(needle), "wanted `{needle}` in: {e}");
+    assert!(!e.contains("panicked"), "{e}");
+}
+
+fn model(case: &str) -> String {
+    fixtures().join(case).join("model.tflite").display().to_string()
+}
+
+fn sample(case: &str, file: &str) -> String {
+    fixtures().join(case).join("samples/0").join(file).display().to_string()
+}
+
+#[test]
+fn every_subcommand_has_help_and_the_version_is_printed() {
+    for sub in ["inspect", "run", "plan"] {
+        for args in [vec![sub, "--help"], vec![sub, "-h"], vec!["help", sub]] {
+            let o = reflex(&args);
+            assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+            let text = stdout(&o);
+            assert!(text.contains(&format!("Usage: reflex {sub}")), "{args:?}: {text}");
+            assert!(text.contains("<MODEL>"), "{args:?}: {text}");
+        }
+    }
+    let o = reflex(&["run", "--help"]);
+    assert!(stdout(&o).contains("--json") && stdout(&o).contains("--repeat"));
+    let o = reflex(&["inspect", "--help"]);
+    assert!(stdout(&o).contains("--profile") && stdout(&o).contains("--wide"));
+
+    for flag in ["--version", "-V"] {
+        let o = reflex(&[flag]);
+        assert!(o.status.success());
+        assert_eq!(stdout(&o).trim(), format!("reflex {}", env!("CARGO_PKG_VERSION")));
+    }
+    let o = reflex(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("Usage: reflex <COMMAND>"), "{}", stderr(&o));
+}
+
+#[test]
+fn unknown_commands_and_options_are_named() {
+    let o = reflex(&["frobnicate"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("unrecognized subcommand 'frobnicate'"), "{}", stderr(&o));
+    let m = model("dense_softmax");
+    let o = reflex(&["inspect", "--bogus", &m]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--bogus"), "{}", stderr(&o));
+    // --input belongs to --profile.
+    let o = reflex(&["inspect", &m, "--input", &sample("dense_softmax", "input0.bin")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--profile"), "{}", stderr(&o));
+    let o = reflex(&["run", &m, "-i", &sample("dense_softmax", "input0.bin"), "--repeat", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--repeat"), "{}", stderr(&o));
+}
+
+#[test]
+fn plan_writes_only_where_told() {
+    let dir = scratch_dir("plan-output");
+    let copy = dir.join("model.tflite");
+    std::fs::copy(model("dense_softmax"), &copy).unwrap();
+    let o = reflex(&["plan", copy.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--output"), "{}", stderr(&o));
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, ["model.tflite"], "plan without --output wrote something");
+
+    let plan = dir.join("chosen.plan");
+    let o = reflex(&["plan", copy.to_str().unwrap(), "--output", plan.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let size = std::fs::metadata(&plan).unwrap().len();
+    assert!(stdout(&o).contains(&format!("plan {size} bytes")), "{}", stdout(&o));
+}
+
+/// `run` reports what it computed: the raw output equals the fixture's, the dequantized values
+/// are `(q - zero_point) * scale` with the model's parameters, the top class is the largest.
+#[test]
+fn run_reports_dequantized_outputs_and_the_top_class() {
+    let case: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(fixtures().join("dense_softmax/case.json")).unwrap())
+            .unwrap();
+    let scale = case["outputs"][0]["scale"].as_f64().unwrap() as f32;
+    let zero_point = case["outputs"][0]["zero_point"].as_i64().unwrap();
+    let want: Vec<i64> = std::fs::read(sample("dense_softmax", "output0.bin"))
+        .unwrap()
+        .iter()
+        .map(|&b| i64::from(b as i8))
+        .collect();
+    let real: Vec<f32> = want.iter().map(|&q| (q - zero_point) as f32 * scale).collect();
+    let top = (0..want.len()).max_by_key(|&k| (want[k], std::cmp::Reverse(k))).unwrap();
+
+    let (m, i) = (model("dense_softmax"), sample("dense_softmax", "input0.bin"));
+    let o = reflex(&["run", &m, "-i", &i, "--json", "--repeat", "3"]);
+    let doc = json(&o);
+    assert_eq!(doc["runs"], 3);
+    assert!(doc["ns_per_inference"].as_u64().unwrap() > 0);
+    assert_eq!(doc["clock"], "host wall-clock");
+    let out = &doc["outputs"][0];
+    let raw: Vec<i64> =
+        out["raw"].as_array().unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
+    assert_eq!(raw, want);
+    let got: Vec<f32> =
+        out["dequantized"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect();
+    assert_eq!(got, real);
+    assert_eq!(out["top_class"], top);
+    assert_eq!(out["written_to"], serde_json::Value::Null);
+
+    let text = reflex(&["run", &m, "-i", &i]);
+    assert!(text.status.success(), "{}", stderr(&text));
+    let text = stdout(&text);
+    let list = real.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
+    assert!(text.contains(&format!("dequantized: [{list}]")), "{text}");
+    assert!(text.contains(&format!("top class:   {top} ({})", real[top])), "{text}");
+    assert!(text.contains("per inference (host wall-clock"), "{text}");
+
+    // A model that is not a classifier names no class.
+    let (m, i) = (model("tflm_hello_world"), sample("tflm_hello_world", "input0.bin"));
+    let doc = json(&reflex(&["run", &m, "-i", &i, "--json"]));
+    assert_eq!(doc["outputs"][0]["top_class"], serde_json::Value::Null);
+
+    // --output writes the raw bytes and says so.
+    let dir = scratch_dir("run-report");
+    let file = dir.join("out.bin");
+    let (m, i) = (model("dense_softmax"), sample("dense_softmax", "input0.bin"));
+    let o = reflex(&["run", &m, "-i", &i, "-o", file.to_str().unwrap()]);
+    assert!(stdout(&o).contains(&format!("written to:  {} (6 bytes)", file.display())));
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        std::fs::read(sample("dense_softmax", "output0.bin")).unwrap()
+    );
+}
+
+/// `inspect` shows each operator's options, whole names on request, and a memory timeline whose
+/// steps add up.
+#[test]
+fn inspect_shows_options_names_and_the_memory_timeline() {
+    let m = model("dwconv_m2_s2");
+    let doc = json(&reflex(&["inspect", "--json", &m]));
+    let op = &doc["operators"][0];
+    assert_eq!(op["name"], "DEPTHWISE_CONV_2D");
+    let o = &op["options"];
+    assert_eq!((o["stride_h"].as_i64(), o["stride_w"].as_i64()), (Some(2), Some(2)));
+    assert_eq!((o["filter_h"].as_i64(), o["filter_w"].as_i64()), (Some(3), Some(3)));
+    assert_eq!(o["depth_multiplier"], 2);
+    assert_eq!(o["padding"], "VALID");
+    assert_eq!(o["activation"], "NONE");
+    let text = stdout(&reflex(&["inspect", &m]));
+    assert!(
+        text.contains("padding=VALID stride=2x2 dilation=1x1 filter=3x3 depth_multiplier=2"),
+        "{text}"
+    );
+
+    // Names longer than the column are cut by default (and the table says so), whole with --wide.
+    let long = doc["tensors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .find(|n| n.chars().count() > 32)
+        .expect("a long tensor name");
+    assert!(!text.contains(&long) && text.contains("--wide shows them whole"), "{text}");
+    let wide = stdout(&reflex(&["inspect", "--wide", &m]));
+    assert!(wide.contains(&long) && !wide.contains("--wide"), "{wide}");
+
+    let conv = json(&reflex(&["inspect", "--json", &model("conv2d_dilated")]));
+    // The converter wrote this dilated convolution as SPACE_TO_BATCH_ND, CONV_2D,
+    // BATCH_TO_SPACE_ND: their constant operands are shown as options.
+    let ops = conv["operators"].as_array().unwrap();
+    assert_eq!(ops[0]["name"], "SPACE_TO_BATCH_ND");
+    assert_eq!(ops[0]["options"]["block_shape"], serde_json::json!([3, 3]));
+    assert_eq!(ops[0]["options"]["paddings"].as_array().unwrap().len(), 4);
+    assert_eq!(ops[2]["options"]["block_shape"], serde_json::json!([3, 3]));
+    assert!(ops[2]["options"]["crops"].is_array(), "{}", ops[2]);
+    let mean = json(&reflex(&["inspect", "--json", &model("global_mean")]));
+    let mean_op = mean["operators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|op| op["name"] == "MEAN")
+        .expect("a MEAN");
+    assert!(mean_op["options"]["axis"].is_array(), "{mean_op}");
+
+    // dense_softmax is a chain (FC, FC, SOFTMAX): while operator i runs, exactly its input and
+    // its output are live (and its scratch).
+    let doc = json(&reflex(&["inspect", "--json", &model("dense_softmax")]));
+    let tensors = doc["tensors"].as_array().unwrap();
+    let bytes =
+        |t: &serde_json::Value| tensors[t.as_u64().unwrap() as usize]["bytes"].as_u64().unwrap();
+    let steps = doc["memory_timeline"].as_array().unwrap();
+    let ops = doc["operators"].as_array().unwrap();
+    assert_eq!(steps.len(), ops.len());
+    for (op, step) in ops.iter().zip(steps) {
+        let want = bytes(&op["inputs"][0])
+            + bytes(&op["outputs"][0])
+            + step["scratch_bytes"].as_u64().unwrap();
+        assert_eq!(step["live_bytes"].as_u64().unwrap(), want, "{op} {step}");
+        assert_eq!(step["tensors"], 2);
+    }
+    let plan = &doc["memory_plan"];
+    let peak = steps.iter().map(|s| s["live_bytes"].as_u64().unwrap()).max().unwrap();
+    assert_eq!(plan["peak_live_bytes"].as_u64().unwrap(), peak);
+    assert!(peak <= plan["activations_bytes"].as_u64().unwrap());
+    let text = stdout(&reflex(&["inspect", &model("dense_softmax")]));
+    assert!(
+        text.contains("MEMORY TIMELINE") && text.contains(&format!("peak: {peak} bytes live")),
+        "{text}"
+    );
+}
+
+#[test]
+fn inspect_profile_times_every_operator_on_the_host() {
+    let m = model("dense_softmax");
+    let doc = json(&reflex(&["inspect", "--json", "--profile", "--repeat", "3", &m]));
+    let p = &doc["profile"];
+    assert!(p["clock"].as_str().unwrap().contains("host wall-clock"), "{p}");
+    assert_eq!(p["runs"], 3);
+    assert_eq!(p["inputs"], "real zero");
+    let per_op: Vec<u64> =
+        p["operator_ns"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+    assert_eq!(per_op.len(), doc["operators"].as_array().unwrap().len());
+    assert!(per_op.iter().all(|&ns| ns > 0), "{per_op:?}");
+    assert_eq!(p["total_ns"].as_u64().unwrap(), per_op.iter().sum::<u64>());
+
+    let i = sample("dense_softmax", "input0.bin");
+    let o = reflex(&["inspect", "--profile", "-i", &i, &m]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("PROFILE (host wall-clock on this computer, not device time"), "{text}");
+    assert!(text.contains("the given inputs") && text.contains("SOFTMAX"), "{text}");
+    assert!(reflex(&["inspect", &m]).stdout.windows(7).all(|w| w != b"PROFILE"));
+
+    let o = reflex(&["inspect", "--profile", "-i", &model("dense_softmax"), &m]);
+    assert_one_line_error(&o, "needs exactly 24");
+}
+
+/// A reader that stops early (`reflex inspect ... | head`) ends `reflex` quietly.
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let m = model("tflm_person_detect");
+    for args in [vec!["inspect", "--json", m.as_str()], vec!["inspect", "--wide", m.as_str()]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_reflex"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut head = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+        // The reader is dropped here: the rest of the output meets a closed pipe.
+        let o = child.wait_with_output().unwrap();
+        assert_ne!(o.status.code(), Some(101), "{}", stderr(&o));
+        assert!(o.status.success(), "{args:?}: {:?} {}", o.status, stderr(&o));
+        assert_eq!(stderr(&o), "", "{args:?}");
+    }
+}
+
+/// A full disk, on standard output or on a file written, is a one-line error.
+#[test]
+fn a_full_disk_is_a_one_line_error() {
+    if !Path::new("/dev/full").exists() {
+        println!("no /dev/full here: skipped");
+        return;
+    }
+    let m = model("tflm_person_detect");
+    for args in [vec!["inspect", m.as_str()], vec!["inspect", "--json", m.as_str()], vec!["--help"]]
+    {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let o =
+            Command::new(env!("CARGO_BIN_EXE_reflex")).args(&args).stdout(full).output().unwrap();
+        assert_one_line_error(&o, "standard output: No space left on device");
+    }
+    let (m, i) = (model("dense_softmax"), sample("dense_softmax", "input0.bin"));
+    assert_one_line_error(
+        &reflex(&["run", &m, "-i", &i, "-o", "/dev/full"]),
+        "/dev/full: No space left",
+    );
+    assert_one_line_error(&reflex(&["plan", &m, "-o", "/dev/full"]), "/dev/full: No space left");
+}
+
+/// Files are read only if regular and of a size the command can use: nothing past
+/// `MAX_MODEL_BYTES` for a model, exactly the tensor's bytes for an input.
+#[test]
+fn oversized_and_wrong_sized_files_are_refused() {
+    let dir = scratch_dir("sizes");
+    let big = dir.join("big.tflite");
+    let limit = 16 * 1024 * 1024u64;
+    // Sparse: no disk is used, and the command must refuse it without reading it.
+    std::fs::File::create(&big).unwrap().set_len(limit + 1).unwrap();
+    let start = Instant::now();
+    let o = reflex_within(&["inspect", big.to_str().unwrap()]);
+    assert_one_line_error(&o, &format!("{} bytes, larger than the {limit} bytes", limit + 1));
+    assert!(start.elapsed() < Duration::from_secs(10));
+    let i = sample("dense_softmax", "input0.bin");
+    assert_one_line_error(
+        &reflex_within(&["run", big.to_str().unwrap(), "-i", &i]),
+        "larger than the 16777216 bytes",
+    );
+    // A plan file has the same bound.
+    let m = model("dense_softmax");
+    assert_one_line_error(
+        &reflex_within(&["run", &m, "-i", &i, "--plan", big.to_str().unwrap()]),
+        "larger than",
+    );
+
+    let input = std::fs::read(&i).unwrap();
+    for len in [0, input.len() - 1, input.len() + 1, 1 << 20] {
+        let f = dir.join(format!("input-{len}.bin"));
+        let mut bytes = input.clone();
+        bytes.resize(len, 0);
+        std::fs::write(&f, bytes).unwrap();
+        let o = reflex_within(&["run", &m, "-i", f.to_str().unwrap()]);
+        assert_one_line_error(&o, &format!("{len} bytes, input 0 (int8 [1,24]) needs exactly 24"));
+    }
+}
+
+/// A FIFO, `/dev/zero` or a directory would hang or never end: refused at once.
+#[test]
+fn fifos_devices_and_directories_are_refused_without_hanging() {
+    let dir = scratch_dir("special");
+    let fifo = dir.join("fifo");
+    let _ = std::fs::remove_file(&fifo);
+    let made = Command::new("mkfifo").arg(&fifo).status().map(|s| s.success()).unwrap_or(false);
+    let (m, i) = (model("dense_softmax"), sample("dense_softmax", "input0.bin"));
+    let mut specials = vec![(dir.to_str().unwrap().to_string(), "a directory")];
+    if made {
+        specials.push((fifo.to_str().unwrap().to_string(), "a FIFO"));
+    }
+    if Path::new("/dev/zero").exists() {
+        specials.push(("/dev/zero".into(), "a character device"));
+    }
+    for (path, kind) in &specials {
+        let start = Instant::now();
+        let want = format!("{path}: {kind}, not a regular file");
+        assert_one_line_error(&reflex_within(&["inspect", path]), &want);
+        assert_one_line_error(&reflex_within(&["plan", path, "-o", "x.plan"]), &want);
+        assert_one_line_error(&reflex_within(&["run", &m, "-i", path]), &want);
+        assert_one_line_error(&reflex_within(&["run", &m, "-i", &i, "--plan", path]), &want);
+        assert!(start.elapsed() < Duration::from_secs(10), "{path}");
+    }
+    assert!(specials.len() >= 2 || !cfg!(unix), "{specials:?}");
+}
+
+#[test]
+fn operators_lists_the_engine_table() {
+    let out = reflex(&["operators"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("FULLY_CONNECTED") && text.contains("1-12"), "{text}");
+    let json = reflex(&["operators", "--json"]);
+    let lines: Vec<serde_json::Value> = String::from_utf8(json.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert_eq!(lines.len(), edge_reflex::engine::BUILTINS.len());
+    assert!(lines.iter().any(|o| o["name"] == "CONV_2D" && o["max_version"] == 8));
 }

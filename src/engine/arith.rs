@@ -12,6 +12,8 @@
 //! - [`saturating_rounding_doubling_high_mul`], [`rounding_divide_by_pot`],
 //!   [`multiply_by_quantized_multiplier`]: the run-time path, integers only (they run on a
 //!   Cortex-M0).
+//! - [`multiply_by_quantized_multiplier_single_rounding`]: FULLY_CONNECTED's rescale, the full
+//!   multiplier and one rounding in 64-bit arithmetic.
 //! - [`activation_range`]: the clamp bounds of a fused RELU/RELU6/RELU_N1_TO_1.
 //!
 //! It does not know about tensors or operators; the kernels in
@@ -87,11 +89,11 @@ impl QuantizedMultiplier {
         multiply_by_quantized_multiplier(x, self.multiplier, self.shift)
     }
 
-    /// Applies the multiplier to a 64-bit `x` with the reduced 16-bit multiplier:
-    /// [`multiply_by_quantized_multiplier_i64`].
+    /// Applies the multiplier with one rounding (FULLY_CONNECTED's rescale):
+    /// [`multiply_by_quantized_multiplier_single_rounding`].
     #[inline]
-    pub fn apply_i64(self, x: i64) -> i32 {
-        multiply_by_quantized_multiplier_i64(x, self.multiplier, self.shift)
+    pub fn apply_single_rounding(self, x: i32) -> i32 {
+        multiply_by_quantized_multiplier_single_rounding(x, self.multiplier, self.shift)
     }
 }
 
@@ -167,19 +169,23 @@ pub fn multiply_by_quantized_multiplier(x: i32, multiplier: i32, shift: i32) -> 
     rounding_divide_by_pot(saturating_rounding_doubling_high_mul(shifted, multiplier), right_shift)
 }
 
-/// TFLite's `MultiplyByQuantizedMultiplier(int64_t x, multiplier, shift)`, the overload TFLite's
-/// reference FULLY_CONNECTED reaches: the multiplier is first reduced to 16 bits,
-/// `r = (multiplier + 2^15) >> 16` (`0x7FFF` if `multiplier >= 0x7FFF0000`), then
-/// `(x * r + 2^(14 - shift)) >> (15 - shift)`, a single rounding (half up).
+/// FULLY_CONNECTED's rescale in TFLite's reference kernels: the full Q0.31 multiplier and one
+/// rounding, `(x * multiplier + 2^(30 - shift)) >> (31 - shift)` in 64-bit arithmetic (ties
+/// rounded up), saturated to `i32`.
 ///
-/// `shift` is clamped to `-31..=14` so the shifts stay defined (TFLite assumes `-31..8`).
+/// `shift` is clamped to `-31..=30` (what [`QuantizedMultiplier::from_real`] produces), so the
+/// total right shift is 1 to 62 and the 64-bit sum cannot overflow for any `i32` accumulator and
+/// non-negative multiplier.
 #[inline]
-pub fn multiply_by_quantized_multiplier_i64(x: i64, multiplier: i32, shift: i32) -> i32 {
-    let reduced: i64 =
-        if multiplier < 0x7FFF_0000 { (multiplier as i64 + (1 << 15)) >> 16 } else { 0x7FFF };
-    let total_shift = 15 - shift.clamp(-31, 14);
-    let rounded = x.wrapping_mul(reduced).wrapping_add(1i64 << (total_shift - 1));
-    (rounded >> total_shift) as i32
+pub fn multiply_by_quantized_multiplier_single_rounding(
+    x: i32,
+    multiplier: i32,
+    shift: i32,
+) -> i32 {
+    let total_shift = 31 - shift.clamp(-31, 30);
+    let product = x as i64 * multiplier as i64;
+    let rounded = product.wrapping_add(1i64 << (total_shift - 1)) >> total_shift;
+    rounded.clamp(i32::MIN as i64, i32::MAX as i64) as i32
 }
 
 /// TFLite's `MultiplyByQuantizedMultiplierGreaterThanOne`: `SRDHM(x * 2^left_shift, multiplier)`.
@@ -339,21 +345,33 @@ mod tests {
     }
 
     #[test]
-    fn int64_overload_hand_values() {
-        // 0.5: multiplier 2^30 -> reduced 2^14, shift 0: (x * 2^14 + 2^14) >> 15 = round-half-up(x/2).
+    fn single_rounding_hand_values() {
+        // 0.5: multiplier 2^30, shift 0: (x * 2^30 + 2^30) >> 31 = round-half-up(x / 2).
         let half = QuantizedMultiplier::from_real(0.5).unwrap();
-        assert_eq!(half.apply_i64(3), 2);
-        assert_eq!(half.apply_i64(-3), -1); // -1.5 rounds up to -1
-        assert_eq!(half.apply_i64(-5), -2); // -2.5 -> -2
-        assert_eq!(half.apply_i64(1 << 40 >> 10), 1 << 29);
-        // The 16-bit reduction loses precision: 0.3 -> multiplier 1288490189 -> reduced 19661.
+        assert_eq!(half.apply_single_rounding(3), 2);
+        assert_eq!(half.apply_single_rounding(-3), -1); // -1.5 rounds up to -1
+        assert_eq!(half.apply_single_rounding(-5), -2); // -2.5 -> -2
+        assert_eq!(half.apply_single_rounding(1 << 30), 1 << 29);
+        // The full multiplier keeps its precision: 0.3 * 1_000_000 is 300_000 exactly.
         let m = QuantizedMultiplier::from_real(0.3).unwrap();
         assert_eq!(m.shift, -1);
-        // (1_000_000 * 19661 + 2^15) >> 16 = 300003 (exact product would give 300000).
-        assert_eq!(m.apply_i64(1_000_000), 300_003);
-        assert_eq!(m.apply(1_000_000), 300_000);
-        // A multiplier at the top of the range saturates the reduced value at 0x7FFF.
-        assert_eq!(multiply_by_quantized_multiplier_i64(1 << 16, 0x7FFF_FFFF, 0), 2 * 0x7FFF);
+        assert_eq!(m.apply_single_rounding(1_000_000), 300_000);
+        // The case that a 16-bit reduced multiplier gets wrong: 99,642 * 1,737,964,089 / 2^40
+        // = 157.5010..., so 158 (the reduced multiplier gives 157).
+        assert_eq!(
+            multiply_by_quantized_multiplier_single_rounding(99_642, 1_737_964_089, -9),
+            158
+        );
+        // A tie: 3 * 2^30 / 2^31 = 1.5 rounds up; -1.5 rounds up to -1.
+        assert_eq!(multiply_by_quantized_multiplier_single_rounding(3, 1 << 30, 0), 2);
+        assert_eq!(multiply_by_quantized_multiplier_single_rounding(-3, 1 << 30, 0), -1);
+        // Large left shifts saturate instead of wrapping.
+        let big = multiply_by_quantized_multiplier_single_rounding(i32::MAX, i32::MAX, 30);
+        assert_eq!(big, i32::MAX);
+        let small = multiply_by_quantized_multiplier_single_rounding(i32::MIN, i32::MAX, 30);
+        assert_eq!(small, i32::MIN);
+        // The smallest shift: 2^-62 of the product, rounded.
+        assert_eq!(multiply_by_quantized_multiplier_single_rounding(i32::MAX, i32::MAX, -31), 1);
     }
 
     #[test]

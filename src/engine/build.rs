@@ -14,8 +14,8 @@
 
 extern crate std;
 
-use crate::engine::loader::TfLiteModel;
-use crate::engine::planner;
+use crate::engine::model::TfLiteModel;
+use crate::engine::plan::planner;
 use std::format;
 use std::path::Path;
 use std::string::String;
@@ -69,12 +69,12 @@ fn consts(model: &TfLiteModel<'_>, arena: usize, arena_doc: &str) -> Result<Stri
     ))
 }
 
-/// Writes the [`prebuilt`](crate::engine::prebuilt) plan of the model file at `path` into
+/// Writes the [`prebuilt`](crate::engine::plan::prebuilt) plan of the model file at `path` into
 /// `out_dir` (as `<file stem>.plan`) and returns Rust source declaring
 ///
 /// * `PLAN: [u8; N]`, the plan (`include_bytes!` of that file), for
 ///   [`Prebuilt::new`](crate::engine::Prebuilt::new) together with the model's bytes;
-/// * `ARENA_BYTES`, the RAM arena [`PrebuiltInterpreter`](crate::engine::PrebuiltInterpreter)
+/// * `ARENA_BYTES`, the RAM arena [`Interpreter::from_plan`](crate::engine::Interpreter::from_plan)
 ///   needs (the activations alone: the records live in `PLAN`, in flash);
 /// * `INPUT_BYTES`, `INPUT_LEN`, `OUTPUT_BYTES`, `OUTPUT_LEN` as in [`model_consts`].
 ///
@@ -108,7 +108,7 @@ pub fn prebuilt_plan(path: impl AsRef<Path>, out_dir: impl AsRef<Path>) -> Resul
         "{consts}/// The model's prebuilt plan ({len} bytes, edge-reflex plan format {version}).\n\
          pub static PLAN: [u8; {len}] = *include_bytes!({path:?});\n",
         len = plan.len(),
-        version = crate::engine::prebuilt::VERSION,
+        version = crate::engine::plan::prebuilt::VERSION,
         path = plan_path.to_str().ok_or("OUT_DIR is not UTF-8")?,
     ))
 }
@@ -122,8 +122,10 @@ pub fn plan_from_bytes(bytes: &[u8]) -> Result<std::vec::Vec<u8>, String> {
 fn plan_of(model: &TfLiteModel<'_>) -> Result<std::vec::Vec<u8>, String> {
     let size = model.arena_size().map_err(|e| format!("{e}"))?;
     let mut work = vec![0u8; size];
-    let len = crate::engine::prebuilt::plan_len(model, &mut work).map_err(|e| format!("{e}"))?;
+    let len =
+        crate::engine::plan::prebuilt::plan_len(model, &mut work).map_err(|e| format!("{e}"))?;
     let mut plan = vec![0u8; len];
-    crate::engine::prebuilt::write(model, &mut work, &mut plan).map_err(|e| format!("{e}"))?;
+    crate::engine::plan::prebuilt::write(model, &mut work, &mut plan)
+        .map_err(|e| format!("{e}"))?;
     Ok(plan)
 }

@@ -4,8 +4,8 @@
 //! Every error is a plain value (no allocation, `Copy`); `Display` writes a one-line explanation,
 //! which for float and dynamic-range models says how to convert them to a full-integer model.
 
+use crate::engine::format::schema::tensor_type;
 use crate::engine::kernels::KernelError;
-use crate::engine::schema::tensor_type;
 use core::fmt;
 
 /// Where in a model file a problem was found.
@@ -214,14 +214,18 @@ impl fmt::Display for LoadErrorKind {
             UnsupportedOperator(code) => write!(
                 f,
                 "unsupported operator {} (builtin code {code})",
-                crate::engine::schema::operator_name(code)
+                crate::engine::format::schema::operator_name(code)
             ),
             OperatorNotBuilt(code) => write!(
                 f,
                 "operator {} (builtin code {code}) is not built in: enable its `op-*` feature",
-                crate::engine::schema::operator_name(code)
+                crate::engine::format::schema::operator_name(code)
             ),
-            CustomOperator => write!(f, "custom operators are not supported"),
+            CustomOperator => write!(
+                f,
+                "custom operator with no registered kernel: load with TfLiteModel::load_with and \
+                 a Kernels entry for its custom code"
+            ),
             UnsupportedVersion(v) => write!(f, "unsupported operator version {v}"),
             UnsupportedOption(what) => write!(f, "unsupported option: {what}"),
             WrongOptions => write!(f, "options table of the wrong type"),
@@ -286,6 +290,9 @@ pub enum RunError {
     /// The model's input 0 or output 0 is not int8, so it cannot serve as a
     /// [`Model`](crate::model::Model).
     NotInt8,
+    /// A record names an operator this build cannot run: a builtin code left out of the build,
+    /// or (negative) a registered kernel the interpreter was not given.
+    UnknownOperator(i32),
 }
 
 impl From<LoadError> for RunError {
@@ -309,6 +316,12 @@ impl fmt::Display for RunError {
             }
             RunError::Internal => write!(f, "internal error: inconsistent interpreter records"),
             RunError::NotInt8 => write!(f, "model input 0 or output 0 is not int8"),
+            RunError::UnknownOperator(code) if code < 0 => {
+                write!(f, "the plan needs registered kernel {} (load with its Kernels)", -1 - code)
+            }
+            RunError::UnknownOperator(code) => {
+                write!(f, "operator code {code} is not built into this firmware")
+            }
         }
     }
 }

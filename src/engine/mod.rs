@@ -14,42 +14,51 @@
 //!   [`LoadError`] naming what and where; float32 and dynamic-range models are refused with an
 //!   explanation of how to convert them. Weights are read in place (zero copy).
 //! * [`TfLiteModel::arena_size`] is the exact arena size; [`Interpreter::new`] plans tensor
-//!   lifetimes into that arena (see [`planner`]) and precomputes every operator's integer
+//!   lifetimes into that arena (see [`plan::planner`]) and precomputes every operator's integer
 //!   parameters, so [`Interpreter::invoke`] does integer arithmetic only.
 //! * With the `build` feature, `engine::build::model_consts` lets a `build.rs` compute the arena size
 //!   at compile time (and fail the build on an unsupported model), and `engine::build::prebuilt_plan`
 //!   does all of the above at compile time: the firmware then runs a [`Prebuilt`] plan from flash
-//!   with a [`PrebuiltInterpreter`], linking neither the loader nor the planner (see [`prebuilt`]).
+//!   with [`Interpreter::from_plan`], linking neither the loader nor the planner (see [`plan::prebuilt`]).
+//!
+//! The code is in layers, each a folder, each importing only from the ones before it (checked by
+//! `tests/engine_layers.rs`): [`format`] (the FlatBuffer reader and TFLite's schema) ->
+//! [`model`] (a zero-copy view: tensors, operators) -> [`check`] (whole-graph checks) -> `ops`
+//! (each operator's prepare and eval, over the [`kernels`]) -> [`plan`] (memory planner,
+//! prebuilt plans) -> [`run`] (the interpreters). [`arith`] and [`kernels`] are the base;
+//! [`error`] and [`arena`] (the tensor table's format) sit beside `format`.
 //!
 //! What it does not do: float kernels, dynamic shapes, control flow, custom operators,
 //! variable tensors. The supported operators are listed in `docs/engine.md` and
-//! [`operator::Op`].
+//! [`model::operator::Op`].
 
+// The layers, bottom to top; each imports only from the layers listed before it (checked by
+// tests/engine_layers.rs). `arith` and `kernels` are the base every layer may use; `error`,
+// `arena` (the tensor table's format, written by the planner and read by the operators) and
+// `record` (the operator records' encoding) sit beside `format`.
 pub mod arena;
 pub mod arith;
-mod batch;
+pub mod error;
+pub mod kernels;
+pub mod record;
+
+pub mod check;
+pub mod format;
+pub mod model;
+mod ops;
+pub mod plan;
+pub mod run;
+
 #[cfg(feature = "build")]
 pub mod build;
-pub mod error;
-pub mod flatbuffer;
-mod graph;
-pub mod interpreter;
-pub mod kernels;
-pub mod loader;
-pub mod operator;
-mod ops;
-pub mod planner;
-pub mod prebuilt;
-pub mod profile;
-mod record;
-pub mod schema;
-pub mod tensor;
 
 pub use error::{LoadError, LoadErrorKind, RunError, Site};
-pub use interpreter::Interpreter;
-pub use loader::TfLiteModel;
-pub use operator::{Op, OperatorInfo};
-pub use planner::Layout;
-pub use prebuilt::{PlanError, Prebuilt, PrebuiltInterpreter};
-pub use profile::{Invoke, NoProfiler, Profiler};
-pub use tensor::{DType, TensorInfo};
+pub use model::kernel::{Kernels, OperatorCode, Registration};
+pub use model::operator::{Op, OperatorInfo};
+pub use model::tensor::{DType, TensorInfo};
+pub use model::TfLiteModel;
+pub use ops::table::{builtin, Builtin, BUILTINS};
+pub use plan::planner::Layout;
+pub use plan::prebuilt::{PlanError, Prebuilt};
+pub use run::interpreter::Interpreter;
+pub use run::profile::{NoProfiler, Profiler};

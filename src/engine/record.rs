@@ -31,6 +31,11 @@ impl<'a> RecordWriter<'a> {
         self.len
     }
 
+    /// True if nothing was written (or counted) yet.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
     /// True if a write did not fit in the buffer.
     pub fn overflowed(&self) -> bool {
         self.overflow

@@ -1,5 +1,5 @@
 //! Packed 16-bit arithmetic in a 32-bit word: the Cortex-M4/M7 DSP instructions the fast kernels
-//! are written in (SXTB16, SXTAB16, SMLAD, SMLAxy, SMMULR, SMMLAR).
+//! are written in (SXTB16, SXTAB16, SMLAD, SMLAxy, SMMULR, SMMLA, SMMLAR).
 //!
 //! A "pair" is a `u32` holding two `i16` lanes: bits `0..16` (bottom) and `16..32` (top). Each
 //! function here is one instruction. On targets with the DSP extension
@@ -150,6 +150,17 @@ mod native {
         r
     }
 
+    /// The instruction; semantics: [`super::emulated::smmla`].
+    #[inline(always)]
+    pub fn smmla(a: i32, b: i32, acc: i32) -> i32 {
+        let r;
+        // SAFETY: register-only instruction, see the module comment.
+        unsafe {
+            asm!("smmla {r}, {a}, {b}, {c}", r = lateout(reg) r, a = in(reg) a, b = in(reg) b, c = in(reg) acc, options(pure, nomem, nostack, preserves_flags))
+        };
+        r
+    }
+
     /// The instruction; semantics: [`super::emulated::smmlar`].
     #[inline(always)]
     pub fn smmlar(a: i32, b: i32, acc: i32) -> i32 {
@@ -164,7 +175,7 @@ mod native {
 
 pub mod emulated {
     //! The instructions' semantics in portable Rust (ARM Architecture Reference Manual, ARMv7-M:
-    //! SXTB16, SXTAB16, SMLAD, `SMLA<x><y>`, SMMULR, SMMLAR). These are the specification the
+    //! SXTB16, SXTAB16, SMLAD, `SMLA<x><y>`, SMMULR, SMMLA, SMMLAR). These are the specification the
     //! native versions are checked against, and what the other targets run.
 
     #[inline(always)]
@@ -249,6 +260,12 @@ pub mod emulated {
         ((a as i64 * b as i64 + (1i64 << 31)) >> 32) as i32
     }
 
+    /// SMMLA: `acc + floor(a*b / 2^32)` (the top word, truncated), wrapping.
+    #[inline(always)]
+    pub fn smmla(a: i32, b: i32, acc: i32) -> i32 {
+        acc.wrapping_add(((a as i64 * b as i64) >> 32) as i32)
+    }
+
     /// SMMLAR: `acc + floor((a*b + 2^31) / 2^32)`, wrapping.
     #[inline(always)]
     pub fn smmlar(a: i32, b: i32, acc: i32) -> i32 {
@@ -258,14 +275,14 @@ pub mod emulated {
 
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 pub use native::{
-    sadd16, smlabb, smlabt, smlad, smlatb, smlatt, smmlar, smmulr, sxtab16, sxtab16_ror8, sxtb16,
-    sxtb16_ror8,
+    sadd16, smlabb, smlabt, smlad, smlatb, smlatt, smmla, smmlar, smmulr, sxtab16, sxtab16_ror8,
+    sxtb16, sxtb16_ror8,
 };
 
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
 pub use emulated::{
-    sadd16, smlabb, smlabt, smlad, smlatb, smlatt, smmlar, smmulr, sxtab16, sxtab16_ror8, sxtb16,
-    sxtb16_ror8,
+    sadd16, smlabb, smlabt, smlad, smlatb, smlatt, smmla, smmlar, smmulr, sxtab16, sxtab16_ror8,
+    sxtb16, sxtb16_ror8,
 };
 
 /// The lane pair `(v, v)`: what SXTAB16 adds to both lanes to apply an input offset.
@@ -309,6 +326,7 @@ pub fn check_native() -> bool {
             ok &= smlatt(a, b, c) == emulated::smlatt(a, b, c);
             ok &= smmulr(ai, bi) == emulated::smmulr(ai, bi);
             ok &= smmlar(ai, bi, c) == emulated::smmlar(ai, bi, c);
+            ok &= smmla(ai, bi, c) == emulated::smmla(ai, bi, c);
         }
     }
     ok

@@ -1,11 +1,12 @@
 //! FULLY_CONNECTED with its rescales prepared at load: the fast path of the operator.
 //!
 //! The packed kernel of [`fully_connected`](super::fully_connected) has to turn each unit's
-//! [`QuantizedMultiplier`] into the one-instruction
+//! [`QuantizedMultiplier`] into the two-instruction
 //! [`FcRescale`] form (and check that it exists) on every call; for a small layer, or one with a
 //! multiplier per unit, that costs as much as the multiplications. Here the load step has done it
-//! once ([`rescale_of`]) and the operator's record holds the [`FcRescale`] multipliers (one, or one
-//! per unit), so an evaluation is the dot products, one SMMLAR and a clamp per output.
+//! once ([`rescale_of`]) and the operator's record holds each unit's [`FcRescale`] rounding
+//! constant beside its multiplier, so an evaluation is the dot products, one SMMLA, one shift and
+//! a clamp per output.
 //!
 //! Two units share each pass over the input row; four depth values per step, where SXTAB16
 //! applies the zero-point offsets while sign-extending and SMLAD multiplies and adds two pairs.
@@ -18,15 +19,15 @@ use super::rescale::FcRescale;
 use super::{dsp, lane_offset_fits, word, I32Le, KernelError, Requantize, FAST_PATHS};
 use crate::engine::arith::{clamp_to_i8, QuantizedMultiplier};
 
-/// The [`FcRescale`] multiplier of `m` with output zero point `output_offset`, if that form
-/// exists (it does for every multiplier TFLite's converter produces in practice).
+/// The [`FcRescale`] rounding constant of `m` with output zero point `output_offset`, if that
+/// form exists (it does for every multiplier below 1/4 and above 2^-24, the usual range).
 pub fn rescale_of(m: QuantizedMultiplier, output_offset: i32) -> Option<i32> {
-    FcRescale::new(m, output_offset).map(|r| r.multiplier)
+    FcRescale::new(m, output_offset).map(|r| r.round)
 }
 
 impl FullyConnected {
-    /// [`eval`](Self::eval) with `rescales`, the [`rescale_of`] multipliers of `requantize`
-    /// (one for per-tensor weights, or one per unit), prepared at load.
+    /// [`eval`](Self::eval) with `rescales`, the [`rescale_of`] rounding constants of
+    /// `requantize` (one for per-tensor weights, or one per unit), prepared at load.
     ///
     /// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with `dims` or `rescales`
     /// covers neither one nor `units` units; nothing is written then.
@@ -61,33 +62,30 @@ impl FullyConnected {
         {
             return Err(KernelError::ShapeMismatch);
         }
+        if !requantize.covers(units) {
+            return Err(KernelError::ShapeMismatch);
+        }
         let offsets = (dsp::splat(self.input_offset), dsp::splat(self.filter_offset));
-        let (lo, hi, zp) = (self.activation_min, self.activation_max, self.output_offset);
-        // Per-unit words as iterators (no index checks in the loop): a per-tensor rescale is
-        // one word repeated; a missing bias is zeros.
-        let (rescale_bytes, rescale_rest) =
-            if rescales.len() == 1 { (&[][..], rescales.get(0)) } else { (rescales.0, 0) };
-        let finish = |acc: i32, multiplier: i32| {
-            clamp_to_i8(FcRescale { multiplier, offset: zp }.apply(acc), lo, hi)
-        };
+        let (lo, hi) = (self.activation_min, self.activation_max);
+        let finish = |acc: i32, rescale: FcRescale| clamp_to_i8(rescale.apply(acc), lo, hi);
         for (x, out_row) in input.chunks_exact(depth).zip(output.chunks_exact_mut(units)) {
             let mut biases = words(bias.map_or(&[][..], |b| b.0), 0);
-            let mut multipliers = words(rescale_bytes, rescale_rest);
+            let mut rescales = unit_rescales(requantize, rescales);
             let mut rows = filter.chunks_exact(2 * depth);
             let mut outs = out_row.chunks_exact_mut(2);
             for (w, out) in (&mut rows).zip(&mut outs) {
                 let (w0, w1) = w.split_at(depth);
                 let (a0, a1) = self.dot2(x, w0, w1, offsets);
-                let (b0, m0) = (biases.next().unwrap_or(0), multipliers.next().unwrap_or(0));
-                let (b1, m1) = (biases.next().unwrap_or(0), multipliers.next().unwrap_or(0));
-                out[0] = finish(a0.wrapping_add(b0), m0);
-                out[1] = finish(a1.wrapping_add(b1), m1);
+                let (b0, r0) = (biases.next().unwrap_or(0), rescales.next().unwrap_or_default());
+                let (b1, r1) = (biases.next().unwrap_or(0), rescales.next().unwrap_or_default());
+                out[0] = finish(a0.wrapping_add(b0), r0);
+                out[1] = finish(a1.wrapping_add(b1), r1);
             }
             if let (Some(out), Some(w)) =
                 (outs.into_remainder().first_mut(), rows.remainder().get(..depth))
             {
-                let (b, m) = (biases.next().unwrap_or(0), multipliers.next().unwrap_or(0));
-                *out = finish(self.dot1(x, w, offsets).wrapping_add(b), m);
+                let (b, r) = (biases.next().unwrap_or(0), rescales.next().unwrap_or_default());
+                *out = finish(self.dot1(x, w, offsets).wrapping_add(b), r);
             }
         }
         Ok(())
@@ -107,6 +105,30 @@ impl FullyConnected {
         }
         acc.wrapping_add(dot_with_offsets(w_tail, self.filter_offset, x_tail, self.input_offset))
     }
+}
+
+/// Each unit's [`FcRescale`]: its multiplier and shift from `requantize`, its rounding constant
+/// from `rounds` (one word repeated, or one per unit), as an iterator (no index checks in the
+/// loop).
+#[inline(always)]
+fn unit_rescales<'a>(
+    requantize: Requantize<'a>,
+    rounds: I32Le<'a>,
+) -> impl Iterator<Item = FcRescale> + 'a {
+    let (round_bytes, round_rest) =
+        if rounds.len() == 1 { (&[][..], rounds.get(0)) } else { (rounds.0, 0) };
+    let (multipliers, shifts, fixed) = match requantize {
+        Requantize::PerTensor(m) => (&[][..], &[][..], m),
+        Requantize::PerChannel { multipliers, shifts } => {
+            (multipliers.0, shifts, QuantizedMultiplier::default())
+        }
+    };
+    let shifts = shifts.iter().map(|&s| s as i32).chain(core::iter::repeat(fixed.shift));
+    words(multipliers, fixed.multiplier).zip(shifts).zip(words(round_bytes, round_rest)).map(
+        |((multiplier, shift), round)| {
+            FcRescale::with_round(QuantizedMultiplier { multiplier, shift }, round)
+        },
+    )
 }
 
 /// The little-endian words of `b`, then `then` forever: per-unit values as an iterator (no

@@ -2,10 +2,10 @@
 //!
 //! `out[b][u] = clamp(zp_out + M_u * (bias[u] + sum_d (w[u][d] - zp_w) * (x[b][d] - zp_in)))`,
 //! TFLite's `reference_integer_ops::FullyConnected` / `FullyConnectedPerChannel`, where the
-//! rescale by `M_u` is the 64-bit `MultiplyByQuantizedMultiplier` (16-bit reduced multiplier,
-//! one rounding; see [`multiply_by_quantized_multiplier_i64`](crate::engine::arith::multiply_by_quantized_multiplier_i64)), not the double-rounding 32-bit
-//! one the convolutions use. (TensorFlow Lite Micro uses the 32-bit one here, which is why it
-//! differs from the reference by one step on some outputs.)
+//! rescale by `M_u` is the full Q0.31 multiplier with one rounding in 64-bit arithmetic (see
+//! [`multiply_by_quantized_multiplier_single_rounding`](crate::engine::arith::multiply_by_quantized_multiplier_single_rounding)),
+//! not the double-rounding 32-bit one the convolutions use. (TensorFlow Lite Micro uses the
+//! 32-bit one here, which is why it differs from the reference by one step on some outputs.)
 //!
 //! `M` is one
 //! multiplier for per-tensor weights (computed from the `f32` product of the input and weight
@@ -129,7 +129,7 @@ impl FullyConnected {
         {
             return Err(KernelError::ShapeMismatch);
         }
-        let (lo, hi, zp) = (self.activation_min, self.activation_max, self.output_offset);
+        let (lo, hi) = (self.activation_min, self.activation_max);
         let fast = FAST_PATHS && super::sparse::all_fast(table);
         let body = table.get(4..).ok_or(KernelError::ShapeMismatch)?;
         let mut x = [0i8; 256];
@@ -137,14 +137,14 @@ impl FullyConnected {
             super::sparse::fill_row(&mut x, row);
             let mut rest = body;
             if fast {
-                // Every unit rescales with SMMLAR: the loop carries nothing else.
-                for out in out_row.iter_mut() {
+                // Every unit rescales with SMMLA: the loop carries nothing else.
+                for (u, out) in out_row.iter_mut().enumerate() {
                     let (row, tail) =
                         super::sparse::split_row(rest).ok_or(KernelError::ShapeMismatch)?;
                     rest = tail;
                     let acc = super::sparse::dot(&row, &x);
-                    let multiplier = row.rescale.unwrap_or_default();
-                    *out = clamp_to_i8(FcRescale { multiplier, offset: zp }.apply(acc), lo, hi);
+                    let rescale = FcRescale::with_round(requantize.get(u), row.round.unwrap_or(1));
+                    *out = clamp_to_i8(rescale.apply(acc), lo, hi);
                 }
                 continue;
             }
@@ -153,9 +153,10 @@ impl FullyConnected {
                     super::sparse::split_row(rest).ok_or(KernelError::ShapeMismatch)?;
                 rest = tail;
                 let acc = super::sparse::dot(&row, &x);
-                *out = match row.rescale {
-                    Some(multiplier) if FAST_PATHS => {
-                        clamp_to_i8(FcRescale { multiplier, offset: zp }.apply(acc), lo, hi)
+                *out = match row.round {
+                    Some(round) if FAST_PATHS => {
+                        let rescale = FcRescale::with_round(requantize.get(u), round);
+                        clamp_to_i8(rescale.apply(acc), lo, hi)
                     }
                     _ => self.finish(acc, requantize.get(u)),
                 };
@@ -190,7 +191,7 @@ impl FullyConnected {
     }
 
     /// The packed path: two units per pass over the input row, four depth values per step
-    /// (SXTAB16 applies the offsets, SMLAD multiplies and adds pairs), and the SMMLAR rescale.
+    /// (SXTAB16 applies the offsets, SMLAD multiplies and adds pairs), and the SMMLA rescale.
     /// Returns `false` (having written nothing) if a multiplier or offset is outside the range
     /// where that is exact.
     fn eval_packed(
@@ -295,10 +296,9 @@ impl FullyConnected {
 
     #[inline]
     fn finish(&self, acc: i32, m: QuantizedMultiplier) -> i8 {
-        // TFLite's reference FULLY_CONNECTED rescales through the 64-bit overload of
-        // MultiplyByQuantizedMultiplier (16-bit reduced multiplier, single rounding), unlike
-        // the convolutions; the fixtures (hello_world, autoencoder) pin this down.
-        let scaled = m.apply_i64(acc as i64).wrapping_add(self.output_offset);
+        // TFLite's reference FULLY_CONNECTED rescales with the full multiplier and one
+        // rounding, unlike the convolutions' double rounding (docs/engine-arithmetic.md).
+        let scaled = m.apply_single_rounding(acc).saturating_add(self.output_offset);
         clamp_to_i8(scaled, self.activation_min, self.activation_max)
     }
 }

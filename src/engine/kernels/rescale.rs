@@ -10,10 +10,15 @@
 //!   ties away from zero, plus the zero point `z` is
 //!   `floor((r + 2^(e-1) + z*2^e - [r < 0]) / 2^e)`, one add, one subtract of the sign bit and
 //!   one arithmetic shift (exact while the constant stays below `2^30` in magnitude).
-//! * [`FcRescale`] replaces the 64-bit overload FULLY_CONNECTED uses:
-//!   `(x*r + 2^(s-1)) >> s` with the 16-bit reduced multiplier `r` and `s = 15 - shift` equals
-//!   `floor((x * (r << (32-s)) + 2^31) / 2^32)`, one SMMLAR with the zero point as accumulator,
-//!   whenever `16 <= s <= 32`.
+//! * [`FcRescale`] replaces FULLY_CONNECTED's single rounding with the full multiplier `m`,
+//!   `floor((x*m + 2^(s-1)) / 2^s)` with `s = 31 - shift`. For `s = 32 + e`, `e >= 1`, the
+//!   rounding constant `2^(s-1)` has no bits in the low word of the 64-bit product, so with
+//!   `h = floor(x*m / 2^32)` (SMMUL, the top word, truncated) the result is
+//!   `floor((h + 2^(e-1)) / 2^e)`, exactly: adding a fraction below one to an integer numerator
+//!   does not change a floor division by an integer. The output zero point `z` joins the
+//!   constant, `c = 2^(e-1) + z*2^e`, so the whole rescale is `SMMLA(x, m, c) >> e`: two
+//!   instructions, exact while `|c| < 2^30` (then `h + c` cannot overflow, since `|h| <= 2^30`),
+//!   i.e. for `1 <= e <= 22` with `|z| <= 128`: shifts `-23..=-2`.
 //!
 //! Each constructor returns `None` outside the range where the fast form is exact; the kernels
 //! then keep the portable arithmetic of [`arith`](crate::engine::arith) for that operator.
@@ -82,40 +87,46 @@ impl ChannelRescale {
     }
 }
 
-/// FULLY_CONNECTED's requantization (64-bit overload, 16-bit reduced multiplier) plus the output
-/// zero point, in the SMMLAR form (see the module docs).
+/// FULLY_CONNECTED's requantization (full multiplier, one rounding) plus the output zero point,
+/// in the SMMLA form (see the module docs).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct FcRescale {
-    /// `r << (32 - s)`.
+    /// The Q0.31 multiplier `m`, unchanged.
     pub multiplier: i32,
-    /// The output zero point.
-    pub offset: i32,
+    /// `c = 2^(e-1) + zero_point * 2^e`: never 0 (`2^(e-1)` times an odd number).
+    pub round: i32,
+    /// The right shift `e` after the high multiply (`1..=22`).
+    pub shift: u32,
 }
 
 impl FcRescale {
-    /// The fast form of `m`; `None` unless `-17 <= m.shift <= -1`.
+    /// The fast form of `m` followed by adding `output_offset`; `None` unless
+    /// `-23 <= m.shift <= -2`, `m.multiplier >= 0` and `|output_offset| <= 128`.
+    #[inline]
     pub fn new(m: QuantizedMultiplier, output_offset: i32) -> Option<FcRescale> {
-        if !(-17..=-1).contains(&m.shift) {
+        if !(-23..=-2).contains(&m.shift)
+            || m.multiplier < 0
+            || !(-128..=128).contains(&output_offset)
+        {
             return None;
         }
-        let reduced: i64 = if m.multiplier < 0x7FFF_0000 {
-            (m.multiplier as i64 + (1 << 15)) >> 16
-        } else {
-            0x7FFF
-        };
-        let s = 15 - m.shift; // 16..=32
-        let multiplier = reduced << (32 - s);
-        if !(i32::MIN as i64..=i32::MAX as i64).contains(&multiplier) {
-            return None;
-        }
-        Some(FcRescale { multiplier: multiplier as i32, offset: output_offset })
+        let shift = (-1 - m.shift) as u32;
+        let round = (1 << (shift - 1)) + (output_offset << shift);
+        Some(FcRescale { multiplier: m.multiplier, round, shift })
     }
 
-    /// `output_offset + MBQM_i64(acc, m)`, exact for every `acc`.
+    /// The form of `m` whose rounding constant [`round`](Self::round) was prepared at load
+    /// (the record keeps `c`, the multiplier list keeps `m` and its shift).
+    #[inline(always)]
+    pub fn with_round(m: QuantizedMultiplier, round: i32) -> FcRescale {
+        FcRescale { multiplier: m.multiplier, round, shift: (-1 - m.shift) as u32 }
+    }
+
+    /// `output_offset + (acc * m + 2^(s-1)) >> s`, exact for every `acc`.
     #[inline(always)]
     pub fn apply(self, acc: i32) -> i32 {
-        dsp::smmlar(acc, self.multiplier, self.offset)
+        dsp::smmla(acc, self.multiplier, self.round) >> self.shift
     }
 }
 
@@ -123,7 +134,7 @@ impl FcRescale {
 mod tests {
     use super::*;
     use crate::engine::arith::{
-        multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_i64,
+        multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_single_rounding,
     };
 
     #[test]
@@ -147,17 +158,29 @@ mod tests {
 
     #[test]
     fn fc_form_matches_the_reference_on_edges() {
-        for real in [0.3, 0.0049, 1e-4, 0.499_999, 2.0f64.powi(-17)] {
+        for real in [0.2499, 0.125, 0.0049, 1e-4, 0.249_999, 2.0f64.powi(-24), 3.1e-7] {
             let m = QuantizedMultiplier::from_real(real).unwrap();
-            let f = FcRescale::new(m, 3).unwrap();
-            for acc in [0, 1, -1, 3, -3, 1 << 20, -(1 << 20), i32::MAX, i32::MIN] {
-                let expect =
-                    multiply_by_quantized_multiplier_i64(acc as i64, m.multiplier, m.shift);
-                assert_eq!(f.apply(acc), expect.wrapping_add(3), "real {real} acc {acc}");
+            for zp in [-128, -3, 0, 5, 127, 128] {
+                let f = FcRescale::new(m, zp).unwrap();
+                assert_ne!(f.round, 0);
+                assert_eq!(FcRescale::with_round(m, f.round), f);
+                for acc in [0, 1, -1, 3, -3, 1 << 20, -(1 << 20), i32::MAX, i32::MIN] {
+                    let expect = multiply_by_quantized_multiplier_single_rounding(
+                        acc,
+                        m.multiplier,
+                        m.shift,
+                    );
+                    assert_eq!(f.apply(acc), expect + zp, "real {real} zp {zp} acc {acc}");
+                }
             }
         }
-        assert!(
-            FcRescale::new(QuantizedMultiplier::from_real(2.0f64.powi(-19)).unwrap(), 0).is_none()
-        );
+        // Outside the range: shift -1 (multipliers in [0.25, 0.5)), 0 and left shifts, tiny
+        // multipliers, zero points beyond the int8 range.
+        for real in [0.3, 0.75, 3.0, 2.0f64.powi(-25), 1e-9] {
+            let m = QuantizedMultiplier::from_real(real).unwrap();
+            assert!(FcRescale::new(m, 0).is_none(), "{real}");
+        }
+        let m = QuantizedMultiplier::from_real(0.01).unwrap();
+        assert!(FcRescale::new(m, 129).is_none());
     }
 }

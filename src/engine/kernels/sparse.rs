@@ -10,8 +10,9 @@
 //!
 //! Layout (little-endian bytes, in the operator's record, sized by [`table_bytes`]): a word
 //! `all_fast` (1 if every unit has a rescale below), then per unit a 12-byte header — `bytes:
-//! u32` (of its entries, a multiple of 8), `base: i32` (bias plus the zero-point term), `rescale: i32` (the unit's [`FcRescale`]
-//! multiplier, or 0 if it has none: that form is never 0) — then `quads` groups of four
+//! u32` (of its entries, a multiple of 8), `base: i32` (bias plus the zero-point term), `round: i32` (the unit's [`FcRescale`]
+//! rounding constant, or 0 if it has none: that form is never 0; its multiplier and shift stay
+//! in the operator's multiplier list) — then `quads` groups of four
 //! `(index: u8, weight: i8)` entries (the count is padded to a multiple
 //! of four with `(0, 0)` entries, which add nothing, so the loop has no remainder). On
 //! Cortex-M4 one 32-bit load brings two entries, SXTB16 sign-extends both weights at once and
@@ -26,7 +27,7 @@ use super::rescale::FcRescale;
 use super::{dsp, I32Le, FAST_PATHS};
 use crate::engine::arith::QuantizedMultiplier;
 
-/// Bytes of one unit's header (`bytes: u32`, `base: i32`, `rescale: i32`).
+/// Bytes of one unit's header (`bytes: u32`, `base: i32`, `round: i32`).
 const HEADER: usize = 12;
 /// Bytes of the table's own header (`all_fast: u32`).
 const TABLE_HEADER: usize = 4;
@@ -120,8 +121,7 @@ pub fn write_table(
         at += pad.len();
         let bias = k.bias.map_or(0, |b| b.get(u));
         let base = bias.wrapping_add(k.input_offset.wrapping_mul(sum));
-        let rescale =
-            FcRescale::new((k.multiplier)(u), k.output_offset).map_or(0, |r| r.multiplier);
+        let rescale = FcRescale::new((k.multiplier)(u), k.output_offset).map_or(0, |r| r.round);
         all_fast &= rescale != 0;
         let (Ok(bytes), Some(head)) =
             (u32::try_from(QUAD * count.div_ceil(4)), out.get_mut(head_at..head_at + HEADER))
@@ -146,11 +146,11 @@ pub struct Row<'a> {
     pub entries: &'a [u8],
     /// Bias plus the zero-point term.
     pub base: i32,
-    /// The unit's [`FcRescale`] multiplier, if it has that form.
-    pub rescale: Option<i32>,
+    /// The unit's [`FcRescale`] rounding constant, if it has that form.
+    pub round: Option<i32>,
 }
 
-/// True if every unit of `table` has an [`FcRescale`] multiplier.
+/// True if every unit of `table` has an [`FcRescale`] form.
 pub fn all_fast(table: &[u8]) -> bool {
     table.first_chunk::<TABLE_HEADER>().is_some_and(|w| u32::from_le_bytes(*w) == 1)
 }
@@ -164,7 +164,7 @@ pub fn split_row(rest: &[u8]) -> Option<(Row<'_>, &[u8])> {
     let [bytes, base, rescale] = [words[0], words[1], words[2]].map(u32::from_le_bytes);
     let (entries, tail) = tail.split_at_checked(bytes as usize)?;
     let (base, rescale) = (base as i32, rescale as i32);
-    Some((Row { entries, base, rescale: (rescale != 0).then_some(rescale) }, tail))
+    Some((Row { entries, base, round: (rescale != 0).then_some(rescale) }, tail))
 }
 
 /// The rows of a table, in order.
@@ -236,7 +236,7 @@ mod tests {
         for (b, v) in bias.chunks_exact_mut(4).zip([7i32, -3, 100]) {
             b.copy_from_slice(&v.to_le_bytes());
         }
-        let m = QuantizedMultiplier::from_real(0.25).unwrap();
+        let m = QuantizedMultiplier::from_real(0.2).unwrap();
         let k = UnitConstants {
             input_offset: 5,
             bias: Some(I32Le(&bias)),
@@ -259,7 +259,7 @@ mod tests {
         // One entry, padded with (0, 0) entries to four.
         assert_eq!(rows[2].entries, &[3u8, 7, 0, 0, 0, 0, 0, 0][..]);
         assert_eq!(rows[2].base, 100 + 5 * 7);
-        assert_eq!(rows[0].rescale, FcRescale::new(m, -1).map(|r| r.multiplier));
+        assert_eq!(rows[0].round, FcRescale::new(m, -1).map(|r| r.round));
         // acc = bias + 3 * (x1 + io) + (-3) * (x3 + io) with x = [9, 4, 7, -6], io = 5.
         let mut x = [0i8; 256];
         fill_row(&mut x, &[9i8, 4, 7, -6]);

@@ -8,7 +8,7 @@ use super::{as_i8_mut, kernel_err, Needs, Operands, Prep};
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::lut::{self, ActivationTable};
 use crate::engine::kernels::softmax::Softmax;
-use crate::engine::operator::{code, Op};
+use crate::engine::model::operator::{code, Op};
 use crate::engine::record::{RecordReader, RecordWriter};
 
 #[inline(never)]

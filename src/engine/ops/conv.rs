@@ -11,9 +11,9 @@ use crate::engine::kernels::depthwise::DepthwiseConv2d;
 use crate::engine::kernels::packed_conv::Shapes;
 use crate::engine::kernels::sparse_conv::{self, Layout, SparseConv};
 use crate::engine::kernels::{channel_multipliers, padding, I32Le, Requantize, FAST_PATHS};
-use crate::engine::operator::{code, Op};
+use crate::engine::model::operator::{code, Op};
+use crate::engine::model::tensor::{DType, Quantization};
 use crate::engine::record::{RecordReader, RecordWriter};
-use crate::engine::tensor::{DType, Quantization};
 use crate::model::QuantParams;
 
 /// An operand's facts, read by [`operand`] so that no `TensorInfo` stays on the stack.

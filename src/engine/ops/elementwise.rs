@@ -7,9 +7,9 @@ use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::elementwise::{Add, Mul, MAX_RANK};
 use crate::engine::kernels::mean::Mean;
 use crate::engine::kernels::quantize::{Dequantize, Quantize, Requantize8};
-use crate::engine::operator::{code, Op};
+use crate::engine::model::operator::{code, Op};
+use crate::engine::model::tensor::DType;
 use crate::engine::record::{RecordReader, RecordWriter};
-use crate::engine::tensor::DType;
 
 /// Most axes a MEAN may list (repeats included).
 const MAX_AXES: usize = 16;

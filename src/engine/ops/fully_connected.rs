@@ -12,9 +12,9 @@ use crate::engine::kernels::fully_connected::{
     per_tensor_multiplier, FullyConnected, FullyConnectedDims,
 };
 use crate::engine::kernels::{conv_multiplier, sparse, I32Le, Requantize};
-use crate::engine::operator::Op;
+use crate::engine::model::operator::Op;
+use crate::engine::model::tensor::{DType, Quantization};
 use crate::engine::record::{RecordReader, RecordWriter};
-use crate::engine::tensor::{DType, Quantization};
 use crate::model::QuantParams;
 
 /// What FULLY_CONNECTED's record is made from, read from its operands by [`operands`] (so no
@@ -45,7 +45,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         w.usize(v);
     }
     // Flags in one word: bias, per-channel multipliers, listed (sparse) weights, prepared
-    // rescales (per-channel weights whose multipliers all have the one-instruction form, the
+    // rescales (per-channel weights whose multipliers all have the two-instruction form, the
     // usual case: the packed kernel would otherwise derive that form unit by unit on every call;
     // with one multiplier it derives it once per call, which costs less than the prepared
     // path's setup on small layers).

@@ -3,9 +3,9 @@
 
 use super::{Needs, Operands, Prep};
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
-use crate::engine::operator::Op;
+use crate::engine::model::operator::Op;
+use crate::engine::model::tensor::DType;
 use crate::engine::record::{RecordReader, RecordWriter};
-use crate::engine::tensor::DType;
 
 /// Checks a reshape-like operator: same type, element count and quantization; the planner
 /// makes the output an alias of the input.

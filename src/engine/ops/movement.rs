@@ -14,9 +14,9 @@ use crate::engine::kernels::layout::{
 };
 use crate::engine::kernels::read_i32;
 use crate::engine::kernels::shape_ops::{pack_into, StridedSlice};
-use crate::engine::operator::{code, Op, StridedSliceOptions};
+use crate::engine::model::operator::{code, Op, StridedSliceOptions};
+use crate::engine::model::tensor::{DType, TensorInfo};
 use crate::engine::record::{RecordReader, RecordWriter};
-use crate::engine::tensor::{DType, TensorInfo};
 use crate::model::{QuantParams, Shape};
 use bytemuck::Pod;
 

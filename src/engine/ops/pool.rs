@@ -5,7 +5,7 @@ use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::conv::Window;
 use crate::engine::kernels::padding;
 use crate::engine::kernels::pooling::{Pool, PoolKind};
-use crate::engine::operator::Op;
+use crate::engine::model::operator::Op;
 use crate::engine::record::{RecordReader, RecordWriter};
 
 #[inline(never)]

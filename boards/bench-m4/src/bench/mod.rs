@@ -18,7 +18,7 @@
 //! for scripts/bench.sh's per-operator table.
 //!
 //! By default the model's plan was made at build time (`BENCH_ENGINE=prebuilt`, see `bench_build.rs`):
-//! the firmware binds it to the model ([`Prebuilt::new`]) and runs it with a [`PrebuiltInterpreter`]
+//! the firmware binds it to the model ([`Prebuilt::new`]) and runs it with [`Interpreter::from_plan`]
 //! in an arena of the activations alone. With `BENCH_ENGINE=load` (cfg `bench_load`) it loads, checks
 //! and plans the model itself ([`TfLiteModel::load`], [`Interpreter::new`]).
 //!
@@ -29,11 +29,11 @@ pub mod host;
 pub mod stack;
 pub mod vectors;
 
-use edge_reflex::engine::Invoke;
-#[cfg(bench_load)]
-use edge_reflex::engine::{Interpreter, TfLiteModel};
+use edge_reflex::engine::Interpreter;
 #[cfg(not(bench_load))]
-use edge_reflex::engine::{Prebuilt, PrebuiltInterpreter};
+use edge_reflex::engine::Prebuilt;
+#[cfg(bench_load)]
+use edge_reflex::engine::TfLiteModel;
 use host::{fail, Out};
 
 include!(concat!(env!("OUT_DIR"), "/bench_case.rs"));
@@ -106,7 +106,10 @@ fn prepare(arena: &'static mut [u8]) -> (usize, usize, Interpreter<'static, 'sta
         Err(_) => fail("load (run `reflex inspect` on the model for details)"),
     };
     match Interpreter::new(&model, arena) {
-        Ok(interpreter) => (model.operator_count(), interpreter.layout().total, interpreter),
+        Ok(interpreter) => {
+            let total = interpreter.layout().map_or(0, |l| l.total);
+            (model.operator_count(), total, interpreter)
+        }
         Err(_) => fail("prepare: arena too small or model refused"),
     }
 }
@@ -116,12 +119,12 @@ fn prepare(arena: &'static mut [u8]) -> (usize, usize, Interpreter<'static, 'sta
 #[inline(never)]
 fn prepare(
     arena: &'static mut [u8],
-) -> (usize, usize, PrebuiltInterpreter<'static, 'static, 'static>) {
+) -> (usize, usize, Interpreter<'static, 'static>) {
     let prebuilt = match Prebuilt::new(&BENCH_MODEL.0, &BENCH_PLAN) {
         Ok(p) => p,
         Err(_) => fail("the build-time plan does not bind to the model"),
     };
-    match PrebuiltInterpreter::new(prebuilt, arena) {
+    match Interpreter::from_plan(prebuilt, arena) {
         Ok(interpreter) => (prebuilt.operator_count(), prebuilt.arena_size(), interpreter),
         Err(_) => fail("arena too small for the plan"),
     }
@@ -129,7 +132,7 @@ fn prepare(
 
 /// The measured inferences: `RUNS` regions of one `invoke()` each, every output checked.
 #[inline(never)]
-fn measure(interpreter: &mut impl Invoke) {
+fn measure(interpreter: &mut Interpreter<'_, '_>) {
     for _ in 0..RUNS {
         set_inputs(interpreter);
         bench_begin();
@@ -142,7 +145,7 @@ fn measure(interpreter: &mut impl Invoke) {
     }
 }
 
-fn set_inputs(interpreter: &mut impl Invoke) {
+fn set_inputs(interpreter: &mut Interpreter<'_, '_>) {
     for (j, bytes) in INPUTS.iter().enumerate() {
         match interpreter.input_bytes(j) {
             Some(input) if input.len() == bytes.len() => input.copy_from_slice(bytes),
@@ -151,7 +154,7 @@ fn set_inputs(interpreter: &mut impl Invoke) {
     }
 }
 
-fn check_outputs(interpreter: &impl Invoke) {
+fn check_outputs(interpreter: &Interpreter<'_, '_>) {
     for (j, expected) in EXPECTEDS.iter().enumerate() {
         if interpreter.output_bytes(j) != Some(*expected) {
             if stack::high_water().is_none() {

@@ -54,7 +54,7 @@ impl Profiler for Markers {
 
 /// One profiled inference on sample 0, checked like the measured ones.
 #[inline(never)]
-pub fn run_once(interpreter: &mut impl edge_reflex::engine::Invoke) {
+pub fn run_once(interpreter: &mut edge_reflex::engine::Interpreter<'_, '_>) {
     super::set_inputs(interpreter);
     if interpreter.invoke_profiled(&mut Markers).is_err() {
         fail("invoke (profiled)");

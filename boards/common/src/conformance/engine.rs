@@ -1,17 +1,15 @@
 //! The glue between the conformance runner and the crate's TFLite engine.
 //!
 //! Runs a case the way its board runs models: a case without a plan is loaded, checked and planned
-//! on the device ([`TfLiteModel`] + [`Interpreter`]); a case with a plan made at build time binds
-//! it ([`Prebuilt`] + [`PrebuiltInterpreter`]). For every sample it copies the input bytes in,
+//! on the device ([`TfLiteModel`] + [`Interpreter::new`]); a case with a plan made at build time
+//! binds it ([`Prebuilt`] + [`Interpreter::from_plan`]). For every sample it copies the input bytes in,
 //! invokes, and compares every output byte with the golden file. Writes the rest of the case's
 //! report line: `ok` with the sample count and the arena bytes used, or `FAIL` with the first
 //! problem and every failing sample.
 
 use core::fmt::{self, Write};
 
-use edge_reflex::engine::{
-    Interpreter, Invoke, Prebuilt, PrebuiltInterpreter, RunError, TfLiteModel,
-};
+use edge_reflex::engine::{Interpreter, Prebuilt, RunError, TfLiteModel};
 
 use super::{compare_altered, Case, Mismatch, Sample, Verdict};
 
@@ -25,7 +23,7 @@ pub(super) fn run_case<W: Write>(case: &Case, arena: &mut [u8], out: &mut W) -> 
             };
             match Interpreter::new(&model, arena) {
                 Ok(mut interpreter) => {
-                    let arena_used = interpreter.layout().total;
+                    let arena_used = interpreter.layout().map_or(0, |l| l.total);
                     check_samples(case, &mut interpreter, arena_used, out)
                 }
                 Err(e) => fail(out, format_args!("prepare: {e}")),
@@ -37,7 +35,7 @@ pub(super) fn run_case<W: Write>(case: &Case, arena: &mut [u8], out: &mut W) -> 
                 Err(e) => return fail(out, format_args!("bind the plan: {e}")),
             };
             let arena_used = prebuilt.arena_size();
-            match PrebuiltInterpreter::new(prebuilt, arena) {
+            match Interpreter::from_plan(prebuilt, arena) {
                 Ok(mut interpreter) => check_samples(case, &mut interpreter, arena_used, out),
                 Err(e) => fail(out, format_args!("prepare: {e}")),
             }
@@ -49,7 +47,7 @@ pub(super) fn run_case<W: Write>(case: &Case, arena: &mut [u8], out: &mut W) -> 
 /// samples is invoked once on the inputs as they are, to show that it runs; nothing is compared.
 fn check_samples<W: Write>(
     case: &Case,
-    interpreter: &mut impl Invoke,
+    interpreter: &mut Interpreter<'_, '_>,
     arena_used: usize,
     out: &mut W,
 ) -> Verdict {
@@ -136,7 +134,7 @@ impl fmt::Display for Problem {
 
 /// Copies a sample's inputs in, invokes, and compares every output.
 fn run_sample(
-    interpreter: &mut impl Invoke,
+    interpreter: &mut Interpreter<'_, '_>,
     sample: &Sample,
     first_sample: bool,
 ) -> Result<(), Problem> {

@@ -9,7 +9,7 @@
 //! `models/README.md` for the network). This module does not run the graph;
 //! [`run_vibration_reflex`](super::run_vibration_reflex) does.
 
-use edge_reflex::engine::{PlanError, Prebuilt, PrebuiltInterpreter, RunError};
+use edge_reflex::engine::{Interpreter, PlanError, Prebuilt, RunError};
 
 use crate::Aligned;
 
@@ -42,9 +42,9 @@ pub enum SetupError {
 /// Binds [`PLAN`] to [`MODEL`] (checking both) and runs it in `arena`.
 pub fn interpreter(
     arena: &mut Arena,
-) -> Result<PrebuiltInterpreter<'static, 'static, '_>, SetupError> {
+) -> Result<Interpreter<'static, '_>, SetupError> {
     let prebuilt = Prebuilt::new(&MODEL.0, &PLAN).map_err(SetupError::Plan)?;
-    PrebuiltInterpreter::new(prebuilt, &mut arena.0).map_err(SetupError::Arena)
+    Interpreter::from_plan(prebuilt, &mut arena.0).map_err(SetupError::Arena)
 }
 
 // The window the graph quantizes must be exactly the model's input.

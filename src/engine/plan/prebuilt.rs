@@ -5,7 +5,7 @@
 //! ```text
 //! build.rs (host)                               firmware (target)
 //! model.tflite ──TfLiteModel::load──▶ write() ──▶ PLAN: [u8; N] ─┐
-//!                                                                  ├─▶ Prebuilt::new ──▶ PrebuiltInterpreter::new(ARENA) ──▶ invoke()
+//!                                                                  ├─▶ Prebuilt::new ──▶ Interpreter::from_plan(ARENA) ──▶ invoke()
 //! model.tflite ──────────────────────include_bytes!──▶ MODEL ─────┘
 //! ```
 //!
@@ -30,24 +30,22 @@
 //! upgrading (a `build.rs` does that on its own). What it does not do: compress the records, or
 //! share one plan between different models.
 
-use crate::engine::arena::{self, Location};
+use crate::engine::arena;
 use crate::engine::error::RunError;
-use crate::engine::interpreter::Records;
-use crate::engine::loader::TfLiteModel;
-use crate::engine::operator::{built, code};
-use crate::engine::planner;
-use crate::engine::profile::{NoProfiler, Profiler};
-use crate::engine::tensor::{DType, TensorInfo};
-use crate::model::{Model, QuantParams, Shape};
+use crate::engine::model::kernel::Kernels;
+use crate::engine::model::tensor::{DType, TensorInfo};
+use crate::engine::model::TfLiteModel;
+use crate::engine::ops;
+use crate::engine::plan::{planner, Records};
+use crate::model::{QuantParams, Shape};
 use core::fmt;
 
 /// The first four bytes of every plan.
 pub const MAGIC: [u8; 4] = *b"ERPL";
 /// The plan format this build reads and writes. It changes whenever an operator's record layout
-/// changes (2: CONV_2D records gained the zero-weight-skipping table; 3: FULLY_CONNECTED's table
-/// folds bias and rescale into each unit; 3 also: per-channel FULLY_CONNECTED records carry prepared rescales; 4: sparse CONV_2D's scratch holds the rows of several output rows), so a device refuses a plan stored by an older engine
-/// instead of misreading it.
-pub const VERSION: u32 = 4;
+/// or the meaning of a record's words changes (the history is in docs/engine.md), so a device
+/// refuses a plan stored by an older engine instead of misreading it.
+pub const VERSION: u32 = 5;
 
 /// Words of the fixed header.
 const HEADER_WORDS: usize = 13;
@@ -155,17 +153,13 @@ fn dtype_from(c: u32) -> Option<DType> {
     })
 }
 
-/// True if this build can run an operator with builtin `c`.
-fn runnable(c: i32) -> bool {
-    use code::*;
-    match c {
-        RESHAPE | EXPAND_DIMS | SQUEEZE => true,
-        ADD | AVERAGE_POOL_2D | CONCATENATION | CONV_2D | DEPTHWISE_CONV_2D | DEQUANTIZE
-        | FULLY_CONNECTED | LOGISTIC | MAX_POOL_2D | MUL | SOFTMAX | TANH | PAD
-        | BATCH_TO_SPACE_ND | SPACE_TO_BATCH_ND | MEAN | STRIDED_SLICE | SHAPE | PACK
-        | QUANTIZE => built(c),
-        _ => false,
+/// True if this build can run an operator record with code `c`: a builtin compiled in, or a
+/// registration of `kernels`.
+fn runnable(c: i32, kernels: &Kernels) -> bool {
+    if c < 0 {
+        return kernels.by_record_code(c).is_some();
     }
+    ops::evaluates(c)
 }
 
 /// The fixed header, decoded.
@@ -190,7 +184,8 @@ impl Header {
 /// A plan bound to its model, checked and ready to run in an arena.
 ///
 /// ```
-/// use edge_reflex::engine::{prebuilt::{self, Prebuilt, PrebuiltInterpreter}, TfLiteModel};
+/// use edge_reflex::engine::plan::prebuilt::{self, Prebuilt};
+/// use edge_reflex::engine::{Interpreter, TfLiteModel};
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # let model_bytes = &include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"),
 /// #     "/tests/data/conformance/tflm_hello_world/model.tflite"))[..];
@@ -203,7 +198,7 @@ impl Header {
 /// // What the firmware does (plan and model in flash, arena in RAM):
 /// let prebuilt = Prebuilt::new(model_bytes, &plan)?;
 /// let mut arena = vec![0u8; prebuilt.arena_size()];
-/// let mut interpreter = PrebuiltInterpreter::new(prebuilt, &mut arena)?;
+/// let mut interpreter = Interpreter::from_plan(prebuilt, &mut arena)?;
 /// interpreter.input_bytes(0).unwrap().fill(0);
 /// interpreter.invoke()?;
 /// assert_eq!(interpreter.output_bytes(0).map(|o| o.len()), Some(1));
@@ -214,12 +209,26 @@ pub struct Prebuilt<'m, 'p> {
     model: &'m [u8],
     plan: &'p [u8],
     header: Header,
+    kernels: &'static Kernels,
 }
 
 impl<'m, 'p> Prebuilt<'m, 'p> {
     /// Binds `plan` to the model bytes `model` it was written from, checking both (one pass over
     /// the model for its hash, one over the records).
     pub fn new(model: &'m [u8], plan: &'p [u8]) -> Result<Self, PlanError> {
+        Self::with_kernels(model, plan, &Kernels::BUILTIN)
+    }
+
+    /// [`new`](Self::new) for a plan written from a model loaded with `kernels`
+    /// ([`TfLiteModel::load_with`]): its records that name a registration run it.
+    ///
+    /// Errors: as [`new`](Self::new); [`PlanError::OperatorNotBuilt`] (with the negative record
+    /// code) if a record names a registration `kernels` does not have.
+    pub fn with_kernels(
+        model: &'m [u8],
+        plan: &'p [u8],
+        kernels: &'static Kernels,
+    ) -> Result<Self, PlanError> {
         if plan.get(..4) != Some(&MAGIC[..]) {
             return Err(PlanError::NotAPlan);
         }
@@ -254,7 +263,7 @@ impl<'m, 'p> Prebuilt<'m, 'p> {
         {
             return Err(PlanError::Malformed);
         }
-        let prebuilt = Prebuilt { model, plan, header };
+        let prebuilt = Prebuilt { model, plan, header, kernels };
         prebuilt.check_records()?;
         for j in 0..io {
             prebuilt.io(j)?;
@@ -272,7 +281,7 @@ impl<'m, 'p> Prebuilt<'m, 'p> {
             if len < 8 {
                 return Err(PlanError::Malformed);
             }
-            if !runnable(c) {
+            if !runnable(c, self.kernels) {
                 return Err(PlanError::OperatorNotBuilt(c));
             }
             pos =
@@ -281,7 +290,8 @@ impl<'m, 'p> Prebuilt<'m, 'p> {
         Ok(())
     }
 
-    fn records(&self) -> Records<'p> {
+    /// The tensor table and operator records, as the interpreter runs them.
+    pub(in crate::engine) fn records(&self) -> Records<'p> {
         let start = self.header.meta_start();
         let meta = self.plan.get(start..).unwrap_or(&[]);
         let (table, records) = meta.split_at(self.header.table.min(meta.len()));
@@ -290,6 +300,7 @@ impl<'m, 'p> Prebuilt<'m, 'p> {
             records,
             operators: self.header.operators,
             base: self.header.activations_start,
+            kernels: self.kernels,
         }
     }
 
@@ -318,16 +329,17 @@ impl<'m, 'p> Prebuilt<'m, 'p> {
     }
 
     /// The tensor index of graph input `j`.
-    fn input_tensor(&self, j: usize) -> Option<u32> {
+    pub(in crate::engine) fn input_tensor(&self, j: usize) -> Option<u32> {
         (j < self.header.inputs).then(|| self.io_tensor(j)).flatten()
     }
 
     /// The tensor index of graph output `j`.
-    fn output_tensor(&self, j: usize) -> Option<u32> {
+    pub(in crate::engine) fn output_tensor(&self, j: usize) -> Option<u32> {
         (j < self.header.outputs).then(|| self.io_tensor(self.header.inputs + j)).flatten()
     }
 
-    /// Bytes of RAM arena [`PrebuiltInterpreter::new`] needs: the activations alone.
+    /// Bytes of RAM arena [`Interpreter::from_plan`](crate::engine::Interpreter::from_plan)
+    /// needs: the activations alone.
     pub fn arena_size(&self) -> usize {
         self.header.activations
     }
@@ -430,137 +442,6 @@ fn write_io(put: &mut impl FnMut(&mut [u8], u32), out: &mut [u8], t: u32, info: 
     put(out, dims.len() as u32);
     for k in 0..Shape::MAX_RANK {
         put(out, dims.get(k).copied().unwrap_or(0));
-    }
-}
-
-/// A [`Prebuilt`] plan running in a RAM arena of [`Prebuilt::arena_size`] bytes: the same
-/// operators and results as [`Interpreter`](crate::engine::Interpreter), bit for bit.
-#[derive(Debug)]
-pub struct PrebuiltInterpreter<'m, 'p, 'a> {
-    prebuilt: Prebuilt<'m, 'p>,
-    arena: &'a mut [u8],
-}
-
-impl<'m, 'p, 'a> PrebuiltInterpreter<'m, 'p, 'a> {
-    /// Runs `prebuilt` in `arena`. Errors: [`RunError::ArenaTooSmall`] if `arena` is shorter than
-    /// [`Prebuilt::arena_size`]. Nothing is written to the arena until the first invoke.
-    pub fn new(prebuilt: Prebuilt<'m, 'p>, arena: &'a mut [u8]) -> Result<Self, RunError> {
-        let needed = prebuilt.arena_size();
-        if arena.len() < needed {
-            return Err(RunError::ArenaTooSmall { needed, available: arena.len() });
-        }
-        Ok(PrebuiltInterpreter { prebuilt, arena })
-    }
-
-    /// The plan.
-    pub fn prebuilt(&self) -> &Prebuilt<'m, 'p> {
-        &self.prebuilt
-    }
-
-    fn range(&self, t: u32) -> Option<(bool, usize, usize)> {
-        let table = self.prebuilt.records().table;
-        match arena::location(table, t as usize).ok()? {
-            Location::Arena { offset, len } => {
-                Some((true, offset.checked_sub(self.prebuilt.header.activations_start)?, len))
-            }
-            Location::Model { offset, len } => Some((false, offset, len)),
-            Location::Unused => None,
-        }
-    }
-
-    /// Bytes of graph input `j`, to be filled before [`invoke`](Self::invoke).
-    pub fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
-        let (true, offset, len) = self.range(self.prebuilt.input_tensor(j)?)? else {
-            return None;
-        };
-        self.arena.get_mut(offset..offset.checked_add(len)?)
-    }
-
-    /// Bytes of graph output `j` (valid after a successful [`invoke`](Self::invoke)).
-    pub fn output_bytes(&self, j: usize) -> Option<&[u8]> {
-        let (in_arena, offset, len) = self.range(self.prebuilt.output_tensor(j)?)?;
-        let bytes: &[u8] = if in_arena { self.arena } else { self.prebuilt.model };
-        bytes.get(offset..offset.checked_add(len)?)
-    }
-
-    /// Runs every operator once, in order.
-    pub fn invoke(&mut self) -> Result<(), RunError> {
-        self.invoke_profiled(&mut NoProfiler)
-    }
-
-    /// [`invoke`](Self::invoke), calling `profiler` around every operator.
-    pub fn invoke_profiled<P: Profiler>(&mut self, profiler: &mut P) -> Result<(), RunError> {
-        let records = self.prebuilt.records();
-        let act =
-            self.arena.get_mut(..self.prebuilt.header.activations).ok_or(RunError::Internal)?;
-        records.run(self.prebuilt.model, act, profiler)
-    }
-
-    fn int8_io(&self, io: Option<IoTensor>) -> Option<IoTensor> {
-        io.filter(|t| t.dtype == DType::Int8)
-    }
-}
-
-impl crate::engine::profile::Invoke for PrebuiltInterpreter<'_, '_, '_> {
-    fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
-        PrebuiltInterpreter::input_bytes(self, j)
-    }
-
-    fn output_bytes(&self, j: usize) -> Option<&[u8]> {
-        PrebuiltInterpreter::output_bytes(self, j)
-    }
-
-    fn invoke_profiled<P: Profiler>(&mut self, profiler: &mut P) -> Result<(), RunError> {
-        PrebuiltInterpreter::invoke_profiled(self, profiler)
-    }
-}
-
-fn quant_of(io: Option<IoTensor>) -> QuantParams {
-    io.map_or(QuantParams { scale: 0.0, zero_point: 0 }, |t| t.quant)
-}
-
-/// The plan as the graph's int8 [`Model`]: input 0 and output 0, like
-/// [`Interpreter`](crate::engine::Interpreter)'s.
-impl Model for PrebuiltInterpreter<'_, '_, '_> {
-    type Error = RunError;
-
-    fn input(&mut self) -> &mut [i8] {
-        if self.int8_io(self.prebuilt.input(0)).is_none() {
-            return &mut [];
-        }
-        self.input_bytes(0).map_or(&mut [], bytemuck::cast_slice_mut)
-    }
-
-    fn input_quant(&self) -> QuantParams {
-        quant_of(self.prebuilt.input(0))
-    }
-
-    fn input_shape(&self) -> Shape {
-        self.prebuilt.input(0).map_or(Shape::from_dims([]), |t| t.shape)
-    }
-
-    fn invoke(&mut self) -> Result<(), RunError> {
-        if self.int8_io(self.prebuilt.input(0)).is_none()
-            || self.int8_io(self.prebuilt.output(0)).is_none()
-        {
-            return Err(RunError::NotInt8);
-        }
-        PrebuiltInterpreter::invoke(self)
-    }
-
-    fn output(&self) -> &[i8] {
-        if self.int8_io(self.prebuilt.output(0)).is_none() {
-            return &[];
-        }
-        self.output_bytes(0).map_or(&[], bytemuck::cast_slice)
-    }
-
-    fn output_quant(&self) -> QuantParams {
-        quant_of(self.prebuilt.output(0))
-    }
-
-    fn output_shape(&self) -> Shape {
-        self.prebuilt.output(0).map_or(Shape::from_dims([]), |t| t.shape)
     }
 }
 

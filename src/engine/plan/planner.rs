@@ -27,7 +27,7 @@
 
 use crate::engine::arena::{self, Location};
 use crate::engine::error::RunError;
-use crate::engine::loader::TfLiteModel;
+use crate::engine::model::TfLiteModel;
 use crate::engine::ops;
 use crate::engine::record::RecordWriter;
 
@@ -273,6 +273,14 @@ fn count_record(m: &TfLiteModel<'_>, op: usize) -> Result<(usize, usize), RunErr
     Ok((w.len(), needs.scratch))
 }
 
+/// Scratch bytes operator `op` needs while it runs, besides its tensors (its kernel's working
+/// memory): the planner places them in the activations region, alive for that
+/// operator only. With [`tensor_lifetime`] this gives the bytes live at each step (what
+/// `reflex inspect` draws as the memory timeline).
+pub fn operator_scratch_bytes(m: &TfLiteModel<'_>, op: usize) -> Result<usize, RunError> {
+    count_record(m, op).map(|(_, scratch)| scratch)
+}
+
 fn finish_layout(
     table: usize,
     records: usize,
@@ -309,11 +317,11 @@ fn write_record_of(
 #[inline(always)]
 pub(crate) fn write_record(
     m: &TfLiteModel<'_>,
-    op: &crate::engine::operator::OperatorInfo<'_>,
+    op: &crate::engine::model::operator::OperatorInfo<'_>,
     w: &mut RecordWriter<'_>,
 ) -> Result<ops::Needs, RunError> {
     w.i32(0); // length, patched by the caller
-    w.i32(op.code);
+    w.i32(ops::record_code(m, op));
     w.i32(0); // scratch offset, patched after planning
     w.i32(0); // scratch length
     w.usize(op.input_count());
@@ -500,4 +508,20 @@ pub fn tensor_lifetime(
     lifetimes(m, s)?;
     let it = get(s, root(s, t)?)?;
     Ok(planned(&it).then_some((it.first, it.last)))
+}
+
+impl TfLiteModel<'_> {
+    /// Bytes of arena the model needs ([`Interpreter::new`](crate::engine::Interpreter::new) with
+    /// exactly this many bytes succeeds, one fewer fails). Plans on the stack (see
+    /// [`planner`](crate::engine::plan::planner) for the limit); with more buffers than that, use
+    /// [`arena_size_with_scratch`](TfLiteModel::arena_size_with_scratch).
+    pub fn arena_size(&self) -> Result<usize, RunError> {
+        arena_size_on_stack(self)
+    }
+
+    /// As [`arena_size`](TfLiteModel::arena_size), planning in `scratch` (which needs
+    /// [`planner::scratch_bytes`](crate::engine::plan::planner::scratch_bytes) bytes).
+    pub fn arena_size_with_scratch(&self, scratch: &mut [u8]) -> Result<usize, RunError> {
+        layout(self, scratch).map(|l| l.total)
+    }
 }

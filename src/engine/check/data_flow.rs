@@ -3,9 +3,9 @@
 //! (full-integer, not float32 or dynamic-range).
 
 use crate::engine::error::{LoadError, LoadErrorKind, Site};
-use crate::engine::loader::TfLiteModel;
-use crate::engine::operator::{Op, OperatorInfo};
-use crate::engine::tensor::DType;
+use crate::engine::model::operator::{Op, OperatorInfo};
+use crate::engine::model::tensor::DType;
+use crate::engine::model::TfLiteModel;
 
 fn site(op: &OperatorInfo<'_>) -> Site {
     Site::Operator { index: op.index, name: op.name() }
@@ -111,7 +111,9 @@ pub fn check_integer_model(m: &TfLiteModel<'_>) -> Result<(), LoadError> {
 #[inline(never)]
 fn check_operator_kind(m: &TfLiteModel<'_>, i: u32) -> Result<(), LoadError> {
     let Ok(op) = m.operator(i) else { return Ok(()) };
-    if matches!(op.op, Op::Quantize | Op::Dequantize) {
+    // Conversions are float on one side by definition; a custom operator's types are its
+    // registered kernel's business.
+    if matches!(op.op, Op::Quantize | Op::Dequantize | Op::Custom) {
         return Ok(());
     }
     let mut float_activation = false;

@@ -8,8 +8,8 @@
 
 use crate::engine::arith::FusedActivation;
 use crate::engine::error::LoadErrorKind;
-use crate::engine::flatbuffer::{FbError, Table, Words};
-use crate::engine::schema::{operator_code, operator_name, options_type, tensor_type};
+use crate::engine::format::flatbuffer::{FbError, Table, Words};
+use crate::engine::format::schema::{operator_code, operator_name, options_type, tensor_type};
 
 /// Builtin operator codes the engine runs.
 #[allow(missing_docs)]
@@ -97,29 +97,53 @@ pub struct StridedSliceOptions {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[allow(missing_docs)]
 pub enum Op {
-    Add { activation: FusedActivation },
+    Add {
+        activation: FusedActivation,
+    },
     AveragePool2d(PoolOptions),
     BatchToSpaceNd,
-    Concatenation { axis: i32, activation: FusedActivation },
+    Concatenation {
+        axis: i32,
+        activation: FusedActivation,
+    },
     Conv2d(ConvOptions),
-    DepthwiseConv2d { conv: ConvOptions, depth_multiplier: i32 },
+    DepthwiseConv2d {
+        conv: ConvOptions,
+        depth_multiplier: i32,
+    },
     Dequantize,
     ExpandDims,
-    FullyConnected { activation: FusedActivation, keep_num_dims: bool },
+    FullyConnected {
+        activation: FusedActivation,
+        keep_num_dims: bool,
+    },
     Logistic,
     MaxPool2d(PoolOptions),
-    Mean { keep_dims: bool },
-    Mul { activation: FusedActivation },
-    Pack { values_count: i32, axis: i32 },
+    Mean {
+        keep_dims: bool,
+    },
+    Mul {
+        activation: FusedActivation,
+    },
+    Pack {
+        values_count: i32,
+        axis: i32,
+    },
     Pad,
     Quantize,
     Reshape,
     Shape,
-    Softmax { beta: f32 },
+    Softmax {
+        beta: f32,
+    },
     SpaceToBatchNd,
     Squeeze,
     StridedSlice(StridedSliceOptions),
     Tanh,
+    /// A CUSTOM operator: its kernel is registered by the application
+    /// ([`Kernels`](crate::engine::model::kernel::Kernels)), its options are raw bytes
+    /// ([`TfLiteModel::custom_options`](crate::engine::TfLiteModel::custom_options)).
+    Custom,
 }
 
 impl Op {
@@ -143,31 +167,6 @@ pub fn resolve_code(c: Table<'_>) -> Result<(i32, i32), LoadErrorKind> {
     let code = builtin.max(deprecated as i32);
     let version = c.i32(operator_code::VERSION, 1).map_err(bad)?;
     Ok((code, version))
-}
-
-/// The newest version of each supported operator the engine accepts (`None`: unsupported).
-fn max_version(code: i32) -> Option<i32> {
-    Some(match code {
-        code::ADD => 5,
-        code::AVERAGE_POOL_2D | code::MAX_POOL_2D => 3,
-        code::CONCATENATION => 4,
-        code::CONV_2D => 8,
-        code::DEPTHWISE_CONV_2D => 7,
-        code::DEQUANTIZE => 5,
-        code::FULLY_CONNECTED => 12,
-        code::LOGISTIC | code::TANH => 3,
-        code::MUL => 7,
-        code::RESHAPE | code::EXPAND_DIMS | code::SHAPE => 1,
-        code::SOFTMAX => 3,
-        code::PAD => 4,
-        code::BATCH_TO_SPACE_ND | code::SPACE_TO_BATCH_ND => 4,
-        code::MEAN => 3,
-        code::SQUEEZE => 2,
-        code::STRIDED_SLICE => 8,
-        code::PACK => 4,
-        code::QUANTIZE => 3,
-        _ => return None,
-    })
 }
 
 fn bad_options(e: FbError) -> LoadErrorKind {
@@ -209,7 +208,7 @@ fn check_bias_type(o: &Table<'_>, id: usize) -> Result<(), LoadErrorKind> {
 /// operator families (all by default); a model using one left out is refused at load with
 /// [`LoadErrorKind::OperatorNotBuilt`]. RESHAPE, EXPAND_DIMS and SQUEEZE (no code) are always in.
 pub const fn built(code: i32) -> bool {
-    use crate::engine::operator::code as c;
+    use crate::engine::model::operator::code as c;
     match code {
         c::FULLY_CONNECTED => cfg!(feature = "op-fully-connected"),
         c::CONV_2D | c::DEPTHWISE_CONV_2D => cfg!(feature = "op-conv"),
@@ -228,15 +227,13 @@ pub const fn built(code: i32) -> bool {
 }
 
 /// Parses and checks the options of operator table `op` whose builtin code is `code`.
-pub fn parse_op(code: i32, version: i32, op: Table<'_>) -> Result<Op, LoadErrorKind> {
-    use crate::engine::schema::operator as f;
+pub fn parse_op(code: i32, op: Table<'_>) -> Result<Op, LoadErrorKind> {
+    use crate::engine::format::schema::operator as f;
     if code == code::CUSTOM {
-        return Err(LoadErrorKind::CustomOperator);
+        return Ok(Op::Custom);
     }
-    let max = max_version(code).ok_or(LoadErrorKind::UnsupportedOperator(code))?;
-    if !(1..=max).contains(&version) {
-        return Err(LoadErrorKind::UnsupportedVersion(version));
-    }
+    // Versions are the operator table's to accept (the `ops` layer); here, only what the options
+    // say.
     if op.u8(f::BUILTIN_OPTIONS_2_TYPE, 0).map_err(bad_options)? != 0 {
         return Err(LoadErrorKind::WrongOptions);
     }

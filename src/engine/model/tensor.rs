@@ -5,8 +5,8 @@
 //! structure); what an operator requires of its operands is checked by the operator itself.
 
 use crate::engine::error::LoadErrorKind;
-use crate::engine::flatbuffer::{Table, Vector, Words};
-use crate::engine::schema::{buffer, quantization, tensor, tensor_type};
+use crate::engine::format::flatbuffer::{Table, Vector, Words};
+use crate::engine::format::schema::{buffer, quantization, tensor, tensor_type};
 use crate::model::{QuantParams, Shape};
 
 /// Element types the engine handles.
@@ -175,7 +175,9 @@ impl<'m> TensorInfo<'m> {
 /// The largest tensor, in bytes, the engine accepts (offsets are 32-bit).
 pub const MAX_TENSOR_BYTES: usize = i32::MAX as usize;
 
-fn malformed(field: &'static str) -> impl Fn(crate::engine::flatbuffer::FbError) -> LoadErrorKind {
+fn malformed(
+    field: &'static str,
+) -> impl Fn(crate::engine::format::flatbuffer::FbError) -> LoadErrorKind {
     move |e| LoadErrorKind::Malformed { field, at: u32::try_from(e.at).unwrap_or(u32::MAX) }
 }
 
@@ -261,7 +263,7 @@ pub(crate) fn read_listed_tensor<'m>(
 fn tensor_table_error(
     tensors: Words,
     i: u32,
-    e: crate::engine::flatbuffer::FbError,
+    e: crate::engine::format::flatbuffer::FbError,
 ) -> LoadErrorKind {
     if (i as usize) < tensors.len() {
         LoadErrorKind::Malformed { field: "tensor", at: u32::try_from(e.at).unwrap_or(u32::MAX) }

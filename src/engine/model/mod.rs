@@ -1,68 +1,63 @@
-//! [`TfLiteModel`]: a checked, zero-copy view of a `.tflite` file.
+//! The model layer: [`TfLiteModel`], a zero-copy view of a `.tflite` file's tensors
+//! ([`tensor`]) and operators ([`operator`]), read through the [`format`](crate::engine::format)
+//! layer.
 //!
-//! [`TfLiteModel::load`] validates the whole file once: header, schema version, every FlatBuffer
-//! offset and length the engine reads, every tensor (type, shape, size, buffer, quantization),
-//! every operator (code, version, options, operand indices, operand types and shapes), and the
-//! data flow of the graph (no operator reads its own output or a tensor nobody wrote before it, no
-//! tensor is written twice, every output is produced). Weights stay where they are in the file.
-//! After `load` succeeds nothing about the model can fail except the arena size.
+//! [`TfLiteModel::parse`] locates the file's lists (header, schema version, subgraph) and every
+//! accessor re-checks what it reads, so a view never panics on a damaged file; what the whole
+//! graph must satisfy is the [`check`](crate::engine::check) layer's, and
+//! [`TfLiteModel::load`] (parse, then check, then every operator's own preparation checks in the
+//! [`ops`](crate::engine) layer) is what callers use. After `load` succeeds nothing about the
+//! model can fail except the arena size.
 //!
-//! It does not plan memory or run anything: see [`planner`](crate::engine::planner) and
-//! [`Interpreter`](crate::engine::Interpreter).
+//! It does not plan memory or run anything: see [`plan`](crate::engine::plan) and
+//! [`run`](crate::engine::run).
 
-use crate::engine::error::{LoadError, LoadErrorKind, RunError, Site};
-use crate::engine::flatbuffer::{self, FbError, Table, Vector, Words};
-use crate::engine::operator::{parse_op, resolve_code, Op, OperatorInfo};
-use crate::engine::schema::{model, operator, operator_name, subgraph, tensor};
-use crate::engine::tensor::{read_listed_tensor, DType, TensorInfo};
+pub mod batch;
+pub mod kernel;
+pub mod operator;
+pub mod tensor;
+
+use crate::engine::error::{LoadError, LoadErrorKind, Site};
+use crate::engine::format::flatbuffer::{self, FbError, Table, Vector, Words};
+use crate::engine::format::schema::{self, model, operator_name, subgraph};
+use crate::engine::model::kernel::Kernels;
+use crate::engine::model::operator::{parse_op, resolve_code, Op, OperatorInfo};
+use crate::engine::model::tensor::{read_listed_tensor, DType, TensorInfo};
 
 /// A validated TFLite model, borrowing the file bytes (flash or RAM) for `'m`.
 #[derive(Clone, Copy, Debug)]
 pub struct TfLiteModel<'m> {
-    file: &'m [u8],
+    pub(in crate::engine) file: &'m [u8],
     // The lists, by position in `file` (checked by `load`): the view stays small, as it is copied
     // into every interpreter and held on the stack while loading.
-    codes: Words,
-    buffers: Words,
-    tensors: Words,
-    operators: Words,
-    inputs: Words,
-    outputs: Words,
+    pub(in crate::engine) codes: Words,
+    pub(in crate::engine) buffers: Words,
+    pub(in crate::engine) tensors: Words,
+    pub(in crate::engine) operators: Words,
+    pub(in crate::engine) inputs: Words,
+    pub(in crate::engine) outputs: Words,
     /// True once the operators are checked, if the model has SPACE_TO_BATCH_ND or
     /// BATCH_TO_SPACE_ND: batch sizes are then inferred (see `batch`).
-    infer_batch: bool,
+    pub(in crate::engine) infer_batch: bool,
+    /// The kernels registered besides the builtins (see [`kernel`]).
+    pub(in crate::engine) kernels: &'static Kernels,
 }
 
-fn at(e: FbError) -> u32 {
+/// The byte offset of a FlatBuffer error, for [`LoadErrorKind::Malformed`].
+pub(in crate::engine) fn at(e: FbError) -> u32 {
     u32::try_from(e.at).unwrap_or(u32::MAX)
 }
 
-fn count(n: usize) -> u32 {
+/// A count or index as the `u32` errors carry.
+pub(in crate::engine) fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 impl<'m> TfLiteModel<'m> {
-    /// Checks `file` completely and returns the view; see the module docs for what is checked.
-    ///
-    /// Errors name what is wrong and where (tensor or operator index). Float32 and
-    /// dynamic-range models are refused with [`LoadErrorKind::FloatModel`] /
-    /// [`LoadErrorKind::DynamicRangeModel`], whose message says how to convert them.
+    /// The file's header and the lists the engine reads, located and bounds-checked: the view,
+    /// not yet checked as a whole (that is [`TfLiteModel::load`]).
     #[inline(never)]
-    pub fn load(file: &'m [u8]) -> Result<TfLiteModel<'m>, LoadError> {
-        // Each stage is its own function, so that the deepest one (the operators' checks, which
-        // read tensors) runs under a small frame here.
-        let mut r = Self::read_lists(file);
-        if let Ok(m) = &mut r {
-            if let Err(e) = m.check() {
-                r = Err(e);
-            }
-        }
-        r
-    }
-
-    /// The file's header and the lists the engine reads, located and bounds-checked.
-    #[inline(never)]
-    fn read_lists(file: &'m [u8]) -> Result<TfLiteModel<'m>, LoadError> {
+    pub fn parse(file: &'m [u8]) -> Result<TfLiteModel<'m>, LoadError> {
         let file_err = |kind| LoadError::new(Site::File, kind);
         if file.len() < 8 {
             return Err(file_err(LoadErrorKind::TooShort));
@@ -111,109 +106,8 @@ impl<'m> TfLiteModel<'m> {
             inputs: words(inputs, "subgraph inputs")?,
             outputs: words(outputs, "subgraph outputs")?,
             infer_batch: false,
+            kernels: &Kernels::BUILTIN,
         })
-    }
-
-    /// Everything `load` checks after locating the lists, in order (see the module docs).
-    fn check(&mut self) -> Result<(), LoadError> {
-        self.check_codes_and_buffers()?;
-        for i in 0..self.tensors.len() {
-            self.check_tensor(i as u32)?;
-        }
-        self.check_graph_io()?;
-        for i in 0..self.operators.len() {
-            self.check_operator_fields(i as u32)?;
-        }
-        self.infer_batch = self.has_space_to_batch();
-        if self.infer_batch {
-            for i in 0..self.tensors.len() {
-                self.check_tensor(i as u32)?;
-            }
-        }
-        crate::engine::graph::check_data_flow(self)?;
-        crate::engine::graph::check_integer_model(self)?;
-        for i in 0..self.operators.len() {
-            self.check_operator(i as u32)?;
-        }
-        Ok(())
-    }
-
-    /// Every operator code and every buffer.
-    #[inline(never)]
-    fn check_codes_and_buffers(&self) -> Result<(), LoadError> {
-        for i in 0..self.codes.len() {
-            let site = Site::OperatorCode(count(i));
-            let c = self.codes.vector(self.file).table(i).map_err(|e| {
-                LoadError::new(site, LoadErrorKind::Malformed { field: "operator code", at: at(e) })
-            })?;
-            resolve_code(c).map_err(|k| LoadError::new(site, k))?;
-        }
-        for i in 0..self.buffers.len() {
-            let site = Site::Buffer(count(i));
-            let b = self.buffers.vector(self.file).table(i).map_err(|e| {
-                LoadError::new(site, LoadErrorKind::Malformed { field: "buffer", at: at(e) })
-            })?;
-            crate::engine::tensor::buffer_data(self.file, b)
-                .map_err(|k| LoadError::new(site, k))?;
-        }
-        Ok(())
-    }
-
-    /// Tensor `i` reads without error.
-    #[inline(never)]
-    fn check_tensor(&self, i: u32) -> Result<(), LoadError> {
-        self.tensor(i).map(|_| ())
-    }
-
-    /// The graph's inputs and outputs: at least one each, every index in range.
-    #[inline(never)]
-    fn check_graph_io(&self) -> Result<(), LoadError> {
-        let sg_err = |kind| LoadError::new(Site::Subgraph, kind);
-        if self.inputs.is_empty() || self.outputs.is_empty() {
-            return Err(sg_err(LoadErrorKind::NoInputsOrOutputs));
-        }
-        for (list, field) in [(self.inputs, "subgraph input"), (self.outputs, "subgraph output")] {
-            for j in 0..list.len() {
-                let t = list.vector(self.file).i32(j).map_err(|e| {
-                    LoadError::new(Site::File, LoadErrorKind::Malformed { field, at: at(e) })
-                })?;
-                if t < 0 || t as usize >= self.tensors.len() {
-                    return Err(sg_err(LoadErrorKind::IndexOutOfRange {
-                        field,
-                        index: t as i64,
-                        len: count(self.tensors.len()),
-                    }));
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Operator `i`'s code, version, options and operand indices.
-    #[inline(never)]
-    fn check_operator_fields(&self, i: u32) -> Result<(), LoadError> {
-        self.operator(i).map(|_| ())
-    }
-
-    /// True if an operator is SPACE_TO_BATCH_ND or BATCH_TO_SPACE_ND (batch sizes are then
-    /// inferred).
-    #[inline(never)]
-    fn has_space_to_batch(&self) -> bool {
-        (0..self.operators.len() as u32)
-            .any(|i| matches!(self.op(i), Some(Op::SpaceToBatchNd | Op::BatchToSpaceNd)))
-    }
-
-    /// Operator `i`'s operands, exactly as its preparation will use them.
-    #[inline(never)]
-    fn check_operator(&self, i: u32) -> Result<(), LoadError> {
-        // The operator is used where it lies in the result (no copy in this frame, under which
-        // the operator's checks read its tensors).
-        let r = self.operator(i);
-        let op = match &r {
-            Ok(op) => op,
-            Err(e) => return Err(*e),
-        };
-        crate::engine::ops::check(self, op).map(|_| ())
     }
 
     /// The model file.
@@ -254,7 +148,7 @@ impl<'m> TfLiteModel<'m> {
     #[inline(never)]
     fn infer_batch_of(&self, i: u32, r: &mut Result<TensorInfo<'m>, LoadError>) {
         let Ok(info) = r else { return };
-        let Some(batch) = crate::engine::batch::effective_batch(self, i, info) else {
+        let Some(batch) = crate::engine::model::batch::effective_batch(self, i, info) else {
             return;
         };
         let mut dims = [0u32; crate::model::Shape::MAX_RANK];
@@ -266,7 +160,7 @@ impl<'m> TfLiteModel<'m> {
         };
         info.shape = shape;
         let bytes = info.shape.elements().and_then(|n| n.checked_mul(info.dtype.size()));
-        if bytes.is_none_or(|b| b > crate::engine::tensor::MAX_TENSOR_BYTES) {
+        if bytes.is_none_or(|b| b > crate::engine::model::tensor::MAX_TENSOR_BYTES) {
             tensor_error(i, LoadErrorKind::TooLarge, r);
         }
     }
@@ -277,17 +171,17 @@ impl<'m> TfLiteModel<'m> {
     #[inline(never)]
     pub(crate) fn stored(&self, i: u32) -> Option<Stored<'m>> {
         let t = self.tensors.vector(self.file).table(i as usize).ok()?;
-        let dtype = DType::from_code(t.i8(tensor::TYPE, 0).ok()?)?;
-        let (rank, first) = match t.vector(tensor::SHAPE, 4).ok()? {
+        let dtype = DType::from_code(t.i8(schema::tensor::TYPE, 0).ok()?)?;
+        let (rank, first) = match t.vector(schema::tensor::SHAPE, 4).ok()? {
             None => (0, None),
             Some(v) => (v.len(), v.i32(0).ok().and_then(|d| u32::try_from(d).ok())),
         };
-        let buffer = t.u32(tensor::BUFFER, 0).ok()?;
+        let buffer = t.u32(schema::tensor::BUFFER, 0).ok()?;
         let data = if buffer == 0 {
             None
         } else {
             let b = self.buffers.vector(self.file).table(buffer as usize).ok()?;
-            crate::engine::tensor::buffer_data(self.file, b).ok()?
+            crate::engine::model::tensor::buffer_data(self.file, b).ok()?
         };
         Some(Stored { dtype, rank, first, data })
     }
@@ -297,14 +191,36 @@ impl<'m> TfLiteModel<'m> {
     #[inline(never)]
     pub(crate) fn code_and_inputs(&self, j: u32) -> Option<(i32, Words)> {
         let t = self.operators.vector(self.file).table(j as usize).ok()?;
-        let code_index = t.u32(operator::OPCODE_INDEX, 0).ok()?;
+        let code_index = t.u32(schema::operator::OPCODE_INDEX, 0).ok()?;
         let (code, _) =
             resolve_code(self.codes.vector(self.file).table(code_index as usize).ok()?).ok()?;
-        let inputs = match t.vector(operator::INPUTS, 4).ok()? {
+        let inputs = match t.vector(schema::operator::INPUTS, 4).ok()? {
             None => Words::default(),
             Some(v) => Words::of(&v)?,
         };
         Some((code, inputs))
+    }
+
+    /// The kernels this model was loaded with besides the builtins.
+    pub fn kernels(&self) -> &'static Kernels {
+        self.kernels
+    }
+
+    /// The custom code of operator `i` (the string a CUSTOM operator is known by), if it has one.
+    pub fn custom_code(&self, i: u32) -> Option<&'m [u8]> {
+        let t = self.operators.vector(self.file).table(i as usize).ok()?;
+        let index = t.u32(schema::operator::OPCODE_INDEX, 0).ok()?;
+        let c = self.codes.vector(self.file).table(index as usize).ok()?;
+        c.string(schema::operator_code::CUSTOM_CODE).ok()?
+    }
+
+    /// The custom options of operator `i` (raw bytes a custom kernel interprets; empty if none).
+    pub fn custom_options(&self, i: u32) -> &'m [u8] {
+        let options = || {
+            let t = self.operators.vector(self.file).table(i as usize).ok()?;
+            Some(t.vector(schema::operator::CUSTOM_OPTIONS, 1).ok()??.bytes())
+        };
+        options().unwrap_or(&[])
     }
 
     /// Number of operators (execution order).
@@ -320,7 +236,8 @@ impl<'m> TfLiteModel<'m> {
         };
         let t =
             self.operators.vector(self.file).table(i as usize).map_err(malformed("operator"))?;
-        let code_index = t.u32(operator::OPCODE_INDEX, 0).map_err(malformed("opcode_index"))?;
+        let code_index =
+            t.u32(schema::operator::OPCODE_INDEX, 0).map_err(malformed("opcode_index"))?;
         let c = self.codes.vector(self.file).table(code_index as usize).map_err(|_| {
             LoadError::new(
                 site0,
@@ -333,13 +250,14 @@ impl<'m> TfLiteModel<'m> {
         })?;
         let (code, version) = resolve_code(c).map_err(|k| LoadError::new(site0, k))?;
         let site = Site::Operator { index: i, name: operator_name(code) };
-        let op = parse_op(code, version, t).map_err(|k| LoadError::new(site, k))?;
+        let op = parse_op(code, t).map_err(|k| LoadError::new(site, k))?;
         let malformed = |field| {
             move |e: FbError| LoadError::new(site, LoadErrorKind::Malformed { field, at: at(e) })
         };
-        let inputs = t.vector(operator::INPUTS, 4).map_err(malformed("operator inputs"))?;
-        let outputs = t.vector(operator::OUTPUTS, 4).map_err(malformed("operator outputs"))?;
-        if t.vector(operator::INTERMEDIATES, 4)
+        let inputs = t.vector(schema::operator::INPUTS, 4).map_err(malformed("operator inputs"))?;
+        let outputs =
+            t.vector(schema::operator::OUTPUTS, 4).map_err(malformed("operator outputs"))?;
+        if t.vector(schema::operator::INTERMEDIATES, 4)
             .map_err(malformed("operator intermediates"))?
             .is_some_and(|v| !v.is_empty())
         {
@@ -383,7 +301,7 @@ impl<'m> TfLiteModel<'m> {
     /// false for anything unreadable).
     pub(crate) fn writes(&self, j: u32, t: u32) -> bool {
         let Ok(op) = self.operators.vector(self.file).table(j as usize) else { return false };
-        let Ok(Some(outs)) = op.vector(operator::OUTPUTS, 4) else { return false };
+        let Ok(Some(outs)) = op.vector(schema::operator::OUTPUTS, 4) else { return false };
         (0..outs.len()).any(|k| outs.i32(k).ok() == Some(t as i32))
     }
 
@@ -425,20 +343,6 @@ impl<'m> TfLiteModel<'m> {
     /// Info of graph output `j`.
     pub fn output_info(&self, j: usize) -> Option<TensorInfo<'m>> {
         self.output(j).and_then(|t| self.tensor(t).ok())
-    }
-
-    /// Bytes of arena the model needs ([`Interpreter::new`](crate::engine::Interpreter::new) with
-    /// exactly this many bytes succeeds, one fewer fails). Plans on the stack (see
-    /// [`planner`](crate::engine::planner) for the limit); with more buffers than that, use
-    /// [`arena_size_with_scratch`](TfLiteModel::arena_size_with_scratch).
-    pub fn arena_size(&self) -> Result<usize, RunError> {
-        crate::engine::planner::arena_size_on_stack(self)
-    }
-
-    /// As [`arena_size`](TfLiteModel::arena_size), planning in `scratch` (which needs
-    /// [`planner::scratch_bytes`](crate::engine::planner::scratch_bytes) bytes).
-    pub fn arena_size_with_scratch(&self, scratch: &mut [u8]) -> Result<usize, RunError> {
-        crate::engine::planner::layout(self, scratch).map(|l| l.total)
     }
 
     /// True if every graph input and output is int8 (the model can serve as a

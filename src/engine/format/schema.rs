@@ -95,6 +95,8 @@ pub mod operator {
     pub const BUILTIN_OPTIONS_TYPE: usize = 3;
     /// `builtin_options: BuiltinOptions` (union value).
     pub const BUILTIN_OPTIONS: usize = 4;
+    /// `custom_options: [ubyte]`.
+    pub const CUSTOM_OPTIONS: usize = 5;
     /// `intermediates: [int]`.
     pub const INTERMEDIATES: usize = 8;
     /// `builtin_options_2_type` (union tag of the second options union).

@@ -8,11 +8,11 @@
 //! divided by those of the BATCH_TO_SPACE_ND on the way. Only the batch dimension is inferred;
 //! models without these operators are not affected (and pay nothing).
 
-use crate::engine::flatbuffer::Words;
+use crate::engine::format::flatbuffer::Words;
 use crate::engine::kernels::read_i32;
-use crate::engine::loader::TfLiteModel;
-use crate::engine::operator::code;
-use crate::engine::tensor::{DType, TensorInfo};
+use crate::engine::model::operator::code;
+use crate::engine::model::tensor::{DType, TensorInfo};
+use crate::engine::model::TfLiteModel;
 
 // This runs inside a tensor read (at the bottom of the deepest stack of loading and planning), so
 // it reads only what it needs of tensors and operators (`TfLiteModel::stored`,

@@ -1,0 +1,442 @@
+//! [`Interpreter`]: runs a model in a caller-provided arena, planned either on the device
+//! ([`Interpreter::new`]: the model is loaded and planned into the arena) or at build time
+//! ([`Interpreter::from_plan`]: a [`Prebuilt`] plan in flash, the arena holding only the
+//! activations).
+//!
+//! All run-time state lives in the arena (see [`planner`] for its
+//! layout) and on the stack: there is no global state and no allocation, so several
+//! interpreters can run side by side, each with its own arena. `invoke` is integer-only (except
+//! QUANTIZE/DEQUANTIZE on float tensors): every float-derived parameter was computed when the
+//! operator records were written.
+
+use crate::engine::arena::{self, Location};
+use crate::engine::error::RunError;
+use crate::engine::model::kernel::{Inputs, Kernels, Operands};
+use crate::engine::model::tensor::{DType, TensorInfo};
+use crate::engine::model::TfLiteModel;
+use crate::engine::ops;
+use crate::engine::plan::planner::{self, Layout};
+use crate::engine::plan::prebuilt::{IoTensor, Prebuilt};
+use crate::engine::plan::Records;
+use crate::engine::record::RecordReader;
+use crate::engine::run::profile::{NoProfiler, Profiler};
+use crate::model::{Model, QuantParams, Shape};
+
+/// A model ready to run in its arena.
+///
+/// Planned on the device:
+///
+/// ```
+/// # use edge_reflex::engine::{Interpreter, TfLiteModel};
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # let bytes = &include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"),
+/// #     "/tests/data/conformance/tflm_hello_world/model.tflite"))[..];
+/// let model = TfLiteModel::load(bytes)?;
+/// let mut arena = vec![0u8; model.arena_size()?];
+/// let mut interpreter = Interpreter::new(&model, &mut arena)?;
+/// interpreter.input_bytes(0).unwrap().fill(0);
+/// interpreter.invoke()?;
+/// assert_eq!(interpreter.output_bytes(0).map(|o| o.len()), Some(1));
+/// # Ok(()) }
+/// ```
+///
+/// From a prebuilt plan: see [`Interpreter::from_plan`].
+#[derive(Debug)]
+pub struct Interpreter<'m, 'a> {
+    /// The model bytes (constant tensors are read in place).
+    model: &'m [u8],
+    /// Where the records came from.
+    source: Source<'m, 'a>,
+    /// The tensor table and the operator records (in the arena, or in the plan).
+    records: Records<'a>,
+    /// The activations region (the arena after its records, or the whole arena).
+    act: &'a mut [u8],
+    /// Graph input 0 and output 0, read once: what the [`Model`] stage asks on every inference.
+    first: [Option<IoTensor>; 2],
+}
+
+/// How an [`Interpreter`] was prepared.
+#[derive(Clone, Copy, Debug)]
+enum Source<'m, 'a> {
+    /// Loaded and planned into the arena.
+    Device { model: TfLiteModel<'m>, layout: Layout },
+    /// A plan written ahead of time.
+    Plan(Prebuilt<'m, 'a>),
+}
+
+/// Graph input or output `t` of `model`, as a plan describes it.
+fn io_of(t: Option<u32>, info: Option<TensorInfo<'_>>) -> Option<IoTensor> {
+    let (tensor, info) = (t?, info?);
+    let quant = info.quant().unwrap_or(QuantParams { scale: 0.0, zero_point: 0 });
+    Some(IoTensor { tensor, dtype: info.dtype, quant, shape: info.shape })
+}
+
+impl<'m, 'a> Interpreter<'m, 'a> {
+    /// Prepares `model` in `arena`: computes every operator's parameters into records at the
+    /// start of the arena and plans the activations after them.
+    ///
+    /// Errors: [`RunError::ArenaTooSmall`] (with the size needed) if `arena` is shorter than
+    /// [`TfLiteModel::arena_size`]. Nothing else can fail for a model that `load` accepted.
+    pub fn new(model: &TfLiteModel<'m>, arena: &'a mut [u8]) -> Result<Self, RunError> {
+        let layout = planner::build(model, arena)?;
+        let (meta, act) = arena.split_at_mut(layout.activations_start);
+        let meta: &'a [u8] = meta;
+        let (table, records) = meta.split_at(layout.table.min(meta.len()));
+        let records = Records {
+            table,
+            records,
+            operators: model.operator_count(),
+            base: layout.activations_start,
+            kernels: model.kernels(),
+        };
+        let first = [
+            io_of(model.input(0), model.input_info(0)),
+            io_of(model.output(0), model.output_info(0)),
+        ];
+        let source = Source::Device { model: *model, layout };
+        Ok(Interpreter { model: model.file(), source, records, act, first })
+    }
+
+    /// Runs `prebuilt` (plan and model in flash) in `arena`, which holds only the activations.
+    ///
+    /// ```
+    /// use edge_reflex::engine::plan::prebuilt::{self, Prebuilt};
+    /// use edge_reflex::engine::{Interpreter, TfLiteModel};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let model_bytes = &include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"),
+    /// #     "/tests/data/conformance/tflm_hello_world/model.tflite"))[..];
+    /// // What a build.rs does (engine::build::prebuilt_plan wraps it):
+    /// let model = TfLiteModel::load(model_bytes)?;
+    /// let mut work = vec![0u8; model.arena_size()?];
+    /// let mut plan = vec![0u8; prebuilt::plan_len(&model, &mut work)?];
+    /// prebuilt::write(&model, &mut work, &mut plan)?;
+    ///
+    /// // What the firmware does (plan and model in flash, arena in RAM):
+    /// let prebuilt = Prebuilt::new(model_bytes, &plan)?;
+    /// let mut arena = vec![0u8; prebuilt.arena_size()];
+    /// let mut interpreter = Interpreter::from_plan(prebuilt, &mut arena)?;
+    /// interpreter.input_bytes(0).unwrap().fill(0);
+    /// interpreter.invoke()?;
+    /// assert_eq!(interpreter.output_bytes(0).map(|o| o.len()), Some(1));
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Errors: [`RunError::ArenaTooSmall`] if `arena` is shorter than
+    /// [`Prebuilt::arena_size`]. Nothing is written to the arena until the first invoke.
+    pub fn from_plan(prebuilt: Prebuilt<'m, 'a>, arena: &'a mut [u8]) -> Result<Self, RunError> {
+        let needed = prebuilt.arena_size();
+        let available = arena.len();
+        let act = arena.get_mut(..needed).ok_or(RunError::ArenaTooSmall { needed, available })?;
+        Ok(Interpreter {
+            model: prebuilt.model(),
+            records: prebuilt.records(),
+            first: [prebuilt.input(0), prebuilt.output(0)],
+            source: Source::Plan(prebuilt),
+            act,
+        })
+    }
+
+    /// The loaded model, if the interpreter was planned on the device.
+    pub fn model(&self) -> Option<&TfLiteModel<'m>> {
+        match &self.source {
+            Source::Device { model, .. } => Some(model),
+            Source::Plan(_) => None,
+        }
+    }
+
+    /// The plan, if the interpreter runs one written ahead of time.
+    pub fn prebuilt(&self) -> Option<&Prebuilt<'m, 'a>> {
+        match &self.source {
+            Source::Plan(p) => Some(p),
+            Source::Device { .. } => None,
+        }
+    }
+
+    /// The arena layout (sizes of its parts), if the interpreter was planned on the device.
+    pub fn layout(&self) -> Option<Layout> {
+        match self.source {
+            Source::Device { layout, .. } => Some(layout),
+            Source::Plan(_) => None,
+        }
+    }
+
+    /// Number of operators.
+    pub fn operator_count(&self) -> usize {
+        self.records.operators
+    }
+
+    /// Where tensor `t`'s bytes are while the interpreter runs (arena offsets count from the
+    /// start of the whole arena as planned).
+    pub fn location(&self, t: usize) -> Result<Location, RunError> {
+        arena::location(self.records.table, t)
+    }
+
+    /// Bytes of tensor `t` (arena or model), read-only.
+    pub fn tensor_bytes(&self, t: usize) -> Option<&[u8]> {
+        match self.location(t).ok()? {
+            Location::Arena { offset, len } => {
+                let start = offset.checked_sub(self.records.base)?;
+                self.act.get(start..start.checked_add(len)?)
+            }
+            Location::Model { offset, len } => self.model.get(offset..offset.checked_add(len)?),
+            Location::Unused => None,
+        }
+    }
+
+    /// Tensor index of graph input `j`.
+    fn input_tensor(&self, j: usize) -> Option<u32> {
+        match &self.source {
+            Source::Device { model, .. } => model.input(j),
+            Source::Plan(p) => p.input_tensor(j),
+        }
+    }
+
+    /// Tensor index of graph output `j`.
+    fn output_tensor(&self, j: usize) -> Option<u32> {
+        match &self.source {
+            Source::Device { model, .. } => model.output(j),
+            Source::Plan(p) => p.output_tensor(j),
+        }
+    }
+
+    /// Number of graph inputs.
+    pub fn input_count(&self) -> usize {
+        match &self.source {
+            Source::Device { model, .. } => model.input_count(),
+            Source::Plan(p) => p.input_count(),
+        }
+    }
+
+    /// Number of graph outputs.
+    pub fn output_count(&self) -> usize {
+        match &self.source {
+            Source::Device { model, .. } => model.output_count(),
+            Source::Plan(p) => p.output_count(),
+        }
+    }
+
+    /// Type, shape and quantization of graph input `j`.
+    pub fn input_info(&self, j: usize) -> Option<IoTensor> {
+        match &self.source {
+            Source::Device { model, .. } => io_of(model.input(j), model.input_info(j)),
+            Source::Plan(p) => p.input(j),
+        }
+    }
+
+    /// Type, shape and quantization of graph output `j`.
+    pub fn output_info(&self, j: usize) -> Option<IoTensor> {
+        match &self.source {
+            Source::Device { model, .. } => io_of(model.output(j), model.output_info(j)),
+            Source::Plan(p) => p.output(j),
+        }
+    }
+
+    /// Bytes of graph input `j`, to be filled before [`invoke`](Interpreter::invoke)
+    /// (raw little-endian elements of the input's type).
+    pub fn input_bytes(&mut self, j: usize) -> Option<&mut [u8]> {
+        let t = self.input_tensor(j)? as usize;
+        match arena::location(self.records.table, t).ok()? {
+            Location::Arena { offset, len } => {
+                let start = offset.checked_sub(self.records.base)?;
+                self.act.get_mut(start..start.checked_add(len)?)
+            }
+            _ => None,
+        }
+    }
+
+    /// Bytes of graph output `j` (valid after a successful [`invoke`](Interpreter::invoke)).
+    pub fn output_bytes(&self, j: usize) -> Option<&[u8]> {
+        self.tensor_bytes(self.output_tensor(j)? as usize)
+    }
+
+    /// Runs every operator once, in order.
+    ///
+    /// Errors: [`RunError::Kernel`] / [`RunError::Internal`] only if the records were
+    /// corrupted, which safe code cannot do; a model accepted by `load` always runs.
+    pub fn invoke(&mut self) -> Result<(), RunError> {
+        self.invoke_profiled(&mut NoProfiler)
+    }
+
+    /// [`invoke`](Interpreter::invoke), calling `profiler` around every operator (RESHAPE,
+    /// EXPAND_DIMS and SQUEEZE included, though they do nothing).
+    pub fn invoke_profiled<P: Profiler>(&mut self, profiler: &mut P) -> Result<(), RunError> {
+        self.records.run(self.model, self.act, profiler)
+    }
+
+    /// Graph input 0 or output 0 if it is int8 (what the [`Model`] stage serves).
+    fn int8(&self, k: usize) -> Option<IoTensor> {
+        self.first[k].filter(|t| t.dtype == DType::Int8)
+    }
+}
+
+impl Records<'_> {
+    /// Runs every operator once, in order, with `act` as the activations region.
+    #[inline]
+    pub fn run<P: Profiler>(
+        &self,
+        model: &[u8],
+        act: &mut [u8],
+        profiler: &mut P,
+    ) -> Result<(), RunError> {
+        let mut pos = 0;
+        for index in 0..self.operators {
+            let head = self.records.get(pos..pos + 4).ok_or(RunError::Internal)?;
+            let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+            let end = pos.checked_add(len).ok_or(RunError::Internal)?;
+            let record = self.records.get(pos..end).ok_or(RunError::Internal)?;
+            pos = end;
+            let code = record_code(record)?;
+            profiler.begin(index, code);
+            let result =
+                run_operator(record, model, self.table, &mut *act, self.base, self.kernels);
+            profiler.end(index, code);
+            result.map_err(|e| match e {
+                RunError::Kernel { error, .. } => {
+                    RunError::Kernel { operator: index as u32, error }
+                }
+                other => other,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// The builtin code of an operator record (its second word).
+fn record_code(record: &[u8]) -> Result<i32, RunError> {
+    let b = record.get(4..8).ok_or(RunError::Internal)?;
+    Ok(i32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// Runs one operator from its record.
+fn run_operator(
+    record: &[u8],
+    model: &[u8],
+    table: &[u8],
+    act: &mut [u8],
+    base: usize,
+    kernels: &Kernels,
+) -> Result<(), RunError> {
+    let mut r = RecordReader::new(record);
+    let [_len, code, scratch_offset, scratch_len, n_in] = r.words::<5>()?;
+    let count = |v: i32| usize::try_from(v).map_err(|_| RunError::Internal);
+    let (scratch_offset, scratch_len) = (count(scratch_offset)?, count(scratch_len)?);
+    let indices = r.bytes(count(n_in)?.checked_mul(4).ok_or(RunError::Internal)?)?;
+    let out = r.usize()?;
+    if matches!(
+        code,
+        crate::engine::model::operator::code::RESHAPE
+            | crate::engine::model::operator::code::EXPAND_DIMS
+            | crate::engine::model::operator::code::SQUEEZE
+    ) {
+        return Ok(());
+    }
+    let Location::Arena { offset, len } = arena::location(table, out)? else {
+        return Err(RunError::Internal);
+    };
+    let out_start = offset.checked_sub(base).ok_or(RunError::Internal)?;
+    let (pieces, output, scratch) = if scratch_len == 0 {
+        split_output(act, base, out_start, len)?
+    } else {
+        let scratch_start = scratch_offset.checked_sub(base).ok_or(RunError::Internal)?;
+        split(act, base, (out_start, len), (scratch_start, scratch_len))?
+    };
+    let io = Operands { inputs: Inputs { model, table, pieces, indices }, output, scratch };
+    if code < 0 {
+        let registration = kernels.by_record_code(code).ok_or(RunError::UnknownOperator(code))?;
+        return (registration.eval)(&mut r, io);
+    }
+    ops::eval(code, &mut r, io)
+}
+
+type Pieces<'x> = [(&'x [u8], usize); 3];
+
+/// [`split`] for an operator without scratch: the output range and the pieces before and after
+/// it (the middle piece is empty).
+#[inline]
+fn split_output(
+    act: &mut [u8],
+    base: usize,
+    start: usize,
+    len: usize,
+) -> Result<(Pieces<'_>, &mut [u8], &mut [u8]), RunError> {
+    let end = start.checked_add(len).filter(|&e| e <= act.len()).ok_or(RunError::Internal)?;
+    let (before, rest) = act.split_at_mut(start);
+    let (output, after) = rest.split_at_mut(len);
+    let pieces = [(&*before, base), (&[][..], base + end), (&*after, base + end)];
+    Ok((pieces, output, &mut []))
+}
+
+/// Splits the activations region into the output range, the scratch range (both mutable) and
+/// the three read-only pieces around them (with their absolute offsets).
+fn split(
+    act: &mut [u8],
+    base: usize,
+    out: (usize, usize),
+    scratch: (usize, usize),
+) -> Result<(Pieces<'_>, &mut [u8], &mut [u8]), RunError> {
+    let swapped = scratch.0 < out.0;
+    let (a, b) = if swapped { (scratch, out) } else { (out, scratch) };
+    let a_end = a.0.checked_add(a.1).ok_or(RunError::Internal)?;
+    let b_end = b.0.checked_add(b.1).ok_or(RunError::Internal)?;
+    if a_end > b.0 || b_end > act.len() {
+        return Err(RunError::Internal);
+    }
+    let (p0, rest) = act.split_at_mut(a.0);
+    let (ma, rest) = rest.split_at_mut(a.1);
+    let (p1, rest) = rest.split_at_mut(b.0 - a_end);
+    let (mb, p2) = rest.split_at_mut(b.1);
+    let pieces = [(&*p0, base), (&*p1, base + a_end), (&*p2, base + b_end)];
+    Ok(if swapped { (pieces, mb, ma) } else { (pieces, ma, mb) })
+}
+
+fn quant_of(io: Option<IoTensor>) -> QuantParams {
+    io.map_or(QuantParams { scale: 0.0, zero_point: 0 }, |t| t.quant)
+}
+
+fn shape_of(io: Option<IoTensor>) -> Shape {
+    io.map_or(Shape::from_dims([]), |t| t.shape)
+}
+
+/// The interpreter as the graph's int8 [`Model`]: input 0 and output 0, described once when the
+/// interpreter was built (no model parsing per inference). A model whose input 0 or output 0 is
+/// not int8 reports [`RunError::NotInt8`] from `invoke` (its `input` is empty).
+impl Model for Interpreter<'_, '_> {
+    type Error = RunError;
+
+    fn input(&mut self) -> &mut [i8] {
+        if self.int8(0).is_none() {
+            return &mut [];
+        }
+        self.input_bytes(0).map_or(&mut [], bytemuck::cast_slice_mut)
+    }
+
+    fn input_quant(&self) -> QuantParams {
+        quant_of(self.int8(0))
+    }
+
+    fn input_shape(&self) -> Shape {
+        shape_of(self.int8(0))
+    }
+
+    fn invoke(&mut self) -> Result<(), RunError> {
+        if self.int8(0).is_none() || self.int8(1).is_none() {
+            return Err(RunError::NotInt8);
+        }
+        Interpreter::invoke(self)
+    }
+
+    fn output(&self) -> &[i8] {
+        if self.int8(1).is_none() {
+            return &[];
+        }
+        self.output_bytes(0).map_or(&[], bytemuck::cast_slice)
+    }
+
+    fn output_quant(&self) -> QuantParams {
+        quant_of(self.int8(1))
+    }
+
+    fn output_shape(&self) -> Shape {
+        shape_of(self.int8(1))
+    }
+}
