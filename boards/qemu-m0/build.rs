@@ -42,11 +42,13 @@ fn main() {
             ]),
             samples: SAMPLES,
         },
-        // conformance-next, core tier: the cases whose model and 4 samples fit the flash left, one
-        // per operator family the list above does not already cover. Left out for flash (model +
-        // 4 samples): avg_pool 6.3 KB, conv1d_vibration 5.8 KB, conv2d_s1_same_relu 6.2 KB,
-        // conv2d_s2_valid_relu6 5.0 KB, per_channel_conv_dw 4.7 KB, per_tensor_conv_dw 4.4 KB,
-        // small_cnn 7.4 KB, autoencoder_vibration 11.7 KB, dynamic_batch_flatten (extended) 9.4 KB;
+        // conformance-next, core tier: one case per operator family the list above does not
+        // already cover, as long as about 10 KB of flash stays free for the code to grow. Left out
+        // for flash (model + 4 samples): fc_bias_relu 3.3 KB and conv2d_s2_same 3.2 KB (their
+        // operators run above), avg_pool 6.3 KB, conv1d_vibration 5.8 KB, conv2d_s1_same_relu
+        // 6.2 KB, conv2d_s2_valid_relu6 5.0 KB, per_channel_conv_dw 4.7 KB, per_tensor_conv_dw
+        // 4.4 KB, small_cnn 7.4 KB, autoencoder_vibration 11.7 KB, dynamic_batch_flatten
+        // (extended) 9.4 KB;
         // tflm_simple_add needs a 48 KB arena (16 KB of RAM) and 192 KB of samples. mlperf-tiny:
         // none fits (models 53-333 KB, arenas 27-133 KB).
         FixtureSet {
@@ -56,9 +58,7 @@ fn main() {
                 "tanh_exhaustive",
                 "mul_add_broadcast",
                 "quant_dequant_float_io",
-                "fc_bias_relu",
                 "fc_act_concat",
-                "conv2d_s2_same",
                 "max_pool",
             ]),
             samples: SAMPLES,
