@@ -5,14 +5,18 @@
 #   bash scripts/bench.sh                 # every model on m4 and m0, profile on m4, rewrites docs/benchmarks.md
 #   bash scripts/bench.sh --quick         # tflm_hello_world + tflm_micro_speech only; docs untouched (CI)
 #   bash scripts/bench.sh --model tflm_person_detect --target m4   # repeatable; docs untouched
+#   bash scripts/bench.sh --model mlperf-tiny/mlperf_kws --target m4
+#   BENCH_MODEL=conformance-next/avg_pool bash scripts/bench.sh      # the same as --model (one model)
 #   options: --no-profile  --no-docs  --docs (force the rewrite)  --runs N (override the run count)
 #            --no-load (skip the second build of each model that loads and plans on the device)
 #
-# For each (target, model) it builds boards/bench-<target> with BENCH_MODEL=<model> (release, LTO; the
-# firmware embeds the model and sample 0 from tests/data/conformance, sizes its arena at build time with the
-# engine, runs N inferences between bench_begin/bench_end and checks every output), runs it under QEMU
-# with ../shared/tools/qemu-insn-count/insn_count.c (compiled here into target/bench/, nothing copied),
-# and prints
+# A model is a fixture case of tests/data: `set/case` (sets: conformance, conformance-next, mlperf-tiny),
+# or a bare case name looked up in every set. The full run (no --model) takes every case of
+# tests/data/conformance. For each (target, model) it builds boards/bench-<target> with
+# BENCH_MODEL=<model> (release, LTO; the firmware embeds the model and sample 0, sizes its arena at build
+# time with the engine, runs N inferences between bench_begin/bench_end and checks every output), runs
+# it under QEMU with the repository's counting plugin scripts/bench-op-count.c (compiled here into
+# target/bench/), and prints (NAME: the bare case name)
 #
 #   bench model=NAME target=m4 insns=N flash=N flash_no_model=N plan=N arena=N stack=N stack_invoke=N macs=N
 #
@@ -40,8 +44,8 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SHARED="${EDGE_REFLEX_SHARED:-$ROOT/../shared}"
-CONFORMANCE="${EDGE_REFLEX_CONFORMANCE:-$SHARED/conformance}"
+FIXTURES="${EDGE_REFLEX_FIXTURES:-$ROOT/tests/data}"
+FIXTURE_SETS=(conformance conformance-next mlperf-tiny)
 BENCH_DIR="$ROOT/target/bench"
 TARGET_DIR="${EMBEDDED_TARGET_DIR:-$ROOT/target/embedded}"
 QEMU_TIMEOUT="${QEMU_TIMEOUT:-300}"
@@ -70,9 +74,28 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
+[ -n "${BENCH_MODEL:-}" ] && [ ${#MODELS[@]} -eq 0 ] && MODELS=("$BENCH_MODEL")
 T_START=$SECONDS
 
-[ -d "$CONFORMANCE" ] || { echo "bench: no fixtures at $CONFORMANCE" >&2; exit 1; }
+[ -d "$FIXTURES/conformance" ] || { echo "bench: no fixtures at $FIXTURES/conformance" >&2; exit 1; }
+
+# The directory of a model given as `set/case` or as a case name unique among the sets (the same
+# lookup as boards/bench-m4/bench_build.rs); fails when there is none or more than one.
+case_dir() {
+    local found=() set
+    if [[ "$1" == */* ]]; then
+        [ -f "$FIXTURES/$1/model.tflite" ] && found+=("$FIXTURES/$1")
+    else
+        for set in "${FIXTURE_SETS[@]}"; do
+            [ -f "$FIXTURES/$set/$1/model.tflite" ] && found+=("$FIXTURES/$set/$1")
+        done
+    fi
+    case ${#found[@]} in
+        1) echo "${found[0]}" ;;
+        0) echo "bench: no case $1 in $FIXTURES (sets: ${FIXTURE_SETS[*]})" >&2; return 1 ;;
+        *) echo "bench: case $1 is in several sets, give it as set/$1" >&2; return 1 ;;
+    esac
+}
 # shellcheck source=scripts/toolchain.sh
 source "$ROOT/scripts/toolchain.sh" || { echo "bench: Debian cross toolchain unavailable" >&2; exit 1; }
 CARGO="$EMBEDDED_CARGO"
@@ -86,7 +109,7 @@ if [ ${#MODELS[@]} -eq 0 ]; then
     if [ $QUICK = 1 ]; then
         MODELS=(tflm_hello_world tflm_micro_speech)
     else
-        for d in "$CONFORMANCE"/*/; do
+        for d in "$FIXTURES/conformance"/*/; do
             [ -f "$d/model.tflite" ] && MODELS+=("$(basename "$d")")
         done
     fi
@@ -96,10 +119,9 @@ fi
 
 # --- tools ------------------------------------------------------------------------------------------
 mkdir -p "$BENCH_DIR"
-INSN_SO="$BENCH_DIR/insn_count.so"
-OP_SO="$BENCH_DIR/bench-op-count.so"
-cc -O2 -shared -fPIC -Wall -Wextra -o "$INSN_SO" "$SHARED/tools/qemu-insn-count/insn_count.c"
-cc -O2 -shared -fPIC -Wall -Wextra -o "$OP_SO" "$ROOT/scripts/bench-op-count.c"
+# One plugin: sums of the marked regions (mode=sum, the default) or each region (mode=each).
+INSN_SO="$BENCH_DIR/bench-op-count.so"
+cc -O2 -shared -fPIC -Wall -Wextra -o "$INSN_SO" "$ROOT/scripts/bench-op-count.c"
 
 # MACs per operator from the host CLI (`reflex inspect --json`); optional. Built with the host
 # toolchain (not the Debian cross one that toolchain.sh exported), so it reuses the host's target/debug.
@@ -152,7 +174,7 @@ rust_target() { case "$1" in m4) echo thumbv7em-none-eabihf ;; m0) echo thumbv6m
 runs_for() {
     [ -n "$RUNS_OVERRIDE" ] && { echo "$RUNS_OVERRIDE"; return; }
     local bytes
-    bytes=$(stat -c %s "$CONFORMANCE/$1/model.tflite")
+    bytes=$(stat -c %s "$(case_dir "$1")/model.tflite")
     if [ "$bytes" -gt 100000 ]; then echo 1; elif [ "$bytes" -gt 10000 ]; then echo 2; else echo 5; fi
 }
 
@@ -176,16 +198,16 @@ field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }
 # Returns 3 when the model does not fit the board, 1 on any other build failure.
 build_fw() { # target model runs profile(0/1) suffix [extra engine feature]
     local target="$1" model="$2" runs="$3" profile="$4" suffix="$5" extra="${6:-}" log elf
-    log="$BENCH_DIR/$target/$model$suffix.build.log"
+    log="$BENCH_DIR/$target/${model##*/}$suffix.build.log"
     mkdir -p "$BENCH_DIR/$target"
     local features
-    features=$(op_features "$CONFORMANCE/$model/model.tflite")
+    features=$(op_features "$(case_dir "$model")/model.tflite")
     if [ -n "$extra" ]; then
         features="${features:---features edge-reflex/ops-all},edge-reflex/$extra"
     fi
     # shellcheck disable=SC2086
     if ! (cd "$ROOT/boards/bench-$target" && BENCH_MODEL="$model" BENCH_RUNS="$runs" \
-        BENCH_PROFILE="$([ "$profile" = 1 ] && echo ops)" EDGE_REFLEX_CONFORMANCE="$CONFORMANCE" \
+        BENCH_PROFILE="$([ "$profile" = 1 ] && echo ops)" EDGE_REFLEX_FIXTURES="$FIXTURES" \
         BENCH_ENGINE="${BENCH_ENGINE:-prebuilt}" \
         "$CARGO" build --release --quiet -Zbuild-std=core $features) >"$log" 2>&1; then
         grep -q 'bench: does not fit' "$log" && return 3
@@ -193,7 +215,7 @@ build_fw() { # target model runs profile(0/1) suffix [extra engine feature]
         return 1
     fi
     elf="$TARGET_DIR/$(rust_target "$target")/release/bench-$target"
-    cp "$elf" "$BENCH_DIR/$target/$model$suffix.elf"
+    cp "$elf" "$BENCH_DIR/$target/${model##*/}$suffix.elf"
 }
 
 # Runs an ELF under QEMU with a plugin; output (firmware + plugin file) into $3.
@@ -216,17 +238,17 @@ bench_one() { # target model
     runs=$(runs_for "$model")
     build_fw "$target" "$model" "$runs" 0 "" || rc=$?
     if [ $rc = 3 ]; then
-        emit "bench model=$model target=$target skipped=does-not-fit ($(grep -o 'needs arena.*' \
-            "$BENCH_DIR/$target/$model.build.log" | head -1))"
+        emit "bench model=${model##*/} target=$target skipped=does-not-fit ($(grep -o 'needs arena.*' \
+            "$BENCH_DIR/$target/${model##*/}.build.log" | head -1))"
         return 0
     elif [ $rc != 0 ]; then
-        emit "bench model=$model target=$target FAIL=build"
+        emit "bench model=${model##*/} target=$target FAIL=build"
         FAILED+=("$target/$model")
         return 0
     fi
-    elf="$BENCH_DIR/$target/$model.elf"
-    log="$BENCH_DIR/$target/$model.run.log"
-    plugin_out="$BENCH_DIR/$target/$model.insn"
+    elf="$BENCH_DIR/$target/${model##*/}.elf"
+    log="$BENCH_DIR/$target/${model##*/}.run.log"
+    plugin_out="$BENCH_DIR/$target/${model##*/}.insn"
     rm -f "$plugin_out"
     rc=0
     run_fw "$target" "$elf" "$log" \
@@ -238,7 +260,7 @@ bench_one() { # target model
         local why
         why=$(sed -n 's/^bench-fw FAIL //p' "$log" | head -1)
         if [ $rc = 124 ] || [ $rc = 137 ]; then why="timeout after ${QEMU_TIMEOUT}s"; fi
-        emit "bench model=$model target=$target FAIL=${why// /_}"
+        emit "bench model=${model##*/} target=$target FAIL=${why// /_}"
         sed 's/^/    /' "$log" | tail -5 >&2
         FAILED+=("$target/$model")
         return 0
@@ -251,13 +273,13 @@ bench_one() { # target model
     model_bytes=$(sym_bytes "$elf" '^BENCH_MODEL$')
     plan_bytes=$(sym_bytes "$elf" '^BENCH_PLAN$')
     flash=$(($(flash_bytes "$elf") - test_bytes))
-    macs=$(op_macs "$CONFORMANCE/$model/model.tflite" | awk '{ s += $3 } END { if (NR) print s }')
-    emit "bench model=$model target=$target insns=$insns flash=$flash flash_no_model=$((flash - model_bytes))" \
+    macs=$(op_macs "$(case_dir "$model")/model.tflite" | awk '{ s += $3 } END { if (NR) print s }')
+    emit "bench model=${model##*/} target=$target insns=$insns flash=$flash flash_no_model=$((flash - model_bytes))" \
         "plan=$plan_bytes arena=$(field arena "$fw") stack=$(field stack "$fw")" \
         "stack_invoke=$(field stack_invoke "$fw") macs=${macs:--} runs=$runs"
     # where the flash goes (scripts/bench-flash-parts.sh), for the docs
     bash "$ROOT/scripts/bench-flash-parts.sh" "$elf" | while IFS=$'\t' read -r bytes part; do
-        echo "bench-flash model=$model target=$target bytes=$bytes part=$part" >>"$RESULTS"
+        echo "bench-flash model=${model##*/} target=$target bytes=$bytes part=$part" >>"$RESULTS"
     done
     # A pruned model is also run as dense (engine feature dense-only: no zero-weight skipping).
     case "$model" in pruned*) bench_dense "$target" "$model" "$runs" ;; esac
@@ -268,9 +290,9 @@ bench_one() { # target model
 # prints `INSNS_PER_INFERENCE FIRMWARE_LINE`; returns 1 if it failed or reported no region.
 count_variant() { # target model suffix
     local target="$1" model="$2" suffix="$3" elf log out line fw rc=0
-    elf="$BENCH_DIR/$target/$model$suffix.elf"
-    log="$BENCH_DIR/$target/$model$suffix.run.log"
-    out="$BENCH_DIR/$target/$model$suffix.insn"
+    elf="$BENCH_DIR/$target/${model##*/}$suffix.elf"
+    log="$BENCH_DIR/$target/${model##*/}$suffix.run.log"
+    out="$BENCH_DIR/$target/${model##*/}$suffix.insn"
     rm -f "$out"
     run_fw "$target" "$elf" "$log" \
         "$INSN_SO,start=$(sym_addr "$elf" bench_begin),stop=$(sym_addr "$elf" bench_end),out=$out" ||
@@ -289,21 +311,21 @@ bench_load() { # target model
     BENCH_ENGINE=load build_fw "$target" "$model" 1 0 ".load" || rc=$?
     if [ $rc != 0 ]; then
         [ $rc = 3 ] && return 0
-        emit "bench-load model=$model target=$target FAIL=build"
+        emit "bench-load model=${model##*/} target=$target FAIL=build"
         FAILED+=("$target/$model(load)")
         return 0
     fi
     if ! result=$(count_variant "$target" "$model" ".load"); then
-        emit "bench-load model=$model target=$target FAIL=run"
+        emit "bench-load model=${model##*/} target=$target FAIL=run"
         FAILED+=("$target/$model(load)")
         return 0
     fi
     fw="${result#* }"
-    elf="$BENCH_DIR/$target/$model.load.elf"
+    elf="$BENCH_DIR/$target/${model##*/}.load.elf"
     test_bytes=$(sym_bytes "$elf" '^BENCH_(INPUT|EXPECTED)_[0-9]+$')
     model_bytes=$(sym_bytes "$elf" '^BENCH_MODEL$')
     flash=$(($(flash_bytes "$elf") - test_bytes))
-    emit "bench-load model=$model target=$target insns=${result%% *} flash=$flash" \
+    emit "bench-load model=${model##*/} target=$target insns=${result%% *} flash=$flash" \
         "flash_no_model=$((flash - model_bytes)) arena=$(field arena "$fw") stack=$(field stack "$fw")" \
         "stack_invoke=$(field stack_invoke "$fw")"
 }
@@ -313,7 +335,7 @@ bench_dense() { # target model runs
     local target="$1" model="$2" runs="$3" result
     build_fw "$target" "$model" "$runs" 0 ".dense" dense-only || return 0
     result=$(count_variant "$target" "$model" ".dense") || return 0
-    emit "bench-dense model=$model target=$target insns=${result%% *} arena=$(field arena "${result#* }")"
+    emit "bench-dense model=${model##*/} target=$target insns=${result%% *} arena=$(field arena "${result#* }")"
 }
 
 profile_one() { # target model
@@ -321,19 +343,19 @@ profile_one() { # target model
     build_fw "$target" "$model" 1 1 ".ops" || rc=$?
     if [ $rc = 3 ]; then return 0; fi
     if [ $rc != 0 ]; then
-        emit "bench-op model=$model target=$target FAIL=build"
+        emit "bench-op model=${model##*/} target=$target FAIL=build"
         FAILED+=("$target/$model(profile)")
         return 0
     fi
-    elf="$BENCH_DIR/$target/$model.ops.elf"
-    log="$BENCH_DIR/$target/$model.ops.run.log"
-    out="$BENCH_DIR/$target/$model.ops"
+    elf="$BENCH_DIR/$target/${model##*/}.ops.elf"
+    log="$BENCH_DIR/$target/${model##*/}.ops.run.log"
+    out="$BENCH_DIR/$target/${model##*/}.ops"
     rm -f "$out"
     run_fw "$target" "$elf" "$log" \
-        "$OP_SO,start=$(sym_addr "$elf" bench_op_begin),stop=$(sym_addr "$elf" bench_op_end),out=$out" ||
+        "$INSN_SO,start=$(sym_addr "$elf" bench_op_begin),stop=$(sym_addr "$elf" bench_op_end),mode=each,out=$out" ||
         rc=$?
     if [ $rc != 0 ] || [ ! -s "$out" ]; then
-        emit "bench-op model=$model target=$target FAIL=run"
+        emit "bench-op model=${model##*/} target=$target FAIL=run"
         sed 's/^/    /' "$log" | tail -5 >&2
         FAILED+=("$target/$model(profile)")
         return 0
@@ -341,20 +363,20 @@ profile_one() { # target model
     names=$(sed -n -e 's/^bench-fw op=\([0-9]*\) name=\([A-Z0-9_]*\).*/name \1 \2/p' \
         -e 's/^bench-fw op=\([0-9]*\) stack=\([0-9a-z]*\).*/stack \1 \2/p' "$log")
     # join: op_region K N  +  name K NAME / stack K N  +  K NAME MACS
-    awk -v model="$model" -v target="$target" '
+    awk -v model="${model##*/}" -v target="$target" '
         FILENAME == ARGV[1] { if ($1 == "name") name[$2] = $3; else stack[$2] = $3; next }
         FILENAME == ARGV[2] { macs[$1] = $3; next }
         $1 == "op_region" {
             printf "bench-op model=%s target=%s op=%d name=%s insns=%s macs=%s stack=%s\n", model, target,
                 $2, ($2 in name) ? name[$2] : "?", $3, ($2 in macs) ? macs[$2] : "-",
                 ($2 in stack) ? stack[$2] : "-"
-        }' <(echo "$names") <(op_macs "$CONFORMANCE/$model/model.tflite") "$out" |
+        }' <(echo "$names") <(op_macs "$(case_dir "$model")/model.tflite") "$out" |
         while read -r line; do emit "$line"; done
 }
 
+for model in "${MODELS[@]}"; do case_dir "$model" >/dev/null || exit 2; done
 for target in "${TARGETS[@]}"; do
     for model in "${MODELS[@]}"; do
-        [ -f "$CONFORMANCE/$model/model.tflite" ] || { echo "bench: no case $model" >&2; exit 2; }
         bench_one "$target" "$model"
     done
     if [ $PROFILE = 1 ] && [ "$target" = m4 ]; then

@@ -5,6 +5,7 @@
 #   bash scripts/board-sizes.sh                  # build every board in release, rewrite the table
 #   bash scripts/board-sizes.sh --print          # build and print the table, leave the docs alone
 #   bash scripts/board-sizes.sh --board rp-pico  # only these boards (repeatable; others' rows go)
+#   REFLEX_MODEL=my.tflite bash scripts/board-sizes.sh --print --board nrf52840-dk  # your model's cost
 #
 # Flash = .vector_table + .boot2 + .text + .rodata + .gnu.sgstubs + .data (its initial values live
 # in flash); RAM = .data + .bss + .uninit (static only: the stack takes the rest of RAM, the heap
@@ -94,7 +95,9 @@ for b in "${BOARDS[@]}"; do
         consts="$out/reflex_model.rs"
         [ -f "$consts" ] || continue
         arena="$(sed -n 's/^pub const ARENA_BYTES: usize = \([0-9]*\);/\1/p' "$consts")"
-        model="$(cell "$(stat -c %s "$ROOT/models/bearing_classifier.tflite")") / $(cell "$arena")"
+        # MODEL_BYTES: the model the build embedded (REFLEX_MODEL, or models/bearing_classifier.tflite)
+        bytes="$(sed -n 's/^pub static MODEL_BYTES: \[u8; \([0-9]*\)\].*/\1/p' "$consts")"
+        model="$(cell "$bytes") / $(cell "$arena")"
     done < <(jq -r 'select(.reason == "build-script-executed" and (.package_id | test("board-common"))) | .out_dir' <<<"$json")
     while read -r elf; do
         [ -n "$elf" ] || continue

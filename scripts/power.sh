@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The numbers of docs/power.md: measures the instructions the Cortex-M4 executes in Graph::feed over the
-# whole demo run (boards/bench-m4's `graph` binary under QEMU with the instruction-count plugin, once per
+# whole demo run (boards/bench-m4's `graph` binary under QEMU with scripts/bench-op-count.c, once per
 # model), then runs `cargo run --release --example power_budget` with them and rewrites the table between
 # <!-- power:begin --> and <!-- power:end --> in docs/power.md.
 #
@@ -12,7 +12,6 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SHARED="${EDGE_REFLEX_SHARED:-$ROOT/../shared}"
 TARGET_DIR="${EMBEDDED_TARGET_DIR:-$ROOT/target/embedded}"
 DOCS=1
 [ "${1:-}" = "--no-docs" ] && DOCS=0
@@ -20,22 +19,23 @@ DOCS=1
 # shellcheck source=scripts/toolchain.sh
 source "$ROOT/scripts/toolchain.sh" >/dev/null
 mkdir -p "$ROOT/target/bench"
-PLUGIN="$ROOT/target/bench/insn_count.so"
-cc -O2 -shared -fPIC -o "$PLUGIN" "$SHARED/tools/qemu-insn-count/insn_count.c"
+PLUGIN="$ROOT/target/bench/bench-op-count.so"
+cc -O2 -shared -fPIC -Wall -Wextra -o "$PLUGIN" "$ROOT/scripts/bench-op-count.c"
 
 (cd "$ROOT/boards/bench-m4" && "$EMBEDDED_CARGO" build -q --release --bin graph --target-dir "$TARGET_DIR")
 ELF="$TARGET_DIR/thumbv7em-none-eabihf/release/graph"
 
 # Instructions between <model>_begin and <model>_end, summed over every feed call.
 graph_insns() {
-    local start stop out
+    local start stop out counts="$ROOT/target/bench/power-$1.insn"
     start=$(llvm-nm-22 "$ELF" | awk -v s="$1_begin" '$3 == s { print $1 }')
     stop=$(llvm-nm-22 "$ELF" | awk -v s="$1_end" '$3 == s { print $1 }')
+    rm -f "$counts"
     out=$(timeout 300 qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -nographic \
         -semihosting-config enable=on,target=native \
-        -plugin "$PLUGIN,start=$start,stop=$stop" -kernel "$ELF" 2>&1)
+        -plugin "$PLUGIN,start=$start,stop=$stop,out=$counts" -kernel "$ELF" 2>&1)
     echo "$out" | grep '^graph' >&2
-    echo "$out" | awk '/^insn_region/ { print $2 }'
+    awk '/^insn_region/ { print $2 }' "$counts"
 }
 ZSCORE=$(graph_insns zscore)
 INT8=$(graph_insns int8)

@@ -3,15 +3,17 @@
 // A board's build.rs does `include!("../bench-m4/bench_build.rs");` and calls
 // `bench_build(Board { .. })`. It embeds ONE conformance case, chosen at build time:
 //
-//   BENCH_MODEL   the case directory name under tests/data/conformance (default tflm_hello_world)
+//   BENCH_MODEL   a fixture case: `set/case` (e.g. `mlperf-tiny/mlperf_kws`), or a bare case name
+//                 looked up in every set of tests/data (conformance, conformance-next, mlperf-tiny;
+//                 a name found in two sets must be given with its set); default tflm_hello_world
 //   BENCH_RUNS    how many inferences the firmware measures (default 1)
 //   BENCH_PROFILE `ops`: also run one inference with a per-operator marker pair around each operator
 //                 (needs the engine's profiling hook), for scripts/bench.sh's per-operator table
 //   BENCH_ENGINE  `prebuilt` (default): the model's plan is made here (engine::build) and the firmware
-//                 runs it from flash with a PrebuiltInterpreter, as a firmware with a fixed model
+//                 runs it from flash with Interpreter::from_plan, as a firmware with a fixed model
 //                 would; `load`: the firmware loads, checks and plans the model itself
 //                 (TfLiteModel::load + Interpreter::new), as one that receives models at run time
-//   EDGE_REFLEX_CONFORMANCE  another fixture directory
+//   EDGE_REFLEX_FIXTURES  another directory holding the fixture sets (default <repo>/tests/data)
 //
 // and writes `$OUT_DIR/bench_case.rs`: the case name, the run count, the exact arena size (computed
 // here with the engine itself, `engine::build`), the plan (prebuilt), the model and sample 0's inputs
@@ -42,17 +44,34 @@ fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_string())
 }
 
-/// `$EDGE_REFLEX_CONFORMANCE`, or `<repo>/tests/data/conformance`.
-fn fixture_dir() -> PathBuf {
-    let dir = match std::env::var_os("EDGE_REFLEX_CONFORMANCE") {
+/// The fixture sets a bare BENCH_MODEL name is looked up in, in this order.
+const FIXTURE_SETS: [&str; 3] = ["conformance", "conformance-next", "mlperf-tiny"];
+
+/// `$EDGE_REFLEX_FIXTURES`, or `<repo>/tests/data`.
+fn fixtures_root() -> PathBuf {
+    println!("cargo:rerun-if-env-changed=EDGE_REFLEX_FIXTURES");
+    match std::env::var_os("EDGE_REFLEX_FIXTURES") {
         Some(dir) => PathBuf::from(dir),
         None => PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"))
-            .join("../../tests/data/conformance"),
+            .join("../../tests/data"),
+    }
+}
+
+/// The directory of case `name` (`set/case`, or a case name unique among the sets).
+fn case_dir(name: &str) -> PathBuf {
+    let root = fixtures_root();
+    let found: Vec<PathBuf> = if name.contains('/') {
+        vec![root.join(name)]
+    } else {
+        FIXTURE_SETS.iter().map(|set| root.join(set).join(name)).collect()
     };
-    println!("cargo:rerun-if-env-changed=EDGE_REFLEX_CONFORMANCE");
-    dir.canonicalize().unwrap_or_else(|e| {
-        panic!("bench: conformance fixtures not found at {} ({e})", dir.display())
-    })
+    let found: Vec<PathBuf> =
+        found.into_iter().filter(|dir| dir.join("model.tflite").is_file()).collect();
+    match found.as_slice() {
+        [dir] => dir.canonicalize().expect("an existing directory"),
+        [] => panic!("bench: no case {name} in {} (sets: {FIXTURE_SETS:?})", root.display()),
+        _ => panic!("bench: case {name} is in several sets, give it as set/{name}"),
+    }
 }
 
 /// `<sample>/<stem>0.bin, <stem>1.bin, ...` up to the first missing one.
@@ -97,7 +116,9 @@ fn bench_build(board: Board) {
         other => panic!("bench: unknown BENCH_ENGINE={other} (expected `prebuilt` or `load`)"),
     };
 
-    let dir = fixture_dir().join(&case);
+    let dir = case_dir(&case);
+    // The bare case name, for the report (`bench-fw case=...`).
+    let case = dir.file_name().and_then(|n| n.to_str()).expect("UTF-8 case name").to_string();
     let model_path = dir.join("model.tflite");
     println!("cargo:rerun-if-changed={}", dir.display());
     let bytes = std::fs::read(&model_path)

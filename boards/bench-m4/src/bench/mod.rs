@@ -2,7 +2,7 @@
 //!
 //! Runs ONE conformance model (chosen at build time, see `bench_build.rs`) `RUNS` times: before each
 //! inference sample 0's inputs are copied in, then [`bench_begin`] and [`bench_end`] bracket exactly one
-//! `invoke()`, so QEMU's instruction-count plugin (`../shared/tools/qemu-insn-count`) sums `RUNS`
+//! `invoke()`, so the instruction-count plugin (`scripts/bench-op-count.c`) sums `RUNS`
 //! regions of one inference each. After every run the outputs must equal the fixture's expected bytes.
 //! It then prints one line
 //!

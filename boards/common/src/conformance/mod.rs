@@ -21,11 +21,18 @@ pub struct Sample {
 
 /// One conformance case: a model and its samples.
 pub struct Case {
+    /// The fixture set it comes from, e.g. `conformance-next` (a directory of `tests/data`).
+    pub set: &'static str,
     /// The fixture's directory name, e.g. `tflm_hello_world`.
     pub name: &'static str,
     /// The `.tflite` bytes.
     pub model: &'static [u8],
-    /// The samples, in the fixture's order.
+    /// The model's plan made at build time (`engine::build`), if the board runs it prebuilt; without
+    /// one the firmware loads, checks and plans the model itself.
+    pub plan: Option<&'static [u8]>,
+    /// How many samples the fixture has (a board may embed only the first ones).
+    pub samples_in_fixture: usize,
+    /// The embedded samples, in the fixture's order.
     pub samples: &'static [Sample],
 }
 
@@ -115,15 +122,22 @@ fn show_byte(f: &mut fmt::Formatter<'_>, b: Option<u8>) -> fmt::Result {
     }
 }
 
-/// Runs every case in `cases` with `arena` as the engine's working memory, writing one report line
-/// per case (and the reason of any failure) to `out`, then a closing `N passed, N failed` line.
+/// Runs every case in `cases` with `arena` as the engine's working memory, writing a header line
+/// per fixture set, one report line per case (and the reason of any failure) to `out`, then a
+/// closing `N passed, N failed` line.
 // Not inlined: its locals (graphs, interpreters) take stack only while it runs.
 #[inline(never)]
 pub fn run_all<W: Write>(cases: &[Case], arena: &mut [u8], out: &mut W) -> Summary {
     let mut summary = Summary::default();
     let _ = writeln!(out, "conformance: {} case(s), arena {} B", cases.len(), arena.len());
+    let mut set = "";
     for case in cases {
-        let _ = write!(out, "case {:<24} ", case.name);
+        if case.set != set {
+            set = case.set;
+            let in_set = cases.iter().filter(|c| c.set == set).count();
+            let _ = writeln!(out, "set {set}: {in_set} case(s)");
+        }
+        let _ = write!(out, "case {:<28} ", case.name);
         match engine::run_case(case, arena, out) {
             Verdict::Pass => summary.passed += 1,
             Verdict::Fail => summary.failed += 1,

@@ -80,7 +80,7 @@ where
         }
     };
     defmt::info!(
-        "model: bearing_classifier.tflite, {=usize} bytes, arena {=usize} bytes",
+        "model: {=usize} bytes, arena {=usize} bytes",
         model::MODEL.0.len(),
         model::ARENA_BYTES
     );

@@ -1,4 +1,5 @@
-//! The boards' model: `models/bearing_classifier.tflite`, run by the edge-reflex TFLite engine.
+//! The boards' model: `models/bearing_classifier.tflite`, or the file `REFLEX_MODEL` names at build
+//! time, run by the edge-reflex TFLite engine.
 //!
 //! The model file is embedded in flash (16-byte aligned) beside its prebuilt [`PLAN`], which this
 //! crate's `build.rs` makes from the same file with the engine (`engine::build::prebuilt_plan`):
@@ -18,11 +19,8 @@ mod consts {
 
 pub use consts::*;
 
-/// The `.tflite` bytes of the bearing-fault classifier.
-pub static MODEL: &Aligned<[u8]> = &Aligned(*include_bytes!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../models/bearing_classifier.tflite"
-)));
+/// The `.tflite` bytes of the model (the bearing-fault classifier unless `REFLEX_MODEL` named another).
+pub static MODEL: &Aligned<[u8]> = &Aligned(consts::MODEL_BYTES);
 
 /// The arena of the model: exactly [`ARENA_BYTES`], 16-byte aligned.
 pub type Arena = Aligned<[u8; ARENA_BYTES]>;
