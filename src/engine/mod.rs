@@ -52,6 +52,7 @@ pub mod run;
 #[cfg(feature = "build")]
 pub mod build;
 
+pub use check::cost::{Cost, OperatorCost};
 pub use error::{LoadError, LoadErrorKind, RunError, Site};
 pub use model::kernel::{Kernels, OperatorCode, Registration};
 pub use model::operator::{Op, OperatorInfo};

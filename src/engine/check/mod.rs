@@ -10,6 +10,7 @@
 //! layer above (the [`ops`](crate::engine) layer's preparation in counting mode), so this layer
 //! does not depend on the operators.
 
+pub mod cost;
 pub mod data_flow;
 
 use crate::engine::error::{LoadError, LoadErrorKind, Site};
