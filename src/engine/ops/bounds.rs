@@ -16,6 +16,8 @@
 //!   would see at most one input row or column, the rest padding);
 //! * a pooling window larger than its input (a pooling window is an option, not a tensor, so
 //!   nothing else bounds it).
+//!
+//! And, for DEPTHWISE_CONV_2D, a depth multiplier option that disagrees with the weights.
 
 use super::Prep;
 use crate::engine::error::LoadError;
@@ -78,6 +80,19 @@ pub(super) fn check_window(
         }
     }
     Ok(())
+}
+
+/// Refuses a DEPTHWISE_CONV_2D whose `option` depth multiplier is negative or disagrees with
+/// the one its weights imply (`from_shapes`); 0, as some files carry, means "from the shapes".
+pub(super) fn check_depth_multiplier(
+    p: &Prep<'_, '_>,
+    option: i32,
+    from_shapes: usize,
+) -> Result<(), LoadError> {
+    match usize::try_from(option) {
+        Ok(m) if m == 0 || m == from_shapes => Ok(()),
+        _ => Err(p.shapes("depth multiplier disagrees with the weights")),
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //!
 //! Both always requantize per channel (a per-tensor weight scale is repeated), as TFLite does.
 
-use super::bounds::{check_window, Axis};
+use super::bounds::{check_depth_multiplier, check_window, Axis};
 use super::{as_i8, as_i8_mut, kernel_err, read_shape, write_shape, Needs, Operands, Prep};
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::conv::{Conv2d, Window};
@@ -102,9 +102,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     ];
     check_window(p, o.padding, axes, false)?;
     if let Op::DepthwiseConv2d { depth_multiplier: m, .. } = p.op.op {
-        if m < 0 || (m > 0 && m as usize != depth_multiplier) {
-            return Err(p.shapes("depth multiplier disagrees with the weights"));
-        }
+        check_depth_multiplier(p, m, depth_multiplier)?;
     }
     let (oh, pad_h) = padding(o.padding, in_h, kh, stride_h, dilation_h)
         .ok_or(p.shapes("window does not fit the input"))?;
