@@ -304,3 +304,149 @@ fn fuzz_findings_are_refused_at_load() {
     assert_eq!(e.site, Site::Operator { index: 0, name: "CONV_2D" });
     assert!(matches!(e.kind, LoadErrorKind::Shapes(_)));
 }
+
+/// One pooling operator (`code`: 1 average, 17 max) over an int8 `[1, 4, 4, 2]` input with
+/// SAME padding, output `out` rows and columns: options `(stride_h, stride_w, filter_h,
+/// filter_w)`.
+fn pool_model(code: i32, out: i32, (sh, sw, fh, fw): (i32, i32, i32, i32)) -> Vec<u8> {
+    let options = Tab::default()
+        .with(0, F::I8(0))
+        .with(1, F::I32(sw))
+        .with(2, F::I32(sh))
+        .with(3, F::I32(fw))
+        .with(4, F::I32(fh));
+    ModelSpec {
+        version: 3,
+        codes: vec![(code as i8, code, 1)],
+        tensors: vec![
+            TensorSpec::int8(&[1, 4, 4, 2], 0.5, -1),
+            TensorSpec::int8(&[1, out, out, 2], 0.5, -1),
+        ],
+        ops: vec![OpSpec {
+            opcode_index: 0,
+            inputs: vec![0],
+            outputs: vec![1],
+            options: Some((5, options)),
+        }],
+        inputs: vec![0],
+        outputs: vec![1],
+    }
+    .build()
+}
+
+/// Issue 12: pooling parameters whose output size is consistent (SAME padding) but whose work
+/// is not bounded by the tensors are refused at load, with the operator named.
+#[test]
+fn unbounded_pooling_windows_are_refused_at_load() {
+    // The fuzzer's find: a 268,435,458-row window over a 4-row input.
+    for (code, name) in [(1, "AVERAGE_POOL_2D"), (17, "MAX_POOL_2D")] {
+        assert!(exercise(&pool_model(code, 4, (1, 1, 2, 2))), "the sane model runs");
+        assert!(exercise(&pool_model(code, 2, (2, 2, 4, 4))), "a global window runs");
+        for (params, why) in [
+            ((1, 1, 268_435_458, 2), "pooling window larger than its input"),
+            ((1, 1, 2, i32::MAX), "pooling window larger than its input"),
+            ((1, 1, i32::MAX, i32::MAX), "pooling window larger than its input"),
+            ((1, 1, 5, 1), "pooling window larger than its input"),
+        ] {
+            let e = err(&pool_model(code, 4, params));
+            assert_eq!(e.site, Site::Operator { index: 0, name }, "{params:?}");
+            assert_eq!(e.kind, LoadErrorKind::Shapes(why), "{params:?}");
+        }
+        // A stride past the padded input: one output position, the rest of the stride unused.
+        for stride in [5, 1 << 20, i32::MAX] {
+            let e = err(&pool_model(code, 1, (stride, stride, 2, 2)));
+            assert_eq!(e.kind, LoadErrorKind::Shapes("stride larger than the padded input"));
+        }
+        // Zero and negative sizes are refused with the options.
+        for params in [(0, 1, 2, 2), (1, 1, 0, 2), (1, 1, 2, -1), (i32::MIN, 1, 2, 2)] {
+            let e = err(&pool_model(code, 4, params));
+            assert!(matches!(e.kind, LoadErrorKind::UnsupportedOption(_)), "{params:?}: {e}");
+        }
+    }
+}
+
+/// The siblings of the pooling case in the convolutions: dilations past the input and
+/// depth multipliers that disagree with the weights are refused at load.
+#[test]
+fn unbounded_convolution_parameters_are_refused_at_load() {
+    for (params, ok) in [
+        ((1, 1, 1, 1), None),
+        ((1, 1, 3, 2), None),
+        ((1, 1, 5, 1), Some("dilation larger than the input")),
+        ((1, 1, 1, i32::MAX), Some("dilation larger than the input")),
+        ((5, 1, 1, 1), Some("stride larger than the padded input")),
+        ((i32::MAX, i32::MAX, 1, 1), Some("stride larger than the padded input")),
+    ] {
+        let (sh, sw, _, _) = params;
+        let out = if sh > 1 { 1 } else { 4 };
+        let b = conv_model(out, if sw > 1 { 1 } else { 4 }, params);
+        match ok {
+            None => assert!(exercise(&b), "{params:?}"),
+            Some(why) => {
+                let e = err(&b);
+                assert_eq!(e.site, Site::Operator { index: 0, name: "CONV_2D" });
+                assert_eq!(e.kind, LoadErrorKind::Shapes(why), "{params:?}");
+            }
+        }
+    }
+    // dwconv_m2_s2: DEPTHWISE_CONV_2D with depth multiplier 2 (field 3).
+    let b = fixture("dwconv_m2_s2");
+    for m in [1, 3, -1, i32::MAX, i32::MIN] {
+        let mut patched = b.clone();
+        set_option(&mut patched, 0, 3, m);
+        let e = err(&patched);
+        assert_eq!(e.kind, LoadErrorKind::Shapes("depth multiplier disagrees with the weights"));
+    }
+    let mut patched = b.clone();
+    set_option(&mut patched, 0, 3, 2);
+    assert!(exercise(&patched));
+}
+
+/// One CONV_2D over an int8 `[1, 4, 4, 1]` input with a 3x3 window and SAME padding, output
+/// `[1, out_h, out_w, 1]`: options `(stride_h, stride_w, dilation_h, dilation_w)`.
+fn conv_model(out_h: i32, out_w: i32, (sh, sw, dh, dw): (i32, i32, i32, i32)) -> Vec<u8> {
+    let options = Tab::default()
+        .with(0, F::I8(0))
+        .with(1, F::I32(sw))
+        .with(2, F::I32(sh))
+        .with(4, F::I32(dw))
+        .with(5, F::I32(dh));
+    let weights: Vec<u8> = (0..9).map(|i| (i as i8 - 4) as u8).collect();
+    ModelSpec {
+        version: 3,
+        codes: vec![(3, 3, 1)],
+        tensors: vec![
+            TensorSpec::int8(&[1, 4, 4, 1], 0.5, -1),
+            TensorSpec::int8(&[1, 3, 3, 1], 0.25, 0).constant(weights),
+            TensorSpec::int8(&[1, out_h, out_w, 1], 1.0, 0),
+        ],
+        ops: vec![OpSpec {
+            opcode_index: 0,
+            inputs: vec![0, 1],
+            outputs: vec![2],
+            options: Some((1, options)),
+        }],
+        inputs: vec![0],
+        outputs: vec![2],
+    }
+    .build()
+}
+
+/// Sets 4-byte field `field` of operator `op`'s options table in place (the field must be
+/// present in the file).
+fn set_option(bytes: &mut [u8], op: usize, field: usize, value: i32) {
+    use edge_reflex::engine::format::flatbuffer::root;
+    let at = {
+        let model = root(bytes).unwrap();
+        let subgraph = model.vector(2, 4).unwrap().unwrap().table(0).unwrap();
+        let operator = subgraph.vector(3, 4).unwrap().unwrap().table(op).unwrap();
+        let options = operator.table(4).unwrap().expect("options table");
+        let pos = options.pos();
+        let soff = i32::from_le_bytes(bytes[pos..pos + 4].try_into().unwrap());
+        let vtable = (pos as i64 - soff as i64) as usize;
+        let rel = u16::from_le_bytes(bytes[vtable + 4 + 2 * field..][..2].try_into().unwrap());
+        assert_ne!(rel, 0, "field {field} absent");
+        pos + rel as usize
+    };
+    bytes[at..at + 4].copy_from_slice(&value.to_le_bytes());
+}

@@ -7,9 +7,7 @@ use crate::run::{build_kind, duration, fill, read_inputs, shape, zero_inputs};
 use crate::{emit, files, json, Result};
 use edge_reflex::engine::arena::Location;
 use edge_reflex::engine::plan::planner::{operator_scratch_bytes, scratch_bytes, tensor_lifetime};
-use edge_reflex::engine::{
-    Interpreter, Layout, Op, OperatorInfo, Profiler, TensorInfo, TfLiteModel,
-};
+use edge_reflex::engine::{Interpreter, Layout, OperatorInfo, Profiler, TensorInfo, TfLiteModel};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -94,19 +92,9 @@ struct Profile {
     zero_input: bool,
 }
 
-/// Multiply-accumulates of one operator.
+/// Multiply-accumulates of one operator (the engine's own cost figure).
 fn macs(m: &TfLiteModel<'_>, op: &OperatorInfo<'_>) -> u64 {
-    let tensor = |j: Option<u32>| j.and_then(|t| m.tensor(t).ok());
-    let out = tensor(op.output(0)).map_or(0, |t| t.elements() as u64);
-    let filter = tensor(op.input(1));
-    let dims = filter.as_ref().map(|f| f.shape.dims().to_vec()).unwrap_or_default();
-    match (op.op, dims.as_slice()) {
-        (Op::FullyConnected { .. }, [_, depth]) => out * u64::from(*depth),
-        (Op::Conv2d(_), [_, kh, kw, depth]) => out * u64::from(*kh * *kw * *depth),
-        (Op::DepthwiseConv2d { .. }, [_, kh, kw, _]) => out * u64::from(*kh * *kw),
-        (Op::Mul { .. }, _) => out,
-        _ => 0,
-    }
+    m.operator_cost(op).macs
 }
 
 fn quant_text(t: &TensorInfo<'_>) -> String {
@@ -308,9 +296,11 @@ impl Report<'_, '_> {
         };
         let _ = writeln!(
             s,
-            "\nTOTALS\ninputs: {}  outputs: {}\nMACs: {total_macs}\nweights: {} bytes",
+            "\nTOTALS\ninputs: {}  outputs: {}\nMACs: {total_macs}\ncost: {} MACs, {} elements touched per inference\nweights: {} bytes",
             io(m.input_count(), &|j| m.input(j)),
             io(m.output_count(), &|j| m.output(j)),
+            m.cost().macs,
+            m.cost().elements,
             self.weights(),
         );
         let layout = self.layout;
@@ -419,6 +409,7 @@ impl Report<'_, '_> {
             let opts: Map<String, Value> =
                 options(m, &op).into_iter().map(|(k, v)| (k.to_string(), v)).collect();
             o.insert("options".into(), Value::Object(opts));
+            o.insert("elements".into(), m.operator_cost(&op).elements.into());
             // Last, so line tools can read it at the end of the line (scripts/bench.sh).
             o.insert("macs".into(), mac.into());
             ops.push(Value::Object(o));
@@ -468,6 +459,7 @@ impl Report<'_, '_> {
         doc.insert("outputs".into(), list(m.output_count(), &|j| m.output(j)));
         let mut totals = Map::new();
         totals.insert("macs".into(), total_macs.into());
+        totals.insert("elements".into(), m.cost().elements.into());
         totals.insert("weights_bytes".into(), self.weights().into());
         doc.insert("totals".into(), totals.into());
         let mut plan = Map::new();

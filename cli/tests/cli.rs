@@ -143,11 +143,16 @@ fn inspect_reports_the_library_plan() {
     let text = String::from_utf8(r.stdout).unwrap();
     assert!(text.contains(&format!("arena: {arena} bytes")), "{text}");
     assert!(text.contains("DEPTHWISE_CONV_2D") && text.contains("MACs:"));
+    let cost = m.cost();
+    let line =
+        format!("cost: {} MACs, {} elements touched per inference", cost.macs, cost.elements);
+    assert!(cost.macs == 7_157_888 && text.contains(&line), "{text}");
 
     let r = reflex(&["inspect", "--json", model.to_str().unwrap()]);
     assert!(r.status.success(), "{}", stderr(&r));
     let json = String::from_utf8(r.stdout).unwrap();
     assert!(json.contains(&format!("\"arena_bytes\": {arena}")), "{json}");
+    assert!(json.contains(&format!("\"elements\": {}", cost.elements)), "{json}");
     assert_eq!(json.matches("\"index\"").count(), m.operator_count() + m.tensor_count());
 }
 

@@ -1,7 +1,10 @@
 //! Fuzz target: any bytes through load -> arena size -> interpreter -> invoke.
 //!
 //! The engine must return typed errors for anything malformed and, for anything it accepts,
-//! plan an arena of exactly the size it announced and run without panicking.
+//! announce its cost, plan an arena of exactly the size it announced and run without panicking,
+//! in time bounded by that cost: run it with a per-input time limit (`-timeout=1`, see
+//! docs/reliability.md, "Bounded inference"), under which any input that loads and then runs
+//! long is reported as a finding.
 #![no_main]
 
 use edge_reflex::engine::{Interpreter, RunError, TfLiteModel};
@@ -9,6 +12,8 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(model) = TfLiteModel::load(data) else { return };
+    let _ = model.cost();
+    assert_eq!(model.operator_costs().count(), model.operator_count());
     let size = match model.arena_size() {
         Ok(n) => n,
         Err(RunError::TooManyTensors(_)) => return,

@@ -13,6 +13,10 @@
 //!   `flatbuffers` crate's verifier needs `std`/alloc). Anything malformed or unsupported is a
 //!   [`LoadError`] naming what and where; float32 and dynamic-range models are refused with an
 //!   explanation of how to convert them. Weights are read in place (zero copy).
+//! * [`TfLiteModel::cost`] is the work of one inference (multiply-accumulates and elements
+//!   touched, per operator with [`TfLiteModel::operator_costs`]): loading refuses operator
+//!   parameters whose work would not be bounded by the tensors' sizes (see [`check::cost`]), so
+//!   a firmware can bound its inference time before it runs.
 //! * [`TfLiteModel::arena_size`] is the exact arena size; [`Interpreter::new`] plans tensor
 //!   lifetimes into that arena (see [`plan::planner`]) and precomputes every operator's integer
 //!   parameters, so [`Interpreter::invoke`] does integer arithmetic only.
@@ -52,6 +56,7 @@ pub mod run;
 #[cfg(feature = "build")]
 pub mod build;
 
+pub use check::cost::{Cost, OperatorCost};
 pub use error::{LoadError, LoadErrorKind, RunError, Site};
 pub use model::kernel::{Kernels, OperatorCode, Registration};
 pub use model::operator::{Op, OperatorInfo};

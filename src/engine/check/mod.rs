@@ -9,7 +9,10 @@
 //! produced) and the numeric kind of the model; then each operator's own check, passed in by the
 //! layer above (the [`ops`](crate::engine) layer's preparation in counting mode), so this layer
 //! does not depend on the operators.
+//!
+//! [`cost`] reads what one inference costs from the checked model.
 
+pub mod cost;
 pub mod data_flow;
 
 use crate::engine::error::{LoadError, LoadErrorKind, Site};

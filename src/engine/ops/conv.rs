@@ -4,6 +4,7 @@
 //!
 //! Both always requantize per channel (a per-tensor weight scale is repeated), as TFLite does.
 
+use super::bounds::{check_depth_multiplier, check_window, Axis};
 use super::{as_i8, as_i8_mut, kernel_err, read_shape, write_shape, Needs, Operands, Prep};
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::conv::{Conv2d, Window};
@@ -95,6 +96,14 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     }
     let (stride_h, stride_w) = (o.stride_h as usize, o.stride_w as usize);
     let (dilation_h, dilation_w) = (o.dilation_h as usize, o.dilation_w as usize);
+    let axes = [
+        Axis { input: in_h, window: kh, stride: stride_h, dilation: dilation_h },
+        Axis { input: in_w, window: kw, stride: stride_w, dilation: dilation_w },
+    ];
+    check_window(p, o.padding, axes, false)?;
+    if let Op::DepthwiseConv2d { depth_multiplier: m, .. } = p.op.op {
+        check_depth_multiplier(p, m, depth_multiplier)?;
+    }
     let (oh, pad_h) = padding(o.padding, in_h, kh, stride_h, dilation_h)
         .ok_or(p.shapes("window does not fit the input"))?;
     let (ow, pad_w) = padding(o.padding, in_w, kw, stride_w, dilation_w)

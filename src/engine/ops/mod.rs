@@ -8,6 +8,7 @@
 //! themselves live in [`kernels`](crate::engine::kernels).
 
 mod activation;
+mod bounds;
 mod conv;
 mod elementwise;
 mod fully_connected;

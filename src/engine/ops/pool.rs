@@ -1,5 +1,6 @@
 //! AVERAGE_POOL_2D and MAX_POOL_2D: int8 NHWC in and out with the same quantization.
 
+use super::bounds::{check_window, Axis};
 use super::{as_i8_mut, kernel_err, read_shape, write_shape, Needs, Operands, Prep};
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::conv::Window;
@@ -28,6 +29,8 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     let (in_shape, out_shape) = (p.shape4(&input, "input")?, p.shape4(&output, "output")?);
     let (fh, fw) = (o.filter_h as usize, o.filter_w as usize);
     let (sh, sw) = (o.stride_h as usize, o.stride_w as usize);
+    let axis = |input, window, stride| Axis { input, window, stride, dilation: 1 };
+    check_window(p, o.padding, [axis(in_shape[1], fh, sh), axis(in_shape[2], fw, sw)], true)?;
     let (oh, pad_h) =
         padding(o.padding, in_shape[1], fh, sh, 1).ok_or(p.shapes("window does not fit"))?;
     let (ow, pad_w) =
