@@ -90,12 +90,11 @@ impl Pool {
         let mut out_iter = output.iter_mut();
         for b in 0..batches {
             for out_y in 0..out_h {
-                // The window rows and columns inside the input (padding is not counted).
-                let mut rows = (0..self.filter_h).filter_map(|k| window.in_y(out_y, k, in_h));
-                let ys = rows.next().map(|y0| (y0, rows.next_back().unwrap_or(y0)));
+                // The window rows and columns inside the input (padding is not counted),
+                // computed from the window's ends: the work does not depend on the window's size.
+                let ys = span(out_y * window.stride_h, window.pad_h, self.filter_h, in_h);
                 for out_x in 0..out_w {
-                    let mut cols = (0..self.filter_w).filter_map(|k| window.in_x(out_x, k, in_w));
-                    let xs = cols.next().map(|x0| (x0, cols.next_back().unwrap_or(x0)));
+                    let xs = span(out_x * window.stride_w, window.pad_w, self.filter_w, in_w);
                     let span = ys.zip(xs);
                     if span.is_none() && self.kind == PoolKind::Average && depth > 0 {
                         return Err(KernelError::Unsupported);
@@ -149,4 +148,14 @@ fn rounded_average(sum: i32, count: i32) -> i32 {
         let q = if sum > 0 { (sum + count / 2) / count } else { (sum - count / 2) / count };
         q as i32
     }
+}
+
+/// The first and last input positions (`0..extent`) of a window of `filter` taps that starts at
+/// padded position `start` after `pad` leading padding, or `None` if it covers only padding:
+/// TFLite's `filter_start = max(0, -origin)`, `filter_end = min(filter, extent - origin)`.
+/// Positions fit in `usize` (the caller checked [`Window::fits`]).
+fn span(start: usize, pad: usize, filter: usize, extent: usize) -> Option<(usize, usize)> {
+    let end = start.checked_add(filter)?.checked_sub(pad)?.min(extent);
+    let first = start.saturating_sub(pad);
+    (first < end).then(|| (first, end - 1))
 }

@@ -3,21 +3,17 @@
 //! Most operators' work follows from their operands alone (a copy, a lookup, a multiply per
 //! weight), and their preparation already requires the output shape to follow from the input
 //! and the parameters. The windowed ones also take sizes from their options, which a file can
-//! set to anything the loader's shape arithmetic survives: a pooling window of 2^31 - 1 rows over
-//! a 4-row input has a consistent output size (SAME padding) and makes the kernel scan every
-//! window row for every output row. These checks refuse such parameters at load, before any
-//! kernel sees them; `docs/reliability.md` ("Bounded inference") argues operator by operator
-//! why what remains is bounded.
+//! set to anything: a pooling window of 2^31 - 1 rows over a 4-row input has a consistent output
+//! size (SAME padding). The kernels visit only what a window covers of the input (pooling
+//! computes a window's first and last input rows from its ends, as TFLite's reference kernel
+//! does; convolutions visit their weights' taps), so such parameters cost no more than the
+//! tensors they touch, and the models TFLite accepts are accepted: a window larger than its
+//! input, or a stride or dilation past it, is valid and runs. `docs/reliability.md` ("Bounded
+//! inference") argues operator by operator why the work is bounded.
 //!
-//! What they refuse, along each spatial axis of a convolution or pooling window:
-//! * a stride larger than the padded input (TFLite's converter never writes one: only the
-//!   first window position would exist);
-//! * a dilation larger than the input when the window has more than one tap (every window
-//!   would see at most one input row or column, the rest padding);
-//! * a pooling window larger than its input (a pooling window is an option, not a tensor, so
-//!   nothing else bounds it).
-//!
-//! And, for DEPTHWISE_CONV_2D, a depth multiplier option that disagrees with the weights.
+//! What these checks refuse is what the window arithmetic itself cannot represent: padding,
+//! window extents and positions that overflow; and, for DEPTHWISE_CONV_2D, a depth multiplier
+//! option that disagrees with the weights.
 
 use super::Prep;
 use crate::engine::error::LoadError;
@@ -49,21 +45,17 @@ impl Axis {
         Some(needed.saturating_sub(self.input))
     }
 
-    /// Why this axis is refused, if it is (see the module docs).
-    pub fn refusal(&self, scheme: Padding, pooling: bool) -> Option<&'static str> {
-        let Some(total) = self.total_padding(scheme) else {
-            return Some("window parameters overflow");
-        };
-        if self.stride > self.input.saturating_add(total).max(1) {
-            return Some("stride larger than the padded input");
+    /// Why this axis is refused, if it is (see the module docs): only window arithmetic that
+    /// leaves `i32` (TFLite's own position type), or a zero stride, dilation or window.
+    pub fn refusal(&self, scheme: Padding) -> Option<&'static str> {
+        let last = self.total_padding(scheme).and_then(|total| {
+            let extent = self.window.checked_sub(1)?.checked_mul(self.dilation)?;
+            self.input.checked_add(total)?.checked_add(self.stride)?.checked_add(extent)
+        });
+        match last {
+            Some(last) if last <= i32::MAX as usize => None,
+            _ => Some("window parameters overflow"),
         }
-        if self.window > 1 && self.dilation > self.input.max(1) {
-            return Some("dilation larger than the input");
-        }
-        if pooling && self.window > self.input {
-            return Some("pooling window larger than its input");
-        }
-        None
     }
 }
 
@@ -72,10 +64,9 @@ pub(super) fn check_window(
     p: &Prep<'_, '_>,
     scheme: Padding,
     axes: [Axis; 2],
-    pooling: bool,
 ) -> Result<(), LoadError> {
     for a in axes {
-        if let Some(why) = a.refusal(scheme, pooling) {
+        if let Some(why) = a.refusal(scheme) {
             return Err(p.shapes(why));
         }
     }
@@ -104,48 +95,30 @@ mod tests {
     }
 
     #[test]
-    fn ordinary_windows_pass() {
+    fn windows_tflite_accepts_pass() {
         for scheme in [Padding::Same, Padding::Valid] {
-            assert_eq!(axis(96, 3, 2, 1).refusal(scheme, false), None);
-            assert_eq!(axis(49, 10, 2, 1).refusal(scheme, false), None);
-            assert_eq!(axis(12, 3, 1, 2).refusal(scheme, false), None);
-            assert_eq!(axis(4, 4, 1, 1).refusal(scheme, true), None);
-            assert_eq!(axis(1, 1, 1, 1).refusal(scheme, true), None);
+            assert_eq!(axis(96, 3, 2, 1).refusal(scheme), None);
+            assert_eq!(axis(49, 10, 2, 1).refusal(scheme), None);
+            assert_eq!(axis(12, 3, 1, 2).refusal(scheme), None);
+            assert_eq!(axis(4, 4, 1, 1).refusal(scheme), None);
+            assert_eq!(axis(1, 1, 1, 1).refusal(scheme), None);
+            // Larger than the input: valid, and bounded by what the window covers of it.
+            assert_eq!(axis(1, 2, 2, 1).refusal(scheme), None);
+            assert_eq!(axis(4, 268_435_458, 1, 1).refusal(scheme), None);
+            assert_eq!(axis(4, 2, 1 << 20, 1).refusal(scheme), None);
+            assert_eq!(axis(4, 3, 1, 1 << 20).refusal(scheme), None);
         }
-        // SAME pads a 2-wide window over a 1-row input up to the stride.
-        assert_eq!(
-            axis(1, 1, 2, 1).refusal(Padding::Same, false),
-            Some("stride larger than the padded input")
-        );
-        assert_eq!(axis(1, 2, 2, 1).refusal(Padding::Same, false), None);
     }
 
     #[test]
-    fn hostile_windows_are_refused() {
+    fn overflowing_windows_are_refused() {
         let huge = i32::MAX as usize;
-        assert_eq!(
-            axis(4, 268_435_458, 1, 1).refusal(Padding::Same, true),
-            Some("pooling window larger than its input")
-        );
-        assert_eq!(
-            axis(4, huge, 1, 1).refusal(Padding::Same, true),
-            Some("pooling window larger than its input")
-        );
-        assert_eq!(
-            axis(4, 2, huge, 1).refusal(Padding::Same, true),
-            Some("stride larger than the padded input")
-        );
-        assert_eq!(
-            axis(4, 3, 1, huge).refusal(Padding::Same, false),
-            Some("dilation larger than the input")
-        );
-        assert_eq!(
-            axis(4, 3, 0, 1).refusal(Padding::Same, false),
-            Some("window parameters overflow")
-        );
-        assert_eq!(
-            axis(usize::MAX, 2, 1, usize::MAX).refusal(Padding::Same, false),
-            Some("window parameters overflow")
-        );
+        let overflow = Some("window parameters overflow");
+        assert_eq!(axis(4, huge, 1, 1).refusal(Padding::Same), overflow);
+        assert_eq!(axis(4, 2, huge, 1).refusal(Padding::Same), overflow);
+        assert_eq!(axis(4, 3, 1, huge).refusal(Padding::Same), overflow);
+        assert_eq!(axis(4, 3, 0, 1).refusal(Padding::Same), overflow);
+        assert_eq!(axis(4, 0, 1, 1).refusal(Padding::Valid), overflow);
+        assert_eq!(axis(usize::MAX, 2, 1, usize::MAX).refusal(Padding::Same), overflow);
     }
 }

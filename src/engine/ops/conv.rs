@@ -100,7 +100,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         Axis { input: in_h, window: kh, stride: stride_h, dilation: dilation_h },
         Axis { input: in_w, window: kw, stride: stride_w, dilation: dilation_w },
     ];
-    check_window(p, o.padding, axes, false)?;
+    check_window(p, o.padding, axes)?;
     if let Op::DepthwiseConv2d { depth_multiplier: m, .. } = p.op.op {
         check_depth_multiplier(p, m, depth_multiplier)?;
     }

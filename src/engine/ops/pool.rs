@@ -30,7 +30,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     let (fh, fw) = (o.filter_h as usize, o.filter_w as usize);
     let (sh, sw) = (o.stride_h as usize, o.stride_w as usize);
     let axis = |input, window, stride| Axis { input, window, stride, dilation: 1 };
-    check_window(p, o.padding, [axis(in_shape[1], fh, sh), axis(in_shape[2], fw, sw)], true)?;
+    check_window(p, o.padding, [axis(in_shape[1], fh, sh), axis(in_shape[2], fw, sw)])?;
     let (oh, pad_h) =
         padding(o.padding, in_shape[1], fh, sh, 1).ok_or(p.shapes("window does not fit"))?;
     let (ow, pad_w) =
