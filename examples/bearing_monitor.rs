@@ -138,9 +138,14 @@ where
     let drift = DriftLog::default();
     let start = HostInstant::now();
     let clock = move || start.elapsed().as_micros() as u32;
-    let mut graph =
-        vibration::graph(sensor, model, (PinAlarm::new(led.clone()), drift.clone()), clock, config)
-            .with_drift_monitor(DriftConfig::default());
+    let actions = (PinAlarm::new(led.clone()), drift.clone());
+    let mut graph = match vibration::graph(sensor, model, actions, clock, config) {
+        Ok(graph) => graph.with_drift_monitor(DriftConfig::default()),
+        Err(e) => {
+            eprintln!("bearing_monitor: the model's quantization is refused: {e}");
+            std::process::exit(1);
+        }
+    };
 
     let mut hits = [false; DEMO_FAULTS.len()];
     let mut false_alarms = 0u32;
@@ -307,7 +312,13 @@ fn main() -> ExitCode {
         demo(models, &VibrationConfig::classifier(), "int8 TFLite classifier")
     } else {
         let config = VibrationConfig::default();
-        let models = [vibration::zscore_model(&config), vibration::zscore_model(&config)];
+        let models = match (vibration::zscore_model(&config), vibration::zscore_model(&config)) {
+            (Ok(a), Ok(b)) => [a, b],
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("bearing_monitor: z-score model: {e:?}");
+                return ExitCode::FAILURE;
+            }
+        };
         demo(models, &config, "streaming z-score model")
     };
     if ok {
