@@ -15,12 +15,13 @@
 //! itself: samples beyond its full scale are refused like NaN samples
 //! ([`GraphError::OutOfRange`]), and a frozen sensor, a dead axis or a sensor that stopped
 //! delivering samples are raised as [`HealthEvent`](crate::health::HealthEvent)s to
-//! [`Action::on_health`] and counted in [`Stats::health`].
+//! [`Action::on_health`] and counted in [`Stats::health`]. When a dropout is raised the window is
+//! emptied, so no window ever joins the samples before a gap to those after it.
 
 use crate::action::{Action, Decision, Rule, Scores};
 use crate::drift::{DriftConfig, DriftMonitor, DriftStatus};
 use crate::gate::{Gate, GateInput};
-use crate::health::{HealthConfig, HealthEvents, HealthMonitor};
+use crate::health::{HealthConfig, HealthEvents, HealthKind, HealthMonitor};
 use crate::model::Model;
 use crate::quantizer::Quantizer;
 use crate::sample::Sample;
@@ -169,6 +170,11 @@ where
     fn report_health(&mut self, events: &HealthEvents) -> Result<(), A::Error> {
         let mut result = Ok(());
         for event in events.iter() {
+            if event.kind == HealthKind::Dropout && event.active {
+                // The samples before the gap and after it are not one signal: the next window
+                // is made of fresh samples only.
+                self.window.clear();
+            }
             self.stats.health.record(event);
             if let Err(e) = self.action.on_health(event) {
                 bump(&mut self.stats.errors.action);
