@@ -307,6 +307,11 @@ impl<'a, S: crate::sensor::Sensor> FaultInjector<'a, S> {
         FaultInjector { episodes, ..Self::new(inner, 1, &[]) }
     }
 
+    /// Gives the wrapped sensor back.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+
     /// Applies the episodes that cover real read `index` to `sample`; `None` for a dropout.
     fn alter(&mut self, index: u32, sample: S::Sample) -> Option<S::Sample> {
         use crate::sample::Sample;
