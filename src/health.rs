@@ -130,6 +130,7 @@ impl HealthCounts {
 
 /// The events one read caused (at most one per [`HealthKind`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct HealthEvents {
     events: [Option<HealthEvent>; 4],
 }
@@ -154,6 +155,7 @@ impl HealthEvents {
 
 /// What the monitor concluded about one sample.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Checked {
     /// `false` when the sample must not enter the window (beyond the full scale).
     pub accepted: bool,
@@ -170,9 +172,8 @@ pub struct Checked {
 /// assert!(!health.check(&[1e20, 0.0]).accepted); // finite, but no sensor reads that
 /// for i in 0..4 {
 ///     let checked = health.check(&[i as f32, 9.8]); // the second channel never moves
-///     if let Some(e) = checked.events.iter().find(|e| e.kind == HealthKind::DeadAxis) {
-///         assert_eq!((e.active, e.channel), (true, Some(1)));
-///     }
+///     let dead = checked.events.iter().find(|e| e.kind == HealthKind::DeadAxis).copied();
+///     assert_eq!(dead.map(|e| (e.active, e.channel)), (i == 3).then_some((true, Some(1))));
 /// }
 /// assert!(health.is_active(HealthKind::DeadAxis));
 /// ```
