@@ -18,7 +18,11 @@
 //!
 //! The [`graph`] composes them with no dynamic dispatch and no heap, runs them blocking or async,
 //! never panics on bad input (bus errors, NaN samples and failed actions are counted in [`stats`]
-//! and reported per step), and keeps the telemetry counters.
+//! and reported per step), and keeps the telemetry counters. Beside the stages, a [`drift`] monitor
+//! watches whether the machine moves away from its baseline and a [`health`] monitor whether the
+//! sensor itself still tells the truth (out-of-range values, a frozen sensor, a dead axis, a
+//! dropout); both raise events to the action. What the crate promises under bad input is stated,
+//! with its tests, in `docs/reliability.md`.
 //!
 //! ## Example
 //!
