@@ -168,6 +168,9 @@ where
     /// Counts health events and passes them to the action; the first action error is returned
     /// (all events are delivered and counted).
     fn report_health(&mut self, events: &HealthEvents) -> Result<(), A::Error> {
+        if events.is_empty() {
+            return Ok(());
+        }
         let mut result = Ok(());
         for event in events.iter() {
             if event.kind == HealthKind::Dropout && event.active {

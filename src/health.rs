@@ -296,13 +296,16 @@ impl<S: Sample> HealthMonitor<S> {
 
     fn follow_flat_lines(&mut self, sample: &S, events: &mut HealthEvents) {
         let channels = S::CHANNELS.min(MAX_CHANNELS);
+        let mut longest = 0;
         for (c, run) in self.runs.iter_mut().enumerate().take(channels) {
             let same = self.last.is_some_and(|last| last.channel(c) == sample.channel(c));
             *run = if same { run.saturating_add(1) } else { 1 };
+            longest = longest.max(*run);
         }
         self.last = Some(*sample);
         let limit = self.config.stuck_samples;
-        if limit == 0 || channels == 0 {
+        // The common case, a live sensor: no run is long and nothing was flat, so nothing changes.
+        if limit == 0 || longest < limit && !self.stuck && self.dead_axis.is_none() {
             return;
         }
         let runs = &self.runs[..channels];
