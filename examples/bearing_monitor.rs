@@ -6,7 +6,11 @@
 //! the rest with the model's own input parameters, runs the model and drives an alarm LED. One line
 //! per detection, then a summary (compute saved by the gate, hits/misses/false alarms, latency) and
 //! the telemetry snapshot as JSON. A second scenario then lets the bearing wear (its broadband
-//! vibration grows) and shows the drift monitor raising the drift event.
+//! vibration grows) and shows the drift monitor raising the drift event. A third one is a bad day
+//! for the sensor: a 20 m/s² knock while the model learns and a corrupted read (±1e20 m/s²) every
+//! 100 samples from t = 10 s; the reflex must still find every fault without a false alarm (the
+//! windows holding the knock may be flagged: it is a real vibration) and raise the sensor's health
+//! event (see docs/reliability.md).
 //!
 //!     cargo run --release --example bearing_monitor            # streaming z-score model
 //!     cargo run --release --example bearing_monitor -- --int8  # models/bearing_classifier.tflite
@@ -14,17 +18,21 @@
 //! With `--int8` the model is the int8 TFLite classifier trained with TensorFlow on this simulator
 //! (see `models/README.md`), run by the crate's engine in an arena of exactly the reported size.
 //! Deterministic: the bearing's noise is seeded (only latencies, from the host clock, vary). Exits
-//! non-zero if a fault is missed, an alarm is false, the gate passes over 10% of windows, or the
-//! drift goes unnoticed.
+//! non-zero if a fault is missed, an alarm is false, the gate passes over 10% of windows, the
+//! drift goes unnoticed, a healthy sensor raises a health event or the bad one raises none.
 
 use edge_reflex::action::{Action, Decision, PinAlarm, Scores};
 use edge_reflex::drift::{DriftConfig, DriftEvent};
 use edge_reflex::drivers::lis3dh::{Config, DataRate, Lis3dh, Mode, Range};
 use edge_reflex::drivers::I2cInterface;
 use edge_reflex::engine::{Interpreter, TfLiteModel};
-use edge_reflex::graph::Step;
+use edge_reflex::graph::{GraphError, Step};
+use edge_reflex::health::HealthEvent;
 use edge_reflex::model::Model;
-use edge_reflex::sim::{Bearing, BearingConfig, DEMO_FAULTS, DEMO_SAMPLES};
+use edge_reflex::sim::{
+    Bearing, BearingConfig, FaultEpisode, FaultInjector, SensorEpisode, SensorFault, DEMO_FAULTS,
+    DEMO_SAMPLES,
+};
 use edge_reflex::stats::Stats;
 use edge_reflex::telemetry;
 use edge_reflex::vibration::{self, VibrationConfig, WINDOW};
@@ -99,9 +107,9 @@ impl embedded_hal::digital::OutputPin for AlarmLed {
     }
 }
 
-/// A second action beside the LED: remembers drift events (the LED ignores them).
+/// A second action beside the LED: remembers drift and sensor health events (the LED ignores them).
 #[derive(Clone, Default)]
-struct DriftLog(Rc<std::cell::RefCell<Vec<DriftEvent>>>);
+struct DriftLog(Rc<std::cell::RefCell<Vec<DriftEvent>>>, Rc<std::cell::RefCell<Vec<HealthEvent>>>);
 
 impl Action for DriftLog {
     type Error = Infallible;
@@ -112,7 +120,29 @@ impl Action for DriftLog {
         self.0.borrow_mut().push(*event);
         Ok(())
     }
+    fn on_health(&mut self, event: &HealthEvent) -> Result<(), Infallible> {
+        println!(
+            "          SENSOR {} {:?}{} after {} samples",
+            if event.active { "fault" } else { "recovered" },
+            event.kind,
+            event.channel.map(|c| format!(" on channel {c}")).unwrap_or_default(),
+            event.run
+        );
+        self.1.borrow_mut().push(*event);
+        Ok(())
+    }
 }
+
+/// The sensor's bad day: a 20 m/s² knock on X at t = 2 s, while the z-score model learns, and a
+/// corrupted read of ±1e20 m/s² every 100 samples from t = 10 s on.
+const BAD_DAY: [SensorEpisode; 2] = [
+    SensorEpisode { fault: SensorFault::Spike { channel: 0, value: 20.0 }, start: 2_000, len: 1 },
+    SensorEpisode {
+        fault: SensorFault::OutOfRange { value: 1e20, every: 100 },
+        start: 10_000,
+        len: u32::MAX,
+    },
+];
 
 fn seconds(sample: u32) -> f32 {
     sample as f32 / SAMPLE_RATE_HZ
@@ -123,27 +153,47 @@ struct Outcome {
     stats: Stats,
     misses: usize,
     false_alarms: u32,
+    knock_windows: u32,
     drift_events: Vec<DriftEvent>,
+    health_events: Vec<HealthEvent>,
 }
 
-/// Runs 60 s of `bearing` through the vibration reflex scored by `model`, printing detections,
-/// alarm changes and drift events as they happen.
-fn run_scenario<M: Model>(model: M, bearing: BearingConfig, config: &VibrationConfig) -> Outcome
+/// Runs 60 s of `bearing` through the vibration reflex scored by `model`, with `sensor_faults`
+/// applied to the driver's reads, printing detections, alarm changes, drift and sensor health
+/// events as they happen.
+fn run_scenario<M: Model>(
+    model: M,
+    bearing: BearingConfig,
+    config: &VibrationConfig,
+    sensor_faults: &[SensorEpisode],
+) -> Outcome
 where
     M::Error: std::fmt::Debug,
 {
     let faults = &DEMO_FAULTS;
-    let sensor = lis3dh_on_mock_bus(Bearing::new(bearing, faults));
+    let driver = lis3dh_on_mock_bus(Bearing::new(bearing, faults));
+    let sensor = FaultInjector::with_episodes(driver, sensor_faults);
     let led = AlarmLed::default();
     let drift = DriftLog::default();
     let start = HostInstant::now();
     let clock = move || start.elapsed().as_micros() as u32;
-    let mut graph =
-        vibration::graph(sensor, model, (PinAlarm::new(led.clone()), drift.clone()), clock, config)
-            .with_drift_monitor(DriftConfig::default());
+    let actions = (PinAlarm::new(led.clone()), drift.clone());
+    let mut graph = match vibration::graph(sensor, model, actions, clock, config) {
+        Ok(graph) => graph.with_drift_monitor(DriftConfig::default()),
+        Err(e) => {
+            eprintln!("bearing_monitor: the model's quantization is refused: {e}");
+            std::process::exit(1);
+        }
+    };
 
     let mut hits = [false; DEMO_FAULTS.len()];
     let mut false_alarms = 0u32;
+    let mut knock_windows = 0u32;
+    let knocks: Vec<FaultEpisode> = sensor_faults
+        .iter()
+        .filter(|e| matches!(e.fault, SensorFault::Spike { .. }))
+        .map(|e| FaultEpisode { start: e.start, len: 1 })
+        .collect();
     let mut alarm_on = false;
     let mut drift_seen = 0;
     for i in 0..DEMO_SAMPLES {
@@ -162,6 +212,11 @@ where
                         );
                     }
                     Some(_) => {}
+                    // A knock is a real vibration: a window that holds one may be flagged.
+                    None if knocks.iter().any(|k| k.overlaps(first, i)) => {
+                        knock_windows += 1;
+                        println!("t={:7.3}s  KNOCK flagged  score {:6.3}", seconds(i), d.score);
+                    }
                     None => {
                         false_alarms += 1;
                         println!("t={:7.3}s  FALSE ALARM  score {:6.3}", seconds(i), d.score);
@@ -169,6 +224,8 @@ where
                 }
             }
             Ok(_) => {}
+            // Refused corrupted reads are counted in the telemetry; one line would be per read.
+            Err(GraphError::OutOfRange) => {}
             Err(e) => println!("t={:7.3}s  error: {e:?}", seconds(i)),
         }
         if led.0.get() != alarm_on {
@@ -189,9 +246,17 @@ where
     }
     let stats = *graph.stats();
     let (stages, _) = graph.into_stages();
-    stages.sensor.destroy().done(); // every expected bus transaction happened
+    stages.sensor.into_inner().destroy().done(); // every expected bus transaction happened
     let drift_events = drift.0.borrow().clone();
-    Outcome { stats, misses: hits.iter().filter(|&&h| !h).count(), false_alarms, drift_events }
+    let health_events = drift.1.borrow().clone();
+    Outcome {
+        stats,
+        misses: hits.iter().filter(|&&h| !h).count(),
+        false_alarms,
+        knock_windows,
+        drift_events,
+        health_events,
+    }
 }
 
 fn summary(o: &Outcome, model: &str) {
@@ -217,7 +282,11 @@ fn summary(o: &Outcome, model: &str) {
         s.latency.mean().unwrap_or(0),
         s.latency.max
     );
+    if o.knock_windows > 0 {
+        println!("knock              {} windows holding the knock flagged", o.knock_windows);
+    }
     println!("errors             {:?}", s.errors);
+    println!("sensor health      {:?}", s.health);
     let mut json = [0u8; 1024];
     match telemetry::to_json(s, &mut json) {
         Ok(n) => println!("telemetry (JSON)   {}", String::from_utf8_lossy(&json[..n])),
@@ -226,7 +295,7 @@ fn summary(o: &Outcome, model: &str) {
 }
 
 /// Both scenarios with one model; returns whether everything the demo promises held.
-fn demo<M: Model>(models: [M; 2], config: &VibrationConfig, label: &str) -> bool
+fn demo<M: Model>(models: [M; 3], config: &VibrationConfig, label: &str) -> bool
 where
     M::Error: std::fmt::Debug,
 {
@@ -235,8 +304,8 @@ where
         DEMO_FAULTS.len(),
         vibration::HOP
     );
-    let [healthy_model, wearing_model] = models;
-    let healthy = run_scenario(healthy_model, BearingConfig::default(), config);
+    let [healthy_model, wearing_model, bad_day_model] = models;
+    let healthy = run_scenario(healthy_model, BearingConfig::default(), config, &[]);
     println!();
     summary(&healthy, label);
 
@@ -245,9 +314,17 @@ where
         "== wearing bearing: broadband vibration grows from 0.05 to 0.35 m/s² over the minute"
     );
     let wearing = BearingConfig { drift_per_s: 0.005, ..BearingConfig::default() };
-    let worn = run_scenario(wearing_model, wearing, config);
+    let worn = run_scenario(wearing_model, wearing, config, &[]);
     println!();
     summary(&worn, label);
+
+    println!();
+    println!(
+        "== healthy bearing, failing sensor: a 20 m/s² knock at t=2s, a ±1e20 m/s² read every 100 from t=10s"
+    );
+    let bad_day = run_scenario(bad_day_model, BearingConfig::default(), config, &BAD_DAY);
+    println!();
+    summary(&bad_day, label);
 
     let mut ok = true;
     if healthy.misses > 0 || healthy.false_alarms > 0 || healthy.stats.gated_fraction() < 0.9 {
@@ -263,6 +340,23 @@ where
         eprintln!(
             "bearing_monitor: FAILED: drift events healthy {:?}, wearing {:?}",
             healthy.drift_events, worn.drift_events
+        );
+        ok = false;
+    }
+    let bad_day_raised = bad_day.health_events.iter().any(|e| e.active);
+    if !healthy.health_events.is_empty()
+        || !worn.health_events.is_empty()
+        || !bad_day_raised
+        || bad_day.misses > 0
+        || bad_day.false_alarms > 0
+    {
+        eprintln!(
+            "bearing_monitor: FAILED: health events healthy {:?}, wearing {:?}; bad sensor day: missed {}, false alarms {}, health events {:?}",
+            healthy.health_events,
+            worn.health_events,
+            bad_day.misses,
+            bad_day.false_alarms,
+            bad_day.health_events
         );
         ok = false;
     }
@@ -293,13 +387,15 @@ fn main() -> ExitCode {
             ops.join(" > ")
         );
         // One arena per scenario, each exactly the size the planner reports.
-        let (mut arena_a, mut arena_b) = (vec![0u8; arena_bytes], vec![0u8; arena_bytes]);
+        let mut arenas = [vec![0u8; arena_bytes], vec![0u8; arena_bytes], vec![0u8; arena_bytes]];
+        let [arena_a, arena_b, arena_c] = &mut arenas;
         let models = match (
-            Interpreter::new(&model, &mut arena_a),
-            Interpreter::new(&model, &mut arena_b),
+            Interpreter::new(&model, arena_a),
+            Interpreter::new(&model, arena_b),
+            Interpreter::new(&model, arena_c),
         ) {
-            (Ok(a), Ok(b)) => [a, b],
-            (Err(e), _) | (_, Err(e)) => {
+            (Ok(a), Ok(b), Ok(c)) => [a, b, c],
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
                 eprintln!("bearing_monitor: interpreter: {e}");
                 return ExitCode::FAILURE;
             }
@@ -307,7 +403,17 @@ fn main() -> ExitCode {
         demo(models, &VibrationConfig::classifier(), "int8 TFLite classifier")
     } else {
         let config = VibrationConfig::default();
-        let models = [vibration::zscore_model(&config), vibration::zscore_model(&config)];
+        let models = match (
+            vibration::zscore_model(&config),
+            vibration::zscore_model(&config),
+            vibration::zscore_model(&config),
+        ) {
+            (Ok(a), Ok(b), Ok(c)) => [a, b, c],
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
+                eprintln!("bearing_monitor: z-score model: {e:?}");
+                return ExitCode::FAILURE;
+            }
+        };
         demo(models, &config, "streaming z-score model")
     };
     if ok {

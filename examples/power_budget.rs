@@ -46,7 +46,8 @@ const NRF52840: PowerProfile = PowerProfile {
 fn demo_stats<M: Model>(model: M, config: &VibrationConfig) -> Stats {
     let mut bearing = Bearing::new(BearingConfig::default(), &DEMO_FAULTS);
     let sensor = FnSensor::new(move || Ok::<_, ()>(bearing.next_sample()));
-    let mut graph = vibration::graph(sensor, model, NoAction, || 0u32, config);
+    let mut graph = vibration::graph(sensor, model, NoAction, || 0u32, config)
+        .expect("the default configuration quantizes");
     for _ in 0..DEMO_SAMPLES {
         let _ = graph.step();
     }
@@ -67,7 +68,8 @@ fn main() -> ExitCode {
     };
     let run_s = DEMO_SAMPLES as f32 / 1000.0;
     let zscore = demo_stats(
-        vibration::zscore_model(&VibrationConfig::default()),
+        vibration::zscore_model(&VibrationConfig::default())
+            .expect("the default configuration quantizes"),
         &VibrationConfig::default(),
     );
     let model = match TfLiteModel::load(include_bytes!("../models/bearing_classifier.tflite")) {

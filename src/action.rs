@@ -7,6 +7,7 @@
 //! This module does not run models or keep statistics.
 
 use crate::drift::DriftEvent;
+use crate::health::HealthEvent;
 use crate::model::QuantParams;
 use embedded_hal::digital::OutputPin;
 
@@ -40,7 +41,8 @@ impl<'a> Scores<'a> {
 
     /// Score `i` in real units (`scale * (q - zero_point)`), `None` past the end.
     pub fn get(&self, i: usize) -> Option<f32> {
-        self.raw.get(i).map(|&q| crate::quantizer::AffineQuantizer::new(self.quant).dequantize(q))
+        let quantizer = crate::quantizer::AffineQuantizer::unchecked(self.quant);
+        self.raw.get(i).map(|&q| quantizer.dequantize(q))
     }
 
     /// Index and value of the highest score (the first on ties), `None` when empty.
@@ -123,6 +125,13 @@ pub trait Action {
     /// Called when the graph's drift monitor reports a change (see [`drift`](crate::drift)).
     /// Does nothing unless implemented.
     fn on_drift(&mut self, _event: &DriftEvent) -> Result<(), Self::Error> {
+        Ok(())
+    }
+
+    /// Called when the graph's sensor health monitor reports a change (see
+    /// [`health`](crate::health)): a frozen sensor, a dead axis, a dropout, out-of-range samples.
+    /// Does nothing unless implemented.
+    fn on_health(&mut self, _event: &HealthEvent) -> Result<(), Self::Error> {
         Ok(())
     }
 }
@@ -245,6 +254,13 @@ impl<A: Action, B: Action> Action for (A, B) {
     fn on_drift(&mut self, event: &DriftEvent) -> Result<(), Self::Error> {
         let a = self.0.on_drift(event);
         let b = self.1.on_drift(event);
+        a.map_err(EitherError::First)?;
+        b.map_err(EitherError::Second)
+    }
+
+    fn on_health(&mut self, event: &HealthEvent) -> Result<(), Self::Error> {
+        let a = self.0.on_health(event);
+        let b = self.1.on_health(event);
         a.map_err(EitherError::First)?;
         b.map_err(EitherError::Second)
     }

@@ -2,13 +2,14 @@
 //! it had when the reflex was installed?
 //!
 //! A [`DriftMonitor`] watches every ready window — whether or not the gate let it through — and
-//! tracks three signals against a baseline learned over the first `warmup_windows` windows:
+//! tracks four signals against a baseline learned over the first `warmup_windows` windows:
 //!
 //! | [`DriftKind`] | signal per window | drifting when |
 //! |---|---|---|
 //! | `InputLevel` | mean level of the window | EWMA leaves `baseline ± k·σ` |
 //! | `InputEnergy` | standard deviation of the window's level | EWMA leaves `baseline ± k·σ` |
 //! | `AnomalyRate` | 1 if the window's inference triggered, else 0 | EWMA exceeds baseline rate + bound |
+//! | `InputFrozen` | the window's level does not move at all (peak-to-peak exactly 0) | at once, if the baseline moved (mean energy above `min_sigma`) |
 //!
 //! The baseline (mean μ and standard deviation σ of each signal, and the anomaly rate) comes from
 //! Welford's algorithm over the warm-up; afterwards each signal is smoothed with an exponentially
@@ -19,6 +20,11 @@
 //! at [`DriftConfig::min_sigma`] so a perfectly steady baseline does not make every tiny change a
 //! drift. A signal stops drifting when its EWMA comes back within half
 //! the bound (hysteresis). Each change is reported once, as a [`DriftEvent`].
+//!
+//! A frozen sensor is its own signal: its energy falls to exactly zero, a fall smaller than the
+//! energy bound when the machine is quiet, so the EWMA alone would never call it drift. A window
+//! that does not move at all after a baseline that did is `InputFrozen` right away; the first
+//! window that moves again ends it.
 //!
 //! This module does not decide what to do about drift: the graph counts events in
 //! [`Stats`](crate::stats::Stats) and passes them to [`Action::on_drift`](crate::action::Action::on_drift).
@@ -66,6 +72,8 @@ pub enum DriftKind {
     InputEnergy,
     /// The share of windows the model flags (the detector fires "too often").
     AnomalyRate,
+    /// The input stopped moving altogether (a frozen sensor, a stale register).
+    InputFrozen,
 }
 
 /// A change of drift state of one signal.
@@ -143,6 +151,7 @@ pub struct DriftMonitor {
     level: Signal,
     energy: Signal,
     rate: Signal,
+    frozen: bool,
 }
 
 impl DriftMonitor {
@@ -163,6 +172,7 @@ impl DriftMonitor {
             level: Signal::default(),
             energy: Signal::default(),
             rate: Signal::default(),
+            frozen: false,
         }
     }
 
@@ -175,7 +185,7 @@ impl DriftMonitor {
     pub fn status(&self) -> DriftStatus {
         if self.windows < self.config.warmup_windows {
             DriftStatus::Learning
-        } else if self.level.drifting || self.energy.drifting || self.rate.drifting {
+        } else if self.level.drifting || self.energy.drifting || self.rate.drifting || self.frozen {
             DriftStatus::Drifting
         } else {
             DriftStatus::Stable
@@ -202,13 +212,25 @@ impl DriftMonitor {
         let level = self.level.track(features.mean, c.smoothing, level_bound, true);
         let energy = self.energy.track(features.std_dev, c.smoothing, energy_bound, true);
         let rate = self.rate.track(r, c.smoothing, c.anomaly_rate_bound, false);
+        // Peak-to-peak is exact for a constant window (the running standard deviation keeps a
+        // rounding residue, so it is not the test).
+        let frozen = features.peak_to_peak == 0.0 && self.energy.mean > c.min_sigma;
+        if frozen != self.frozen {
+            self.frozen = frozen;
+            return Some(DriftEvent {
+                kind: DriftKind::InputFrozen,
+                drifting: frozen,
+                value: features.std_dev,
+                baseline: self.energy.mean,
+            });
+        }
         for (kind, now) in [
             (DriftKind::InputLevel, level),
             (DriftKind::InputEnergy, energy),
             (DriftKind::AnomalyRate, rate),
         ] {
             let signal = match kind {
-                DriftKind::InputLevel => &mut self.level,
+                DriftKind::InputLevel | DriftKind::InputFrozen => &mut self.level,
                 DriftKind::InputEnergy => &mut self.energy,
                 DriftKind::AnomalyRate => &mut self.rate,
             };
@@ -231,7 +253,7 @@ mod tests {
     use super::*;
 
     fn window(mean: f32, std_dev: f32) -> Features {
-        Features { mean, std_dev, ..Default::default() }
+        Features { mean, std_dev, peak_to_peak: 4.0 * std_dev, ..Default::default() }
     }
 
     fn config() -> DriftConfig {
@@ -300,6 +322,27 @@ mod tests {
         let e = (0..100).find_map(|_| m.observe(&window(9.8, 0.05), true)).unwrap();
         assert_eq!((e.kind, e.drifting), (DriftKind::AnomalyRate, true));
         assert!(e.value > 0.3);
+    }
+
+    #[test]
+    fn a_frozen_input_is_drift_at_once_and_ends_when_it_moves() {
+        let mut m = DriftMonitor::new(config());
+        let live = Features { mean: 9.8, std_dev: 0.05, peak_to_peak: 0.2, ..Default::default() };
+        let frozen = Features { mean: 9.8, std_dev: 0.0, peak_to_peak: 0.0, ..Default::default() };
+        for _ in 0..20 {
+            assert_eq!(m.observe(&live, false), None);
+        }
+        let e = m.observe(&frozen, false).unwrap();
+        assert_eq!((e.kind, e.drifting, e.value), (DriftKind::InputFrozen, true, 0.0));
+        assert_eq!(m.status(), DriftStatus::Drifting);
+        assert_eq!(m.observe(&frozen, false), None);
+        let e = m.observe(&live, false).unwrap();
+        assert_eq!((e.kind, e.drifting), (DriftKind::InputFrozen, false));
+        // A baseline that never moved (a test rig at rest) does not call stillness frozen.
+        let mut still = DriftMonitor::new(config());
+        for _ in 0..30 {
+            assert_eq!(still.observe(&frozen, false), None);
+        }
     }
 
     #[test]

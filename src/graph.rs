@@ -10,10 +10,18 @@
 //! Errors never stop the graph and never corrupt the window: a failed read or a NaN sample is
 //! counted and reported and the window is untouched; a failed model or action is counted and
 //! reported and the next sample is processed normally. There is no dynamic dispatch and no heap.
+//!
+//! With a [`HealthMonitor`] ([`Graph::with_health_monitor`]) the graph also watches the sensor
+//! itself: samples beyond its full scale are refused like NaN samples
+//! ([`GraphError::OutOfRange`]), and a frozen sensor, a dead axis or a sensor that stopped
+//! delivering samples are raised as [`HealthEvent`](crate::health::HealthEvent)s to
+//! [`Action::on_health`] and counted in [`Stats::health`]. When a dropout is raised the window is
+//! emptied, so no window ever joins the samples before a gap to those after it.
 
 use crate::action::{Action, Decision, Rule, Scores};
 use crate::drift::{DriftConfig, DriftMonitor, DriftStatus};
 use crate::gate::{Gate, GateInput};
+use crate::health::{HealthConfig, HealthEvents, HealthKind, HealthMonitor};
 use crate::model::Model;
 use crate::quantizer::Quantizer;
 use crate::sample::Sample;
@@ -61,6 +69,9 @@ pub enum GraphError<SE, ME, AE> {
     Sensor(SE),
     /// The sample had a NaN or infinite channel; nothing entered the window.
     NonFiniteSample,
+    /// A channel of the sample was beyond the sensor's full scale (see
+    /// [`health`](crate::health)); nothing entered the window.
+    OutOfRange,
     /// The window does not fit the model's input (a wiring mistake: check `N` × channels).
     Quantize(crate::quantizer::QuantizeError),
     /// The model failed on this window.
@@ -75,6 +86,7 @@ impl<ME, AE> GraphError<Infallible, ME, AE> {
         match self {
             GraphError::Sensor(never) => match never {},
             GraphError::NonFiniteSample => GraphError::NonFiniteSample,
+            GraphError::OutOfRange => GraphError::OutOfRange,
             GraphError::Quantize(e) => GraphError::Quantize(e),
             GraphError::Model(e) => GraphError::Model(e),
             GraphError::Action(e) => GraphError::Action(e),
@@ -99,6 +111,7 @@ pub struct Graph<Sn, T: Sample, G, Q, M, A, C, const N: usize, const HOP: usize>
     stats: Stats,
     last_decision: Option<Decision>,
     drift: Option<DriftMonitor>,
+    health: Option<HealthMonitor<T>>,
 }
 
 impl<Sn, T, G, Q, M, A, C, const N: usize, const HOP: usize> Graph<Sn, T, G, Q, M, A, C, N, HOP>
@@ -125,7 +138,55 @@ where
             stats: Stats::default(),
             last_decision: None,
             drift: None,
+            health: None,
         }
+    }
+
+    /// Adds a sensor health monitor that sees every read; see [`health`](crate::health).
+    pub fn with_health_monitor(mut self, config: HealthConfig) -> Self {
+        self.health = Some(HealthMonitor::new(config));
+        self
+    }
+
+    /// The health monitor, `None` without one (its state: [`HealthMonitor::is_healthy`]).
+    pub fn health(&self) -> Option<&HealthMonitor<T>> {
+        self.health.as_ref()
+    }
+
+    /// Tells the health monitor that a sampling period passed with no sample at all (a data-ready
+    /// interrupt that never came, an empty FIFO), for callers that [`feed`](Self::feed) samples
+    /// themselves; [`step`](Self::step) counts its failed reads on its own. Reports the action's
+    /// error if a health event was raised and the action failed.
+    pub fn missed_period(&mut self) -> Result<(), A::Error> {
+        let events = match self.health.as_mut() {
+            Some(h) => h.missed(),
+            None => return Ok(()),
+        };
+        self.report_health(&events)
+    }
+
+    /// Counts health events and passes them to the action; the first action error is returned
+    /// (all events are delivered and counted).
+    fn report_health(&mut self, events: &HealthEvents) -> Result<(), A::Error> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut result = Ok(());
+        for event in events.iter() {
+            if event.kind == HealthKind::Dropout && event.active {
+                // The samples before the gap and after it are not one signal: the next window
+                // is made of fresh samples only.
+                self.window.clear();
+            }
+            self.stats.health.record(event);
+            if let Err(e) = self.action.on_health(event) {
+                bump(&mut self.stats.errors.action);
+                if result.is_ok() {
+                    result = Err(e);
+                }
+            }
+        }
+        result
     }
 
     /// Adds a drift monitor that watches every ready window; its events are counted in
@@ -151,6 +212,19 @@ where
     /// Pushes one sample (from anywhere: a FIFO drain, a test vector) through window, gate,
     /// quantizer, model and action. [`step`](Self::step) is `read` + `feed`.
     pub fn feed(&mut self, sample: T) -> FeedResult<M, A> {
+        let (accepted, events) = match self.health.as_mut() {
+            None => (true, HealthEvents::default()),
+            Some(h) if !sample.is_finite() => (true, h.missed()),
+            Some(h) => {
+                let checked = h.check(&sample);
+                (checked.accepted, checked.events)
+            }
+        };
+        let health = self.report_health(&events);
+        if !accepted {
+            self.stats.health.out_of_range = self.stats.health.out_of_range.saturating_add(1);
+            return Err(GraphError::OutOfRange);
+        }
         let ready = match self.window.push(sample) {
             Ok(ready) => ready,
             Err(_) => {
@@ -158,6 +232,13 @@ where
                 return Err(GraphError::NonFiniteSample);
             }
         };
+        let step = self.feed_window(ready)?;
+        health.map_err(GraphError::Action)?;
+        Ok(step)
+    }
+
+    /// The part of [`feed`](Self::feed) after the sample entered the window.
+    fn feed_window(&mut self, ready: bool) -> FeedResult<M, A> {
         bump(&mut self.stats.samples);
         if !ready {
             return Ok(Step::Sampled);
@@ -208,6 +289,9 @@ where
             Ok(sample) => self.feed(sample).map_err(GraphError::with_sensor_error),
             Err(e) => {
                 bump(&mut self.stats.errors.sensor);
+                // A failed read is a period without a sample; its health event (if any) is
+                // counted and delivered, and the read's own error is what the step reports.
+                let _ = self.missed_period();
                 Err(GraphError::Sensor(e))
             }
         }

@@ -18,7 +18,11 @@
 //!
 //! The [`graph`] composes them with no dynamic dispatch and no heap, runs them blocking or async,
 //! never panics on bad input (bus errors, NaN samples and failed actions are counted in [`stats`]
-//! and reported per step), and keeps the telemetry counters.
+//! and reported per step), and keeps the telemetry counters. Beside the stages, a [`drift`] monitor
+//! watches whether the machine moves away from its baseline and a [`health`] monitor whether the
+//! sensor itself still tells the truth (out-of-range values, a frozen sensor, a dead axis, a
+//! dropout); both raise events to the action. What the crate promises under bad input is stated,
+//! with its tests, in `docs/reliability.md`.
 //!
 //! ## Example
 //!
@@ -38,13 +42,14 @@
 //!
 //! let mut bearing = Bearing::new(BearingConfig::default(), &DEMO_FAULTS);
 //! let sensor = FnSensor::new(move || Ok::<[f32; 3], ()>(bearing.next_sample()));
-//! let model = ZScoreDetector::<{ 64 * 3 }>::new(QuantParams { scale: 0.15, zero_point: 0 }, 3, 8);
+//! let input = QuantParams::new(0.15, 0)?; // a NaN, zero or negative scale is refused here
+//! let model = ZScoreDetector::<{ 64 * 3 }>::new(input, 3, 8)?;
 //! let mut graph = Graph::new(
 //!     Stages {
 //!         sensor,
 //!         window: Window::<[f32; 3], 64, 32>::new(),
 //!         gate: Threshold::new(Feature::StdDev, 0.15).or(EveryNth::new(24)),
-//!         quantizer: AffineQuantizer::for_input_of(&model),
+//!         quantizer: AffineQuantizer::for_input_of(&model)?,
 //!         model,
 //!         rule: Rule::ScoreAtLeast { index: 0, threshold: 6.0 },
 //!         action: PinAlarm::new(Led(false)),
@@ -60,6 +65,7 @@
 //! let stats = graph.stats();
 //! assert!(detections > 0);
 //! assert!(stats.gated_out * 10 >= stats.windows * 9); // 90% of windows never reach the model
+//! # Ok::<(), ZScoreError>(())
 //! ```
 //!
 //! ## Design rules
@@ -91,6 +97,7 @@ pub mod drivers;
 pub mod engine;
 pub mod gate;
 pub mod graph;
+pub mod health;
 pub mod math;
 pub mod model;
 pub mod power;
@@ -111,7 +118,9 @@ pub mod prelude {
         Always, Band, EveryNth, Gate, GateExt, GateInput, Hysteresis, MinInterval, Threshold,
     };
     pub use crate::graph::{Graph, GraphError, Stages, Step};
-    pub use crate::model::{Model, QuantParams, Shape, ZScoreDetector};
+    pub use crate::model::{
+        Model, QuantParams, QuantParamsError, Shape, ZScoreDetector, ZScoreError,
+    };
     pub use crate::quantizer::{AffineQuantizer, Quantizer};
     pub use crate::sample::Sample;
     pub use crate::sensor::{AsyncSensor, FnSensor, Sensor};

@@ -8,7 +8,7 @@
 
 pub mod zscore;
 
-pub use zscore::ZScoreDetector;
+pub use zscore::{ZScoreDetector, ZScoreError};
 
 /// Affine quantization of a tensor: `real = scale * (q - zero_point)`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -19,6 +19,64 @@ pub struct QuantParams {
     pub scale: f32,
     /// The quantized value that stands for real 0.
     pub zero_point: i32,
+}
+
+/// Why quantization parameters were refused where a stage is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum QuantParamsError {
+    /// The scale is NaN or infinite.
+    ScaleNotFinite,
+    /// The scale is zero, negative or too small to divide by (subnormal).
+    ScaleNotPositive,
+    /// The zero point is outside the int8 range `-128..=127`.
+    ZeroPointOutOfRange,
+}
+
+impl core::fmt::Display for QuantParamsError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            QuantParamsError::ScaleNotFinite => "quantization scale is NaN or infinite",
+            QuantParamsError::ScaleNotPositive => {
+                "quantization scale is not a positive normal number"
+            }
+            QuantParamsError::ZeroPointOutOfRange => {
+                "quantization zero point is outside -128..=127"
+            }
+        })
+    }
+}
+
+impl QuantParams {
+    /// Checked parameters: a finite, positive, normal `scale` and an int8 `zero_point`.
+    ///
+    /// ```
+    /// use edge_reflex::model::{QuantParams, QuantParamsError};
+    /// assert!(QuantParams::new(0.1, -3).is_ok());
+    /// assert_eq!(QuantParams::new(0.0, 0), Err(QuantParamsError::ScaleNotPositive));
+    /// assert_eq!(QuantParams::new(f32::NAN, 0), Err(QuantParamsError::ScaleNotFinite));
+    /// assert_eq!(QuantParams::new(1.0, 128), Err(QuantParamsError::ZeroPointOutOfRange));
+    /// ```
+    pub fn new(scale: f32, zero_point: i32) -> Result<Self, QuantParamsError> {
+        let params = QuantParams { scale, zero_point };
+        params.check()?;
+        Ok(params)
+    }
+
+    /// `Ok` when these parameters can quantize and dequantize int8 values: the scale is finite,
+    /// positive and normal (so `x / scale` is defined) and the zero point fits in int8.
+    pub fn check(&self) -> Result<(), QuantParamsError> {
+        if !self.scale.is_finite() {
+            return Err(QuantParamsError::ScaleNotFinite);
+        }
+        if !(self.scale.is_normal() && self.scale > 0.0) {
+            return Err(QuantParamsError::ScaleNotPositive);
+        }
+        if !(-128..=127).contains(&self.zero_point) {
+            return Err(QuantParamsError::ZeroPointOutOfRange);
+        }
+        Ok(())
+    }
 }
 
 /// The dimensions of a tensor, at most [`Shape::MAX_RANK`] of them.
@@ -118,6 +176,21 @@ impl<M: Model + ?Sized> Model for &mut M {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quant_params_refuse_what_cannot_quantize() {
+        for bad in [f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            assert_eq!(QuantParams::new(bad, 0), Err(QuantParamsError::ScaleNotFinite));
+        }
+        for bad in [0.0, -0.0, -0.5, f32::MIN_POSITIVE / 2.0] {
+            assert_eq!(QuantParams::new(bad, 0), Err(QuantParamsError::ScaleNotPositive));
+        }
+        for bad in [-129, 128, i32::MIN, i32::MAX] {
+            assert_eq!(QuantParams::new(1.0, bad), Err(QuantParamsError::ZeroPointOutOfRange));
+        }
+        assert_eq!(QuantParams::new(f32::MIN_POSITIVE, -128).map(|q| q.zero_point), Ok(-128));
+        assert_eq!(QuantParams::new(f32::MAX, 127).map(|q| q.zero_point), Ok(127));
+    }
 
     #[test]
     fn shape_elements_and_overflow() {

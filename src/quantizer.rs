@@ -5,14 +5,17 @@
 //! the inverse `x = scale * (q - zero_point)`. Non-finite inputs have defined results: `+inf` → 127,
 //! `-inf` → -128, `NaN` → the zero point (the graph never lets NaN this far; see
 //! [`Window::push`](crate::window::Window::push)). Build it from the model with
-//! [`AffineQuantizer::for_input_of`] so no scale is ever copied by hand.
+//! [`AffineQuantizer::for_input_of`] so no scale is ever copied by hand. Parameters that cannot
+//! quantize (a NaN, infinite, zero, negative or subnormal scale; a zero point outside int8) are
+//! refused when the quantizer is built, with a [`QuantParamsError`]: a quantizer that exists
+//! always maps real values onto the int8 grid.
 //!
 //! The [`Quantizer`] trait writes a whole window, oldest sample first and channels interleaved
 //! (`[time][channel]`, the layout of a Keras `Conv1D`/`Dense` input), straight into
 //! [`Model::input`]. This module does not scale or filter the signal.
 
 use crate::math;
-use crate::model::{Model, QuantParams};
+use crate::model::{Model, QuantParams, QuantParamsError};
 use crate::sample::Sample;
 
 /// Why a window could not be quantized into the model's input.
@@ -39,10 +42,12 @@ pub trait Quantizer<S: Sample> {
 /// ```
 /// use edge_reflex::model::QuantParams;
 /// use edge_reflex::quantizer::AffineQuantizer;
-/// let q = AffineQuantizer::new(QuantParams { scale: 0.5, zero_point: -10 });
+/// let q = AffineQuantizer::new(QuantParams { scale: 0.5, zero_point: -10 }).unwrap();
 /// assert_eq!(q.quantize_value(1.25), -7);   // round(2.5) = 3, half away from zero
 /// assert_eq!(q.quantize_value(1000.0), 127); // saturates
 /// assert_eq!(q.dequantize(-7), 1.5);
+/// // A scale that cannot quantize is refused here, not discovered as a silent alarm later.
+/// assert!(AffineQuantizer::new(QuantParams { scale: 0.0, zero_point: 0 }).is_err());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -52,18 +57,26 @@ pub struct AffineQuantizer {
 }
 
 impl AffineQuantizer {
-    /// A quantizer with the given parameters.
-    pub fn new(params: QuantParams) -> Self {
+    /// A quantizer with the given parameters, refused unless they pass [`QuantParams::check`].
+    pub fn new(params: QuantParams) -> Result<Self, QuantParamsError> {
+        params.check()?;
+        Ok(AffineQuantizer { params })
+    }
+
+    /// The arithmetic without the check, for parameters the crate itself holds (a model's own
+    /// constant output quantization) or reads back from a model whose stage was checked.
+    pub(crate) const fn unchecked(params: QuantParams) -> Self {
         AffineQuantizer { params }
     }
 
-    /// The quantizer of a model's input tensor.
-    pub fn for_input_of<M: Model + ?Sized>(model: &M) -> Self {
+    /// The quantizer of a model's input tensor; refused when the model's input parameters are.
+    pub fn for_input_of<M: Model + ?Sized>(model: &M) -> Result<Self, QuantParamsError> {
         Self::new(model.input_quant())
     }
 
-    /// The quantizer of a model's output tensor (use [`dequantize`](Self::dequantize) on scores).
-    pub fn for_output_of<M: Model + ?Sized>(model: &M) -> Self {
+    /// The quantizer of a model's output tensor (use [`dequantize`](Self::dequantize) on scores);
+    /// refused when the model's output parameters are.
+    pub fn for_output_of<M: Model + ?Sized>(model: &M) -> Result<Self, QuantParamsError> {
         Self::new(model.output_quant())
     }
 
@@ -112,7 +125,7 @@ mod tests {
     use super::*;
 
     fn q(scale: f32, zero_point: i32) -> AffineQuantizer {
-        AffineQuantizer::new(QuantParams { scale, zero_point })
+        AffineQuantizer::new(QuantParams { scale, zero_point }).unwrap()
     }
 
     #[test]
@@ -140,12 +153,29 @@ mod tests {
         assert_eq!(q.quantize_value(f32::INFINITY), 127);
         assert_eq!(q.quantize_value(f32::NEG_INFINITY), -128);
         assert_eq!(q.quantize_value(f32::NAN), -3);
-        // A zero point outside int8 (malformed parameters) still gives an in-range value.
+        // Even unchecked, a zero point outside int8 still gives an in-range value.
         assert_eq!(
-            AffineQuantizer::new(QuantParams { scale: 1.0, zero_point: 900 })
+            AffineQuantizer::unchecked(QuantParams { scale: 1.0, zero_point: 900 })
                 .quantize_value(f32::NAN),
             127
         );
+    }
+
+    #[test]
+    fn parameters_that_cannot_quantize_are_refused_at_construction() {
+        let bad = [
+            (f32::NAN, 0, QuantParamsError::ScaleNotFinite),
+            (f32::INFINITY, 0, QuantParamsError::ScaleNotFinite),
+            (f32::NEG_INFINITY, 0, QuantParamsError::ScaleNotFinite),
+            (0.0, 0, QuantParamsError::ScaleNotPositive),
+            (-0.1, 0, QuantParamsError::ScaleNotPositive),
+            (1e-45, 0, QuantParamsError::ScaleNotPositive),
+            (0.1, 128, QuantParamsError::ZeroPointOutOfRange),
+            (0.1, -129, QuantParamsError::ZeroPointOutOfRange),
+        ];
+        for (scale, zero_point, error) in bad {
+            assert_eq!(AffineQuantizer::new(QuantParams { scale, zero_point }), Err(error));
+        }
     }
 
     #[test]

@@ -186,7 +186,65 @@ pub enum Injected {
     Stuck,
 }
 
-/// The error a [`FaultInjector`] reports for [`Injected::BusError`], or the inner sensor's.
+/// A sensor failure applied by a [`FaultInjector`] to a stretch of the wrapped sensor's reads.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SensorFault {
+    /// Every read repeats the last sample delivered before the episode (a frozen sensor).
+    Stuck,
+    /// Every read fails with a bus error; the samples taken meanwhile are lost (a sensor that
+    /// stopped answering).
+    Dropout,
+    /// The episode's first sample has `value` added on `channel` (a knock, a glitch).
+    Spike {
+        /// The channel hit.
+        channel: u8,
+        /// What is added, in the sample's units.
+        value: f32,
+    },
+    /// Every `every`-th sample of the episode, from its first, reads `value` on every channel,
+    /// with alternating sign (finite, but beyond any full scale: a corrupted read).
+    OutOfRange {
+        /// The magnitude read.
+        value: f32,
+        /// One such sample in this many (at least 1).
+        every: u32,
+    },
+    /// The sensitivity grows by `per_sample` per sample since the episode's start: every channel
+    /// reads `(1 + per_sample · n)` times the truth (an ageing sensor, a loosening mount).
+    GainDrift {
+        /// Gain added per sample.
+        per_sample: f32,
+    },
+    /// `channel` reads `value` whatever happens (a broken axis).
+    DeadAxis {
+        /// The dead channel.
+        channel: u8,
+        /// What it reads.
+        value: f32,
+    },
+}
+
+/// A [`SensorFault`] over the wrapped sensor's reads `start..start + len` (counted from 0).
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct SensorEpisode {
+    /// What goes wrong.
+    pub fault: SensorFault,
+    /// First affected read.
+    pub start: u32,
+    /// Number of affected reads (`u32::MAX`: until the end).
+    pub len: u32,
+}
+
+impl SensorEpisode {
+    fn contains(&self, i: u32) -> bool {
+        i >= self.start && i - self.start < self.len
+    }
+}
+
+/// The error a [`FaultInjector`] reports for [`Injected::BusError`] and
+/// [`SensorFault::Dropout`], or the inner sensor's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum InjectedError<E> {
@@ -196,33 +254,106 @@ pub enum InjectedError<E> {
     Sensor(E),
 }
 
-/// Wraps a sensor and, on a schedule, *inserts* bad reads between its real ones (the real sample
-/// is kept for the next read, so nothing is lost): bus errors, NaN samples or stuck values.
-/// The graph's decisions on the real samples must not change; the tests check exactly that.
-pub struct FaultInjector<S: crate::sensor::Sensor> {
+/// Wraps a sensor and makes it fail, two ways that can be combined:
+///
+/// * on a schedule, it *inserts* bad reads between the real ones (the real sample is kept for the
+///   next read, so nothing is lost): bus errors, NaN samples or stuck values ([`Injected`]). The
+///   graph's decisions on the real samples must not change; the tests check exactly that.
+/// * over [`SensorEpisode`]s it *alters* the real reads: a frozen sensor, a dropout, a spike,
+///   out-of-range values, a gain drift, a dead axis ([`SensorFault`]). The fault-matrix test
+///   checks that the graph detects the bearing's faults or raises a health event.
+///
+/// ```
+/// use edge_reflex::sensor::{FnSensor, Sensor};
+/// use edge_reflex::sim::{FaultInjector, SensorEpisode, SensorFault};
+/// let mut t = 0.0f32;
+/// let ramp = FnSensor::new(move || { t += 1.0; Ok::<[f32; 2], ()>([t, -t]) });
+/// let dead = [SensorEpisode { fault: SensorFault::DeadAxis { channel: 1, value: 0.0 }, start: 2, len: u32::MAX }];
+/// let mut sensor = FaultInjector::with_episodes(ramp, &dead);
+/// let reads: Vec<[f32; 2]> = (0..4).map(|_| sensor.read().unwrap()).collect();
+/// assert_eq!(reads, [[1.0, -1.0], [2.0, -2.0], [3.0, 0.0], [4.0, 0.0]]);
+/// ```
+pub struct FaultInjector<'a, S: crate::sensor::Sensor> {
     inner: S,
     every: u32,
-    kinds: &'static [Injected],
+    kinds: &'a [Injected],
     reads: u32,
     next_kind: usize,
     last: Option<S::Sample>,
+    episodes: &'a [SensorEpisode],
+    /// Real reads of the inner sensor so far (the index episodes count in).
+    real: u32,
+    out_of_range_sign: f32,
 }
 
-impl<S: crate::sensor::Sensor> FaultInjector<S> {
+impl<'a, S: crate::sensor::Sensor> FaultInjector<'a, S> {
     /// Inserts one bad read before every `every`-th real read, cycling through `kinds`.
-    pub fn new(inner: S, every: u32, kinds: &'static [Injected]) -> Self {
-        FaultInjector { inner, every: every.max(1), kinds, reads: 0, next_kind: 0, last: None }
+    pub fn new(inner: S, every: u32, kinds: &'a [Injected]) -> Self {
+        FaultInjector {
+            inner,
+            every: every.max(1),
+            kinds,
+            reads: 0,
+            next_kind: 0,
+            last: None,
+            episodes: &[],
+            real: 0,
+            out_of_range_sign: 1.0,
+        }
+    }
+
+    /// Alters the real reads during `episodes` (and inserts nothing).
+    pub fn with_episodes(inner: S, episodes: &'a [SensorEpisode]) -> Self {
+        FaultInjector { episodes, ..Self::new(inner, 1, &[]) }
+    }
+
+    /// Gives the wrapped sensor back.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+
+    /// Applies the episodes that cover real read `index` to `sample`; `None` for a dropout.
+    fn alter(&mut self, index: u32, sample: S::Sample) -> Option<S::Sample> {
+        use crate::sample::Sample;
+        let mut out = sample;
+        for e in self.episodes.iter().filter(|e| e.contains(index)) {
+            let n = index - e.start;
+            match e.fault {
+                SensorFault::Stuck => out = self.last.unwrap_or(out),
+                SensorFault::Dropout => return None,
+                SensorFault::Spike { channel, value } if n == 0 => {
+                    let c = channel as usize;
+                    out = S::Sample::from_fn(|i| out.channel(i) + if i == c { value } else { 0.0 });
+                }
+                SensorFault::Spike { .. } => {}
+                SensorFault::OutOfRange { value, every } if n.is_multiple_of(every.max(1)) => {
+                    let v = value * self.out_of_range_sign;
+                    self.out_of_range_sign = -self.out_of_range_sign;
+                    out = S::Sample::from_fn(|_| v);
+                }
+                SensorFault::OutOfRange { .. } => {}
+                SensorFault::GainDrift { per_sample } => {
+                    let gain = 1.0 + per_sample * n as f32;
+                    out = S::Sample::from_fn(|i| out.channel(i) * gain);
+                }
+                SensorFault::DeadAxis { channel, value } => {
+                    let c = channel as usize;
+                    out = S::Sample::from_fn(|i| if i == c { value } else { out.channel(i) });
+                }
+            }
+        }
+        Some(out)
     }
 }
 
-impl<S: crate::sensor::Sensor> crate::sensor::Sensor for FaultInjector<S> {
+impl<S: crate::sensor::Sensor> crate::sensor::Sensor for FaultInjector<'_, S> {
     type Sample = S::Sample;
     type Error = InjectedError<S::Error>;
 
     fn read(&mut self) -> Result<S::Sample, Self::Error> {
         self.reads = self.reads.wrapping_add(1);
-        if self.reads.is_multiple_of(self.every + 1) {
-            if let Some(&kind) = self.kinds.get(self.next_kind % self.kinds.len().max(1)) {
+        if !self.kinds.is_empty() && self.reads.is_multiple_of(self.every.saturating_add(1)) {
+            if let Some(&kind) = self.kinds.get(self.next_kind % self.kinds.len()) {
                 self.next_kind += 1;
                 match kind {
                     Injected::BusError => return Err(InjectedError::Injected),
@@ -238,6 +369,9 @@ impl<S: crate::sensor::Sensor> crate::sensor::Sensor for FaultInjector<S> {
             }
         }
         let s = self.inner.read().map_err(InjectedError::Sensor)?;
+        let index = self.real;
+        self.real = self.real.wrapping_add(1);
+        let s = self.alter(index, s).ok_or(InjectedError::Injected)?;
         self.last = Some(s);
         Ok(s)
     }
@@ -264,6 +398,49 @@ mod tests {
             }
         }
         assert!(faulty > 5.0 * calm, "fault energy {faulty} vs calm {calm}");
+    }
+
+    #[test]
+    fn episodes_alter_the_real_reads() {
+        use crate::sensor::{FnSensor, Sensor};
+        let mut t = 0.0f32;
+        let ramp = FnSensor::new(move || {
+            t += 1.0;
+            Ok::<[f32; 2], ()>([t, 10.0 * t])
+        });
+        let episodes = [
+            SensorEpisode {
+                fault: SensorFault::Spike { channel: 0, value: 100.0 },
+                start: 1,
+                len: 1,
+            },
+            SensorEpisode { fault: SensorFault::Dropout, start: 2, len: 2 },
+            SensorEpisode { fault: SensorFault::Stuck, start: 4, len: 2 },
+            SensorEpisode {
+                fault: SensorFault::OutOfRange { value: 1e20, every: 2 },
+                start: 6,
+                len: 3,
+            },
+            SensorEpisode { fault: SensorFault::GainDrift { per_sample: 0.5 }, start: 9, len: 2 },
+        ];
+        let mut s = FaultInjector::with_episodes(ramp, &episodes);
+        let reads: std::vec::Vec<_> = (0..11).map(|_| s.read()).collect();
+        assert_eq!(
+            reads,
+            [
+                Ok([1.0, 10.0]),
+                Ok([102.0, 20.0]),
+                Err(InjectedError::Injected),
+                Err(InjectedError::Injected),
+                Ok([102.0, 20.0]),
+                Ok([102.0, 20.0]),
+                Ok([1e20, 1e20]),
+                Ok([8.0, 80.0]),
+                Ok([-1e20, -1e20]),
+                Ok([10.0, 100.0]),
+                Ok([16.5, 165.0]),
+            ]
+        );
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! inference latency. They are what telemetry reports and what tells a user how much compute the
 //! gate saved. This module does not send or encode anything.
 
+use crate::health::HealthCounts;
+
 /// Errors counted per stage.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -142,6 +144,9 @@ pub struct Stats {
     pub score: Moments,
     /// Drift state changes reported by the drift monitor (see [`drift`](crate::drift)).
     pub drift_events: u32,
+    /// What the sensor health monitor found (see [`health`](crate::health)).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub health: HealthCounts,
 }
 
 impl Default for Stats {
@@ -166,6 +171,7 @@ impl Stats {
             input_energy: M,
             score: M,
             drift_events: 0,
+            health: HealthCounts::new(),
         }
     }
 

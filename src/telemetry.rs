@@ -140,6 +140,9 @@ mod tests {
         s.score.record(-0.25);
         s.score.record(9.75);
         s.drift_events = 1;
+        s.health.out_of_range = 500;
+        s.health.stuck = 1;
+        s.health.events = 2;
         s
     }
 
@@ -165,6 +168,7 @@ mod tests {
         let text = core::str::from_utf8(&buf[..n]).unwrap();
         assert!(text.starts_with("{\"samples\":60000,\"windows\":1874,"), "{text}");
         assert!(text.contains("\"drift_events\":1"));
+        assert!(text.contains("\"health\":{\"out_of_range\":500,\"stuck\":1,"), "{text}");
         assert_eq!(from_json(&buf[..n]), Ok(s));
         assert_eq!(to_json(&s, &mut [0u8; 16]), Err(ExportError::BufferFull));
         assert_eq!(from_json(b"{\"samples\":"), Err(ExportError::Malformed));

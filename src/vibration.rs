@@ -18,7 +18,8 @@
 //! let mut bearing = Bearing::new(BearingConfig::default(), &DEMO_FAULTS);
 //! let sensor = FnSensor::new(move || Ok::<_, ()>(bearing.next_sample()));
 //! let config = VibrationConfig::default();
-//! let mut graph = vibration::graph(sensor, vibration::zscore_model(&config), NoAction, NoClock, &config);
+//! let model = vibration::zscore_model(&config).unwrap();
+//! let mut graph = vibration::graph(sensor, model, NoAction, NoClock, &config).unwrap();
 //! for _ in 0..edge_reflex::sim::DEMO_SAMPLES {
 //!     let _ = graph.step();
 //! }
@@ -30,7 +31,8 @@
 use crate::action::{Action, Rule};
 use crate::gate::{EveryNth, GateExt, Or, Threshold};
 use crate::graph::{Graph, Stages};
-use crate::model::{Model, QuantParams, ZScoreDetector};
+use crate::health::HealthConfig;
+use crate::model::{Model, QuantParams, QuantParamsError, ZScoreDetector, ZScoreError};
 use crate::quantizer::AffineQuantizer;
 use crate::time::Clock;
 use crate::window::{Feature, Window};
@@ -43,6 +45,10 @@ pub const HOP: usize = 32;
 pub const CHANNELS: usize = 3;
 /// Length of the model's int8 input: `WINDOW × CHANNELS`, time-major.
 pub const INPUT_LEN: usize = WINDOW * CHANNELS;
+
+/// The largest acceleration a ±2 g accelerometer reports, m/s² (2.048 g: the LIS3DH's and
+/// ADXL345's rails sit just inside it).
+pub const FULL_SCALE: f32 = 2.048 * 9.806_65;
 
 /// The gate: loud windows, or every `heartbeat_every`-th window.
 pub type VibrationGate = Or<Threshold, EveryNth>;
@@ -66,11 +72,15 @@ pub struct VibrationConfig {
     pub warmup: u32,
     /// Quantization of the statistical model's input (the TFLite engine brings its own).
     pub input_quant: QuantParams,
+    /// The sensor health checks: full scale, flat-line and dropout limits.
+    pub health: HealthConfig,
 }
 
 impl Default for VibrationConfig {
     /// Tuned on the simulated bearing of [`sim`](crate::sim): ±2 g input range, a 0.15 m/s²
-    /// gate, a heartbeat every 24th window, z ≥ 6 fires after 8 warm-up windows.
+    /// gate, a heartbeat every 24th window, z ≥ 6 fires after 8 warm-up windows. Health: a ±2 g
+    /// accelerometer's full scale (its rails, ±2047 mg, are in range), flat after one window of
+    /// exactly repeated values, stopped after one window's worth of periods without a sample.
     fn default() -> Self {
         VibrationConfig {
             gate_std_dev: 0.15,
@@ -78,6 +88,12 @@ impl Default for VibrationConfig {
             trigger_score: 6.0,
             warmup: 8,
             input_quant: QuantParams { scale: 2.0 * 9.806_65 / 127.0, zero_point: 0 },
+            health: HealthConfig {
+                full_scale: FULL_SCALE,
+                stuck_samples: WINDOW as u32,
+                dropout_periods: WINDOW as u32,
+                range_recovery: 1_000,
+            },
         }
     }
 }
@@ -90,8 +106,8 @@ impl VibrationConfig {
     }
 }
 
-/// The statistical model for this reflex.
-pub fn zscore_model(config: &VibrationConfig) -> ZScoreDetector<INPUT_LEN> {
+/// The statistical model for this reflex; refused when `config.input_quant` cannot quantize.
+pub fn zscore_model(config: &VibrationConfig) -> Result<ZScoreDetector<INPUT_LEN>, ZScoreError> {
     ZScoreDetector::new(config.input_quant, CHANNELS, config.warmup)
 }
 
@@ -100,29 +116,37 @@ pub fn gate(config: &VibrationConfig) -> VibrationGate {
     Threshold::new(Feature::StdDev, config.gate_std_dev).or(EveryNth::new(config.heartbeat_every))
 }
 
-/// Builds the vibration reflex around `model`, quantizing with the model's own input parameters.
+/// Builds the vibration reflex around `model`, quantizing with the model's own input parameters,
+/// with a sensor [health monitor](crate::health) set from `config.health`.
+///
+/// Refused when the model's input or output quantization cannot quantize (a NaN, infinite, zero or
+/// negative scale, a zero point outside int8): such a model would score every window as the same
+/// meaningless value and the alarm would never fire.
 pub fn graph<Sn, M, A, C>(
     sensor: Sn,
     model: M,
     action: A,
     clock: C,
     config: &VibrationConfig,
-) -> VibrationGraph<Sn, M, A, C>
+) -> Result<VibrationGraph<Sn, M, A, C>, QuantParamsError>
 where
     M: Model,
     A: Action,
     C: Clock,
 {
-    Graph::new(
+    let quantizer = AffineQuantizer::for_input_of(&model)?;
+    AffineQuantizer::for_output_of(&model)?;
+    Ok(Graph::new(
         Stages {
             sensor,
             window: Window::new(),
             gate: gate(config),
-            quantizer: AffineQuantizer::for_input_of(&model),
+            quantizer,
             model,
             rule: Rule::ScoreAtLeast { index: 0, threshold: config.trigger_score },
             action,
         },
         clock,
     )
+    .with_health_monitor(config.health))
 }

@@ -106,7 +106,7 @@ fn demo_run_is_bit_exact() {
     let (model, mut arena) = load();
     let logit = logit_tensor(&model);
     let mut interp = Interpreter::new(&model, &mut arena).expect("interpreter");
-    let quantizer = AffineQuantizer::for_input_of(&interp);
+    let quantizer = AffineQuantizer::for_input_of(&interp).expect("the model's input quantization");
     let mut bearing = Bearing::new(BearingConfig::default(), &DEMO_FAULTS);
     let mut window: Window<[f32; 3], WINDOW, HOP> = Window::new();
     let (mut k, mut mismatches, mut first_mismatch) = (0usize, 0usize, None);
@@ -146,7 +146,7 @@ fn reflex_detects_every_demo_fault_without_false_alarm() {
         clock_us
     };
     let config = classifier_config();
-    let mut graph = vibration::graph(sensor, interp, action, clock, &config);
+    let mut graph = vibration::graph(sensor, interp, action, clock, &config).unwrap();
     let mut hits = [0u32; DEMO_FAULTS.len()];
     let (mut false_alarms, mut max_normal, mut inside) = (0u32, 0.0f32, 0u32);
     for i in 0..DEMO_SAMPLES {

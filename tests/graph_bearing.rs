@@ -16,14 +16,15 @@ fn detects_every_fault_and_gates_most_windows() {
     let mut clock_us = 0u32;
     let mut graph = vibration::graph(
         sensor,
-        vibration::zscore_model(&config),
+        vibration::zscore_model(&config).unwrap(),
         action,
         move || {
             clock_us += 1000;
             clock_us
         },
         &config,
-    );
+    )
+    .unwrap();
     let mut hits = [0u32; DEMO_FAULTS.len()];
     let mut false_alarms = 0;
     let mut max_normal = f32::MIN;

@@ -29,9 +29,15 @@ fn run(
     let mut b = Bearing::new(bearing, &DEMO_FAULTS);
     let sensor = FnSensor::new(move || Ok::<_, ()>(b.next_sample()));
     let config = VibrationConfig::default();
-    let mut g =
-        vibration::graph(sensor, vibration::zscore_model(&config), &mut *log, || 0u32, &config)
-            .with_drift_monitor(DriftConfig::default());
+    let mut g = vibration::graph(
+        sensor,
+        vibration::zscore_model(&config).unwrap(),
+        &mut *log,
+        || 0u32,
+        &config,
+    )
+    .unwrap()
+    .with_drift_monitor(DriftConfig::default());
     for i in 0..DEMO_SAMPLES {
         g.step().unwrap();
         g.action_mut().1 = i;

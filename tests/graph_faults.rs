@@ -19,9 +19,9 @@ fn bearing_sensor() -> impl edge_reflex::sensor::Sensor<Sample = [f32; 3], Error
 /// Runs the demo and returns, per real sample index, the decisions taken.
 fn decisions_clean() -> Vec<(u32, Decision)> {
     let config = VibrationConfig::default();
-    let model = vibration::zscore_model(&config);
+    let model = vibration::zscore_model(&config).unwrap();
     let action = FnAction::new(|_: &Decision, _: &Scores<'_>| Ok::<(), ()>(()));
-    let mut g = vibration::graph(bearing_sensor(), model, action, || 0u32, &config);
+    let mut g = vibration::graph(bearing_sensor(), model, action, || 0u32, &config).unwrap();
     let mut out = Vec::new();
     for i in 0..DEMO_SAMPLES {
         if let Step::Inferred(d) = g.step().unwrap() {
@@ -37,8 +37,14 @@ fn bus_errors_and_nan_samples_change_nothing_but_the_counters() {
     let config = VibrationConfig::default();
     let sensor = FaultInjector::new(bearing_sensor(), 7, &KINDS);
     let action = FnAction::new(|_: &Decision, _: &Scores<'_>| Ok::<(), ()>(()));
-    let mut g =
-        vibration::graph(sensor, vibration::zscore_model(&config), action, || 0u32, &config);
+    let mut g = vibration::graph(
+        sensor,
+        vibration::zscore_model(&config).unwrap(),
+        action,
+        || 0u32,
+        &config,
+    )
+    .unwrap();
     let (mut real, mut bus, mut nan) = (0u32, 0u32, 0u32);
     let mut got = Vec::new();
     while real < DEMO_SAMPLES {
@@ -75,11 +81,12 @@ fn failing_action_is_counted_and_the_graph_goes_on() {
     });
     let mut g = vibration::graph(
         bearing_sensor(),
-        vibration::zscore_model(&config),
+        vibration::zscore_model(&config).unwrap(),
         action,
         || 0u32,
         &config,
-    );
+    )
+    .unwrap();
     let mut failed = 0;
     let mut decided = Vec::new();
     for i in 0..DEMO_SAMPLES {
@@ -110,11 +117,12 @@ fn alarm_pin_rises_once_inside_each_fault_and_falls_after_it() {
     let config = VibrationConfig::default();
     let mut g = vibration::graph(
         bearing_sensor(),
-        vibration::zscore_model(&config),
+        vibration::zscore_model(&config).unwrap(),
         PinAlarm::new(pin.clone()),
         || 0u32,
         &config,
-    );
+    )
+    .unwrap();
     let mut raised_at = Vec::new();
     let mut lowered_at = Vec::new();
     let mut was_high = false;

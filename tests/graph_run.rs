@@ -56,8 +56,14 @@ fn run_waits_the_period_minus_the_step_time_even_across_clock_wrap() {
     let mut bearing = Bearing::new(BearingConfig::default(), &DEMO_FAULTS);
     let sensor = FnSensor::new(move || Ok::<_, ()>(bearing.next_sample()));
     let config = VibrationConfig::default();
-    let mut g =
-        vibration::graph(sensor, vibration::zscore_model(&config), NoAction, clock, &config);
+    let mut g = vibration::graph(
+        sensor,
+        vibration::zscore_model(&config).unwrap(),
+        NoAction,
+        clock,
+        &config,
+    )
+    .unwrap();
     let mut delay = RecordingDelay(Vec::new());
     let mut steps = Vec::new();
     g.run(&mut delay, 1000, |r| {
@@ -88,18 +94,20 @@ fn async_and_blocking_graphs_decide_identically() {
     };
     let mut blocking = vibration::graph(
         make_sensor(),
-        vibration::zscore_model(&config),
+        vibration::zscore_model(&config).unwrap(),
         NoAction,
         || 0u32,
         &config,
-    );
+    )
+    .unwrap();
     let mut asynchronous = vibration::graph(
         make_sensor(),
-        vibration::zscore_model(&config),
+        vibration::zscore_model(&config).unwrap(),
         NoAction,
         || 0u32,
         &config,
-    );
+    )
+    .unwrap();
     for i in 0..30_000 {
         let a = blocking.step();
         let b = block_on(asynchronous.step_async());

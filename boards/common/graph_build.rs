@@ -23,7 +23,8 @@ fn embed_host_graph_outcomes() {
     println!("cargo:rerun-if-changed={}", model_path.display());
 
     let config = VibrationConfig::default();
-    let zscore = scenario::run(vibration::zscore_model(&config), &config, DEMO_SAMPLES);
+    let zscore_model = vibration::zscore_model(&config).expect("default z-score configuration");
+    let zscore = scenario::run(zscore_model, &config, DEMO_SAMPLES);
 
     let bytes =
         std::fs::read(&model_path).unwrap_or_else(|e| panic!("{}: {e}", model_path.display()));

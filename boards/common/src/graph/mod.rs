@@ -80,7 +80,14 @@ pub fn run_simulated<W: Write>(expected: &[Expected], arena: &mut [u8], out: &mu
         let target = match e.model {
             ModelKind::ZScore => {
                 let config = VibrationConfig::default();
-                scenario::run(vibration::zscore_model(&config), &config, DEMO_SAMPLES)
+                match vibration::zscore_model(&config) {
+                    Ok(model) => scenario::run(model, &config, DEMO_SAMPLES),
+                    Err(error) => {
+                        let _ = writeln!(out, "FAIL  z-score model: {error:?}");
+                        verdict = GraphCheck::Fail;
+                        continue;
+                    }
+                }
             }
             ModelKind::Int8Classifier => {
                 let model = match TfLiteModel::load(&CLASSIFIER.0) {

@@ -82,7 +82,10 @@ pub fn run<M: Model>(model: M, config: &VibrationConfig, samples: u32) -> Outcom
         return outcome;
     }
     let alarm = PinAlarm::new(AlarmPin::default());
-    let mut graph = vibration::graph(sensor, model, alarm, NoClock, config);
+    let Ok(mut graph) = vibration::graph(sensor, model, alarm, NoClock, config) else {
+        outcome.errors = u32::MAX;
+        return outcome;
+    };
 
     let mut found = [false; DEMO_FAULTS.len()];
     let mut kept = 0;

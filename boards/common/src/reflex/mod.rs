@@ -90,8 +90,16 @@ where
     let sensor =
         InterruptDriven::<_, _, QUEUE>::new(accelerometer, int1).with_trigger(Trigger::High);
     let actions = (PinAlarm::new(led), DriftLog);
-    let mut graph = vibration::graph(sensor, model, actions, clock.clone(), &config.vibration)
-        .with_drift_monitor(config.drift);
+    let mut graph = match vibration::graph(sensor, model, actions, clock.clone(), &config.vibration)
+    {
+        Ok(graph) => graph.with_drift_monitor(config.drift),
+        Err(error) => {
+            defmt::error!("model quantization refused ({}); the reflex cannot run", error);
+            loop {
+                delay.delay_ms(config.retry_ms).await;
+            }
+        }
+    };
     let mut telemetry = Period::new(clock, config.telemetry_period_us);
     let mut failed_reads: u32 = 0;
     loop {
@@ -121,6 +129,7 @@ where
                 }
             }
             Err(GraphError::NonFiniteSample) => defmt::warn!("non-finite sample dropped"),
+            Err(GraphError::OutOfRange) => defmt::warn!("out-of-range sample dropped"),
             Err(GraphError::Quantize(error)) => defmt::error!("quantizer: {}", error),
             Err(GraphError::Model(_)) => defmt::warn!("inference failed"),
             Err(GraphError::Action(_)) => defmt::warn!("alarm LED write failed"),
