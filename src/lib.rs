@@ -89,6 +89,7 @@ pub mod action;
 pub mod drift;
 pub mod drivers;
 pub mod engine;
+pub mod frontend;
 pub mod gate;
 pub mod graph;
 pub mod math;
