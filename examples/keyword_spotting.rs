@@ -83,7 +83,7 @@ impl<'m, 'a> Spotter<'m, 'a> {
             self.spectrogram.copy_within(NUM_CHANNELS.., 0);
             self.spectrogram[(FRAMES - 1) * NUM_CHANNELS..].copy_from_slice(&input);
             self.frames += 1;
-            if self.frames >= FRAMES && (self.frames - FRAMES) % RUN_EVERY == 0 {
+            if self.frames >= FRAMES && (self.frames - FRAMES).is_multiple_of(RUN_EVERY) {
                 inferences.push(self.infer()?);
             }
         }
