@@ -9,3 +9,4 @@
 //! it is tested are in `docs/frontend.md`.
 
 pub mod microfrontend;
+pub mod spectral;
