@@ -14,8 +14,8 @@
 //! before the FFT, overlapping sub-frames (Welch averaging), or bit-exactness with any other
 //! implementation (tests compare with an `f64` DFT, within a stated tolerance).
 
+use super::real_fft::rfft;
 use crate::sample::Sample;
-use microfft::Complex32;
 
 /// The window function applied before the FFT.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,27 +190,5 @@ impl<const N: usize, const P: usize, const B: usize> Spectral<N, P, B> {
         }
 
         SpectralFeatures { rms, peaks, found, bands }
-    }
-}
-
-/// `microfft`'s real FFT of the buffer's length (one of the lengths `VALID_LENGTH` admits).
-fn rfft(buffer: &mut [f32]) -> &mut [Complex32] {
-    match buffer.len() {
-        32 => rfft_of(buffer, microfft::real::rfft_32),
-        64 => rfft_of(buffer, microfft::real::rfft_64),
-        128 => rfft_of(buffer, microfft::real::rfft_128),
-        256 => rfft_of(buffer, microfft::real::rfft_256),
-        _ => rfft_of(buffer, microfft::real::rfft_512),
-    }
-}
-
-/// Calls a fixed-size `microfft` transform on a slice of that size.
-fn rfft_of<const L: usize, const H: usize>(
-    buffer: &mut [f32],
-    transform: fn(&mut [f32; L]) -> &mut [Complex32; H],
-) -> &mut [Complex32] {
-    match <&mut [f32; L]>::try_from(buffer) {
-        Ok(array) => transform(array),
-        Err(_) => &mut [],
     }
 }
