@@ -189,3 +189,19 @@ fn bad_configurations_are_refused() {
     assert_eq!(with(|c| c.sample_rate_hz = f32::NAN), Some(MfccError::Band));
     assert_eq!(Mfcc::<512, 8, 13>::new(CONFIG).err(), Some(MfccError::Coefficients));
 }
+
+/// Non-finite samples never panic, and a reset stream is clean again.
+#[test]
+fn non_finite_samples_do_not_panic() {
+    let mut mfcc = Mfcc::<512, 32, 13>::new(CONFIG).unwrap();
+    let mut frames = 0;
+    let mut x = vec![0.1f32; 800];
+    x[10] = f32::NAN;
+    x[500] = f32::NEG_INFINITY;
+    mfcc.push(&x, |_| frames += 1);
+    assert_eq!(frames, 3);
+    mfcc.reset();
+    let mut clean = Vec::new();
+    mfcc.push(&[0.0; 400], |f| clean.push(*f));
+    assert!(clean[0].mfe.iter().all(|e| e.is_finite()));
+}

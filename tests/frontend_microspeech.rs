@@ -173,3 +173,27 @@ fn quantize_feature_follows_the_micro_speech_formula() {
         assert_eq!(i32::from(quantize_feature(f)), expect);
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+    /// Any audio, split anywhere, gives the frames of one whole push (and never panics).
+    #[test]
+    fn any_audio_any_split_gives_the_same_frames(
+        audio in proptest::collection::vec(proptest::num::i16::ANY, 0..2500),
+        cuts in proptest::collection::vec(0usize..2500, 0..8),
+    ) {
+        let whole = features(&audio);
+        proptest::prop_assert_eq!(whole.len(), frames_for(audio.len()) * NUM_CHANNELS);
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(audio.len())).collect();
+        cuts.sort_unstable();
+        let mut frontend = MicroFrontend::new();
+        let mut split = Vec::new();
+        let mut start = 0;
+        for cut in cuts.into_iter().chain([audio.len()]) {
+            frontend.push(&audio[start..cut], |f| split.extend_from_slice(f));
+            start = cut;
+        }
+        proptest::prop_assert_eq!(split, whole);
+    }
+}

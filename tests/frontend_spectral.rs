@@ -206,3 +206,23 @@ fn silence_in_db_is_the_floor_not_infinity() {
     assert_eq!(out.found, 0);
     assert_eq!(out.bands[0], -200.0);
 }
+
+/// Non-finite samples give non-finite features, never a panic; the next window is clean again.
+#[test]
+fn non_finite_samples_do_not_panic() {
+    let config = SpectralConfig {
+        sample_rate_hz: 100.0,
+        window: WindowFunction::Hann,
+        bands: [(0.0, 50.0)],
+        log: true,
+    };
+    let mut spectral = Spectral::<32, 3, 1>::new(config);
+    let mut x = [0.5f32; 32];
+    x[3] = f32::NAN;
+    x[9] = f32::INFINITY;
+    let out = spectral.analyze(&x);
+    assert!(out.rms.is_nan());
+    assert!(out.found <= 3);
+    let clean = spectral.analyze(&[0.0; 32]);
+    assert_eq!((clean.rms, clean.found, clean.bands[0]), (0.0, 0, -200.0));
+}
