@@ -13,6 +13,7 @@
 //! `--expect WORD`, the program exits with status 1 unless every answer is the expected one.
 
 use edge_reflex::engine::{Interpreter, TfLiteModel};
+use edge_reflex::frontend::history::FeatureHistory;
 use edge_reflex::frontend::microfrontend::{
     to_model_input, MicroFrontend, NUM_CHANNELS, SAMPLE_RATE, STEP_SAMPLES,
 };
@@ -31,7 +32,7 @@ const LABELS: [&str; 4] = ["silence", "unknown", "yes", "no"];
 /// Frames the model sees: 49 × 20 ms.
 const FRAMES: usize = 49;
 /// The model runs every this many frames once the spectrogram is full.
-const RUN_EVERY: usize = 4;
+const RUN_EVERY: u64 = 4;
 /// The score a word needs to be heard.
 const WORD_THRESHOLD: f32 = 0.8;
 
@@ -49,25 +50,19 @@ struct Inference {
 /// The streaming keyword spotter: front-end, sliding spectrogram, model.
 struct Spotter<'m, 'a> {
     frontend: MicroFrontend,
-    spectrogram: [i8; FRAMES * NUM_CHANNELS],
-    frames: usize,
+    spectrogram: FeatureHistory<i8, FRAMES, NUM_CHANNELS>,
     interpreter: Interpreter<'m, 'a>,
 }
 
 impl<'m, 'a> Spotter<'m, 'a> {
     fn new(interpreter: Interpreter<'m, 'a>) -> Self {
-        Spotter {
-            frontend: MicroFrontend::new(),
-            spectrogram: [0; FRAMES * NUM_CHANNELS],
-            frames: 0,
-            interpreter,
-        }
+        Spotter { frontend: MicroFrontend::new(), spectrogram: FeatureHistory::new(), interpreter }
     }
 
     /// Starts a new stream (a new clip).
     fn reset(&mut self) {
         self.frontend.reset();
-        self.frames = 0;
+        self.spectrogram.clear();
     }
 
     /// Feeds one chunk of audio; returns the inferences it triggered.
@@ -80,10 +75,8 @@ impl<'m, 'a> Spotter<'m, 'a> {
         });
         let mut inferences = Vec::new();
         for input in completed {
-            self.spectrogram.copy_within(NUM_CHANNELS.., 0);
-            self.spectrogram[(FRAMES - 1) * NUM_CHANNELS..].copy_from_slice(&input);
-            self.frames += 1;
-            if self.frames >= FRAMES && (self.frames - FRAMES).is_multiple_of(RUN_EVERY) {
+            self.spectrogram.push(&input);
+            if self.spectrogram.is_due(RUN_EVERY) {
                 inferences.push(self.infer()?);
             }
         }
@@ -92,7 +85,7 @@ impl<'m, 'a> Spotter<'m, 'a> {
 
     fn infer(&mut self) -> Result<Inference, String> {
         let input = self.interpreter.input_bytes(0).ok_or("the model has no input")?;
-        for (b, &q) in input.iter_mut().zip(&self.spectrogram) {
+        for (b, &q) in input.iter_mut().zip(self.spectrogram.as_flat()) {
             *b = q as u8;
         }
         self.interpreter.invoke().map_err(|e| format!("invoke: {e}"))?;
@@ -101,8 +94,8 @@ impl<'m, 'a> Spotter<'m, 'a> {
             output.iter().enumerate().max_by_key(|&(_, &q)| q as i8).ok_or("empty output")?;
         // Output quantization: scale 1/256, zero point -128.
         let score = (f32::from(q as i8) + 128.0) / 256.0;
-        let samples = (self.frames - 1) * STEP_SAMPLES + 480;
-        Ok(Inference { at_ms: samples as u64 * 1000 / u64::from(SAMPLE_RATE), label, score })
+        let samples = (self.spectrogram.pushed() - 1) * STEP_SAMPLES as u64 + 480;
+        Ok(Inference { at_ms: samples * 1000 / u64::from(SAMPLE_RATE), label, score })
     }
 }
 

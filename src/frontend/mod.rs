@@ -8,6 +8,7 @@
 //! are pushed in chunks of any size and frames come out as they complete. The arithmetic and how
 //! it is tested are in `docs/frontend.md`.
 
+pub mod history;
 pub mod mfcc;
 pub mod microfrontend;
 mod real_fft;
