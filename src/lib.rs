@@ -81,7 +81,8 @@
 //! * `serde`: `Serialize`/`Deserialize` on statistics and configuration types.
 //!
 //! See `docs/architecture.md` for the data flow and error model, `docs/engine.md` for the TFLite
-//! engine.
+//! engine, `docs/frontend.md` for the signal front-ends ([`frontend`]: the bit-exact micro_speech
+//! audio front-end, spectral features, MFE/MFCC).
 //!
 //! [`Graph::feed`]: graph::Graph::feed
 #![no_std]
@@ -95,6 +96,7 @@ pub mod action;
 pub mod drift;
 pub mod drivers;
 pub mod engine;
+pub mod frontend;
 pub mod gate;
 pub mod graph;
 pub mod health;

@@ -5,6 +5,7 @@
 //! reflex inspect MODEL [--json] [--wide] [--profile [--input FILE ...] [--repeat N]]
 //! reflex run MODEL [--plan FILE] --input FILE ... [--output FILE ...] [--json] [--repeat N]
 //! reflex plan MODEL --output FILE
+//! reflex features WAV [--u16 FILE] [--i8 FILE]
 //! ```
 //!
 //! `inspect` prints the operators (shapes, options, MACs), the tensors (type, shape,
@@ -22,6 +23,7 @@
 //! most [`files::MAX_MODEL_BYTES`], an input exactly the size of the model's input tensor; an
 //! arena is at most [`files::MAX_ARENA_BYTES`].
 
+mod features;
 mod files;
 mod inspect;
 mod json;
@@ -52,6 +54,8 @@ enum Command {
     Plan(plan::Args),
     /// Lists the operators the engine runs: code, name, accepted versions, whether built.
     Operators(operators::Args),
+    /// The micro_speech audio front-end's features of a 16 kHz WAV file (u16 and int8).
+    Features(features::Args),
 }
 
 /// Why a command stopped.
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::main(&args),
         Command::Plan(args) => plan::main(&args),
         Command::Operators(args) => operators::main(&args),
+        Command::Features(args) => features::main(&args),
     };
     match result {
         Ok(()) | Err(Error::BrokenPipe) => ExitCode::SUCCESS,

@@ -1,0 +1,206 @@
+//! Keyword spotting on the host: audio -> the micro_speech front-end -> TFLM's micro_speech model
+//! (silence, unknown, "yes", "no"), streaming as a microphone would feed it.
+//!
+//!     cargo run --example keyword_spotting                 # the three built-in clips
+//!     cargo run --example keyword_spotting -- FILE.wav     # 16-bit PCM mono 16 kHz, any length
+//!     cargo run --example keyword_spotting -- FILE.wav --expect yes
+//!
+//! Samples arrive in 20 ms chunks; each completed frame's 40 features are converted to the model's
+//! int8 input and appended to a 49-frame (1 s) spectrogram; once it is full, the model runs every
+//! 4th frame (every 80 ms). A word is heard when "yes" or "no" tops an inference with a score of
+//! at least 0.8 (the action: a line naming it and when, once per utterance); the clip's answer is the best such word,
+//! else the top label of the best inference. With the built-in clips (TensorFlow's test audio) or
+//! `--expect WORD`, the program exits with status 1 unless every answer is the expected one.
+
+use edge_reflex::engine::{Interpreter, TfLiteModel};
+use edge_reflex::frontend::history::FeatureHistory;
+use edge_reflex::frontend::microfrontend::{
+    to_model_input, MicroFrontend, NUM_CHANNELS, SAMPLE_RATE, STEP_SAMPLES,
+};
+use std::process::ExitCode;
+
+/// TFLM's micro_speech model (tests/data/conformance/tflm_micro_speech, Apache-2.0).
+const MODEL: &[u8] = include_bytes!("../tests/data/conformance/tflm_micro_speech/model.tflite");
+/// TensorFlow's micro_speech test clips (tests/data/frontend, Apache-2.0) and what they say.
+const CLIPS: [(&str, &[u8], &str); 3] = [
+    ("yes_1000ms", include_bytes!("../tests/data/frontend/yes_1000ms.wav"), "yes"),
+    ("no_1000ms", include_bytes!("../tests/data/frontend/no_1000ms.wav"), "no"),
+    ("silence_1000ms", include_bytes!("../tests/data/frontend/silence_1000ms.wav"), "silence"),
+];
+/// The model's outputs, in order.
+const LABELS: [&str; 4] = ["silence", "unknown", "yes", "no"];
+/// Frames the model sees: 49 × 20 ms.
+const FRAMES: usize = 49;
+/// The model runs every this many frames once the spectrogram is full.
+const RUN_EVERY: u64 = 4;
+/// The score a word needs to be heard.
+const WORD_THRESHOLD: f32 = 0.8;
+
+/// A word heard again within this time of its last detection is the same utterance.
+const SUPPRESS_MS: u64 = 1000;
+
+/// One inference: when (end of the last frame, ms), the top label and its score.
+#[derive(Clone, Copy, Debug)]
+struct Inference {
+    at_ms: u64,
+    label: usize,
+    score: f32,
+}
+
+/// The streaming keyword spotter: front-end, sliding spectrogram, model.
+struct Spotter<'m, 'a> {
+    frontend: MicroFrontend,
+    spectrogram: FeatureHistory<i8, FRAMES, NUM_CHANNELS>,
+    interpreter: Interpreter<'m, 'a>,
+}
+
+impl<'m, 'a> Spotter<'m, 'a> {
+    fn new(interpreter: Interpreter<'m, 'a>) -> Self {
+        Spotter { frontend: MicroFrontend::new(), spectrogram: FeatureHistory::new(), interpreter }
+    }
+
+    /// Starts a new stream (a new clip).
+    fn reset(&mut self) {
+        self.frontend.reset();
+        self.spectrogram.clear();
+    }
+
+    /// Feeds one chunk of audio; returns the inferences it triggered.
+    fn feed(&mut self, chunk: &[i16]) -> Result<Vec<Inference>, String> {
+        let mut completed = Vec::new();
+        self.frontend.push(chunk, |features| {
+            let mut input = [0i8; NUM_CHANNELS];
+            to_model_input(features, &mut input);
+            completed.push(input);
+        });
+        let mut inferences = Vec::new();
+        for input in completed {
+            self.spectrogram.push(&input);
+            if self.spectrogram.is_due(RUN_EVERY) {
+                inferences.push(self.infer()?);
+            }
+        }
+        Ok(inferences)
+    }
+
+    fn infer(&mut self) -> Result<Inference, String> {
+        let input = self.interpreter.input_bytes(0).ok_or("the model has no input")?;
+        for (b, &q) in input.iter_mut().zip(self.spectrogram.as_flat()) {
+            *b = q as u8;
+        }
+        self.interpreter.invoke().map_err(|e| format!("invoke: {e}"))?;
+        let output = self.interpreter.output_bytes(0).ok_or("the model has no output")?;
+        let (label, &q) =
+            output.iter().enumerate().max_by_key(|&(_, &q)| q as i8).ok_or("empty output")?;
+        // Output quantization: scale 1/256, zero point -128.
+        let score = (f32::from(q as i8) + 128.0) / 256.0;
+        let samples = (self.spectrogram.pushed() - 1) * STEP_SAMPLES as u64 + 480;
+        Ok(Inference { at_ms: samples * 1000 / u64::from(SAMPLE_RATE), label, score })
+    }
+}
+
+/// Samples of a 16-bit PCM mono 16 kHz WAV.
+fn read_wav<R: std::io::Read>(reader: R, name: &str) -> Result<Vec<i16>, String> {
+    let reader = hound::WavReader::new(reader).map_err(|e| format!("{name}: {e}"))?;
+    let spec = reader.spec();
+    if spec.channels != 1 || spec.sample_rate != SAMPLE_RATE || spec.bits_per_sample != 16 {
+        return Err(format!(
+            "{name}: {} channel(s), {} Hz, {} bits; need mono 16 kHz 16-bit PCM",
+            spec.channels, spec.sample_rate, spec.bits_per_sample
+        ));
+    }
+    reader.into_samples::<i16>().collect::<Result<_, _>>().map_err(|e| format!("{name}: {e}"))
+}
+
+/// Runs one clip through the spotter, prints what it hears, returns its answer.
+fn listen(spotter: &mut Spotter, name: &str, samples: &[i16]) -> Result<&'static str, String> {
+    spotter.reset();
+    let mut best_word: Option<Inference> = None;
+    let mut best: Option<Inference> = None;
+    let mut last_heard: Option<Inference> = None;
+    for chunk in samples.chunks(STEP_SAMPLES) {
+        for inference in spotter.feed(chunk)? {
+            let is_word = LABELS[inference.label] == "yes" || LABELS[inference.label] == "no";
+            if is_word && inference.score >= WORD_THRESHOLD {
+                // One report per utterance: the same word again within a second is the same word.
+                let repeat = last_heard.is_some_and(|l| {
+                    l.label == inference.label && inference.at_ms - l.at_ms < SUPPRESS_MS
+                });
+                if !repeat {
+                    println!(
+                        "{name}: heard \"{}\" at {} ms (score {:.3})",
+                        LABELS[inference.label], inference.at_ms, inference.score
+                    );
+                }
+                last_heard = Some(inference);
+                if best_word.is_none_or(|b| inference.score > b.score) {
+                    best_word = Some(inference);
+                }
+            }
+            if best.is_none_or(|b| inference.score > b.score) {
+                best = Some(inference);
+            }
+        }
+    }
+    let answer = match (best_word, best) {
+        (Some(word), _) => word,
+        (None, Some(top)) => top,
+        (None, None) => {
+            println!("{name}: shorter than the model's 1 s window, nothing to hear");
+            return Ok("nothing");
+        }
+    };
+    let label = LABELS[answer.label];
+    println!("{name}: answer \"{label}\" (score {:.3} at {} ms)", answer.score, answer.at_ms);
+    Ok(label)
+}
+
+fn run() -> Result<bool, String> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let model = TfLiteModel::load(MODEL).map_err(|e| format!("model: {e}"))?;
+    let mut arena = vec![0u8; model.arena_size().map_err(|e| format!("model: {e}"))?];
+    let interpreter = Interpreter::new(&model, &mut arena).map_err(|e| format!("model: {e}"))?;
+    let mut spotter = Spotter::new(interpreter);
+
+    let mut all_expected = true;
+    match args.as_slice() {
+        [] => {
+            for (name, wav, expected) in CLIPS {
+                let samples = read_wav(wav, name)?;
+                let answer = listen(&mut spotter, name, &samples)?;
+                if answer != expected {
+                    println!("{name}: expected \"{expected}\"");
+                    all_expected = false;
+                }
+            }
+        }
+        [path, rest @ ..] => {
+            let expected = match rest {
+                [] => None,
+                [flag, word] if flag == "--expect" => Some(word.as_str()),
+                _ => return Err("usage: keyword_spotting [FILE.wav [--expect WORD]]".into()),
+            };
+            let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+            let samples = read_wav(std::io::BufReader::new(file), path)?;
+            let answer = listen(&mut spotter, path, &samples)?;
+            if let Some(expected) = expected {
+                if answer != expected {
+                    println!("{path}: expected \"{expected}\"");
+                    all_expected = false;
+                }
+            }
+        }
+    }
+    Ok(all_expected)
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("keyword_spotting: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
