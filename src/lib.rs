@@ -73,6 +73,7 @@
 //!
 //! * `defmt`: `defmt::Format` on public types.
 //! * `serde`: `Serialize`/`Deserialize` on statistics and configuration types.
+//! * `update`: signed model updates over NOR flash (the `update` module; see `docs/updates.md`).
 //!
 //! See `docs/architecture.md` for the data flow and error model, `docs/engine.md` for the TFLite
 //! engine.
@@ -101,6 +102,8 @@ pub mod sim;
 pub mod stats;
 pub mod telemetry;
 pub mod time;
+#[cfg(feature = "update")]
+pub mod update;
 pub mod vibration;
 pub mod window;
 
