@@ -57,6 +57,8 @@ pub struct Download {
 struct State {
     /// The state sector holding the log (0 or 1) and its epoch.
     sector: usize,
+    /// False on a blank flash: the first update starts the log.
+    started: bool,
     epoch: u32,
     /// The next free record.
     next: usize,
@@ -128,7 +130,10 @@ pub struct Updater<F> {
 type Result<T, F> = core::result::Result<T, UpdateError<<F as embedded_storage::nor_flash::ErrorType>::Error>>;
 
 impl<F: MappedFlash> Updater<F> {
-    /// Reads the state log (initializing it on a blank flash). `key` is the trusted signing key.
+    /// Reads the state log (on a blank flash, the first [`begin`](Self::begin) starts it): reads
+    /// only, so a reset during `open` is harmless. `key` is the trusted signing key.
+    ///
+    /// Errors: [`UpdateError::Layout`] if `layout` does not suit the flash.
     pub fn open(flash: F, layout: Layout, key: PublicKey) -> Result<Self, F> {
         if !layout.is_valid(flash.capacity(), F::ERASE_SIZE, F::WRITE_SIZE)
             || F::ERASE_SIZE / record_len(F::WRITE_SIZE) < MIN_RECORDS
@@ -136,7 +141,8 @@ impl<F: MappedFlash> Updater<F> {
             return Err(UpdateError::Layout);
         }
         let empty = State {
-            sector: 0,
+            sector: 1,
+            started: false,
             epoch: 0,
             next: 1,
             active: None,
@@ -156,6 +162,7 @@ impl<F: MappedFlash> Updater<F> {
         };
         match current {
             Some((sector, epoch)) => {
+                updater.state.started = true;
                 updater.state.sector = sector;
                 updater.state.epoch = epoch;
                 for i in 1..updater.capacity() {
@@ -167,12 +174,8 @@ impl<F: MappedFlash> Updater<F> {
                     }
                 }
             }
-            None => {
-                let at = updater.layout.state[0];
-                updater.erase(at, at + F::ERASE_SIZE as u32)?;
-                updater.state.epoch = 1;
-                updater.write_record(0, 0, Record::Epoch(1))?;
-            }
+            // A blank flash: the first update starts the log (`open` only reads).
+            None => {}
         }
         Ok(updater)
     }
@@ -267,7 +270,7 @@ impl<F: MappedFlash> Updater<F> {
         if len > region.len || (len as usize) < TRAILER_LEN {
             return Err(UpdateError::Size);
         }
-        if self.capacity() - self.state.next < RESERVED + 4 {
+        if !self.state.started || self.capacity() - self.state.next < RESERVED + 4 {
             self.compact()?;
         }
         self.append(Record::Begin { slot, version, len })?;
@@ -416,6 +419,7 @@ impl<F: MappedFlash> Updater<F> {
         self.write_record(target, 0, Record::Epoch(epoch))?;
         self.state = State {
             sector: target,
+            started: true,
             epoch,
             next,
             active: self.state.active,
