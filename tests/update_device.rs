@@ -100,10 +100,7 @@ fn a_second_update_waits_for_the_trial() {
 fn older_or_equal_versions_are_refused() {
     let mut u = device_with_a();
     let b = bundle(B, 1);
-    assert_eq!(
-        u.begin(1, b.len() as u32),
-        Err(UpdateError::Rollback { version: 1, active: 1 })
-    );
+    assert_eq!(u.begin(1, b.len() as u32), Err(UpdateError::Rollback { version: 1, active: 1 }));
     assert_eq!(u.begin(0, 1000), Err(UpdateError::Rollback { version: 0, active: 1 }));
     // Announced as 2, but the signed bundle says 1.
     assert_eq!(offer(&mut u, &b, 2), Err(UpdateError::VersionMismatch));
@@ -144,9 +141,7 @@ fn a_truncated_bundle_is_refused() {
     let short = &b[..b.len() - 16];
     assert_eq!(
         offer(&mut u, short, 2),
-        Err(UpdateError::Verify(VerifyError::Bundle(
-            edge_reflex::update::BundleError::Truncated
-        )))
+        Err(UpdateError::Verify(VerifyError::Bundle(edge_reflex::update::BundleError::Truncated)))
     );
     // Finishing before every byte arrived.
     u.begin(2, b.len() as u32).unwrap();
@@ -173,10 +168,7 @@ fn a_failed_known_answer_test_is_refused() {
     let last = made.output.len() - 1;
     made.output[last] = made.output[last].wrapping_add(1);
     let b = made.sign(&key());
-    assert_eq!(
-        offer(&mut u, &b, 2),
-        Err(UpdateError::Check(CheckError::KnownAnswer { at: last }))
-    );
+    assert_eq!(offer(&mut u, &b, 2), Err(UpdateError::Check(CheckError::KnownAnswer { at: last })));
     assert_still_a(u);
 }
 
@@ -206,10 +198,7 @@ fn bad_chunks_are_refused_and_the_download_goes_on() {
     );
     assert_eq!(u.write_chunk(0, &b[..5], CRC32.checksum(&b[..5])), Err(UpdateError::ChunkLength));
     let too_far = vec![0u8; b.len() + 8];
-    assert_eq!(
-        u.write_chunk(0, &too_far, CRC32.checksum(&too_far)),
-        Err(UpdateError::ChunkLength)
-    );
+    assert_eq!(u.write_chunk(0, &too_far, CRC32.checksum(&too_far)), Err(UpdateError::ChunkLength));
     send(&mut u, &b, 0).unwrap();
     assert_eq!(u.finish(&mut arena()).unwrap().version, 2);
 }

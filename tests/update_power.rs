@@ -29,7 +29,10 @@ fn with_a() -> Vec<u8> {
 
 /// Checks one boot: a verified model (`boot` verifies the digest and signature) of version at
 /// least `confirmed`, holding the model its version names.
-fn check_boot(u: &mut Updater<SimFlash>, confirmed: u32) -> Result<(u32, bool), UpdateError<SimError>> {
+fn check_boot(
+    u: &mut Updater<SimFlash>,
+    confirmed: u32,
+) -> Result<(u32, bool), UpdateError<SimError>> {
     let booted = u.boot()?;
     let version = booted.model.version;
     assert!(version >= confirmed, "booted {version} after {confirmed} was confirmed");

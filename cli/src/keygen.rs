@@ -3,8 +3,8 @@
 //! e.g. with `include_bytes!`). Neither file is overwritten.
 
 use crate::{emit, Result};
-use edge_reflex::update::verify::key_id;
 use ed25519_compact::{KeyPair, Seed};
+use edge_reflex::update::verify::key_id;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -41,7 +41,11 @@ pub fn main(args: &Args) -> Result<()> {
     }
     for path in [&args.secret, &args.public] {
         if path.exists() {
-            return Err(format!("{}: exists: refused (keys are never overwritten)", path.display()).into());
+            return Err(format!(
+                "{}: exists: refused (keys are never overwritten)",
+                path.display()
+            )
+            .into());
         }
     }
     let seed = Seed::generate();
@@ -66,5 +70,6 @@ pub fn read_secret(path: &Path) -> Result<KeyPair> {
 /// Reads the public key at `path`.
 pub fn read_public(path: &Path) -> Result<ed25519_compact::PublicKey> {
     let key = crate::files::read_tensor(path, ed25519_compact::PublicKey::BYTES, "public key")?;
-    ed25519_compact::PublicKey::from_slice(&key).map_err(|e| format!("{}: {e}", path.display()).into())
+    ed25519_compact::PublicKey::from_slice(&key)
+        .map_err(|e| format!("{}: {e}", path.display()).into())
 }

@@ -42,18 +42,14 @@ pub fn main(args: &Args) -> Result<()> {
     } else {
         Some(build::plan_from_bytes(&bytes).map_err(|e| format!("{path}: {e}"))?)
     };
-    let input_len: usize = (0..model.input_count())
-        .filter_map(|j| model.input_info(j))
-        .map(|t| t.bytes())
-        .sum();
+    let input_len: usize =
+        (0..model.input_count()).filter_map(|j| model.input_info(j)).map(|t| t.bytes()).sum();
     let input = match &args.input {
         Some(p) => files::read_tensor(p, input_len, "known-answer input (all model inputs)")?,
         None => vec![0; input_len],
     };
-    let output_len: usize = (0..model.output_count())
-        .filter_map(|j| model.output_info(j))
-        .map(|t| t.bytes())
-        .sum();
+    let output_len: usize =
+        (0..model.output_count()).filter_map(|j| model.output_info(j)).map(|t| t.bytes()).sum();
     let mut arena = files::arena(&args.model, arena_size)?;
     let mut output = vec![0; output_len];
     let n = run_known_answer(&bytes, plan.as_deref(), &input, &mut arena, &mut output)

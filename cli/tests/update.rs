@@ -124,7 +124,8 @@ fn verify_refuses_damaged_bundles() {
 fn pack_takes_a_known_answer_input_and_can_leave_the_plan_out() {
     let dir = scratch_dir("input");
     let (secret, public) = keygen(&dir, "k");
-    let case = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/conformance/dense_softmax");
+    let case =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/conformance/dense_softmax");
     let input = case.join("samples/0/input0.bin");
     let expected = std::fs::read(case.join("samples/0/output0.bin")).unwrap();
     let bundle = dir.join("b.rxu");
@@ -168,6 +169,15 @@ fn pack_takes_a_known_answer_input_and_can_leave_the_plan_out() {
     assert_eq!(o.status.code(), Some(1));
     assert!(!dir.join("c.rxu").exists());
     // A missing key is refused.
-    let o = reflex(&["pack", &fixture("dense_softmax"), "--key", &s(&dir.join("none")), "--version", "2", "-o", &s(&dir.join("d.rxu"))]);
+    let o = reflex(&[
+        "pack",
+        &fixture("dense_softmax"),
+        "--key",
+        &s(&dir.join("none")),
+        "--version",
+        "2",
+        "-o",
+        &s(&dir.join("d.rxu")),
+    ]);
     assert_eq!(o.status.code(), Some(1));
 }

@@ -173,7 +173,8 @@ impl<'b> Bundle<'b> {
         if usize::from(header_len) != HEADER_LEN {
             return Err(BundleError::HeaderLength(header_len));
         }
-        let len = |at: usize| usize::try_from(u32_at(header, at)).map_err(|_| BundleError::Truncated);
+        let len =
+            |at: usize| usize::try_from(u32_at(header, at)).map_err(|_| BundleError::Truncated);
         let lengths = Lengths {
             model: len(12)?,
             plan: len(16)?,
@@ -228,7 +229,8 @@ impl<'b> Bundle<'b> {
     /// flash): its length is read from its header.
     pub fn parse_prefix(bytes: &'b [u8]) -> Result<Bundle<'b>, BundleError> {
         let header = bytes.get(..HEADER_LEN).ok_or(BundleError::Truncated)?;
-        let len = |at: usize| usize::try_from(u32_at(header, at)).map_err(|_| BundleError::Truncated);
+        let len =
+            |at: usize| usize::try_from(u32_at(header, at)).map_err(|_| BundleError::Truncated);
         let lengths = Lengths {
             model: len(12)?,
             plan: len(16)?,

@@ -130,7 +130,8 @@ pub fn check(bundle: &Bundle<'_>, arena: &mut [u8]) -> Result<(), CheckError> {
     let mut at = 0;
     for j in 0..interpreter.output_count() {
         let got = interpreter.output_bytes(j).ok_or(CheckError::KnownAnswerSize)?;
-        let want = bundle.known_output.get(at..at + got.len()).ok_or(CheckError::KnownAnswerSize)?;
+        let want =
+            bundle.known_output.get(at..at + got.len()).ok_or(CheckError::KnownAnswerSize)?;
         if let Some(i) = got.iter().zip(want).position(|(g, w)| g != w) {
             return Err(CheckError::KnownAnswer { at: at + i });
         }

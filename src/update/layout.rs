@@ -60,17 +60,18 @@ impl Layout {
         let (Ok(erase32), Ok(capacity)) = (u32::try_from(erase), u32::try_from(capacity)) else {
             return false;
         };
-        if erase == 0 || write == 0 || write > MAX_WRITE || erase % record_len(write) != 0 {
+        if erase == 0 || write == 0 || write > MAX_WRITE || !erase.is_multiple_of(record_len(write))
+        {
             return false;
         }
-        if record_len(write) % write != 0 {
+        if !record_len(write).is_multiple_of(write) {
             return false;
         }
         let state = self.state.map(|offset| Region { offset, len: erase32 });
         let regions = [self.slots[0], self.slots[1], state[0], state[1]];
         let fits = |r: &Region| {
-            r.offset % erase32 == 0
-                && r.len % erase32 == 0
+            r.offset.is_multiple_of(erase32)
+                && r.len.is_multiple_of(erase32)
                 && r.len > 0
                 && r.end().is_some_and(|e| e <= capacity)
         };

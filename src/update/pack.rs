@@ -55,7 +55,10 @@ fn lengths(parts: &Parts<'_>) -> Lengths {
 
 /// Bytes of the bundle of `parts`.
 pub fn bundle_len(parts: &Parts<'_>) -> Result<usize, PackError> {
-    lengths(parts).body().and_then(|n| n.checked_add(bundle::TRAILER_LEN)).ok_or(PackError::TooLarge)
+    lengths(parts)
+        .body()
+        .and_then(|n| n.checked_add(bundle::TRAILER_LEN))
+        .ok_or(PackError::TooLarge)
 }
 
 fn le32(n: usize) -> Result<[u8; 4], PackError> {

@@ -127,7 +127,8 @@ pub struct Updater<F> {
     state: State,
 }
 
-type Result<T, F> = core::result::Result<T, UpdateError<<F as embedded_storage::nor_flash::ErrorType>::Error>>;
+type Result<T, F> =
+    core::result::Result<T, UpdateError<<F as embedded_storage::nor_flash::ErrorType>::Error>>;
 
 impl<F: MappedFlash> Updater<F> {
     /// Reads the state log (on a blank flash, the first [`begin`](Self::begin) starts it): reads
@@ -160,22 +161,19 @@ impl<F: MappedFlash> Updater<F> {
             [None, Some(b)] => Some((1, b)),
             [None, None] => None,
         };
-        match current {
-            Some((sector, epoch)) => {
-                updater.state.started = true;
-                updater.state.sector = sector;
-                updater.state.epoch = epoch;
-                for i in 1..updater.capacity() {
-                    if let Some(r) = updater.record(sector, i) {
-                        updater.state.apply(r);
-                    }
-                    if !updater.is_free(sector, i) {
-                        updater.state.next = i + 1;
-                    }
+        // A blank flash (no valid epoch): the first update starts the log (`open` only reads).
+        if let Some((sector, epoch)) = current {
+            updater.state.started = true;
+            updater.state.sector = sector;
+            updater.state.epoch = epoch;
+            for i in 1..updater.capacity() {
+                if let Some(r) = updater.record(sector, i) {
+                    updater.state.apply(r);
+                }
+                if !updater.is_free(sector, i) {
+                    updater.state.next = i + 1;
                 }
             }
-            // A blank flash: the first update starts the log (`open` only reads).
-            None => {}
         }
         Ok(updater)
     }
@@ -296,7 +294,7 @@ impl<F: MappedFlash> Updater<F> {
     }
 
     /// Writes the chunk `data` at `offset` of the bundle; `crc` is its CRC-32
-    /// ([`CRC32`](super::CRC32)). Chunks arrive in order; each but the last is a multiple of the
+    /// ([`CRC32`]). Chunks arrive in order; each but the last is a multiple of the
     /// flash's write size.
     pub fn write_chunk(&mut self, offset: u32, data: &[u8], crc: u32) -> Result<(), F> {
         let Some(d) = self.state.download.filter(|d| d.erased) else {
@@ -374,7 +372,8 @@ impl<F: MappedFlash> Updater<F> {
 
     fn accept(&self, d: Download, arena: &mut [u8]) -> Result<Installed, F> {
         let region = self.layout.slots[usize::from(d.slot)];
-        let bytes = self.flash.mapped(region.offset, d.len as usize).ok_or(UpdateError::Incomplete)?;
+        let bytes =
+            self.flash.mapped(region.offset, d.len as usize).ok_or(UpdateError::Incomplete)?;
         let bundle = verify(bytes, &self.key)?;
         if bundle.version != d.version {
             return Err(UpdateError::VersionMismatch);
@@ -389,7 +388,9 @@ impl<F: MappedFlash> Updater<F> {
     /// Whether `model`'s slot holds an authentic bundle of its version.
     fn verifies(&self, model: Installed) -> bool {
         let Some(region) = self.layout.slots.get(usize::from(model.slot)) else { return false };
-        let Some(bytes) = self.flash.mapped(region.offset, region.len as usize) else { return false };
+        let Some(bytes) = self.flash.mapped(region.offset, region.len as usize) else {
+            return false;
+        };
         Bundle::parse_prefix(bytes)
             .ok()
             .and_then(|b| verify(&bytes[..b.len()], &self.key).ok())

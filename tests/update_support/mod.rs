@@ -114,7 +114,7 @@ impl NorFlash for SimFlash {
 
     fn erase(&mut self, from: u32, to: u32) -> Result<(), SimError> {
         let (from, to) = (from as usize, to as usize);
-        if from % ERASE != 0 || to % ERASE != 0 || from > to {
+        if !from.is_multiple_of(ERASE) || !to.is_multiple_of(ERASE) || from > to {
             return Err(SimError::NotAligned);
         }
         if to > self.mem.len() {
@@ -135,7 +135,7 @@ impl NorFlash for SimFlash {
 
     fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), SimError> {
         let at = offset as usize;
-        if at % WRITE != 0 || bytes.len() % WRITE != 0 {
+        if !at.is_multiple_of(WRITE) || !bytes.len().is_multiple_of(WRITE) {
             return Err(SimError::NotAligned);
         }
         let dst = self.mem.get(at..at + bytes.len()).ok_or(SimError::OutOfBounds)?;
@@ -192,8 +192,14 @@ pub fn known_output(model_bytes: &[u8], input: &[u8]) -> Vec<u8> {
     let model = TfLiteModel::load(model_bytes).unwrap();
     let mut arena = vec![0u8; model.arena_size().unwrap()];
     let mut out = vec![0u8; 4096];
-    let n = edge_reflex::update::check::run_known_answer(model_bytes, None, input, &mut arena, &mut out)
-        .unwrap();
+    let n = edge_reflex::update::check::run_known_answer(
+        model_bytes,
+        None,
+        input,
+        &mut arena,
+        &mut out,
+    )
+    .unwrap();
     out.truncate(n);
     out
 }
@@ -203,9 +209,8 @@ pub fn zero_input(model_bytes: &[u8]) -> Vec<u8> {
     let model = TfLiteModel::load(model_bytes).unwrap();
     let mut arena = vec![0u8; model.arena_size().unwrap()];
     let mut interpreter = Interpreter::new(&model, &mut arena).unwrap();
-    let n: usize = (0..interpreter.input_count())
-        .map(|j| interpreter.input_bytes(j).unwrap().len())
-        .sum();
+    let n: usize =
+        (0..interpreter.input_count()).map(|j| interpreter.input_bytes(j).unwrap().len()).sum();
     vec![0; n]
 }
 
@@ -281,7 +286,9 @@ pub fn send(
 }
 
 /// Opens the updater on `flash` with the tests' layout and key.
-pub fn open(flash: SimFlash) -> Result<Updater<SimFlash>, edge_reflex::update::UpdateError<SimError>> {
+pub fn open(
+    flash: SimFlash,
+) -> Result<Updater<SimFlash>, edge_reflex::update::UpdateError<SimError>> {
     Updater::open(flash, LAYOUT, key().pk)
 }
 
