@@ -255,3 +255,40 @@ fn a_layout_that_does_not_fit_is_refused() {
     assert!(LAYOUT.is_valid(CAPACITY, ERASE, WRITE));
     assert!(!LAYOUT.is_valid(CAPACITY - 1024, ERASE, WRITE));
 }
+
+#[test]
+fn the_first_model_stays_on_trial_until_confirmed() {
+    let mut u = open(SimFlash::new()).unwrap();
+    offer(&mut u, &bundle(A, 1), 1).unwrap();
+    for _ in 0..3 {
+        // Resets before confirmation: nothing to revert to, so it boots again as a trial.
+        u = open(u.release()).unwrap();
+        let booted = u.boot().unwrap();
+        assert_eq!((booted.trial, booted.model.version), (true, 1));
+    }
+    u.confirm().unwrap();
+    let mut u = open(u.release()).unwrap();
+    assert!(!u.boot().unwrap().trial);
+}
+
+#[test]
+fn a_download_too_long_for_the_log_completes_or_restarts() {
+    // 8-byte chunks: far more chunks than the 64-record state sector can record.
+    let mut u = device_with_a();
+    let b = bundle(B, 2);
+    u.begin(2, b.len() as u32).unwrap();
+    for (i, chunk) in b.chunks(8).enumerate() {
+        u.write_chunk(i as u32 * 8, chunk, CRC32.checksum(chunk)).unwrap();
+    }
+    // Progress stopped being recorded, but the download completes in one go.
+    let d = u.download().unwrap();
+    assert_eq!(d.written, b.len() as u32);
+    let mut twin = open(SimFlash::from_mem(u.flash().mem.clone())).unwrap();
+    assert_eq!(u.finish(&mut arena()).unwrap().version, 2);
+    // The same flash reset before `finish`: the unrecorded bytes cannot be trusted and the log
+    // has no room to restart, so the download is dropped and begun again.
+    assert!(twin.download().unwrap().written < b.len() as u32);
+    assert_eq!(twin.resume().unwrap(), None);
+    assert_eq!(twin.download(), None);
+    assert_eq!(offer(&mut twin, &b, 2).unwrap().version, 2);
+}

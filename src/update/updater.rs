@@ -214,12 +214,19 @@ impl<F: MappedFlash> Updater<F> {
     ///
     /// A trial model runs once: if this boot is its first, it is returned as a trial (the
     /// application then [`confirm`](Self::confirm)s it); if it already booted without being
-    /// confirmed, or no longer verifies, it is reverted and the previous model runs.
+    /// confirmed, or no longer verifies, it is reverted and the previous model runs. The first
+    /// model a device receives has no previous one: it stays on trial until confirmed.
     pub fn boot(&mut self) -> Result<Booted, F> {
         if let Some((t, booted)) = self.state.trial {
-            if !booted && self.verifies(t) {
-                self.append(Record::Boot)?;
-                return Ok(Booted { model: t, trial: true });
+            if self.verifies(t) {
+                if !booted {
+                    self.append(Record::Boot)?;
+                    return Ok(Booted { model: t, trial: true });
+                }
+                // The first model has nothing to revert to: it stays on trial.
+                if self.state.active.is_none() {
+                    return Ok(Booted { model: t, trial: true });
+                }
             }
             self.append(Record::Revert)?;
         }
@@ -277,7 +284,8 @@ impl<F: MappedFlash> Updater<F> {
 
     /// After a reset during a download: makes it ready to go on and returns the offset of the
     /// next chunk (0 if the slot had to be erased again: a chunk was cut while being written).
-    /// `None` if no download is in progress.
+    /// `None` if no download is in progress (or the state log had no room left to restart it:
+    /// then it is dropped, and the sender calls [`begin`](Self::begin) again).
     pub fn resume(&mut self) -> Result<Option<u32>, F> {
         let Some(d) = self.state.download else { return Ok(None) };
         let region = self.layout.slots[usize::from(d.slot)];
@@ -288,6 +296,11 @@ impl<F: MappedFlash> Updater<F> {
                 .mapped(region.offset + d.written, (end - d.written.min(end)) as usize)
                 .is_some_and(|rest| rest.iter().all(|&b| b == 0xff));
         if !clean {
+            if self.capacity() - self.state.next <= RESERVED {
+                // No room to record a restart: drop the download; the sender begins again.
+                self.compact()?;
+                return Ok(None);
+            }
             self.erase_download()?;
         }
         Ok(self.state.download.map(|d| d.written))
@@ -365,7 +378,8 @@ impl<F: MappedFlash> Updater<F> {
     /// Abandons the download in progress.
     pub fn discard(&mut self) -> Result<(), F> {
         match self.state.download {
-            Some(_) => self.append(Record::Discard),
+            Some(_) if self.state.next < self.capacity() => self.append(Record::Discard),
+            Some(_) => self.compact(),
             None => Err(UpdateError::NoDownload),
         }
     }
