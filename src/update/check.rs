@@ -54,6 +54,37 @@ pub fn operators_of(model: &TfLiteModel<'_>) -> Result<Operators, CheckError> {
     Ok(set)
 }
 
+/// The interpreter the device will run: through `plan` if given, else planned in `arena`.
+fn interpreter<'m, 'a>(
+    model: &TfLiteModel<'m>,
+    plan: Option<&'a [u8]>,
+    arena: &'a mut [u8],
+) -> Result<Interpreter<'m, 'a>, CheckError> {
+    match plan {
+        Some(plan) => {
+            let prebuilt = Prebuilt::new(model.file(), plan).map_err(CheckError::Plan)?;
+            Interpreter::from_plan(prebuilt, arena)
+        }
+        None => Interpreter::new(model, arena),
+    }
+    .map_err(CheckError::Run)
+}
+
+/// Copies `input` (every input's bytes, in order) into the inputs and runs the model.
+fn run(interpreter: &mut Interpreter<'_, '_>, input: &[u8]) -> Result<(), CheckError> {
+    let mut at = 0;
+    for j in 0..interpreter.input_count() {
+        let dst = interpreter.input_bytes(j).ok_or(CheckError::KnownAnswerSize)?;
+        let src = input.get(at..at + dst.len()).ok_or(CheckError::KnownAnswerSize)?;
+        dst.copy_from_slice(src);
+        at += dst.len();
+    }
+    if at != input.len() {
+        return Err(CheckError::KnownAnswerSize);
+    }
+    interpreter.invoke().map_err(CheckError::Run)
+}
+
 /// Runs `model_bytes` (through `plan` if given, as the device will) on `input` (every input's
 /// bytes, in order) in `arena`, and writes every output's bytes, in order, to `output`. Returns
 /// the output bytes written. `arena` must hold the model's arena (its plan's, with a plan).
@@ -65,25 +96,8 @@ pub fn run_known_answer(
     output: &mut [u8],
 ) -> Result<usize, CheckError> {
     let model = TfLiteModel::load(model_bytes).map_err(CheckError::Model)?;
-    let mut interpreter = match plan {
-        Some(plan) => {
-            let prebuilt = Prebuilt::new(model_bytes, plan).map_err(CheckError::Plan)?;
-            Interpreter::from_plan(prebuilt, arena)
-        }
-        None => Interpreter::new(&model, arena),
-    }
-    .map_err(CheckError::Run)?;
-    let mut at = 0;
-    for j in 0..interpreter.input_count() {
-        let dst = interpreter.input_bytes(j).ok_or(CheckError::KnownAnswerSize)?;
-        let src = input.get(at..at + dst.len()).ok_or(CheckError::KnownAnswerSize)?;
-        dst.copy_from_slice(src);
-        at += dst.len();
-    }
-    if at != input.len() {
-        return Err(CheckError::KnownAnswerSize);
-    }
-    interpreter.invoke().map_err(CheckError::Run)?;
+    let mut interpreter = interpreter(&model, plan, arena)?;
+    run(&mut interpreter, input)?;
     let mut at = 0;
     for j in 0..interpreter.output_count() {
         let src = interpreter.output_bytes(j).ok_or(CheckError::KnownAnswerSize)?;
@@ -106,27 +120,9 @@ pub fn check(bundle: &Bundle<'_>, arena: &mut [u8]) -> Result<(), CheckError> {
     if let Some(code) = used.codes().find(|&c| !builtin(c).is_some_and(|b| b.built())) {
         return Err(CheckError::OperatorNotBuilt(code));
     }
-    // The expected output is compared in pieces against each output tensor, so no output buffer
-    // is needed: run, then read the outputs in place.
-    let mut interpreter = match bundle.plan {
-        Some(plan) => {
-            let prebuilt = Prebuilt::new(bundle.model, plan).map_err(CheckError::Plan)?;
-            Interpreter::from_plan(prebuilt, arena)
-        }
-        None => Interpreter::new(&model, arena),
-    }
-    .map_err(CheckError::Run)?;
-    let mut at = 0;
-    for j in 0..interpreter.input_count() {
-        let dst = interpreter.input_bytes(j).ok_or(CheckError::KnownAnswerSize)?;
-        let src = bundle.known_input.get(at..at + dst.len()).ok_or(CheckError::KnownAnswerSize)?;
-        dst.copy_from_slice(src);
-        at += dst.len();
-    }
-    if at != bundle.known_input.len() {
-        return Err(CheckError::KnownAnswerSize);
-    }
-    interpreter.invoke().map_err(CheckError::Run)?;
+    let mut interpreter = interpreter(&model, bundle.plan, arena)?;
+    run(&mut interpreter, bundle.known_input)?;
+    // Compared in place, output by output: no output buffer needed.
     let mut at = 0;
     for j in 0..interpreter.output_count() {
         let got = interpreter.output_bytes(j).ok_or(CheckError::KnownAnswerSize)?;
