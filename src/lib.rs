@@ -87,6 +87,8 @@
 extern crate std;
 
 pub mod action;
+#[cfg(feature = "serde")]
+pub mod diagnostic;
 pub mod drift;
 pub mod drivers;
 pub mod engine;
