@@ -79,6 +79,7 @@
 //!
 //! * `defmt`: `defmt::Format` on public types.
 //! * `serde`: `Serialize`/`Deserialize` on statistics and configuration types.
+//! * `update`: signed model updates over NOR flash (the `update` module; see `docs/updates.md`).
 //!
 //! See `docs/architecture.md` for the data flow and error model, `docs/engine.md` for the TFLite
 //! engine, `docs/frontend.md` for the signal front-ends ([`frontend`]: the bit-exact micro_speech
@@ -93,6 +94,8 @@
 extern crate std;
 
 pub mod action;
+#[cfg(feature = "serde")]
+pub mod diagnostic;
 pub mod drift;
 pub mod drivers;
 pub mod engine;
@@ -110,6 +113,8 @@ pub mod sim;
 pub mod stats;
 pub mod telemetry;
 pub mod time;
+#[cfg(feature = "update")]
+pub mod update;
 pub mod vibration;
 pub mod window;
 

@@ -6,6 +6,9 @@
 //! reflex run MODEL [--plan FILE] --input FILE ... [--output FILE ...] [--json] [--repeat N]
 //! reflex plan MODEL --output FILE
 //! reflex features WAV [--u16 FILE] [--i8 FILE]
+//! reflex keygen --secret FILE --public FILE
+//! reflex pack MODEL --key SECRET --version N --output BUNDLE [--input FILE] [--no-plan]
+//! reflex verify BUNDLE --pubkey PUBLIC
 //! ```
 //!
 //! `inspect` prints the operators (shapes, options, MACs), the tensors (type, shape,
@@ -15,7 +18,8 @@
 //! the model and reports each output (raw and dequantized values, the top class of a softmax
 //! classifier, host time per inference), and writes each output's raw bytes where `--output`
 //! says (with `--plan`, through that prebuilt plan, as a firmware would). `plan` writes the
-//! model's prebuilt plan to `--output`.
+//! model's prebuilt plan to `--output`. `keygen`, `pack` and `verify` make signing keys, signed
+//! model-update bundles, and check a bundle as a device would (see `docs/updates.md`).
 //!
 //! Every problem is a one-line message on stderr and a non-zero exit (2 for a bad command line,
 //! 1 otherwise); a closed standard output (`reflex inspect M | head`) ends the program quietly.
@@ -27,10 +31,13 @@ mod features;
 mod files;
 mod inspect;
 mod json;
+mod keygen;
 mod operators;
 mod options;
+mod pack;
 mod plan;
 mod run;
+mod verify;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -56,6 +63,12 @@ enum Command {
     Operators(operators::Args),
     /// The micro_speech audio front-end's features of a 16 kHz WAV file (u16 and int8).
     Features(features::Args),
+    /// Makes the Ed25519 key pair that signs model updates.
+    Keygen(keygen::Args),
+    /// Makes a signed model-update bundle: model, plan, operators, known-answer test.
+    Pack(pack::Args),
+    /// Checks a bundle as a device would before activating it; exit 0 only if it would.
+    Verify(verify::Args),
 }
 
 /// Why a command stopped.
@@ -114,6 +127,9 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::main(&args),
         Command::Operators(args) => operators::main(&args),
         Command::Features(args) => features::main(&args),
+        Command::Keygen(args) => keygen::main(&args),
+        Command::Pack(args) => pack::main(&args),
+        Command::Verify(args) => verify::main(&args),
     };
     match result {
         Ok(()) | Err(Error::BrokenPipe) => ExitCode::SUCCESS,
