@@ -91,6 +91,13 @@ fn io_of(t: Option<u32>, info: Option<TensorInfo<'_>>) -> Option<IoTensor> {
     Some(IoTensor { tensor, dtype: info.dtype, quant, shape: info.shape })
 }
 
+/// Graph input 0 and output 0 of `model`. Out of line: the tensor reads' temporaries are then
+/// not in [`Interpreter::new`]'s frame, which is on the stack under the whole of planning.
+#[inline(never)]
+fn first_io(model: &TfLiteModel<'_>) -> [Option<IoTensor>; 2] {
+    [io_of(model.input(0), model.input_info(0)), io_of(model.output(0), model.output_info(0))]
+}
+
 impl Source for OnDevice<'_> {
     fn input_count(&self) -> usize {
         self.model.input_count()
@@ -162,11 +169,7 @@ impl<'m, 'a> Interpreter<'m, 'a, OnDevice<'m>> {
             base: layout.activations_start,
             kernels: model.kernels(),
         };
-        let first = [
-            io_of(model.input(0), model.input_info(0)),
-            io_of(model.output(0), model.output_info(0)),
-        ];
-        let source = OnDevice { model: *model, layout, first };
+        let source = OnDevice { model: *model, layout, first: first_io(model) };
         Ok(Interpreter { model: model.file(), source, records, act })
     }
 
