@@ -26,17 +26,35 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).trim().to_string()
 }
 
-/// Every sample of every case through `reflex run`, compared byte for byte.
-#[test]
-fn run_reproduces_every_conformance_case() {
-    let dir = fixtures();
+/// The bit-exact cases of a fixture set: those with a model, and (conformance-next) of the `core`
+/// or `extended` tier.
+fn exact_cases(set: &str) -> Vec<PathBuf> {
+    let dir = fixtures().join("..").join(set);
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("fixtures missing at {}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
         .filter(|p| p.join("model.tflite").is_file())
+        .filter(|p| {
+            let json = std::fs::read_to_string(p.join("case.json")).unwrap_or_default();
+            !json.contains("\"tier\": \"float\"") && !json.contains("\"tier\": \"stretch\"")
+        })
         .collect();
     cases.sort();
-    assert!(cases.len() >= 25, "found {} cases", cases.len());
+    cases
+}
+
+/// Every sample of every bit-exact case of the three fixture sets through `reflex run`,
+/// compared byte for byte.
+#[test]
+fn run_reproduces_every_conformance_case() {
+    let mut cases = exact_cases("conformance");
+    assert_eq!(cases.len(), 25, "conformance");
+    let next = exact_cases("conformance-next");
+    assert_eq!(next.len(), 18, "conformance-next core and extended");
+    cases.extend(next);
+    let mlperf = exact_cases("mlperf-tiny");
+    assert_eq!(mlperf.len(), 4, "mlperf-tiny");
+    cases.extend(mlperf);
     let out_dir = scratch_dir("run");
     let mut checked = 0;
     for case in &cases {
