@@ -4,8 +4,8 @@
 #
 #   bash scripts/bench-flash-parts.sh ELF     # prints "PART BYTES" lines, largest first
 #
-# Parts are named after the engine's modules (kernels, operator wiring = engine::ops, loader and
-# validation, planner, ...), the compiler's runtime (soft-float double arithmetic, memcpy, 64-bit
+# Parts are named after the engine's layers (kernels, operator wiring = engine::ops, loading = the
+# format/model/check layers, planner, interpreter = run layer ...), the compiler's runtime (soft-float double arithmetic, memcpy, 64-bit
 # division), the harness, the model and the test data. Inlining moves code into its caller, so a part
 # holds what the linker attributes to its functions: `harness` includes engine code that LTO inlined
 # into the harness's `prepare` (loading and planning).
@@ -25,9 +25,9 @@ done | awk '
         else if (n ~ /^BENCH_(INPUT|EXPECTED)_/) part = "test data (not counted in flash)"
         else if (n ~ /edge_reflex::engine::kernels/) part = "engine::kernels"
         else if (n ~ /edge_reflex::engine::ops/) part = "engine::ops (per-operator prepare + eval wiring)"
-        else if (n ~ /edge_reflex::engine::(loader|operator|schema|flatbuffer|graph|tensor|error)/) part = "engine loader + validation"
-        else if (n ~ /edge_reflex::engine::(planner|arena|record|batch)/) part = "engine planner + records"
-        else if (n ~ /edge_reflex::engine::(interpreter|prebuilt)/) part = "engine interpreter (incl. binding a prebuilt plan)"
+        else if (n ~ /edge_reflex::engine::(format|model|check|error)/) part = "engine loader + validation (format, model, check layers)"
+        else if (n ~ /edge_reflex::engine::(plan::planner|arena|record)/) part = "engine planner + records"
+        else if (n ~ /edge_reflex::engine::(run|plan::prebuilt|plan::)/) part = "engine interpreter (incl. binding a prebuilt plan)"
         else if (n ~ /edge_reflex::engine::arith/) part = "engine::arith"
         else if (n ~ /edge_reflex/) part = "edge_reflex (other)"
         else if (n ~ /core::fmt/) part = "core::fmt"
