@@ -306,14 +306,27 @@ impl Kernels {
     }
 
     /// The registration that runs operator `op` of `m` and its position, if any.
+    #[inline]
     pub fn find(
         &self,
         m: &TfLiteModel<'_>,
         op: &OperatorInfo<'_>,
     ) -> Option<(usize, &'static Registration)> {
+        // The common case (no registrations) costs one compare; the search is out of line so
+        // its locals are not in the frames of loading and planning, under which every operator's
+        // preparation runs.
         if self.registrations.is_empty() {
             return None;
         }
+        self.search(m, op)
+    }
+
+    #[inline(never)]
+    fn search(
+        &self,
+        m: &TfLiteModel<'_>,
+        op: &OperatorInfo<'_>,
+    ) -> Option<(usize, &'static Registration)> {
         let custom = if op.code == crate::engine::model::operator::code::CUSTOM {
             m.custom_code(op.index)
         } else {
