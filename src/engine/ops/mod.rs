@@ -89,8 +89,17 @@ pub fn prepare(
     w: &mut RecordWriter<'_>,
 ) -> Result<Needs, LoadError> {
     let p = Prep { m, op };
+    let step = prepare_step(&p)?;
+    step(&p, w)
+}
+
+/// The prepare step that runs `p`'s operator, or why there is none. Out of line: its errors and
+/// lookups are not in the frame that stays on the stack while the operator prepares.
+#[inline(never)]
+fn prepare_step(p: &Prep<'_, '_>) -> Result<table::PrepareFn, LoadError> {
+    let (m, op) = (p.m, p.op);
     if let Some((_, registration)) = m.kernels.find(m, op) {
-        return (registration.prepare)(&p, w);
+        return Ok(registration.prepare);
     }
     if op.op == Op::Custom {
         return Err(p.err(LoadErrorKind::CustomOperator));
@@ -104,7 +113,7 @@ pub fn prepare(
     if !(1..=entry.max_version).contains(&op.version) {
         return Err(p.err(LoadErrorKind::UnsupportedVersion(op.version)));
     }
-    (entry.prepare)(&p, w)
+    Ok(entry.prepare)
 }
 
 /// Runs the operator whose builtin `code` and record body `r` were written by [`prepare`].

@@ -11,13 +11,9 @@
 
 use super::{activation, conv, elementwise, fully_connected, layout, pool, Needs, Prep};
 use crate::engine::error::LoadError;
+pub use crate::engine::model::kernel::PrepareFn;
 use crate::engine::model::operator::{built, code};
 use crate::engine::record::RecordWriter;
-
-/// An operator's prepare step: checks its operands and writes its record (or only counts, with
-/// a counting writer).
-pub type PrepareFn =
-    for<'p, 'm, 'w, 'b> fn(&'p Prep<'p, 'm>, &'w mut RecordWriter<'b>) -> Result<Needs, LoadError>;
 
 /// One builtin operator the engine runs.
 #[derive(Clone, Copy, Debug)]
