@@ -70,9 +70,9 @@ pub trait Source: Copy + core::fmt::Debug {
     fn input(&self, j: usize) -> Option<IoTensor>;
     /// Graph output `j` described.
     fn output(&self, j: usize) -> Option<IoTensor>;
-    /// Graph input 0 (`k = 0`) or output 0 (`k = 1`): what the [`Model`] stage asks on every
-    /// inference, so cheap.
-    fn first(&self, k: usize) -> Option<IoTensor>;
+    /// The quantization of graph input 0 (`k = 0`) or output 0 (`k = 1`) if it is int8, else
+    /// `None`: what the [`Model`] stage asks on every inference, so cheap.
+    fn int8_quant(&self, k: usize) -> Option<QuantParams>;
 }
 
 /// The [`Source`] of an interpreter planned on the device: the loaded model and its layout.
@@ -80,8 +80,8 @@ pub trait Source: Copy + core::fmt::Debug {
 pub struct OnDevice<'m> {
     model: TfLiteModel<'m>,
     layout: Layout,
-    /// Input 0 and output 0, read once when the interpreter was built.
-    first: [Option<IoTensor>; 2],
+    /// Input 0's and output 0's quantization if int8, read once when the interpreter was built.
+    int8: [Option<QuantParams>; 2],
 }
 
 /// Graph input or output `t` of a model, as a plan describes it.
@@ -91,11 +91,16 @@ fn io_of(t: Option<u32>, info: Option<TensorInfo<'_>>) -> Option<IoTensor> {
     Some(IoTensor { tensor, dtype: info.dtype, quant, shape: info.shape })
 }
 
-/// Graph input 0 and output 0 of `model`. Out of line: the tensor reads' temporaries are then
-/// not in [`Interpreter::new`]'s frame, which is on the stack under the whole of planning.
+/// The quantization of graph input 0 and output 0 of `model` where they are int8. Out of line:
+/// the tensor reads' temporaries are then not in [`Interpreter::new`]'s frame, which is on the
+/// stack under the whole of planning.
 #[inline(never)]
-fn first_io(model: &TfLiteModel<'_>) -> [Option<IoTensor>; 2] {
-    [io_of(model.input(0), model.input_info(0)), io_of(model.output(0), model.output_info(0))]
+fn int8_quant_of(model: &TfLiteModel<'_>) -> [Option<QuantParams>; 2] {
+    let int8 = |t: Option<TensorInfo<'_>>| {
+        t.filter(|t| t.dtype == DType::Int8)
+            .map(|t| t.quant().unwrap_or(QuantParams { scale: 0.0, zero_point: 0 }))
+    };
+    [int8(model.input_info(0)), int8(model.output_info(0))]
 }
 
 impl Source for OnDevice<'_> {
@@ -117,8 +122,8 @@ impl Source for OnDevice<'_> {
     fn output(&self, j: usize) -> Option<IoTensor> {
         io_of(self.model.output(j), self.model.output_info(j))
     }
-    fn first(&self, k: usize) -> Option<IoTensor> {
-        self.first.get(k).copied().flatten()
+    fn int8_quant(&self, k: usize) -> Option<QuantParams> {
+        self.int8.get(k).copied().flatten()
     }
 }
 
@@ -141,13 +146,10 @@ impl Source for Prebuilt<'_, '_> {
     fn output(&self, j: usize) -> Option<IoTensor> {
         Prebuilt::output(self, j)
     }
-    fn first(&self, k: usize) -> Option<IoTensor> {
+    fn int8_quant(&self, k: usize) -> Option<QuantParams> {
         // Decoding a plan's words is a handful of loads: no model parsing.
-        if k == 0 {
-            Prebuilt::input(self, 0)
-        } else {
-            Prebuilt::output(self, 0)
-        }
+        let io = if k == 0 { Prebuilt::input(self, 0) } else { Prebuilt::output(self, 0) };
+        io.filter(|t| t.dtype == DType::Int8).map(|t| t.quant)
     }
 }
 
@@ -169,7 +171,7 @@ impl<'m, 'a> Interpreter<'m, 'a, OnDevice<'m>> {
             base: layout.activations_start,
             kernels: model.kernels(),
         };
-        let source = OnDevice { model: *model, layout, first: first_io(model) };
+        let source = OnDevice { model: *model, layout, int8: int8_quant_of(model) };
         Ok(Interpreter { model: model.file(), source, records, act })
     }
 
@@ -305,9 +307,10 @@ impl<S: Source> Interpreter<'_, '_, S> {
         self.records.run(self.model, self.act, profiler)
     }
 
-    /// Graph input 0 or output 0 if it is int8 (what the [`Model`] stage serves).
-    fn int8(&self, k: usize) -> Option<IoTensor> {
-        self.source.first(k).filter(|t| t.dtype == DType::Int8)
+    /// Graph input 0's or output 0's quantization if it is int8 (what the [`Model`] stage
+    /// serves).
+    fn int8(&self, k: usize) -> Option<QuantParams> {
+        self.source.int8_quant(k)
     }
 }
 
@@ -431,17 +434,20 @@ fn split(
     Ok(if swapped { (pieces, mb, ma) } else { (pieces, ma, mb) })
 }
 
-fn quant_of(io: Option<IoTensor>) -> QuantParams {
-    io.map_or(QuantParams { scale: 0.0, zero_point: 0 }, |t| t.quant)
+fn quant_of(q: Option<QuantParams>) -> QuantParams {
+    q.unwrap_or(QuantParams { scale: 0.0, zero_point: 0 })
 }
 
+/// The shape of an int8 graph input or output (empty otherwise): read when asked (the graph
+/// asks once, when it is built), not cached.
 fn shape_of(io: Option<IoTensor>) -> Shape {
-    io.map_or(Shape::from_dims([]), |t| t.shape)
+    io.filter(|t| t.dtype == DType::Int8).map_or(Shape::from_dims([]), |t| t.shape)
 }
 
-/// The interpreter as the graph's int8 [`Model`]: input 0 and output 0, described once when the
-/// interpreter was built (no model parsing per inference). A model whose input 0 or output 0 is
-/// not int8 reports [`RunError::NotInt8`] from `invoke` (its `input` is empty).
+/// The interpreter as the graph's int8 [`Model`]: input 0 and output 0, whose types and
+/// quantization are read once when the interpreter is built (no model parsing per inference). A
+/// model whose input 0 or output 0 is not int8 reports [`RunError::NotInt8`] from `invoke` (its
+/// `input` is empty).
 impl<S: Source> Model for Interpreter<'_, '_, S> {
     type Error = RunError;
 
@@ -457,7 +463,7 @@ impl<S: Source> Model for Interpreter<'_, '_, S> {
     }
 
     fn input_shape(&self) -> Shape {
-        shape_of(self.int8(0))
+        shape_of(self.source.input(0))
     }
 
     fn invoke(&mut self) -> Result<(), RunError> {
@@ -479,6 +485,6 @@ impl<S: Source> Model for Interpreter<'_, '_, S> {
     }
 
     fn output_shape(&self) -> Shape {
-        shape_of(self.int8(1))
+        shape_of(self.source.output(0))
     }
 }
