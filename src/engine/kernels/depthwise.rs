@@ -5,8 +5,8 @@
 //! over the taps inside the input, then `out = clamp(zp_out + M_o * acc)` (TFLite's
 //! `reference_integer_ops::DepthwiseConvPerChannel`; weights' zero point unused, must be 0).
 
-use super::conv::Window;
-use super::packed_conv::Shapes;
+use super::conv::Shapes;
+use super::geometry::Geometry;
 use super::{bias_at, check_bias, elements, I32Le, KernelError, Requantize, FAST_PATHS};
 use crate::engine::arith::{activation_range, clamp_to_i8, FusedActivation};
 
@@ -15,7 +15,7 @@ use crate::engine::arith::{activation_range, clamp_to_i8, FusedActivation};
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct DepthwiseConv2d {
     /// Strides, dilations and padding.
-    pub window: Window,
+    pub geometry: Geometry,
     /// Output channels per input channel (> 0).
     pub depth_multiplier: usize,
     /// `-input_zero_point`.
@@ -32,7 +32,7 @@ impl DepthwiseConv2d {
     /// Parameters from the geometry, depth multiplier, zero points, output scale and fused
     /// activation.
     pub fn new(
-        window: Window,
+        geometry: Geometry,
         depth_multiplier: usize,
         input_zero_point: i32,
         output_scale: f32,
@@ -42,7 +42,7 @@ impl DepthwiseConv2d {
         let (activation_min, activation_max) =
             activation_range(activation, output_scale, output_zero_point)?;
         Ok(DepthwiseConv2d {
-            window,
+            geometry,
             depth_multiplier,
             input_offset: input_zero_point.wrapping_neg(),
             output_offset: output_zero_point,
@@ -212,7 +212,7 @@ impl DepthwiseConv2d {
             return Err(KernelError::ShapeMismatch);
         }
         check_bias(bias, out_depth)?;
-        if !self.window.fits(out_h, out_w, filter_h, filter_w) {
+        if !self.geometry.fits(out_h, out_w, filter_h, filter_w) {
             return Err(KernelError::Unsupported);
         }
         Ok(())
@@ -248,11 +248,11 @@ impl DepthwiseConv2d {
                 let acc = &mut acc[..out_chunk.len()];
                 acc.fill(0);
                 for ky in 0..filter_h {
-                    let Some(in_y) = self.window.in_y(out_y, ky, in_h) else {
+                    let Some(in_y) = self.geometry.in_y(out_y, ky, in_h) else {
                         continue;
                     };
                     for kx in 0..filter_w {
-                        let Some(in_x) = self.window.in_x(out_x, kx, in_w) else {
+                        let Some(in_x) = self.geometry.in_x(out_x, kx, in_w) else {
                             continue;
                         };
                         let in_at = ((b * in_h + in_y) * in_w + in_x) * in_depth;

@@ -19,12 +19,11 @@ pub mod conv;
 pub mod depthwise;
 pub mod dsp;
 pub mod elementwise;
-pub mod fc_prepared;
 pub mod fully_connected;
+pub mod geometry;
 pub mod layout;
 pub mod lut;
 pub mod mean;
-pub mod packed_conv;
 pub mod packed_depthwise;
 pub mod packed_single_channel;
 pub mod pooling;
@@ -32,17 +31,74 @@ pub mod quantize;
 pub mod rescale;
 pub mod shape_ops;
 pub mod softmax;
-pub mod sparse;
-pub mod sparse_conv;
+#[doc(hidden)]
+pub mod testing;
 
 use crate::engine::arith::{QuantizedMultiplier, ScaleError};
 
-/// Whether the `eval` functions take their packed fast paths (written in [`dsp`]'s instructions):
-/// on Cortex-M4/M7, where those are DSP instructions, and on hosts, where the emulated
-/// instructions let the tests run them. Cortex-M0 (and any embedded target without the DSP
-/// extension) runs the portable kernels, which every kernel also exposes as `eval_portable`.
+/// Whether this build runs the packed variants (written in [`dsp`]'s instructions): on
+/// Cortex-M4/M7, where those are DSP instructions, and on hosts, where the emulated instructions
+/// let the tests run them. Cortex-M0 (and any embedded target without the DSP extension) runs
+/// the portable ones. This is the one place the target's capability is decided; see [`Target`].
 pub const FAST_PATHS: bool =
     cfg!(any(all(target_arch = "arm", target_feature = "dsp"), not(target_os = "none")));
+
+/// The two kinds of target a kernel variant is chosen for. A family's `select` takes it into
+/// account, so that a target without the DSP extension never gets a packed variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Target {
+    /// Portable integer code only (Cortex-M0).
+    Portable,
+    /// The packed instructions of [`dsp`] are available (Cortex-M4/M7, hosts).
+    Dsp,
+}
+
+impl Target {
+    /// The target this build runs on ([`FAST_PATHS`]).
+    pub const HERE: Target = if FAST_PATHS { Target::Dsp } else { Target::Portable };
+}
+
+/// A kernel variant chosen at prepare for each [`Target`]: a plan is the same for every target
+/// (it can be made on a host for a Cortex-M0), so an operator's record keeps both choices and
+/// the evaluation takes the one of [`Target::HERE`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Choice<V> {
+    /// The variant for a target with the DSP extension.
+    pub dsp: V,
+    /// The variant for a target without it.
+    pub portable: V,
+}
+
+impl<V: Copy> Choice<V> {
+    /// Runs `select` once per target.
+    pub fn new(select: impl Fn(Target) -> V) -> Choice<V> {
+        Choice { dsp: select(Target::Dsp), portable: select(Target::Portable) }
+    }
+
+    /// The variant of [`Target::HERE`].
+    #[inline]
+    pub fn here(self) -> V {
+        match Target::HERE {
+            Target::Dsp => self.dsp,
+            Target::Portable => self.portable,
+        }
+    }
+}
+
+impl<V: Copy + Into<u8> + TryFrom<u8>> Choice<V> {
+    /// The record's word: the DSP variant's code in the low byte, the portable one's above.
+    pub fn to_word(self) -> i32 {
+        i32::from(self.dsp.into()) | i32::from(self.portable.into()) << 8
+    }
+
+    /// Reads what [`to_word`](Self::to_word) wrote; `None` for an unknown code.
+    pub fn from_word(word: i32) -> Option<Choice<V>> {
+        let code = |shift: u32| V::try_from((word >> shift) as u8).ok();
+        Some(Choice { dsp: code(0)?, portable: code(8)? })
+    }
+}
 
 /// Reads 4 int8 values as the little-endian word the packed instructions take.
 #[inline(always)]

@@ -16,8 +16,8 @@
 //! zero point; the caller falls back to the portable kernel otherwise (and when the scratch is
 //! too short). Results are bit-identical to the portable kernel.
 
+use super::conv::Shapes;
 use super::depthwise::DepthwiseConv2d;
-use super::packed_conv::Shapes;
 use super::rescale::{bias_limit, ChannelRescale};
 use super::{bias_at, dsp, I32Le, Requantize};
 
@@ -44,7 +44,7 @@ impl Plan {
         let [_, _, in_w, in_channels] = shapes.input;
         let [one, kh, kw, channels] = shapes.filter;
         let [_, _, out_w, _] = shapes.output;
-        let w = k.window;
+        let w = k.geometry;
         if one != 1
             || (kh, kw) != (3, 3)
             || (w.dilation_h, w.dilation_w) != (1, 1)
@@ -136,7 +136,7 @@ pub fn depthwise(
             pair(w(2, 2), 0),
         ];
     }
-    let window = k.window;
+    let window = k.geometry;
     let (lo, hi) = (k.activation_min, k.activation_max);
     let full_range = lo <= -128 && hi >= 127;
     let native = full_range && above_half;

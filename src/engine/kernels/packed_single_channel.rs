@@ -16,8 +16,8 @@
 //! reach `2^30`, and an int8 input zero point; the caller falls back otherwise. Results are
 //! bit-identical to the portable kernel.
 
+use super::conv::Shapes;
 use super::depthwise::DepthwiseConv2d;
-use super::packed_conv::Shapes;
 use super::rescale::{bias_limit, ChannelRescale};
 use super::{bias_at, dsp, word, I32Le, Requantize};
 
@@ -28,7 +28,7 @@ const GROUP: usize = 4;
 fn groups(k: &DepthwiseConv2d, shapes: &Shapes) -> Option<usize> {
     let [_, _, _, in_c] = shapes.input;
     let [one, kh, kw, channels] = shapes.filter;
-    let w = k.window;
+    let w = k.geometry;
     let ok = one == 1
         && in_c == 1
         && kh > 0
@@ -90,7 +90,7 @@ pub fn depthwise(
     let pad = (-k.input_offset) as i8;
     let offset = dsp::splat(k.input_offset);
     let (lo, hi) = (k.activation_min, k.activation_max);
-    let win = k.window;
+    let win = k.geometry;
     // The Cortex-M4 row loop: full int8 range, SMMLAR rounding (multipliers above 2^30).
     let native = lo <= -128
         && hi >= 127
