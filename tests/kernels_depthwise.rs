@@ -1,21 +1,21 @@
-//! Property tests of DEPTHWISE_CONV_2D's variants and pooling against the deliberately simple scalar references of
-//! `kernel_support` (which share no code with the kernels). Shapes, strides, padding, zero
+//! Property tests of DEPTHWISE_CONV_2D's variants and pooling against the deliberately simple
+//! scalar references of `kernel_support` (which share no code with the kernels). Shapes, strides, padding, zero
 //! points and multipliers are drawn at random; tensor contents come from a seeded generator.
 
 mod kernel_support;
 
 use edge_reflex::engine::arith::QuantizedMultiplier;
 use edge_reflex::engine::kernels::conv::Shapes;
-use edge_reflex::engine::kernels::depthwise::DepthwiseConv2d;
-use edge_reflex::engine::kernels::packed_depthwise;
+use edge_reflex::engine::kernels::depthwise::{self, DepthwiseConv2d, DepthwiseOperands, Variant};
 use edge_reflex::engine::kernels::pooling::{Pool, PoolKind};
-use edge_reflex::engine::kernels::{I32Le, Requantize};
+use edge_reflex::engine::kernels::testing;
+use edge_reflex::engine::kernels::{I32Le, Requantize, Target};
 use kernel_support::*;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
-/// Runs DEPTHWISE_CONV_2D through every path (portable, packed with scratch at each alignment,
-/// too little scratch) and compares each with the reference.
+/// Runs DEPTHWISE_CONV_2D through every variant (the reference, each packed one with scratch
+/// at each alignment, too little scratch) and compares each with the scalar reference.
 fn check_depthwise(c: &ConvCase, multiplier: usize) -> Result<(), TestCaseError> {
     let Some((window, oh, ow)) = window_of(c) else {
         return Ok(());
@@ -36,18 +36,21 @@ fn check_depthwise(c: &ConvCase, multiplier: usize) -> Result<(), TestCaseError>
     let mult_bytes = le_bytes(&mults.iter().map(|m| m.multiplier).collect::<Vec<_>>());
     let requantize = Requantize::PerChannel { multipliers: I32Le(&mult_bytes), shifts: &shifts };
     let dw = DepthwiseConv2d::new(window, multiplier, c.zp_in, 0.05, c.zp_out, c.act).unwrap();
+    let shapes = Shapes { input: in_shape, filter: f_shape, output: out_shape };
+    macro_rules! ops {
+        ($output:expr) => {
+            DepthwiseOperands {
+                input: &input,
+                filter: &filter,
+                bias: Some(I32Le(&bias_bytes)),
+                requantize,
+                output: $output,
+                shapes,
+            }
+        };
+    }
     let mut out = vec![0i8; out_shape.iter().product()];
-    dw.eval_portable(
-        &input,
-        in_shape,
-        &filter,
-        f_shape,
-        Some(I32Le(&bias_bytes)),
-        requantize,
-        &mut out,
-        out_shape,
-    )
-    .unwrap();
+    dw.eval(Variant::Reference, ops!(&mut out), &mut []).unwrap();
     let mut expected = Vec::new();
     for b in 0..c.batches {
         for y in 0..oh {
@@ -78,58 +81,57 @@ fn check_depthwise(c: &ConvCase, multiplier: usize) -> Result<(), TestCaseError>
     prop_assert_eq!(&out, &expected);
     let three = (c.kh, c.kw, c.dilation) == (3, 3, (1, 1)) && c.stride.1 <= 2;
     let single = c.in_c == 1 && out_c.is_multiple_of(2) && c.kw <= 8 && c.dilation == (1, 1);
-    let packable = three || single;
-    let shapes = Shapes { input: in_shape, filter: f_shape, output: out_shape };
-    let need = dw.scratch_bytes(in_shape, f_shape, out_shape);
-    prop_assert_eq!(need > 0, packable);
-    for misalign in 0..4 {
-        let mut scratch = vec![0u8; need + misalign];
-        let mut fast = vec![0i8; out.len()];
-        let ran = packed_depthwise::depthwise(
-            &dw,
-            &input,
-            &filter,
-            Some(I32Le(&bias_bytes)),
-            requantize,
-            &mut fast,
-            shapes,
-            &mut scratch[misalign..],
-        );
-        prop_assert_eq!(ran, packable);
-        if ran {
-            prop_assert_eq!(&fast, &expected);
+    prop_assert_eq!(testing::depthwise::packed_applies(&dw, shapes), three);
+    prop_assert_eq!(testing::depthwise::single_channel_applies(&dw, shapes), single);
+    // What select chooses: a packed variant only on a DSP target, where its shapes suit it.
+    prop_assert_eq!(depthwise::select(&dw, shapes, Target::Portable), Variant::Reference);
+    let expected_choice = if three {
+        Variant::Packed
+    } else if single {
+        Variant::SingleChannel
+    } else {
+        Variant::Reference
+    };
+    prop_assert_eq!(depthwise::select(&dw, shapes, Target::Dsp), expected_choice);
+    for (variant, suits) in [(Variant::Packed, three), (Variant::SingleChannel, single)] {
+        let need = dw.scratch_bytes(variant, shapes);
+        prop_assert_eq!(need > 0, suits);
+        for misalign in 0..4 {
+            let mut scratch = vec![0u8; need + misalign];
+            let mut fast = vec![0i8; out.len()];
+            let run = match variant {
+                Variant::Packed => testing::depthwise::packed,
+                _ => testing::depthwise::single_channel,
+            };
+            let ran = run(&dw, &mut ops!(&mut fast), &mut scratch[misalign..]);
+            prop_assert_eq!(ran, suits);
+            if ran {
+                prop_assert_eq!(&fast, &expected);
+            }
+            let mut via_eval = vec![0i8; out.len()];
+            dw.eval(variant, ops!(&mut via_eval), &mut scratch[misalign..]).unwrap();
+            prop_assert_eq!(&via_eval, &expected);
         }
-        let mut via_eval = vec![0i8; out.len()];
-        dw.eval_with_scratch(
-            &input,
-            in_shape,
-            &filter,
-            f_shape,
-            Some(I32Le(&bias_bytes)),
-            requantize,
-            &mut via_eval,
-            out_shape,
-            &mut scratch[misalign..],
-        )
-        .unwrap();
-        prop_assert_eq!(&via_eval, &expected);
+        // Too little scratch: the reference, same results.
+        let mut short = vec![0i8; out.len()];
+        dw.eval(variant, ops!(&mut short), &mut [0u8; 4]).unwrap();
+        prop_assert_eq!(&short, &expected);
     }
     // Inconsistent shapes are refused without writing.
     let before = out.clone();
-    prop_assert!(dw
-        .eval_with_scratch(
-            &input,
-            in_shape,
-            &filter,
-            [1, c.kh, c.kw, out_c + 1],
-            None,
+    let wrong = Shapes { filter: [1, c.kh, c.kw, out_c + 1], ..shapes };
+    for variant in [Variant::Reference, Variant::Packed, Variant::SingleChannel] {
+        let ops = DepthwiseOperands {
+            input: &input,
+            filter: &filter,
+            bias: None,
             requantize,
-            &mut out,
-            out_shape,
-            &mut []
-        )
-        .is_err());
-    prop_assert_eq!(out, before);
+            output: &mut out,
+            shapes: wrong,
+        };
+        prop_assert!(dw.eval(variant, ops, &mut []).is_err());
+        prop_assert_eq!(&out, &before);
+    }
     Ok(())
 }
 

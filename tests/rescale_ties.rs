@@ -16,7 +16,7 @@ use edge_reflex::engine::arith::{
     FusedActivation, QuantizedMultiplier,
 };
 use edge_reflex::engine::kernels::conv::{self, Conv2d, ConvOperands, Geometry, Shapes};
-use edge_reflex::engine::kernels::depthwise::DepthwiseConv2d;
+use edge_reflex::engine::kernels::depthwise::{self, DepthwiseConv2d, DepthwiseOperands};
 use edge_reflex::engine::kernels::fully_connected::{
     self as fc_kernel, rescale_of, FcOperands, FullyConnected, FullyConnectedDims,
 };
@@ -217,24 +217,18 @@ fn check_conv(acc: i32, m: QuantizedMultiplier, zp_out: i32) -> Result<(), TestC
     let (in_shape, f_shape, out_shape) = ([1, 3, 3, 4], [1, 3, 3, 4], [1, 1, 1, 4]);
     let input = [zp_in as i8; 36];
     let filter: [i8; 36] = core::array::from_fn(|i| (i as i8).wrapping_mul(53).wrapping_add(11));
+    let shapes = Shapes { input: in_shape, filter: f_shape, output: out_shape };
+    let run = |variant: depthwise::Variant, output: &mut [i8], scratch: &mut [u8]| {
+        let ops =
+            DepthwiseOperands { input: &input, filter: &filter, bias, requantize, output, shapes };
+        dw.eval(variant, ops, scratch)
+    };
     let mut out = [0i8; 4];
-    dw.eval_portable(&input, in_shape, &filter, f_shape, bias, requantize, &mut out, out_shape)
-        .unwrap();
+    run(depthwise::Variant::Reference, &mut out, &mut []).unwrap();
     prop_assert_eq!(out, [expect; 4], "depthwise portable acc {} m {:?}", acc, m);
-    let mut scratch = vec![0u8; dw.scratch_bytes(in_shape, f_shape, out_shape)];
-    out = [0; 4];
-    dw.eval_with_scratch(
-        &input,
-        in_shape,
-        &filter,
-        f_shape,
-        bias,
-        requantize,
-        &mut out,
-        out_shape,
-        &mut scratch,
-    )
-    .unwrap();
+    let mut scratch = vec![0u8; dw.scratch_bytes(depthwise::Variant::Packed, shapes)];
+    let mut out = [0i8; 4];
+    run(depthwise::Variant::Packed, &mut out, &mut scratch).unwrap();
     prop_assert_eq!(out, [expect; 4], "depthwise packed acc {} m {:?}", acc, m);
     Ok(())
 }

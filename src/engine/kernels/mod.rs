@@ -24,8 +24,6 @@ pub mod geometry;
 pub mod layout;
 pub mod lut;
 pub mod mean;
-pub mod packed_depthwise;
-pub mod packed_single_channel;
 pub mod pooling;
 pub mod quantize;
 pub mod rescale;

@@ -22,3 +22,13 @@ pub mod fully_connected {
         UnitConstants,
     };
 }
+
+/// DEPTHWISE_CONV_2D's variants.
+pub mod depthwise {
+    pub use crate::engine::kernels::depthwise::packed::{
+        applies as packed_applies, depthwise as packed,
+    };
+    pub use crate::engine::kernels::depthwise::single_channel::{
+        applies as single_channel_applies, depthwise as single_channel,
+    };
+}

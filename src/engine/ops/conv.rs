@@ -9,7 +9,7 @@ use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::conv::{
     self, sparse, Conv2d, ConvOperands, Facts, Geometry, Shapes, TapLayout, Variant,
 };
-use crate::engine::kernels::depthwise::DepthwiseConv2d;
+use crate::engine::kernels::depthwise::{self, DepthwiseConv2d, DepthwiseOperands};
 use crate::engine::kernels::{channel_multipliers, padding, Choice, I32Le, Requantize};
 use crate::engine::operator::{code, Op};
 use crate::engine::record::{RecordReader, RecordWriter};
@@ -133,7 +133,6 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     write_shape(w, in_shape);
     write_shape(w, filter_shape);
     write_shape(w, out_shape);
-    w.bool(bias.is_some());
     write_channel_multipliers(p, w, qi.scale, fq.scales(), qo.scale, channels)?;
     let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
     if depthwise {
@@ -145,7 +144,11 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
             activation_min: act_min,
             activation_max: act_max,
         };
-        return Ok(Needs { scratch: k.scratch_bytes(in_shape, filter_shape, out_shape) });
+        let choice = Choice::new(|target| depthwise::select(&k, shapes, target));
+        w.i32(choice.to_word() | bias_flag(bias.is_some()));
+        let scratch =
+            k.scratch_bytes(choice.dsp, shapes).max(k.scratch_bytes(choice.portable, shapes));
+        return Ok(Needs { scratch });
     }
     let k = Conv2d {
         geometry,
@@ -155,7 +158,13 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         activation_max: act_max,
     };
     let facts = Facts { shapes, weights: filter.data.map(as_i8), bias: bias.flatten().map(I32Le) };
-    write_variant(p, w, &k, &facts)
+    write_variant(p, w, &k, &facts, bias.is_some())
+}
+
+/// The bit of the record's choice word that says the operator has a bias (above the two
+/// variant codes of [`Choice::to_word`]).
+fn bias_flag(has_bias: bool) -> i32 {
+    (has_bias as i32) << 16
 }
 
 /// CONV_2D's kernel, chosen once here for each target (see [`conv::select`]), and for pruned
@@ -167,9 +176,10 @@ fn write_variant(
     w: &mut RecordWriter<'_>,
     k: &Conv2d,
     facts: &Facts<'_>,
+    has_bias: bool,
 ) -> Result<Needs, LoadError> {
     let choice = Choice::new(|target| conv::select(k, facts, target));
-    w.i32(choice.to_word());
+    w.i32(choice.to_word() | bias_flag(has_bias));
     let shapes = facts.shapes;
     let scratch = k.scratch_bytes(choice.dsp, shapes).max(k.scratch_bytes(choice.portable, shapes));
     if choice.dsp.is_sparse() || choice.portable.is_sparse() {
@@ -255,8 +265,9 @@ pub(super) fn eval(
     let (input_offset, output_offset, activation_min, activation_max) =
         (r.i32()?, r.i32()?, r.i32()?, r.i32()?);
     let (in_shape, filter_shape, out_shape) = (read_shape(r)?, read_shape(r)?, read_shape(r)?);
-    let bias = if r.bool()? { Some(I32Le(io.inputs.get(2)?)) } else { None };
     let requantize = read_channel_multipliers(r)?;
+    let word = r.i32()?;
+    let bias = if word & bias_flag(true) != 0 { Some(I32Le(io.inputs.get(2)?)) } else { None };
     let (input, filter, output) = (io.inputs.i8(0)?, io.inputs.i8(1)?, as_i8_mut(io.output));
     if op_code == code::DEPTHWISE_CONV_2D {
         let k = DepthwiseConv2d {
@@ -267,22 +278,13 @@ pub(super) fn eval(
             activation_min,
             activation_max,
         };
-        return k
-            .eval_with_scratch(
-                input,
-                in_shape,
-                filter,
-                filter_shape,
-                bias,
-                requantize,
-                output,
-                out_shape,
-                io.scratch,
-            )
-            .map_err(kernel_err);
+        let variant: depthwise::Variant = Choice::from_word(word).ok_or(RunError::Internal)?.here();
+        let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
+        let ops = DepthwiseOperands { input, filter, bias, requantize, output, shapes };
+        return k.eval(variant, ops, io.scratch).map_err(kernel_err);
     }
     let k = Conv2d { geometry, input_offset, output_offset, activation_min, activation_max };
-    let variant: Variant = Choice::from_word(r.i32()?).ok_or(RunError::Internal)?.here();
+    let variant: Variant = Choice::from_word(word).ok_or(RunError::Internal)?.here();
     let listed = if variant.is_sparse() {
         let len = r.usize()?;
         r.bytes(len)?

@@ -44,8 +44,8 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     for v in [batches, depth, units] {
         w.usize(v);
     }
-    // Flags: bias, per-channel multipliers; then the kernel, chosen once here for each target
-    // (see `fully_connected::select`).
+    // One word: the kernel, chosen once here for each target (see `fully_connected::select`),
+    // and the flags bias (bit 16) and per-channel multipliers (bit 17).
     let facts = KernelFacts {
         dims: f.dims,
         weights: f.filter,
@@ -54,8 +54,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         multiplier: |u| multiplier(&f, u),
     };
     let choice = Choice::new(|target| fc_kernel::select(&fc, &facts, target));
-    w.i32(f.bias.is_some() as i32 | (f.per_channel as i32) << 1);
-    w.i32(choice.to_word());
+    w.i32(choice.to_word() | (f.bias.is_some() as i32) << 16 | (f.per_channel as i32) << 17);
     let uses = |v: Variant| choice.dsp == v || choice.portable == v;
     let rescaled = uses(Variant::Prepared);
     let listed = uses(Variant::Sparse) || uses(Variant::SparsePacked);
@@ -234,7 +233,8 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
         activation_min,
         activation_max,
     };
-    let [batches, depth, units, flags, choice] = r.words::<5>()?;
+    let [batches, depth, units, choice] = r.words::<4>()?;
+    let flags = choice >> 16;
     let count = |v: i32| usize::try_from(v).map_err(|_| RunError::Internal);
     let dims =
         FullyConnectedDims { batches: count(batches)?, depth: count(depth)?, units: count(units)? };
@@ -248,7 +248,7 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
     let bias = if flags & 1 != 0 { Some(I32Le(io.inputs.get(2)?)) } else { None };
     // The record holds the prepared rescales if either target's variant uses them, then the
     // listed weights if either target's does.
-    let rescales = if r_has_rescales(choice) {
+    let rescales = if has_rescales(choice) {
         I32Le(r.bytes(dims.units.checked_mul(4).ok_or(RunError::Internal)?)?)
     } else {
         I32Le(&[])
@@ -266,7 +266,7 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
 }
 
 /// True if the record of choice word `choice` holds prepared rescales.
-fn r_has_rescales(choice: i32) -> bool {
+fn has_rescales(choice: i32) -> bool {
     Choice::<Variant>::from_word(choice)
         .is_some_and(|c| c.dsp == Variant::Prepared || c.portable == Variant::Prepared)
 }

@@ -16,10 +16,11 @@
 //! zero point; the caller falls back to the portable kernel otherwise (and when the scratch is
 //! too short). Results are bit-identical to the portable kernel.
 
-use super::conv::Shapes;
-use super::depthwise::DepthwiseConv2d;
-use super::rescale::{bias_limit, ChannelRescale};
-use super::{bias_at, dsp, I32Le, Requantize};
+use super::{DepthwiseConv2d, DepthwiseOperands};
+use crate::engine::kernels::conv::Shapes;
+use crate::engine::kernels::dsp;
+use crate::engine::kernels::rescale::{bias_limit, ChannelRescale};
+use crate::engine::kernels::{bias_at, word};
 
 /// One output channel's nine weights as 16-bit pairs: `(w00, w01)`, `(w10, w11)`,
 /// `(w20, w21)`, `(w02, w12)`, `(w22, 0)` (`wYX`: window row Y, column X).
@@ -66,34 +67,27 @@ impl Plan {
     }
 }
 
-/// Bytes of scratch [`depthwise`] needs (0 if no packed path applies to these shapes): the 3x3
-/// path's, else [`packed_single_channel`](super::packed_single_channel)'s.
-pub fn scratch_bytes(k: &DepthwiseConv2d, shapes: Shapes) -> usize {
-    match Plan::new(k, &shapes).and_then(|p| p.words()) {
-        Some(words) => words.saturating_mul(4).saturating_add(4),
-        None => super::packed_single_channel::scratch_bytes(k, shapes),
-    }
+/// True if the 3x3 kernel suits these shapes (the parameters may still need the reference:
+/// see [`depthwise`]).
+pub fn applies(k: &DepthwiseConv2d, shapes: Shapes) -> bool {
+    Plan::new(k, &shapes).and_then(|p| p.words()).is_some()
 }
 
-/// Runs `k` on the packed path if it applies and `scratch` holds
-/// [`scratch_bytes`] bytes; `false` (nothing written) if not. Lengths
-/// must agree with the shapes ([`DepthwiseConv2d::eval_with_scratch`] checks them first); if
-/// they do not, the output is unspecified but nothing panics.
-#[allow(clippy::too_many_arguments)]
-pub fn depthwise(
-    k: &DepthwiseConv2d,
-    input: &[i8],
-    filter: &[i8],
-    bias: Option<I32Le<'_>>,
-    requantize: Requantize<'_>,
-    output: &mut [i8],
-    shapes: Shapes,
-    scratch: &mut [u8],
-) -> bool {
+/// Bytes of scratch [`depthwise`] needs (0 if it never applies to these shapes).
+pub fn scratch_bytes(k: &DepthwiseConv2d, shapes: Shapes) -> usize {
+    Plan::new(k, &shapes)
+        .and_then(|p| p.words())
+        .map_or(0, |words| words.saturating_mul(4).saturating_add(4))
+}
+
+/// Runs `k` with the 3x3 kernel if it applies and `scratch` holds [`scratch_bytes`] bytes;
+/// `false` (nothing written) if not. Lengths must agree with the shapes (the caller checks them
+/// first); if they do not, the output is unspecified but nothing panics.
+pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: &mut [u8]) -> bool {
+    let DepthwiseOperands { input, filter, bias, requantize, shapes, .. } = *ops;
+    let output = &mut *ops.output;
     let Some(plan) = Plan::new(k, &shapes) else {
-        return super::packed_single_channel::depthwise(
-            k, input, filter, bias, requantize, output, shapes, scratch,
-        );
+        return false;
     };
     let [batches, in_h, in_w, in_c] = shapes.input;
     let [_, out_h, out_w, channels] = shapes.output;
@@ -241,7 +235,7 @@ fn transpose_quad(src: &[i8], stride: usize, width: usize, pair: u32, rows: [&mu
         let Some(quad) = quad.first_chunk::<4>() else {
             break;
         };
-        let v = super::word(quad);
+        let v = word(quad);
         let (e, o) = (dsp::sxtab16(pair, v), dsp::sxtab16_ror8(pair, v));
         *d0 = e as u16;
         *d1 = o as u16;

@@ -16,10 +16,10 @@
 //! reach `2^30`, and an int8 input zero point; the caller falls back otherwise. Results are
 //! bit-identical to the portable kernel.
 
-use super::conv::Shapes;
-use super::depthwise::DepthwiseConv2d;
-use super::rescale::{bias_limit, ChannelRescale};
-use super::{bias_at, dsp, word, I32Le, Requantize};
+use super::{DepthwiseConv2d, DepthwiseOperands};
+use crate::engine::kernels::conv::Shapes;
+use crate::engine::kernels::rescale::{bias_limit, ChannelRescale};
+use crate::engine::kernels::{bias_at, dsp, word};
 
 /// Columns per group (one 32-bit load of input bytes).
 const GROUP: usize = 4;
@@ -46,21 +46,18 @@ pub fn scratch_bytes(k: &DepthwiseConv2d, shapes: Shapes) -> usize {
     groups(k, &shapes).map_or(0, |g| kh.saturating_mul(g).saturating_mul(16 + GROUP) + 4)
 }
 
-/// Runs `k` on this path if it applies and `scratch` holds
-/// [`scratch_bytes`] bytes; `false` (nothing written) if not. Lengths
-/// must agree with the shapes (the caller checks them first); if they do not, the output is
-/// unspecified but nothing panics.
-#[allow(clippy::too_many_arguments)]
-pub fn depthwise(
-    k: &DepthwiseConv2d,
-    input: &[i8],
-    filter: &[i8],
-    bias: Option<I32Le<'_>>,
-    requantize: Requantize<'_>,
-    output: &mut [i8],
-    shapes: Shapes,
-    scratch: &mut [u8],
-) -> bool {
+/// True if this kernel suits these shapes (the parameters may still need the reference: see
+/// [`depthwise`]).
+pub fn applies(k: &DepthwiseConv2d, shapes: Shapes) -> bool {
+    groups(k, &shapes).is_some() && k.depth_multiplier == shapes.filter[3]
+}
+
+/// Runs `k` on this path if it applies and `scratch` holds [`scratch_bytes`] bytes; `false`
+/// (nothing written) if not. Lengths must agree with the shapes (the caller checks them first);
+/// if they do not, the output is unspecified but nothing panics.
+pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: &mut [u8]) -> bool {
+    let DepthwiseOperands { input, filter, bias, requantize, shapes, .. } = *ops;
+    let output = &mut *ops.output;
     let Some(g) = groups(k, &shapes) else {
         return false;
     };
