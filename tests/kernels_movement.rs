@@ -4,7 +4,7 @@
 
 mod kernel_support;
 
-use edge_reflex::engine::kernels::layout::{batch_to_space, pad, space_to_batch, SpaceBatch};
+use edge_reflex::engine::kernels::movement::{batch_to_space, pad, space_to_batch, SpaceBatch};
 use edge_reflex::engine::kernels::quantize::{Dequantize, Quantize, Requantize8};
 use edge_reflex::engine::kernels::shape_ops::StridedSlice;
 use kernel_support::*;

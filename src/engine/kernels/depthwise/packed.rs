@@ -80,7 +80,7 @@ pub fn scratch_bytes(k: &DepthwiseConv2d, shapes: Shapes) -> usize {
         .map_or(0, |words| words.saturating_mul(4).saturating_add(4))
 }
 
-/// Runs `k` with the 3x3 kernel if it applies and `scratch` holds [`scratch_bytes`] bytes;
+/// Runs `k` with the 3x3 kernel if it applies and `scratch` holds [`DepthwiseConv2d::scratch_bytes`] bytes;
 /// `false` (nothing written) if not. Lengths must agree with the shapes (the caller checks them
 /// first); if they do not, the output is unspecified but nothing panics.
 pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: &mut [u8]) -> bool {

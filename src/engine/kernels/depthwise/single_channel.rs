@@ -52,7 +52,7 @@ pub fn applies(k: &DepthwiseConv2d, shapes: Shapes) -> bool {
     groups(k, &shapes).is_some() && k.depth_multiplier == shapes.filter[3]
 }
 
-/// Runs `k` on this path if it applies and `scratch` holds [`scratch_bytes`] bytes; `false`
+/// Runs `k` on this path if it applies and `scratch` holds [`DepthwiseConv2d::scratch_bytes`] bytes; `false`
 /// (nothing written) if not. Lengths must agree with the shapes (the caller checks them first);
 /// if they do not, the output is unspecified but nothing panics.
 pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: &mut [u8]) -> bool {
