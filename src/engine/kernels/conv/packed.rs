@@ -46,6 +46,7 @@ type Group = [u32; 2 * PIXELS];
 /// Runs `k` on the packed path if it applies and `scratch` holds [`scratch_bytes`] bytes;
 /// `false` (nothing written) if not. Lengths must agree with the shapes (the caller checks them
 /// first); if they do not, the output is unspecified but nothing panics.
+#[inline(never)]
 pub fn conv(k: &Conv2d, ops: &mut ConvOperands<'_>, scratch: &mut [u8]) -> bool {
     let ConvOperands { input, filter, bias, requantize, shapes, .. } = *ops;
     let output = &mut *ops.output;

@@ -24,6 +24,7 @@ pub(super) fn check(k: &Conv2d, ops: &ConvOperands<'_>) -> Result<(), KernelErro
 }
 
 /// The kernel, on operands [`check`] accepted (others give an unspecified output, no panic).
+#[inline(never)]
 pub(super) fn run(k: &Conv2d, ops: ConvOperands<'_>) {
     let ConvOperands { input, filter, bias, requantize, output, shapes, .. } = ops;
     let [batches, in_h, in_w, in_depth] = shapes.input;

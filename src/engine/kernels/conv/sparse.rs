@@ -213,6 +213,7 @@ pub enum Mode {
 /// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with the shapes, the table does
 /// not hold one list per output channel or lists a tap outside the buffer, or the scratch is
 /// too short; nothing is written then.
+#[inline(never)]
 pub(super) fn eval(
     k: &Conv2d,
     ops: ConvOperands<'_>,

@@ -8,6 +8,7 @@ use crate::engine::kernels::conv::Shapes;
 
 /// The kernel, on operands [`check`](super::check) accepted (others give an unspecified
 /// output, no panic).
+#[inline(never)]
 pub(super) fn run(k: &DepthwiseConv2d, ops: DepthwiseOperands<'_>) {
     let DepthwiseOperands { input, filter, bias, requantize, output, shapes } = ops;
     let Shapes { input: input_shape, filter: filter_shape, output: output_shape } = shapes;

@@ -55,6 +55,7 @@ pub fn applies(k: &DepthwiseConv2d, shapes: Shapes) -> bool {
 /// Runs `k` on this path if it applies and `scratch` holds [`DepthwiseConv2d::scratch_bytes`] bytes; `false`
 /// (nothing written) if not. Lengths must agree with the shapes (the caller checks them first);
 /// if they do not, the output is unspecified but nothing panics.
+#[inline(never)]
 pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: &mut [u8]) -> bool {
     let DepthwiseOperands { input, filter, bias, requantize, shapes, .. } = *ops;
     let output = &mut *ops.output;

@@ -9,6 +9,7 @@ use crate::engine::kernels::{dsp, lane_offset_fits, word, Requantize};
 
 /// Runs the packed kernel on operands the caller checked; `false` (having written nothing) if
 /// a multiplier or offset is outside the range where it is exact.
+#[inline(never)]
 pub(super) fn eval(k: &FullyConnected, ops: &mut FcOperands<'_>) -> bool {
     let FcOperands { input, filter, bias, requantize, dims, .. } = *ops;
     let output = &mut *ops.output;

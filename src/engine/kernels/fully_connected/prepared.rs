@@ -24,6 +24,7 @@ use crate::engine::kernels::{dsp, lane_offset_fits, word, I32Le, KernelError, Re
 ///
 /// Errors: [`KernelError::ShapeMismatch`] if `rescales` covers neither one nor `units` units;
 /// nothing is written then.
+#[inline(never)]
 pub(super) fn eval(k: &FullyConnected, ops: &mut FcOperands<'_>) -> Result<bool, KernelError> {
     let FcOperands { input, filter, bias, requantize, rescales, dims, .. } = *ops;
     let output = &mut *ops.output;

@@ -13,6 +13,7 @@ pub(super) fn eval(k: &FullyConnected, ops: FcOperands<'_>) -> Result<(), Kernel
 }
 
 /// The kernel, on operands `check` accepted (others give an unspecified output, no panic).
+#[inline(never)]
 pub(super) fn run(k: &FullyConnected, ops: FcOperands<'_>) {
     let FcOperands { input, filter, bias, requantize, output, dims, .. } = ops;
     let FullyConnectedDims { batches, depth, units } = dims;

@@ -209,6 +209,7 @@ pub fn dot(row: &Row<'_>, x: &[i8; 256], packed: bool) -> i32 {
 ///
 /// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with `dims` (nothing is written
 /// then) or the table lists fewer than `units` rows (the output is then unspecified).
+#[inline(never)]
 pub(super) fn eval(
     k: &FullyConnected,
     ops: FcOperands<'_>,
