@@ -17,10 +17,10 @@
 //! too short). Results are bit-identical to the portable kernel.
 
 use super::{DepthwiseConv2d, DepthwiseOperands};
+use crate::engine::kernels::bias_at;
 use crate::engine::kernels::conv::Shapes;
 use crate::engine::kernels::dsp;
 use crate::engine::kernels::rescale::{bias_limit, ChannelRescale};
-use crate::engine::kernels::bias_at;
 
 /// One output channel's nine weights as 16-bit pairs: `(w00, w01)`, `(w10, w11)`,
 /// `(w20, w21)`, `(w02, w12)`, `(w22, 0)` (`wYX`: window row Y, column X).
