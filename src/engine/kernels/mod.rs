@@ -69,7 +69,15 @@ pub struct Choice<V> {
     pub portable: V,
 }
 
-impl<V: Copy> Choice<V> {
+/// A family's variant enum, as a record stores it.
+pub trait KernelVariant: Copy + Into<u8> + TryFrom<u8> {
+    /// The variant a target without the DSP extension runs in place of this one: itself for a
+    /// portable variant. `select` never gives such a target a DSP variant; this mapping lets
+    /// the compiler see it, so a Cortex-M0 build links no DSP variant.
+    fn portable(self) -> Self;
+}
+
+impl<V: KernelVariant> Choice<V> {
     /// Runs `select` once per target.
     pub fn new(select: impl Fn(Target) -> V) -> Choice<V> {
         Choice { dsp: select(Target::Dsp), portable: select(Target::Portable) }
@@ -80,21 +88,34 @@ impl<V: Copy> Choice<V> {
     pub fn here(self) -> V {
         match Target::HERE {
             Target::Dsp => self.dsp,
-            Target::Portable => self.portable,
+            Target::Portable => self.portable.portable(),
         }
     }
-}
 
-impl<V: Copy + Into<u8> + TryFrom<u8>> Choice<V> {
-    /// The record's word: the DSP variant's code in the low byte, the portable one's above.
+    /// True if either target's variant is `v`.
+    pub fn uses(self, v: V) -> bool {
+        self.dsp.into() == v.into() || self.portable.into() == v.into()
+    }
+
+    /// The record's word: the DSP variant's code in bits 0..8, the portable one's in bits 8..16
+    /// (the record may use the bits above for its own flags).
     pub fn to_word(self) -> i32 {
         i32::from(self.dsp.into()) | i32::from(self.portable.into()) << 8
     }
 
-    /// Reads what [`to_word`](Self::to_word) wrote; `None` for an unknown code.
-    pub fn from_word(word: i32) -> Option<Choice<V>> {
-        let code = |shift: u32| V::try_from((word >> shift) as u8).ok();
-        Some(Choice { dsp: code(0)?, portable: code(8)? })
+    /// The variant of [`Target::HERE`] in a word [`to_word`](Self::to_word) wrote (only that
+    /// target's byte is read); `None` for an unknown code.
+    #[inline]
+    pub fn here_in_word(word: i32) -> Option<V> {
+        let byte = match Target::HERE {
+            Target::Dsp => word as u8,
+            Target::Portable => (word >> 8) as u8,
+        };
+        let v = V::try_from(byte).ok()?;
+        Some(match Target::HERE {
+            Target::Dsp => v,
+            Target::Portable => v.portable(),
+        })
     }
 }
 
@@ -312,4 +333,39 @@ pub fn padding(
 /// Number of elements of an NHWC shape, `None` on overflow.
 pub(crate) fn elements(shape: [usize; 4]) -> Option<usize> {
     shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{conv, depthwise, fully_connected, Choice, KernelVariant, Target};
+
+    /// Every pair of codes of a family: the word round-trips to the variant of this target,
+    /// and a portable target's variant is a portable one.
+    fn round_trip<V: KernelVariant + PartialEq + core::fmt::Debug>(all: &[V]) {
+        for &dsp in all {
+            for &portable in all {
+                let choice = Choice { dsp, portable };
+                let word = choice.to_word() | 0x7 << 16;
+                assert_eq!(Choice::<V>::here_in_word(word), Some(choice.here()));
+                assert_eq!(portable.portable().portable(), portable.portable());
+                assert!(choice.uses(dsp) && choice.uses(portable));
+            }
+        }
+        assert!(Choice::<V>::here_in_word(0xFFFF).is_none());
+        if Target::HERE == Target::Dsp {
+            assert_eq!(Choice { dsp: all[1], portable: all[0] }.here(), all[1]);
+        }
+    }
+
+    #[test]
+    fn choice_words_round_trip() {
+        use conv::Variant as C;
+        round_trip(&[C::Reference, C::Packed, C::Sparse, C::SparsePacked, C::SparsePackedBounded]);
+        use depthwise::Variant as D;
+        round_trip(&[D::Reference, D::Packed, D::SingleChannel]);
+        use fully_connected::Variant as F;
+        round_trip(&[F::Reference, F::Packed, F::Prepared, F::Sparse, F::SparsePacked]);
+        assert_eq!(C::SparsePackedBounded.portable(), C::Sparse);
+        assert_eq!(F::Prepared.portable(), F::Reference);
+    }
 }

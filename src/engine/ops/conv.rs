@@ -278,13 +278,13 @@ pub(super) fn eval(
             activation_min,
             activation_max,
         };
-        let variant: depthwise::Variant = Choice::from_word(word).ok_or(RunError::Internal)?.here();
+        let variant: depthwise::Variant = Choice::here_in_word(word).ok_or(RunError::Internal)?;
         let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
         let ops = DepthwiseOperands { input, filter, bias, requantize, output, shapes };
         return k.eval(variant, ops, io.scratch).map_err(kernel_err);
     }
     let k = Conv2d { geometry, input_offset, output_offset, activation_min, activation_max };
-    let variant: Variant = Choice::from_word(word).ok_or(RunError::Internal)?.here();
+    let variant: Variant = Choice::here_in_word(word).ok_or(RunError::Internal)?;
     let listed = if variant.is_sparse() {
         let len = r.usize()?;
         r.bytes(len)?

@@ -45,7 +45,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         w.usize(v);
     }
     // One word: the kernel, chosen once here for each target (see `fully_connected::select`),
-    // and the flags bias (bit 16) and per-channel multipliers (bit 17).
+    // and the flags bias (bit 16), per-channel multipliers (bit 17), prepared rescales (18).
     let facts = KernelFacts {
         dims: f.dims,
         weights: f.filter,
@@ -54,10 +54,14 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         multiplier: |u| multiplier(&f, u),
     };
     let choice = Choice::new(|target| fc_kernel::select(&fc, &facts, target));
-    w.i32(choice.to_word() | (f.bias.is_some() as i32) << 16 | (f.per_channel as i32) << 17);
-    let uses = |v: Variant| choice.dsp == v || choice.portable == v;
-    let rescaled = uses(Variant::Prepared);
-    let listed = uses(Variant::Sparse) || uses(Variant::SparsePacked);
+    let rescaled = choice.uses(Variant::Prepared);
+    let listed = choice.uses(Variant::Sparse) || choice.uses(Variant::SparsePacked);
+    w.i32(
+        choice.to_word()
+            | (f.bias.is_some() as i32) << 16
+            | (f.per_channel as i32) << 17
+            | (rescaled as i32) << 18,
+    );
     write_multipliers(p, w, &f)?;
     if rescaled {
         for u in 0..units {
@@ -238,7 +242,7 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
     let count = |v: i32| usize::try_from(v).map_err(|_| RunError::Internal);
     let dims =
         FullyConnectedDims { batches: count(batches)?, depth: count(depth)?, units: count(units)? };
-    let variant: Variant = Choice::from_word(choice).ok_or(RunError::Internal)?.here();
+    let variant: Variant = Choice::here_in_word(choice).ok_or(RunError::Internal)?;
     let requantize = if flags & 2 != 0 {
         super::conv::read_channel_multipliers(r)?
     } else {
@@ -248,7 +252,7 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
     let bias = if flags & 1 != 0 { Some(I32Le(io.inputs.get(2)?)) } else { None };
     // The record holds the prepared rescales if either target's variant uses them, then the
     // listed weights if either target's does.
-    let rescales = if has_rescales(choice) {
+    let rescales = if flags & 4 != 0 {
         I32Le(r.bytes(dims.units.checked_mul(4).ok_or(RunError::Internal)?)?)
     } else {
         I32Le(&[])
@@ -263,10 +267,4 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
     let (input, output) = (io.inputs.i8(0)?, as_i8_mut(io.output));
     let ops = FcOperands { input, filter, listed, bias, requantize, rescales, output, dims };
     fc.eval(variant, ops).map_err(kernel_err)
-}
-
-/// True if the record of choice word `choice` holds prepared rescales.
-fn has_rescales(choice: i32) -> bool {
-    Choice::<Variant>::from_word(choice)
-        .is_some_and(|c| c.dsp == Variant::Prepared || c.portable == Variant::Prepared)
 }

@@ -99,6 +99,17 @@ impl Variant {
     }
 }
 
+impl super::KernelVariant for Variant {
+    fn portable(self) -> Variant {
+        match self {
+            Variant::Reference | Variant::Packed => Variant::Reference,
+            Variant::Sparse | Variant::SparsePacked | Variant::SparsePackedBounded => {
+                Variant::Sparse
+            }
+        }
+    }
+}
+
 impl From<Variant> for u8 {
     fn from(v: Variant) -> u8 {
         v as u8

@@ -130,6 +130,12 @@ pub enum Variant {
     SingleChannel = 2,
 }
 
+impl super::KernelVariant for Variant {
+    fn portable(self) -> Variant {
+        Variant::Reference
+    }
+}
+
 impl From<Variant> for u8 {
     fn from(v: Variant) -> u8 {
         v as u8

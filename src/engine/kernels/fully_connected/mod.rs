@@ -158,6 +158,15 @@ impl Variant {
     }
 }
 
+impl super::KernelVariant for Variant {
+    fn portable(self) -> Variant {
+        match self {
+            Variant::Reference | Variant::Packed | Variant::Prepared => Variant::Reference,
+            Variant::Sparse | Variant::SparsePacked => Variant::Sparse,
+        }
+    }
+}
+
 impl From<Variant> for u8 {
     fn from(v: Variant) -> u8 {
         v as u8
