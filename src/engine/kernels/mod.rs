@@ -75,6 +75,12 @@ pub trait KernelVariant: Copy + Into<u8> + TryFrom<u8> {
     /// portable variant. `select` never gives such a target a DSP variant; this mapping lets
     /// the compiler see it, so a Cortex-M0 build links no DSP variant.
     fn portable(self) -> Self;
+
+    /// The variant a target with the DSP extension runs in place of this one: the packed form
+    /// of a portable variant that has one (`select` never gives such a target the portable
+    /// form, so this is the identity on a record's choice; it lets the compiler drop the
+    /// portable form from a Cortex-M4 build), itself otherwise.
+    fn dsp(self) -> Self;
 }
 
 impl<V: KernelVariant> Choice<V> {
@@ -87,7 +93,7 @@ impl<V: KernelVariant> Choice<V> {
     #[inline]
     pub fn here(self) -> V {
         match Target::HERE {
-            Target::Dsp => self.dsp,
+            Target::Dsp => self.dsp.dsp(),
             Target::Portable => self.portable.portable(),
         }
     }
@@ -113,7 +119,7 @@ impl<V: KernelVariant> Choice<V> {
         };
         let v = V::try_from(byte).ok()?;
         Some(match Target::HERE {
-            Target::Dsp => v,
+            Target::Dsp => v.dsp(),
             Target::Portable => v.portable(),
         })
     }
@@ -348,6 +354,7 @@ mod tests {
                 let word = choice.to_word() | 0x7 << 16;
                 assert_eq!(Choice::<V>::here_in_word(word), Some(choice.here()));
                 assert_eq!(portable.portable().portable(), portable.portable());
+                assert_eq!(dsp.dsp().dsp(), dsp.dsp());
                 assert!(choice.uses(dsp) && choice.uses(portable));
             }
         }

@@ -108,6 +108,13 @@ impl super::KernelVariant for Variant {
             }
         }
     }
+
+    fn dsp(self) -> Variant {
+        match self {
+            Variant::Sparse => Variant::SparsePacked,
+            v => v,
+        }
+    }
 }
 
 impl From<Variant> for u8 {

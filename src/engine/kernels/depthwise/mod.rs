@@ -134,6 +134,10 @@ impl super::KernelVariant for Variant {
     fn portable(self) -> Variant {
         Variant::Reference
     }
+
+    fn dsp(self) -> Variant {
+        self
+    }
 }
 
 impl From<Variant> for u8 {

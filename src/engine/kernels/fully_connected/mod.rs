@@ -105,8 +105,8 @@ impl FullyConnected {
                 }
                 Ok(())
             }
-            Variant::Sparse => sparse::eval(self, ops, false),
-            Variant::SparsePacked => sparse::eval(self, ops, true),
+            Variant::Sparse => sparse::eval::<false>(self, ops),
+            Variant::SparsePacked => sparse::eval::<true>(self, ops),
         }
     }
 }
@@ -163,6 +163,13 @@ impl super::KernelVariant for Variant {
         match self {
             Variant::Reference | Variant::Packed | Variant::Prepared => Variant::Reference,
             Variant::Sparse | Variant::SparsePacked => Variant::Sparse,
+        }
+    }
+
+    fn dsp(self) -> Variant {
+        match self {
+            Variant::Sparse => Variant::SparsePacked,
+            v => v,
         }
     }
 }

@@ -204,16 +204,15 @@ pub fn dot(row: &Row<'_>, x: &[i8; 256], packed: bool) -> i32 {
 
 /// Runs `k` with the weights given as a table of each unit's nonzero weights (`ops.listed`,
 /// built at load with the bias, the zero-point term and the rescale folded into each unit's
-/// header) instead of dense rows: only the listed weights are multiplied. `packed` runs the DSP
+/// header) instead of dense rows: only the listed weights are multiplied. `PACKED` runs the DSP
 /// loops and the fast rescale. Same results as the reference kernel.
 ///
 /// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with `dims` (nothing is written
 /// then) or the table lists fewer than `units` rows (the output is then unspecified).
 #[inline(never)]
-pub(super) fn eval(
+pub(super) fn eval<const PACKED: bool>(
     k: &FullyConnected,
     ops: FcOperands<'_>,
-    packed: bool,
 ) -> Result<(), KernelError> {
     let FcOperands { input, listed: table, requantize, output, dims, .. } = ops;
     let FullyConnectedDims { batches, depth, units } = dims;
@@ -225,7 +224,7 @@ pub(super) fn eval(
         return Err(KernelError::ShapeMismatch);
     }
     let (lo, hi) = (k.activation_min, k.activation_max);
-    let fast = packed && all_fast(table);
+    let fast = PACKED && all_fast(table);
     let body = table.get(4..).ok_or(KernelError::ShapeMismatch)?;
     let mut x = [0i8; 256];
     for (row, out_row) in input.chunks_exact(depth.max(1)).zip(output.chunks_exact_mut(units)) {
@@ -236,7 +235,7 @@ pub(super) fn eval(
             for (u, out) in out_row.iter_mut().enumerate() {
                 let (row, tail) = split_row(rest).ok_or(KernelError::ShapeMismatch)?;
                 rest = tail;
-                let acc = dot(&row, &x, packed);
+                let acc = dot(&row, &x, PACKED);
                 let rescale = FcRescale::with_round(requantize.get(u), row.round.unwrap_or(1));
                 *out = clamp_to_i8(rescale.apply(acc), lo, hi);
             }
@@ -245,9 +244,9 @@ pub(super) fn eval(
         for (u, out) in out_row.iter_mut().enumerate() {
             let (row, tail) = split_row(rest).ok_or(KernelError::ShapeMismatch)?;
             rest = tail;
-            let acc = dot(&row, &x, packed);
+            let acc = dot(&row, &x, PACKED);
             *out = match row.round {
-                Some(round) if packed => {
+                Some(round) if PACKED => {
                     let rescale = FcRescale::with_round(requantize.get(u), round);
                     clamp_to_i8(rescale.apply(acc), lo, hi)
                 }
