@@ -238,6 +238,7 @@ impl Conv2d {
     /// sparse table is not the one of these shapes, or `scratch` is shorter than
     /// [`scratch_bytes`](Self::scratch_bytes) for a sparse variant (checked before anything is
     /// written); [`KernelError::Unsupported`] for a zero stride or dilation.
+    #[inline(never)]
     pub fn eval(
         &self,
         variant: Variant,

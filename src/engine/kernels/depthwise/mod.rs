@@ -79,6 +79,7 @@ impl DepthwiseConv2d {
     /// Errors: [`KernelError::ShapeMismatch`] if a length or dimension disagrees (checked before
     /// anything is written); [`KernelError::Unsupported`] for a zero stride, dilation or depth
     /// multiplier.
+    #[inline(never)]
     pub fn eval(
         &self,
         variant: Variant,

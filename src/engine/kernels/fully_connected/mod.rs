@@ -86,6 +86,7 @@ impl FullyConnected {
     /// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with `ops.dims`, or the
     /// prepared rescales cover neither one nor `units` units (nothing is written then), or the
     /// sparse table lists fewer than `units` rows (the output is then unspecified).
+    #[inline(never)]
     pub fn eval(&self, variant: Variant, mut ops: FcOperands<'_>) -> Result<(), KernelError> {
         match variant {
             Variant::Reference => reference::eval(self, ops),
