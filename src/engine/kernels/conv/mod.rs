@@ -159,6 +159,7 @@ pub struct Facts<'a> {
 ///   zeros save);
 /// * otherwise the packed kernel on a DSP target when it can apply (one group, an int8 input
 ///   zero point), else the reference.
+#[inline(never)]
 pub fn select(k: &Conv2d, facts: &Facts<'_>, target: Target) -> Variant {
     let [_, _, _, in_c] = facts.shapes.input;
     let [channels, kh, kw, depth] = facts.shapes.filter;
@@ -238,7 +239,6 @@ impl Conv2d {
     /// sparse table is not the one of these shapes, or `scratch` is shorter than
     /// [`scratch_bytes`](Self::scratch_bytes) for a sparse variant (checked before anything is
     /// written); [`KernelError::Unsupported`] for a zero stride or dilation.
-    #[inline(never)]
     pub fn eval(
         &self,
         variant: Variant,
@@ -256,11 +256,9 @@ impl Conv2d {
                 }
                 Ok(())
             }
-            Variant::Sparse => sparse::eval(self, ops, scratch, sparse::Mode::Portable),
-            Variant::SparsePacked => sparse::eval(self, ops, scratch, sparse::Mode::Packed),
-            Variant::SparsePackedBounded => {
-                sparse::eval(self, ops, scratch, sparse::Mode::PackedBounded)
-            }
+            Variant::Sparse => sparse::eval::<false>(self, ops, scratch, false),
+            Variant::SparsePacked => sparse::eval::<true>(self, ops, scratch, false),
+            Variant::SparsePackedBounded => sparse::eval::<true>(self, ops, scratch, true),
         }
     }
 }

@@ -193,32 +193,22 @@ pub fn write_table(
     at == out.len()
 }
 
-/// Which loops the sparse kernel runs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// One pixel per walk of a list, the reference's rescale.
-    Portable,
-    /// Eight pixels per walk where the stride allows it (DSP).
-    Packed,
-    /// [`Packed`](Self::Packed), and the fast rescale for every channel whose multiplier has
-    /// it ([`bounded`] holds for the weights and bias).
-    PackedBounded,
-}
-
 /// Runs `k` with the listed weights of `ops.listed` (a table [`write_table`] wrote for these
 /// shapes) over `ops.input`, writing `ops.output`; `scratch` holds at least
-/// [`TapLayout::scratch_bytes`] bytes. Same results as the reference kernel with the weights
-/// the table was made from.
+/// [`TapLayout::scratch_bytes`] bytes. `PACKED`: eight pixels per walk of a list where the
+/// stride allows it (DSP); `bounded` ([`bounded`] holds for the weights and bias): the fast
+/// rescale for every channel whose multiplier has it (packed only). Same results as the
+/// reference kernel with the weights the table was made from.
 ///
 /// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with the shapes, the table does
 /// not hold one list per output channel or lists a tap outside the buffer, or the scratch is
 /// too short; nothing is written then.
 #[inline(never)]
-pub(super) fn eval(
+pub(super) fn eval<const PACKED: bool>(
     k: &Conv2d,
     ops: ConvOperands<'_>,
     scratch: &mut [u8],
-    mode: Mode,
+    bounded: bool,
 ) -> Result<(), KernelError> {
     super::check_shapes(k, &ops)?;
     let ConvOperands { input, listed: table, requantize, output, shapes, .. } = ops;
@@ -252,17 +242,14 @@ pub(super) fn eval(
     let full_range = lo <= -128 && hi >= 127;
     // Each channel's fast rescale, once per call: [multiplier, round, shift, usable].
     for (o, slot) in rescales.iter_mut().enumerate() {
-        let fast = if mode == Mode::PackedBounded {
-            ChannelRescale::new(requantize.get(o), zp)
-        } else {
-            None
-        };
+        let fast =
+            if PACKED && bounded { ChannelRescale::new(requantize.get(o), zp) } else { None };
         *slot = match fast {
             Some(r) => [r.multiplier as u32, r.round as u32, r.shift, 1],
             None => [0; 4],
         };
     }
-    let eight = mode != Mode::Portable && l.pixel_step == 1 && out_w >= 8;
+    let eight = PACKED && l.pixel_step == 1 && out_w >= 8;
     for b in 0..batches {
         for y in 0..out_h {
             let j = y % l.fill_rows;

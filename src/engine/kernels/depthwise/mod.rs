@@ -79,7 +79,6 @@ impl DepthwiseConv2d {
     /// Errors: [`KernelError::ShapeMismatch`] if a length or dimension disagrees (checked before
     /// anything is written); [`KernelError::Unsupported`] for a zero stride, dilation or depth
     /// multiplier.
-    #[inline(never)]
     pub fn eval(
         &self,
         variant: Variant,
@@ -164,6 +163,7 @@ impl TryFrom<u8> for Variant {
 /// input zero point, the 3x3 kernel where the window is 3x3 (dilation 1, a horizontal stride of
 /// 1 or 2), else the single-channel kernel where there is one input channel (an even number of
 /// output channels, windows at most 8 wide, dilation 1); otherwise the reference.
+#[inline(never)]
 pub fn select(k: &DepthwiseConv2d, shapes: Shapes, target: Target) -> Variant {
     let int8_offset = (-128..=127).contains(&k.input_offset.wrapping_neg());
     match target {

@@ -86,7 +86,6 @@ impl FullyConnected {
     /// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with `ops.dims`, or the
     /// prepared rescales cover neither one nor `units` units (nothing is written then), or the
     /// sparse table lists fewer than `units` rows (the output is then unspecified).
-    #[inline(never)]
     pub fn eval(&self, variant: Variant, mut ops: FcOperands<'_>) -> Result<(), KernelError> {
         match variant {
             Variant::Reference => reference::eval(self, ops),
@@ -220,6 +219,7 @@ pub struct Facts<'a, M> {
 ///   for one multiplier (derived once per call, cheaper than the prepared setup on small
 ///   layers);
 /// * otherwise the reference.
+#[inline(never)]
 pub fn select<M: Fn(usize) -> QuantizedMultiplier>(
     k: &FullyConnected,
     facts: &Facts<'_, M>,
