@@ -81,6 +81,21 @@ pub trait KernelVariant: Copy + Into<u8> + TryFrom<u8> {
     /// form, so this is the identity on a record's choice; it lets the compiler drop the
     /// portable form from a Cortex-M4 build), itself otherwise.
     fn dsp(self) -> Self;
+
+    /// The variant this build runs for `self`: on a target without the DSP extension its
+    /// portable form, on a Cortex-M4/M7 its packed form where it has one, on a host `self` (so
+    /// the tests run every variant). The results are the same bytes; each family's `eval`
+    /// applies it first, so that no build links a variant it can never run.
+    #[inline(always)]
+    fn in_this_build(self) -> Self {
+        if !FAST_PATHS {
+            self.portable()
+        } else if dsp::NATIVE {
+            self.dsp()
+        } else {
+            self
+        }
+    }
 }
 
 impl<V: KernelVariant> Choice<V> {

@@ -233,7 +233,8 @@ impl Conv2d {
     /// `[batch, height, width, channels]` for the input and output and
     /// `[out_channels, height, width, in_channels_per_group]` for the weights; the bias holds
     /// `out_channels` values and `requantize` covers `out_channels` channels. The results are
-    /// the reference's whatever the variant.
+    /// the reference's whatever the variant (a build runs its own equivalent of a variant it
+    /// cannot run: [`KernelVariant::in_this_build`](super::KernelVariant::in_this_build)).
     ///
     /// Errors: [`KernelError::ShapeMismatch`] if a slice length or dimension disagrees, the
     /// sparse table is not the one of these shapes, or `scratch` is shorter than
@@ -245,6 +246,7 @@ impl Conv2d {
         mut ops: ConvOperands<'_>,
         scratch: &mut [u8],
     ) -> Result<(), KernelError> {
+        let variant = super::KernelVariant::in_this_build(variant);
         match variant {
             Variant::Reference => reference::eval(self, ops),
             Variant::Packed => {

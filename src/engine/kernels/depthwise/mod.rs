@@ -74,7 +74,8 @@ impl DepthwiseConv2d {
     /// `[batch, height, width, in_channels]`, weights `[1, height, width, in_channels *
     /// depth_multiplier]`, output `[batch, out_height, out_width, in_channels *
     /// depth_multiplier]`; the bias and `requantize` cover the output channels. The results are
-    /// the reference's whatever the variant.
+    /// the reference's whatever the variant (a build runs its own equivalent of a variant it
+    /// cannot run: [`KernelVariant::in_this_build`](super::KernelVariant::in_this_build)).
     ///
     /// Errors: [`KernelError::ShapeMismatch`] if a length or dimension disagrees (checked before
     /// anything is written); [`KernelError::Unsupported`] for a zero stride, dilation or depth
@@ -88,6 +89,7 @@ impl DepthwiseConv2d {
         check(self, &ops)?;
         // The one run-time fallback of the packed variants: a multiplier or bias outside their
         // exact range (or too little scratch) runs the reference.
+        let variant = super::KernelVariant::in_this_build(variant);
         let ran = match variant {
             Variant::Reference => false,
             Variant::Packed => packed::depthwise(self, &mut ops, scratch),

@@ -81,12 +81,14 @@ impl FullyConnected {
     /// the weights (`units x depth`, one row per output unit; or their sparse table), an
     /// optional bias of `units` values, writing `ops.output` (`batches x units`).
     /// `ops.requantize` is per-tensor or has `units` channels. The results are the reference's
-    /// whatever the variant.
+    /// whatever the variant (a build runs its own equivalent of a variant it cannot run:
+    /// [`KernelVariant::in_this_build`](super::KernelVariant::in_this_build)).
     ///
     /// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with `ops.dims`, or the
     /// prepared rescales cover neither one nor `units` units (nothing is written then), or the
     /// sparse table lists fewer than `units` rows (the output is then unspecified).
     pub fn eval(&self, variant: Variant, mut ops: FcOperands<'_>) -> Result<(), KernelError> {
+        let variant = super::KernelVariant::in_this_build(variant);
         match variant {
             Variant::Reference => reference::eval(self, ops),
             // The one run-time fallback of the packed variants: offsets or multipliers outside
