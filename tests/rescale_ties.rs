@@ -15,12 +15,14 @@ use edge_reflex::engine::arith::{
     multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_single_rounding,
     FusedActivation, QuantizedMultiplier,
 };
-use edge_reflex::engine::kernels::conv::{Conv2d, Window};
-use edge_reflex::engine::kernels::depthwise::DepthwiseConv2d;
-use edge_reflex::engine::kernels::fc_prepared;
-use edge_reflex::engine::kernels::fully_connected::{FullyConnected, FullyConnectedDims};
+use edge_reflex::engine::kernels::conv::{self, Conv2d, ConvOperands, Geometry, Shapes};
+use edge_reflex::engine::kernels::depthwise::{self, DepthwiseConv2d, DepthwiseOperands};
+use edge_reflex::engine::kernels::fully_connected::{
+    self as fc_kernel, rescale_of, FcOperands, FullyConnected, FullyConnectedDims,
+};
 use edge_reflex::engine::kernels::rescale::{ChannelRescale, FcRescale};
-use edge_reflex::engine::kernels::{sparse, I32Le, Requantize};
+use edge_reflex::engine::kernels::testing::fully_connected as sparse;
+use edge_reflex::engine::kernels::{I32Le, Requantize};
 use proptest::prelude::*;
 
 /// FULLY_CONNECTED's formula, exact.
@@ -122,13 +124,27 @@ fn check_fc(acc: i32, m: QuantizedMultiplier, zp_out: i32) -> Result<(), TestCas
     let per_channel = Requantize::PerChannel { multipliers: I32Le(&mults), shifts: &shifts };
     for rq in [requantize, per_channel] {
         let mut out = [0i8; 2];
-        fc.eval(dims, rq, &input, &filter, bias, &mut out).unwrap();
+        let run =
+            |variant: fc_kernel::Variant, listed: &[u8], rescales: &[u8], output: &mut [i8]| {
+                let ops = FcOperands {
+                    input: &input,
+                    filter: &filter,
+                    listed,
+                    bias,
+                    requantize: rq,
+                    rescales: I32Le(rescales),
+                    output,
+                    dims,
+                };
+                fc.eval(variant, ops)
+            };
+        run(fc_kernel::Variant::Packed, &[], &[], &mut out).unwrap();
         prop_assert_eq!(out, [expect; 2], "eval acc {} m {:?}", acc, m);
-        fc.eval_portable(dims, rq, &input, &filter, bias, &mut out).unwrap();
+        run(fc_kernel::Variant::Reference, &[], &[], &mut out).unwrap();
         prop_assert_eq!(out, [expect; 2], "portable acc {} m {:?}", acc, m);
-        if let Some(round) = fc_prepared::rescale_of(m, fc.output_offset) {
+        if let Some(round) = rescale_of(m, fc.output_offset) {
             let rounds = le(&[round, round]);
-            fc.eval_rescaled(dims, rq, I32Le(&rounds), &input, &filter, bias, &mut out).unwrap();
+            run(fc_kernel::Variant::Prepared, &[], &rounds, &mut out).unwrap();
             prop_assert_eq!(out, [expect; 2], "rescaled acc {} m {:?}", acc, m);
         }
         let bytes = sparse::table_bytes(&filter, depth, fc.filter_offset).unwrap();
@@ -140,8 +156,10 @@ fn check_fc(acc: i32, m: QuantizedMultiplier, zp_out: i32) -> Result<(), TestCas
             output_offset: fc.output_offset,
         };
         prop_assert!(sparse::write_table(&filter, depth, fc.filter_offset, k, &mut table));
-        fc.eval_sparse(dims, rq, &input, &table, &mut out).unwrap();
-        prop_assert_eq!(out, [expect; 2], "listed acc {} m {:?}", acc, m);
+        for variant in [fc_kernel::Variant::Sparse, fc_kernel::Variant::SparsePacked] {
+            run(variant, &table, &[], &mut out).unwrap();
+            prop_assert_eq!(out, [expect; 2], "listed acc {} m {:?}", acc, m);
+        }
     }
     Ok(())
 }
@@ -163,7 +181,7 @@ fn check_conv(acc: i32, m: QuantizedMultiplier, zp_out: i32) -> Result<(), TestC
     let expect = (ref_double(acc, m) + zp_out as i64).clamp(-128, 127) as i8;
     let zp_in = 3;
     let window =
-        Window { stride_h: 1, stride_w: 1, dilation_h: 1, dilation_w: 1, pad_h: 0, pad_w: 0 };
+        Geometry { stride_h: 1, stride_w: 1, dilation_h: 1, dilation_w: 1, pad_h: 0, pad_w: 0 };
     let mults = le(&[m.multiplier; 4]);
     let shifts = [m.shift as i8; 4];
     let requantize = Requantize::PerChannel { multipliers: I32Le(&mults), shifts: &shifts };
@@ -174,48 +192,43 @@ fn check_conv(acc: i32, m: QuantizedMultiplier, zp_out: i32) -> Result<(), TestC
     let (in_shape, f_shape, out_shape) = ([1, 2, 2, 4], [4, 1, 1, 4], [1, 2, 2, 4]);
     let input = [zp_in as i8; 16];
     let filter: [i8; 16] = core::array::from_fn(|i| (i as i8).wrapping_mul(37).wrapping_sub(90));
+    let shapes = Shapes { input: in_shape, filter: f_shape, output: out_shape };
     let mut out = [0i8; 16];
-    conv.eval_portable(&input, in_shape, &filter, f_shape, bias, requantize, &mut out, out_shape)
-        .unwrap();
+    let run = |variant: conv::Variant, output: &mut [i8], scratch: &mut [u8]| {
+        let ops = ConvOperands {
+            input: &input,
+            filter: &filter,
+            listed: &[],
+            bias,
+            requantize,
+            output,
+            shapes,
+        };
+        conv.eval(variant, ops, scratch)
+    };
+    run(conv::Variant::Reference, &mut out, &mut []).unwrap();
     prop_assert_eq!(out, [expect; 16], "conv portable acc {} m {:?}", acc, m);
-    let mut scratch = vec![0u8; Conv2d::scratch_bytes(f_shape)];
-    out = [0; 16];
-    conv.eval_with_scratch(
-        &input,
-        in_shape,
-        &filter,
-        f_shape,
-        bias,
-        requantize,
-        &mut out,
-        out_shape,
-        &mut scratch,
-    )
-    .unwrap();
+    let mut scratch = vec![0u8; conv.scratch_bytes(conv::Variant::Packed, shapes)];
+    let mut out = [0i8; 16];
+    run(conv::Variant::Packed, &mut out, &mut scratch).unwrap();
     prop_assert_eq!(out, [expect; 16], "conv packed acc {} m {:?}", acc, m);
 
     let dw = DepthwiseConv2d::new(window, 1, zp_in, 0.05, zp_out, FusedActivation::None).unwrap();
     let (in_shape, f_shape, out_shape) = ([1, 3, 3, 4], [1, 3, 3, 4], [1, 1, 1, 4]);
     let input = [zp_in as i8; 36];
     let filter: [i8; 36] = core::array::from_fn(|i| (i as i8).wrapping_mul(53).wrapping_add(11));
+    let shapes = Shapes { input: in_shape, filter: f_shape, output: out_shape };
+    let run = |variant: depthwise::Variant, output: &mut [i8], scratch: &mut [u8]| {
+        let ops =
+            DepthwiseOperands { input: &input, filter: &filter, bias, requantize, output, shapes };
+        dw.eval(variant, ops, scratch)
+    };
     let mut out = [0i8; 4];
-    dw.eval_portable(&input, in_shape, &filter, f_shape, bias, requantize, &mut out, out_shape)
-        .unwrap();
+    run(depthwise::Variant::Reference, &mut out, &mut []).unwrap();
     prop_assert_eq!(out, [expect; 4], "depthwise portable acc {} m {:?}", acc, m);
-    let mut scratch = vec![0u8; dw.scratch_bytes(in_shape, f_shape, out_shape)];
-    out = [0; 4];
-    dw.eval_with_scratch(
-        &input,
-        in_shape,
-        &filter,
-        f_shape,
-        bias,
-        requantize,
-        &mut out,
-        out_shape,
-        &mut scratch,
-    )
-    .unwrap();
+    let mut scratch = vec![0u8; dw.scratch_bytes(depthwise::Variant::Packed, shapes)];
+    let mut out = [0i8; 4];
+    run(depthwise::Variant::Packed, &mut out, &mut scratch).unwrap();
     prop_assert_eq!(out, [expect; 4], "depthwise packed acc {} m {:?}", acc, m);
     Ok(())
 }
@@ -299,11 +312,22 @@ fn the_reported_fully_connected_case() {
     let mults = le(&[m.multiplier]);
     let shifts = [m.shift as i8];
     let rq = Requantize::PerChannel { multipliers: I32Le(&mults), shifts: &shifts };
-    let mut out = [0i8];
-    fc.eval(dims, rq, &[0], &[1], Some(I32Le(&bias)), &mut out).unwrap();
-    assert_eq!(out, [30]);
-    let round = fc_prepared::rescale_of(m, -128).unwrap();
-    fc.eval_rescaled(dims, rq, I32Le(&le(&[round])), &[0], &[1], Some(I32Le(&bias)), &mut out)
-        .unwrap();
-    assert_eq!(out, [30]);
+    let round = le(&[rescale_of(m, -128).unwrap()]);
+    for variant in
+        [fc_kernel::Variant::Reference, fc_kernel::Variant::Packed, fc_kernel::Variant::Prepared]
+    {
+        let mut out = [0i8];
+        let ops = FcOperands {
+            input: &[0],
+            filter: &[1],
+            listed: &[],
+            bias: Some(I32Le(&bias)),
+            requantize: rq,
+            rescales: I32Le(&round),
+            output: &mut out,
+            dims,
+        };
+        fc.eval(variant, ops).unwrap();
+        assert_eq!(out, [30], "{variant:?}");
+    }
 }

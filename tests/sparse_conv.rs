@@ -1,13 +1,14 @@
-//! Property tests of CONV_2D zero-weight skipping (`kernels::sparse_conv`): on random pruned
-//! weights (most of them 0) the listed kernel gives exactly the bytes of the dense portable
-//! kernel, for every geometry (border pixels, strides, dilations, SAME/VALID padding), per-channel
+//! Property tests of CONV_2D zero-weight skipping (the `sparse` variants of `kernels::conv`): on
+//! random pruned weights (most of them 0) every listed variant gives exactly the bytes of the
+//! reference kernel, for every geometry (border pixels, strides, dilations, SAME/VALID padding), per-channel
 //! requantization, fused activations, large biases (the portable rescale) and misaligned scratch.
 
 use edge_reflex::engine::arith::{FusedActivation, QuantizedMultiplier};
-use edge_reflex::engine::kernels::conv::{Conv2d, Window};
-use edge_reflex::engine::kernels::packed_conv::Shapes;
-use edge_reflex::engine::kernels::sparse_conv::{self, Layout, SparseConv};
-use edge_reflex::engine::kernels::{padding, I32Le, Padding, Requantize};
+use edge_reflex::engine::kernels::conv::{
+    self, Conv2d, ConvOperands, Facts, Geometry, Shapes, TapLayout, Variant,
+};
+use edge_reflex::engine::kernels::testing::conv as sparse_conv;
+use edge_reflex::engine::kernels::{padding, I32Le, Padding, Requantize, Target};
 use proptest::prelude::*;
 
 /// A small deterministic generator (xorshift64*).
@@ -84,7 +85,7 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
     let Some((ow, pw)) = padding(scheme, c.in_w, c.kw, c.stride.1, c.dilation.1) else {
         return Ok(());
     };
-    let window = Window {
+    let window = Geometry {
         stride_h: c.stride.0,
         stride_w: c.stride.1,
         dilation_h: c.dilation.0,
@@ -125,10 +126,22 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
     let mult_bytes = le_bytes(&mults.iter().map(|m| m.multiplier).collect::<Vec<_>>());
     let requantize = Requantize::PerChannel { multipliers: I32Le(&mult_bytes), shifts: &shifts };
     let mut dense = vec![0i8; out_shape.iter().product()];
-    k.eval_portable(&input, in_shape, &filter, f_shape, bias, requantize, &mut dense, out_shape)
-        .unwrap();
+    macro_rules! ops {
+        ($listed:expr, $output:expr) => {
+            ConvOperands {
+                input: &input,
+                filter: &filter,
+                listed: $listed,
+                bias,
+                requantize,
+                output: $output,
+                shapes,
+            }
+        };
+    }
+    k.eval(Variant::Reference, ops!(&[], &mut dense), &mut []).unwrap();
 
-    let Some(layout) = Layout::new(&k, shapes) else {
+    let Some(layout) = TapLayout::new(&k, shapes) else {
         return Ok(());
     };
     let nonzero = sparse_conv::nonzero(&filter);
@@ -142,24 +155,43 @@ fn check(c: &Case) -> Result<(), TestCaseError> {
         &mut table
     ));
     let bounded = sparse_conv::bounded(&filter, c.kh * c.kw * c.in_c, bias);
-    let sparse = SparseConv { table: &table, layout, bounded };
-    for misalign in 0..4 {
-        let mut scratch = vec![0u8; layout.scratch_bytes() + misalign];
+    let variants = [Variant::Sparse, Variant::SparsePacked, Variant::SparsePackedBounded];
+    // The bounded variant only for weights and bias that are (the contract of select).
+    let variants = &variants[..if bounded { 3 } else { 2 }];
+    let need = k.scratch_bytes(Variant::Sparse, shapes);
+    prop_assert_eq!(need, layout.scratch_bytes());
+    for &variant in variants {
+        for misalign in 0..4 {
+            let mut scratch = vec![0u8; need + misalign];
+            let mut out = vec![0i8; dense.len()];
+            k.eval(variant, ops!(&table, &mut out), &mut scratch[misalign..]).unwrap();
+            prop_assert_eq!(&out, &dense);
+        }
+        // Too little scratch, a truncated table or a wrong output length: an error, nothing
+        // panics.
         let mut out = vec![0i8; dense.len()];
-        sparse.eval(&k, &input, requantize, &mut out, shapes, &mut scratch[misalign..]).unwrap();
-        prop_assert_eq!(&out, &dense);
+        let mut short = vec![0u8; need.saturating_sub(8)];
+        prop_assert!(k.eval(variant, ops!(&table, &mut out), &mut short).is_err());
+        let mut scratch = vec![0u8; need];
+        if !table.is_empty() {
+            let cut = &table[..table.len() - 1];
+            prop_assert!(k.eval(variant, ops!(cut, &mut out), &mut scratch).is_err());
+        }
+        let mut longer = vec![0i8; dense.len() + 1];
+        prop_assert!(k.eval(variant, ops!(&table, &mut longer), &mut scratch).is_err());
     }
-    // Too little scratch, a truncated table or a wrong output length: an error, nothing panics.
-    let mut out = vec![0i8; dense.len()];
-    let mut short = vec![0u8; layout.scratch_bytes().saturating_sub(8)];
-    prop_assert!(sparse.eval(&k, &input, requantize, &mut out, shapes, &mut short).is_err());
-    let mut scratch = vec![0u8; layout.scratch_bytes()];
-    let cut = SparseConv { table: &table[..table.len().saturating_sub(1)], layout, bounded };
-    if !table.is_empty() {
-        prop_assert!(cut.eval(&k, &input, requantize, &mut out, shapes, &mut scratch).is_err());
+    // What select chooses for these weights: a listed variant when at most half are nonzero
+    // (portable target), the bounded form only when bounded holds.
+    let facts = Facts { shapes, weights: Some(&filter), bias };
+    let listed = sparse_conv::worth_it(nonzero, filter.len());
+    prop_assert_eq!(conv::select(&k, &facts, Target::Portable) == Variant::Sparse, listed);
+    let dsp = conv::select(&k, &facts, Target::Dsp);
+    if dsp == Variant::SparsePackedBounded {
+        prop_assert!(bounded);
     }
-    let mut longer = vec![0i8; dense.len() + 1];
-    prop_assert!(sparse.eval(&k, &input, requantize, &mut longer, shapes, &mut scratch).is_err());
+    if dsp.is_sparse() {
+        prop_assert!(listed);
+    }
     Ok(())
 }
 
@@ -176,18 +208,28 @@ proptest! {
 fn a_corrupt_offset_is_refused() {
     // One channel, one listed tap whose offset points past the buffer.
     let window =
-        Window { stride_h: 1, stride_w: 1, dilation_h: 1, dilation_w: 1, pad_h: 0, pad_w: 0 };
+        Geometry { stride_h: 1, stride_w: 1, dilation_h: 1, dilation_w: 1, pad_h: 0, pad_w: 0 };
     let k = Conv2d::new(window, 0, 0.05, 0, FusedActivation::None).unwrap();
     let shapes = Shapes { input: [1, 1, 8, 1], filter: [1, 1, 1, 1], output: [1, 1, 8, 1] };
-    let layout = Layout::new(&k, shapes).unwrap();
+    let layout = TapLayout::new(&k, shapes).unwrap();
     let mut table = vec![0u8; sparse_conv::table_bytes(1, 1)];
     assert!(sparse_conv::write_table(&[3], shapes, &layout, 0, None, &mut table));
     table[8] = 0xFE; // offset 0xFFFE bytes
     table[9] = 0xFF;
-    let sparse = SparseConv { table: &table, layout, bounded: true };
     let m = QuantizedMultiplier::from_real(0.25).unwrap();
     let mut scratch = vec![0u8; layout.scratch_bytes()];
-    let mut out = [0i8; 8];
-    let r = sparse.eval(&k, &[1; 8], Requantize::PerTensor(m), &mut out, shapes, &mut scratch);
-    assert!(r.is_err());
+    for variant in [Variant::Sparse, Variant::SparsePacked, Variant::SparsePackedBounded] {
+        let mut out = [0i8; 8];
+        let ops = ConvOperands {
+            input: &[1; 8],
+            filter: &[3],
+            listed: &table,
+            bias: None,
+            requantize: Requantize::PerTensor(m),
+            output: &mut out,
+            shapes,
+        };
+        assert!(k.eval(variant, ops, &mut scratch).is_err());
+        assert_eq!(out, [0; 8]);
+    }
 }

@@ -10,8 +10,11 @@
 //! kernels (emulating the instructions would be slower than the portable kernels), only the
 //! host's tests do.
 //!
-//! What this module does not do: memory access. Loads and stores stay in safe Rust (slices), the
-//! `asm!` blocks only read and write registers.
+//! What this module does not do: memory access. Its `asm!` blocks only read and write registers.
+//! The kernels' hand-written Cortex-M4 loops that do load and store (the packed and sparse
+//! variants of CONV_2D, the packed variants of DEPTHWISE_CONV_2D) are elsewhere, each `asm!`
+//! block with its own `// SAFETY:` argument (the bounds it relies on, checked just before it),
+//! and run by the conformance firmware on the emulated Cortex-M4.
 
 /// `true` when the functions below compile to DSP instructions (Cortex-M4/M7).
 pub const NATIVE: bool = cfg!(all(target_arch = "arm", target_feature = "dsp"));

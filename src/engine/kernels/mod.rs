@@ -19,30 +19,126 @@ pub mod conv;
 pub mod depthwise;
 pub mod dsp;
 pub mod elementwise;
-pub mod fc_prepared;
 pub mod fully_connected;
-pub mod layout;
+pub mod geometry;
 pub mod lut;
 pub mod mean;
-pub mod packed_conv;
-pub mod packed_depthwise;
-pub mod packed_single_channel;
+pub mod movement;
 pub mod pooling;
 pub mod quantize;
 pub mod rescale;
 pub mod shape_ops;
 pub mod softmax;
-pub mod sparse;
-pub mod sparse_conv;
+#[doc(hidden)]
+pub mod testing;
 
 use crate::engine::arith::{QuantizedMultiplier, ScaleError};
 
-/// Whether the `eval` functions take their packed fast paths (written in [`dsp`]'s instructions):
-/// on Cortex-M4/M7, where those are DSP instructions, and on hosts, where the emulated
-/// instructions let the tests run them. Cortex-M0 (and any embedded target without the DSP
-/// extension) runs the portable kernels, which every kernel also exposes as `eval_portable`.
+/// Whether this build runs the packed variants (written in [`dsp`]'s instructions): on
+/// Cortex-M4/M7, where those are DSP instructions, and on hosts, where the emulated instructions
+/// let the tests run them. Cortex-M0 (and any embedded target without the DSP extension) runs
+/// the portable ones. This is the one place the target's capability is decided; see [`Target`].
 pub const FAST_PATHS: bool =
     cfg!(any(all(target_arch = "arm", target_feature = "dsp"), not(target_os = "none")));
+
+/// The two kinds of target a kernel variant is chosen for. A family's `select` takes it into
+/// account, so that a target without the DSP extension never gets a packed variant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Target {
+    /// Portable integer code only (Cortex-M0).
+    Portable,
+    /// The packed instructions of [`dsp`] are available (Cortex-M4/M7, hosts).
+    Dsp,
+}
+
+impl Target {
+    /// The target this build runs on ([`FAST_PATHS`]).
+    pub const HERE: Target = if FAST_PATHS { Target::Dsp } else { Target::Portable };
+}
+
+/// A kernel variant chosen at prepare for each [`Target`]: a plan is the same for every target
+/// (it can be made on a host for a Cortex-M0), so an operator's record keeps both choices and
+/// the evaluation takes the one of [`Target::HERE`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Choice<V> {
+    /// The variant for a target with the DSP extension.
+    pub dsp: V,
+    /// The variant for a target without it.
+    pub portable: V,
+}
+
+/// A family's variant enum, as a record stores it.
+pub trait KernelVariant: Copy + Into<u8> + TryFrom<u8> {
+    /// The variant a target without the DSP extension runs in place of this one: itself for a
+    /// portable variant. `select` never gives such a target a DSP variant; this mapping lets
+    /// the compiler see it, so a Cortex-M0 build links no DSP variant.
+    fn portable(self) -> Self;
+
+    /// The variant a target with the DSP extension runs in place of this one: the packed form
+    /// of a portable variant that has one (`select` never gives such a target the portable
+    /// form, so this is the identity on a record's choice; it lets the compiler drop the
+    /// portable form from a Cortex-M4 build), itself otherwise.
+    fn dsp(self) -> Self;
+
+    /// The variant this build runs for `self`: on a target without the DSP extension its
+    /// portable form, on a Cortex-M4/M7 its packed form where it has one, on a host `self` (so
+    /// the tests run every variant). The results are the same bytes; each family's `eval`
+    /// applies it first, so that no build links a variant it can never run.
+    #[inline(always)]
+    fn in_this_build(self) -> Self {
+        if !FAST_PATHS {
+            self.portable()
+        } else if dsp::NATIVE {
+            self.dsp()
+        } else {
+            self
+        }
+    }
+}
+
+impl<V: KernelVariant> Choice<V> {
+    /// Runs `select` once per target.
+    pub fn new(select: impl Fn(Target) -> V) -> Choice<V> {
+        Choice { dsp: select(Target::Dsp), portable: select(Target::Portable) }
+    }
+
+    /// The variant of [`Target::HERE`].
+    #[inline]
+    pub fn here(self) -> V {
+        match Target::HERE {
+            Target::Dsp => self.dsp.dsp(),
+            Target::Portable => self.portable.portable(),
+        }
+    }
+
+    /// True if either target's variant is `v`.
+    pub fn uses(self, v: V) -> bool {
+        self.dsp.into() == v.into() || self.portable.into() == v.into()
+    }
+
+    /// The record's word: the DSP variant's code in bits 0..8, the portable one's in bits 8..16
+    /// (the record may use the bits above for its own flags).
+    pub fn to_word(self) -> i32 {
+        i32::from(self.dsp.into()) | i32::from(self.portable.into()) << 8
+    }
+
+    /// The variant of [`Target::HERE`] in a word [`to_word`](Self::to_word) wrote (only that
+    /// target's byte is read); `None` for an unknown code.
+    #[inline]
+    pub fn here_in_word(word: i32) -> Option<V> {
+        let byte = match Target::HERE {
+            Target::Dsp => word as u8,
+            Target::Portable => (word >> 8) as u8,
+        };
+        let v = V::try_from(byte).ok()?;
+        Some(match Target::HERE {
+            Target::Dsp => v.dsp(),
+            Target::Portable => v.portable(),
+        })
+    }
+}
 
 /// Reads 4 int8 values as the little-endian word the packed instructions take.
 #[inline(always)]
@@ -258,4 +354,40 @@ pub fn padding(
 /// Number of elements of an NHWC shape, `None` on overflow.
 pub(crate) fn elements(shape: [usize; 4]) -> Option<usize> {
     shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{conv, depthwise, fully_connected, Choice, KernelVariant, Target};
+
+    /// Every pair of codes of a family: the word round-trips to the variant of this target,
+    /// and a portable target's variant is a portable one.
+    fn round_trip<V: KernelVariant + PartialEq + core::fmt::Debug>(all: &[V]) {
+        for &dsp in all {
+            for &portable in all {
+                let choice = Choice { dsp, portable };
+                let word = choice.to_word() | 0x7 << 16;
+                assert_eq!(Choice::<V>::here_in_word(word), Some(choice.here()));
+                assert_eq!(portable.portable().portable(), portable.portable());
+                assert_eq!(dsp.dsp().dsp(), dsp.dsp());
+                assert!(choice.uses(dsp) && choice.uses(portable));
+            }
+        }
+        assert!(Choice::<V>::here_in_word(0xFFFF).is_none());
+        if Target::HERE == Target::Dsp {
+            assert_eq!(Choice { dsp: all[1], portable: all[0] }.here(), all[1]);
+        }
+    }
+
+    #[test]
+    fn choice_words_round_trip() {
+        use conv::Variant as C;
+        round_trip(&[C::Reference, C::Packed, C::Sparse, C::SparsePacked, C::SparsePackedBounded]);
+        use depthwise::Variant as D;
+        round_trip(&[D::Reference, D::Packed, D::SingleChannel]);
+        use fully_connected::Variant as F;
+        round_trip(&[F::Reference, F::Packed, F::Prepared, F::Sparse, F::SparsePacked]);
+        assert_eq!(C::SparsePackedBounded.portable(), C::Sparse);
+        assert_eq!(F::Prepared.portable(), F::Reference);
+    }
 }

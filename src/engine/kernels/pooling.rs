@@ -6,7 +6,7 @@
 //! truncating (TFLite's `reference_integer_ops::AveragePool`: a round-half-away division, no
 //! requantization). Max: `out = clamp(max)`. The clamp is the fused activation's range.
 
-use super::conv::Window;
+use super::geometry::Geometry;
 use super::{elements, KernelError};
 use crate::engine::arith::{activation_range, FusedActivation};
 
@@ -27,7 +27,7 @@ pub struct Pool {
     /// Average or max.
     pub kind: PoolKind,
     /// Strides and padding (dilations are ignored: pooling has none).
-    pub window: Window,
+    pub geometry: Geometry,
     /// Window height (> 0).
     pub filter_h: usize,
     /// Window width (> 0).
@@ -42,7 +42,7 @@ impl Pool {
     /// Parameters from the window, the output quantization and the fused activation.
     pub fn new(
         kind: PoolKind,
-        window: Window,
+        geometry: Geometry,
         filter_h: usize,
         filter_w: usize,
         output_scale: f32,
@@ -53,7 +53,7 @@ impl Pool {
             activation_range(activation, output_scale, output_zero_point)?;
         Ok(Pool {
             kind,
-            window: Window { dilation_h: 1, dilation_w: 1, ..window },
+            geometry: Geometry { dilation_h: 1, dilation_w: 1, ..geometry },
             filter_h,
             filter_w,
             activation_min,
@@ -83,7 +83,7 @@ impl Pool {
         {
             return Err(KernelError::ShapeMismatch);
         }
-        let window = Window { dilation_h: 1, dilation_w: 1, ..self.window };
+        let window = Geometry { dilation_h: 1, dilation_w: 1, ..self.geometry };
         if !window.fits(out_h, out_w, self.filter_h, self.filter_w) {
             return Err(KernelError::Unsupported);
         }

@@ -22,7 +22,8 @@
 //!
 //! Each constructor returns `None` outside the range where the fast form is exact; the kernels
 //! then keep the portable arithmetic of [`arith`](crate::engine::arith) for that operator.
-//! `tests/kernel_props.rs` checks both forms against exact references on random operands.
+//! `tests/kernels_conv.rs`, `tests/kernels_fully_connected.rs` and `tests/rescale_ties.rs` check
+//! both forms against exact references on random operands.
 
 use super::dsp;
 use crate::engine::arith::QuantizedMultiplier;

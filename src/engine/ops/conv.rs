@@ -7,11 +7,11 @@
 use super::bounds::{check_depth_multiplier, check_window, Axis};
 use super::{as_i8, as_i8_mut, kernel_err, read_shape, write_shape, Needs, Operands, Prep};
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
-use crate::engine::kernels::conv::{Conv2d, Window};
-use crate::engine::kernels::depthwise::DepthwiseConv2d;
-use crate::engine::kernels::packed_conv::Shapes;
-use crate::engine::kernels::sparse_conv::{self, Layout, SparseConv};
-use crate::engine::kernels::{channel_multipliers, padding, I32Le, Requantize, FAST_PATHS};
+use crate::engine::kernels::conv::{
+    self, sparse, Conv2d, ConvOperands, Facts, Geometry, Shapes, TapLayout, Variant,
+};
+use crate::engine::kernels::depthwise::{self, DepthwiseConv2d, DepthwiseOperands};
+use crate::engine::kernels::{channel_multipliers, padding, Choice, I32Le, Requantize};
 use crate::engine::model::operator::{code, Op};
 use crate::engine::model::tensor::{DType, Quantization};
 use crate::engine::record::{RecordReader, RecordWriter};
@@ -116,10 +116,10 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     {
         return Err(p.shapes("window positions overflow"));
     }
-    let window = Window { stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w };
+    let geometry = Geometry { stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w };
     let (input_offset, output_offset, act_min, act_max) = if depthwise {
         let k = DepthwiseConv2d::new(
-            window,
+            geometry,
             depth_multiplier,
             qi.zero_point,
             qo.scale,
@@ -129,7 +129,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         .map_err(|e| p.kernel(e))?;
         (k.input_offset, k.output_offset, k.activation_min, k.activation_max)
     } else {
-        let k = Conv2d::new(window, qi.zero_point, qo.scale, qo.zero_point, o.activation)
+        let k = Conv2d::new(geometry, qi.zero_point, qo.scale, qo.zero_point, o.activation)
             .map_err(|e| p.kernel(e))?;
         (k.input_offset, k.output_offset, k.activation_min, k.activation_max)
     };
@@ -142,69 +142,67 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     write_shape(w, in_shape);
     write_shape(w, filter_shape);
     write_shape(w, out_shape);
-    w.bool(bias.is_some());
     write_channel_multipliers(p, w, qi.scale, fq.scales(), qo.scale, channels)?;
     let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
     if depthwise {
         let k = DepthwiseConv2d {
-            window,
+            geometry,
             depth_multiplier,
             input_offset,
             output_offset,
             activation_min: act_min,
             activation_max: act_max,
         };
-        return Ok(Needs { scratch: k.scratch_bytes(in_shape, filter_shape, out_shape) });
+        let choice = Choice::new(|target| depthwise::select(&k, shapes, target));
+        w.i32(choice.to_word() | bias_flag(bias.is_some()));
+        let scratch =
+            k.scratch_bytes(choice.dsp, shapes).max(k.scratch_bytes(choice.portable, shapes));
+        return Ok(Needs { scratch });
     }
     let k = Conv2d {
-        window,
+        geometry,
         input_offset,
         output_offset,
         activation_min: act_min,
         activation_max: act_max,
     };
-    let weights = filter.data.map(as_i8);
-    write_list(p, w, &k, shapes, weights, bias.flatten().map(I32Le))
+    let facts = Facts { shapes, weights: filter.data.map(as_i8), bias: bias.flatten().map(I32Le) };
+    write_variant(p, w, &k, &facts, bias.is_some())
 }
 
-/// CONV_2D's zero-weight-skipping word and, for pruned weights (mostly zeros), each channel's
-/// nonzero taps listed once, here; returns the operator's scratch needs.
+/// The bit of the record's choice word that says the operator has a bias (above the two
+/// variant codes of [`Choice::to_word`]).
+fn bias_flag(has_bias: bool) -> i32 {
+    (has_bias as i32) << 16
+}
+
+/// CONV_2D's kernel, chosen once here for each target (see [`conv::select`]), and for pruned
+/// weights (mostly zeros) each channel's nonzero taps listed once; returns the operator's
+/// scratch needs.
 #[inline(never)]
-fn write_list(
+fn write_variant(
     p: &Prep<'_, '_>,
     w: &mut RecordWriter<'_>,
     k: &Conv2d,
-    shapes: Shapes,
-    weights: Option<&[i8]>,
-    bias: Option<I32Le<'_>>,
+    facts: &Facts<'_>,
+    has_bias: bool,
 ) -> Result<Needs, LoadError> {
-    let [channels, kh, kw, f3] = shapes.filter;
-    let listed = !cfg!(feature = "dense-only") && weights.is_some();
-    let weights = weights.unwrap_or(&[]);
-    let nonzero = sparse_conv::nonzero(weights);
-    let layout =
-        Layout::new(k, shapes).filter(|_| listed && sparse_conv::worth_it(nonzero, weights.len()));
-    let bounded = sparse_conv::bounded(weights, kh * kw * f3, bias);
-    // A 1x1 layer above 20% density runs faster dense where the packed kernel exists
-    // (Cortex-M4: the lists' row fill costs more than the zeros save; measured on
-    // pruned75_conv's 1x1 layer, 146k listed vs 123k dense instructions at 25%). The plan
-    // is the same for every target, so the record keeps the list and says so; the choice
-    // is made per target when it runs.
-    let dense_on_dsp = kh * kw == 1 && nonzero.saturating_mul(5) > weights.len();
-    w.i32(layout.is_some() as i32 | (bounded as i32) << 1 | (dense_on_dsp as i32) << 2);
-    let dense = Conv2d::scratch_bytes(shapes.filter);
-    let Some(layout) = layout else {
-        return Ok(Needs { scratch: dense });
-    };
-    let bytes = sparse_conv::table_bytes(channels, nonzero);
-    w.usize(bytes);
-    if let Some(table) = w.reserve(bytes) {
-        if !sparse_conv::write_table(weights, shapes, &layout, k.input_offset, bias, table) {
-            return Err(p.shapes("weights cannot be listed"));
+    let choice = Choice::new(|target| conv::select(k, facts, target));
+    w.i32(choice.to_word() | bias_flag(has_bias));
+    let shapes = facts.shapes;
+    let scratch = k.scratch_bytes(choice.dsp, shapes).max(k.scratch_bytes(choice.portable, shapes));
+    if choice.dsp.is_sparse() || choice.portable.is_sparse() {
+        let weights = facts.weights.unwrap_or(&[]);
+        let layout = TapLayout::new(k, shapes).ok_or(p.shapes("weights cannot be listed"))?;
+        let bytes = sparse::table_bytes(shapes.filter[0], sparse::nonzero(weights));
+        w.usize(bytes);
+        if let Some(table) = w.reserve(bytes) {
+            if !sparse::write_table(weights, shapes, &layout, k.input_offset, facts.bias, table) {
+                return Err(p.shapes("weights cannot be listed"));
+            }
         }
     }
-    let dense = if dense_on_dsp { dense } else { 0 };
-    Ok(Needs { scratch: layout.scratch_bytes().max(dense) })
+    Ok(Needs { scratch })
 }
 
 /// True if `out * stride + window * dilation` fits in `usize` (what the kernels index with).
@@ -264,7 +262,7 @@ pub(super) fn eval(
     r: &mut RecordReader<'_>,
     io: Operands<'_>,
 ) -> Result<(), RunError> {
-    let window = Window {
+    let geometry = Geometry {
         stride_h: r.usize()?,
         stride_w: r.usize()?,
         dilation_h: r.usize()?,
@@ -276,54 +274,33 @@ pub(super) fn eval(
     let (input_offset, output_offset, activation_min, activation_max) =
         (r.i32()?, r.i32()?, r.i32()?, r.i32()?);
     let (in_shape, filter_shape, out_shape) = (read_shape(r)?, read_shape(r)?, read_shape(r)?);
-    let bias = if r.bool()? { Some(I32Le(io.inputs.get(2)?)) } else { None };
     let requantize = read_channel_multipliers(r)?;
+    let word = r.i32()?;
+    let bias = if word & bias_flag(true) != 0 { Some(I32Le(io.inputs.get(2)?)) } else { None };
     let (input, filter, output) = (io.inputs.i8(0)?, io.inputs.i8(1)?, as_i8_mut(io.output));
     if op_code == code::DEPTHWISE_CONV_2D {
         let k = DepthwiseConv2d {
-            window,
+            geometry,
             depth_multiplier,
             input_offset,
             output_offset,
             activation_min,
             activation_max,
         };
-        k.eval_with_scratch(
-            input,
-            in_shape,
-            filter,
-            filter_shape,
-            bias,
-            requantize,
-            output,
-            out_shape,
-            io.scratch,
-        )
-    } else {
-        let k = Conv2d { window, input_offset, output_offset, activation_min, activation_max };
-        let flags = r.i32()?;
-        let listed = flags & 1 != 0;
-        if listed && !(FAST_PATHS && flags & 4 != 0) {
-            let len = r.usize()?;
-            let table = r.bytes(len)?;
-            let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
-            let layout = Layout::new(&k, shapes).ok_or(RunError::Internal)?;
-            let sparse = SparseConv { table, layout, bounded: flags & 2 != 0 };
-            return sparse
-                .eval(&k, input, requantize, output, shapes, io.scratch)
-                .map_err(kernel_err);
-        }
-        k.eval_with_scratch(
-            input,
-            in_shape,
-            filter,
-            filter_shape,
-            bias,
-            requantize,
-            output,
-            out_shape,
-            io.scratch,
-        )
+        let variant: depthwise::Variant = Choice::here_in_word(word).ok_or(RunError::Internal)?;
+        let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
+        let ops = DepthwiseOperands { input, filter, bias, requantize, output, shapes };
+        return k.eval(variant, ops, io.scratch).map_err(kernel_err);
     }
-    .map_err(kernel_err)
+    let k = Conv2d { geometry, input_offset, output_offset, activation_min, activation_max };
+    let variant: Variant = Choice::here_in_word(word).ok_or(RunError::Internal)?;
+    let listed = if variant.is_sparse() {
+        let len = r.usize()?;
+        r.bytes(len)?
+    } else {
+        &[]
+    };
+    let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
+    let ops = ConvOperands { input, filter, listed, bias, requantize, output, shapes };
+    k.eval(variant, ops, io.scratch).map_err(kernel_err)
 }

@@ -7,11 +7,11 @@
 use super::{as_i8_mut, kernel_err, Needs, Operands, Prep};
 use crate::engine::arith::QuantizedMultiplier;
 use crate::engine::error::{LoadError, RunError};
-use crate::engine::kernels::fc_prepared::rescale_of;
 use crate::engine::kernels::fully_connected::{
-    per_tensor_multiplier, FullyConnected, FullyConnectedDims,
+    self as fc_kernel, per_tensor_multiplier, rescale_of, sparse, Facts as KernelFacts, FcOperands,
+    FullyConnected, FullyConnectedDims, Variant,
 };
-use crate::engine::kernels::{conv_multiplier, sparse, I32Le, Requantize};
+use crate::engine::kernels::{conv_multiplier, Choice, I32Le, Requantize};
 use crate::engine::model::operator::Op;
 use crate::engine::model::tensor::{DType, Quantization};
 use crate::engine::record::{RecordReader, RecordWriter};
@@ -44,25 +44,23 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     for v in [batches, depth, units] {
         w.usize(v);
     }
-    // Flags in one word: bias, per-channel multipliers, listed (sparse) weights, prepared
-    // rescales (per-channel weights whose multipliers all have the two-instruction form, the
-    // usual case: the packed kernel would otherwise derive that form unit by unit on every call;
-    // with one multiplier it derives it once per call, which costs less than the prepared
-    // path's setup on small layers).
-    let filter = f.filter.unwrap_or(&[]);
-    let nonzero = sparse::nonzero(filter, fc.filter_offset).unwrap_or(usize::MAX);
-    let listed = !cfg!(feature = "dense-only")
-        && f.filter.is_some()
-        && f.bias.is_none_or(|b| b.is_some())
-        && sparse::worth_it(depth, nonzero, filter.len());
-    let rescaled = f.per_channel
-        && !listed
-        && (0..units).all(|u| rescale_of(multiplier(&f, u), fc.output_offset).is_some());
+    // One word: the kernel, chosen once here for each target (see `fully_connected::select`),
+    // and the flags bias (bit 16), per-channel multipliers (bit 17), prepared rescales (18).
+    let facts = KernelFacts {
+        dims: f.dims,
+        weights: f.filter,
+        bias_constant: f.bias.is_none_or(|b| b.is_some()),
+        per_channel: f.per_channel,
+        multiplier: |u| multiplier(&f, u),
+    };
+    let choice = Choice::new(|target| fc_kernel::select(&fc, &facts, target));
+    let rescaled = choice.uses(Variant::Prepared);
+    let listed = choice.uses(Variant::Sparse) || choice.uses(Variant::SparsePacked);
     w.i32(
-        f.bias.is_some() as i32
-            | (f.per_channel as i32) << 1
-            | (listed as i32) << 2
-            | (rescaled as i32) << 3,
+        choice.to_word()
+            | (f.bias.is_some() as i32) << 16
+            | (f.per_channel as i32) << 17
+            | (rescaled as i32) << 18,
     );
     write_multipliers(p, w, &f)?;
     if rescaled {
@@ -239,28 +237,34 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
         activation_min,
         activation_max,
     };
-    let [batches, depth, units, flags] = r.words::<4>()?;
+    let [batches, depth, units, choice] = r.words::<4>()?;
+    let flags = choice >> 16;
     let count = |v: i32| usize::try_from(v).map_err(|_| RunError::Internal);
     let dims =
         FullyConnectedDims { batches: count(batches)?, depth: count(depth)?, units: count(units)? };
-    let has_bias = flags & 1 != 0;
+    let variant: Variant = Choice::here_in_word(choice).ok_or(RunError::Internal)?;
     let requantize = if flags & 2 != 0 {
         super::conv::read_channel_multipliers(r)?
     } else {
         let [multiplier, shift] = r.words::<2>()?;
         Requantize::PerTensor(crate::engine::arith::QuantizedMultiplier { multiplier, shift })
     };
-    let bias = if has_bias { Some(I32Le(io.inputs.get(2)?)) } else { None };
-    let (input, output) = (io.inputs.i8(0)?, as_i8_mut(io.output));
-    if flags & 8 != 0 {
-        let rescales = I32Le(r.bytes(dims.units.checked_mul(4).ok_or(RunError::Internal)?)?);
-        fc.eval_rescaled(dims, requantize, rescales, input, io.inputs.i8(1)?, bias, output)
-    } else if flags & 4 != 0 {
-        let len = r.usize()?;
-        let table = r.bytes(len)?;
-        fc.eval_sparse(dims, requantize, input, table, output)
+    let bias = if flags & 1 != 0 { Some(I32Le(io.inputs.get(2)?)) } else { None };
+    // The record holds the prepared rescales if either target's variant uses them, then the
+    // listed weights if either target's does.
+    let rescales = if flags & 4 != 0 {
+        I32Le(r.bytes(dims.units.checked_mul(4).ok_or(RunError::Internal)?)?)
     } else {
-        fc.eval(dims, requantize, input, io.inputs.i8(1)?, bias, output)
-    }
-    .map_err(kernel_err)
+        I32Le(&[])
+    };
+    let listed = if variant.is_sparse() {
+        let len = r.usize()?;
+        r.bytes(len)?
+    } else {
+        &[]
+    };
+    let filter = if variant.is_sparse() { &[][..] } else { io.inputs.i8(1)? };
+    let (input, output) = (io.inputs.i8(0)?, as_i8_mut(io.output));
+    let ops = FcOperands { input, filter, listed, bias, requantize, rescales, output, dims };
+    fc.eval(variant, ops).map_err(kernel_err)
 }

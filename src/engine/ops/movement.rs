@@ -9,7 +9,7 @@ use super::{kernel_err, Needs, Operands, Prep};
 use crate::engine::arith::FusedActivation;
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::elementwise::MAX_RANK;
-use crate::engine::kernels::layout::{
+use crate::engine::kernels::movement::{
     batch_to_space, concatenate_into, pad, space_to_batch, SpaceBatch,
 };
 use crate::engine::kernels::read_i32;

@@ -3,7 +3,7 @@
 use super::bounds::{check_window, Axis};
 use super::{as_i8_mut, kernel_err, read_shape, write_shape, Needs, Operands, Prep};
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
-use crate::engine::kernels::conv::Window;
+use crate::engine::kernels::geometry::Geometry;
 use crate::engine::kernels::padding;
 use crate::engine::kernels::pooling::{Pool, PoolKind};
 use crate::engine::model::operator::Op;
@@ -41,8 +41,9 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     if !super::conv::window_fits(oh, sh, fh, 1) || !super::conv::window_fits(ow, sw, fw, 1) {
         return Err(p.shapes("window positions overflow"));
     }
-    let window = Window { stride_h: sh, stride_w: sw, dilation_h: 1, dilation_w: 1, pad_h, pad_w };
-    let k = Pool::new(kind, window, fh, fw, qo.scale, qo.zero_point, o.activation)
+    let geometry =
+        Geometry { stride_h: sh, stride_w: sw, dilation_h: 1, dilation_w: 1, pad_h, pad_w };
+    let k = Pool::new(kind, geometry, fh, fw, qo.scale, qo.zero_point, o.activation)
         .map_err(|e| p.kernel(e))?;
     w.bool(kind == PoolKind::Max);
     for v in [sh, sw, pad_h, pad_w, fh, fw] {
@@ -62,7 +63,7 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
     let (filter_h, filter_w) = (r.usize()?, r.usize()?);
     let k = Pool {
         kind,
-        window: Window { stride_h, stride_w, dilation_h: 1, dilation_w: 1, pad_h, pad_w },
+        geometry: Geometry { stride_h, stride_w, dilation_h: 1, dilation_w: 1, pad_h, pad_w },
         filter_h,
         filter_w,
         activation_min: r.i32()?,

@@ -16,10 +16,11 @@
 //! zero point; the caller falls back to the portable kernel otherwise (and when the scratch is
 //! too short). Results are bit-identical to the portable kernel.
 
-use super::depthwise::DepthwiseConv2d;
-use super::packed_conv::Shapes;
-use super::rescale::{bias_limit, ChannelRescale};
-use super::{bias_at, dsp, I32Le, Requantize};
+use super::{DepthwiseConv2d, DepthwiseOperands};
+use crate::engine::kernels::bias_at;
+use crate::engine::kernels::conv::Shapes;
+use crate::engine::kernels::dsp;
+use crate::engine::kernels::rescale::{bias_limit, ChannelRescale};
 
 /// One output channel's nine weights as 16-bit pairs: `(w00, w01)`, `(w10, w11)`,
 /// `(w20, w21)`, `(w02, w12)`, `(w22, 0)` (`wYX`: window row Y, column X).
@@ -44,7 +45,7 @@ impl Plan {
         let [_, _, in_w, in_channels] = shapes.input;
         let [one, kh, kw, channels] = shapes.filter;
         let [_, _, out_w, _] = shapes.output;
-        let w = k.window;
+        let w = k.geometry;
         if one != 1
             || (kh, kw) != (3, 3)
             || (w.dilation_h, w.dilation_w) != (1, 1)
@@ -66,34 +67,28 @@ impl Plan {
     }
 }
 
-/// Bytes of scratch [`depthwise`] needs (0 if no packed path applies to these shapes): the 3x3
-/// path's, else [`packed_single_channel`](super::packed_single_channel)'s.
-pub fn scratch_bytes(k: &DepthwiseConv2d, shapes: Shapes) -> usize {
-    match Plan::new(k, &shapes).and_then(|p| p.words()) {
-        Some(words) => words.saturating_mul(4).saturating_add(4),
-        None => super::packed_single_channel::scratch_bytes(k, shapes),
-    }
+/// True if the 3x3 kernel suits these shapes (the parameters may still need the reference:
+/// see [`depthwise`]).
+pub fn applies(k: &DepthwiseConv2d, shapes: Shapes) -> bool {
+    Plan::new(k, &shapes).and_then(|p| p.words()).is_some()
 }
 
-/// Runs `k` on the packed path if it applies and `scratch` holds
-/// [`scratch_bytes`] bytes; `false` (nothing written) if not. Lengths
-/// must agree with the shapes ([`DepthwiseConv2d::eval_with_scratch`] checks them first); if
-/// they do not, the output is unspecified but nothing panics.
-#[allow(clippy::too_many_arguments)]
-pub fn depthwise(
-    k: &DepthwiseConv2d,
-    input: &[i8],
-    filter: &[i8],
-    bias: Option<I32Le<'_>>,
-    requantize: Requantize<'_>,
-    output: &mut [i8],
-    shapes: Shapes,
-    scratch: &mut [u8],
-) -> bool {
+/// Bytes of scratch [`depthwise`] needs (0 if it never applies to these shapes).
+pub fn scratch_bytes(k: &DepthwiseConv2d, shapes: Shapes) -> usize {
+    Plan::new(k, &shapes)
+        .and_then(|p| p.words())
+        .map_or(0, |words| words.saturating_mul(4).saturating_add(4))
+}
+
+/// Runs `k` with the 3x3 kernel if it applies and `scratch` holds [`DepthwiseConv2d::scratch_bytes`] bytes;
+/// `false` (nothing written) if not. Lengths must agree with the shapes (the caller checks them
+/// first); if they do not, the output is unspecified but nothing panics.
+#[inline(never)]
+pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: &mut [u8]) -> bool {
+    let DepthwiseOperands { input, filter, bias, requantize, shapes, .. } = *ops;
+    let output = &mut *ops.output;
     let Some(plan) = Plan::new(k, &shapes) else {
-        return super::packed_single_channel::depthwise(
-            k, input, filter, bias, requantize, output, shapes, scratch,
-        );
+        return false;
     };
     let [batches, in_h, in_w, in_c] = shapes.input;
     let [_, out_h, out_w, channels] = shapes.output;
@@ -136,7 +131,7 @@ pub fn depthwise(
             pair(w(2, 2), 0),
         ];
     }
-    let window = k.window;
+    let window = k.geometry;
     let (lo, hi) = (k.activation_min, k.activation_max);
     let full_range = lo <= -128 && hi >= 127;
     let native = full_range && above_half;
@@ -167,7 +162,12 @@ pub fn depthwise(
             let out = output.get_mut(out_row..out_row + out_w * channels).unwrap_or(&mut []);
             if m == 1
                 && native
-                && all_channels(ring, starts, row, table, taps, acc, out, window.stride_w)
+                && all_channels(
+                    &ChannelRows { ring, starts, row, table, taps },
+                    acc,
+                    out,
+                    window.stride_w,
+                )
             {
                 continue;
             }
@@ -241,7 +241,7 @@ fn transpose_quad(src: &[i8], stride: usize, width: usize, pair: u32, rows: [&mu
         let Some(quad) = quad.first_chunk::<4>() else {
             break;
         };
-        let v = super::word(quad);
+        let v = crate::engine::kernels::word(quad);
         let (e, o) = (dsp::sxtab16(pair, v), dsp::sxtab16_ror8(pair, v));
         *d0 = e as u16;
         *d1 = o as u16;
@@ -451,55 +451,42 @@ fn row_of_channel<const STRIDE: usize>(src: [&[u16]; 3], t: &Taps, acc: &mut [i3
 /// per channel, [`row_of_channel`] then [`rescale_row`] in one Cortex-M4 loop over the
 /// channels (their weights, rows and parameters advance together). `false` if it does not
 /// apply (other targets run the portable loops instead).
-#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn all_channels(
-    _: &[u16],
-    _: [usize; 3],
-    _: usize,
-    _: &[[u32; 4]],
-    _: &[Taps],
-    _: &mut [i32],
-    _: &mut [i8],
-    _: usize,
-) -> bool {
-    false
-}
-
-/// See the portable declaration.
-#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn all_channels(
-    ring: &[u16],
-    starts: [usize; 3],
-    row: usize,
-    table: &[[u32; 4]],
-    taps: &[Taps],
-    acc: &mut [i32],
-    out: &mut [i8],
-    stride: usize,
-) -> bool {
-    match stride {
-        1 => all_channels_strided::<1>(ring, starts, row, table, taps, acc, out),
-        2 => all_channels_strided::<2>(ring, starts, row, table, taps, acc, out),
+fn all_channels(rows: &ChannelRows<'_>, acc: &mut [i32], out: &mut [i8], stride: usize) -> bool {
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    return match stride {
+        1 => all_channels_strided::<1>(rows, acc, out),
+        2 => all_channels_strided::<2>(rows, acc, out),
         _ => false,
+    };
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+    {
+        let _ = (rows, acc, out, stride);
+        false
     }
 }
 
-#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
-#[allow(clippy::too_many_arguments)]
-#[inline(always)]
-fn all_channels_strided<const STRIDE: usize>(
-    ring: &[u16],
+/// What [`all_channels`] reads: the ring of channel rows, where each window row's channel 0
+/// starts in it, the lanes per channel row, and each channel's rescale entry and taps.
+#[derive(Clone, Copy)]
+#[cfg_attr(not(all(target_arch = "arm", target_feature = "dsp")), allow(dead_code))]
+struct ChannelRows<'a> {
+    ring: &'a [u16],
     starts: [usize; 3],
     row: usize,
-    table: &[[u32; 4]],
-    taps: &[Taps],
+    table: &'a [[u32; 4]],
+    taps: &'a [Taps],
+}
+
+/// [`all_channels`] for a horizontal stride of `STRIDE`.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(always)]
+fn all_channels_strided<const STRIDE: usize>(
+    rows: &ChannelRows<'_>,
     acc: &mut [i32],
     out: &mut [i8],
 ) -> bool {
+    let ChannelRows { ring, starts, row, table, taps } = *rows;
     let channels = table.len();
     let out_w = acc.len();
     let need = out_w.saturating_sub(1).saturating_mul(STRIDE).saturating_add(4);

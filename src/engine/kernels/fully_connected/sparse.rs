@@ -21,11 +21,13 @@
 //! longer than 256 values are not listed (the index is one byte); [`worth_it`] decides from the
 //! density whether listing pays off.
 //!
-//! The convolutions' counterpart is [`sparse_conv`](super::sparse_conv).
+//! The convolutions' counterpart is CONV_2D's `sparse` variant.
 
-use super::rescale::FcRescale;
-use super::{dsp, I32Le, FAST_PATHS};
-use crate::engine::arith::QuantizedMultiplier;
+use super::reference::finish;
+use super::{FcOperands, FullyConnected, FullyConnectedDims};
+use crate::engine::arith::{clamp_to_i8, QuantizedMultiplier};
+use crate::engine::kernels::rescale::FcRescale;
+use crate::engine::kernels::{dsp, I32Le, KernelError};
 
 /// Bytes of one unit's header (`bytes: u32`, `base: i32`, `round: i32`).
 const HEADER: usize = 12;
@@ -179,10 +181,10 @@ pub fn rows(table: &[u8]) -> impl Iterator<Item = Row<'_>> + '_ {
 
 /// `base + sum w' * x[index]` over a row's entries: the unit's accumulator, in wrapping `i32`
 /// like the dense kernel. `x` is the input row copied into 256 values (indices are bytes, so no
-/// index can miss).
+/// index can miss). `packed`: two entries per step with the DSP instructions.
 #[inline]
-pub fn dot(row: &Row<'_>, x: &[i8; 256]) -> i32 {
-    if FAST_PATHS {
+pub fn dot(row: &Row<'_>, x: &[i8; 256], packed: bool) -> i32 {
+    if packed {
         // Whole quads only (the table pads every row to them): two pairs per step.
         let (quads, _) = row.entries.as_chunks::<4>().0.as_chunks::<2>();
         let (mut a, mut b) = (row.base, 0i32);
@@ -198,6 +200,61 @@ pub fn dot(row: &Row<'_>, x: &[i8; 256]) -> i32 {
         }
         acc
     }
+}
+
+/// Runs `k` with the weights given as a table of each unit's nonzero weights (`ops.listed`,
+/// built at load with the bias, the zero-point term and the rescale folded into each unit's
+/// header) instead of dense rows: only the listed weights are multiplied. `PACKED` runs the DSP
+/// loops and the fast rescale. Same results as the reference kernel.
+///
+/// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with `dims` (nothing is written
+/// then) or the table lists fewer than `units` rows (the output is then unspecified).
+#[inline(never)]
+pub(super) fn eval<const PACKED: bool>(
+    k: &FullyConnected,
+    ops: FcOperands<'_>,
+) -> Result<(), KernelError> {
+    let FcOperands { input, listed: table, requantize, output, dims, .. } = ops;
+    let FullyConnectedDims { batches, depth, units } = dims;
+    if Some(input.len()) != batches.checked_mul(depth)
+        || Some(output.len()) != batches.checked_mul(units)
+        || !requantize.covers(units)
+        || depth > 256
+    {
+        return Err(KernelError::ShapeMismatch);
+    }
+    let (lo, hi) = (k.activation_min, k.activation_max);
+    let fast = PACKED && all_fast(table);
+    let body = table.get(4..).ok_or(KernelError::ShapeMismatch)?;
+    let mut x = [0i8; 256];
+    for (row, out_row) in input.chunks_exact(depth.max(1)).zip(output.chunks_exact_mut(units)) {
+        fill_row(&mut x, row);
+        let mut rest = body;
+        if fast {
+            // Every unit rescales with SMMLA: the loop carries nothing else.
+            for (u, out) in out_row.iter_mut().enumerate() {
+                let (row, tail) = split_row(rest).ok_or(KernelError::ShapeMismatch)?;
+                rest = tail;
+                let acc = dot(&row, &x, PACKED);
+                let rescale = FcRescale::with_round(requantize.get(u), row.round.unwrap_or(1));
+                *out = clamp_to_i8(rescale.apply(acc), lo, hi);
+            }
+            continue;
+        }
+        for (u, out) in out_row.iter_mut().enumerate() {
+            let (row, tail) = split_row(rest).ok_or(KernelError::ShapeMismatch)?;
+            rest = tail;
+            let acc = dot(&row, &x, PACKED);
+            *out = match row.round {
+                Some(round) if PACKED => {
+                    let rescale = FcRescale::with_round(requantize.get(u), round);
+                    clamp_to_i8(rescale.apply(acc), lo, hi)
+                }
+                _ => finish(k, acc, requantize.get(u)),
+            };
+        }
+    }
+    Ok(())
 }
 
 /// One group of two entries: SXTB16 sign-extends both weights into 16-bit lanes, SMLABB and
@@ -263,8 +320,10 @@ mod tests {
         // acc = bias + 3 * (x1 + io) + (-3) * (x3 + io) with x = [9, 4, 7, -6], io = 5.
         let mut x = [0i8; 256];
         fill_row(&mut x, &[9i8, 4, 7, -6]);
-        assert_eq!(dot(&rows[0], &x), 7 + 3 * (4 + 5) - 3 * (-6 + 5));
-        assert_eq!(dot(&rows[2], &x), 100 + 7 * (-6 + 5));
+        for packed in [false, true] {
+            assert_eq!(dot(&rows[0], &x, packed), 7 + 3 * (4 + 5) - 3 * (-6 + 5));
+            assert_eq!(dot(&rows[2], &x, packed), 100 + 7 * (-6 + 5));
+        }
         assert!(worth_it(96, 1536, 6144));
         assert!(!worth_it(96, 4000, 6144));
         assert!(!worth_it(300, 10, 6000));

@@ -16,10 +16,10 @@
 //! reach `2^30`, and an int8 input zero point; the caller falls back otherwise. Results are
 //! bit-identical to the portable kernel.
 
-use super::depthwise::DepthwiseConv2d;
-use super::packed_conv::Shapes;
-use super::rescale::{bias_limit, ChannelRescale};
-use super::{bias_at, dsp, word, I32Le, Requantize};
+use super::{DepthwiseConv2d, DepthwiseOperands};
+use crate::engine::kernels::conv::Shapes;
+use crate::engine::kernels::rescale::{bias_limit, ChannelRescale};
+use crate::engine::kernels::{bias_at, dsp, word};
 
 /// Columns per group (one 32-bit load of input bytes).
 const GROUP: usize = 4;
@@ -28,7 +28,7 @@ const GROUP: usize = 4;
 fn groups(k: &DepthwiseConv2d, shapes: &Shapes) -> Option<usize> {
     let [_, _, _, in_c] = shapes.input;
     let [one, kh, kw, channels] = shapes.filter;
-    let w = k.window;
+    let w = k.geometry;
     let ok = one == 1
         && in_c == 1
         && kh > 0
@@ -46,21 +46,19 @@ pub fn scratch_bytes(k: &DepthwiseConv2d, shapes: Shapes) -> usize {
     groups(k, &shapes).map_or(0, |g| kh.saturating_mul(g).saturating_mul(16 + GROUP) + 4)
 }
 
-/// Runs `k` on this path if it applies and `scratch` holds
-/// [`scratch_bytes`] bytes; `false` (nothing written) if not. Lengths
-/// must agree with the shapes (the caller checks them first); if they do not, the output is
-/// unspecified but nothing panics.
-#[allow(clippy::too_many_arguments)]
-pub fn depthwise(
-    k: &DepthwiseConv2d,
-    input: &[i8],
-    filter: &[i8],
-    bias: Option<I32Le<'_>>,
-    requantize: Requantize<'_>,
-    output: &mut [i8],
-    shapes: Shapes,
-    scratch: &mut [u8],
-) -> bool {
+/// True if this kernel suits these shapes (the parameters may still need the reference: see
+/// [`depthwise`]).
+pub fn applies(k: &DepthwiseConv2d, shapes: Shapes) -> bool {
+    groups(k, &shapes).is_some() && k.depth_multiplier == shapes.filter[3]
+}
+
+/// Runs `k` on this path if it applies and `scratch` holds [`DepthwiseConv2d::scratch_bytes`] bytes; `false`
+/// (nothing written) if not. Lengths must agree with the shapes (the caller checks them first);
+/// if they do not, the output is unspecified but nothing panics.
+#[inline(never)]
+pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: &mut [u8]) -> bool {
+    let DepthwiseOperands { input, filter, bias, requantize, shapes, .. } = *ops;
+    let output = &mut *ops.output;
     let Some(g) = groups(k, &shapes) else {
         return false;
     };
@@ -90,7 +88,7 @@ pub fn depthwise(
     let pad = (-k.input_offset) as i8;
     let offset = dsp::splat(k.input_offset);
     let (lo, hi) = (k.activation_min, k.activation_max);
-    let win = k.window;
+    let win = k.geometry;
     // The Cortex-M4 row loop: full int8 range, SMMLAR rounding (multipliers above 2^30).
     let native = lo <= -128
         && hi >= 127

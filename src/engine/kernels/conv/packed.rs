@@ -13,13 +13,13 @@
 //! the bias; with a multiplier above `2^30` the rounding of the high multiply is one SMMLAR.
 //!
 //! It applies when every output channel has a [`ChannelRescale`] and an accumulator that cannot
-//! reach `2^30` (see [`accumulator_fits`](super::rescale::accumulator_fits)), the input zero point is an int8 value and the
+//! reach `2^30` (see [`accumulator_fits`](crate::engine::kernels::rescale::accumulator_fits)), the input zero point is an int8 value and the
 //! convolution has one group; the caller falls back to the portable kernel otherwise (and when
 //! the scratch is too short). Results are bit-identical to the portable kernel.
 
-use super::conv::{Conv2d, Window};
-use super::rescale::{bias_limit, ChannelRescale};
-use super::{bias_at, dsp, word, I32Le, Requantize};
+use super::{Conv2d, ConvOperands, Geometry};
+use crate::engine::kernels::rescale::{bias_limit, ChannelRescale};
+use crate::engine::kernels::{bias_at, dsp, word};
 
 /// Bytes of scratch [`conv`] needs: the channel table (16 bytes per output channel), the
 /// widened patches of `PIXELS` pixels (8 bytes per 4 values per pixel), one raw patch
@@ -43,32 +43,13 @@ const PIXELS: usize = 5;
 /// 2, values 1 and 3), pixel after pixel.
 type Group = [u32; 2 * PIXELS];
 
-/// The operand shapes of one call (NHWC input and output, OHWI weights).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Shapes {
-    /// `[batch, height, width, channels]`.
-    pub input: [usize; 4],
-    /// `[out_channels, height, width, in_channels]`.
-    pub filter: [usize; 4],
-    /// `[batch, out_height, out_width, out_channels]`.
-    pub output: [usize; 4],
-}
-
-/// Runs `k` on the packed path if it applies and `scratch` holds
-/// [`scratch_bytes`] bytes; `false` (nothing written) if not. Lengths
-/// must agree with the shapes ([`Conv2d::eval_with_scratch`] checks them first); if they do
-/// not, the output is unspecified but nothing panics.
-#[allow(clippy::too_many_arguments)]
-pub fn conv(
-    k: &Conv2d,
-    input: &[i8],
-    filter: &[i8],
-    bias: Option<I32Le<'_>>,
-    requantize: Requantize<'_>,
-    output: &mut [i8],
-    shapes: Shapes,
-    scratch: &mut [u8],
-) -> bool {
+/// Runs `k` on the packed path if it applies and `scratch` holds [`scratch_bytes`] bytes;
+/// `false` (nothing written) if not. Lengths must agree with the shapes (the caller checks them
+/// first); if they do not, the output is unspecified but nothing panics.
+#[inline(never)]
+pub fn conv(k: &Conv2d, ops: &mut ConvOperands<'_>, scratch: &mut [u8]) -> bool {
+    let ConvOperands { input, filter, bias, requantize, shapes, .. } = *ops;
+    let output = &mut *ops.output;
     let [batches, in_h, in_w, in_c] = shapes.input;
     let [channels, kh, kw, depth] = shapes.filter;
     let [_, out_h, out_w, _] = shapes.output;
@@ -104,8 +85,8 @@ pub fn conv(
         above_half &= r.multiplier > 1 << 30;
         *entry = [r.multiplier as u32, r.round as u32, r.shift, b.wrapping_mul(2) as u32];
     }
-    let geometry = Geometry {
-        window: k.window,
+    let source = PatchSource {
+        geometry: k.geometry,
         in_h,
         in_w,
         depth,
@@ -119,9 +100,8 @@ pub fn conv(
     // A 1x1 window with stride 1 and no padding reads pixel p of the input for output pixel p.
     let identity = (kh, kw) == (1, 1)
         && (in_h, in_w) == (out_h, out_w)
-        && (k.window.stride_h, k.window.stride_w, k.window.pad_h, k.window.pad_w) == (1, 1, 0, 0);
-    // Passes of PIXELS pixels; when they do not divide the output, the last pass overlaps the
-    // one before (recomputing a few outputs with the same values) so that every pass is whole.
+        && (k.geometry.stride_h, k.geometry.stride_w, k.geometry.pad_h, k.geometry.pad_w)
+            == (1, 1, 0, 0);
     // Passes of PIXELS pixels. When they do not divide the output, a single last pixel gets
     // its own pass; otherwise the last pass overlaps the one before (recomputing a few outputs
     // with the same values) so that it is whole.
@@ -142,9 +122,9 @@ pub fn conv(
             if identity {
                 let p = first + j;
                 let src = input.get(p * depth..(p + 1) * depth).unwrap_or(&[]);
-                geometry.spread(src, wide, 2 * j);
+                source.spread(src, wide, 2 * j);
             } else {
-                geometry.widen(input, at, raw, wide, 2 * j);
+                source.widen(input, at, raw, wide, 2 * j);
                 // Next pixel in (batch, row, column) order.
                 at.2 += 1;
                 if at.2 == out_w {
@@ -168,8 +148,8 @@ pub fn conv(
 }
 
 /// Where patches come from.
-struct Geometry {
-    window: Window,
+struct PatchSource {
+    geometry: Geometry,
     in_h: usize,
     in_w: usize,
     depth: usize,
@@ -180,7 +160,7 @@ struct Geometry {
     offset: u32,
 }
 
-impl Geometry {
+impl PatchSource {
     /// Gathers the patch of output pixel `(b, y, x)` into `raw` (padding: the zero point), then
     /// widens it into lanes `lane`, `lane + 1` of `wide`.
     fn widen(
@@ -194,7 +174,8 @@ impl Geometry {
         let (d, row_len) = (self.depth, self.kw * self.depth);
         // A 1x1 window inside the input is the input pixel itself: no gathering.
         if row_len == d && raw.len() == d {
-            let pixel = self.window.in_y(y, 0, self.in_h).zip(self.window.in_x(x, 0, self.in_w));
+            let pixel =
+                self.geometry.in_y(y, 0, self.in_h).zip(self.geometry.in_x(x, 0, self.in_w));
             if let Some(src) = pixel.and_then(|(iy, ix)| {
                 let at = ((b * self.in_h + iy) * self.in_w + ix) * d;
                 input.get(at..at + d)
@@ -204,14 +185,14 @@ impl Geometry {
             }
         }
         for (ky, row) in raw.chunks_exact_mut(row_len).enumerate() {
-            let Some(iy) = self.window.in_y(y, ky, self.in_h) else {
+            let Some(iy) = self.geometry.in_y(y, ky, self.in_h) else {
                 row.fill(self.pad);
                 continue;
             };
             let line = (b * self.in_h + iy) * self.in_w;
             for (kx, dst) in row.chunks_exact_mut(d).enumerate() {
                 let src = self
-                    .window
+                    .geometry
                     .in_x(x, kx, self.in_w)
                     .and_then(|ix| input.get((line + ix) * d..(line + ix + 1) * d));
                 match src {

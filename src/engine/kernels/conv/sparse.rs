@@ -15,20 +15,19 @@
 //! pixels share each walk of the list (`walk8`).
 //!
 //! The integer arithmetic wraps exactly like the dense kernel's, so the results are
-//! bit-identical to [`Conv2d::eval_portable`](super::conv::Conv2d::eval_portable).
+//! bit-identical to the reference kernel's.
 //!
 //! Table layout (little-endian bytes, in the operator's record, sized by [`table_bytes`]): per
 //! output channel `count: u32`, `constant: i32`, then `count` entries of one word, the tap's
 //! byte offset in the buffer in the low half and the weight (sign-extended) in the high half.
 //!
 //! What it does not do: grouped convolutions, or offsets beyond 16 bits (those stay dense;
-//! [`Layout::new`] says so), DEPTHWISE_CONV_2D.
+//! [`TapLayout::new`] says so), DEPTHWISE_CONV_2D.
 
-use super::conv::Conv2d;
-use super::packed_conv::Shapes;
-use super::rescale::ChannelRescale;
-use super::{bias_at, elements, I32Le, KernelError, Requantize, FAST_PATHS};
+use super::{Conv2d, ConvOperands, Shapes};
 use crate::engine::arith::clamp_to_i8;
+use crate::engine::kernels::rescale::ChannelRescale;
+use crate::engine::kernels::{bias_at, I32Le, KernelError};
 
 /// Bytes of one channel's header (`count: u32`, `constant: i32`).
 const HEADER: usize = 8;
@@ -38,7 +37,7 @@ const ENTRY: usize = 4;
 /// Where a convolution's taps are read from: the buffer of one output row's input rows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Layout {
+pub struct TapLayout {
     /// Window rows (`kh`), the buffer's rows.
     pub rows: usize,
     /// Input channels (planes per buffer row).
@@ -57,14 +56,14 @@ pub struct Layout {
     pub fill_rows: usize,
 }
 
-impl Layout {
+impl TapLayout {
     /// The layout of a convolution of `shapes` with `k`'s window; `None` if it cannot be
     /// listed: a grouped convolution, sizes that overflow, or tap offsets beyond 16 bits.
-    pub fn new(k: &Conv2d, shapes: Shapes) -> Option<Layout> {
+    pub fn new(k: &Conv2d, shapes: Shapes) -> Option<TapLayout> {
         let [_, _, _, depth] = shapes.input;
         let [channels, kh, kw, filter_depth] = shapes.filter;
         let [_, out_h, out_w, _] = shapes.output;
-        let w = k.window;
+        let w = k.geometry;
         if depth == 0 || filter_depth != depth || kh == 0 || kw == 0 || out_w == 0 {
             return None;
         }
@@ -73,7 +72,7 @@ impl Layout {
             .checked_add((kw - 1).checked_mul(w.dilation_w)?)?
             .checked_add(1)?;
         let fill_rows = if w.stride_h == 1 && w.dilation_h == 1 { out_h.clamp(1, 8) } else { 1 };
-        let layout = Layout {
+        let layout = TapLayout {
             rows: kh,
             depth,
             width,
@@ -153,7 +152,7 @@ pub fn bounded(filter: &[i8], patch: usize, bias: Option<I32Le<'_>>) -> bool {
 pub fn write_table(
     filter: &[i8],
     shapes: Shapes,
-    layout: &Layout,
+    layout: &TapLayout,
     input_offset: i32,
     bias: Option<I32Le<'_>>,
     out: &mut [u8],
@@ -194,198 +193,173 @@ pub fn write_table(
     at == out.len()
 }
 
-/// A CONV_2D whose weights are given as a table written by [`write_table`].
-#[derive(Clone, Copy, Debug)]
-pub struct SparseConv<'a> {
-    /// The table.
-    pub table: &'a [u8],
-    /// Where taps are read from (the one the table was written for).
-    pub layout: Layout,
-    /// [`bounded`] held for the weights and bias.
-    pub bounded: bool,
+/// Runs `k` with the listed weights of `ops.listed` (a table [`write_table`] wrote for these
+/// shapes) over `ops.input`, writing `ops.output`; `scratch` holds at least
+/// [`TapLayout::scratch_bytes`] bytes. `PACKED`: eight pixels per walk of a list where the
+/// stride allows it (DSP); `bounded` ([`bounded`] holds for the weights and bias): the fast
+/// rescale for every channel whose multiplier has it (packed only). Same results as the
+/// reference kernel with the weights the table was made from.
+///
+/// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with the shapes, the table does
+/// not hold one list per output channel or lists a tap outside the buffer, or the scratch is
+/// too short; nothing is written then.
+#[inline(never)]
+pub(super) fn eval<const PACKED: bool>(
+    k: &Conv2d,
+    ops: ConvOperands<'_>,
+    scratch: &mut [u8],
+    bounded: bool,
+) -> Result<(), KernelError> {
+    super::check_shapes(k, &ops)?;
+    let ConvOperands { input, listed: table, requantize, output, shapes, .. } = ops;
+    let [batches, _, _, _] = shapes.input;
+    let [channels, _, _, _] = shapes.filter;
+    let [_, out_h, out_w, _] = shapes.output;
+    let l = TapLayout::new(k, shapes).ok_or(KernelError::ShapeMismatch)?;
+    let values = l.values().ok_or(KernelError::ShapeMismatch)?;
+    let (_, words, _) = bytemuck::pod_align_to_mut::<u8, u32>(scratch);
+    let (rescales, words) = words.split_at_mut(words.len().min(4 * channels));
+    let (rescales, _) = rescales.as_chunks_mut::<4>();
+    let buffer: &mut [i16] = bytemuck::cast_slice_mut(words);
+    let buffer = buffer.get_mut(..values).ok_or(KernelError::ShapeMismatch)?;
+    if rescales.len() != channels {
+        return Err(KernelError::ShapeMismatch);
+    }
+    // Every listed tap is within `reach` bytes of its pixel's first tap (checked once here),
+    // so every pixel's taps are inside the buffer.
+    let reach = check_table(table, channels)?;
+    let window_values = l.window_values().ok_or(KernelError::ShapeMismatch)?;
+    let row_values = l.row_values().ok_or(KernelError::ShapeMismatch)?;
+    // Output row `j` of a fill reads from `buffer[j * row_values..]`, which holds at least
+    // `window_values` values for every `j < fill_rows`.
+    if (out_w - 1) * l.pixel_step * 2 + reach + 1 >= 2 * window_values
+        || (l.fill_rows - 1) * row_values + window_values > values
+    {
+        return Err(KernelError::ShapeMismatch);
+    }
+    let pad = -k.input_offset.clamp(-127, 128) as i16;
+    let (zp, lo, hi) = (k.output_offset, k.activation_min, k.activation_max);
+    let full_range = lo <= -128 && hi >= 127;
+    // Each channel's fast rescale, once per call: [multiplier, round, shift, usable].
+    for (o, slot) in rescales.iter_mut().enumerate() {
+        let fast =
+            if PACKED && bounded { ChannelRescale::new(requantize.get(o), zp) } else { None };
+        *slot = match fast {
+            Some(r) => [r.multiplier as u32, r.round as u32, r.shift, 1],
+            None => [0; 4],
+        };
+    }
+    let eight = PACKED && l.pixel_step == 1 && out_w >= 8;
+    for b in 0..batches {
+        for y in 0..out_h {
+            let j = y % l.fill_rows;
+            if j == 0 {
+                fill_rows(input, shapes, k, (b, y), &l, pad, buffer);
+            }
+            // This output row's windows start at buffer row `j`; the rows it reads are in
+            // `rows` (checked above to hold `window_values` values).
+            let rows = buffer.get(j * row_values..).ok_or(KernelError::ShapeMismatch)?;
+            let row_out = ((b * out_h + y) * out_w) * channels;
+            let out_row = output
+                .get_mut(row_out..row_out + out_w * channels)
+                .ok_or(KernelError::ShapeMismatch)?;
+            let mut rest = table;
+            for (o, slot) in rescales.iter().enumerate() {
+                let (entries, constant, next) = split_channel(rest)?;
+                rest = next;
+                let fast = (slot[3] != 0).then_some(ChannelRescale {
+                    multiplier: slot[0] as i32,
+                    round: slot[1] as i32,
+                    shift: slot[2] & 31,
+                });
+                if let (true, Some(r)) = (eight, fast) {
+                    // The common case, without the general path's closures: eight pixels
+                    // per walk, rescaled and stored by `walk8_store` (saturated to int8; a
+                    // narrower fused activation is applied to the whole output at the end).
+                    let mut x = 0;
+                    while x < out_w {
+                        // The last block overlaps the one before (same values recomputed).
+                        let x0 = x.min(out_w - 8);
+                        let src = rows.get(x0..).ok_or(KernelError::ShapeMismatch)?;
+                        let dst = out_row
+                            .get_mut(x0 * channels + o..)
+                            .filter(|d| d.len() > 7 * channels)
+                            .ok_or(KernelError::ShapeMismatch)?;
+                        // SAFETY: `x0 + 7 < out_w`, so pixel `x0 + j` (j < 8) reads bytes
+                        // `2 * (x0 + j) + offset + 1 <= 2 * (out_w - 1) + reach + 1` of
+                        // `rows`, which holds at least `window_values` values (checked
+                        // above, as is that bound; every offset is at most `reach`,
+                        // `check_table`): the contract of `walk8`; `dst` holds more than
+                        // `7 * channels` bytes (just checked).
+                        unsafe { walk8_store(entries, src, constant, r, dst, channels) };
+                        x = x0 + 8;
+                    }
+                    continue;
+                }
+                let finish = |acc: i32| -> i8 {
+                    match fast {
+                        Some(r) if full_range => r.apply(acc).clamp(-128, 127) as i8,
+                        Some(r) => clamp_to_i8(r.apply(acc), lo, hi),
+                        None => clamp_to_i8(requantize.get(o).apply(acc).wrapping_add(zp), lo, hi),
+                    }
+                };
+                let put = |out: &mut [i8], x: usize, acc: &[i32]| {
+                    for (j, &a) in acc.iter().enumerate() {
+                        if let Some(v) = out.get_mut((x + j) * channels + o) {
+                            *v = finish(a);
+                        }
+                    }
+                };
+                if eight {
+                    let mut x = 0;
+                    while x < out_w {
+                        // The last block overlaps the one before (same values recomputed).
+                        let x0 = x.min(out_w - 8);
+                        // `x0 + 7 < out_w`, so pixel `x0 + j` (j < 8) reads bytes
+                        // `2 * (x0 + j) + offset + 1 <= 2 * (out_w - 1) + reach + 1` of
+                        // `rows`, which holds at least `window_values` values (checked
+                        // above, as is that bound; every offset is at most `reach`,
+                        // `check_table`): the contract of `walk8`.
+                        let src = rows.get(x0..).ok_or(KernelError::ShapeMismatch)?;
+                        // SAFETY: as above.
+                        put(out_row, x0, &unsafe { walk8(entries, src, constant) });
+                        x = x0 + 8;
+                    }
+                } else {
+                    for x in 0..out_w {
+                        let at = x * l.pixel_step;
+                        let acc = walk(entries, rows.get(at..).unwrap_or(&[]), constant);
+                        put(out_row, x, &[acc]);
+                    }
+                }
+            }
+        }
+    }
+    // `clamp(ssat8(v), lo, hi) == clamp_to_i8(v, lo, hi)` since `-128 <= lo <= hi <= 127`;
+    // outputs already clamped are unchanged.
+    if !full_range {
+        for v in output.iter_mut() {
+            *v = (*v as i32).max(lo).min(hi) as i8;
+        }
+    }
+    Ok(())
 }
 
-impl SparseConv<'_> {
-    /// Runs `k` over `input` (`shapes.input`), writing `output` (`shapes.output`), with the
-    /// requantization of `requantize` (covering every output channel); `scratch` holds at
-    /// least [`Layout::scratch_bytes`] bytes. Same results as the dense portable kernel with the
-    /// weights the table was made from.
-    ///
-    /// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with the shapes, the table
-    /// does not hold one list per output channel or lists a tap outside the buffer, or the
-    /// scratch is too short; nothing is written then.
-    pub fn eval(
-        &self,
-        k: &Conv2d,
-        input: &[i8],
-        requantize: Requantize<'_>,
-        output: &mut [i8],
-        shapes: Shapes,
-        scratch: &mut [u8],
-    ) -> Result<(), KernelError> {
-        let [batches, _, _, _] = shapes.input;
-        let [channels, _, _, _] = shapes.filter;
-        let [out_b, out_h, out_w, out_c] = shapes.output;
-        let l = self.layout;
-        if elements(shapes.input) != Some(input.len())
-            || elements(shapes.output) != Some(output.len())
-            || out_b != batches
-            || out_c != channels
-            || !requantize.covers(channels)
-            || Some(l) != Layout::new(k, shapes)
-        {
-            return Err(KernelError::ShapeMismatch);
+/// Checks that `table` holds exactly `channels` lists; returns the largest listed offset.
+fn check_table(table: &[u8], channels: usize) -> Result<usize, KernelError> {
+    let mut rest = table;
+    let mut reach = 0;
+    for _ in 0..channels {
+        let (entries, _, next) = split_channel(rest)?;
+        for e in entries.as_chunks::<4>().0 {
+            reach = reach.max(u16::from_le_bytes([e[0], e[1]]) as usize);
         }
-        let values = l.values().ok_or(KernelError::ShapeMismatch)?;
-        let (_, words, _) = bytemuck::pod_align_to_mut::<u8, u32>(scratch);
-        let (rescales, words) = words.split_at_mut(words.len().min(4 * channels));
-        let (rescales, _) = rescales.as_chunks_mut::<4>();
-        let buffer: &mut [i16] = bytemuck::cast_slice_mut(words);
-        let buffer = buffer.get_mut(..values).ok_or(KernelError::ShapeMismatch)?;
-        if rescales.len() != channels {
-            return Err(KernelError::ShapeMismatch);
-        }
-        // Every listed tap is within `reach` bytes of its pixel's first tap (checked once here),
-        // so every pixel's taps are inside the buffer.
-        let reach = self.check_table(channels)?;
-        let window_values = l.window_values().ok_or(KernelError::ShapeMismatch)?;
-        let row_values = l.row_values().ok_or(KernelError::ShapeMismatch)?;
-        // Output row `j` of a fill reads from `buffer[j * row_values..]`, which holds at least
-        // `window_values` values for every `j < fill_rows`.
-        if (out_w - 1) * l.pixel_step * 2 + reach + 1 >= 2 * window_values
-            || (l.fill_rows - 1) * row_values + window_values > values
-        {
-            return Err(KernelError::ShapeMismatch);
-        }
-        let pad = -k.input_offset.clamp(-127, 128) as i16;
-        let (zp, lo, hi) = (k.output_offset, k.activation_min, k.activation_max);
-        let full_range = lo <= -128 && hi >= 127;
-        // Each channel's fast rescale, once per call: [multiplier, round, shift, usable].
-        for (o, slot) in rescales.iter_mut().enumerate() {
-            let fast = if FAST_PATHS && self.bounded {
-                ChannelRescale::new(requantize.get(o), zp)
-            } else {
-                None
-            };
-            *slot = match fast {
-                Some(r) => [r.multiplier as u32, r.round as u32, r.shift, 1],
-                None => [0; 4],
-            };
-        }
-        let eight = FAST_PATHS && l.pixel_step == 1 && out_w >= 8;
-        for b in 0..batches {
-            for y in 0..out_h {
-                let j = y % l.fill_rows;
-                if j == 0 {
-                    fill_rows(input, shapes, k, (b, y), &l, pad, buffer);
-                }
-                // This output row's windows start at buffer row `j`; the rows it reads are in
-                // `rows` (checked above to hold `window_values` values).
-                let rows = buffer.get(j * row_values..).ok_or(KernelError::ShapeMismatch)?;
-                let row_out = ((b * out_h + y) * out_w) * channels;
-                let out_row = output
-                    .get_mut(row_out..row_out + out_w * channels)
-                    .ok_or(KernelError::ShapeMismatch)?;
-                let mut rest = self.table;
-                for (o, slot) in rescales.iter().enumerate() {
-                    let (entries, constant, next) = split_channel(rest)?;
-                    rest = next;
-                    let fast = (slot[3] != 0).then_some(ChannelRescale {
-                        multiplier: slot[0] as i32,
-                        round: slot[1] as i32,
-                        shift: slot[2] & 31,
-                    });
-                    if let (true, Some(r)) = (eight, fast) {
-                        // The common case, without the general path's closures: eight pixels
-                        // per walk, rescaled and stored by `walk8_store` (saturated to int8; a
-                        // narrower fused activation is applied to the whole output at the end).
-                        let mut x = 0;
-                        while x < out_w {
-                            // The last block overlaps the one before (same values recomputed).
-                            let x0 = x.min(out_w - 8);
-                            let src = rows.get(x0..).ok_or(KernelError::ShapeMismatch)?;
-                            let dst = out_row
-                                .get_mut(x0 * channels + o..)
-                                .filter(|d| d.len() > 7 * channels)
-                                .ok_or(KernelError::ShapeMismatch)?;
-                            // SAFETY: `x0 + 7 < out_w`, so pixel `x0 + j` (j < 8) reads bytes
-                            // `2 * (x0 + j) + offset + 1 <= 2 * (out_w - 1) + reach + 1` of
-                            // `rows`, which holds at least `window_values` values (checked
-                            // above, as is that bound; every offset is at most `reach`,
-                            // `check_table`): the contract of `walk8`; `dst` holds more than
-                            // `7 * channels` bytes (just checked).
-                            unsafe { walk8_store(entries, src, constant, r, dst, channels) };
-                            x = x0 + 8;
-                        }
-                        continue;
-                    }
-                    let finish = |acc: i32| -> i8 {
-                        match fast {
-                            Some(r) if full_range => r.apply(acc).clamp(-128, 127) as i8,
-                            Some(r) => clamp_to_i8(r.apply(acc), lo, hi),
-                            None => {
-                                clamp_to_i8(requantize.get(o).apply(acc).wrapping_add(zp), lo, hi)
-                            }
-                        }
-                    };
-                    let put = |out: &mut [i8], x: usize, acc: &[i32]| {
-                        for (j, &a) in acc.iter().enumerate() {
-                            if let Some(v) = out.get_mut((x + j) * channels + o) {
-                                *v = finish(a);
-                            }
-                        }
-                    };
-                    if eight {
-                        let mut x = 0;
-                        while x < out_w {
-                            // The last block overlaps the one before (same values recomputed).
-                            let x0 = x.min(out_w - 8);
-                            // `x0 + 7 < out_w`, so pixel `x0 + j` (j < 8) reads bytes
-                            // `2 * (x0 + j) + offset + 1 <= 2 * (out_w - 1) + reach + 1` of
-                            // `rows`, which holds at least `window_values` values (checked
-                            // above, as is that bound; every offset is at most `reach`,
-                            // `check_table`): the contract of `walk8`.
-                            let src = rows.get(x0..).ok_or(KernelError::ShapeMismatch)?;
-                            // SAFETY: as above.
-                            put(out_row, x0, &unsafe { walk8(entries, src, constant) });
-                            x = x0 + 8;
-                        }
-                    } else {
-                        for x in 0..out_w {
-                            let at = x * l.pixel_step;
-                            let acc = walk(entries, rows.get(at..).unwrap_or(&[]), constant);
-                            put(out_row, x, &[acc]);
-                        }
-                    }
-                }
-            }
-        }
-        // `clamp(ssat8(v), lo, hi) == clamp_to_i8(v, lo, hi)` since `-128 <= lo <= hi <= 127`;
-        // outputs already clamped are unchanged.
-        if !full_range {
-            for v in output.iter_mut() {
-                *v = (*v as i32).max(lo).min(hi) as i8;
-            }
-        }
-        Ok(())
+        rest = next;
     }
-
-    /// Checks that the table holds exactly `channels` lists; returns the largest listed offset.
-    fn check_table(&self, channels: usize) -> Result<usize, KernelError> {
-        let mut rest = self.table;
-        let mut reach = 0;
-        for _ in 0..channels {
-            let (entries, _, next) = split_channel(rest)?;
-            for e in entries.as_chunks::<4>().0 {
-                reach = reach.max(u16::from_le_bytes([e[0], e[1]]) as usize);
-            }
-            rest = next;
-        }
-        if rest.is_empty() {
-            Ok(reach)
-        } else {
-            Err(KernelError::ShapeMismatch)
-        }
+    if rest.is_empty() {
+        Ok(reach)
+    } else {
+        Err(KernelError::ShapeMismatch)
     }
 }
 
@@ -402,7 +376,7 @@ fn split_channel(table: &[u8]) -> Result<(&[u8], i32, &[u8]), KernelError> {
 
 /// One output pixel's accumulator, its first tap at `src[0]`:
 /// `init + sum w * src[offset / 2]` over the entries, in wrapping `i32` (a tap outside `src`
-/// reads 0; [`SparseConv::eval`] checks that none is).
+/// reads 0; [`eval`] checks that none is).
 #[inline(always)]
 fn walk(entries: &[u8], src: &[i16], init: i32) -> i32 {
     let mut acc = init;
@@ -649,12 +623,12 @@ fn fill_rows(
     shapes: Shapes,
     k: &Conv2d,
     (b, y): (usize, usize),
-    layout: &Layout,
+    layout: &TapLayout,
     pad: i16,
     buffer: &mut [i16],
 ) {
     let [_, in_h, in_w, depth] = shapes.input;
-    let w = k.window;
+    let w = k.geometry;
     let width = layout.width.max(1);
     let left = w.pad_w.min(width);
     let n = in_w.min(width - left);

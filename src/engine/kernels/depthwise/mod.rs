@@ -1,0 +1,205 @@
+//! DEPTHWISE_CONV_2D (int8, NHWC input, `[1, H, W, in_channels * depth_multiplier]` weights).
+//!
+//! Output channel `o = i * depth_multiplier + m` sees only input channel `i`:
+//! `acc = bias[o] + sum_{ky,kx} w[ky][kx][o] * (in[b][y*sh - ph + ky*dh][x*sw - pw + kx*dw][i] - zp_in)`
+//! over the taps inside the input, then `out = clamp(zp_out + M_o * acc)` (TFLite's
+//! `reference_integer_ops::DepthwiseConvPerChannel`; weights' zero point unused, must be 0).
+//!
+//! The family has one portable kernel, `reference` (what a Cortex-M0 runs, and what every other
+//! variant is compared with), and two DSP variants that replace it where they apply: `packed`
+//! (3x3 windows, MobileNet's layers) and `single_channel` (one input channel, a keyword
+//! spotter's first layer). [`select`] picks one [`Variant`] per target once, when the operator
+//! is prepared; [`DepthwiseConv2d::eval`] runs the one it is given.
+
+pub(crate) mod packed;
+mod reference;
+pub(crate) mod single_channel;
+
+use super::conv::Shapes;
+use super::geometry::Geometry;
+use super::{check_bias, elements, I32Le, KernelError, Requantize, Target};
+use crate::engine::arith::{activation_range, FusedActivation};
+
+/// The integer parameters of one DEPTHWISE_CONV_2D operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct DepthwiseConv2d {
+    /// Strides, dilations and padding.
+    pub geometry: Geometry,
+    /// Output channels per input channel (> 0).
+    pub depth_multiplier: usize,
+    /// `-input_zero_point`.
+    pub input_offset: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// Lower clamp bound (fused activation and int8 range).
+    pub activation_min: i32,
+    /// Upper clamp bound.
+    pub activation_max: i32,
+}
+
+impl DepthwiseConv2d {
+    /// Parameters from the geometry, depth multiplier, zero points, output scale and fused
+    /// activation.
+    pub fn new(
+        geometry: Geometry,
+        depth_multiplier: usize,
+        input_zero_point: i32,
+        output_scale: f32,
+        output_zero_point: i32,
+        activation: FusedActivation,
+    ) -> Result<DepthwiseConv2d, KernelError> {
+        let (activation_min, activation_max) =
+            activation_range(activation, output_scale, output_zero_point)?;
+        Ok(DepthwiseConv2d {
+            geometry,
+            depth_multiplier,
+            input_offset: input_zero_point.wrapping_neg(),
+            output_offset: output_zero_point,
+            activation_min,
+            activation_max,
+        })
+    }
+
+    /// Bytes of scratch memory `variant` needs for `shapes` (0 for the reference).
+    pub fn scratch_bytes(&self, variant: Variant, shapes: Shapes) -> usize {
+        match variant {
+            Variant::Reference => 0,
+            Variant::Packed => packed::scratch_bytes(self, shapes),
+            Variant::SingleChannel => single_channel::scratch_bytes(self, shapes),
+        }
+    }
+
+    /// Runs the depthwise convolution with `variant` (from [`select`]). Shapes: input
+    /// `[batch, height, width, in_channels]`, weights `[1, height, width, in_channels *
+    /// depth_multiplier]`, output `[batch, out_height, out_width, in_channels *
+    /// depth_multiplier]`; the bias and `requantize` cover the output channels. The results are
+    /// the reference's whatever the variant (a build runs its own equivalent of a variant it
+    /// cannot run: [`KernelVariant::in_this_build`](super::KernelVariant::in_this_build)).
+    ///
+    /// Errors: [`KernelError::ShapeMismatch`] if a length or dimension disagrees (checked before
+    /// anything is written); [`KernelError::Unsupported`] for a zero stride, dilation or depth
+    /// multiplier.
+    pub fn eval(
+        &self,
+        variant: Variant,
+        mut ops: DepthwiseOperands<'_>,
+        scratch: &mut [u8],
+    ) -> Result<(), KernelError> {
+        check(self, &ops)?;
+        // The one run-time fallback of the packed variants: a multiplier or bias outside their
+        // exact range (or too little scratch) runs the reference.
+        let variant = super::KernelVariant::in_this_build(variant);
+        let ran = match variant {
+            Variant::Reference => false,
+            Variant::Packed => packed::depthwise(self, &mut ops, scratch),
+            Variant::SingleChannel => single_channel::depthwise(self, &mut ops, scratch),
+        };
+        if !ran {
+            reference::run(self, ops);
+        }
+        Ok(())
+    }
+}
+
+/// The operands of one DEPTHWISE_CONV_2D evaluation.
+#[derive(Debug)]
+pub struct DepthwiseOperands<'a> {
+    /// The input, `shapes.input`.
+    pub input: &'a [i8],
+    /// The weights, `shapes.filter`.
+    pub filter: &'a [i8],
+    /// One value per output channel, or none.
+    pub bias: Option<I32Le<'a>>,
+    /// Covers every output channel.
+    pub requantize: Requantize<'a>,
+    /// The output, `shapes.output`.
+    pub output: &'a mut [i8],
+    /// The shapes of the three tensors.
+    pub shapes: Shapes,
+}
+
+/// The kernel variants of DEPTHWISE_CONV_2D; stored in the operator's record as its `u8` code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
+pub enum Variant {
+    /// The portable kernel.
+    Reference = 0,
+    /// 3x3 windows with the DSP instructions.
+    Packed = 1,
+    /// One input channel with the DSP instructions.
+    SingleChannel = 2,
+}
+
+impl super::KernelVariant for Variant {
+    fn portable(self) -> Variant {
+        Variant::Reference
+    }
+
+    fn dsp(self) -> Variant {
+        self
+    }
+}
+
+impl From<Variant> for u8 {
+    fn from(v: Variant) -> u8 {
+        v as u8
+    }
+}
+
+impl TryFrom<u8> for Variant {
+    type Error = KernelError;
+    fn try_from(code: u8) -> Result<Variant, KernelError> {
+        Ok(match code {
+            0 => Variant::Reference,
+            1 => Variant::Packed,
+            2 => Variant::SingleChannel,
+            _ => return Err(KernelError::Unsupported),
+        })
+    }
+}
+
+/// The one place DEPTHWISE_CONV_2D's kernel is chosen, once, when the operator is prepared
+/// (CMSIS-NN's `arm_depthwise_conv_wrapper_s8` does the same): on a DSP target with an int8
+/// input zero point, the 3x3 kernel where the window is 3x3 (dilation 1, a horizontal stride of
+/// 1 or 2), else the single-channel kernel where there is one input channel (an even number of
+/// output channels, windows at most 8 wide, dilation 1); otherwise the reference.
+#[inline(never)]
+pub fn select(k: &DepthwiseConv2d, shapes: Shapes, target: Target) -> Variant {
+    let int8_offset = (-128..=127).contains(&k.input_offset.wrapping_neg());
+    match target {
+        Target::Dsp if int8_offset && packed::applies(k, shapes) => Variant::Packed,
+        Target::Dsp if int8_offset && single_channel::applies(k, shapes) => Variant::SingleChannel,
+        _ => Variant::Reference,
+    }
+}
+
+/// The checks every variant makes first: slice lengths against the shapes, channels against
+/// the depth multiplier, the bias and the multipliers.
+fn check(k: &DepthwiseConv2d, ops: &DepthwiseOperands<'_>) -> Result<(), KernelError> {
+    let Shapes { input: input_shape, filter: filter_shape, output: output_shape } = ops.shapes;
+    let [batches, _, _, in_depth] = input_shape;
+    let [one, filter_h, filter_w, out_depth] = filter_shape;
+    let [out_batches, out_h, out_w, out_c] = output_shape;
+    let multiplier = k.depth_multiplier;
+    if multiplier == 0 {
+        return Err(KernelError::Unsupported);
+    }
+    if elements(input_shape) != Some(ops.input.len())
+        || elements(filter_shape) != Some(ops.filter.len())
+        || elements(output_shape) != Some(ops.output.len())
+        || one != 1
+        || out_batches != batches
+        || out_c != out_depth
+        || in_depth.checked_mul(multiplier) != Some(out_depth)
+        || !ops.requantize.covers(out_depth)
+    {
+        return Err(KernelError::ShapeMismatch);
+    }
+    check_bias(ops.bias, out_depth)?;
+    if !k.geometry.fits(out_h, out_w, filter_h, filter_w) {
+        return Err(KernelError::Unsupported);
+    }
+    Ok(())
+}
