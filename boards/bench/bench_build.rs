@@ -1,8 +1,11 @@
-// Build-script logic shared by the benchmark firmwares (boards/bench-m4, boards/bench-m0).
+// Build-script logic of the benchmark firmware (boards/bench), one crate for every emulated board:
+// the board is chosen by the target cargo builds for and BENCH_BOARD (see `board`). It writes the
+// board's memory.x and embeds ONE conformance case, chosen at build time:
 //
-// A board's build.rs does `include!("../bench-m4/bench_build.rs");` and calls
-// `bench_build(Board { .. })`. It embeds ONE conformance case, chosen at build time:
-//
+//   BENCH_BOARD   `m4` (thumbv7em, QEMU mps2-an386, 4 MiB flash and RAM), `m0` (thumbv6m, QEMU
+//                 microbit, 256 KiB flash and 16 KiB RAM), `m0-an386` (thumbv6m code on the
+//                 mps2-an386 memory map, for models too big for the micro:bit); default: `m4` for
+//                 thumbv7em, `m0` for thumbv6m
 //   BENCH_MODEL   a fixture case: `set/case` (e.g. `mlperf-tiny/mlperf_kws`), or a bare case name
 //                 looked up in every set of tests/data (conformance, conformance-next, mlperf-tiny;
 //                 a name found in two sets must be given with its set); default tflm_hello_world
@@ -27,7 +30,7 @@ use std::path::{Path, PathBuf};
 
 /// What the build needs to know about a board.
 struct Board {
-    /// Short name used in messages (`m4`, `m0`).
+    /// Short name used in messages (`m4`, `m0`, `m0-an386`).
     name: &'static str,
     /// RAM bytes (memory.x).
     ram: usize,
@@ -83,15 +86,64 @@ fn lit(p: &Path) -> String {
     format!("{:?}", p.to_str().expect("UTF-8 fixture path"))
 }
 
+/// The board named by BENCH_BOARD, checked against the target cargo builds for.
+fn board() -> Board {
+    let target = std::env::var("TARGET").expect("set by cargo");
+    let arch_v6m = target.starts_with("thumbv6m");
+    let default = if arch_v6m { "m0" } else { "m4" };
+    let name = env_or("BENCH_BOARD", default);
+    const MIB: usize = 1024 * 1024;
+    let board = match name.as_str() {
+        "m4" => Board {
+            name: "m4",
+            ram: 4 * MIB,
+            flash: 4 * MIB,
+            ram_reserve: 64 * 1024,
+            flash_reserve: 256 * 1024,
+        },
+        "m0" => Board {
+            name: "m0",
+            ram: 16 * 1024,
+            flash: 256 * 1024,
+            ram_reserve: 2 * 1024,
+            flash_reserve: 128 * 1024,
+        },
+        "m0-an386" => Board {
+            name: "m0-an386",
+            ram: 4 * MIB,
+            flash: 4 * MIB,
+            ram_reserve: 64 * 1024,
+            flash_reserve: 256 * 1024,
+        },
+        other => panic!("bench: unknown BENCH_BOARD={other} (expected m4, m0 or m0-an386)"),
+    };
+    let wants_v6m = board.name.starts_with("m0");
+    assert!(
+        wants_v6m == arch_v6m,
+        "bench: BENCH_BOARD={} needs --target {}, not {target}",
+        board.name,
+        if wants_v6m { "thumbv6m-none-eabi" } else { "thumbv7em-none-eabihf" },
+    );
+    board
+}
+
+/// The board's memory map for cortex-m-rt's link.x: flash at 0, RAM at 0x2000_0000 on every
+/// emulated board here (QEMU `microbit` and `mps2-an386`, whose 4 MiB SSRAM1 at 0 holds the image).
+fn memory_x(board: &Board) -> String {
+    format!(
+        "/* {}: written by build.rs */\nMEMORY\n{{\n  FLASH : ORIGIN = 0x00000000, LENGTH = {}\n  RAM   : ORIGIN = 0x20000000, LENGTH = {}\n}}\n",
+        board.name, board.flash, board.ram
+    )
+}
+
 fn bench_build(board: Board) {
     // memory.x where cortex-m-rt's link.x finds it.
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo"));
-    std::fs::copy("memory.x", out.join("memory.x")).expect("copy memory.x to OUT_DIR");
+    std::fs::write(out.join("memory.x"), memory_x(&board)).expect("write memory.x to OUT_DIR");
     // cortex-m-rt's `device` feature includes device.x (the device's interrupt handler names); the
     // harness's one-entry table (src/bench/vectors.rs) names none.
     std::fs::write(out.join("device.x"), "").expect("write device.x");
     println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rustc-check-cfg=cfg(bench_profile)");
     println!("cargo:rustc-check-cfg=cfg(bench_load)");
 

@@ -1,6 +1,6 @@
-//! Benchmark firmware for an emulated Cortex-M4F (QEMU `mps2-an386`): see `bench/mod.rs`, and
-//! `scripts/bench.sh` which builds it once per model (`BENCH_MODEL=<case>`) and runs it under QEMU with
-//! the instruction-count plugin.
+//! Benchmark firmware for the emulated Cortex-M boards: see `bench/mod.rs`, and `scripts/bench.sh`
+//! which builds it once per model and board (`BENCH_MODEL=<case>`, `BENCH_BOARD=m4|m0|m0-an386`, the
+//! matching `--target`) and runs it under QEMU with the instruction-count plugin.
 #![no_std]
 #![no_main]
 
