@@ -16,6 +16,35 @@ fn written_before(m: &TfLiteModel<'_>, t: u32, before: u32) -> bool {
     (0..before).any(|j| m.writes(j, t))
 }
 
+/// Whether tensor `t` is a variable (state) tensor.
+#[inline(never)]
+fn is_variable(m: &TfLiteModel<'_>, t: u32) -> Result<bool, LoadError> {
+    Ok(m.tensor(t)?.variable)
+}
+
+/// A variable (state) tensor holds a value before any operator runs, and is updated in place by
+/// the one operator that keeps it: an LSTM, as its output or cell state (inputs 18 and 19). Any
+/// other use is refused: the planner keeps a state tensor with the operator that owns it.
+#[inline(never)]
+fn check_variable_use(m: &TfLiteModel<'_>, op: &OperatorInfo<'_>) -> Result<(), LoadError> {
+    for (j, t) in op.inputs().enumerate() {
+        let Some(t) = t else { continue };
+        if !is_variable(m, t)? {
+            continue;
+        }
+        let state_slot = matches!(op.op, Op::UnidirectionalSequenceLstm(_)) && (j == 18 || j == 19);
+        let shared = (0..m.operator_count() as u32)
+            .filter(|&k| k != op.index)
+            .filter_map(|k| m.operator(k).ok())
+            .any(|other| other.inputs().any(|i| i == Some(t)))
+            || op.inputs().enumerate().any(|(k, i)| k != j && i == Some(t));
+        if !state_slot || shared || m.is_input(t) || facts(m, t)?.1 {
+            return Err(LoadError::new(site(op), LoadErrorKind::Variable));
+        }
+    }
+    Ok(())
+}
+
 /// Tensor `t`'s type, whether it is a constant, and its element count.
 ///
 /// Out of line (as every helper here): the tensor read is the deepest part of these checks, and
@@ -79,7 +108,11 @@ fn check_operator_flow(m: &TfLiteModel<'_>, i: u32) -> Result<(), LoadError> {
     for t in op.inputs().flatten().chain(op.outputs().flatten()) {
         check_not_empty(m, t, site)?;
     }
+    check_variable_use(m, &op)?;
     for t in op.inputs().flatten() {
+        if is_variable(m, t)? {
+            continue;
+        }
         if op.outputs().any(|o| o == Some(t)) {
             return Err(LoadError::new(site, LoadErrorKind::ReadsOwnOutput(t)));
         }
@@ -90,7 +123,11 @@ fn check_operator_flow(m: &TfLiteModel<'_>, i: u32) -> Result<(), LoadError> {
     for (k, t) in op.outputs().enumerate() {
         let t = t.ok_or(LoadError::new(site, LoadErrorKind::Missing("operator output")))?;
         let twice_in_op = op.outputs().take(k).any(|o| o == Some(t));
-        if twice_in_op || initially_defined(m, t)? || written_before(m, t, op.index) {
+        if twice_in_op
+            || initially_defined(m, t)?
+            || is_variable(m, t)?
+            || written_before(m, t, op.index)
+        {
             return Err(LoadError::new(site, LoadErrorKind::WrittenTwice(t)));
         }
     }

@@ -147,6 +147,8 @@ pub mod options_type {
     pub const PACK: u8 = 59;
     /// `QuantizeOptions`.
     pub const QUANTIZE: u8 = 89;
+    /// `UnidirectionalSequenceLSTMOptions`.
+    pub const UNIDIRECTIONAL_SEQUENCE_LSTM: u8 = 71;
 }
 
 /// `TensorType` values.
@@ -157,6 +159,8 @@ pub mod tensor_type {
     pub const INT32: i8 = 2;
     /// `INT64`.
     pub const INT64: i8 = 4;
+    /// `INT16`.
+    pub const INT16: i8 = 7;
     /// `INT8`.
     pub const INT8: i8 = 9;
 }

@@ -22,6 +22,8 @@ pub enum DType {
     Float32,
     /// Signed 64-bit integers (shape/axis operands of a few operators).
     Int64,
+    /// Signed 16-bit integers (the cell state of an integer LSTM).
+    Int16,
 }
 
 impl DType {
@@ -32,6 +34,7 @@ impl DType {
             tensor_type::INT32 => Some(DType::Int32),
             tensor_type::FLOAT32 => Some(DType::Float32),
             tensor_type::INT64 => Some(DType::Int64),
+            tensor_type::INT16 => Some(DType::Int16),
             _ => None,
         }
     }
@@ -40,6 +43,7 @@ impl DType {
     pub fn size(self) -> usize {
         match self {
             DType::Int8 => 1,
+            DType::Int16 => 2,
             DType::Int32 | DType::Float32 => 4,
             DType::Int64 => 8,
         }
@@ -52,6 +56,7 @@ impl DType {
             DType::Int32 => "int32",
             DType::Float32 => "float32",
             DType::Int64 => "int64",
+            DType::Int16 => "int16",
         }
     }
 }
@@ -143,6 +148,9 @@ pub struct TensorInfo<'m> {
     pub data: Option<&'m [u8]>,
     /// Index of the model buffer the tensor refers to.
     pub buffer: u32,
+    /// A variable (state) tensor: it keeps its value between invokes (an LSTM's output and cell
+    /// state), and is reset to its zero point.
+    pub variable: bool,
 }
 
 impl<'m> TensorInfo<'m> {
@@ -234,6 +242,7 @@ impl TensorInfo<'_> {
         quantization: None,
         data: None,
         buffer: 0,
+        variable: false,
     };
 }
 
@@ -297,7 +306,7 @@ pub(crate) fn read_tensor_into<'m>(
         .and_then(|n| n.checked_mul(out.dtype.size()))
         .filter(|&b| b <= MAX_TENSOR_BYTES)
         .ok_or(LoadErrorKind::TooLarge)?;
-    check_plain(t)?;
+    out.variable = check_plain(t)?;
     read_data_into(file, t, buffers, bytes, out)?;
     read_name(t, &mut out.name)?;
     read_quantization_into(t, &mut out.quantization)
@@ -358,16 +367,14 @@ fn read_shape(t: &Table<'_>, shape: &mut Shape) -> Result<(), LoadErrorKind> {
     Ok(())
 }
 
-/// Refuses sparse and variable tensors.
+/// Refuses sparse tensors; returns whether the tensor is a variable (state) tensor (where one
+/// may be used is the data-flow check's business).
 #[inline(never)]
-fn check_plain(t: &Table<'_>) -> Result<(), LoadErrorKind> {
+fn check_plain(t: &Table<'_>) -> Result<bool, LoadErrorKind> {
     if t.table(tensor::SPARSITY).map_err(malformed("tensor sparsity"))?.is_some() {
         return Err(LoadErrorKind::Sparse);
     }
-    if t.bool(tensor::IS_VARIABLE, false).map_err(malformed("tensor is_variable"))? {
-        return Err(LoadErrorKind::Variable);
-    }
-    Ok(())
+    t.bool(tensor::IS_VARIABLE, false).map_err(malformed("tensor is_variable"))
 }
 
 /// The constant data of a tensor of `bytes` bytes in buffer `buffer` (`None`: an activation).

@@ -140,6 +140,7 @@ fn dtype_code(d: DType) -> u32 {
         DType::Int32 => 1,
         DType::Float32 => 2,
         DType::Int64 => 3,
+        DType::Int16 => 4,
     }
 }
 
@@ -149,6 +150,7 @@ fn dtype_from(c: u32) -> Option<DType> {
         1 => DType::Int32,
         2 => DType::Float32,
         3 => DType::Int64,
+        4 => DType::Int16,
         _ => return None,
     })
 }
