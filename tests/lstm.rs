@@ -219,3 +219,18 @@ fn one_step_per_invoke_equals_the_whole_sequence() {
         }
     }
 }
+
+/// Without `op-lstm` an LSTM model is refused at load with `OperatorNotBuilt`, whose message
+/// names the operator and the feature (the tests build every family, so the refusal itself is
+/// checked by CI's build without the feature; here, what it says).
+#[test]
+fn the_refusal_without_the_feature_names_operator_and_feature() {
+    use edge_reflex::engine::model::operator::{built, code, feature};
+    use edge_reflex::engine::LoadErrorKind;
+    let lstm = code::UNIDIRECTIONAL_SEQUENCE_LSTM;
+    assert_eq!(feature(lstm), "op-lstm");
+    assert_eq!(built(lstm), cfg!(feature = "op-lstm"));
+    let message = LoadErrorKind::OperatorNotBuilt(lstm).to_string();
+    assert!(message.contains("UNIDIRECTIONAL_SEQUENCE_LSTM"), "{message}");
+    assert!(message.contains("`op-lstm`"), "{message}");
+}
