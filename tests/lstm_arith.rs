@@ -50,10 +50,8 @@ fn multiplier() -> impl Strategy<Value = QuantizedMultiplier> {
 /// Multipliers with a left shift of at most `max_shift` (a product of two Q0.15 values shifted
 /// left would wrap, as in C: TFLite's hidden rescale is far below 1).
 fn multiplier_up_to(max_shift: i32) -> impl Strategy<Value = QuantizedMultiplier> {
-    ((1i32 << 30)..i32::MAX, -20i32..=max_shift).prop_map(|(multiplier, shift)| QuantizedMultiplier {
-        multiplier,
-        shift,
-    })
+    ((1i32 << 30)..i32::MAX, -20i32..=max_shift)
+        .prop_map(|(multiplier, shift)| QuantizedMultiplier { multiplier, shift })
 }
 
 fn params(n_input: usize, n_cell: usize) -> LstmParams {

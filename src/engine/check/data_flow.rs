@@ -16,12 +16,6 @@ fn written_before(m: &TfLiteModel<'_>, t: u32, before: u32) -> bool {
     (0..before).any(|j| m.writes(j, t))
 }
 
-/// Whether tensor `t` is a variable (state) tensor.
-#[inline(never)]
-fn is_variable(m: &TfLiteModel<'_>, t: u32) -> Result<bool, LoadError> {
-    Ok(m.tensor(t)?.variable)
-}
-
 /// A variable (state) tensor holds a value before any operator runs, and is updated in place by
 /// the one operator that keeps it: an LSTM, as its output or cell state (inputs 18 and 19). Any
 /// other use is refused: the planner keeps a state tensor with the operator that owns it.
@@ -29,7 +23,7 @@ fn is_variable(m: &TfLiteModel<'_>, t: u32) -> Result<bool, LoadError> {
 fn check_variable_use(m: &TfLiteModel<'_>, op: &OperatorInfo<'_>) -> Result<(), LoadError> {
     for (j, t) in op.inputs().enumerate() {
         let Some(t) = t else { continue };
-        if !is_variable(m, t)? {
+        if !facts(m, t)?.3 {
             continue;
         }
         let state_slot = matches!(op.op, Op::UnidirectionalSequenceLstm(_)) && (j == 18 || j == 19);
@@ -45,24 +39,31 @@ fn check_variable_use(m: &TfLiteModel<'_>, op: &OperatorInfo<'_>) -> Result<(), 
     Ok(())
 }
 
-/// Tensor `t`'s type, whether it is a constant, and its element count.
+/// Tensor `t`'s type, whether it is a constant, its element count, and whether it is a variable
+/// (state) tensor.
 ///
 /// Out of line (as every helper here): the tensor read is the deepest part of these checks, and
 /// its result stays in this small frame instead of the callers' (see `loader` on the stack).
 #[inline(never)]
-fn facts(m: &TfLiteModel<'_>, t: u32) -> Result<(DType, bool, usize), LoadError> {
+fn facts(m: &TfLiteModel<'_>, t: u32) -> Result<(DType, bool, usize, bool), LoadError> {
     let info = m.tensor(t)?;
-    Ok((info.dtype, info.is_constant(), info.elements()))
+    if !cfg!(feature = "op-lstm") && info.variable {
+        // No operator of this build keeps state (an LSTM was refused as not built already).
+        return Err(LoadError::new(Site::Tensor(t), LoadErrorKind::Variable));
+    }
+    Ok((info.dtype, info.is_constant(), info.elements(), info.variable))
 }
 
-/// True if tensor `t` holds a value before any operator runs (graph input or constant).
+/// True if tensor `t` holds a value before any operator runs (graph input, constant, or variable
+/// tensor: an LSTM's state, updated in place and never written as an output).
 fn initially_defined(m: &TfLiteModel<'_>, t: u32) -> Result<bool, LoadError> {
-    Ok(m.is_input(t) || facts(m, t)?.1)
+    let (_, constant, _, variable) = facts(m, t)?;
+    Ok(m.is_input(t) || constant || variable)
 }
 
 /// Refuses a non-constant tensor without elements.
 fn check_not_empty(m: &TfLiteModel<'_>, t: u32, site: Site) -> Result<(), LoadError> {
-    let (_, constant, elements) = facts(m, t)?;
+    let (_, constant, elements, _) = facts(m, t)?;
     if !constant && elements == 0 {
         return Err(LoadError::new(site, LoadErrorKind::EmptyTensor(t)));
     }
@@ -108,11 +109,10 @@ fn check_operator_flow(m: &TfLiteModel<'_>, i: u32) -> Result<(), LoadError> {
     for t in op.inputs().flatten().chain(op.outputs().flatten()) {
         check_not_empty(m, t, site)?;
     }
-    check_variable_use(m, &op)?;
+    if cfg!(feature = "op-lstm") {
+        check_variable_use(m, &op)?;
+    }
     for t in op.inputs().flatten() {
-        if is_variable(m, t)? {
-            continue;
-        }
         if op.outputs().any(|o| o == Some(t)) {
             return Err(LoadError::new(site, LoadErrorKind::ReadsOwnOutput(t)));
         }
@@ -123,11 +123,7 @@ fn check_operator_flow(m: &TfLiteModel<'_>, i: u32) -> Result<(), LoadError> {
     for (k, t) in op.outputs().enumerate() {
         let t = t.ok_or(LoadError::new(site, LoadErrorKind::Missing("operator output")))?;
         let twice_in_op = op.outputs().take(k).any(|o| o == Some(t));
-        if twice_in_op
-            || initially_defined(m, t)?
-            || is_variable(m, t)?
-            || written_before(m, t, op.index)
-        {
+        if twice_in_op || initially_defined(m, t)? || written_before(m, t, op.index) {
             return Err(LoadError::new(site, LoadErrorKind::WrittenTwice(t)));
         }
     }
@@ -157,8 +153,8 @@ fn check_operator_kind(m: &TfLiteModel<'_>, i: u32) -> Result<(), LoadError> {
     let mut int8_weights = false;
     for t in op.inputs().chain(op.outputs()).flatten() {
         match facts(m, t)? {
-            (DType::Float32, _, _) => float_activation = true,
-            (DType::Int8, true, _) => int8_weights = true,
+            (DType::Float32, _, _, _) => float_activation = true,
+            (DType::Int8, true, _, _) => int8_weights = true,
             _ => {}
         }
     }

@@ -264,7 +264,7 @@ impl<'m> TfLiteModel<'m> {
         {
             // Only the integer LSTM reads intermediates (the quantization of its hidden state);
             // they are never stored, but must name tensors.
-            if !matches!(op, Op::UnidirectionalSequenceLstm(_)) {
+            if !cfg!(feature = "op-lstm") || !matches!(op, Op::UnidirectionalSequenceLstm(_)) {
                 return Err(LoadError::new(
                     site,
                     LoadErrorKind::UnsupportedOption("intermediate tensors"),

@@ -34,7 +34,8 @@ impl DType {
             tensor_type::INT32 => Some(DType::Int32),
             tensor_type::FLOAT32 => Some(DType::Float32),
             tensor_type::INT64 => Some(DType::Int64),
-            tensor_type::INT16 => Some(DType::Int16),
+            // Only an LSTM's cell state is int16: without the LSTM, the type is refused here.
+            tensor_type::INT16 if cfg!(feature = "op-lstm") => Some(DType::Int16),
             _ => None,
         }
     }

@@ -172,8 +172,13 @@ impl<'m, 'a> Interpreter<'m, 'a, OnDevice<'m>> {
             kernels: model.kernels(),
         };
         let source = OnDevice { model: *model, layout, int8: int8_quant_of(model) };
-        let mut interpreter = Interpreter { model: model.file(), source, records, act };
-        interpreter.reset_state()?;
+        let interpreter = Interpreter { model: model.file(), source, records, act };
+        #[cfg(feature = "op-lstm")]
+        let interpreter = {
+            let mut interpreter = interpreter;
+            interpreter.reset_state()?;
+            interpreter
+        };
         Ok(interpreter)
     }
 
@@ -221,13 +226,18 @@ impl<'m, 'a> Interpreter<'m, 'a, Prebuilt<'m, 'a>> {
         let needed = prebuilt.arena_size();
         let available = arena.len();
         let act = arena.get_mut(..needed).ok_or(RunError::ArenaTooSmall { needed, available })?;
-        let mut interpreter = Interpreter {
+        let interpreter = Interpreter {
             model: prebuilt.model(),
             records: prebuilt.records(),
             source: prebuilt,
             act,
         };
-        interpreter.reset_state()?;
+        #[cfg(feature = "op-lstm")]
+        let interpreter = {
+            let mut interpreter = interpreter;
+            interpreter.reset_state()?;
+            interpreter
+        };
         Ok(interpreter)
     }
 
