@@ -23,7 +23,7 @@ fn written_before(m: &TfLiteModel<'_>, t: u32, before: u32) -> bool {
 fn check_variable_use(m: &TfLiteModel<'_>, op: &OperatorInfo<'_>) -> Result<(), LoadError> {
     for (j, t) in op.inputs().enumerate() {
         let Some(t) = t else { continue };
-        if !facts(m, t)?.3 {
+        if !m.is_variable(t) {
             continue;
         }
         let state_slot = matches!(op.op, Op::UnidirectionalSequenceLstm(_)) && (j == 18 || j == 19);
@@ -39,31 +39,27 @@ fn check_variable_use(m: &TfLiteModel<'_>, op: &OperatorInfo<'_>) -> Result<(), 
     Ok(())
 }
 
-/// Tensor `t`'s type, whether it is a constant, its element count, and whether it is a variable
-/// (state) tensor.
+/// Tensor `t`'s type, whether it is a constant, and its element count.
 ///
 /// Out of line (as every helper here): the tensor read is the deepest part of these checks, and
 /// its result stays in this small frame instead of the callers' (see `loader` on the stack).
 #[inline(never)]
-fn facts(m: &TfLiteModel<'_>, t: u32) -> Result<(DType, bool, usize, bool), LoadError> {
+fn facts(m: &TfLiteModel<'_>, t: u32) -> Result<(DType, bool, usize), LoadError> {
     let info = m.tensor(t)?;
-    if !cfg!(feature = "op-lstm") && info.variable {
-        // No operator of this build keeps state (an LSTM was refused as not built already).
-        return Err(LoadError::new(Site::Tensor(t), LoadErrorKind::Variable));
-    }
-    Ok((info.dtype, info.is_constant(), info.elements(), info.variable))
+    Ok((info.dtype, info.is_constant(), info.elements()))
 }
 
-/// True if tensor `t` holds a value before any operator runs (graph input, constant, or variable
-/// tensor: an LSTM's state, updated in place and never written as an output).
+/// True if tensor `t` holds a value before any operator runs (graph input, constant, or, in a
+/// build with the LSTM, a variable tensor: an LSTM's state, updated in place and never written as
+/// an output). Without the LSTM a variable tensor is an ordinary one: read before it is written,
+/// it is refused (`ReadBeforeWritten`).
 fn initially_defined(m: &TfLiteModel<'_>, t: u32) -> Result<bool, LoadError> {
-    let (_, constant, _, variable) = facts(m, t)?;
-    Ok(m.is_input(t) || constant || variable)
+    Ok(m.is_input(t) || facts(m, t)?.1 || (cfg!(feature = "op-lstm") && m.is_variable(t)))
 }
 
 /// Refuses a non-constant tensor without elements.
 fn check_not_empty(m: &TfLiteModel<'_>, t: u32, site: Site) -> Result<(), LoadError> {
-    let (_, constant, elements, _) = facts(m, t)?;
+    let (_, constant, elements) = facts(m, t)?;
     if !constant && elements == 0 {
         return Err(LoadError::new(site, LoadErrorKind::EmptyTensor(t)));
     }
@@ -153,8 +149,12 @@ fn check_operator_kind(m: &TfLiteModel<'_>, i: u32) -> Result<(), LoadError> {
     let mut int8_weights = false;
     for t in op.inputs().chain(op.outputs()).flatten() {
         match facts(m, t)? {
-            (DType::Float32, _, _, _) => float_activation = true,
-            (DType::Int8, true, _, _) => int8_weights = true,
+            (DType::Float32, _, _) => float_activation = true,
+            (DType::Int8, true, _) => int8_weights = true,
+            // int16 is an LSTM's cell state, nothing else.
+            (DType::Int16, _, _) if !matches!(op.op, Op::UnidirectionalSequenceLstm(_)) => {
+                return Err(LoadError::new(site(&op), LoadErrorKind::Types("int16 tensor")));
+            }
             _ => {}
         }
     }

@@ -370,10 +370,10 @@ pub fn state_layout(
         return Ok((None, 0));
     }
     for i in op.inputs().flatten() {
-        let info = m.tensor(i)?;
-        if !info.variable {
+        if !m.is_variable(i) {
             continue;
         }
+        let info = m.tensor(i)?;
         let at = end.div_ceil(STATE_ALIGN) * STATE_ALIGN;
         if Some(i) == t {
             found = Some(at);

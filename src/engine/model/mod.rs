@@ -120,6 +120,15 @@ impl<'m> TfLiteModel<'m> {
         self.tensors.len()
     }
 
+    /// True if tensor `i` is a variable (state) tensor: an LSTM's output or cell state, which
+    /// keeps its value between invokes (false for an index out of range).
+    pub fn is_variable(&self, i: u32) -> bool {
+        self.tensors
+            .vector(self.file)
+            .table(i as usize)
+            .is_ok_and(|t| crate::engine::model::tensor::is_variable(&t))
+    }
+
     /// Tensor `i` (checked again; cannot fail for `i < tensor_count()` after `load`).
     #[inline]
     pub fn tensor(&self, i: u32) -> Result<TensorInfo<'m>, LoadError> {

@@ -34,8 +34,7 @@ impl DType {
             tensor_type::INT32 => Some(DType::Int32),
             tensor_type::FLOAT32 => Some(DType::Float32),
             tensor_type::INT64 => Some(DType::Int64),
-            // Only an LSTM's cell state is int16: without the LSTM, the type is refused here.
-            tensor_type::INT16 if cfg!(feature = "op-lstm") => Some(DType::Int16),
+            tensor_type::INT16 => Some(DType::Int16),
             _ => None,
         }
     }
@@ -149,9 +148,6 @@ pub struct TensorInfo<'m> {
     pub data: Option<&'m [u8]>,
     /// Index of the model buffer the tensor refers to.
     pub buffer: u32,
-    /// A variable (state) tensor: it keeps its value between invokes (an LSTM's output and cell
-    /// state), and is reset to its zero point.
-    pub variable: bool,
 }
 
 impl<'m> TensorInfo<'m> {
@@ -243,7 +239,6 @@ impl TensorInfo<'_> {
         quantization: None,
         data: None,
         buffer: 0,
-        variable: false,
     };
 }
 
@@ -307,7 +302,7 @@ pub(crate) fn read_tensor_into<'m>(
         .and_then(|n| n.checked_mul(out.dtype.size()))
         .filter(|&b| b <= MAX_TENSOR_BYTES)
         .ok_or(LoadErrorKind::TooLarge)?;
-    out.variable = check_plain(t)?;
+    check_plain(t)?;
     read_data_into(file, t, buffers, bytes, out)?;
     read_name(t, &mut out.name)?;
     read_quantization_into(t, &mut out.quantization)
@@ -368,14 +363,20 @@ fn read_shape(t: &Table<'_>, shape: &mut Shape) -> Result<(), LoadErrorKind> {
     Ok(())
 }
 
-/// Refuses sparse tensors; returns whether the tensor is a variable (state) tensor (where one
-/// may be used is the data-flow check's business).
+/// Refuses sparse tensors. Variable (state) tensors pass: where one may be used is the data-flow
+/// check's business ([`is_variable`]).
 #[inline(never)]
-fn check_plain(t: &Table<'_>) -> Result<bool, LoadErrorKind> {
+fn check_plain(t: &Table<'_>) -> Result<(), LoadErrorKind> {
     if t.table(tensor::SPARSITY).map_err(malformed("tensor sparsity"))?.is_some() {
         return Err(LoadErrorKind::Sparse);
     }
-    t.bool(tensor::IS_VARIABLE, false).map_err(malformed("tensor is_variable"))
+    Ok(())
+}
+
+/// Whether tensor table `t` is a variable (state) tensor (false if unreadable: `load` has read
+/// every tensor table already).
+pub(crate) fn is_variable(t: &Table<'_>) -> bool {
+    t.bool(tensor::IS_VARIABLE, false).unwrap_or(false)
 }
 
 /// The constant data of a tensor of `bytes` bytes in buffer `buffer` (`None`: an activation).

@@ -76,7 +76,8 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     let output_state = p.input(OUTPUT_STATE)?;
     let cell_state = p.input(CELL_STATE)?;
     let qh = p.int8(&output_state, "LSTM output state must be int8, per-tensor quantized")?;
-    if !output_state.variable || !cell_state.variable {
+    let (h, c) = (p.op.input(OUTPUT_STATE), p.op.input(CELL_STATE));
+    if !h.is_some_and(|t| p.m.is_variable(t)) || !c.is_some_and(|t| p.m.is_variable(t)) {
         return Err(p.err(LoadErrorKind::UnsupportedOption("LSTM state must be variable tensors")));
     }
     if output_state.elements() != n_batch * n_cell || cell_state.elements() != n_batch * n_cell {

@@ -125,7 +125,7 @@ fn lifetimes(m: &TfLiteModel<'_>, s: &mut [u8]) -> Result<(), RunError> {
         let info = m.tensor(t as u32)?;
         // A variable (state) tensor lives inside the scratch of the operator that keeps it
         // (`set_op_scratch`), not as a buffer of its own.
-        let it = if info.is_constant() || (cfg!(feature = "op-lstm") && info.variable) {
+        let it = if info.is_constant() || (cfg!(feature = "op-lstm") && m.is_variable(t as u32)) {
             // `last == MAX` marks "never stored in the arena".
             Item { size: 0, first: NONE, last: u32::MAX, offset: UNPLACED }
         } else {
@@ -496,7 +496,7 @@ fn set_tensor_location(
 ) -> Result<(), RunError> {
     let info = m.tensor(t as u32)?;
     let len = info.bytes();
-    if cfg!(feature = "op-lstm") && info.variable {
+    if cfg!(feature = "op-lstm") && m.is_variable(t as u32) {
         let loc = state_location(m, s, start, t, len)?;
         return arena::set_location(head, t, loc);
     }
