@@ -225,7 +225,7 @@ impl fmt::Display for LoadErrorKind {
                 f,
                 "operator {} (builtin code {code}) is not built in: enable the `{}` feature",
                 crate::engine::format::schema::operator_name(code),
-                crate::engine::model::operator::feature(code)
+                crate::engine::format::schema::operator_feature(code)
             ),
             CustomOperator => write!(
                 f,

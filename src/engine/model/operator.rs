@@ -241,25 +241,7 @@ pub const fn built(code: i32) -> bool {
     }
 }
 
-/// The cargo feature that builds the operator with builtin `code` in (`"op-*"`; `"ops-all"` for
-/// an operator the engine does not run at all).
-pub const fn feature(code: i32) -> &'static str {
-    use crate::engine::model::operator::code as c;
-    match code {
-        c::FULLY_CONNECTED => "op-fully-connected",
-        c::CONV_2D | c::DEPTHWISE_CONV_2D => "op-conv",
-        c::AVERAGE_POOL_2D | c::MAX_POOL_2D => "op-pool",
-        c::SOFTMAX => "op-softmax",
-        c::LOGISTIC | c::TANH => "op-lut",
-        c::ADD | c::MUL => "op-arith",
-        c::QUANTIZE | c::DEQUANTIZE => "op-quantize",
-        c::MEAN => "op-mean",
-        c::CONCATENATION | c::PAD | c::SPACE_TO_BATCH_ND | c::BATCH_TO_SPACE_ND => "op-layout",
-        c::SHAPE | c::STRIDED_SLICE | c::PACK => "op-shape",
-        c::UNIDIRECTIONAL_SEQUENCE_LSTM => "op-lstm",
-        _ => "ops-all",
-    }
-}
+pub use crate::engine::format::schema::operator_feature as feature;
 
 /// Parses and checks the options of operator table `op` whose builtin code is `code`.
 pub fn parse_op(code: i32, op: Table<'_>) -> Result<Op, LoadErrorKind> {
@@ -531,7 +513,38 @@ impl<'m> OperatorInfo<'m> {
 
 #[cfg(test)]
 mod tests {
-    use super::{built, code};
+    use super::{built, code, feature};
+
+    /// The refusal of an operator left out of the build names the feature that builds it.
+    #[test]
+    fn every_family_names_its_feature() {
+        let families = [
+            (code::FULLY_CONNECTED, "op-fully-connected"),
+            (code::CONV_2D, "op-conv"),
+            (code::DEPTHWISE_CONV_2D, "op-conv"),
+            (code::AVERAGE_POOL_2D, "op-pool"),
+            (code::MAX_POOL_2D, "op-pool"),
+            (code::SOFTMAX, "op-softmax"),
+            (code::LOGISTIC, "op-lut"),
+            (code::TANH, "op-lut"),
+            (code::ADD, "op-arith"),
+            (code::MUL, "op-arith"),
+            (code::QUANTIZE, "op-quantize"),
+            (code::DEQUANTIZE, "op-quantize"),
+            (code::MEAN, "op-mean"),
+            (code::CONCATENATION, "op-layout"),
+            (code::PAD, "op-layout"),
+            (code::SPACE_TO_BATCH_ND, "op-layout"),
+            (code::BATCH_TO_SPACE_ND, "op-layout"),
+            (code::SHAPE, "op-shape"),
+            (code::STRIDED_SLICE, "op-shape"),
+            (code::PACK, "op-shape"),
+            (code::UNIDIRECTIONAL_SEQUENCE_LSTM, "op-lstm"),
+        ];
+        for (c, f) in families {
+            assert_eq!(feature(c), f, "builtin code {c}");
+        }
+    }
 
     #[test]
     fn operator_families_follow_their_features() {

@@ -460,10 +460,10 @@ mod tests {
 
     #[test]
     fn dtype_codes_round_trip() {
-        for d in [DType::Int8, DType::Int32, DType::Float32, DType::Int64] {
+        for d in [DType::Int8, DType::Int32, DType::Float32, DType::Int64, DType::Int16] {
             assert_eq!(dtype_from(dtype_code(d)), Some(d));
         }
-        assert_eq!(dtype_from(4), None);
+        assert_eq!(dtype_from(5), None);
     }
 
     #[test]
