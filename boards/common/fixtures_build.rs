@@ -10,8 +10,9 @@
 //
 // A set is a directory of `tests/data/` (`conformance`, `conformance-next`, `mlperf-tiny`), one
 // folder per case. `Select::All` takes every case whose outputs must be bit-exact: those without a
-// `tier` in case.json, and the `core` and `extended` tiers (the `float` and `stretch` tiers are
-// refused by the engine at load, which the host tests check). It writes
+// `tier` in case.json, and the `core` and `extended` tiers (the `float` tier is refused by the
+// engine at load, which the host tests check; the `stretch` LSTM cases are taken by name with
+// `Select::Only`, the runner resets their state before every sample). It writes
 // `$OUT_DIR/conformance_cases.rs`, which the firmware includes with
 // `include!(concat!(env!("OUT_DIR"), "/conformance_cases.rs"))` to get
 // `static CASES: &[board_common::conformance::Case]`. The bytes are referenced by absolute path with

@@ -16,6 +16,12 @@ fn main() {
         FixtureSet { set: "conformance", cases: Select::All, samples: Samples::All },
         // The `core` and `extended` tiers (Select::All leaves out `float` and `stretch`).
         FixtureSet { set: "conformance-next", cases: Select::All, samples: Samples::All },
+        // The `stretch` tier: the LSTM models (state reset before every sample).
+        FixtureSet {
+            set: "conformance-next",
+            cases: Select::Only(&["tflm_dtln_noise_suppression", "tflm_mnist_lstm"]),
+            samples: Samples::All,
+        },
         FixtureSet { set: "mlperf-tiny", cases: Select::All, samples: Samples::All },
     ]);
 }

@@ -121,6 +121,12 @@ pub fn options(m: &TfLiteModel<'_>, op: &OperatorInfo<'_>) -> Vec<(&'static str,
         Op::Pad => constants(&mut o, &[("paddings", 1)]),
         Op::SpaceToBatchNd => constants(&mut o, &[("block_shape", 1), ("paddings", 2)]),
         Op::BatchToSpaceNd => constants(&mut o, &[("block_shape", 1), ("crops", 2)]),
+        Op::UnidirectionalSequenceLstm(l) => {
+            o.push(("activation", "TANH".into()));
+            o.push(("cell_clip", json::float(l.cell_clip)));
+            o.push(("proj_clip", json::float(l.proj_clip)));
+            o.push(("time_major", l.time_major.into()));
+        }
         Op::Custom => {
             let name = m.custom_code(op.index).unwrap_or(&[]);
             o.push(("custom_code", String::from_utf8_lossy(name).into_owned().into()));

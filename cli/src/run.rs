@@ -232,6 +232,9 @@ fn decode(info: &TensorInfo<'_>, data: &[u8]) -> (Vec<Value>, Vec<f32>) {
     };
     match info.dtype {
         DType::Int8 => ints(data.iter().map(|&b| i64::from(b as i8)).collect()),
+        DType::Int16 => ints(
+            data.chunks_exact(2).map(|c| i64::from(i16::from_le_bytes([c[0], c[1]]))).collect(),
+        ),
         DType::Int32 => ints(
             data.chunks_exact(4)
                 .map(|c| i64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])))

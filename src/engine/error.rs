@@ -78,7 +78,8 @@ pub enum LoadErrorKind {
     Quantization(&'static str),
     /// Sparse tensors are not supported.
     Sparse,
-    /// Variable (stateful) tensors are not supported.
+    /// A variable (state) tensor used other than as the output or cell state of one
+    /// UNIDIRECTIONAL_SEQUENCE_LSTM (the only operator that keeps state).
     Variable,
     /// The model has no subgraph.
     NoSubgraph,
@@ -209,7 +210,11 @@ impl fmt::Display for LoadErrorKind {
             }
             Quantization(what) => write!(f, "quantization: {what}"),
             Sparse => write!(f, "sparse tensors are not supported"),
-            Variable => write!(f, "variable tensors are not supported"),
+            Variable => write!(
+                f,
+                "a variable (state) tensor may only be the output or cell state of one \
+                 UNIDIRECTIONAL_SEQUENCE_LSTM"
+            ),
             NoSubgraph => write!(f, "the model has no subgraph"),
             UnsupportedOperator(code) => write!(
                 f,
@@ -218,8 +223,9 @@ impl fmt::Display for LoadErrorKind {
             ),
             OperatorNotBuilt(code) => write!(
                 f,
-                "operator {} (builtin code {code}) is not built in: enable its `op-*` feature",
-                crate::engine::format::schema::operator_name(code)
+                "operator {} (builtin code {code}) is not built in: enable the `{}` feature",
+                crate::engine::format::schema::operator_name(code),
+                crate::engine::format::schema::operator_feature(code)
             ),
             CustomOperator => write!(
                 f,

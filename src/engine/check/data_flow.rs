@@ -16,6 +16,29 @@ fn written_before(m: &TfLiteModel<'_>, t: u32, before: u32) -> bool {
     (0..before).any(|j| m.writes(j, t))
 }
 
+/// A variable (state) tensor holds a value before any operator runs, and is updated in place by
+/// the one operator that keeps it: an LSTM, as its output or cell state (inputs 18 and 19). Any
+/// other use is refused: the planner keeps a state tensor with the operator that owns it.
+#[inline(never)]
+fn check_variable_use(m: &TfLiteModel<'_>, op: &OperatorInfo<'_>) -> Result<(), LoadError> {
+    for (j, t) in op.inputs().enumerate() {
+        let Some(t) = t else { continue };
+        if !m.is_variable(t) {
+            continue;
+        }
+        let state_slot = matches!(op.op, Op::UnidirectionalSequenceLstm(_)) && (j == 18 || j == 19);
+        let shared = (0..m.operator_count() as u32)
+            .filter(|&k| k != op.index)
+            .filter_map(|k| m.operator(k).ok())
+            .any(|other| other.inputs().any(|i| i == Some(t)))
+            || op.inputs().enumerate().any(|(k, i)| k != j && i == Some(t));
+        if !state_slot || shared || m.is_input(t) || facts(m, t)?.1 {
+            return Err(LoadError::new(site(op), LoadErrorKind::Variable));
+        }
+    }
+    Ok(())
+}
+
 /// Tensor `t`'s type, whether it is a constant, and its element count.
 ///
 /// Out of line (as every helper here): the tensor read is the deepest part of these checks, and
@@ -26,9 +49,12 @@ fn facts(m: &TfLiteModel<'_>, t: u32) -> Result<(DType, bool, usize), LoadError>
     Ok((info.dtype, info.is_constant(), info.elements()))
 }
 
-/// True if tensor `t` holds a value before any operator runs (graph input or constant).
+/// True if tensor `t` holds a value before any operator runs (graph input, constant, or, in a
+/// build with the LSTM, a variable tensor: an LSTM's state, updated in place and never written as
+/// an output). Without the LSTM a variable tensor is an ordinary one: read before it is written,
+/// it is refused (`ReadBeforeWritten`).
 fn initially_defined(m: &TfLiteModel<'_>, t: u32) -> Result<bool, LoadError> {
-    Ok(m.is_input(t) || facts(m, t)?.1)
+    Ok(m.is_input(t) || facts(m, t)?.1 || (cfg!(feature = "op-lstm") && m.is_variable(t)))
 }
 
 /// Refuses a non-constant tensor without elements.
@@ -79,6 +105,9 @@ fn check_operator_flow(m: &TfLiteModel<'_>, i: u32) -> Result<(), LoadError> {
     for t in op.inputs().flatten().chain(op.outputs().flatten()) {
         check_not_empty(m, t, site)?;
     }
+    if cfg!(feature = "op-lstm") {
+        check_variable_use(m, &op)?;
+    }
     for t in op.inputs().flatten() {
         if op.outputs().any(|o| o == Some(t)) {
             return Err(LoadError::new(site, LoadErrorKind::ReadsOwnOutput(t)));
@@ -122,6 +151,10 @@ fn check_operator_kind(m: &TfLiteModel<'_>, i: u32) -> Result<(), LoadError> {
         match facts(m, t)? {
             (DType::Float32, _, _) => float_activation = true,
             (DType::Int8, true, _) => int8_weights = true,
+            // int16 is an LSTM's cell state, nothing else.
+            (DType::Int16, _, _) if !matches!(op.op, Op::UnidirectionalSequenceLstm(_)) => {
+                return Err(LoadError::new(site(&op), LoadErrorKind::Types("int16 tensor")));
+            }
             _ => {}
         }
     }

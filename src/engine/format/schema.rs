@@ -147,6 +147,8 @@ pub mod options_type {
     pub const PACK: u8 = 59;
     /// `QuantizeOptions`.
     pub const QUANTIZE: u8 = 89;
+    /// `UnidirectionalSequenceLSTMOptions`.
+    pub const UNIDIRECTIONAL_SEQUENCE_LSTM: u8 = 71;
 }
 
 /// `TensorType` values.
@@ -157,8 +159,29 @@ pub mod tensor_type {
     pub const INT32: i8 = 2;
     /// `INT64`.
     pub const INT64: i8 = 4;
+    /// `INT16`.
+    pub const INT16: i8 = 7;
     /// `INT8`.
     pub const INT8: i8 = 9;
+}
+
+/// The cargo feature that builds the operator with builtin `code` in (`"op-*"`; `"ops-all"` for
+/// an operator the engine does not run at all). The families are listed in `Cargo.toml`.
+pub const fn operator_feature(code: i32) -> &'static str {
+    match code {
+        9 => "op-fully-connected",       // FULLY_CONNECTED
+        3 | 4 => "op-conv",              // CONV_2D, DEPTHWISE_CONV_2D
+        1 | 17 => "op-pool",             // AVERAGE_POOL_2D, MAX_POOL_2D
+        25 => "op-softmax",              // SOFTMAX
+        14 | 28 => "op-lut",             // LOGISTIC, TANH
+        0 | 18 => "op-arith",            // ADD, MUL
+        114 | 6 => "op-quantize",        // QUANTIZE, DEQUANTIZE
+        40 => "op-mean",                 // MEAN
+        2 | 34 | 37 | 38 => "op-layout", // CONCATENATION, PAD, BATCH/SPACE_TO_*_ND
+        77 | 45 | 83 => "op-shape",      // SHAPE, STRIDED_SLICE, PACK
+        44 => "op-lstm",                 // UNIDIRECTIONAL_SEQUENCE_LSTM
+        _ => "ops-all",
+    }
 }
 
 /// The name of builtin operator `code` (`"?"` for codes this schema version does not know).

@@ -21,6 +21,7 @@ pub mod dsp;
 pub mod elementwise;
 pub mod fully_connected;
 pub mod geometry;
+pub mod lstm;
 pub mod lut;
 pub mod mean;
 pub mod movement;

@@ -350,3 +350,35 @@ impl Kernels {
         self.registrations.get(index)
     }
 }
+
+/// Alignment of each variable (state) tensor inside its operator's scratch memory.
+pub const STATE_ALIGN: usize = 4;
+
+/// Where operator `op` keeps its variable (state) inputs: at the start of its scratch memory, in
+/// input order, each at a multiple of [`STATE_ALIGN`] bytes. Returns the offset of tensor `t`
+/// there (`None` if `t` is not one of them) and the bytes all of them take (0: the operator keeps
+/// no state). The planner places such an operator's scratch for the whole run, never shared, so
+/// the state persists between invokes; the operator's prepare step reads the same offsets.
+pub fn state_layout(
+    m: &TfLiteModel<'_>,
+    op: &OperatorInfo<'_>,
+    t: Option<u32>,
+) -> Result<(Option<usize>, usize), LoadError> {
+    let mut end = 0usize;
+    let mut found = None;
+    if !cfg!(feature = "op-lstm") {
+        return Ok((None, 0));
+    }
+    for i in op.inputs().flatten() {
+        if !m.is_variable(i) {
+            continue;
+        }
+        let info = m.tensor(i)?;
+        let at = end.div_ceil(STATE_ALIGN) * STATE_ALIGN;
+        if Some(i) == t {
+            found = Some(at);
+        }
+        end = at.saturating_add(info.bytes());
+    }
+    Ok((found, end.div_ceil(STATE_ALIGN) * STATE_ALIGN))
+}

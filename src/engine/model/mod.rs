@@ -120,6 +120,15 @@ impl<'m> TfLiteModel<'m> {
         self.tensors.len()
     }
 
+    /// True if tensor `i` is a variable (state) tensor: an LSTM's output or cell state, which
+    /// keeps its value between invokes (false for an index out of range).
+    pub fn is_variable(&self, i: u32) -> bool {
+        self.tensors
+            .vector(self.file)
+            .table(i as usize)
+            .is_ok_and(|t| crate::engine::model::tensor::is_variable(&t))
+    }
+
     /// Tensor `i` (checked again; cannot fail for `i < tensor_count()` after `load`).
     #[inline]
     pub fn tensor(&self, i: u32) -> Result<TensorInfo<'m>, LoadError> {
@@ -257,14 +266,32 @@ impl<'m> TfLiteModel<'m> {
         let inputs = t.vector(schema::operator::INPUTS, 4).map_err(malformed("operator inputs"))?;
         let outputs =
             t.vector(schema::operator::OUTPUTS, 4).map_err(malformed("operator outputs"))?;
-        if t.vector(schema::operator::INTERMEDIATES, 4)
+        if let Some(v) = t
+            .vector(schema::operator::INTERMEDIATES, 4)
             .map_err(malformed("operator intermediates"))?
-            .is_some_and(|v| !v.is_empty())
+            .filter(|v| !v.is_empty())
         {
-            return Err(LoadError::new(
-                site,
-                LoadErrorKind::UnsupportedOption("intermediate tensors"),
-            ));
+            // Only the integer LSTM reads intermediates (the quantization of its hidden state);
+            // they are never stored, but must name tensors.
+            if !cfg!(feature = "op-lstm") || !matches!(op, Op::UnidirectionalSequenceLstm(_)) {
+                return Err(LoadError::new(
+                    site,
+                    LoadErrorKind::UnsupportedOption("intermediate tensors"),
+                ));
+            }
+            for j in 0..v.len() {
+                let t = v.i32(j).map_err(malformed("operator intermediates"))?;
+                if t < 0 || t as usize >= self.tensors.len() {
+                    return Err(LoadError::new(
+                        site,
+                        LoadErrorKind::IndexOutOfRange {
+                            field: "operator intermediate",
+                            index: t as i64,
+                            len: count(self.tensors.len()),
+                        },
+                    ));
+                }
+            }
         }
         let words = |v: Option<Vector<'m>>, field| match v {
             None => Ok(Words::default()),
@@ -295,6 +322,14 @@ impl<'m> TfLiteModel<'m> {
             }
         }
         Ok(OperatorInfo { index: i, code, version, op, file: self.file, inputs, outputs })
+    }
+
+    /// Tensor index of intermediate `k` of operator `j` (`None` if it has none there; indices
+    /// were checked at load).
+    pub fn intermediate(&self, j: u32, k: usize) -> Option<u32> {
+        let op = self.operators.vector(self.file).table(j as usize).ok()?;
+        let v = op.vector(schema::operator::INTERMEDIATES, 4).ok()??;
+        v.i32(k).ok().and_then(|t| u32::try_from(t).ok())
     }
 
     /// True if operator `j` lists tensor `t` among its outputs (a cheap read: no option parsing;

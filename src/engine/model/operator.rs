@@ -33,6 +33,7 @@ pub mod code {
     pub const SPACE_TO_BATCH_ND: i32 = 38;
     pub const MEAN: i32 = 40;
     pub const SQUEEZE: i32 = 43;
+    pub const UNIDIRECTIONAL_SEQUENCE_LSTM: i32 = 44;
     pub const STRIDED_SLICE: i32 = 45;
     pub const EXPAND_DIMS: i32 = 70;
     pub const SHAPE: i32 = 77;
@@ -92,6 +93,18 @@ pub struct StridedSliceOptions {
     pub offset: bool,
 }
 
+/// UNIDIRECTIONAL_SEQUENCE_LSTM options.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct LstmOptions {
+    /// Bound on the cell state's magnitude (0: no clipping).
+    pub cell_clip: f32,
+    /// Bound on the projection's magnitude (0: no clipping).
+    pub proj_clip: f32,
+    /// Input laid out `[time, batch, features]` instead of `[batch, time, features]`.
+    pub time_major: bool,
+}
+
 /// An operator the engine runs, with its options.
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -140,6 +153,7 @@ pub enum Op {
     Squeeze,
     StridedSlice(StridedSliceOptions),
     Tanh,
+    UnidirectionalSequenceLstm(LstmOptions),
     /// A CUSTOM operator: its kernel is registered by the application
     /// ([`Kernels`](crate::engine::model::kernel::Kernels)), its options are raw bytes
     /// ([`TfLiteModel::custom_options`](crate::engine::TfLiteModel::custom_options)).
@@ -222,9 +236,12 @@ pub const fn built(code: i32) -> bool {
             cfg!(feature = "op-layout")
         }
         c::SHAPE | c::STRIDED_SLICE | c::PACK => cfg!(feature = "op-shape"),
+        c::UNIDIRECTIONAL_SEQUENCE_LSTM => cfg!(feature = "op-lstm"),
         _ => true,
     }
 }
+
+pub use crate::engine::format::schema::operator_feature as feature;
 
 /// Parses and checks the options of operator table `op` whose builtin code is `code`.
 pub fn parse_op(code: i32, op: Table<'_>) -> Result<Op, LoadErrorKind> {
@@ -381,6 +398,27 @@ pub fn parse_op(code: i32, op: Table<'_>) -> Result<Op, LoadErrorKind> {
             options(options_type::DEQUANTIZE)?;
             Op::Dequantize
         }
+        code::UNIDIRECTIONAL_SEQUENCE_LSTM if built(code::UNIDIRECTIONAL_SEQUENCE_LSTM) => {
+            let o = options(options_type::UNIDIRECTIONAL_SEQUENCE_LSTM)?;
+            let f32_of = |id: usize| o.map_or(Ok(0.0), |t| t.f32(id, 0.0).map_err(bad_options));
+            // The cell's activation: the integer LSTM runs TANH only.
+            if i8_of(&o, 0)? != 4 {
+                return Err(LoadErrorKind::UnsupportedOption("LSTM activation other than TANH"));
+            }
+            let options = LstmOptions {
+                cell_clip: f32_of(1)?,
+                proj_clip: f32_of(2)?,
+                time_major: bool_of(&o, 3)?,
+            };
+            let valid = |c: f32| c.is_finite() && c >= 0.0;
+            if !(valid(options.cell_clip) && valid(options.proj_clip)) {
+                return Err(LoadErrorKind::UnsupportedOption("LSTM clip negative or not finite"));
+            }
+            if bool_of(&o, 5)? {
+                return Err(LoadErrorKind::UnsupportedOption("LSTM diagonal recurrent tensors"));
+            }
+            Op::UnidirectionalSequenceLstm(options)
+        }
         code::LOGISTIC if built(code::LOGISTIC) => Op::Logistic,
         code::TANH if built(code::LOGISTIC) => Op::Tanh,
         _ if !built(code) => return Err(LoadErrorKind::OperatorNotBuilt(code)),
@@ -475,7 +513,38 @@ impl<'m> OperatorInfo<'m> {
 
 #[cfg(test)]
 mod tests {
-    use super::{built, code};
+    use super::{built, code, feature};
+
+    /// The refusal of an operator left out of the build names the feature that builds it.
+    #[test]
+    fn every_family_names_its_feature() {
+        let families = [
+            (code::FULLY_CONNECTED, "op-fully-connected"),
+            (code::CONV_2D, "op-conv"),
+            (code::DEPTHWISE_CONV_2D, "op-conv"),
+            (code::AVERAGE_POOL_2D, "op-pool"),
+            (code::MAX_POOL_2D, "op-pool"),
+            (code::SOFTMAX, "op-softmax"),
+            (code::LOGISTIC, "op-lut"),
+            (code::TANH, "op-lut"),
+            (code::ADD, "op-arith"),
+            (code::MUL, "op-arith"),
+            (code::QUANTIZE, "op-quantize"),
+            (code::DEQUANTIZE, "op-quantize"),
+            (code::MEAN, "op-mean"),
+            (code::CONCATENATION, "op-layout"),
+            (code::PAD, "op-layout"),
+            (code::SPACE_TO_BATCH_ND, "op-layout"),
+            (code::BATCH_TO_SPACE_ND, "op-layout"),
+            (code::SHAPE, "op-shape"),
+            (code::STRIDED_SLICE, "op-shape"),
+            (code::PACK, "op-shape"),
+            (code::UNIDIRECTIONAL_SEQUENCE_LSTM, "op-lstm"),
+        ];
+        for (c, f) in families {
+            assert_eq!(feature(c), f, "builtin code {c}");
+        }
+    }
 
     #[test]
     fn operator_families_follow_their_features() {
@@ -503,6 +572,7 @@ mod tests {
             (code::RESHAPE, true),
             (code::EXPAND_DIMS, true),
             (code::SQUEEZE, true),
+            (code::UNIDIRECTIONAL_SEQUENCE_LSTM, cfg!(feature = "op-lstm")),
         ];
         for (c, on) in families {
             assert_eq!(built(c), on, "builtin code {c}");

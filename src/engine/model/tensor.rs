@@ -22,6 +22,8 @@ pub enum DType {
     Float32,
     /// Signed 64-bit integers (shape/axis operands of a few operators).
     Int64,
+    /// Signed 16-bit integers (the cell state of an integer LSTM).
+    Int16,
 }
 
 impl DType {
@@ -32,6 +34,7 @@ impl DType {
             tensor_type::INT32 => Some(DType::Int32),
             tensor_type::FLOAT32 => Some(DType::Float32),
             tensor_type::INT64 => Some(DType::Int64),
+            tensor_type::INT16 => Some(DType::Int16),
             _ => None,
         }
     }
@@ -40,6 +43,7 @@ impl DType {
     pub fn size(self) -> usize {
         match self {
             DType::Int8 => 1,
+            DType::Int16 => 2,
             DType::Int32 | DType::Float32 => 4,
             DType::Int64 => 8,
         }
@@ -52,6 +56,7 @@ impl DType {
             DType::Int32 => "int32",
             DType::Float32 => "float32",
             DType::Int64 => "int64",
+            DType::Int16 => "int16",
         }
     }
 }
@@ -358,16 +363,20 @@ fn read_shape(t: &Table<'_>, shape: &mut Shape) -> Result<(), LoadErrorKind> {
     Ok(())
 }
 
-/// Refuses sparse and variable tensors.
+/// Refuses sparse tensors. Variable (state) tensors pass: where one may be used is the data-flow
+/// check's business ([`is_variable`]).
 #[inline(never)]
 fn check_plain(t: &Table<'_>) -> Result<(), LoadErrorKind> {
     if t.table(tensor::SPARSITY).map_err(malformed("tensor sparsity"))?.is_some() {
         return Err(LoadErrorKind::Sparse);
     }
-    if t.bool(tensor::IS_VARIABLE, false).map_err(malformed("tensor is_variable"))? {
-        return Err(LoadErrorKind::Variable);
-    }
     Ok(())
+}
+
+/// Whether tensor table `t` is a variable (state) tensor (false if unreadable: `load` has read
+/// every tensor table already).
+pub(crate) fn is_variable(t: &Table<'_>) -> bool {
+    t.bool(tensor::IS_VARIABLE, false).unwrap_or(false)
 }
 
 /// The constant data of a tensor of `bytes` bytes in buffer `buffer` (`None`: an activation).

@@ -13,6 +13,7 @@ mod conv;
 mod elementwise;
 mod fully_connected;
 mod layout;
+mod lstm;
 mod movement;
 mod pool;
 
@@ -142,6 +143,9 @@ pub fn eval(code: i32, r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(),
         code::STRIDED_SLICE | code::PACK if built(code::STRIDED_SLICE) => {
             elementwise::eval(code, r, io)
         }
+        code::UNIDIRECTIONAL_SEQUENCE_LSTM if built(code::UNIDIRECTIONAL_SEQUENCE_LSTM) => {
+            lstm::eval(r, io)
+        }
         _ => Err(RunError::UnknownOperator(code)),
     }
 }
@@ -176,8 +180,25 @@ pub const fn evaluates(code: i32) -> bool {
             | BATCH_TO_SPACE_ND
             | STRIDED_SLICE
             | PACK
+            | UNIDIRECTIONAL_SEQUENCE_LSTM
     );
     known && built(code)
+}
+
+/// True if the operator with builtin `code` keeps state in its scratch memory between invokes
+/// (variable tensors), which [`reset`] resets.
+pub const fn keeps_state(code: i32) -> bool {
+    code == crate::engine::model::operator::code::UNIDIRECTIONAL_SEQUENCE_LSTM && built(code)
+}
+
+/// Resets the state of an operator that [`keeps_state`]: its record body `r` (as [`prepare`]
+/// wrote it) says where in its `scratch` the state is and what to reset it to.
+pub fn reset(code: i32, r: &mut RecordReader<'_>, scratch: &mut [u8]) -> Result<(), RunError> {
+    if keeps_state(code) {
+        lstm::reset(r, scratch)
+    } else {
+        Ok(())
+    }
 }
 
 /// Writes a 4-D shape.

@@ -9,7 +9,7 @@
 //! eval steps and none of their prepare steps (a table holding both would link both). A test
 //! checks that the two agree.
 
-use super::{activation, conv, elementwise, fully_connected, layout, pool, Needs, Prep};
+use super::{activation, conv, elementwise, fully_connected, layout, lstm, pool, Needs, Prep};
 use crate::engine::error::LoadError;
 pub use crate::engine::model::kernel::PrepareFn;
 use crate::engine::model::operator::{built, code};
@@ -82,6 +82,7 @@ pub static BUILTINS: &[Builtin] = &[
     entry(code::SQUEEZE, 2, reshape),
     entry(code::STRIDED_SLICE, 8, elementwise::prepare),
     entry(code::TANH, 3, activation::prepare),
+    entry(code::UNIDIRECTIONAL_SEQUENCE_LSTM, 4, lstm::prepare),
 ];
 
 /// The table entry of builtin `code`, if the engine knows it.

@@ -27,6 +27,7 @@
 
 use crate::engine::arena::{self, Location};
 use crate::engine::error::RunError;
+use crate::engine::model::kernel::state_layout;
 use crate::engine::model::TfLiteModel;
 use crate::engine::ops;
 use crate::engine::record::RecordWriter;
@@ -122,7 +123,9 @@ fn lifetimes(m: &TfLiteModel<'_>, s: &mut [u8]) -> Result<(), RunError> {
     let last_op = n_ops.saturating_sub(1) as u32;
     for t in 0..n_t {
         let info = m.tensor(t as u32)?;
-        let it = if info.is_constant() {
+        // A variable (state) tensor lives inside the scratch of the operator that keeps it
+        // (`set_op_scratch`), not as a buffer of its own.
+        let it = if info.is_constant() || (cfg!(feature = "op-lstm") && m.is_variable(t as u32)) {
             // `last == MAX` marks "never stored in the arena".
             Item { size: 0, first: NONE, last: u32::MAX, offset: UNPLACED }
         } else {
@@ -171,10 +174,48 @@ fn set_op_scratch(
     let size = u32::try_from(size).map_err(|_| RunError::Internal)?;
     let it = if size == 0 {
         Item { size: 0, first: NONE, last: u32::MAX, offset: UNPLACED }
+    } else if keeps_state(m, op)? {
+        // The scratch holds the operator's state: alive for the whole run, so nothing else is
+        // ever placed over it and it persists between invokes.
+        let last = m.operator_count().saturating_sub(1) as u32;
+        Item { size, first: 0, last, offset: UNPLACED }
     } else {
         Item { size, first: op as u32, last: op as u32, offset: UNPLACED }
     };
     put(s, m.tensor_count() + op, it)
+}
+
+/// True if operator `op` keeps variable (state) tensors in its scratch.
+fn keeps_state(m: &TfLiteModel<'_>, op: usize) -> Result<bool, RunError> {
+    if !cfg!(feature = "op-lstm") {
+        return Ok(false);
+    }
+    let info = m.operator(op as u32)?;
+    Ok(state_layout(m, &info, None)?.1 > 0)
+}
+
+/// Where variable tensor `t` is: inside the scratch of the operator that keeps it (the only one
+/// reading it, checked at load), as planned in `s`.
+#[inline(never)]
+fn state_location(
+    m: &TfLiteModel<'_>,
+    s: &[u8],
+    start: usize,
+    t: usize,
+    len: usize,
+) -> Result<Location, RunError> {
+    for op in m.operators() {
+        if !op.inputs().any(|i| i == Some(t as u32)) {
+            continue;
+        }
+        let (Some(at), _) = state_layout(m, &op, Some(t as u32))? else { continue };
+        let it = get(s, m.tensor_count() + op.index as usize)?;
+        if !planned(&it) || it.offset == UNPLACED {
+            return Err(RunError::Internal);
+        }
+        return Ok(Location::Arena { offset: start + it.offset as usize + at, len });
+    }
+    Ok(Location::Unused)
 }
 
 /// True if item `it` takes part in placement.
@@ -453,7 +494,12 @@ fn set_tensor_location(
     start: usize,
     t: usize,
 ) -> Result<(), RunError> {
-    let len = m.tensor(t as u32)?.bytes();
+    let info = m.tensor(t as u32)?;
+    let len = info.bytes();
+    if cfg!(feature = "op-lstm") && m.is_variable(t as u32) {
+        let loc = state_location(m, s, start, t, len)?;
+        return arena::set_location(head, t, loc);
+    }
     let r = root(s, t)?;
     let loc = match m.tensor(r as u32)?.data {
         Some(d) => {

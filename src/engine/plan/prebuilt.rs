@@ -140,6 +140,7 @@ fn dtype_code(d: DType) -> u32 {
         DType::Int32 => 1,
         DType::Float32 => 2,
         DType::Int64 => 3,
+        DType::Int16 => 4,
     }
 }
 
@@ -149,6 +150,7 @@ fn dtype_from(c: u32) -> Option<DType> {
         1 => DType::Int32,
         2 => DType::Float32,
         3 => DType::Int64,
+        4 => DType::Int16,
         _ => return None,
     })
 }
@@ -458,10 +460,10 @@ mod tests {
 
     #[test]
     fn dtype_codes_round_trip() {
-        for d in [DType::Int8, DType::Int32, DType::Float32, DType::Int64] {
+        for d in [DType::Int8, DType::Int32, DType::Float32, DType::Int64, DType::Int16] {
             assert_eq!(dtype_from(dtype_code(d)), Some(d));
         }
-        assert_eq!(dtype_from(4), None);
+        assert_eq!(dtype_from(5), None);
     }
 
     #[test]

@@ -172,7 +172,14 @@ impl<'m, 'a> Interpreter<'m, 'a, OnDevice<'m>> {
             kernels: model.kernels(),
         };
         let source = OnDevice { model: *model, layout, int8: int8_quant_of(model) };
-        Ok(Interpreter { model: model.file(), source, records, act })
+        let interpreter = Interpreter { model: model.file(), source, records, act };
+        #[cfg(feature = "op-lstm")]
+        let interpreter = {
+            let mut interpreter = interpreter;
+            interpreter.reset_state()?;
+            interpreter
+        };
+        Ok(interpreter)
     }
 
     /// The loaded model.
@@ -212,17 +219,26 @@ impl<'m, 'a> Interpreter<'m, 'a, Prebuilt<'m, 'a>> {
     /// ```
     ///
     /// Errors: [`RunError::ArenaTooSmall`] if `arena` is shorter than
-    /// [`Prebuilt::arena_size`]. Nothing is written to the arena until the first invoke.
+    /// [`Prebuilt::arena_size`]. Nothing is written to the arena until the first invoke, except
+    /// the state of stateful operators (LSTM), reset as by
+    /// [`reset_state`](Interpreter::reset_state).
     pub fn from_plan(prebuilt: Prebuilt<'m, 'a>, arena: &'a mut [u8]) -> Result<Self, RunError> {
         let needed = prebuilt.arena_size();
         let available = arena.len();
         let act = arena.get_mut(..needed).ok_or(RunError::ArenaTooSmall { needed, available })?;
-        Ok(Interpreter {
+        let interpreter = Interpreter {
             model: prebuilt.model(),
             records: prebuilt.records(),
             source: prebuilt,
             act,
-        })
+        };
+        #[cfg(feature = "op-lstm")]
+        let interpreter = {
+            let mut interpreter = interpreter;
+            interpreter.reset_state()?;
+            interpreter
+        };
+        Ok(interpreter)
     }
 
     /// The plan.
@@ -307,6 +323,17 @@ impl<S: Source> Interpreter<'_, '_, S> {
         self.records.run(self.model, self.act, profiler)
     }
 
+    /// Resets every variable (state) tensor, as TFLite's `ResetVariableTensors`: an int8 state
+    /// (an LSTM's output state) to its zero point, an int16 cell state to 0. The state
+    /// otherwise persists from one [`invoke`](Interpreter::invoke) to the next (an LSTM run one
+    /// time step per invoke continues the sequence); building the interpreter resets it.
+    ///
+    /// Errors: [`RunError::Internal`] only if the records were corrupted. A model without
+    /// stateful operators has nothing to reset.
+    pub fn reset_state(&mut self) -> Result<(), RunError> {
+        self.records.reset(self.act)
+    }
+
     /// Graph input 0's or output 0's quantization if it is int8 (what the [`Model`] stage
     /// serves).
     fn int8(&self, k: usize) -> Option<QuantParams> {
@@ -341,6 +368,37 @@ impl Records<'_> {
                 }
                 other => other,
             })?;
+        }
+        Ok(())
+    }
+}
+
+impl Records<'_> {
+    /// Resets the state of every stateful operator (see [`Interpreter::reset_state`]); `act`
+    /// is the activations region.
+    pub fn reset(&self, act: &mut [u8]) -> Result<(), RunError> {
+        if !cfg!(feature = "op-lstm") {
+            return Ok(());
+        }
+        let mut pos = 0;
+        for _ in 0..self.operators {
+            let head = self.records.get(pos..pos + 4).ok_or(RunError::Internal)?;
+            let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+            let end = pos.checked_add(len).ok_or(RunError::Internal)?;
+            let record = self.records.get(pos..end).ok_or(RunError::Internal)?;
+            pos = end;
+            let mut r = RecordReader::new(record);
+            let [_len, code, scratch_offset, scratch_len, n_in] = r.words::<5>()?;
+            if !ops::keeps_state(code) {
+                continue;
+            }
+            let count = |v: i32| usize::try_from(v).map_err(|_| RunError::Internal);
+            r.bytes(count(n_in)?.checked_mul(4).ok_or(RunError::Internal)?)?;
+            r.usize()?;
+            let start = count(scratch_offset)?.checked_sub(self.base).ok_or(RunError::Internal)?;
+            let end = start.checked_add(count(scratch_len)?).ok_or(RunError::Internal)?;
+            let scratch = act.get_mut(start..end).ok_or(RunError::Internal)?;
+            ops::reset(code, &mut r, scratch)?;
         }
         Ok(())
     }
