@@ -1,0 +1,199 @@
+//! The front-ends as [feature stages](crate::feature) of the [`Graph`](crate::graph::Graph):
+//!
+//! * [`SpectralStage`]: per axis of a vibration window, its RMS and the power in configured
+//!   frequency bands ([`spectral`](super::spectral)), optionally in decibels, as one vector;
+//! * [`MicroSpeechStage`]: 16 kHz audio to the micro_speech model's spectrogram (the last
+//!   `FRAMES` frames of 40 features), one frame per 20 ms window, bit-exact with
+//!   [`microfrontend`](super::microfrontend).
+//!
+//! Both keep every buffer in their type: no allocation.
+
+use super::history::FeatureHistory;
+use super::microfrontend::{to_model_input, MicroFrontend, NUM_CHANNELS, STEP_SAMPLES};
+use super::spectral::{Spectral, SpectralConfig};
+use crate::feature::FeatureStage;
+use crate::model::QuantParams;
+use crate::quantizer::AffineQuantizer;
+use crate::sample::Sample;
+
+/// The smallest RMS in dB mode's logarithm, so a silent axis gives -200 dB, not `-inf`.
+const RMS_FLOOR: f32 = 1e-10;
+
+/// Spectral features of every axis of an `N`-sample window: `OUT = channels × (1 + B)` values,
+/// axis by axis, each axis's RMS (around its mean) then its `B` band powers (see
+/// [`spectral`](super::spectral) for the definitions). With [`SpectralConfig::log`] the RMS is
+/// `20 · log10(max(rms, 1e-10))` and the band powers `10 · log10(max(p, 1e-20))`, all in dB.
+///
+/// `OUT` is checked against the sample's channels when the stage is first used in a graph (a
+/// compile-time error in that build).
+///
+/// ```
+/// use edge_reflex::feature::FeatureStage;
+/// use edge_reflex::frontend::spectral::{SpectralConfig, WindowFunction};
+/// use edge_reflex::frontend::stage::SpectralStage;
+///
+/// let config = SpectralConfig {
+///     sample_rate_hz: 1000.0,
+///     window: WindowFunction::Hann,
+///     bands: [(0.0, 100.0), (100.0, 500.1)],
+///     log: false,
+/// };
+/// let mut stage = SpectralStage::<64, 2, 3>::new(config);
+/// // A 250 Hz tone of amplitude 1: RMS 1/√2, all its power in the upper band.
+/// let tone: [f32; 64] =
+///     core::array::from_fn(|n| (2.0 * core::f32::consts::PI * 250.0 * n as f32 / 1000.0).sin());
+/// let (features, rest) = FeatureStage::<f32, 64, 32>::extract(&mut stage, &tone, &[]).unwrap();
+/// assert!(rest.is_empty());
+/// assert!((features[0] - core::f32::consts::FRAC_1_SQRT_2).abs() < 1e-5);
+/// assert!(features[1] < 1e-6 && features[2] > 0.1);
+/// ```
+#[derive(Clone, Debug)]
+pub struct SpectralStage<const N: usize, const B: usize, const OUT: usize> {
+    spectral: Spectral<N, 1, B>,
+    log: bool,
+    values: [f32; N],
+    out: [f32; OUT],
+}
+
+impl<const N: usize, const B: usize, const OUT: usize> SpectralStage<N, B, OUT> {
+    /// A stage computing `config`'s RMS and bands on every axis (`N` as for
+    /// [`Spectral`]: 32 to 512, a power of two).
+    pub fn new(config: SpectralConfig<B>) -> Self {
+        SpectralStage {
+            spectral: Spectral::new(config),
+            log: config.log,
+            values: [0.0; N],
+            out: [0.0; OUT],
+        }
+    }
+
+    /// The analyser's configuration.
+    pub fn config(&self) -> &SpectralConfig<B> {
+        self.spectral.config()
+    }
+
+    /// The features of the last window (zeros before the first).
+    pub fn last(&self) -> &[f32; OUT] {
+        &self.out
+    }
+}
+
+/// `OUT == channels × (1 + B)`, evaluated where a stage is used with samples of type `S`.
+struct Layout<S, const B: usize, const OUT: usize>(core::marker::PhantomData<S>);
+
+impl<S: Sample, const B: usize, const OUT: usize> Layout<S, B, OUT> {
+    const VALID: () =
+        assert!(OUT == S::CHANNELS * (1 + B), "SpectralStage: OUT must be channels × (1 + bands)");
+}
+
+impl<S: Sample, const N: usize, const HOP: usize, const B: usize, const OUT: usize>
+    FeatureStage<S, N, HOP> for SpectralStage<N, B, OUT>
+{
+    type Output = f32;
+
+    fn extract<'a>(&'a mut self, older: &'a [S], newer: &'a [S]) -> Option<(&'a [f32], &'a [f32])> {
+        #[allow(clippy::let_unit_value)]
+        let () = Layout::<S, B, OUT>::VALID;
+        for (axis, out) in self.out.chunks_exact_mut(1 + B).enumerate() {
+            for (v, s) in self.values.iter_mut().zip(older.iter().chain(newer)) {
+                *v = s.channel(axis);
+            }
+            let features = self.spectral.analyze(&self.values);
+            let rms = if self.log {
+                20.0 * libm::log10f(features.rms.max(RMS_FLOOR))
+            } else {
+                features.rms
+            };
+            out[0] = rms;
+            out[1..].copy_from_slice(&features.bands);
+        }
+        Some((&self.out, &[]))
+    }
+}
+
+/// The micro_speech spectrogram as a feature stage: behind a `Window<f32, 480, 320>` of 16 kHz
+/// audio (samples are `i16` values carried as `f32`, rounded and saturated to `i16`), each
+/// window is one 30 ms frame of [`MicroFrontend`], its 40 features converted to the model's
+/// int8 input by [`to_model_input`] and appended to the last `FRAMES` frames. Once `FRAMES`
+/// frames are in (49 for micro_speech), every window gives the whole spectrogram, oldest frame
+/// first: a gate such as [`EveryNth`](crate::gate::EveryNth) decides how often the model runs.
+///
+/// The output values are the model's int8 inputs themselves (as `f32`), so the quantizer behind
+/// this stage is [`MicroSpeechStage::quantizer`], the identity; the front-end's frames, and so
+/// the model's input, are bit-exact with TensorFlow's (`tests/frontend_microspeech.rs`).
+#[derive(Clone, Debug)]
+pub struct MicroSpeechStage<const FRAMES: usize> {
+    frontend: MicroFrontend,
+    history: FeatureHistory<f32, FRAMES, NUM_CHANNELS>,
+}
+
+impl<const FRAMES: usize> Default for MicroSpeechStage<FRAMES> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const FRAMES: usize> MicroSpeechStage<FRAMES> {
+    /// A stage in its initial state (fresh front-end, empty history).
+    pub fn new() -> Self {
+        MicroSpeechStage { frontend: MicroFrontend::new(), history: FeatureHistory::new() }
+    }
+
+    /// The quantizer to put behind this stage: scale 1, zero point 0, which writes the stage's
+    /// integer outputs into the model's input unchanged.
+    pub const fn quantizer() -> AffineQuantizer {
+        AffineQuantizer::unchecked(QuantParams { scale: 1.0, zero_point: 0 })
+    }
+
+    /// The spectrogram so far (model input values, oldest frame first).
+    pub fn history(&self) -> &FeatureHistory<f32, FRAMES, NUM_CHANNELS> {
+        &self.history
+    }
+}
+
+/// An audio sample carried as `f32` to the front-end's `i16`: rounded, saturated.
+fn to_pcm(x: f32) -> i16 {
+    crate::math::round(x).clamp(-32768.0, 32767.0) as i16
+}
+
+impl<const FRAMES: usize> FeatureStage<f32, { super::microfrontend::WINDOW_SAMPLES }, STEP_SAMPLES>
+    for MicroSpeechStage<FRAMES>
+{
+    type Output = f32;
+
+    fn extract<'a>(
+        &'a mut self,
+        older: &'a [f32],
+        newer: &'a [f32],
+    ) -> Option<(&'a [f32], &'a [f32])> {
+        // The front-end keeps the 160 samples its last frame shares with the next one: give it
+        // only the samples it has not seen, the newest of the window.
+        const WINDOW: usize = super::microfrontend::WINDOW_SAMPLES;
+        let fresh = WINDOW - self.frontend.buffered();
+        let total = older.len() + newer.len();
+        let mut chunk = [0i16; WINDOW];
+        let mut n = 0;
+        for (c, &x) in
+            chunk.iter_mut().zip(older.iter().chain(newer).skip(total.saturating_sub(fresh)))
+        {
+            *c = to_pcm(x);
+            n += 1;
+        }
+        let history = &mut self.history;
+        self.frontend.push(&chunk[..n], |features| {
+            let mut input = [0i8; NUM_CHANNELS];
+            to_model_input(features, &mut input);
+            history.push(&input.map(f32::from));
+        });
+        if self.history.is_full() {
+            Some((self.history.as_flat(), &[]))
+        } else {
+            None
+        }
+    }
+
+    fn reset(&mut self) {
+        self.frontend.reset();
+        self.history.clear();
+    }
+}
