@@ -25,6 +25,10 @@
 
 use crate::sample::Sample;
 
+/// What [`FeatureStage::extract`] returns: the features as two slices, quantized one after the
+/// other, or `None` when there are none yet.
+pub type Extracted<'a, O> = Option<(&'a [O], &'a [O])>;
+
 /// Turns a ready window of `N` samples (`HOP` of them new) into the model's features; see the
 /// [module docs](self).
 pub trait FeatureStage<S: Sample, const N: usize, const HOP: usize> {
@@ -33,11 +37,7 @@ pub trait FeatureStage<S: Sample, const N: usize, const HOP: usize> {
 
     /// The features of the window `older ++ newer` (`N` samples, oldest first), as two slices to
     /// be quantized one after the other; `None` when there are no features yet.
-    fn extract<'a>(
-        &'a mut self,
-        older: &'a [S],
-        newer: &'a [S],
-    ) -> Option<(&'a [Self::Output], &'a [Self::Output])>;
+    fn extract<'a>(&'a mut self, older: &'a [S], newer: &'a [S]) -> Extracted<'a, Self::Output>;
 
     /// Forgets the stream: called when the graph empties its window (a sensor dropout), so no
     /// feature joins the samples before a gap to those after it.
@@ -53,7 +53,7 @@ pub struct Raw;
 impl<S: Sample, const N: usize, const HOP: usize> FeatureStage<S, N, HOP> for Raw {
     type Output = S;
 
-    fn extract<'a>(&'a mut self, older: &'a [S], newer: &'a [S]) -> Option<(&'a [S], &'a [S])> {
+    fn extract<'a>(&'a mut self, older: &'a [S], newer: &'a [S]) -> Extracted<'a, S> {
         Some((older, newer))
     }
 }

@@ -11,7 +11,7 @@
 use super::history::FeatureHistory;
 use super::microfrontend::{to_model_input, MicroFrontend, NUM_CHANNELS, STEP_SAMPLES};
 use super::spectral::{Spectral, SpectralConfig};
-use crate::feature::FeatureStage;
+use crate::feature::{Extracted, FeatureStage};
 use crate::model::QuantParams;
 use crate::quantizer::AffineQuantizer;
 use crate::sample::Sample;
@@ -91,7 +91,7 @@ impl<S: Sample, const N: usize, const HOP: usize, const B: usize, const OUT: usi
 {
     type Output = f32;
 
-    fn extract<'a>(&'a mut self, older: &'a [S], newer: &'a [S]) -> Option<(&'a [f32], &'a [f32])> {
+    fn extract<'a>(&'a mut self, older: &'a [S], newer: &'a [S]) -> Extracted<'a, f32> {
         #[allow(clippy::let_unit_value)]
         let () = Layout::<S, B, OUT>::VALID;
         for (axis, out) in self.out.chunks_exact_mut(1 + B).enumerate() {
@@ -161,11 +161,7 @@ impl<const FRAMES: usize> FeatureStage<f32, { super::microfrontend::WINDOW_SAMPL
 {
     type Output = f32;
 
-    fn extract<'a>(
-        &'a mut self,
-        older: &'a [f32],
-        newer: &'a [f32],
-    ) -> Option<(&'a [f32], &'a [f32])> {
+    fn extract<'a>(&'a mut self, older: &'a [f32], newer: &'a [f32]) -> Extracted<'a, f32> {
         // The front-end keeps the 160 samples its last frame shares with the next one: give it
         // only the samples it has not seen, the newest of the window.
         const WINDOW: usize = super::microfrontend::WINDOW_SAMPLES;
