@@ -20,7 +20,7 @@
 //! classifier, host time per inference), and writes each output's raw bytes where `--output`
 //! says (with `--plan`, through that prebuilt plan, as a firmware would). `plan` writes the
 //! model's prebuilt plan to `--output`. `kmeans fit` clusters feature vectors of normal operation
-and writes the centres and a threshold as Rust constants for a k-means detector. `keygen`, `pack` and `verify` make signing keys, signed
+//! and writes the centres and a threshold as Rust constants for a k-means detector. `keygen`, `pack` and `verify` make signing keys, signed
 //! model-update bundles, and check a bundle as a device would (see `docs/updates.md`).
 //!
 //! Every problem is a one-line message on stderr and a non-zero exit (2 for a bad command line,

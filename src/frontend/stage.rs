@@ -76,6 +76,27 @@ impl<const N: usize, const B: usize, const OUT: usize> SpectralStage<N, B, OUT> 
     pub fn last(&self) -> &[f32; OUT] {
         &self.out
     }
+
+    /// The features of the window `older ++ newer` (`N` samples, oldest first; what the graph
+    /// calls through [`FeatureStage::extract`], for any window hop).
+    pub fn compute<S: Sample>(&mut self, older: &[S], newer: &[S]) -> &[f32; OUT] {
+        #[allow(clippy::let_unit_value)]
+        let () = Layout::<S, B, OUT>::VALID;
+        for (axis, out) in self.out.chunks_exact_mut(1 + B).enumerate() {
+            for (v, s) in self.values.iter_mut().zip(older.iter().chain(newer)) {
+                *v = s.channel(axis);
+            }
+            let features = self.spectral.analyze(&self.values);
+            let rms = if self.log {
+                20.0 * libm::log10f(features.rms.max(RMS_FLOOR))
+            } else {
+                features.rms
+            };
+            out[0] = rms;
+            out[1..].copy_from_slice(&features.bands);
+        }
+        &self.out
+    }
 }
 
 /// `OUT == channels × (1 + B)`, evaluated where a stage is used with samples of type `S`.
@@ -92,22 +113,7 @@ impl<S: Sample, const N: usize, const HOP: usize, const B: usize, const OUT: usi
     type Output = f32;
 
     fn extract<'a>(&'a mut self, older: &'a [S], newer: &'a [S]) -> Extracted<'a, f32> {
-        #[allow(clippy::let_unit_value)]
-        let () = Layout::<S, B, OUT>::VALID;
-        for (axis, out) in self.out.chunks_exact_mut(1 + B).enumerate() {
-            for (v, s) in self.values.iter_mut().zip(older.iter().chain(newer)) {
-                *v = s.channel(axis);
-            }
-            let features = self.spectral.analyze(&self.values);
-            let rms = if self.log {
-                20.0 * libm::log10f(features.rms.max(RMS_FLOOR))
-            } else {
-                features.rms
-            };
-            out[0] = rms;
-            out[1..].copy_from_slice(&features.bands);
-        }
-        Some((&self.out, &[]))
+        Some((self.compute(older, newer), &[]))
     }
 }
 
