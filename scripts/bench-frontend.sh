@@ -59,7 +59,7 @@ for t in "${TARGETS[@]}"; do
             for (k = 1; k <= 48; k++) { sum += r[k]; if (r[k] > max) max = r[k] }
             fe = sum / 48; model = r[49]; fft = r[50]
             kws = fe + model / 4
-            graph = (n > 51) ? sprintf("%.0f", r[51] / 100) : "does not fit (16 KiB RAM)"
+            graph = (n > 52) ? sprintf("%.0f (without the model: %.0f)", r[51] / 100, r[52] / 100) : "does not fit (16 KiB RAM)"
             share = ((n > 51) ? r[51] / 100 : kws) / (64e6 * 0.020) * 100
             printf "| %s | %.0f / %d | %d | %.0f | %s | %.2f%% | %d |\n", name, fe, max, model, kws, graph, share, fft
         }' "$counts"

@@ -50,8 +50,8 @@ fn keyword_graph_gives_the_golden_model_input_and_output() {
         assert_eq!(inferred.len(), 1, "{clip}");
         assert_eq!(inferred[0].0 + 1, 48 * STEP_SAMPLES + WINDOW_SAMPLES, "{clip}");
         assert_eq!(graph.stats().windows, 49, "{clip}");
-        let input: Vec<i8> =
-            graph.features().history().as_flat().iter().map(|&v| v as i8).collect();
+        let (older, newer) = graph.features().spectrogram();
+        let input: Vec<i8> = older.iter().chain(newer).map(|&v| v as i8).collect();
         assert_eq!(input, frontend::golden_i8(clip), "{clip}");
         let output: Vec<u8> = graph.model().output().iter().map(|&q| q as u8).collect();
         assert_eq!(output, frontend::bytes(&format!("{clip}.output_i8.bin")), "{clip}");
@@ -72,15 +72,18 @@ fn keyword_stage_gives_frames_only_once_full_and_reset_forgets() {
         }
     }
     assert_eq!(ready, [false, false, true, true, true]);
+    // The ring has wrapped twice: still the last three frames, oldest first.
     let golden = frontend::golden_i8("yes_1000ms");
-    let ours: Vec<i8> = stage.history().as_flat().iter().map(|&v| v as i8).collect();
+    let (older, newer) = stage.spectrogram();
+    let ours: Vec<i8> = older.iter().chain(newer).map(|&v| v as i8).collect();
     assert_eq!(ours, golden[2 * 40..5 * 40]);
     FeatureStage::<f32, WINDOW_SAMPLES, STEP_SAMPLES>::reset(&mut stage);
-    assert_eq!(stage.history().pushed(), 0);
+    assert_eq!(stage.frames_pushed(), 0);
+    assert_eq!(stage.spectrogram(), (&[][..], &[][..]));
     // Out-of-range audio saturates to i16 and does not panic.
     let loud = [1e9f32; WINDOW_SAMPLES];
     assert!(stage.extract(&loud, &[]).is_none());
-    assert_eq!(stage.history().pushed(), 1);
+    assert_eq!(stage.frames_pushed(), 1);
 }
 
 /// A model that keeps what the quantizer wrote, to look at the graph's model input.

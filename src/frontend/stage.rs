@@ -8,7 +8,6 @@
 //!
 //! Both keep every buffer in their type: no allocation.
 
-use super::history::FeatureHistory;
 use super::microfrontend::{to_model_input, MicroFrontend, NUM_CHANNELS, STEP_SAMPLES};
 use super::spectral::{Spectral, SpectralConfig};
 use crate::feature::{Extracted, FeatureStage};
@@ -120,17 +119,22 @@ impl<S: Sample, const N: usize, const HOP: usize, const B: usize, const OUT: usi
 /// The micro_speech spectrogram as a feature stage: behind a `Window<f32, 480, 320>` of 16 kHz
 /// audio (samples are `i16` values carried as `f32`, rounded and saturated to `i16`), each
 /// window is one 30 ms frame of [`MicroFrontend`], its 40 features converted to the model's
-/// int8 input by [`to_model_input`] and appended to the last `FRAMES` frames. Once `FRAMES`
+/// int8 input by [`to_model_input`] and kept with the last `FRAMES` frames. Once `FRAMES`
 /// frames are in (49 for micro_speech), every window gives the whole spectrogram, oldest frame
-/// first: a gate such as [`EveryNth`](crate::gate::EveryNth) decides how often the model runs.
+/// first, as the two halves of a ring (no frame is copied again): a gate such as
+/// [`EveryNth`](crate::gate::EveryNth) decides how often the model runs.
 ///
 /// The output values are the model's int8 inputs themselves (as `f32`), so the quantizer behind
 /// this stage is [`MicroSpeechStage::quantizer`], the identity; the front-end's frames, and so
-/// the model's input, are bit-exact with TensorFlow's (`tests/frontend_microspeech.rs`).
+/// the model's input, are bit-exact with TensorFlow's (`tests/graph_features.rs`).
 #[derive(Clone, Debug)]
 pub struct MicroSpeechStage<const FRAMES: usize> {
     frontend: MicroFrontend,
-    history: FeatureHistory<f32, FRAMES, NUM_CHANNELS>,
+    /// The last `FRAMES` frames as a ring; `next` is where the next frame goes (the oldest once
+    /// full).
+    frames: [[f32; NUM_CHANNELS]; FRAMES],
+    next: usize,
+    pushed: u64,
 }
 
 impl<const FRAMES: usize> Default for MicroSpeechStage<FRAMES> {
@@ -140,9 +144,14 @@ impl<const FRAMES: usize> Default for MicroSpeechStage<FRAMES> {
 }
 
 impl<const FRAMES: usize> MicroSpeechStage<FRAMES> {
-    /// A stage in its initial state (fresh front-end, empty history).
-    pub fn new() -> Self {
-        MicroSpeechStage { frontend: MicroFrontend::new(), history: FeatureHistory::new() }
+    /// A stage in its initial state (fresh front-end, no frame).
+    pub const fn new() -> Self {
+        MicroSpeechStage {
+            frontend: MicroFrontend::new(),
+            frames: [[0.0; NUM_CHANNELS]; FRAMES],
+            next: 0,
+            pushed: 0,
+        }
     }
 
     /// The quantizer to put behind this stage: scale 1, zero point 0, which writes the stage's
@@ -151,9 +160,27 @@ impl<const FRAMES: usize> MicroSpeechStage<FRAMES> {
         AffineQuantizer::unchecked(QuantParams { scale: 1.0, zero_point: 0 })
     }
 
-    /// The spectrogram so far (model input values, oldest frame first).
-    pub fn history(&self) -> &FeatureHistory<f32, FRAMES, NUM_CHANNELS> {
-        &self.history
+    /// Frames computed since the start or the last reset.
+    pub fn frames_pushed(&self) -> u64 {
+        self.pushed
+    }
+
+    /// The last `FRAMES` frames' model input values, oldest first, as two slices (empty until
+    /// `FRAMES` frames are in).
+    pub fn spectrogram(&self) -> (&[f32], &[f32]) {
+        if self.pushed < FRAMES as u64 {
+            return (&[], &[]);
+        }
+        let (newer, older) = self.frames.split_at(self.next);
+        (older.as_flattened(), newer.as_flattened())
+    }
+
+    fn push_frame(&mut self, frame: [f32; NUM_CHANNELS]) {
+        if let Some(slot) = self.frames.get_mut(self.next) {
+            *slot = frame;
+            self.next = if self.next + 1 >= FRAMES { 0 } else { self.next + 1 };
+        }
+        self.pushed += 1;
     }
 }
 
@@ -172,30 +199,35 @@ impl<const FRAMES: usize> FeatureStage<f32, { super::microfrontend::WINDOW_SAMPL
         // only the samples it has not seen, the newest of the window.
         const WINDOW: usize = super::microfrontend::WINDOW_SAMPLES;
         let fresh = WINDOW - self.frontend.buffered();
-        let total = older.len() + newer.len();
+        let skip = (older.len() + newer.len()).saturating_sub(fresh);
         let mut chunk = [0i16; WINDOW];
         let mut n = 0;
-        for (c, &x) in
-            chunk.iter_mut().zip(older.iter().chain(newer).skip(total.saturating_sub(fresh)))
-        {
+        // The unseen samples: the end of `older` (when the window's ring wraps inside them),
+        // then `newer`.
+        let from_older = older.get(skip..).unwrap_or(&[]);
+        let from_newer = newer.get(skip.saturating_sub(older.len())..).unwrap_or(&[]);
+        for (c, &x) in chunk.iter_mut().zip(from_older.iter().chain(from_newer)) {
             *c = to_pcm(x);
             n += 1;
         }
-        let history = &mut self.history;
+        let mut frame = None;
         self.frontend.push(&chunk[..n], |features| {
             let mut input = [0i8; NUM_CHANNELS];
             to_model_input(features, &mut input);
-            history.push(&input.map(f32::from));
+            frame = Some(input.map(f32::from));
         });
-        if self.history.is_full() {
-            Some((self.history.as_flat(), &[]))
-        } else {
+        if let Some(frame) = frame {
+            self.push_frame(frame);
+        }
+        let (older, newer) = self.spectrogram();
+        if older.is_empty() && newer.is_empty() {
             None
+        } else {
+            Some((older, newer))
         }
     }
 
     fn reset(&mut self) {
-        self.frontend.reset();
-        self.history.clear();
+        *self = Self::new();
     }
 }
