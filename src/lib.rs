@@ -4,7 +4,7 @@
 //! and trigger a local action in milliseconds, with no cloud round-trip.
 //!
 //! ```text
-//! Sensor -> Window -> Gate -> Quantizer -> Model -> Action
+//! Sensor -> Window -> [Features] -> Gate -> Quantizer -> Model -> Action
 //! ```
 //!
 //! | stage | trait / type | does |
