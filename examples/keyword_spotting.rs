@@ -5,18 +5,23 @@
 //!     cargo run --example keyword_spotting -- FILE.wav     # 16-bit PCM mono 16 kHz, any length
 //!     cargo run --example keyword_spotting -- FILE.wav --expect yes
 //!
-//! Samples arrive in 20 ms chunks; each completed frame's 40 features are converted to the model's
-//! int8 input and appended to a 49-frame (1 s) spectrogram; once it is full, the model runs every
-//! 4th frame (every 80 ms). A word is heard when "yes" or "no" tops an inference with a score of
+//! It is a [`Graph`]: samples are fed one by one into a 30 ms window ready every 20 ms; the
+//! feature stage ([`MicroSpeechStage`]) turns each window into one frame of 40 features, converted
+//! to the model's int8 input and appended to a 49-frame (1 s) spectrogram; once it is full, the
+//! gate ([`EveryNth`]) lets the model run every 4th frame (every 80 ms). A word is heard when "yes" or "no" tops an inference with a score of
 //! at least 0.8 (the action: a line naming it and when, once per utterance); the clip's answer is the best such word,
 //! else the top label of the best inference. With the built-in clips (TensorFlow's test audio) or
 //! `--expect WORD`, the program exits with status 1 unless every answer is the expected one.
 
+use edge_reflex::action::{NoAction, Rule};
 use edge_reflex::engine::{Interpreter, TfLiteModel};
-use edge_reflex::frontend::history::FeatureHistory;
-use edge_reflex::frontend::microfrontend::{
-    to_model_input, MicroFrontend, NUM_CHANNELS, SAMPLE_RATE, STEP_SAMPLES,
-};
+use edge_reflex::frontend::microfrontend::{SAMPLE_RATE, STEP_SAMPLES, WINDOW_SAMPLES};
+use edge_reflex::frontend::stage::MicroSpeechStage;
+use edge_reflex::gate::EveryNth;
+use edge_reflex::graph::{Graph, Stages, Step};
+use edge_reflex::quantizer::AffineQuantizer;
+use edge_reflex::time::NoClock;
+use edge_reflex::window::Window;
 use std::process::ExitCode;
 
 /// TFLM's micro_speech model (tests/data/conformance/tflm_micro_speech, Apache-2.0).
@@ -32,7 +37,7 @@ const LABELS: [&str; 4] = ["silence", "unknown", "yes", "no"];
 /// Frames the model sees: 49 × 20 ms.
 const FRAMES: usize = 49;
 /// The model runs every this many frames once the spectrogram is full.
-const RUN_EVERY: u64 = 4;
+const RUN_EVERY: u32 = 4;
 /// The score a word needs to be heard.
 const WORD_THRESHOLD: f32 = 0.8;
 
@@ -47,56 +52,56 @@ struct Inference {
     score: f32,
 }
 
-/// The streaming keyword spotter: front-end, sliding spectrogram, model.
-struct Spotter<'m, 'a> {
-    frontend: MicroFrontend,
-    spectrogram: FeatureHistory<i8, FRAMES, NUM_CHANNELS>,
-    interpreter: Interpreter<'m, 'a>,
+/// The keyword-spotting graph: 16 kHz samples -> 30 ms windows every 20 ms -> the micro_speech
+/// front-end's spectrogram -> every 4th frame -> the model -> its top label.
+type Spotter<'i, 'm, 'a> = Graph<
+    (),
+    f32,
+    EveryNth,
+    AffineQuantizer,
+    &'i mut Interpreter<'m, 'a>,
+    NoAction,
+    NoClock,
+    WINDOW_SAMPLES,
+    STEP_SAMPLES,
+    MicroSpeechStage<FRAMES>,
+>;
+
+/// A fresh graph (a new stream) around the interpreter.
+fn spotter<'i, 'm, 'a>(interpreter: &'i mut Interpreter<'m, 'a>) -> Spotter<'i, 'm, 'a> {
+    Graph::new(
+        Stages {
+            sensor: (),
+            window: Window::new(),
+            gate: EveryNth::new(RUN_EVERY),
+            quantizer: MicroSpeechStage::<FRAMES>::quantizer(),
+            model: interpreter,
+            // The decision carries the top label and its score; "yes" is the rule's class only
+            // so that it is a valid rule: the words are told apart below.
+            rule: Rule::ArgMaxIs { class: 2, min_score: WORD_THRESHOLD },
+            action: NoAction,
+        },
+        NoClock,
+    )
+    .with_features(MicroSpeechStage::new())
 }
 
-impl<'m, 'a> Spotter<'m, 'a> {
-    fn new(interpreter: Interpreter<'m, 'a>) -> Self {
-        Spotter { frontend: MicroFrontend::new(), spectrogram: FeatureHistory::new(), interpreter }
-    }
-
-    /// Starts a new stream (a new clip).
-    fn reset(&mut self) {
-        self.frontend.reset();
-        self.spectrogram.clear();
-    }
-
-    /// Feeds one chunk of audio; returns the inferences it triggered.
-    fn feed(&mut self, chunk: &[i16]) -> Result<Vec<Inference>, String> {
-        let mut completed = Vec::new();
-        self.frontend.push(chunk, |features| {
-            let mut input = [0i8; NUM_CHANNELS];
-            to_model_input(features, &mut input);
-            completed.push(input);
-        });
-        let mut inferences = Vec::new();
-        for input in completed {
-            self.spectrogram.push(&input);
-            if self.spectrogram.is_due(RUN_EVERY) {
-                inferences.push(self.infer()?);
+/// Streams a clip's samples through a fresh graph (as a microphone would deliver them); returns
+/// the inferences.
+fn stream(interpreter: &mut Interpreter, samples: &[i16]) -> Result<Vec<Inference>, String> {
+    let mut graph = spotter(interpreter);
+    let mut inferences = Vec::new();
+    for (i, &s) in samples.iter().enumerate() {
+        match graph.feed(f32::from(s)) {
+            Ok(Step::Inferred(d)) => {
+                let at_ms = (i as u64 + 1) * 1000 / u64::from(SAMPLE_RATE);
+                inferences.push(Inference { at_ms, label: d.class, score: d.score });
             }
+            Ok(_) => {}
+            Err(e) => return Err(format!("graph: {e:?}")),
         }
-        Ok(inferences)
     }
-
-    fn infer(&mut self) -> Result<Inference, String> {
-        let input = self.interpreter.input_bytes(0).ok_or("the model has no input")?;
-        for (b, &q) in input.iter_mut().zip(self.spectrogram.as_flat()) {
-            *b = q as u8;
-        }
-        self.interpreter.invoke().map_err(|e| format!("invoke: {e}"))?;
-        let output = self.interpreter.output_bytes(0).ok_or("the model has no output")?;
-        let (label, &q) =
-            output.iter().enumerate().max_by_key(|&(_, &q)| q as i8).ok_or("empty output")?;
-        // Output quantization: scale 1/256, zero point -128.
-        let score = (f32::from(q as i8) + 128.0) / 256.0;
-        let samples = (self.spectrogram.pushed() - 1) * STEP_SAMPLES as u64 + 480;
-        Ok(Inference { at_ms: samples * 1000 / u64::from(SAMPLE_RATE), label, score })
-    }
+    Ok(inferences)
 }
 
 /// Samples of a 16-bit PCM mono 16 kHz WAV.
@@ -113,33 +118,35 @@ fn read_wav<R: std::io::Read>(reader: R, name: &str) -> Result<Vec<i16>, String>
 }
 
 /// Runs one clip through the spotter, prints what it hears, returns its answer.
-fn listen(spotter: &mut Spotter, name: &str, samples: &[i16]) -> Result<&'static str, String> {
-    spotter.reset();
+fn listen(
+    interpreter: &mut Interpreter,
+    name: &str,
+    samples: &[i16],
+) -> Result<&'static str, String> {
+    let inferences = stream(interpreter, samples)?;
     let mut best_word: Option<Inference> = None;
     let mut best: Option<Inference> = None;
     let mut last_heard: Option<Inference> = None;
-    for chunk in samples.chunks(STEP_SAMPLES) {
-        for inference in spotter.feed(chunk)? {
-            let is_word = LABELS[inference.label] == "yes" || LABELS[inference.label] == "no";
-            if is_word && inference.score >= WORD_THRESHOLD {
-                // One report per utterance: the same word again within a second is the same word.
-                let repeat = last_heard.is_some_and(|l| {
-                    l.label == inference.label && inference.at_ms - l.at_ms < SUPPRESS_MS
-                });
-                if !repeat {
-                    println!(
-                        "{name}: heard \"{}\" at {} ms (score {:.3})",
-                        LABELS[inference.label], inference.at_ms, inference.score
-                    );
-                }
-                last_heard = Some(inference);
-                if best_word.is_none_or(|b| inference.score > b.score) {
-                    best_word = Some(inference);
-                }
+    for inference in inferences {
+        let is_word = LABELS[inference.label] == "yes" || LABELS[inference.label] == "no";
+        if is_word && inference.score >= WORD_THRESHOLD {
+            // One report per utterance: the same word again within a second is the same word.
+            let repeat = last_heard.is_some_and(|l| {
+                l.label == inference.label && inference.at_ms - l.at_ms < SUPPRESS_MS
+            });
+            if !repeat {
+                println!(
+                    "{name}: heard \"{}\" at {} ms (score {:.3})",
+                    LABELS[inference.label], inference.at_ms, inference.score
+                );
             }
-            if best.is_none_or(|b| inference.score > b.score) {
-                best = Some(inference);
+            last_heard = Some(inference);
+            if best_word.is_none_or(|b| inference.score > b.score) {
+                best_word = Some(inference);
             }
+        }
+        if best.is_none_or(|b| inference.score > b.score) {
+            best = Some(inference);
         }
     }
     let answer = match (best_word, best) {
@@ -159,15 +166,15 @@ fn run() -> Result<bool, String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let model = TfLiteModel::load(MODEL).map_err(|e| format!("model: {e}"))?;
     let mut arena = vec![0u8; model.arena_size().map_err(|e| format!("model: {e}"))?];
-    let interpreter = Interpreter::new(&model, &mut arena).map_err(|e| format!("model: {e}"))?;
-    let mut spotter = Spotter::new(interpreter);
+    let mut interpreter =
+        Interpreter::new(&model, &mut arena).map_err(|e| format!("model: {e}"))?;
 
     let mut all_expected = true;
     match args.as_slice() {
         [] => {
             for (name, wav, expected) in CLIPS {
                 let samples = read_wav(wav, name)?;
-                let answer = listen(&mut spotter, name, &samples)?;
+                let answer = listen(&mut interpreter, name, &samples)?;
                 if answer != expected {
                     println!("{name}: expected \"{expected}\"");
                     all_expected = false;
@@ -182,7 +189,7 @@ fn run() -> Result<bool, String> {
             };
             let file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
             let samples = read_wav(std::io::BufReader::new(file), path)?;
-            let answer = listen(&mut spotter, path, &samples)?;
+            let answer = listen(&mut interpreter, path, &samples)?;
             if let Some(expected) = expected {
                 if answer != expected {
                     println!("{path}: expected \"{expected}\"");

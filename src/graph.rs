@@ -1,6 +1,9 @@
-//! The graph: `Sensor -> Window -> Gate -> Quantizer -> Model -> Action`, composed statically.
+//! The graph: `Sensor -> Window -> Features -> Gate -> Quantizer -> Model -> Action`, composed
+//! statically.
 //!
-//! [`Graph`] owns the six stages (given as [`Stages`]) and a [`Clock`]. One call of
+//! [`Graph`] owns the six stages (given as [`Stages`]) and a [`Clock`]; the feature stage is the
+//! window's own samples ([`Raw`]) unless [`Graph::with_features`] puts another
+//! [`FeatureStage`] in (spectral features, a spectrogram: see [`feature`](crate::feature)). One call of
 //! [`Graph::step`] reads one sample and pushes it through as far as it goes, reporting a [`Step`]:
 //! the sample was only buffered, the window was gated out, or the model ran and an action saw the
 //! [`Decision`]. [`Graph::run`] repeats that at a sampling period with an embedded-hal `DelayNs`;
@@ -20,6 +23,7 @@
 
 use crate::action::{Action, Decision, Rule, Scores};
 use crate::drift::{DriftConfig, DriftMonitor, DriftStatus};
+use crate::feature::{FeatureStage, Raw};
 use crate::gate::{Gate, GateInput};
 use crate::health::{HealthConfig, HealthEvents, HealthKind, HealthMonitor};
 use crate::model::Model;
@@ -53,7 +57,8 @@ pub struct Stages<Sn, T: Sample, G, Q, M, A, const N: usize, const HOP: usize> {
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Step {
-    /// The sample went into the window; no window was ready.
+    /// The sample went into the window; no window was ready, or the feature stage had no
+    /// features yet (a streaming front-end still filling its history).
     Sampled,
     /// A window was ready and the gate kept it from the model.
     GatedOut,
@@ -98,10 +103,12 @@ impl<ME, AE> GraphError<Infallible, ME, AE> {
 pub type FeedResult<M, A> =
     Result<Step, GraphError<Infallible, <M as Model>::Error, <A as Action>::Error>>;
 
-/// A sensor-to-action reflex; see the [module docs](self) and the crate example.
-pub struct Graph<Sn, T: Sample, G, Q, M, A, C, const N: usize, const HOP: usize> {
+/// A sensor-to-action reflex; see the [module docs](self) and the crate example. `F` is the
+/// feature stage ([`Raw`]: the window's samples go to the quantizer as they are).
+pub struct Graph<Sn, T: Sample, G, Q, M, A, C, const N: usize, const HOP: usize, F = Raw> {
     sensor: Sn,
     window: Window<T, N, HOP>,
+    features: F,
     gate: G,
     quantizer: Q,
     model: M,
@@ -123,12 +130,14 @@ where
     A: Action,
     C: Clock,
 {
-    /// Composes the stages; `clock` times inferences and drives rate-limiting gates.
+    /// Composes the stages; `clock` times inferences and drives rate-limiting gates. The window's
+    /// samples go to the quantizer as they are ([`Raw`]); see [`with_features`](Self::with_features).
     pub fn new(stages: Stages<Sn, T, G, Q, M, A, N, HOP>, clock: C) -> Self {
         let Stages { sensor, window, gate, quantizer, model, rule, action } = stages;
         Graph {
             sensor,
             window,
+            features: Raw,
             gate,
             quantizer,
             model,
@@ -140,6 +149,65 @@ where
             drift: None,
             health: None,
         }
+    }
+}
+
+impl<Sn, T, G, Q, M, A, C, F, const N: usize, const HOP: usize>
+    Graph<Sn, T, G, Q, M, A, C, N, HOP, F>
+where
+    T: Sample,
+    G: Gate,
+    F: FeatureStage<T, N, HOP>,
+    Q: Quantizer<F::Output>,
+    M: Model,
+    A: Action,
+    C: Clock,
+{
+    /// Puts `features` between the window and the gate: every ready window goes through it and
+    /// its output, not the window's samples, is what the quantizer writes into the model's input.
+    /// The quantizer must take the stage's output (an [`AffineQuantizer`] takes any sample).
+    ///
+    /// [`AffineQuantizer`]: crate::quantizer::AffineQuantizer
+    pub fn with_features<F2>(self, features: F2) -> Graph<Sn, T, G, Q, M, A, C, N, HOP, F2>
+    where
+        F2: FeatureStage<T, N, HOP>,
+        Q: Quantizer<F2::Output>,
+    {
+        let Graph {
+            sensor,
+            window,
+            features: _,
+            gate,
+            quantizer,
+            model,
+            rule,
+            action,
+            clock,
+            stats,
+            last_decision,
+            drift,
+            health,
+        } = self;
+        Graph {
+            sensor,
+            window,
+            features,
+            gate,
+            quantizer,
+            model,
+            rule,
+            action,
+            clock,
+            stats,
+            last_decision,
+            drift,
+            health,
+        }
+    }
+
+    /// The feature stage (read-only).
+    pub fn features(&self) -> &F {
+        &self.features
     }
 
     /// Adds a sensor health monitor that sees every read; see [`health`](crate::health).
@@ -177,6 +245,7 @@ where
                 // The samples before the gap and after it are not one signal: the next window
                 // is made of fresh samples only.
                 self.window.clear();
+                self.features.reset();
             }
             self.stats.health.record(event);
             if let Err(e) = self.action.on_health(event) {
@@ -246,6 +315,10 @@ where
         bump(&mut self.stats.windows);
         let start = self.clock.now();
         let features = self.window.features();
+        let (older, newer) = self.window.as_slices();
+        let Some((older, newer)) = self.features.extract(older, newer) else {
+            return Ok(Step::Sampled);
+        };
         self.stats.input_level.record(features.mean);
         self.stats.input_energy.record(features.std_dev);
         if !self.gate.admit(&GateInput { features, now: start }) {
@@ -253,7 +326,6 @@ where
             self.observe_drift(&features, false).map_err(GraphError::Action)?;
             return Ok(Step::GatedOut);
         }
-        let (older, newer) = self.window.as_slices();
         if let Err(e) = self.quantizer.quantize(older, newer, self.model.input()) {
             bump(&mut self.stats.errors.quantizer);
             return Err(GraphError::Quantize(e));
@@ -337,7 +409,7 @@ where
         &mut self.sensor
     }
 
-    /// Takes the graph apart again.
+    /// Takes the graph apart again (the feature stage is dropped).
     pub fn into_stages(self) -> (Stages<Sn, T, G, Q, M, A, N, HOP>, C) {
         let Graph { sensor, window, gate, quantizer, model, rule, action, clock, .. } = self;
         (Stages { sensor, window, gate, quantizer, model, rule, action }, clock)
@@ -352,12 +424,14 @@ where
 pub type StepResult<E, M, A> =
     Result<Step, GraphError<E, <M as Model>::Error, <A as Action>::Error>>;
 
-impl<Sn, T, G, Q, M, A, C, const N: usize, const HOP: usize> Graph<Sn, T, G, Q, M, A, C, N, HOP>
+impl<Sn, T, G, Q, M, A, C, F, const N: usize, const HOP: usize>
+    Graph<Sn, T, G, Q, M, A, C, N, HOP, F>
 where
     Sn: Sensor<Sample = T>,
     T: Sample,
     G: Gate,
-    Q: Quantizer<T>,
+    F: FeatureStage<T, N, HOP>,
+    Q: Quantizer<F::Output>,
     M: Model,
     A: Action,
     C: Clock,
@@ -387,12 +461,14 @@ where
     }
 }
 
-impl<Sn, T, G, Q, M, A, C, const N: usize, const HOP: usize> Graph<Sn, T, G, Q, M, A, C, N, HOP>
+impl<Sn, T, G, Q, M, A, C, F, const N: usize, const HOP: usize>
+    Graph<Sn, T, G, Q, M, A, C, N, HOP, F>
 where
     Sn: AsyncSensor<Sample = T>,
     T: Sample,
     G: Gate,
-    Q: Quantizer<T>,
+    F: FeatureStage<T, N, HOP>,
+    Q: Quantizer<F::Output>,
     M: Model,
     A: Action,
     C: Clock,

@@ -4,13 +4,14 @@
 //! and trigger a local action in milliseconds, with no cloud round-trip.
 //!
 //! ```text
-//! Sensor -> Window -> Gate -> Quantizer -> Model -> Action
+//! Sensor -> Window -> [Features] -> Gate -> Quantizer -> Model -> Action
 //! ```
 //!
 //! | stage | trait / type | does |
 //! |---|---|---|
 //! | [`sensor`] | [`Sensor`](sensor::Sensor), [`AsyncSensor`](sensor::AsyncSensor) | reads one sample (real [`drivers`], or any closure) |
 //! | [`window`] | [`Window<S, N, HOP>`](window::Window) | keeps the last `N` samples, ready every `HOP`, with running features |
+//! | [`feature`] | [`FeatureStage`](feature::FeatureStage) | the window's samples as they are, or features: spectral bands, a spectrogram ([`frontend`]) |
 //! | [`gate`] | [`Gate`](gate::Gate) | decides if the model runs: thresholds, hysteresis, rate limits, `and`/`or`/`not` |
 //! | [`quantizer`] | [`Quantizer`](quantizer::Quantizer) | writes the window into the model's int8 input, TFLite's rounding |
 //! | [`model`] | [`Model`](model::Model) | int8 in, int8 out: a [z-score detector](model::ZScoreDetector) or a TFLite model run by the [`engine`] |
@@ -99,6 +100,7 @@ pub mod diagnostic;
 pub mod drift;
 pub mod drivers;
 pub mod engine;
+pub mod feature;
 pub mod frontend;
 pub mod gate;
 pub mod graph;
@@ -121,6 +123,7 @@ pub mod window;
 /// The names most graphs need, in one `use`.
 pub mod prelude {
     pub use crate::action::{Action, Decision, FnAction, NoAction, PinAlarm, Rule, Scores};
+    pub use crate::feature::{FeatureStage, Raw};
     pub use crate::gate::{
         Always, Band, EveryNth, Gate, GateExt, GateInput, Hysteresis, MinInterval, Threshold,
     };

@@ -2,12 +2,15 @@
 //!
 //! A [`Model`] owns its input and output buffers (the TFLite engine keeps them in its arena), so the
 //! [`Quantizer`](crate::quantizer::Quantizer) writes straight into [`Model::input`] and the action
-//! reads [`Model::output`]: no intermediate copies. Two models ship with the crate: the streaming
-//! statistical [`ZScoreDetector`] (no neural net needed) and
+//! reads [`Model::output`]: no intermediate copies. Three models ship with the crate: the streaming
+//! statistical [`ZScoreDetector`] (no neural net needed), the [`KMeansDetector`] (distance to
+//! cluster centres fitted on the host from normal data, for spectral features) and
 //! the int8 TFLite interpreter in [engine](crate::engine).
 
+pub mod kmeans;
 pub mod zscore;
 
+pub use kmeans::{KMeansDetector, KMeansError};
 pub use zscore::{ZScoreDetector, ZScoreError};
 
 /// Affine quantization of a tensor: `real = scale * (q - zero_point)`.

@@ -26,13 +26,24 @@
 //! assert!(graph.stats().anomalies >= 1); // the first fault episode starts at sample 8000
 //! assert!(graph.stats().gated_fraction() >= 0.9);
 //! ```
+//!
+//! The spectral mode puts a [feature stage](crate::feature) between the window and the gate:
+//! [`spectral_stage`] turns each window into [`SPECTRAL_FEATURES`] values (per axis, the RMS and
+//! the power in [`SPECTRAL_BANDS`], in dB) and [`kmeans_model`] scores them by their distance to
+//! cluster centres fitted on normal data (`reflex kmeans fit`; the bearing example's are in
+//! `models/bearing_kmeans.rs`).
+//!
 //! This module does not read hardware; the caller passes the sensor, the action and the clock.
 
 use crate::action::{Action, Rule};
+use crate::frontend::spectral::{SpectralConfig, WindowFunction};
+use crate::frontend::stage::SpectralStage;
 use crate::gate::{EveryNth, GateExt, Or, Threshold};
 use crate::graph::{Graph, Stages};
 use crate::health::HealthConfig;
-use crate::model::{Model, QuantParams, QuantParamsError, ZScoreDetector, ZScoreError};
+use crate::model::{
+    KMeansDetector, KMeansError, Model, QuantParams, QuantParamsError, ZScoreDetector, ZScoreError,
+};
 use crate::quantizer::AffineQuantizer;
 use crate::time::Clock;
 use crate::window::{Feature, Window};
@@ -109,6 +120,41 @@ impl VibrationConfig {
 /// The statistical model for this reflex; refused when `config.input_quant` cannot quantize.
 pub fn zscore_model(config: &VibrationConfig) -> Result<ZScoreDetector<INPUT_LEN>, ZScoreError> {
     ZScoreDetector::new(config.input_quant, CHANNELS, config.warmup)
+}
+
+/// The frequency bands of the spectral mode, Hz `[low, high)`: the shaft's vibration, the
+/// defect frequencies, the housing's resonances, the rest up to Nyquist (a 1 kHz sensor).
+pub const SPECTRAL_BANDS: [(f32, f32); 4] =
+    [(0.0, 50.0), (50.0, 150.0), (150.0, 300.0), (300.0, 501.0)];
+
+/// Features per window in the spectral mode: per axis, the RMS then the band powers, in dB.
+pub const SPECTRAL_FEATURES: usize = CHANNELS * (1 + SPECTRAL_BANDS.len());
+
+/// The spectral mode's feature stage.
+pub type VibrationSpectral = SpectralStage<WINDOW, { SPECTRAL_BANDS.len() }, SPECTRAL_FEATURES>;
+
+/// Quantization of the spectral features (dB): steps of 0.5 dB from -94 dB to +33.5 dB.
+pub const SPECTRAL_INPUT_QUANT: QuantParams = QuantParams { scale: 0.5, zero_point: 60 };
+
+/// Quantization of the k-means distance (dB): steps of 0.25 from 0 to 63.75.
+pub const KMEANS_OUTPUT_QUANT: QuantParams = QuantParams { scale: 0.25, zero_point: -128 };
+
+/// The spectral mode's feature stage for a sensor sampled at `sample_rate_hz`: Hann window, RMS
+/// and [`SPECTRAL_BANDS`] per axis, in dB.
+pub fn spectral_stage(sample_rate_hz: f32) -> VibrationSpectral {
+    SpectralStage::new(SpectralConfig {
+        sample_rate_hz,
+        window: WindowFunction::Hann,
+        bands: SPECTRAL_BANDS,
+        log: true,
+    })
+}
+
+/// The k-means detector over the spectral features, with `centres` fitted on normal data.
+pub fn kmeans_model<const K: usize>(
+    centres: [[f32; SPECTRAL_FEATURES]; K],
+) -> Result<KMeansDetector<SPECTRAL_FEATURES, K>, KMeansError> {
+    KMeansDetector::new(SPECTRAL_INPUT_QUANT, centres, KMEANS_OUTPUT_QUANT)
 }
 
 /// The gate for this reflex.

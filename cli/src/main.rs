@@ -6,6 +6,7 @@
 //! reflex run MODEL [--plan FILE] --input FILE ... [--output FILE ...] [--json] [--repeat N]
 //! reflex plan MODEL --output FILE
 //! reflex features WAV [--u16 FILE] [--i8 FILE]
+//! reflex kmeans fit DATA --out FILE.rs [--k K] [--iterations N] [--margin M]
 //! reflex keygen --secret FILE --public FILE
 //! reflex pack MODEL --key SECRET --version N --output BUNDLE [--input FILE] [--no-plan]
 //! reflex verify BUNDLE --pubkey PUBLIC
@@ -18,7 +19,8 @@
 //! the model and reports each output (raw and dequantized values, the top class of a softmax
 //! classifier, host time per inference), and writes each output's raw bytes where `--output`
 //! says (with `--plan`, through that prebuilt plan, as a firmware would). `plan` writes the
-//! model's prebuilt plan to `--output`. `keygen`, `pack` and `verify` make signing keys, signed
+//! model's prebuilt plan to `--output`. `kmeans fit` clusters feature vectors of normal operation
+//! and writes the centres and a threshold as Rust constants for a k-means detector. `keygen`, `pack` and `verify` make signing keys, signed
 //! model-update bundles, and check a bundle as a device would (see `docs/updates.md`).
 //!
 //! Every problem is a one-line message on stderr and a non-zero exit (2 for a bad command line,
@@ -32,6 +34,7 @@ mod files;
 mod inspect;
 mod json;
 mod keygen;
+mod kmeans;
 mod operators;
 mod options;
 mod pack;
@@ -63,6 +66,8 @@ enum Command {
     Operators(operators::Args),
     /// The micro_speech audio front-end's features of a 16 kHz WAV file (u16 and int8).
     Features(features::Args),
+    /// k-means anomaly detection: `fit` cluster centres to normal feature vectors.
+    Kmeans(kmeans::Args),
     /// Makes the Ed25519 key pair that signs model updates.
     Keygen(keygen::Args),
     /// Makes a signed model-update bundle: model, plan, operators, known-answer test.
@@ -127,6 +132,7 @@ fn main() -> ExitCode {
         Command::Plan(args) => plan::main(&args),
         Command::Operators(args) => operators::main(&args),
         Command::Features(args) => features::main(&args),
+        Command::Kmeans(args) => kmeans::main(&args),
         Command::Keygen(args) => keygen::main(&args),
         Command::Pack(args) => pack::main(&args),
         Command::Verify(args) => verify::main(&args),
