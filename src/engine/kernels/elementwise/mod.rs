@@ -6,6 +6,13 @@
 //! `out = clamp(zp_out + M_out(M_1((x1 - zp1) << 20) + M_2((x2 - zp2) << 20)))`.
 //! MUL: `out = clamp(zp_out + M((x1 - zp1)(x2 - zp2)))` with `M = s1 * s2 / s_out` computed in
 //! `f32` as TFLite does.
+//!
+//! These are the reference forms, written as TFLite's kernels are; [`folded`] computes the same
+//! bytes with the per-element work moved to prepare (what the engine runs when it can).
+
+pub mod folded;
+
+pub use folded::{AddFolded, AddTable, FoldedRescale, MulFolded};
 
 use super::KernelError;
 use crate::engine::arith::{activation_range, clamp_to_i8, FusedActivation, QuantizedMultiplier};
