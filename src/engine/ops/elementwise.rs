@@ -259,10 +259,7 @@ pub(super) fn eval(
                             .map_err(|_| RunError::Internal)?,
                     )),
                 };
-                match k.folded() {
-                    Some(f) => f.eval(in1, a.get(), in2, b.get(), out, o.get(), table),
-                    None => k.eval(in1, a.get(), in2, b.get(), out, o.get()),
-                }
+                k.eval_prepared(in1, a.get(), in2, b.get(), out, o.get(), table)
             } else {
                 let k = Mul {
                     input1_offset: r.i32()?,
@@ -273,10 +270,7 @@ pub(super) fn eval(
                     activation_max: r.i32()?,
                 };
                 let (a, b, o) = (Dims::read(r)?, Dims::read(r)?, Dims::read(r)?);
-                match k.folded() {
-                    Some(f) => f.eval(in1, a.get(), in2, b.get(), out, o.get()),
-                    None => k.eval(in1, a.get(), in2, b.get(), out, o.get()),
-                }
+                k.eval_prepared(in1, a.get(), in2, b.get(), out, o.get())
             }
             .map_err(kernel_err)
         }

@@ -168,11 +168,26 @@ impl AddFolded {
         self.output.apply_rounding(((big as i32) << 20).wrapping_add(term))
     }
 
-    /// Adds like [`Add::eval`], with the table if there is one.
+    /// One output element (the table entry if there is a table).
+    #[inline(always)]
+    fn element(&self, x1: i8, x2: i8, table: Option<&AddTable>) -> i8 {
+        let (big, small) = if self.swapped { (x2, x1) } else { (x1, x2) };
+        let term = match table {
+            Some(t) => entry(t, small),
+            None => self.small_term(small),
+        };
+        clamp(self.finish(big, term), self.activation_min, self.activation_max)
+    }
+}
+
+impl Add {
+    /// Adds like [`eval`](Add::eval), the same bytes, through the folded form where it applies
+    /// (with `table`, the record's [`AddTable`] of [`folded`](Add::folded), if there is one):
+    /// a tight loop for same-shape operands without a fused clamp, else one broadcasting loop.
     ///
-    /// Errors: as [`Add::eval`].
+    /// Errors: as [`eval`](Add::eval).
     #[allow(clippy::too_many_arguments)]
-    pub fn eval(
+    pub fn eval_prepared(
         &self,
         input1: &[i8],
         shape1: &[usize],
@@ -182,30 +197,88 @@ impl AddFolded {
         output_shape: &[usize],
         table: Option<&AddTable>,
     ) -> Result<(), KernelError> {
-        let (big, small) = if self.swapped { (input2, input1) } else { (input1, input2) };
-        let (lo, hi) = (self.activation_min, self.activation_max);
-        if same_shape(input1, shape1, input2, shape2, output, output_shape) {
-            let full = lo == i8::MIN as i32 && hi == i8::MAX as i32;
-            match (table, full) {
-                (Some(t), true) => zip(big, small, output, |b, s| sat8(self.finish(b, entry(t, s)))),
-                (Some(t), false) => {
-                    zip(big, small, output, |b, s| clamp(self.finish(b, entry(t, s)), lo, hi))
-                }
-                (None, _) => {
-                    zip(big, small, output, |b, s| clamp(self.finish(b, self.small_term(s)), lo, hi))
-                }
+        let folded = self.folded();
+        if let (Some(f), Some(t)) = (folded, table) {
+            let full = f.activation_min == i8::MIN as i32 && f.activation_max == i8::MAX as i32;
+            if full && same_shape(input1, shape1, input2, shape2, output, output_shape) {
+                let (big, small) = if f.swapped { (input2, input1) } else { (input1, input2) };
+                add_table_loop(big, small, output, t, f.output);
+                return Ok(());
             }
-            return Ok(());
         }
-        let swapped = self.swapped;
-        broadcast(input1, shape1, input2, shape2, output, output_shape, |a, b| {
-            let (b_, s_) = if swapped { (b, a) } else { (a, b) };
-            let term = match table {
-                Some(t) => entry(t, s_),
-                None => self.small_term(s_),
-            };
-            clamp(self.finish(b_, term), lo, hi)
+        broadcast(input1, shape1, input2, shape2, output, output_shape, |a, b| match &folded {
+            Some(f) => f.element(a, b, table),
+            None => self.apply(a, b),
         })
+    }
+}
+
+/// The fast ADD loop: `out[i] = sat8(r(big[i] << 20 + t[small[i]]))` for `n` = `out.len()`
+/// elements (the inputs are at least as long); portable form.
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+fn add_table_loop(big: &[i8], small: &[i8], out: &mut [i8], t: &AddTable, r: FoldedRescale) {
+    zip(big, small, out, move |b, s| sat8(r.apply_rounding(((b as i32) << 20).wrapping_add(entry(t, s)))));
+}
+
+/// The fast ADD loop on a Cortex-M4/M7, two elements per iteration: post-incremented byte
+/// loads, the table word, SMMLAR, the shift and SSAT, ten instructions an element (the compiled
+/// form of the portable loop takes twelve: it keeps three indices). Bit-identical to the
+/// portable form (the same instructions: [`FoldedRescale::apply_rounding`] is SMMLAR and ASR),
+/// checked on the emulated Cortex-M4 by every benchmarked model with an ADD (scripts/bench.sh
+/// compares each output with TFLite's).
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+fn add_table_loop(big: &[i8], small: &[i8], out: &mut [i8], t: &AddTable, r: FoldedRescale) {
+    let n = out.len();
+    let (Some(big), Some(small)) = (big.get(..n), small.get(..n)) else { return };
+    let pairs = n / 2;
+    if pairs > 0 {
+        // SAFETY: the loop runs `pairs` times and reads two bytes from each of `big` and
+        // `small` and writes two bytes to `out` per iteration, all advanced by post-increment
+        // from their starts: 2 * pairs <= n bytes, and all three slices hold n bytes. The
+        // table reads are at word index `x as u8` <= 255 of the 256-word `t`. Everything else
+        // is registers; no stack. `r.shift` <= 31 (a register shift uses its low byte).
+        unsafe {
+            core::arch::asm!(
+                "2:",
+                "ldrsb {b}, [{pb}], #1",
+                "ldrb {s}, [{ps}], #1",
+                "ldr {s}, [{tab}, {s}, lsl #2]",
+                "add {s}, {s}, {b}, lsl #20",
+                "add {b}, {ra}, {s}, asr #31",
+                "smmlar {s}, {s}, {m}, {b}",
+                "asr {s}, {s}, {e}",
+                "ssat {s}, #8, {s}",
+                "strb {s}, [{po}], #1",
+                "ldrsb {b}, [{pb}], #1",
+                "ldrb {s}, [{ps}], #1",
+                "ldr {s}, [{tab}, {s}, lsl #2]",
+                "add {s}, {s}, {b}, lsl #20",
+                "add {b}, {ra}, {s}, asr #31",
+                "smmlar {s}, {s}, {m}, {b}",
+                "asr {s}, {s}, {e}",
+                "ssat {s}, #8, {s}",
+                "strb {s}, [{po}], #1",
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                pb = inout(reg) big.as_ptr() => _,
+                ps = inout(reg) small.as_ptr() => _,
+                po = inout(reg) out.as_mut_ptr() => _,
+                n = inout(reg) pairs => _,
+                tab = in(reg) t.as_ptr(),
+                ra = in(reg) r.accumulator,
+                m = in(reg) r.multiplier,
+                e = in(reg) r.shift,
+                b = out(reg) _,
+                s = out(reg) _,
+                options(nostack),
+            );
+        }
+    }
+    if n % 2 == 1 {
+        let i = n - 1;
+        if let (Some(y), Some(&b), Some(&s)) = (out.get_mut(i), big.get(i), small.get(i)) {
+            *y = sat8(r.apply_rounding(((b as i32) << 20).wrapping_add(entry(t, s))));
+        }
     }
 }
 
@@ -266,10 +339,20 @@ impl MulFolded {
         a.wrapping_mul(b)
     }
 
-    /// Multiplies like [`Mul::eval`].
+    /// One output element.
+    #[inline(always)]
+    fn element(&self, x1: i8, x2: i8) -> i8 {
+        clamp(self.output.apply(self.product(x1, x2)), self.activation_min, self.activation_max)
+    }
+}
+
+impl Mul {
+    /// Multiplies like [`eval`](Mul::eval), the same bytes, through the folded form where it
+    /// applies: a tight loop for same-shape operands without a fused clamp, else one
+    /// broadcasting loop.
     ///
-    /// Errors: as [`Mul::eval`].
-    pub fn eval(
+    /// Errors: as [`eval`](Mul::eval).
+    pub fn eval_prepared(
         &self,
         input1: &[i8],
         shape1: &[usize],
@@ -278,20 +361,21 @@ impl MulFolded {
         output: &mut [i8],
         output_shape: &[usize],
     ) -> Result<(), KernelError> {
-        let (lo, hi) = (self.activation_min, self.activation_max);
-        let out = self.output;
-        if same_shape(input1, shape1, input2, shape2, output, output_shape) {
-            let full = lo == i8::MIN as i32 && hi == i8::MAX as i32;
-            match (full, out.shift > 0) {
-                (true, true) => {
-                    zip(input1, input2, output, |a, b| sat8(out.apply_rounding(self.product(a, b))))
-                }
-                _ => zip(input1, input2, output, |a, b| clamp(out.apply(self.product(a, b)), lo, hi)),
+        let folded = self.folded();
+        if let Some(k) = folded {
+            let full = k.activation_min == i8::MIN as i32 && k.activation_max == i8::MAX as i32;
+            let out = k.output;
+            if full
+                && out.shift > 0
+                && same_shape(input1, shape1, input2, shape2, output, output_shape)
+            {
+                zip(input1, input2, output, move |a, b| sat8(out.apply_rounding(k.product(a, b))));
+                return Ok(());
             }
-            return Ok(());
         }
-        broadcast(input1, shape1, input2, shape2, output, output_shape, |a, b| {
-            clamp(out.apply(self.product(a, b)), lo, hi)
+        broadcast(input1, shape1, input2, shape2, output, output_shape, |a, b| match &folded {
+            Some(k) => k.element(a, b),
+            None => self.apply(a, b),
         })
     }
 }
@@ -312,19 +396,20 @@ fn same_shape(
         && super::volume(output_shape) == Some(output.len())
 }
 
-/// `out[i] = f(a[i], b[i])`, two elements per iteration (the loop's own instructions are a
-/// sixth of an ADD's).
+/// `out[i] = f(a[i], b[i])` for equal lengths, two elements per iteration (one index for the
+/// three slices: the loop's own instructions are a sixth of an ADD's).
 #[inline(always)]
 fn zip(a: &[i8], b: &[i8], out: &mut [i8], f: impl Fn(i8, i8) -> i8) {
-    let mut pairs = out.chunks_exact_mut(2);
-    let (a2, b2) = (a.chunks_exact(2), b.chunks_exact(2));
-    for ((y, x1), x2) in (&mut pairs).zip(a2).zip(b2) {
-        y[0] = f(x1[0], x2[0]);
-        y[1] = f(x1[1], x2[1]);
+    let n = out.len();
+    let (Some(a), Some(b)) = (a.get(..n), b.get(..n)) else { return };
+    let mut i = 0;
+    while i + 1 < n {
+        out[i] = f(a[i], b[i]);
+        out[i + 1] = f(a[i + 1], b[i + 1]);
+        i += 2;
     }
-    let done = out.len() & !1;
-    if let (Some(y), Some(&x1), Some(&x2)) = (out.get_mut(done), a.get(done), b.get(done)) {
-        *y = f(x1, x2);
+    if i < n {
+        out[i] = f(a[i], b[i]);
     }
 }
 
@@ -431,7 +516,7 @@ mod tests {
             f.table(table.as_flattened_mut());
             for t in [None, Some(&table)] {
                 let mut out = vec![0i8; 65536];
-                f.eval(&a, &shape, &b, &shape, &mut out, &shape, t).unwrap();
+                k.eval_prepared(&a, &shape, &b, &shape, &mut out, &shape, t).unwrap();
                 for i in 0..65536 {
                     assert_eq!(out[i], add_ref(&k, a[i], b[i]), "case {case} {k:?} x=({}, {})", a[i], b[i]);
                 }
@@ -453,10 +538,12 @@ mod tests {
             let Ok(k) = Mul::new((s1, rng.zp()), (s2, rng.zp()), (so, rng.zp()), rng.act()) else {
                 continue;
             };
-            let Some(f) = k.folded() else { continue };
+            if k.folded().is_none() {
+                continue;
+            }
             folded_count += 1;
             let mut out = vec![0i8; 65536];
-            f.eval(&a, &shape, &b, &shape, &mut out, &shape).unwrap();
+            k.eval_prepared(&a, &shape, &b, &shape, &mut out, &shape).unwrap();
             for i in 0..65536 {
                 assert_eq!(out[i], mul_ref(&k, a[i], b[i]), "case {case} {k:?} x=({}, {})", a[i], b[i]);
             }
@@ -492,20 +579,22 @@ mod tests {
                 f.table(table.as_flattened_mut());
                 add.eval(&a, s1, &b, s2, &mut want, so).unwrap();
                 for t in [None, Some(&table)] {
-                    f.eval(&a, s1, &b, s2, &mut got, so, t).unwrap();
+                    add.eval_prepared(&a, s1, &b, s2, &mut got, so, t).unwrap();
                     assert_eq!(got, want, "ADD case {case}");
                 }
             }
-            if let Some(f) = Mul::new(x, y, o, act).ok().and_then(|m| m.folded().map(|f| (m, f))) {
-                f.0.eval(&a, s1, &b, s2, &mut want, so).unwrap();
-                f.1.eval(&a, s1, &b, s2, &mut got, so).unwrap();
+            if let Ok(mul) = Mul::new(x, y, o, act) {
+                mul.eval(&a, s1, &b, s2, &mut want, so).unwrap();
+                mul.eval_prepared(&a, s1, &b, s2, &mut got, so).unwrap();
                 assert_eq!(got, want, "MUL case {case}");
             }
         }
         // Shapes that do not broadcast are refused by the folded form too.
-        let f = Add::new((1.0, 0), (0.5, 0), (1.0, 0), FusedActivation::None).unwrap().folded().unwrap();
+        let k = Add::new((1.0, 0), (0.5, 0), (1.0, 0), FusedActivation::None).unwrap();
+        let mut table = [[0u8; 4]; 256];
+        k.folded().unwrap().table(table.as_flattened_mut());
         let mut out = [0i8; 6];
-        assert!(f.eval(&[0; 2], &[2], &[0; 3], &[3], &mut out, &[6], None).is_err());
+        assert!(k.eval_prepared(&[0; 2], &[2], &[0; 3], &[3], &mut out, &[6], Some(&table)).is_err());
     }
 
     #[test]
@@ -540,5 +629,11 @@ mod tests {
         // An output multiplier >= 1/2 (output scale far finer than the inputs) is not folded.
         let k = Add::new((1.0, 0), (1.0, 0), (1e-7, 0), FusedActivation::None).unwrap();
         assert!(k.folded().is_none());
+        // ... and runs the reference arithmetic.
+        let (a, b) = ([-128i8, -1, 0, 1, 127], [127i8, 3, 0, -1, -128]);
+        let (mut want, mut got) = ([0i8; 5], [0i8; 5]);
+        k.eval(&a, &[5], &b, &[5], &mut want, &[5]).unwrap();
+        k.eval_prepared(&a, &[5], &b, &[5], &mut got, &[5], None).unwrap();
+        assert_eq!(got, want);
     }
 }
