@@ -590,7 +590,11 @@ mod tests {
         let steps = items.iter().map(|it| it.last).max().unwrap_or(0);
         (0..=steps)
             .map(|t| {
-                items.iter().filter(|it| it.first <= t && t <= it.last).map(|it| it.size as usize).sum()
+                items
+                    .iter()
+                    .filter(|it| it.first <= t && t <= it.last)
+                    .map(|it| it.size as usize)
+                    .sum()
             })
             .max()
             .unwrap_or(0)
@@ -654,7 +658,8 @@ mod tests {
         // puts C and A at 0 (never live together) and B above them: 64 B. Earliest first puts
         // A at 0, B at 32, then C cannot go below B's end: 96 B.
         let mut s = vec![0u8; 3 * ITEM];
-        for (i, (size, first, last)) in [(32, 0, 1), (16, 1, 2), (48, 2, 3)].into_iter().enumerate() {
+        for (i, (size, first, last)) in [(32, 0, 1), (16, 1, 2), (48, 2, 3)].into_iter().enumerate()
+        {
             put(&mut s, i, Item { size, first, last, offset: UNPLACED }).unwrap();
         }
         assert_eq!(place_in(&mut s, 3, Order::EarliestFirst).unwrap(), 96);

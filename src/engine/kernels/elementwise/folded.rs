@@ -217,7 +217,9 @@ impl Add {
 /// elements (the inputs are at least as long); portable form.
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
 fn add_table_loop(big: &[i8], small: &[i8], out: &mut [i8], t: &AddTable, r: FoldedRescale) {
-    zip(big, small, out, move |b, s| sat8(r.apply_rounding(((b as i32) << 20).wrapping_add(entry(t, s)))));
+    zip(big, small, out, move |b, s| {
+        sat8(r.apply_rounding(((b as i32) << 20).wrapping_add(entry(t, s))))
+    });
 }
 
 /// The fast ADD loop on a Cortex-M4/M7, two elements per iteration: post-incremented byte
@@ -455,7 +457,8 @@ mod tests {
             (self.next() % 256) as i32 - 128
         }
         fn act(&mut self) -> FusedActivation {
-            [FusedActivation::None, FusedActivation::Relu, FusedActivation::Relu6][(self.next() % 3) as usize]
+            [FusedActivation::None, FusedActivation::Relu, FusedActivation::Relu6]
+                [(self.next() % 3) as usize]
         }
     }
 
@@ -518,7 +521,13 @@ mod tests {
                 let mut out = vec![0i8; 65536];
                 k.eval_prepared(&a, &shape, &b, &shape, &mut out, &shape, t).unwrap();
                 for i in 0..65536 {
-                    assert_eq!(out[i], add_ref(&k, a[i], b[i]), "case {case} {k:?} x=({}, {})", a[i], b[i]);
+                    assert_eq!(
+                        out[i],
+                        add_ref(&k, a[i], b[i]),
+                        "case {case} {k:?} x=({}, {})",
+                        a[i],
+                        b[i]
+                    );
                 }
             }
         }
@@ -534,7 +543,10 @@ mod tests {
         for case in 0..60 {
             let (s1, s2) = (rng.scale(), rng.scale());
             // Output scales around s1 s2 (multipliers both sides of 1/2 and 1: left shifts).
-            let so = s1 * s2 * 2f32.powi((rng.next() % 24) as i32 - 12) * if case % 3 == 0 { 1.0 } else { 0.77 };
+            let so = s1
+                * s2
+                * 2f32.powi((rng.next() % 24) as i32 - 12)
+                * if case % 3 == 0 { 1.0 } else { 0.77 };
             let Ok(k) = Mul::new((s1, rng.zp()), (s2, rng.zp()), (so, rng.zp()), rng.act()) else {
                 continue;
             };
@@ -545,7 +557,13 @@ mod tests {
             let mut out = vec![0i8; 65536];
             k.eval_prepared(&a, &shape, &b, &shape, &mut out, &shape).unwrap();
             for i in 0..65536 {
-                assert_eq!(out[i], mul_ref(&k, a[i], b[i]), "case {case} {k:?} x=({}, {})", a[i], b[i]);
+                assert_eq!(
+                    out[i],
+                    mul_ref(&k, a[i], b[i]),
+                    "case {case} {k:?} x=({}, {})",
+                    a[i],
+                    b[i]
+                );
             }
         }
         assert!(folded_count >= 40, "only {folded_count} cases folded");
@@ -570,7 +588,8 @@ mod tests {
             let n: usize = so.iter().product();
             let a: Vec<i8> = (0..n1).map(|_| rng.next() as i8).collect();
             let b: Vec<i8> = (0..n2).map(|_| rng.next() as i8).collect();
-            let (x, y, o) = ((rng.scale(), rng.zp()), (rng.scale(), rng.zp()), (rng.scale(), rng.zp()));
+            let (x, y, o) =
+                ((rng.scale(), rng.zp()), (rng.scale(), rng.zp()), (rng.scale(), rng.zp()));
             let act = rng.act();
             let (mut want, mut got) = (vec![0i8; n], vec![0i8; n]);
             let add = Add::new(x, y, o, act).unwrap();
@@ -594,7 +613,9 @@ mod tests {
         let mut table = [[0u8; 4]; 256];
         k.folded().unwrap().table(table.as_flattened_mut());
         let mut out = [0i8; 6];
-        assert!(k.eval_prepared(&[0; 2], &[2], &[0; 3], &[3], &mut out, &[6], Some(&table)).is_err());
+        assert!(k
+            .eval_prepared(&[0; 2], &[2], &[0; 3], &[3], &mut out, &[6], Some(&table))
+            .is_err());
     }
 
     #[test]
