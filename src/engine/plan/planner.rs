@@ -188,23 +188,23 @@ fn planned(it: &Item) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Order {
     /// Largest first (ties: earlier first use), TFLM's `GreedyMemoryPlanner` order.
-    LargestFirst,
+    Largest,
     /// Earliest first use first (ties: larger first): the order of execution.
-    EarliestFirst,
+    Earliest,
     /// Longest lifetime first (ties: larger first): long-lived buffers at the bottom.
-    LongestFirst,
+    LongestLived,
 }
 
-const ORDERS: [Order; 3] = [Order::LargestFirst, Order::EarliestFirst, Order::LongestFirst];
+const ORDERS: [Order; 3] = [Order::Largest, Order::Earliest, Order::LongestLived];
 
 impl Order {
     /// True if `a` is placed before `b`.
     fn before(self, a: &Item, b: &Item) -> bool {
         let (la, lb) = (a.last - a.first, b.last - b.first);
         match self {
-            Order::LargestFirst => a.size > b.size || (a.size == b.size && a.first < b.first),
-            Order::EarliestFirst => a.first < b.first || (a.first == b.first && a.size > b.size),
-            Order::LongestFirst => la > lb || (la == lb && a.size > b.size),
+            Order::Largest => a.size > b.size || (a.size == b.size && a.first < b.first),
+            Order::Earliest => a.first < b.first || (a.first == b.first && a.size > b.size),
+            Order::LongestLived => la > lb || (la == lb && a.size > b.size),
         }
     }
 }
@@ -635,7 +635,7 @@ mod tests {
                     set_op_scratch(&m, &mut s, op, scratch).unwrap();
                 }
                 lifetimes(&m, &mut s).unwrap();
-                let largest_first = place_in(&mut s, n, Order::LargestFirst).unwrap();
+                let largest_first = place_in(&mut s, n, Order::Largest).unwrap();
                 let size = place(&mut s, n).unwrap();
                 assert_disjoint(&s, n, &case);
                 let peak = peak_live(&s, n);
@@ -662,8 +662,8 @@ mod tests {
         {
             put(&mut s, i, Item { size, first, last, offset: UNPLACED }).unwrap();
         }
-        assert_eq!(place_in(&mut s, 3, Order::EarliestFirst).unwrap(), 96);
-        assert_eq!(place_in(&mut s, 3, Order::LargestFirst).unwrap(), 64);
+        assert_eq!(place_in(&mut s, 3, Order::Earliest).unwrap(), 96);
+        assert_eq!(place_in(&mut s, 3, Order::Largest).unwrap(), 64);
         assert_eq!(place(&mut s, 3).unwrap(), 64);
         assert_disjoint(&s, 3, "synthetic");
         assert_eq!(get(&s, 1).unwrap().offset, 48);

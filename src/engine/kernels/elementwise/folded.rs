@@ -60,7 +60,7 @@ impl FoldedRescale {
         let e = (-m.shift) as u32;
         let acc: i64 = if e == 0 { zp as i64 } else { (1i64 << (e - 1)) + ((zp as i64) << e) };
         // |SMMULR(s, m)| <= max_s m / 2^32 + 1; the sum with the accumulator must fit an i32.
-        let top = (max_s * m.multiplier as i64 >> 32) + 2;
+        let top = ((max_s * m.multiplier as i64) >> 32) + 2;
         if acc.abs() + top > i32::MAX as i64 {
             return None;
         }
