@@ -13,9 +13,10 @@
 //! * The **activations** region holds every non-constant tensor and every operator's scratch
 //!   memory. A tensor lives from the operator that writes it (graph inputs: from the start) to the
 //!   last operator that reads it (graph outputs: to the end); buffers whose lifetimes do not
-//!   overlap share memory. Offsets are assigned greedily, largest buffer first, each at the lowest
-//!   16-byte-aligned offset that does not collide with an already placed buffer alive at the same
-//!   time (the strategy of TFLM's `GreedyMemoryPlanner`). RESHAPE, EXPAND_DIMS and SQUEEZE do not
+//!   overlap share memory. Offsets are assigned greedily, each buffer at the lowest 16-byte-aligned
+//!   offset that does not collide with an already placed buffer alive at the same time, in three
+//!   orders (largest first, the strategy of TFLM's `GreedyMemoryPlanner`; earliest first use
+//!   first; longest-lived first), keeping the smallest result. RESHAPE, EXPAND_DIMS and SQUEEZE do not
 //!   get a buffer: their output is an alias of their input (whose lifetime is extended to cover
 //!   the alias), so they cost neither memory nor time.
 //!
@@ -23,7 +24,7 @@
 //! `Interpreter::new` it lives in the (not yet used) activations region, so the arena size is
 //! `start_of_activations + max(activations, scratch)`; [`arena_size_on_stack`] plans with a stack
 //! buffer of [`STACK_ITEMS`] entries instead. Planning takes `O(n^3)` time in the number `n` of
-//! buffers (about a million steps for a 100-buffer model), once.
+//! buffers (about a million steps per order for a 100-buffer model), once.
 
 use crate::engine::arena::{self, Location};
 use crate::engine::error::RunError;
