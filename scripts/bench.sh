@@ -209,12 +209,13 @@ build_fw() { # target model runs profile(0/1) suffix [extra engine feature]
     local target="$1" model="$2" runs="$3" profile="$4" suffix="$5" extra="${6:-}" log elf
     log="$BENCH_DIR/$target/${model##*/}$suffix.build.log"
     mkdir -p "$BENCH_DIR/$target"
-    local features board="$target" cross=()
+    local features board="$target" cross=() cross_env=()
     features=$(op_features "$(case_dir "$model")/model.tflite")
     # M0 code for mps2-an386: the bench-m4 crate (its memory.x) built for thumbv6m.
     if [ "$target" = m0 ] && [ "$M0_MACHINE" = mps2-an386 ]; then
         board=m4
         cross=(--target thumbv6m-none-eabi --bin bench-m4)
+        cross_env=(CARGO_TARGET_THUMBV6M_NONE_EABI_RUSTFLAGS="-C link-arg=-Tlink.x")
     fi
     if [ -n "$extra" ]; then
         features="${features:---features edge-reflex/ops-all},edge-reflex/$extra"
@@ -222,8 +223,7 @@ build_fw() { # target model runs profile(0/1) suffix [extra engine feature]
     # shellcheck disable=SC2086
     if ! (cd "$ROOT/boards/bench-$board" && BENCH_MODEL="$model" BENCH_RUNS="$runs" \
         BENCH_PROFILE="$([ "$profile" = 1 ] && echo ops)" EDGE_REFLEX_FIXTURES="$FIXTURES" \
-        BENCH_ENGINE="${BENCH_ENGINE:-prebuilt}" \
-        CARGO_TARGET_THUMBV6M_NONE_EABI_RUSTFLAGS="-C link-arg=-Tlink.x" \
+        BENCH_ENGINE="${BENCH_ENGINE:-prebuilt}" env "${cross_env[@]}" \
         "$CARGO" build --release --quiet -Zbuild-std=core "${cross[@]}" $features) >"$log" 2>&1; then
         grep -q 'bench: does not fit' "$log" && return 3
         sed 's/^/    /' "$log" | tail -20 >&2
