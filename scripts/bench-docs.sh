@@ -45,7 +45,7 @@ $1 == "bench" {
     status[key] = "ok"
     insns[key] = kv($0, "insns"); flash[key] = kv($0, "flash"); nomodel[key] = kv($0, "flash_no_model")
     arena[key] = kv($0, "arena"); stack[key] = kv($0, "stack"); stackinv[key] = kv($0, "stack_invoke")
-    macs[key] = kv($0, "macs"); plan[key] = kv($0, "plan")
+    macs[key] = kv($0, "macs"); plan[key] = kv($0, "plan"); machine[key] = kv($0, "machine")
 }
 $1 == "bench-load" {
     key = kv($0, "target") SUBSEP kv($0, "model")
@@ -86,10 +86,57 @@ function models_table(t,    i, m, key) {
     for (i = 1; i <= count[t]; i++) {
         m = order[t, i]; key = t SUBSEP m
         if (status[key] != "ok") { printf "| %s | %s ||||||||\n", m, status[key]; continue }
-        printf "| %s | %s | %s | %s | %s | %s (%s) | %s | %s | %s |\n", m, n(macs[key]), n(insns[key]),
+        printf "| %s | %s | %s | %s | %s | %s (%s) | %s | %s | %s |\n", m (machine[key] != "" ? " †" : ""), n(macs[key]), n(insns[key]),
             ratio(macs[key], insns[key]), n(flash[key]), n(nomodel[key]), n(plan[key]), n(arena[key]),
             n(stack[key]), (lstatus[key] == "ok") ? n(lnomodel[key]) " / " n(larena[key]) " / " n(lstack[key]) \
             " / " n(lstackinv[key]) : "-"
+    }
+    print ""
+}
+# MLPerf Tiny beside TFLM + CMSIS-NN (counted the same way, tests/data/mlperf-tiny/README.md) and the
+# published Cortex-M4F silicon results (cycles/MAC), with the targets of issue 17.
+function mlperf_tables(    i, a, f, m, k4, k0, s4, s0, half, any) {
+    # case MACs TFLM+CMSIS-NN-insns TFLM-arena c/MAC(v0.5 reference, Plumerai v1.1, ST v1.2) insns-goal
+    a[1] = "mlperf_kws 2656768 7697385 22820 8.2 2.16 1.95 2660000"
+    a[2] = "mlperf_vww 7489664 24101962 100708 9.6 1.58 1.42 7490000"
+    a[3] = "mlperf_ic_resnet8 12501632 29863437 54996 6.8 1.61 1.58 12500000"
+    a[4] = "mlperf_ad01 264192 582904 2580 4.6 1.84 2.39 400000"
+    any = 0
+    for (i = 1; i <= 4; i++) { split(a[i], f, " "); if ((("m4" SUBSEP f[1]) in status) || (("m0" SUBSEP f[1]) in status)) any = 1 }
+    if (!any) return
+    print "### MLPerf Tiny (tests/data/mlperf-tiny), beside TFLM + CMSIS-NN and the published results"
+    print ""
+    print "TFLM + CMSIS-NN: counted with the same QEMU method (sample 0; tests/data/mlperf-tiny/README.md). Published:"
+    print "median latency on a NUCLEO-L4R5ZI (Cortex-M4F, 120 MHz) as cycles/MAC, for the v0.5 reference (TFLM +"
+    print "CMSIS-NN), Plumerai (v1.1) and ST X-CUBE-AI 9.0 (v1.2); instructions are a lower bound of cycles. M0:"
+    print "thumbv6m code; † = thumbv6m code on mps2-an386 (M4 machine, more memory), as these models do not fit the"
+    print "micro:bit."
+    print ""
+    print "| model | MACs | edge-reflex M4 insns (MAC/insn) | TFLM + CMSIS-NN insns (MAC/insn) | published cycles/MAC (ref / Plumerai / ST) | flash − model B (plan B) | arena B (TFLM) | edge-reflex M0 insns (insns/MAC) |"
+    print "|---|---:|---:|---:|---:|---:|---:|---:|"
+    for (i = 1; i <= 4; i++) {
+        split(a[i], f, " "); m = f[1]; k4 = "m4" SUBSEP m; k0 = "m0" SUBSEP m
+        s4 = (k4 in status) ? status[k4] : "not measured"; s0 = (k0 in status) ? status[k0] : "not measured"
+        printf "| %s | %s | %s | %s (%s) | %s / %s / %s | %s | %s (%s) | %s |\n", m, n(f[2]),
+            s4 == "ok" ? n(insns[k4]) " (" ratio(f[2], insns[k4]) ")" : s4,
+            n(f[3]), ratio(f[2], f[3]), f[5], f[6], f[7],
+            s4 == "ok" ? n(nomodel[k4]) " (" n(plan[k4]) ")" : "-",
+            s4 == "ok" ? n(arena[k4]) : "-", n(f[4]),
+            s0 == "ok" ? n(insns[k0]) " (" ratio(insns[k0], f[2]) ")" (machine[k0] != "" ? " †" : "") : s0
+    }
+    print ""
+    print "| issue 17 target | goal | measured | |"
+    print "|---|---|---|---|"
+    for (i = 1; i <= 4; i++) {
+        split(a[i], f, " "); m = f[1]; k4 = "m4" SUBSEP m; k0 = "m0" SUBSEP m
+        if (status[k4] == "ok") {
+            printf "| %s instructions (M4) | ≤ %s | %s | %s |\n", m, n(f[8]), n(insns[k4]), yes(insns[k4] + 0 <= f[8] + 0)
+            half = int(f[4] / 2)
+            if (m != "mlperf_ad01")
+                printf "| %s arena | ≤ %s B (half of TFLM) | %s B | %s |\n", m, n(half), n(arena[k4]), yes(arena[k4] + 0 <= half)
+        }
+        if (status[k0] == "ok" && m != "mlperf_ad01")
+            printf "| %s instructions / MAC (M0) | ≤ 4 | %s | %s |\n", m, ratio(insns[k0], f[2]), yes(insns[k0] + 0 <= 4 * f[2])
     }
     print ""
 }
@@ -205,10 +252,14 @@ END {
     print ""
     models_table("m4")
     if (count["m0"]) {
-        print "### Every model that fits, Cortex-M0 (QEMU microbit: 16 KB RAM, 256 KB flash; thumbv6m-none-eabi, opt-level 3, LTO)"
+        print "### Every model, Cortex-M0 (QEMU microbit: 16 KB RAM, 256 KB flash; thumbv6m-none-eabi, opt-level 3, LTO)"
+        print ""
+        print "† thumbv6m code on mps2-an386 (M4 machine, more memory): the model does not fit the micro:bit; the same"
+        print "instructions run, so the count is the Cortex-M0 count."
         print ""
         models_table("m0")
     }
+    mlperf_tables()
     print "### Where the flash goes"
     print ""
     print "Symbol sizes by part of the program (`scripts/bench-flash-parts.sh ELF`; LTO inlines across parts, so a"
@@ -231,6 +282,13 @@ END {
         op_tables("m4", m)
     }
     if (rest) { print "</details>"; print "" }
+    m0ops = 0
+    for (i = 1; i <= count["m0"]; i++) if (("m0" SUBSEP order["m0", i]) in ops) m0ops = 1
+    if (m0ops) {
+        print "### Per-operator profile, Cortex-M0 (thumbv6m; † on mps2-an386)"
+        print ""
+        for (i = 1; i <= count["m0"]; i++) op_tables("m0", order["m0", i])
+    }
 }' "$RESULTS" >"$generated"
 
 if [ ! -f "$DOC" ]; then

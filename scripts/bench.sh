@@ -13,7 +13,8 @@
 #
 # A model is a fixture case of tests/data: `set/case` (sets: conformance, conformance-next, mlperf-tiny),
 # or a bare case name looked up in every set. The full run (no --model) takes every case of
-# tests/data/conformance. For each (target, model) it builds boards/bench (BENCH_BOARD=<target>) with
+# tests/data/conformance and tests/data/mlperf-tiny. For each (target, model) it builds boards/bench
+# (BENCH_BOARD=<target>) with
 # BENCH_MODEL=<model> (release, LTO; the firmware embeds the model and sample 0, sizes its arena at build
 # time with the engine, runs N inferences between bench_begin/bench_end and checks every output), runs
 # it under QEMU with the repository's counting plugin scripts/bench-op-count.c (compiled here into
@@ -34,11 +35,13 @@
 #   stack          stack high-water of the whole firmware (painted stack); stack_invoke: during invoke only
 #   macs           multiply-accumulates of the model (reflex inspect), when the CLI builds
 #
-# A model whose arena/model does not fit the M0 (16 KB RAM / 256 KB flash) is reported as
-# `skipped=does-not-fit`. With the profile (default on m4) each model is built a second time with
+# A model whose arena/model does not fit the M0 (16 KB RAM / 256 KB flash) is built again as the same
+# thumbv6m firmware linked for QEMU's mps2-an386 (4 MB + 4 MB; thumbv6m code runs unchanged on that
+# Cortex-M4 machine and counts the same instructions) and run there; its lines carry
+# `machine=mps2-an386`. With the profile (default on m4) each model is built a second time with
 # BENCH_PROFILE=ops (markers around every operator of one inference; needs the engine's profiling hook)
 # and run under scripts/bench-op-count.c, printing `bench-op model=NAME target=m4 op=K name=OP insns=N
-# macs=N stack=N` (stack: high-water while that operator ran, from the top of the stack). Where the
+# macs=N stack=N` (also on m0 for the mlperf-tiny models) (stack: high-water while that operator ran, from the top of the stack). Where the
 # flash goes (scripts/bench-flash-parts.sh) is recorded as `bench-flash` lines in
 # target/bench/results.txt. The full run rewrites the generated part of docs/benchmarks.md. Exits
 # non-zero if any model failed (build error, wrong output, stack overflow, fault, timeout).
@@ -113,6 +116,9 @@ if [ ${#MODELS[@]} -eq 0 ]; then
         for d in "$FIXTURES/conformance"/*/; do
             [ -f "$d/model.tflite" ] && MODELS+=("$(basename "$d")")
         done
+        for d in "$FIXTURES/mlperf-tiny"/*/; do
+            [ -f "$d/model.tflite" ] && MODELS+=("mlperf-tiny/$(basename "$d")")
+        done
     fi
     [ "$DOCS" = auto ] && [ $QUICK = 0 ] && DOCS=1
 fi
@@ -163,10 +169,14 @@ op_features() {
     [ -n "$feats" ] && echo "--no-default-features --features ${feats#,}"
 }
 
+# The QEMU machine of the m0 firmware being built and run: empty for the micro:bit, `mps2-an386` for
+# a model that does not fit it (bench_one and profile_one set it for that model only).
+M0_MACHINE=""
 machine_args() {
     case "$1" in
         m4) echo "-machine mps2-an386 -cpu cortex-m4" ;;
-        m0) echo "-machine microbit -cpu cortex-m0" ;;
+        m0) if [ "$M0_MACHINE" = mps2-an386 ]; then echo "-machine mps2-an386 -cpu cortex-m4"; else
+            echo "-machine microbit -cpu cortex-m0"; fi ;;
         # thumbv6m code on the M4 machine's memory: the instructions counted are the M0's.
         m0-an386) echo "-machine mps2-an386 -cpu cortex-m4" ;;
     esac
@@ -203,13 +213,16 @@ build_fw() { # target model runs profile(0/1) suffix [extra engine feature]
     local target="$1" model="$2" runs="$3" profile="$4" suffix="$5" extra="${6:-}" log elf
     log="$BENCH_DIR/$target/${model##*/}$suffix.build.log"
     mkdir -p "$BENCH_DIR/$target"
-    local features
+    local features board="$target"
     features=$(op_features "$(case_dir "$model")/model.tflite")
+    # M0 code for mps2-an386 (a model too big for the micro:bit): the same thumbv6m build on the M4
+    # machine's memory map.
+    if [ "$target" = m0 ] && [ "$M0_MACHINE" = mps2-an386 ]; then board=m0-an386; fi
     if [ -n "$extra" ]; then
         features="${features:---features edge-reflex/ops-all},edge-reflex/$extra"
     fi
     # shellcheck disable=SC2086
-    if ! (cd "$ROOT/boards/bench" && BENCH_BOARD="$target" BENCH_MODEL="$model" BENCH_RUNS="$runs" \
+    if ! (cd "$ROOT/boards/bench" && BENCH_BOARD="$board" BENCH_MODEL="$model" BENCH_RUNS="$runs" \
         BENCH_PROFILE="$([ "$profile" = 1 ] && echo ops)" EDGE_REFLEX_FIXTURES="$FIXTURES" \
         BENCH_ENGINE="${BENCH_ENGINE:-prebuilt}" \
         "$CARGO" build --release --quiet -Zbuild-std=core --target "$(rust_target "$target")" \
@@ -234,14 +247,19 @@ run_fw() { # target elf log plugin-args
 RESULTS="$BENCH_DIR/results.txt"
 : >"$RESULTS"
 FAILED=()
-emit() { echo "$*"; echo "$*" >>"$RESULTS"; }
+emit() { echo "$*${M0_MACHINE:+ machine=$M0_MACHINE}"; echo "$*${M0_MACHINE:+ machine=$M0_MACHINE}" >>"$RESULTS"; }
 
 bench_one() { # target model
     local target="$1" model="$2" runs elf log fw insn_line region regions insns flash test_bytes \
         model_bytes macs rc=0 plugin_out
     runs=$(runs_for "$model")
     build_fw "$target" "$model" "$runs" 0 "" || rc=$?
-    if [ $rc = 3 ]; then
+    if [ $rc = 3 ] && [ "$target" = m0 ] && [ -z "$M0_MACHINE" ]; then
+        M0_MACHINE=mps2-an386
+        bench_one "$target" "$model"
+        M0_MACHINE=""
+        return 0
+    elif [ $rc = 3 ]; then
         emit "bench model=${model##*/} target=$target skipped=does-not-fit ($(grep -o 'needs arena.*' \
             "$BENCH_DIR/$target/${model##*/}.build.log" | head -1))"
         return 0
@@ -345,6 +363,12 @@ bench_dense() { # target model runs
 profile_one() { # target model
     local target="$1" model="$2" elf log out rc=0 names
     build_fw "$target" "$model" 1 1 ".ops" || rc=$?
+    if [ $rc = 3 ] && [ "$target" = m0 ] && [ -z "$M0_MACHINE" ]; then
+        M0_MACHINE=mps2-an386
+        profile_one "$target" "$model"
+        M0_MACHINE=""
+        return 0
+    fi
     if [ $rc = 3 ]; then return 0; fi
     if [ $rc != 0 ]; then
         emit "bench-op model=${model##*/} target=$target FAIL=build"
@@ -383,8 +407,13 @@ for target in "${TARGETS[@]}"; do
     for model in "${MODELS[@]}"; do
         bench_one "$target" "$model"
     done
-    if [ $PROFILE = 1 ] && [ "$target" = m4 ]; then
-        for model in "${MODELS[@]}"; do profile_one "$target" "$model"; done
+    if [ $PROFILE = 1 ]; then
+        for model in "${MODELS[@]}"; do
+            # M0 profiles: the MLPerf Tiny models only (the full run's time).
+            if [ "$target" = m4 ] || [[ "$(case_dir "$model")" == */mlperf-tiny/* ]]; then
+                profile_one "$target" "$model"
+            fi
+        done
     fi
 done
 

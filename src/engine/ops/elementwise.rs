@@ -4,12 +4,18 @@
 use super::{as_i8_mut, kernel_err, Needs, Operands, Prep};
 use crate::engine::arith::{FusedActivation, QuantizedMultiplier};
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
-use crate::engine::kernels::elementwise::{Add, Mul, MAX_RANK};
+use crate::engine::kernels::elementwise::folded::TABLE_BYTES;
+use crate::engine::kernels::elementwise::{Add, AddTable, Mul, MAX_RANK};
 use crate::engine::kernels::mean::Mean;
 use crate::engine::kernels::quantize::{Dequantize, Quantize, Requantize8};
 use crate::engine::model::operator::{code, Op};
 use crate::engine::model::tensor::DType;
 use crate::engine::record::{RecordReader, RecordWriter};
+
+/// Output elements from which a folded ADD gets its 1 KB table in the record (below, the
+/// smaller-scale input's term is computed per element: the table would cost more flash than it
+/// saves instructions).
+const ADD_TABLE_MIN_ELEMENTS: usize = 512;
 
 /// Most axes a MEAN may list (repeats included).
 const MAX_AXES: usize = 16;
@@ -119,6 +125,19 @@ fn prepare_add_mul(
         }
         w.i32(k.activation_min);
         w.i32(k.activation_max);
+        write_dims(w, a.shape.dims());
+        write_dims(w, b.shape.dims());
+        write_dims(w, out.shape.dims());
+        // The folded form's table (see kernels::elementwise::folded), when it pays.
+        match k.folded().filter(|_| out.elements() >= ADD_TABLE_MIN_ELEMENTS) {
+            Some(f) => {
+                w.bool(true);
+                if let Some(dst) = w.reserve(TABLE_BYTES) {
+                    f.table(dst);
+                }
+            }
+            None => w.bool(false),
+        }
     } else {
         let k = Mul::new(x, y, o, activation).map_err(|e| p.kernel(e))?;
         for v in [k.input1_offset, k.input2_offset, k.output_offset] {
@@ -127,10 +146,10 @@ fn prepare_add_mul(
         write_multiplier(w, k.output_multiplier);
         w.i32(k.activation_min);
         w.i32(k.activation_max);
+        write_dims(w, a.shape.dims());
+        write_dims(w, b.shape.dims());
+        write_dims(w, out.shape.dims());
     }
-    write_dims(w, a.shape.dims());
-    write_dims(w, b.shape.dims());
-    write_dims(w, out.shape.dims());
     Ok(Needs::default())
 }
 
@@ -233,7 +252,14 @@ pub(super) fn eval(
                     activation_max: r.i32()?,
                 };
                 let (a, b, o) = (Dims::read(r)?, Dims::read(r)?, Dims::read(r)?);
-                k.eval(in1, a.get(), in2, b.get(), out, o.get())
+                let table: Option<&AddTable> = match r.i32()? {
+                    0 => None,
+                    _ => Some(bytemuck::cast_ref(
+                        <&[u8; TABLE_BYTES]>::try_from(r.bytes(TABLE_BYTES)?)
+                            .map_err(|_| RunError::Internal)?,
+                    )),
+                };
+                k.eval_prepared(in1, a.get(), in2, b.get(), out, o.get(), table)
             } else {
                 let k = Mul {
                     input1_offset: r.i32()?,
@@ -244,7 +270,7 @@ pub(super) fn eval(
                     activation_max: r.i32()?,
                 };
                 let (a, b, o) = (Dims::read(r)?, Dims::read(r)?, Dims::read(r)?);
-                k.eval(in1, a.get(), in2, b.get(), out, o.get())
+                k.eval_prepared(in1, a.get(), in2, b.get(), out, o.get())
             }
             .map_err(kernel_err)
         }

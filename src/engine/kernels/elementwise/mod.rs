@@ -6,6 +6,13 @@
 //! `out = clamp(zp_out + M_out(M_1((x1 - zp1) << 20) + M_2((x2 - zp2) << 20)))`.
 //! MUL: `out = clamp(zp_out + M((x1 - zp1)(x2 - zp2)))` with `M = s1 * s2 / s_out` computed in
 //! `f32` as TFLite does.
+//!
+//! These are the reference forms, written as TFLite's kernels are; [`folded`] computes the same
+//! bytes with the per-element work moved to prepare (what the engine runs when it can).
+
+pub mod folded;
+
+pub use folded::{AddFolded, AddTable, FoldedRescale, MulFolded};
 
 use super::KernelError;
 use crate::engine::arith::{activation_range, clamp_to_i8, FusedActivation, QuantizedMultiplier};
@@ -205,13 +212,6 @@ fn broadcast(
     let out = extend(output_shape).ok_or(bad)?;
     let s1 = broadcast_strides(extend(shape1).ok_or(bad)?, out).ok_or(bad)?;
     let s2 = broadcast_strides(extend(shape2).ok_or(bad)?, out).ok_or(bad)?;
-    if input1.len() == output.len() && input2.len() == output.len() {
-        // Same shape (the strides agree): a plain zip.
-        for ((y, &a), &b) in output.iter_mut().zip(input1).zip(input2) {
-            *y = f(a, b);
-        }
-        return Ok(());
-    }
     let mut index = [0usize; MAX_RANK];
     let (mut at1, mut at2) = (0usize, 0usize);
     for y in output.iter_mut() {
