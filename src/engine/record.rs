@@ -1,11 +1,52 @@
 //! Operator records: the integer parameters each operator prepares at load time and reads back on
-//! every invoke, stored as little-endian words in the arena (no alignment, no `unsafe`).
+//! every invoke, stored in the arena (or a prebuilt plan) at any alignment, with no `unsafe`.
+//!
+//! Each operator's fixed parameters are one `#[repr(C)]` plain-data struct (bytemuck's `Pod`,
+//! fields `u32`/`i32`, or `u8` codes grouped to whole words so there is no padding), written
+//! whole with [`RecordWriter::pod`] and read whole with [`RecordReader::pod`]; what varies in
+//! length (per-channel multipliers and shifts, lookup tables, listed weights) follows it as
+//! slices. A strategy stored in a record is an enum's `u8` code, decoded with a checked
+//! `TryFrom`: a corrupt code is [`RunError::Internal`], as is a record too short for its struct.
 //!
 //! A [`RecordWriter`] either writes into a byte slice or only counts (to size the arena before
 //! there is one); a [`RecordReader`] reads the same sequence back. Reading past the end is an
 //! error, never a panic.
+//!
+//! Records are little-endian: a struct's bytes are its in-memory layout, and every target this
+//! crate builds for (Cortex-M, x86-64, AArch64 hosts) is little-endian, so a plan written on a host
+//! runs on a device. A big-endian build is refused at compile time.
 
 use crate::engine::error::RunError;
+
+const _: () = assert!(
+    cfg!(target_endian = "little"),
+    "operator records are written as in-memory structs, which must be little-endian"
+);
+
+/// A count or index as a record stores it (saturated to `u32::MAX`, which no tensor reaches, so
+/// the kernels' length checks refuse it).
+#[inline]
+pub fn word(v: usize) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+/// A 4-D shape as a record stores it.
+#[inline]
+pub fn shape_words(s: [usize; 4]) -> [u32; 4] {
+    s.map(word)
+}
+
+/// A 4-D shape read from a record.
+#[inline]
+pub fn shape_of(s: [u32; 4]) -> [usize; 4] {
+    s.map(|d| d as usize)
+}
+
+/// Decodes a record's enum code `v`; an unknown code is [`RunError::Internal`].
+#[inline]
+pub fn decode<E: TryFrom<u8>>(v: u8) -> Result<E, RunError> {
+    E::try_from(v).map_err(|_| RunError::Internal)
+}
 
 /// Writes words into a byte buffer, or only counts them.
 #[derive(Debug)]

@@ -13,11 +13,24 @@ use crate::engine::arith::{activation_range, FusedActivation};
 /// Which reduction a pooling window applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
 pub enum PoolKind {
     /// AVERAGE_POOL_2D.
-    Average,
+    Average = 0,
     /// MAX_POOL_2D.
-    Max,
+    Max = 1,
+}
+
+impl TryFrom<u8> for PoolKind {
+    type Error = KernelError;
+    /// The kind whose code (`kind as u8`) is `code`.
+    fn try_from(code: u8) -> Result<PoolKind, KernelError> {
+        match code {
+            0 => Ok(PoolKind::Average),
+            1 => Ok(PoolKind::Max),
+            _ => Err(KernelError::Unsupported),
+        }
+    }
 }
 
 /// The integer parameters of one pooling operator.

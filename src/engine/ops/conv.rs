@@ -5,7 +5,7 @@
 //! Both always requantize per channel (a per-tensor weight scale is repeated), as TFLite does.
 
 use super::bounds::{check_depth_multiplier, check_window, Axis};
-use super::{as_i8, as_i8_mut, kernel_err, read_shape, write_shape, Needs, Operands, Prep};
+use super::{as_i8, as_i8_mut, kernel_err, Needs, Operands, Prep};
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::conv::{
     self, sparse, Conv2d, ConvOperands, Facts, Geometry, Shapes, TapLayout, Variant,
@@ -14,8 +14,9 @@ use crate::engine::kernels::depthwise::{self, DepthwiseConv2d, DepthwiseOperands
 use crate::engine::kernels::{channel_multipliers, padding, Choice, I32Le, Requantize};
 use crate::engine::model::operator::{code, Op};
 use crate::engine::model::tensor::{DType, Quantization};
-use crate::engine::record::{RecordReader, RecordWriter};
+use crate::engine::record::{shape_of, shape_words, word, RecordReader, RecordWriter};
 use crate::model::QuantParams;
+use bytemuck::{Pod, Zeroable};
 
 /// An operand's facts, read by [`operand`] so that no `TensorInfo` stays on the stack.
 struct Operand<'m> {
@@ -117,7 +118,10 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         return Err(p.shapes("window positions overflow"));
     }
     let geometry = Geometry { stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w };
-    let (input_offset, output_offset, act_min, act_max) = if depthwise {
+    let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
+    let has_bias = bias.is_some();
+    let weights = filter.data.map(as_i8);
+    let k = if depthwise {
         let k = DepthwiseConv2d::new(
             geometry,
             depth_multiplier,
@@ -127,82 +131,157 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
             o.activation,
         )
         .map_err(|e| p.kernel(e))?;
-        (k.input_offset, k.output_offset, k.activation_min, k.activation_max)
+        Kernel::Depthwise(k)
     } else {
         let k = Conv2d::new(geometry, qi.zero_point, qo.scale, qo.zero_point, o.activation)
             .map_err(|e| p.kernel(e))?;
-        (k.input_offset, k.output_offset, k.activation_min, k.activation_max)
+        Kernel::Conv(k, Facts { shapes, weights, bias: bias.flatten().map(I32Le) })
     };
-    for v in [stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w, depth_multiplier] {
-        w.usize(v);
-    }
-    for v in [input_offset, output_offset, act_min, act_max] {
-        w.i32(v);
-    }
-    write_shape(w, in_shape);
-    write_shape(w, filter_shape);
-    write_shape(w, out_shape);
+    let (needs, listed_bytes) = write_record(w, &k, shapes, has_bias);
     write_channel_multipliers(p, w, qi.scale, fq.scales(), qo.scale, channels)?;
-    let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
-    if depthwise {
-        let k = DepthwiseConv2d {
-            geometry,
-            depth_multiplier,
-            input_offset,
-            output_offset,
-            activation_min: act_min,
-            activation_max: act_max,
-        };
-        let choice = Choice::new(|target| depthwise::select(&k, shapes, target));
-        w.i32(choice.to_word() | bias_flag(bias.is_some()));
-        let scratch =
-            k.scratch_bytes(choice.dsp, shapes).max(k.scratch_bytes(choice.portable, shapes));
-        return Ok(Needs { scratch });
+    if let Kernel::Conv(k, facts) = &k {
+        if listed_bytes != 0 {
+            write_list(p, w, k, facts, listed_bytes)?;
+        }
     }
-    let k = Conv2d {
-        geometry,
-        input_offset,
-        output_offset,
-        activation_min: act_min,
-        activation_max: act_max,
-    };
-    let facts = Facts { shapes, weights: filter.data.map(as_i8), bias: bias.flatten().map(I32Le) };
-    write_variant(p, w, &k, &facts, bias.is_some())
+    Ok(needs)
 }
 
-/// The bit of the record's choice word that says the operator has a bias (above the two
-/// variant codes of [`Choice::to_word`]).
-fn bias_flag(has_bias: bool) -> i32 {
-    (has_bias as i32) << 16
+/// The kernel a convolution runs, as prepared.
+enum Kernel<'m> {
+    /// CONV_2D, with what its variant is chosen from.
+    Conv(Conv2d, Facts<'m>),
+    /// DEPTHWISE_CONV_2D.
+    Depthwise(DepthwiseConv2d),
 }
 
-/// CONV_2D's kernel, chosen once here for each target (see [`conv::select`]), and for pruned
-/// weights (mostly zeros) each channel's nonzero taps listed once; returns the operator's
-/// scratch needs.
+/// CONV_2D's and DEPTHWISE_CONV_2D's fixed parameters. After it in the record: `output[3]`
+/// multipliers (4 bytes each) then as many shifts (1 byte each), then `listed_bytes` of listed
+/// weights (CONV_2D with a sparse variant for either target).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub(super) struct ConvRecord {
+    /// Strides, dilations and padding, as [`Geometry`] orders them.
+    pub geometry: [u32; 6],
+    /// Output channels per input channel (DEPTHWISE_CONV_2D; 1 for CONV_2D).
+    pub depth_multiplier: u32,
+    /// `-input_zero_point`.
+    pub input_offset: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// Lower clamp bound.
+    pub activation_min: i32,
+    /// Upper clamp bound.
+    pub activation_max: i32,
+    /// Input shape (NHWC).
+    pub input: [u32; 4],
+    /// Weights' shape.
+    pub filter: [u32; 4],
+    /// Output shape (NHWC).
+    pub output: [u32; 4],
+    /// Bytes of listed weights after the multipliers (0 if none).
+    pub listed_bytes: u32,
+    /// The kernel variant for each target ([`Choice::to_codes`]).
+    pub variants: [u8; 2],
+    /// 1 if the operator has a bias (input 2), 0 if not.
+    pub bias: u8,
+    /// Zero.
+    pub reserved: u8,
+}
+
+impl ConvRecord {
+    fn geometry(&self) -> Geometry {
+        let [stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w] =
+            self.geometry.map(|v| v as usize);
+        Geometry { stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w }
+    }
+
+    fn shapes(&self) -> Shapes {
+        Shapes {
+            input: shape_of(self.input),
+            filter: shape_of(self.filter),
+            output: shape_of(self.output),
+        }
+    }
+}
+
+/// Chooses the kernel once here for each target ([`conv::select`], [`depthwise::select`]) and
+/// writes the operator's [`ConvRecord`]; returns its scratch needs and the bytes of its listed
+/// weights. Out of line, so that the record is not in the frame that reads the operands.
 #[inline(never)]
-fn write_variant(
+fn write_record(
+    w: &mut RecordWriter<'_>,
+    k: &Kernel<'_>,
+    shapes: Shapes,
+    has_bias: bool,
+) -> (Needs, usize) {
+    let (geometry, depth_multiplier, clamp, offsets, variants, scratch, listed_bytes) = match k {
+        Kernel::Depthwise(k) => {
+            let choice = Choice::new(|target| depthwise::select(k, shapes, target));
+            let scratch =
+                k.scratch_bytes(choice.dsp, shapes).max(k.scratch_bytes(choice.portable, shapes));
+            (
+                k.geometry,
+                k.depth_multiplier,
+                (k.activation_min, k.activation_max),
+                (k.input_offset, k.output_offset),
+                choice.to_codes(),
+                scratch,
+                0,
+            )
+        }
+        Kernel::Conv(k, facts) => {
+            let choice = Choice::new(|target| conv::select(k, facts, target));
+            let scratch =
+                k.scratch_bytes(choice.dsp, shapes).max(k.scratch_bytes(choice.portable, shapes));
+            let listed = if choice.dsp.is_sparse() || choice.portable.is_sparse() {
+                let weights = facts.weights.unwrap_or(&[]);
+                sparse::table_bytes(shapes.filter[0], sparse::nonzero(weights))
+            } else {
+                0
+            };
+            let clamp = (k.activation_min, k.activation_max);
+            let offsets = (k.input_offset, k.output_offset);
+            (k.geometry, 1, clamp, offsets, choice.to_codes(), scratch, listed)
+        }
+    };
+    let g = geometry;
+    w.pod(&ConvRecord {
+        geometry: [g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, g.pad_h, g.pad_w].map(word),
+        depth_multiplier: word(depth_multiplier),
+        input_offset: offsets.0,
+        output_offset: offsets.1,
+        activation_min: clamp.0,
+        activation_max: clamp.1,
+        input: shape_words(shapes.input),
+        filter: shape_words(shapes.filter),
+        output: shape_words(shapes.output),
+        listed_bytes: word(listed_bytes),
+        variants,
+        bias: has_bias as u8,
+        reserved: 0,
+    });
+    (Needs { scratch }, listed_bytes)
+}
+
+/// For pruned CONV_2D weights (mostly zeros), each channel's nonzero taps listed once, after the
+/// multipliers (`bytes`, the record's `listed_bytes`).
+#[inline(never)]
+fn write_list(
     p: &Prep<'_, '_>,
     w: &mut RecordWriter<'_>,
     k: &Conv2d,
     facts: &Facts<'_>,
-    has_bias: bool,
-) -> Result<Needs, LoadError> {
-    let choice = Choice::new(|target| conv::select(k, facts, target));
-    w.i32(choice.to_word() | bias_flag(has_bias));
-    let shapes = facts.shapes;
-    let scratch = k.scratch_bytes(choice.dsp, shapes).max(k.scratch_bytes(choice.portable, shapes));
-    if choice.dsp.is_sparse() || choice.portable.is_sparse() {
-        let weights = facts.weights.unwrap_or(&[]);
-        let layout = TapLayout::new(k, shapes).ok_or(p.shapes("weights cannot be listed"))?;
-        let bytes = sparse::table_bytes(shapes.filter[0], sparse::nonzero(weights));
-        w.usize(bytes);
-        if let Some(table) = w.reserve(bytes) {
-            if !sparse::write_table(weights, shapes, &layout, k.input_offset, facts.bias, table) {
-                return Err(p.shapes("weights cannot be listed"));
-            }
+    bytes: usize,
+) -> Result<(), LoadError> {
+    let (weights, shapes) = (facts.weights.unwrap_or(&[]), facts.shapes);
+    let layout = TapLayout::new(k, shapes).ok_or(p.shapes("weights cannot be listed"))?;
+    if let Some(table) = w.reserve(bytes) {
+        if !sparse::write_table(weights, shapes, &layout, k.input_offset, facts.bias, table) {
+            return Err(p.shapes("weights cannot be listed"));
         }
     }
-    Ok(Needs { scratch })
+    Ok(())
 }
 
 /// True if `out * stride + window * dilation` fits in `usize` (what the kernels index with).
@@ -212,8 +291,9 @@ pub(super) fn window_fits(out: usize, stride: usize, window: usize, dilation: us
         .is_some()
 }
 
-/// Writes `channels` multipliers (4 bytes each) then shifts (1 byte each); when only counting,
-/// still checks that every channel's multiplier is representable.
+/// Writes `channels` multipliers (4 bytes each) then shifts (1 byte each), their count being in
+/// the operator's record; when only counting, still checks that every channel's multiplier is
+/// representable.
 pub(super) fn write_channel_multipliers(
     p: &Prep<'_, '_>,
     w: &mut RecordWriter<'_>,
@@ -222,7 +302,6 @@ pub(super) fn write_channel_multipliers(
     output_scale: f32,
     channels: usize,
 ) -> Result<(), LoadError> {
-    w.usize(channels);
     let bytes = channels.checked_mul(5).ok_or(p.shapes("too many channels"))?;
     match w.reserve(bytes) {
         Some(buf) => {
@@ -246,11 +325,12 @@ pub(super) fn write_channel_multipliers(
     Ok(())
 }
 
-/// Reads what [`write_channel_multipliers`] wrote.
+/// Reads the `channels` multipliers and shifts [`write_channel_multipliers`] wrote.
+#[inline]
 pub(super) fn read_channel_multipliers<'r>(
     r: &mut RecordReader<'r>,
+    channels: usize,
 ) -> Result<Requantize<'r>, RunError> {
-    let channels = r.usize()?;
     let m = r.bytes(channels.checked_mul(4).ok_or(RunError::Internal)?)?;
     let s = r.bytes(channels)?;
     Ok(Requantize::PerChannel { multipliers: I32Le(m), shifts: as_i8(s) })
@@ -262,45 +342,34 @@ pub(super) fn eval(
     r: &mut RecordReader<'_>,
     io: Operands<'_>,
 ) -> Result<(), RunError> {
-    let geometry = Geometry {
-        stride_h: r.usize()?,
-        stride_w: r.usize()?,
-        dilation_h: r.usize()?,
-        dilation_w: r.usize()?,
-        pad_h: r.usize()?,
-        pad_w: r.usize()?,
+    let rec: ConvRecord = r.pod()?;
+    let requantize = read_channel_multipliers(r, rec.output[3] as usize)?;
+    let bias = match rec.bias {
+        0 => None,
+        1 => Some(I32Le(io.inputs.get(2)?)),
+        _ => return Err(RunError::Internal),
     };
-    let depth_multiplier = r.usize()?;
-    let (input_offset, output_offset, activation_min, activation_max) =
-        (r.i32()?, r.i32()?, r.i32()?, r.i32()?);
-    let (in_shape, filter_shape, out_shape) = (read_shape(r)?, read_shape(r)?, read_shape(r)?);
-    let requantize = read_channel_multipliers(r)?;
-    let word = r.i32()?;
-    let bias = if word & bias_flag(true) != 0 { Some(I32Le(io.inputs.get(2)?)) } else { None };
+    let (geometry, shapes) = (rec.geometry(), rec.shapes());
     let (input, filter, output) = (io.inputs.i8(0)?, io.inputs.i8(1)?, as_i8_mut(io.output));
+    let (input_offset, output_offset) = (rec.input_offset, rec.output_offset);
+    let (activation_min, activation_max) = (rec.activation_min, rec.activation_max);
     if op_code == code::DEPTHWISE_CONV_2D {
         let k = DepthwiseConv2d {
             geometry,
-            depth_multiplier,
+            depth_multiplier: rec.depth_multiplier as usize,
             input_offset,
             output_offset,
             activation_min,
             activation_max,
         };
-        let variant: depthwise::Variant = Choice::here_in_word(word).ok_or(RunError::Internal)?;
-        let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
+        let variant: depthwise::Variant =
+            Choice::here_in(rec.variants).ok_or(RunError::Internal)?;
         let ops = DepthwiseOperands { input, filter, bias, requantize, output, shapes };
         return k.eval(variant, ops, io.scratch).map_err(kernel_err);
     }
     let k = Conv2d { geometry, input_offset, output_offset, activation_min, activation_max };
-    let variant: Variant = Choice::here_in_word(word).ok_or(RunError::Internal)?;
-    let listed = if variant.is_sparse() {
-        let len = r.usize()?;
-        r.bytes(len)?
-    } else {
-        &[]
-    };
-    let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
+    let variant: Variant = Choice::here_in(rec.variants).ok_or(RunError::Internal)?;
+    let listed = if variant.is_sparse() { r.bytes(rec.listed_bytes as usize)? } else { &[] };
     let ops = ConvOperands { input, filter, listed, bias, requantize, output, shapes };
     k.eval(variant, ops, io.scratch).map_err(kernel_err)
 }

@@ -9,20 +9,44 @@ use crate::engine::kernels::mean::Mean;
 use crate::engine::kernels::quantize::{Dequantize, Quantize, Requantize8};
 use crate::engine::model::operator::{code, Op};
 use crate::engine::model::tensor::DType;
+use crate::engine::record::{decode, word};
 use crate::engine::record::{RecordReader, RecordWriter};
+use bytemuck::{Pod, Zeroable};
 
 /// Most axes a MEAN may list (repeats included).
 const MAX_AXES: usize = 16;
 
-/// Writes a shape of rank <= 6 as `rank, d0..d5`.
-pub(super) fn write_dims(w: &mut RecordWriter<'_>, dims: &[u32]) {
-    w.usize(dims.len());
-    for d in 0..MAX_RANK {
-        w.usize(dims.get(d).copied().unwrap_or(1) as usize);
+/// A shape of rank <= 6 as records hold it: the rank, then the dimensions (1 past the rank).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub(super) struct DimsRecord {
+    /// The rank.
+    pub rank: u32,
+    /// The dimensions, 1 past the rank.
+    pub dims: [u32; MAX_RANK],
+}
+
+impl DimsRecord {
+    /// The record of `dims` (rank at most 6, checked by the caller; more is cut).
+    pub fn new(dims: &[u32]) -> DimsRecord {
+        let mut d = [1u32; MAX_RANK];
+        for (o, &x) in d.iter_mut().zip(dims) {
+            *o = x;
+        }
+        DimsRecord { rank: word(dims.len()), dims: d }
+    }
+
+    /// The shape, or [`RunError::Internal`] for a rank above 6.
+    pub fn get(&self) -> Result<Dims, RunError> {
+        let rank = self.rank as usize;
+        if rank > MAX_RANK {
+            return Err(RunError::Internal);
+        }
+        Ok(Dims { rank, dims: self.dims.map(|d| d as usize) })
     }
 }
 
-/// A shape written by [`write_dims`].
+/// A shape read from a [`DimsRecord`].
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Dims {
     pub rank: usize,
@@ -30,30 +54,121 @@ pub(super) struct Dims {
 }
 
 impl Dims {
-    pub fn read(r: &mut RecordReader<'_>) -> Result<Dims, RunError> {
-        let rank = r.usize()?;
-        let mut dims = [1usize; MAX_RANK];
-        for d in dims.iter_mut() {
-            *d = r.usize()?;
-        }
-        if rank > MAX_RANK {
-            return Err(RunError::Internal);
-        }
-        Ok(Dims { rank, dims })
-    }
-
     pub fn get(&self) -> &[usize] {
         &self.dims[..self.rank]
     }
 }
 
-fn write_multiplier(w: &mut RecordWriter<'_>, m: QuantizedMultiplier) {
-    w.i32(m.multiplier);
-    w.i32(m.shift);
+/// ADD's parameters (the whole record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub(super) struct AddRecord {
+    /// `-zero_point` of input 1.
+    pub input1_offset: i32,
+    /// `-zero_point` of input 2.
+    pub input2_offset: i32,
+    /// Output zero point.
+    pub output_offset: i32,
+    /// Left shift applied to both inputs before rescaling.
+    pub left_shift: i32,
+    /// Rescales input 1 to the common scale.
+    pub input1_multiplier: QuantizedMultiplier,
+    /// Rescales input 2 to the common scale.
+    pub input2_multiplier: QuantizedMultiplier,
+    /// Rescales the sum to the output scale.
+    pub output_multiplier: QuantizedMultiplier,
+    /// Lower clamp bound.
+    pub activation_min: i32,
+    /// Upper clamp bound.
+    pub activation_max: i32,
+    /// The shapes of input 1, input 2 and the output.
+    pub shapes: [DimsRecord; 3],
 }
 
-fn read_multiplier(r: &mut RecordReader<'_>) -> Result<QuantizedMultiplier, RunError> {
-    Ok(QuantizedMultiplier { multiplier: r.i32()?, shift: r.i32()? })
+/// MUL's parameters (the whole record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub(super) struct MulRecord {
+    /// `-zero_point` of input 1.
+    pub input1_offset: i32,
+    /// `-zero_point` of input 2.
+    pub input2_offset: i32,
+    /// Output zero point.
+    pub output_offset: i32,
+    /// Rescales the product to the output scale.
+    pub output_multiplier: QuantizedMultiplier,
+    /// Lower clamp bound.
+    pub activation_min: i32,
+    /// Upper clamp bound.
+    pub activation_max: i32,
+    /// The shapes of input 1, input 2 and the output.
+    pub shapes: [DimsRecord; 3],
+}
+
+/// What a QUANTIZE or DEQUANTIZE record holds after its [`QuantizeKind`] word.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(super) enum QuantizeKind {
+    /// QUANTIZE float32 -> int8: an [`AffineRecord`] of the output.
+    FromFloat = 0,
+    /// QUANTIZE int8 -> int8: a [`RequantizeRecord`].
+    Requantize = 1,
+    /// DEQUANTIZE int8 -> float32: an [`AffineRecord`] of the input.
+    ToFloat = 2,
+}
+
+impl TryFrom<u8> for QuantizeKind {
+    type Error = ();
+    fn try_from(v: u8) -> Result<QuantizeKind, ()> {
+        Ok(match v {
+            0 => QuantizeKind::FromFloat,
+            1 => QuantizeKind::Requantize,
+            2 => QuantizeKind::ToFloat,
+            _ => return Err(()),
+        })
+    }
+}
+
+/// The word in front of a QUANTIZE or DEQUANTIZE record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub(super) struct QuantizeHeader {
+    /// [`QuantizeKind`]'s code.
+    pub kind: u8,
+    /// Zeros.
+    pub reserved: [u8; 3],
+}
+
+/// A float tensor's quantization, for QUANTIZE from and DEQUANTIZE to float32.
+#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
+#[repr(C)]
+pub(super) struct AffineRecord {
+    /// The int8 side's scale.
+    pub scale: f32,
+    /// The int8 side's zero point.
+    pub zero_point: i32,
+}
+
+/// QUANTIZE int8 -> int8 (and MEAN's rescale).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub(super) struct RequantizeRecord {
+    /// Input zero point.
+    pub input_zero_point: i32,
+    /// Output zero point.
+    pub output_zero_point: i32,
+    /// `input_scale / output_scale`.
+    pub multiplier: QuantizedMultiplier,
+}
+
+/// MEAN's parameters (the whole record; the axes are read from the constant input at each run).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub(super) struct MeanRecord {
+    /// The rescale from input to output (with the zero points).
+    pub requantize: RequantizeRecord,
+    /// The input shape.
+    pub shape: DimsRecord,
 }
 
 /// True if shapes `a` and `b` broadcast (NumPy rules) to exactly `out`.
@@ -109,28 +224,33 @@ fn prepare_add_mul(
     }
     let (x, y, o) =
         ((qa.scale, qa.zero_point), (qb.scale, qb.zero_point), (qo.scale, qo.zero_point));
+    let shapes = [a.shape.dims(), b.shape.dims(), out.shape.dims()].map(DimsRecord::new);
     if matches!(p.op.op, Op::Add { .. }) {
         let k = Add::new(x, y, o, activation).map_err(|e| p.kernel(e))?;
-        for v in [k.input1_offset, k.input2_offset, k.output_offset, k.left_shift] {
-            w.i32(v);
-        }
-        for m in [k.input1_multiplier, k.input2_multiplier, k.output_multiplier] {
-            write_multiplier(w, m);
-        }
-        w.i32(k.activation_min);
-        w.i32(k.activation_max);
+        w.pod(&AddRecord {
+            input1_offset: k.input1_offset,
+            input2_offset: k.input2_offset,
+            output_offset: k.output_offset,
+            left_shift: k.left_shift,
+            input1_multiplier: k.input1_multiplier,
+            input2_multiplier: k.input2_multiplier,
+            output_multiplier: k.output_multiplier,
+            activation_min: k.activation_min,
+            activation_max: k.activation_max,
+            shapes,
+        });
     } else {
         let k = Mul::new(x, y, o, activation).map_err(|e| p.kernel(e))?;
-        for v in [k.input1_offset, k.input2_offset, k.output_offset] {
-            w.i32(v);
-        }
-        write_multiplier(w, k.output_multiplier);
-        w.i32(k.activation_min);
-        w.i32(k.activation_max);
+        w.pod(&MulRecord {
+            input1_offset: k.input1_offset,
+            input2_offset: k.input2_offset,
+            output_offset: k.output_offset,
+            output_multiplier: k.output_multiplier,
+            activation_min: k.activation_min,
+            activation_max: k.activation_max,
+            shapes,
+        });
     }
-    write_dims(w, a.shape.dims());
-    write_dims(w, b.shape.dims());
-    write_dims(w, out.shape.dims());
     Ok(Needs::default())
 }
 
@@ -146,26 +266,26 @@ fn prepare_quantize(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs,
         (Op::Quantize, DType::Float32) => {
             let qo = p.int8(&output, "output must be int8, per-tensor quantized")?;
             let k = Quantize::new(qo.scale, qo.zero_point).map_err(|e| p.kernel(e))?;
-            w.i32(0);
-            w.i32(k.scale.to_bits() as i32);
-            w.i32(k.zero_point);
+            w.pod(&QuantizeHeader { kind: QuantizeKind::FromFloat as u8, reserved: [0; 3] });
+            w.pod(&AffineRecord { scale: k.scale, zero_point: k.zero_point });
         }
         (Op::Quantize, DType::Int8) => {
             let qi = p.int8(&input, "input must be per-tensor quantized")?;
             let qo = p.int8(&output, "output must be int8, per-tensor quantized")?;
             let k = Requantize8::new(qi.scale, qi.zero_point, qo.scale, qo.zero_point)
                 .map_err(|e| p.kernel(e))?;
-            w.i32(1);
-            w.i32(k.input_zero_point);
-            w.i32(k.output_zero_point);
-            write_multiplier(w, k.multiplier);
+            w.pod(&QuantizeHeader { kind: QuantizeKind::Requantize as u8, reserved: [0; 3] });
+            w.pod(&RequantizeRecord {
+                input_zero_point: k.input_zero_point,
+                output_zero_point: k.output_zero_point,
+                multiplier: k.multiplier,
+            });
         }
         (Op::Dequantize, DType::Int8) => {
             p.dtype(&output, DType::Float32, "output must be float32")?;
             let qi = p.int8(&input, "input must be per-tensor quantized")?;
-            w.i32(2);
-            w.i32(qi.scale.to_bits() as i32);
-            w.i32(qi.zero_point);
+            w.pod(&QuantizeHeader { kind: QuantizeKind::ToFloat as u8, reserved: [0; 3] });
+            w.pod(&AffineRecord { scale: qi.scale, zero_point: qi.zero_point });
         }
         _ => return Err(p.err(LoadErrorKind::Types("float32 <-> int8 only"))),
     }
@@ -203,10 +323,14 @@ fn prepare_mean(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, Loa
         return Err(p.shapes("output size does not match the reduced input"));
     }
     let k = Mean::new(qi.scale, qi.zero_point, qo.scale, qo.zero_point).map_err(|e| p.kernel(e))?;
-    w.i32(k.input_zero_point);
-    w.i32(k.output_zero_point);
-    write_multiplier(w, k.multiplier);
-    write_dims(w, input.shape.dims());
+    w.pod(&MeanRecord {
+        requantize: RequantizeRecord {
+            input_zero_point: k.input_zero_point,
+            output_zero_point: k.output_zero_point,
+            multiplier: k.multiplier,
+        },
+        shape: DimsRecord::new(input.shape.dims()),
+    });
     Ok(Needs::default())
 }
 
@@ -221,58 +345,69 @@ pub(super) fn eval(
             let (in1, in2) = (io.inputs.i8(0)?, io.inputs.i8(1)?);
             let out = as_i8_mut(io.output);
             if op_code == code::ADD {
+                let rec: AddRecord = r.pod()?;
                 let k = Add {
-                    input1_offset: r.i32()?,
-                    input2_offset: r.i32()?,
-                    output_offset: r.i32()?,
-                    left_shift: r.i32()?,
-                    input1_multiplier: read_multiplier(r)?,
-                    input2_multiplier: read_multiplier(r)?,
-                    output_multiplier: read_multiplier(r)?,
-                    activation_min: r.i32()?,
-                    activation_max: r.i32()?,
+                    input1_offset: rec.input1_offset,
+                    input2_offset: rec.input2_offset,
+                    output_offset: rec.output_offset,
+                    left_shift: rec.left_shift,
+                    input1_multiplier: rec.input1_multiplier,
+                    input2_multiplier: rec.input2_multiplier,
+                    output_multiplier: rec.output_multiplier,
+                    activation_min: rec.activation_min,
+                    activation_max: rec.activation_max,
                 };
-                let (a, b, o) = (Dims::read(r)?, Dims::read(r)?, Dims::read(r)?);
+                let [a, b, o] = rec.shapes;
+                let (a, b, o) = (a.get()?, b.get()?, o.get()?);
                 k.eval(in1, a.get(), in2, b.get(), out, o.get())
             } else {
+                let rec: MulRecord = r.pod()?;
                 let k = Mul {
-                    input1_offset: r.i32()?,
-                    input2_offset: r.i32()?,
-                    output_offset: r.i32()?,
-                    output_multiplier: read_multiplier(r)?,
-                    activation_min: r.i32()?,
-                    activation_max: r.i32()?,
+                    input1_offset: rec.input1_offset,
+                    input2_offset: rec.input2_offset,
+                    output_offset: rec.output_offset,
+                    output_multiplier: rec.output_multiplier,
+                    activation_min: rec.activation_min,
+                    activation_max: rec.activation_max,
                 };
-                let (a, b, o) = (Dims::read(r)?, Dims::read(r)?, Dims::read(r)?);
+                let [a, b, o] = rec.shapes;
+                let (a, b, o) = (a.get()?, b.get()?, o.get()?);
                 k.eval(in1, a.get(), in2, b.get(), out, o.get())
             }
             .map_err(kernel_err)
         }
-        code::QUANTIZE | code::DEQUANTIZE if super::built(code::QUANTIZE) => match r.i32()? {
-            0 => {
-                let k = Quantize { scale: f32::from_bits(r.i32()? as u32), zero_point: r.i32()? };
-                k.eval(io.inputs.get(0)?, as_i8_mut(io.output)).map_err(kernel_err)
+        code::QUANTIZE | code::DEQUANTIZE if super::built(code::QUANTIZE) => {
+            let header: QuantizeHeader = r.pod()?;
+            match decode(header.kind)? {
+                QuantizeKind::FromFloat => {
+                    let rec: AffineRecord = r.pod()?;
+                    let k = Quantize { scale: rec.scale, zero_point: rec.zero_point };
+                    k.eval(io.inputs.get(0)?, as_i8_mut(io.output)).map_err(kernel_err)
+                }
+                QuantizeKind::Requantize => {
+                    let rec: RequantizeRecord = r.pod()?;
+                    let k = Requantize8 {
+                        input_zero_point: rec.input_zero_point,
+                        output_zero_point: rec.output_zero_point,
+                        multiplier: rec.multiplier,
+                    };
+                    k.eval(io.inputs.i8(0)?, as_i8_mut(io.output)).map_err(kernel_err)
+                }
+                QuantizeKind::ToFloat => {
+                    let rec: AffineRecord = r.pod()?;
+                    let k = Dequantize { scale: rec.scale, zero_point: rec.zero_point };
+                    k.eval(io.inputs.i8(0)?, io.output).map_err(kernel_err)
+                }
             }
-            1 => {
-                let k = Requantize8 {
-                    input_zero_point: r.i32()?,
-                    output_zero_point: r.i32()?,
-                    multiplier: read_multiplier(r)?,
-                };
-                k.eval(io.inputs.i8(0)?, as_i8_mut(io.output)).map_err(kernel_err)
-            }
-            _ => {
-                let k = Dequantize { scale: f32::from_bits(r.i32()? as u32), zero_point: r.i32()? };
-                k.eval(io.inputs.i8(0)?, io.output).map_err(kernel_err)
-            }
-        },
+        }
         code::MEAN if super::built(code::MEAN) => {
+            let rec: MeanRecord = r.pod()?;
             let k = Mean {
-                input_zero_point: r.i32()?,
-                output_zero_point: r.i32()?,
-                multiplier: read_multiplier(r)?,
+                input_zero_point: rec.requantize.input_zero_point,
+                output_zero_point: rec.requantize.output_zero_point,
+                multiplier: rec.requantize.multiplier,
             };
-            let shape = Dims::read(r)?;
+            let shape = rec.shape.get()?;
             let axes = io.inputs.get(1)?;
             let mut buf = [0i32; MAX_AXES];
             let n = axes.len() / 4;

@@ -14,8 +14,9 @@ use crate::engine::kernels::fully_connected::{
 use crate::engine::kernels::{conv_multiplier, Choice, I32Le, Requantize};
 use crate::engine::model::operator::Op;
 use crate::engine::model::tensor::{DType, Quantization};
-use crate::engine::record::{RecordReader, RecordWriter};
+use crate::engine::record::{decode, word, RecordReader, RecordWriter};
 use crate::model::QuantParams;
+use bytemuck::{Pod, Zeroable};
 
 /// What FULLY_CONNECTED's record is made from, read from its operands by [`operands`] (so no
 /// `TensorInfo` stays live in the frames that write the record: the loader's stack is small).
@@ -34,42 +35,118 @@ struct Facts<'m> {
 #[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
     let f = operands(p)?;
-    let FullyConnectedDims { batches, depth, units } = f.dims;
+    write_record(p, w, &f)
+}
+
+/// FULLY_CONNECTED's fixed parameters. After it in the record, as [`Tail`] says: the per-tensor
+/// multiplier and shift (two words), or per-unit multipliers (4 bytes each) then shifts (1 byte
+/// each) and, for [`Tail::PerChannelPrepared`], each unit's prepared rescale (a word each); then
+/// `listed_bytes` of listed weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub(super) struct FcRecord {
+    /// `-input_zero_point`.
+    pub input_offset: i32,
+    /// `-weights_zero_point`.
+    pub filter_offset: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// Lower clamp bound.
+    pub activation_min: i32,
+    /// Upper clamp bound.
+    pub activation_max: i32,
+    /// Rows of the input.
+    pub batches: u32,
+    /// Elements of a row.
+    pub depth: u32,
+    /// Output units.
+    pub units: u32,
+    /// Bytes of listed weights at the end (0 if none).
+    pub listed_bytes: u32,
+    /// The kernel variant for each target ([`Choice::to_codes`]).
+    pub variants: [u8; 2],
+    /// 1 if the operator has a bias (input 2), 0 if not.
+    pub bias: u8,
+    /// What follows the record ([`Tail`]).
+    pub tail: u8,
+}
+
+/// How FULLY_CONNECTED requantizes, which is what follows its [`FcRecord`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(super) enum Tail {
+    /// One multiplier and shift.
+    PerTensor = 0,
+    /// One multiplier and shift per unit.
+    PerChannel = 1,
+    /// One multiplier and shift per unit, then each unit's prepared rescale (written when
+    /// either target's variant is [`Variant::Prepared`]).
+    PerChannelPrepared = 2,
+}
+
+impl TryFrom<u8> for Tail {
+    type Error = ();
+    fn try_from(v: u8) -> Result<Tail, ()> {
+        Ok(match v {
+            0 => Tail::PerTensor,
+            1 => Tail::PerChannel,
+            2 => Tail::PerChannelPrepared,
+            _ => return Err(()),
+        })
+    }
+}
+
+/// Chooses the kernel once here for each target (see [`fc_kernel::select`]) and writes the
+/// record and its tail.
+#[inline(never)]
+fn write_record(
+    p: &Prep<'_, '_>,
+    w: &mut RecordWriter<'_>,
+    f: &Facts<'_>,
+) -> Result<Needs, LoadError> {
     let fc = f.fc;
-    for v in
-        [fc.input_offset, fc.filter_offset, fc.output_offset, fc.activation_min, fc.activation_max]
-    {
-        w.i32(v);
-    }
-    for v in [batches, depth, units] {
-        w.usize(v);
-    }
-    // One word: the kernel, chosen once here for each target (see `fully_connected::select`),
-    // and the flags bias (bit 16), per-channel multipliers (bit 17), prepared rescales (18).
     let facts = KernelFacts {
         dims: f.dims,
         weights: f.filter,
         bias_constant: f.bias.is_none_or(|b| b.is_some()),
         per_channel: f.per_channel,
-        multiplier: |u| multiplier(&f, u),
+        multiplier: |u| multiplier(f, u),
     };
     let choice = Choice::new(|target| fc_kernel::select(&fc, &facts, target));
-    let rescaled = choice.uses(Variant::Prepared);
+    let tail = match (f.per_channel, choice.uses(Variant::Prepared)) {
+        (false, _) => Tail::PerTensor,
+        (true, false) => Tail::PerChannel,
+        (true, true) => Tail::PerChannelPrepared,
+    };
     let listed = choice.uses(Variant::Sparse) || choice.uses(Variant::SparsePacked);
-    w.i32(
-        choice.to_word()
-            | (f.bias.is_some() as i32) << 16
-            | (f.per_channel as i32) << 17
-            | (rescaled as i32) << 18,
-    );
-    write_multipliers(p, w, &f)?;
-    if rescaled {
-        for u in 0..units {
-            w.i32(rescale_of(multiplier(&f, u), fc.output_offset).unwrap_or(0));
+    let listed_bytes = if listed {
+        sparse::table_bytes(f.filter.unwrap_or(&[]), f.dims.depth, fc.filter_offset)
+            .ok_or(p.shapes("weights cannot be listed"))?
+    } else {
+        0
+    };
+    w.pod(&FcRecord {
+        input_offset: fc.input_offset,
+        filter_offset: fc.filter_offset,
+        output_offset: fc.output_offset,
+        activation_min: fc.activation_min,
+        activation_max: fc.activation_max,
+        batches: word(f.dims.batches),
+        depth: word(f.dims.depth),
+        units: word(f.dims.units),
+        listed_bytes: word(listed_bytes),
+        variants: choice.to_codes(),
+        bias: f.bias.is_some() as u8,
+        tail: tail as u8,
+    });
+    write_multipliers(p, w, f)?;
+    if tail == Tail::PerChannelPrepared {
+        for u in 0..f.dims.units {
+            w.i32(rescale_of(multiplier(f, u), fc.output_offset).unwrap_or(0));
         }
     }
     if listed {
-        write_list(p, w, &f)?;
+        write_list(p, w, f, listed_bytes)?;
     }
     Ok(Needs::default())
 }
@@ -197,8 +274,7 @@ fn write_multipliers(
     } else {
         let m = per_tensor_multiplier(f.input_scale, wq.scale(0), f.output_scale)
             .map_err(|e| p.kernel(e))?;
-        w.i32(m.multiplier);
-        w.i32(m.shift);
+        w.pod(&m);
         Ok(())
     }
 }
@@ -207,11 +283,13 @@ fn write_multipliers(
 /// the zero-point term and the rescale folded into each unit's header; eval runs those instead
 /// of the dense rows.
 #[inline(never)]
-fn write_list(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>, f: &Facts<'_>) -> Result<(), LoadError> {
+fn write_list(
+    p: &Prep<'_, '_>,
+    w: &mut RecordWriter<'_>,
+    f: &Facts<'_>,
+    bytes: usize,
+) -> Result<(), LoadError> {
     let (filter, depth, fc) = (f.filter.unwrap_or(&[]), f.dims.depth, f.fc);
-    let bytes = sparse::table_bytes(filter, depth, fc.filter_offset)
-        .ok_or(p.shapes("weights cannot be listed"))?;
-    w.usize(bytes);
     if let Some(table) = w.reserve(bytes) {
         let k = sparse::UnitConstants {
             input_offset: fc.input_offset,
@@ -228,41 +306,37 @@ fn write_list(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>, f: &Facts<'_>) -> Resu
 
 #[inline(never)]
 pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
-    let [input_offset, filter_offset, output_offset, activation_min, activation_max] =
-        r.words::<5>()?;
+    let rec: FcRecord = r.pod()?;
     let fc = FullyConnected {
-        input_offset,
-        filter_offset,
-        output_offset,
-        activation_min,
-        activation_max,
+        input_offset: rec.input_offset,
+        filter_offset: rec.filter_offset,
+        output_offset: rec.output_offset,
+        activation_min: rec.activation_min,
+        activation_max: rec.activation_max,
     };
-    let [batches, depth, units, choice] = r.words::<4>()?;
-    let flags = choice >> 16;
-    let count = |v: i32| usize::try_from(v).map_err(|_| RunError::Internal);
-    let dims =
-        FullyConnectedDims { batches: count(batches)?, depth: count(depth)?, units: count(units)? };
-    let variant: Variant = Choice::here_in_word(choice).ok_or(RunError::Internal)?;
-    let requantize = if flags & 2 != 0 {
-        super::conv::read_channel_multipliers(r)?
+    let dims = FullyConnectedDims {
+        batches: rec.batches as usize,
+        depth: rec.depth as usize,
+        units: rec.units as usize,
+    };
+    let variant: Variant = Choice::here_in(rec.variants).ok_or(RunError::Internal)?;
+    let tail: Tail = decode(rec.tail)?;
+    let requantize = if tail == Tail::PerTensor {
+        Requantize::PerTensor(r.pod::<QuantizedMultiplier>()?)
     } else {
-        let [multiplier, shift] = r.words::<2>()?;
-        Requantize::PerTensor(crate::engine::arith::QuantizedMultiplier { multiplier, shift })
+        super::conv::read_channel_multipliers(r, dims.units)?
     };
-    let bias = if flags & 1 != 0 { Some(I32Le(io.inputs.get(2)?)) } else { None };
-    // The record holds the prepared rescales if either target's variant uses them, then the
-    // listed weights if either target's does.
-    let rescales = if flags & 4 != 0 {
+    let bias = match rec.bias {
+        0 => None,
+        1 => Some(I32Le(io.inputs.get(2)?)),
+        _ => return Err(RunError::Internal),
+    };
+    let rescales = if tail == Tail::PerChannelPrepared {
         I32Le(r.bytes(dims.units.checked_mul(4).ok_or(RunError::Internal)?)?)
     } else {
         I32Le(&[])
     };
-    let listed = if variant.is_sparse() {
-        let len = r.usize()?;
-        r.bytes(len)?
-    } else {
-        &[]
-    };
+    let listed = if variant.is_sparse() { r.bytes(rec.listed_bytes as usize)? } else { &[] };
     let filter = if variant.is_sparse() { &[][..] } else { io.inputs.i8(1)? };
     let (input, output) = (io.inputs.i8(0)?, as_i8_mut(io.output));
     let ops = FcOperands { input, filter, listed, bias, requantize, rescales, output, dims };
