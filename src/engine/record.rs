@@ -48,6 +48,41 @@ pub fn decode<E: TryFrom<u8>>(v: u8) -> Result<E, RunError> {
     E::try_from(v).map_err(|_| RunError::Internal)
 }
 
+/// Decodes a record's flag byte: 0 or 1, anything else is [`RunError::Internal`].
+#[inline]
+pub fn flag(v: u8) -> Result<bool, RunError> {
+    match v {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(RunError::Internal),
+    }
+}
+
+/// Checks the discipline every record struct keeps (for its tests): emitted and parsed back at
+/// an odd alignment it is equal; counting gives its size; every shorter buffer is an error when
+/// reading and an overflow when writing.
+#[cfg(test)]
+pub(crate) fn assert_round_trip<T: bytemuck::Pod + PartialEq + core::fmt::Debug>(record: &T) {
+    let n = core::mem::size_of::<T>();
+    let mut counting = RecordWriter::counting();
+    counting.pod(record);
+    assert_eq!(counting.len(), n);
+    let mut buf = [0u8; 513];
+    let mut w = RecordWriter::new(&mut buf[1..=n]);
+    w.pod(record);
+    assert!(!w.overflowed());
+    let mut r = RecordReader::new(&buf[1..=n]);
+    assert_eq!(r.pod::<T>().as_ref(), Ok(record));
+    assert!(r.bytes(1).is_err(), "the record is exactly its struct");
+    for cut in 0..n {
+        assert_eq!(RecordReader::new(&buf[1..=cut]).pod::<T>(), Err(RunError::Internal));
+        let mut short = [0u8; 512];
+        let mut w = RecordWriter::new(&mut short[..cut]);
+        w.pod(record);
+        assert!(w.overflowed());
+    }
+}
+
 /// Writes words into a byte buffer, or only counts them.
 #[derive(Debug)]
 pub struct RecordWriter<'a> {
@@ -235,6 +270,16 @@ mod tests {
         assert_eq!(r.pod::<[i32; 3]>().unwrap(), params);
         assert_eq!(r.pod::<u8>().unwrap(), 7);
         assert!(r.pod::<[i32; 1]>().is_err());
+    }
+
+    #[test]
+    fn flags_and_codes_are_checked() {
+        assert_eq!(flag(0), Ok(false));
+        assert_eq!(flag(1), Ok(true));
+        assert_eq!(flag(2), Err(RunError::Internal));
+        assert_eq!(decode::<crate::engine::kernels::pooling::PoolKind>(2), Err(RunError::Internal));
+        assert_eq!(word(usize::MAX), u32::MAX);
+        assert_eq!(shape_of(shape_words([1, 2, 3, 4])), [1, 2, 3, 4]);
     }
 
     #[test]

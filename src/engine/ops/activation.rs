@@ -93,3 +93,25 @@ pub(super) fn eval(
         Err(RunError::Internal)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::record::assert_round_trip;
+
+    #[test]
+    fn the_records_round_trip() {
+        let rec = SoftmaxRecord {
+            input_multiplier: 0x6000_0000,
+            input_left_shift: 21,
+            diff_min: -992,
+            depth: 3,
+        };
+        assert_round_trip(&rec);
+        let mut table = [0i8; 256];
+        for (i, t) in table.iter_mut().enumerate() {
+            *t = i as u8 as i8;
+        }
+        assert_round_trip(&table);
+    }
+}

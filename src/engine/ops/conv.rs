@@ -11,10 +11,12 @@ use crate::engine::kernels::conv::{
     self, sparse, Conv2d, ConvOperands, Facts, Geometry, Shapes, TapLayout, Variant,
 };
 use crate::engine::kernels::depthwise::{self, DepthwiseConv2d, DepthwiseOperands};
-use crate::engine::kernels::{channel_multipliers, padding, Choice, I32Le, Requantize};
+use crate::engine::kernels::{
+    channel_multipliers, padding, Choice, I32Le, KernelVariant, Requantize,
+};
 use crate::engine::model::operator::{code, Op};
 use crate::engine::model::tensor::{DType, Quantization};
-use crate::engine::record::{shape_of, shape_words, word, RecordReader, RecordWriter};
+use crate::engine::record::{flag, shape_of, shape_words, word, RecordReader, RecordWriter};
 use crate::model::QuantParams;
 use bytemuck::{Pod, Zeroable};
 
@@ -203,6 +205,12 @@ impl ConvRecord {
             output: shape_of(self.output),
         }
     }
+
+    /// The variant this target runs ([`conv::Variant`] or [`depthwise::Variant`]).
+    #[inline]
+    fn variant<V: KernelVariant>(&self) -> Result<V, RunError> {
+        Choice::here_in(self.variants).ok_or(RunError::Internal)
+    }
 }
 
 /// Chooses the kernel once here for each target ([`conv::select`], [`depthwise::select`]) and
@@ -344,11 +352,7 @@ pub(super) fn eval(
 ) -> Result<(), RunError> {
     let rec: ConvRecord = r.pod()?;
     let requantize = read_channel_multipliers(r, rec.output[3] as usize)?;
-    let bias = match rec.bias {
-        0 => None,
-        1 => Some(I32Le(io.inputs.get(2)?)),
-        _ => return Err(RunError::Internal),
-    };
+    let bias = if flag(rec.bias)? { Some(I32Le(io.inputs.get(2)?)) } else { None };
     let (geometry, shapes) = (rec.geometry(), rec.shapes());
     let (input, filter, output) = (io.inputs.i8(0)?, io.inputs.i8(1)?, as_i8_mut(io.output));
     let (input_offset, output_offset) = (rec.input_offset, rec.output_offset);
@@ -368,8 +372,75 @@ pub(super) fn eval(
         return k.eval(variant, ops, io.scratch).map_err(kernel_err);
     }
     let k = Conv2d { geometry, input_offset, output_offset, activation_min, activation_max };
-    let variant: Variant = Choice::here_in(rec.variants).ok_or(RunError::Internal)?;
+    let variant: Variant = rec.variant()?;
     let listed = if variant.is_sparse() { r.bytes(rec.listed_bytes as usize)? } else { &[] };
     let ops = ConvOperands { input, filter, listed, bias, requantize, output, shapes };
     k.eval(variant, ops, io.scratch).map_err(kernel_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::record::assert_round_trip;
+
+    fn record() -> ConvRecord {
+        ConvRecord {
+            geometry: [1, 2, 1, 3, 0, 4],
+            depth_multiplier: 2,
+            input_offset: 128,
+            output_offset: -128,
+            activation_min: -128,
+            activation_max: 127,
+            input: [1, 49, 10, 1],
+            filter: [8, 10, 8, 1],
+            output: [1, 25, 5, 8],
+            listed_bytes: 0,
+            variants: Choice { dsp: Variant::Packed, portable: Variant::Reference }.to_codes(),
+            bias: 1,
+            reserved: 0,
+        }
+    }
+
+    #[test]
+    fn the_record_round_trips() {
+        let rec = record();
+        assert_round_trip(&rec);
+        assert_eq!(
+            rec.geometry(),
+            Geometry { stride_h: 1, stride_w: 2, dilation_h: 1, dilation_w: 3, pad_h: 0, pad_w: 4 }
+        );
+        assert_eq!(rec.shapes().filter, [8, 10, 8, 1]);
+        let here = Choice { dsp: Variant::Packed, portable: Variant::Reference }.here();
+        assert_eq!(rec.variant::<Variant>(), Ok(here));
+        assert_eq!(flag(rec.bias), Ok(true));
+    }
+
+    #[test]
+    fn corrupt_codes_are_errors() {
+        let mut rec = record();
+        rec.variants = [0xEE, 0xEE];
+        assert_eq!(rec.variant::<Variant>(), Err(RunError::Internal));
+        assert_eq!(rec.variant::<depthwise::Variant>(), Err(RunError::Internal));
+        rec.variants = [3, 3];
+        assert_eq!(rec.variant::<depthwise::Variant>(), Err(RunError::Internal));
+        rec.bias = 2;
+        assert_eq!(flag(rec.bias), Err(RunError::Internal));
+    }
+
+    #[test]
+    fn channel_multipliers_are_read_by_the_record_count() {
+        let mut buf = [0u8; 11];
+        buf[..4].copy_from_slice(&0x4000_0000i32.to_le_bytes());
+        buf[4..8].copy_from_slice(&0x5000_0000i32.to_le_bytes());
+        buf[8..10].copy_from_slice(&[(-3i8) as u8, 2]);
+        let mut r = RecordReader::new(&buf);
+        let Ok(Requantize::PerChannel { multipliers, shifts }) =
+            read_channel_multipliers(&mut r, 2)
+        else {
+            panic!("per-channel multipliers expected");
+        };
+        assert_eq!((multipliers.get(1), shifts), (0x5000_0000, &[-3i8, 2][..]));
+        assert_eq!(r.bytes(1), Ok(&[0u8][..]));
+        assert!(read_channel_multipliers(&mut RecordReader::new(&buf), 3).is_err());
+    }
 }

@@ -421,3 +421,62 @@ pub(super) fn eval(
         _ => super::movement::eval(op_code, r, io),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::record::assert_round_trip;
+
+    fn m(multiplier: i32, shift: i32) -> QuantizedMultiplier {
+        QuantizedMultiplier { multiplier, shift }
+    }
+
+    #[test]
+    fn the_records_round_trip() {
+        let shapes = [&[1, 4, 1][..], &[3][..], &[1, 4, 3][..]].map(DimsRecord::new);
+        assert_round_trip(&AddRecord {
+            input1_offset: 1,
+            input2_offset: -2,
+            output_offset: 3,
+            left_shift: 20,
+            input1_multiplier: m(0x4000_0000, -1),
+            input2_multiplier: m(0x7FFF_FFFF, -2),
+            output_multiplier: m(0x5555_5555, -18),
+            activation_min: -128,
+            activation_max: 127,
+            shapes,
+        });
+        assert_round_trip(&MulRecord {
+            input1_offset: 1,
+            input2_offset: -2,
+            output_offset: 3,
+            output_multiplier: m(i32::MAX, 31),
+            activation_min: 0,
+            activation_max: 127,
+            shapes,
+        });
+        let requantize = RequantizeRecord {
+            input_zero_point: -128,
+            output_zero_point: 127,
+            multiplier: m(1, -31),
+        };
+        assert_round_trip(&requantize);
+        assert_round_trip(&MeanRecord { requantize, shape: DimsRecord::new(&[1, 2, 3, 4, 5, 6]) });
+        assert_round_trip(&AffineRecord { scale: 0.003_921_569, zero_point: -128 });
+        for kind in [QuantizeKind::FromFloat, QuantizeKind::Requantize, QuantizeKind::ToFloat] {
+            let header = QuantizeHeader { kind: kind as u8, reserved: [0; 3] };
+            assert_round_trip(&header);
+            assert_eq!(decode::<QuantizeKind>(header.kind), Ok(kind));
+        }
+    }
+
+    #[test]
+    fn corrupt_codes_and_ranks_are_errors() {
+        assert_eq!(decode::<QuantizeKind>(3), Err(RunError::Internal));
+        let dims = DimsRecord::new(&[2, 3]);
+        assert_eq!(dims.get().map(|d| d.get().to_vec()), Ok(std::vec![2, 3]));
+        assert_eq!(dims.dims, [2, 3, 1, 1, 1, 1]);
+        let bad = DimsRecord { rank: 7, ..dims };
+        assert!(bad.get().is_err());
+    }
+}

@@ -14,7 +14,7 @@ use crate::engine::kernels::fully_connected::{
 use crate::engine::kernels::{conv_multiplier, Choice, I32Le, Requantize};
 use crate::engine::model::operator::Op;
 use crate::engine::model::tensor::{DType, Quantization};
-use crate::engine::record::{decode, word, RecordReader, RecordWriter};
+use crate::engine::record::{decode, flag, word, RecordReader, RecordWriter};
 use crate::model::QuantParams;
 use bytemuck::{Pod, Zeroable};
 
@@ -82,6 +82,14 @@ pub(super) enum Tail {
     /// One multiplier and shift per unit, then each unit's prepared rescale (written when
     /// either target's variant is [`Variant::Prepared`]).
     PerChannelPrepared = 2,
+}
+
+impl FcRecord {
+    /// The variant this target runs.
+    #[inline]
+    fn variant(&self) -> Result<Variant, RunError> {
+        Choice::here_in(self.variants).ok_or(RunError::Internal)
+    }
 }
 
 impl TryFrom<u8> for Tail {
@@ -319,18 +327,14 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
         depth: rec.depth as usize,
         units: rec.units as usize,
     };
-    let variant: Variant = Choice::here_in(rec.variants).ok_or(RunError::Internal)?;
+    let variant = rec.variant()?;
     let tail: Tail = decode(rec.tail)?;
     let requantize = if tail == Tail::PerTensor {
         Requantize::PerTensor(r.pod::<QuantizedMultiplier>()?)
     } else {
         super::conv::read_channel_multipliers(r, dims.units)?
     };
-    let bias = match rec.bias {
-        0 => None,
-        1 => Some(I32Le(io.inputs.get(2)?)),
-        _ => return Err(RunError::Internal),
-    };
+    let bias = if flag(rec.bias)? { Some(I32Le(io.inputs.get(2)?)) } else { None };
     let rescales = if tail == Tail::PerChannelPrepared {
         I32Le(r.bytes(dims.units.checked_mul(4).ok_or(RunError::Internal)?)?)
     } else {
@@ -341,4 +345,50 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
     let (input, output) = (io.inputs.i8(0)?, as_i8_mut(io.output));
     let ops = FcOperands { input, filter, listed, bias, requantize, rescales, output, dims };
     fc.eval(variant, ops).map_err(kernel_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::record::assert_round_trip;
+
+    fn record() -> FcRecord {
+        FcRecord {
+            input_offset: 5,
+            filter_offset: -3,
+            output_offset: -7,
+            activation_min: -128,
+            activation_max: 127,
+            batches: 2,
+            depth: 16,
+            units: 4,
+            listed_bytes: 40,
+            variants: Choice { dsp: Variant::SparsePacked, portable: Variant::Sparse }.to_codes(),
+            bias: 0,
+            tail: Tail::PerChannelPrepared as u8,
+        }
+    }
+
+    #[test]
+    fn the_record_round_trips() {
+        let rec = record();
+        assert_round_trip(&rec);
+        let here = Choice { dsp: Variant::SparsePacked, portable: Variant::Sparse }.here();
+        assert_eq!(rec.variant(), Ok(here));
+        assert_eq!(decode::<Tail>(rec.tail), Ok(Tail::PerChannelPrepared));
+        for t in [Tail::PerTensor, Tail::PerChannel, Tail::PerChannelPrepared] {
+            assert_eq!(decode::<Tail>(t as u8), Ok(t));
+        }
+        assert_eq!(flag(rec.bias), Ok(false));
+    }
+
+    #[test]
+    fn corrupt_codes_are_errors() {
+        let mut rec = record();
+        rec.variants = [5, 5];
+        assert_eq!(rec.variant(), Err(RunError::Internal));
+        assert_eq!(decode::<Tail>(3), Err(RunError::Internal));
+        rec.bias = 0xFF;
+        assert_eq!(flag(rec.bias), Err(RunError::Internal));
+    }
 }

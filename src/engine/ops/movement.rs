@@ -625,3 +625,31 @@ fn run<T: Element>(
         _ => Err(RunError::Internal),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::record::assert_round_trip;
+
+    #[test]
+    fn the_records_round_trip() {
+        assert_round_trip(&ConcatRecord { outer: 3, inputs: 2 });
+        assert_round_trip(&PadRecord { value: -128, shape: DimsRecord::new(&[1, 5, 5, 2]) });
+        assert_round_trip(&SpaceBatchRecord {
+            value: 0,
+            block: [2, 3],
+            top: 1,
+            left: 2,
+            input: [1, 4, 4, 1],
+            output: [6, 3, 2, 1],
+        });
+        assert_round_trip(&SliceRecord {
+            shape: DimsRecord::new(&[2, 3]),
+            begin: [0, -1, 0, 0, 0, 0],
+            end: [2, i32::MIN, 0, 0, 0, 0],
+            strides: [1, -1, 1, 1, 1, 1],
+            masks: [0b01, 0b10, 0],
+        });
+        assert_round_trip(&PackRecord { count: 4, outer: 1 });
+    }
+}

@@ -100,3 +100,29 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
     let (in_shape, out_shape) = (shape_of(rec.input), shape_of(rec.output));
     k.eval(io.inputs.i8(0)?, in_shape, as_i8_mut(io.output), out_shape).map_err(kernel_err)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::record::assert_round_trip;
+
+    #[test]
+    fn the_record_round_trips_and_checks_its_kind() {
+        let mut rec = PoolRecord {
+            kind: PoolKind::Max as u8,
+            reserved: [0; 3],
+            stride: [2, 2],
+            pad: [0, 1],
+            filter: [3, 3],
+            activation_min: -128,
+            activation_max: 127,
+            input: [1, 8, 8, 4],
+            output: [1, 4, 4, 4],
+        };
+        assert_round_trip(&rec);
+        assert_eq!(decode::<PoolKind>(rec.kind), Ok(PoolKind::Max));
+        assert_eq!(decode::<PoolKind>(PoolKind::Average as u8), Ok(PoolKind::Average));
+        rec.kind = 2;
+        assert_eq!(decode::<PoolKind>(rec.kind), Err(RunError::Internal));
+    }
+}
