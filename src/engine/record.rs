@@ -42,27 +42,14 @@ pub fn shape_of(s: [u32; 4]) -> [usize; 4] {
     s.map(|d| d as usize)
 }
 
-/// Decodes a record's enum code `v`; an unknown code is [`RunError::Internal`].
-#[inline]
-pub fn decode<E: TryFrom<u8>>(v: u8) -> Result<E, RunError> {
-    E::try_from(v).map_err(|_| RunError::Internal)
-}
-
-/// Decodes a record's flag byte: 0 or 1, anything else is [`RunError::Internal`].
-#[inline]
-pub fn flag(v: u8) -> Result<bool, RunError> {
-    match v {
-        0 => Ok(false),
-        1 => Ok(true),
-        _ => Err(RunError::Internal),
-    }
-}
-
 /// Checks the discipline every record struct keeps (for its tests): emitted and parsed back at
 /// an odd alignment it is equal; counting gives its size; every shorter buffer is an error when
 /// reading and an overflow when writing.
 #[cfg(test)]
-pub(crate) fn assert_round_trip<T: bytemuck::Pod + PartialEq + core::fmt::Debug>(record: &T) {
+pub(crate) fn assert_round_trip<T>(record: &T)
+where
+    T: bytemuck::NoUninit + bytemuck::CheckedBitPattern + PartialEq + core::fmt::Debug,
+{
     let n = core::mem::size_of::<T>();
     let mut counting = RecordWriter::counting();
     counting.pod(record);
@@ -72,10 +59,10 @@ pub(crate) fn assert_round_trip<T: bytemuck::Pod + PartialEq + core::fmt::Debug>
     w.pod(record);
     assert!(!w.overflowed());
     let mut r = RecordReader::new(&buf[1..=n]);
-    assert_eq!(r.pod::<T>().as_ref(), Ok(record));
+    assert_eq!(r.checked::<T>().as_ref(), Ok(record));
     assert!(r.bytes(1).is_err(), "the record is exactly its struct");
     for cut in 0..n {
-        assert_eq!(RecordReader::new(&buf[1..=cut]).pod::<T>(), Err(RunError::Internal));
+        assert_eq!(RecordReader::new(&buf[1..=cut]).checked::<T>(), Err(RunError::Internal));
         let mut short = [0u8; 512];
         let mut w = RecordWriter::new(&mut short[..cut]);
         w.pod(record);
@@ -230,10 +217,19 @@ impl<'a> RecordReader<'a> {
         let b = self.bytes(core::mem::size_of::<T>())?;
         Ok(bytemuck::pod_read_unaligned(b))
     }
+
+    /// The next struct whose fields include enums or flags (bytemuck's `CheckedBitPattern`),
+    /// as [`RecordWriter::pod`] wrote it: an unknown enum code or a flag other than 0 or 1 is
+    /// [`RunError::Internal`], as is a record too short for it.
+    #[inline]
+    pub fn checked<T: bytemuck::CheckedBitPattern>(&mut self) -> Result<T, RunError> {
+        let b = self.bytes(core::mem::size_of::<T>())?;
+        bytemuck::checked::try_pod_read_unaligned(b).map_err(|_| RunError::Internal)
+    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -273,13 +269,31 @@ mod tests {
     }
 
     #[test]
-    fn flags_and_codes_are_checked() {
-        assert_eq!(flag(0), Ok(false));
-        assert_eq!(flag(1), Ok(true));
-        assert_eq!(flag(2), Err(RunError::Internal));
-        assert_eq!(decode::<crate::engine::kernels::pooling::PoolKind>(2), Err(RunError::Internal));
+    fn flags_and_enum_codes_are_checked() {
+        use crate::engine::kernels::pooling::PoolKind;
+        let mut r = RecordReader::new(&[0, 1, 2, 1, 2]);
+        assert_eq!(r.checked::<bool>(), Ok(false));
+        assert_eq!(r.checked::<bool>(), Ok(true));
+        assert_eq!(r.checked::<bool>(), Err(RunError::Internal));
+        assert_eq!(r.checked::<PoolKind>(), Ok(PoolKind::Max));
+        assert_eq!(r.checked::<PoolKind>(), Err(RunError::Internal));
+        assert_eq!(r.checked::<PoolKind>(), Err(RunError::Internal));
         assert_eq!(word(usize::MAX), u32::MAX);
         assert_eq!(shape_of(shape_words([1, 2, 3, 4])), [1, 2, 3, 4]);
+    }
+
+    /// A corrupt code in a record of several fields: the bytes of a valid one with its enum
+    /// byte changed.
+    pub(crate) fn assert_code_checked<T>(record: &T, at: usize, bad: u8)
+    where
+        T: bytemuck::NoUninit + bytemuck::CheckedBitPattern + PartialEq + core::fmt::Debug,
+    {
+        let mut bytes = [0u8; 512];
+        let n = core::mem::size_of::<T>();
+        bytes[..n].copy_from_slice(bytemuck::bytes_of(record));
+        assert_eq!(RecordReader::new(&bytes[..n]).checked::<T>().as_ref(), Ok(record));
+        bytes[at] = bad;
+        assert_eq!(RecordReader::new(&bytes[..n]).checked::<T>(), Err(RunError::Internal));
     }
 
     #[test]

@@ -11,7 +11,9 @@ use super::{elements, KernelError};
 use crate::engine::arith::{activation_range, FusedActivation};
 
 /// Which reduction a pooling window applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// A byte in an operator record (`NoUninit` to write, `CheckedBitPattern` to read back checked).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
 pub enum PoolKind {
@@ -19,18 +21,6 @@ pub enum PoolKind {
     Average = 0,
     /// MAX_POOL_2D.
     Max = 1,
-}
-
-impl TryFrom<u8> for PoolKind {
-    type Error = KernelError;
-    /// The kind whose code (`kind as u8`) is `code`.
-    fn try_from(code: u8) -> Result<PoolKind, KernelError> {
-        match code {
-            0 => Ok(PoolKind::Average),
-            1 => Ok(PoolKind::Max),
-            _ => Err(KernelError::Unsupported),
-        }
-    }
 }
 
 /// The integer parameters of one pooling operator.

@@ -37,12 +37,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
                 return Err(p.shapes("empty softmax axis"));
             }
             let k = Softmax::new(beta, qi.scale).map_err(|e| p.kernel(e))?;
-            w.pod(&SoftmaxRecord {
-                input_multiplier: k.input_multiplier,
-                input_left_shift: k.input_left_shift,
-                diff_min: k.diff_min,
-                depth: word(depth),
-            });
+            w.pod(&SoftmaxRecord { softmax: k, depth: word(depth) });
         }
         Op::Logistic | Op::Tanh if super::built(code::LOGISTIC) => {
             // Computed straight into the record (no 256-byte table on the stack).
@@ -60,12 +55,8 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
 #[repr(C)]
 pub(super) struct SoftmaxRecord {
-    /// Q0.31 significand of `beta * input_scale * 2^26`.
-    pub input_multiplier: i32,
-    /// Its left shift.
-    pub input_left_shift: i32,
-    /// The smallest difference from the row's maximum that still counts.
-    pub diff_min: i32,
+    /// The kernel's parameters.
+    pub softmax: Softmax,
     /// Elements of the last dimension (the softmax axis).
     pub depth: u32,
 }
@@ -80,12 +71,7 @@ pub(super) fn eval(
     let output = as_i8_mut(io.output);
     if op_code == code::SOFTMAX && super::built(code::SOFTMAX) {
         let rec: SoftmaxRecord = r.pod()?;
-        let k = Softmax {
-            input_multiplier: rec.input_multiplier,
-            input_left_shift: rec.input_left_shift,
-            diff_min: rec.diff_min,
-        };
-        k.eval(input, output, rec.depth as usize).map_err(kernel_err)
+        rec.softmax.eval(input, output, rec.depth as usize).map_err(kernel_err)
     } else if super::built(code::LOGISTIC) {
         let table: [i8; 256] = r.pod()?;
         ActivationTable { table }.eval(input, output).map_err(kernel_err)
@@ -101,12 +87,9 @@ mod tests {
 
     #[test]
     fn the_records_round_trip() {
-        let rec = SoftmaxRecord {
-            input_multiplier: 0x6000_0000,
-            input_left_shift: 21,
-            diff_min: -992,
-            depth: 3,
-        };
+        let softmax =
+            Softmax { input_multiplier: 0x6000_0000, input_left_shift: 21, diff_min: -992 };
+        let rec = SoftmaxRecord { softmax, depth: 3 };
         assert_round_trip(&rec);
         let mut table = [0i8; 256];
         for (i, t) in table.iter_mut().enumerate() {

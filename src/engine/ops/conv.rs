@@ -16,9 +16,9 @@ use crate::engine::kernels::{
 };
 use crate::engine::model::operator::{code, Op};
 use crate::engine::model::tensor::{DType, Quantization};
-use crate::engine::record::{flag, shape_of, shape_words, word, RecordReader, RecordWriter};
+use crate::engine::record::{shape_of, shape_words, word, RecordReader, RecordWriter};
 use crate::model::QuantParams;
-use bytemuck::{Pod, Zeroable};
+use bytemuck::{CheckedBitPattern, NoUninit};
 
 /// An operand's facts, read by [`operand`] so that no `TensorInfo` stays on the stack.
 struct Operand<'m> {
@@ -160,7 +160,7 @@ enum Kernel<'m> {
 /// CONV_2D's and DEPTHWISE_CONV_2D's fixed parameters. After it in the record: `output[3]`
 /// multipliers (4 bytes each) then as many shifts (1 byte each), then `listed_bytes` of listed
 /// weights (CONV_2D with a sparse variant for either target).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, NoUninit, CheckedBitPattern)]
 #[repr(C)]
 pub(super) struct ConvRecord {
     /// Strides, dilations and padding, as [`Geometry`] orders them.
@@ -185,8 +185,8 @@ pub(super) struct ConvRecord {
     pub listed_bytes: u32,
     /// The kernel variant for each target ([`Choice::to_codes`]).
     pub variants: [u8; 2],
-    /// 1 if the operator has a bias (input 2), 0 if not.
-    pub bias: u8,
+    /// True if the operator has a bias (input 2).
+    pub bias: bool,
     /// Zero.
     pub reserved: u8,
 }
@@ -266,7 +266,7 @@ fn write_record(
         output: shape_words(shapes.output),
         listed_bytes: word(listed_bytes),
         variants,
-        bias: has_bias as u8,
+        bias: has_bias,
         reserved: 0,
     });
     (Needs { scratch }, listed_bytes)
@@ -350,9 +350,9 @@ pub(super) fn eval(
     r: &mut RecordReader<'_>,
     io: Operands<'_>,
 ) -> Result<(), RunError> {
-    let rec: ConvRecord = r.pod()?;
+    let rec: ConvRecord = r.checked()?;
     let requantize = read_channel_multipliers(r, rec.output[3] as usize)?;
-    let bias = if flag(rec.bias)? { Some(I32Le(io.inputs.get(2)?)) } else { None };
+    let bias = if rec.bias { Some(I32Le(io.inputs.get(2)?)) } else { None };
     let (geometry, shapes) = (rec.geometry(), rec.shapes());
     let (input, filter, output) = (io.inputs.i8(0)?, io.inputs.i8(1)?, as_i8_mut(io.output));
     let (input_offset, output_offset) = (rec.input_offset, rec.output_offset);
@@ -396,7 +396,7 @@ mod tests {
             output: [1, 25, 5, 8],
             listed_bytes: 0,
             variants: Choice { dsp: Variant::Packed, portable: Variant::Reference }.to_codes(),
-            bias: 1,
+            bias: true,
             reserved: 0,
         }
     }
@@ -412,7 +412,6 @@ mod tests {
         assert_eq!(rec.shapes().filter, [8, 10, 8, 1]);
         let here = Choice { dsp: Variant::Packed, portable: Variant::Reference }.here();
         assert_eq!(rec.variant::<Variant>(), Ok(here));
-        assert_eq!(flag(rec.bias), Ok(true));
     }
 
     #[test]
@@ -423,8 +422,8 @@ mod tests {
         assert_eq!(rec.variant::<depthwise::Variant>(), Err(RunError::Internal));
         rec.variants = [3, 3];
         assert_eq!(rec.variant::<depthwise::Variant>(), Err(RunError::Internal));
-        rec.bias = 2;
-        assert_eq!(flag(rec.bias), Err(RunError::Internal));
+        let bias_at = core::mem::offset_of!(ConvRecord, bias);
+        crate::engine::record::tests::assert_code_checked(&record(), bias_at, 2);
     }
 
     #[test]

@@ -2,16 +2,15 @@
 //! QUANTIZE (float32 -> int8, int8 -> int8) and DEQUANTIZE (int8 -> float32).
 
 use super::{as_i8_mut, kernel_err, Needs, Operands, Prep};
-use crate::engine::arith::{FusedActivation, QuantizedMultiplier};
+use crate::engine::arith::FusedActivation;
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::elementwise::{Add, Mul, MAX_RANK};
 use crate::engine::kernels::mean::Mean;
 use crate::engine::kernels::quantize::{Dequantize, Quantize, Requantize8};
 use crate::engine::model::operator::{code, Op};
 use crate::engine::model::tensor::DType;
-use crate::engine::record::{decode, word};
-use crate::engine::record::{RecordReader, RecordWriter};
-use bytemuck::{Pod, Zeroable};
+use crate::engine::record::{word, RecordReader, RecordWriter};
+use bytemuck::{CheckedBitPattern, NoUninit, Pod, Zeroable};
 
 /// Most axes a MEAN may list (repeats included).
 const MAX_AXES: usize = 16;
@@ -63,24 +62,8 @@ impl Dims {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
 #[repr(C)]
 pub(super) struct AddRecord {
-    /// `-zero_point` of input 1.
-    pub input1_offset: i32,
-    /// `-zero_point` of input 2.
-    pub input2_offset: i32,
-    /// Output zero point.
-    pub output_offset: i32,
-    /// Left shift applied to both inputs before rescaling.
-    pub left_shift: i32,
-    /// Rescales input 1 to the common scale.
-    pub input1_multiplier: QuantizedMultiplier,
-    /// Rescales input 2 to the common scale.
-    pub input2_multiplier: QuantizedMultiplier,
-    /// Rescales the sum to the output scale.
-    pub output_multiplier: QuantizedMultiplier,
-    /// Lower clamp bound.
-    pub activation_min: i32,
-    /// Upper clamp bound.
-    pub activation_max: i32,
+    /// The kernel's parameters.
+    pub add: Add,
     /// The shapes of input 1, input 2 and the output.
     pub shapes: [DimsRecord; 3],
 }
@@ -89,84 +72,46 @@ pub(super) struct AddRecord {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
 #[repr(C)]
 pub(super) struct MulRecord {
-    /// `-zero_point` of input 1.
-    pub input1_offset: i32,
-    /// `-zero_point` of input 2.
-    pub input2_offset: i32,
-    /// Output zero point.
-    pub output_offset: i32,
-    /// Rescales the product to the output scale.
-    pub output_multiplier: QuantizedMultiplier,
-    /// Lower clamp bound.
-    pub activation_min: i32,
-    /// Upper clamp bound.
-    pub activation_max: i32,
+    /// The kernel's parameters.
+    pub mul: Mul,
     /// The shapes of input 1, input 2 and the output.
     pub shapes: [DimsRecord; 3],
 }
 
-/// What a QUANTIZE or DEQUANTIZE record holds after its [`QuantizeKind`] word.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What a QUANTIZE or DEQUANTIZE record holds after its [`QuantizeHeader`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, NoUninit, CheckedBitPattern)]
 #[repr(u8)]
 pub(super) enum QuantizeKind {
-    /// QUANTIZE float32 -> int8: an [`AffineRecord`] of the output.
+    /// QUANTIZE float32 -> int8: a [`Quantize`].
     FromFloat = 0,
-    /// QUANTIZE int8 -> int8: a [`RequantizeRecord`].
+    /// QUANTIZE int8 -> int8: a [`Requantize8`].
     Requantize = 1,
-    /// DEQUANTIZE int8 -> float32: an [`AffineRecord`] of the input.
+    /// DEQUANTIZE int8 -> float32: a [`Dequantize`].
     ToFloat = 2,
 }
 
-impl TryFrom<u8> for QuantizeKind {
-    type Error = ();
-    fn try_from(v: u8) -> Result<QuantizeKind, ()> {
-        Ok(match v {
-            0 => QuantizeKind::FromFloat,
-            1 => QuantizeKind::Requantize,
-            2 => QuantizeKind::ToFloat,
-            _ => return Err(()),
-        })
-    }
-}
-
 /// The word in front of a QUANTIZE or DEQUANTIZE record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, NoUninit, CheckedBitPattern)]
 #[repr(C)]
 pub(super) struct QuantizeHeader {
-    /// [`QuantizeKind`]'s code.
-    pub kind: u8,
+    /// What follows.
+    pub kind: QuantizeKind,
     /// Zeros.
     pub reserved: [u8; 3],
 }
 
-/// A float tensor's quantization, for QUANTIZE from and DEQUANTIZE to float32.
-#[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
-#[repr(C)]
-pub(super) struct AffineRecord {
-    /// The int8 side's scale.
-    pub scale: f32,
-    /// The int8 side's zero point.
-    pub zero_point: i32,
-}
-
-/// QUANTIZE int8 -> int8 (and MEAN's rescale).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
-#[repr(C)]
-pub(super) struct RequantizeRecord {
-    /// Input zero point.
-    pub input_zero_point: i32,
-    /// Output zero point.
-    pub output_zero_point: i32,
-    /// `input_scale / output_scale`.
-    pub multiplier: QuantizedMultiplier,
+impl QuantizeHeader {
+    fn new(kind: QuantizeKind) -> QuantizeHeader {
+        QuantizeHeader { kind, reserved: [0; 3] }
+    }
 }
 
 /// MEAN's parameters (the whole record; the axes are read from the constant input at each run).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
 #[repr(C)]
 pub(super) struct MeanRecord {
-    /// The rescale from input to output (with the zero points).
-    pub requantize: RequantizeRecord,
+    /// The kernel's parameters.
+    pub mean: Mean,
     /// The input shape.
     pub shape: DimsRecord,
 }
@@ -227,29 +172,10 @@ fn prepare_add_mul(
     let shapes = [a.shape.dims(), b.shape.dims(), out.shape.dims()].map(DimsRecord::new);
     if matches!(p.op.op, Op::Add { .. }) {
         let k = Add::new(x, y, o, activation).map_err(|e| p.kernel(e))?;
-        w.pod(&AddRecord {
-            input1_offset: k.input1_offset,
-            input2_offset: k.input2_offset,
-            output_offset: k.output_offset,
-            left_shift: k.left_shift,
-            input1_multiplier: k.input1_multiplier,
-            input2_multiplier: k.input2_multiplier,
-            output_multiplier: k.output_multiplier,
-            activation_min: k.activation_min,
-            activation_max: k.activation_max,
-            shapes,
-        });
+        w.pod(&AddRecord { add: k, shapes });
     } else {
         let k = Mul::new(x, y, o, activation).map_err(|e| p.kernel(e))?;
-        w.pod(&MulRecord {
-            input1_offset: k.input1_offset,
-            input2_offset: k.input2_offset,
-            output_offset: k.output_offset,
-            output_multiplier: k.output_multiplier,
-            activation_min: k.activation_min,
-            activation_max: k.activation_max,
-            shapes,
-        });
+        w.pod(&MulRecord { mul: k, shapes });
     }
     Ok(Needs::default())
 }
@@ -266,26 +192,22 @@ fn prepare_quantize(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs,
         (Op::Quantize, DType::Float32) => {
             let qo = p.int8(&output, "output must be int8, per-tensor quantized")?;
             let k = Quantize::new(qo.scale, qo.zero_point).map_err(|e| p.kernel(e))?;
-            w.pod(&QuantizeHeader { kind: QuantizeKind::FromFloat as u8, reserved: [0; 3] });
-            w.pod(&AffineRecord { scale: k.scale, zero_point: k.zero_point });
+            w.pod(&QuantizeHeader::new(QuantizeKind::FromFloat));
+            w.pod(&k);
         }
         (Op::Quantize, DType::Int8) => {
             let qi = p.int8(&input, "input must be per-tensor quantized")?;
             let qo = p.int8(&output, "output must be int8, per-tensor quantized")?;
             let k = Requantize8::new(qi.scale, qi.zero_point, qo.scale, qo.zero_point)
                 .map_err(|e| p.kernel(e))?;
-            w.pod(&QuantizeHeader { kind: QuantizeKind::Requantize as u8, reserved: [0; 3] });
-            w.pod(&RequantizeRecord {
-                input_zero_point: k.input_zero_point,
-                output_zero_point: k.output_zero_point,
-                multiplier: k.multiplier,
-            });
+            w.pod(&QuantizeHeader::new(QuantizeKind::Requantize));
+            w.pod(&k);
         }
         (Op::Dequantize, DType::Int8) => {
             p.dtype(&output, DType::Float32, "output must be float32")?;
             let qi = p.int8(&input, "input must be per-tensor quantized")?;
-            w.pod(&QuantizeHeader { kind: QuantizeKind::ToFloat as u8, reserved: [0; 3] });
-            w.pod(&AffineRecord { scale: qi.scale, zero_point: qi.zero_point });
+            w.pod(&QuantizeHeader::new(QuantizeKind::ToFloat));
+            w.pod(&Dequantize { scale: qi.scale, zero_point: qi.zero_point });
         }
         _ => return Err(p.err(LoadErrorKind::Types("float32 <-> int8 only"))),
     }
@@ -323,14 +245,7 @@ fn prepare_mean(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, Loa
         return Err(p.shapes("output size does not match the reduced input"));
     }
     let k = Mean::new(qi.scale, qi.zero_point, qo.scale, qo.zero_point).map_err(|e| p.kernel(e))?;
-    w.pod(&MeanRecord {
-        requantize: RequantizeRecord {
-            input_zero_point: k.input_zero_point,
-            output_zero_point: k.output_zero_point,
-            multiplier: k.multiplier,
-        },
-        shape: DimsRecord::new(input.shape.dims()),
-    });
+    w.pod(&MeanRecord { mean: k, shape: DimsRecord::new(input.shape.dims()) });
     Ok(Needs::default())
 }
 
@@ -346,67 +261,37 @@ pub(super) fn eval(
             let out = as_i8_mut(io.output);
             if op_code == code::ADD {
                 let rec: AddRecord = r.pod()?;
-                let k = Add {
-                    input1_offset: rec.input1_offset,
-                    input2_offset: rec.input2_offset,
-                    output_offset: rec.output_offset,
-                    left_shift: rec.left_shift,
-                    input1_multiplier: rec.input1_multiplier,
-                    input2_multiplier: rec.input2_multiplier,
-                    output_multiplier: rec.output_multiplier,
-                    activation_min: rec.activation_min,
-                    activation_max: rec.activation_max,
-                };
                 let [a, b, o] = rec.shapes;
                 let (a, b, o) = (a.get()?, b.get()?, o.get()?);
-                k.eval(in1, a.get(), in2, b.get(), out, o.get())
+                rec.add.eval(in1, a.get(), in2, b.get(), out, o.get())
             } else {
                 let rec: MulRecord = r.pod()?;
-                let k = Mul {
-                    input1_offset: rec.input1_offset,
-                    input2_offset: rec.input2_offset,
-                    output_offset: rec.output_offset,
-                    output_multiplier: rec.output_multiplier,
-                    activation_min: rec.activation_min,
-                    activation_max: rec.activation_max,
-                };
                 let [a, b, o] = rec.shapes;
                 let (a, b, o) = (a.get()?, b.get()?, o.get()?);
-                k.eval(in1, a.get(), in2, b.get(), out, o.get())
+                rec.mul.eval(in1, a.get(), in2, b.get(), out, o.get())
             }
             .map_err(kernel_err)
         }
         code::QUANTIZE | code::DEQUANTIZE if super::built(code::QUANTIZE) => {
-            let header: QuantizeHeader = r.pod()?;
-            match decode(header.kind)? {
+            let header: QuantizeHeader = r.checked()?;
+            match header.kind {
                 QuantizeKind::FromFloat => {
-                    let rec: AffineRecord = r.pod()?;
-                    let k = Quantize { scale: rec.scale, zero_point: rec.zero_point };
+                    let k: Quantize = r.pod()?;
                     k.eval(io.inputs.get(0)?, as_i8_mut(io.output)).map_err(kernel_err)
                 }
                 QuantizeKind::Requantize => {
-                    let rec: RequantizeRecord = r.pod()?;
-                    let k = Requantize8 {
-                        input_zero_point: rec.input_zero_point,
-                        output_zero_point: rec.output_zero_point,
-                        multiplier: rec.multiplier,
-                    };
+                    let k: Requantize8 = r.pod()?;
                     k.eval(io.inputs.i8(0)?, as_i8_mut(io.output)).map_err(kernel_err)
                 }
                 QuantizeKind::ToFloat => {
-                    let rec: AffineRecord = r.pod()?;
-                    let k = Dequantize { scale: rec.scale, zero_point: rec.zero_point };
+                    let k: Dequantize = r.pod()?;
                     k.eval(io.inputs.i8(0)?, io.output).map_err(kernel_err)
                 }
             }
         }
         code::MEAN if super::built(code::MEAN) => {
             let rec: MeanRecord = r.pod()?;
-            let k = Mean {
-                input_zero_point: rec.requantize.input_zero_point,
-                output_zero_point: rec.requantize.output_zero_point,
-                multiplier: rec.requantize.multiplier,
-            };
+            let k = rec.mean;
             let shape = rec.shape.get()?;
             let axes = io.inputs.get(1)?;
             let mut buf = [0i32; MAX_AXES];
@@ -425,6 +310,7 @@ pub(super) fn eval(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::arith::QuantizedMultiplier;
     use crate::engine::record::assert_round_trip;
 
     fn m(multiplier: i32, shift: i32) -> QuantizedMultiplier {
@@ -434,7 +320,7 @@ mod tests {
     #[test]
     fn the_records_round_trip() {
         let shapes = [&[1, 4, 1][..], &[3][..], &[1, 4, 3][..]].map(DimsRecord::new);
-        assert_round_trip(&AddRecord {
+        let add = Add {
             input1_offset: 1,
             input2_offset: -2,
             output_offset: 3,
@@ -444,35 +330,36 @@ mod tests {
             output_multiplier: m(0x5555_5555, -18),
             activation_min: -128,
             activation_max: 127,
-            shapes,
-        });
-        assert_round_trip(&MulRecord {
+        };
+        assert_round_trip(&AddRecord { add, shapes });
+        let mul = Mul {
             input1_offset: 1,
             input2_offset: -2,
             output_offset: 3,
             output_multiplier: m(i32::MAX, 31),
             activation_min: 0,
             activation_max: 127,
-            shapes,
-        });
-        let requantize = RequantizeRecord {
-            input_zero_point: -128,
-            output_zero_point: 127,
-            multiplier: m(1, -31),
+        };
+        assert_round_trip(&MulRecord { mul, shapes });
+        let mean = Mean { input_zero_point: -128, output_zero_point: 127, multiplier: m(1, -31) };
+        assert_round_trip(&MeanRecord { mean, shape: DimsRecord::new(&[1, 2, 3, 4, 5, 6]) });
+        let requantize = Requantize8 {
+            input_zero_point: -1,
+            output_zero_point: 5,
+            multiplier: m(0x4000_0001, 0),
         };
         assert_round_trip(&requantize);
-        assert_round_trip(&MeanRecord { requantize, shape: DimsRecord::new(&[1, 2, 3, 4, 5, 6]) });
-        assert_round_trip(&AffineRecord { scale: 0.003_921_569, zero_point: -128 });
+        assert_round_trip(&Quantize { scale: 0.003_921_569, zero_point: -128 });
+        assert_round_trip(&Dequantize { scale: f32::MIN_POSITIVE, zero_point: 127 });
         for kind in [QuantizeKind::FromFloat, QuantizeKind::Requantize, QuantizeKind::ToFloat] {
-            let header = QuantizeHeader { kind: kind as u8, reserved: [0; 3] };
-            assert_round_trip(&header);
-            assert_eq!(decode::<QuantizeKind>(header.kind), Ok(kind));
+            assert_round_trip(&QuantizeHeader::new(kind));
         }
     }
 
     #[test]
     fn corrupt_codes_and_ranks_are_errors() {
-        assert_eq!(decode::<QuantizeKind>(3), Err(RunError::Internal));
+        let header = QuantizeHeader::new(QuantizeKind::ToFloat);
+        crate::engine::record::tests::assert_code_checked(&header, 0, 3);
         let dims = DimsRecord::new(&[2, 3]);
         assert_eq!(dims.get().map(|d| d.get().to_vec()), Ok(std::vec![2, 3]));
         assert_eq!(dims.dims, [2, 3, 1, 1, 1, 1]);

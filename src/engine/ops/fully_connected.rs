@@ -14,9 +14,9 @@ use crate::engine::kernels::fully_connected::{
 use crate::engine::kernels::{conv_multiplier, Choice, I32Le, Requantize};
 use crate::engine::model::operator::Op;
 use crate::engine::model::tensor::{DType, Quantization};
-use crate::engine::record::{decode, flag, word, RecordReader, RecordWriter};
+use crate::engine::record::{word, RecordReader, RecordWriter};
 use crate::model::QuantParams;
-use bytemuck::{Pod, Zeroable};
+use bytemuck::{CheckedBitPattern, NoUninit};
 
 /// What FULLY_CONNECTED's record is made from, read from its operands by [`operands`] (so no
 /// `TensorInfo` stays live in the frames that write the record: the loader's stack is small).
@@ -42,19 +42,11 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
 /// multiplier and shift (two words), or per-unit multipliers (4 bytes each) then shifts (1 byte
 /// each) and, for [`Tail::PerChannelPrepared`], each unit's prepared rescale (a word each); then
 /// `listed_bytes` of listed weights.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, NoUninit, CheckedBitPattern)]
 #[repr(C)]
 pub(super) struct FcRecord {
-    /// `-input_zero_point`.
-    pub input_offset: i32,
-    /// `-weights_zero_point`.
-    pub filter_offset: i32,
-    /// `output_zero_point`.
-    pub output_offset: i32,
-    /// Lower clamp bound.
-    pub activation_min: i32,
-    /// Upper clamp bound.
-    pub activation_max: i32,
+    /// The kernel's parameters.
+    pub fc: FullyConnected,
     /// Rows of the input.
     pub batches: u32,
     /// Elements of a row.
@@ -65,14 +57,14 @@ pub(super) struct FcRecord {
     pub listed_bytes: u32,
     /// The kernel variant for each target ([`Choice::to_codes`]).
     pub variants: [u8; 2],
-    /// 1 if the operator has a bias (input 2), 0 if not.
-    pub bias: u8,
-    /// What follows the record ([`Tail`]).
-    pub tail: u8,
+    /// True if the operator has a bias (input 2).
+    pub bias: bool,
+    /// What follows the record.
+    pub tail: Tail,
 }
 
 /// How FULLY_CONNECTED requantizes, which is what follows its [`FcRecord`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, NoUninit, CheckedBitPattern)]
 #[repr(u8)]
 pub(super) enum Tail {
     /// One multiplier and shift.
@@ -89,18 +81,6 @@ impl FcRecord {
     #[inline]
     fn variant(&self) -> Result<Variant, RunError> {
         Choice::here_in(self.variants).ok_or(RunError::Internal)
-    }
-}
-
-impl TryFrom<u8> for Tail {
-    type Error = ();
-    fn try_from(v: u8) -> Result<Tail, ()> {
-        Ok(match v {
-            0 => Tail::PerTensor,
-            1 => Tail::PerChannel,
-            2 => Tail::PerChannelPrepared,
-            _ => return Err(()),
-        })
     }
 }
 
@@ -134,18 +114,14 @@ fn write_record(
         0
     };
     w.pod(&FcRecord {
-        input_offset: fc.input_offset,
-        filter_offset: fc.filter_offset,
-        output_offset: fc.output_offset,
-        activation_min: fc.activation_min,
-        activation_max: fc.activation_max,
+        fc,
         batches: word(f.dims.batches),
         depth: word(f.dims.depth),
         units: word(f.dims.units),
         listed_bytes: word(listed_bytes),
         variants: choice.to_codes(),
-        bias: f.bias.is_some() as u8,
-        tail: tail as u8,
+        bias: f.bias.is_some(),
+        tail,
     });
     write_multipliers(p, w, f)?;
     if tail == Tail::PerChannelPrepared {
@@ -314,28 +290,20 @@ fn write_list(
 
 #[inline(never)]
 pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
-    let rec: FcRecord = r.pod()?;
-    let fc = FullyConnected {
-        input_offset: rec.input_offset,
-        filter_offset: rec.filter_offset,
-        output_offset: rec.output_offset,
-        activation_min: rec.activation_min,
-        activation_max: rec.activation_max,
-    };
+    let rec: FcRecord = r.checked()?;
     let dims = FullyConnectedDims {
         batches: rec.batches as usize,
         depth: rec.depth as usize,
         units: rec.units as usize,
     };
     let variant = rec.variant()?;
-    let tail: Tail = decode(rec.tail)?;
-    let requantize = if tail == Tail::PerTensor {
+    let requantize = if rec.tail == Tail::PerTensor {
         Requantize::PerTensor(r.pod::<QuantizedMultiplier>()?)
     } else {
         super::conv::read_channel_multipliers(r, dims.units)?
     };
-    let bias = if flag(rec.bias)? { Some(I32Le(io.inputs.get(2)?)) } else { None };
-    let rescales = if tail == Tail::PerChannelPrepared {
+    let bias = if rec.bias { Some(I32Le(io.inputs.get(2)?)) } else { None };
+    let rescales = if rec.tail == Tail::PerChannelPrepared {
         I32Le(r.bytes(dims.units.checked_mul(4).ok_or(RunError::Internal)?)?)
     } else {
         I32Le(&[])
@@ -344,28 +312,32 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
     let filter = if variant.is_sparse() { &[][..] } else { io.inputs.i8(1)? };
     let (input, output) = (io.inputs.i8(0)?, as_i8_mut(io.output));
     let ops = FcOperands { input, filter, listed, bias, requantize, rescales, output, dims };
-    fc.eval(variant, ops).map_err(kernel_err)
+    rec.fc.eval(variant, ops).map_err(kernel_err)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::engine::record::assert_round_trip;
+    use crate::engine::record::tests::assert_code_checked;
+    use core::mem::offset_of;
 
     fn record() -> FcRecord {
         FcRecord {
-            input_offset: 5,
-            filter_offset: -3,
-            output_offset: -7,
-            activation_min: -128,
-            activation_max: 127,
+            fc: FullyConnected {
+                input_offset: 5,
+                filter_offset: -3,
+                output_offset: -7,
+                activation_min: -128,
+                activation_max: 127,
+            },
             batches: 2,
             depth: 16,
             units: 4,
             listed_bytes: 40,
             variants: Choice { dsp: Variant::SparsePacked, portable: Variant::Sparse }.to_codes(),
-            bias: 0,
-            tail: Tail::PerChannelPrepared as u8,
+            bias: false,
+            tail: Tail::PerChannelPrepared,
         }
     }
 
@@ -375,20 +347,17 @@ mod tests {
         assert_round_trip(&rec);
         let here = Choice { dsp: Variant::SparsePacked, portable: Variant::Sparse }.here();
         assert_eq!(rec.variant(), Ok(here));
-        assert_eq!(decode::<Tail>(rec.tail), Ok(Tail::PerChannelPrepared));
-        for t in [Tail::PerTensor, Tail::PerChannel, Tail::PerChannelPrepared] {
-            assert_eq!(decode::<Tail>(t as u8), Ok(t));
+        for tail in [Tail::PerTensor, Tail::PerChannel, Tail::PerChannelPrepared] {
+            assert_round_trip(&FcRecord { tail, bias: true, ..rec });
         }
-        assert_eq!(flag(rec.bias), Ok(false));
     }
 
     #[test]
     fn corrupt_codes_are_errors() {
-        let mut rec = record();
-        rec.variants = [5, 5];
+        let rec = FcRecord { variants: [5, 5], ..record() };
         assert_eq!(rec.variant(), Err(RunError::Internal));
-        assert_eq!(decode::<Tail>(3), Err(RunError::Internal));
-        rec.bias = 0xFF;
-        assert_eq!(flag(rec.bias), Err(RunError::Internal));
+        let (bias, tail) = (offset_of!(FcRecord, bias), offset_of!(FcRecord, tail));
+        assert_code_checked(&record(), bias, 0xFF);
+        assert_code_checked(&record(), tail, 3);
     }
 }

@@ -7,8 +7,8 @@ use crate::engine::kernels::geometry::Geometry;
 use crate::engine::kernels::padding;
 use crate::engine::kernels::pooling::{Pool, PoolKind};
 use crate::engine::model::operator::Op;
-use crate::engine::record::{decode, shape_of, shape_words, word, RecordReader, RecordWriter};
-use bytemuck::{Pod, Zeroable};
+use crate::engine::record::{shape_of, shape_words, word, RecordReader, RecordWriter};
+use bytemuck::{CheckedBitPattern, NoUninit};
 
 #[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
@@ -47,7 +47,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     let k = Pool::new(kind, geometry, fh, fw, qo.scale, qo.zero_point, o.activation)
         .map_err(|e| p.kernel(e))?;
     w.pod(&PoolRecord {
-        kind: kind as u8,
+        kind,
         reserved: [0; 3],
         stride: [sh, sw].map(word),
         pad: [pad_h, pad_w].map(word),
@@ -61,11 +61,11 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
 }
 
 /// AVERAGE_POOL_2D's and MAX_POOL_2D's parameters (the whole record).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, NoUninit, CheckedBitPattern)]
 #[repr(C)]
 pub(super) struct PoolRecord {
-    /// The reduction ([`PoolKind`]'s code).
-    pub kind: u8,
+    /// The reduction.
+    pub kind: PoolKind,
     /// Zeros.
     pub reserved: [u8; 3],
     /// Vertical and horizontal stride.
@@ -86,11 +86,11 @@ pub(super) struct PoolRecord {
 
 #[inline(never)]
 pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
-    let rec: PoolRecord = r.pod()?;
+    let rec: PoolRecord = r.checked()?;
     let [stride_h, stride_w] = rec.stride.map(|v| v as usize);
     let [pad_h, pad_w] = rec.pad.map(|v| v as usize);
     let k = Pool {
-        kind: decode(rec.kind)?,
+        kind: rec.kind,
         geometry: Geometry { stride_h, stride_w, dilation_h: 1, dilation_w: 1, pad_h, pad_w },
         filter_h: rec.filter[0] as usize,
         filter_w: rec.filter[1] as usize,
@@ -105,11 +105,12 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
 mod tests {
     use super::*;
     use crate::engine::record::assert_round_trip;
+    use crate::engine::record::tests::assert_code_checked;
 
     #[test]
     fn the_record_round_trips_and_checks_its_kind() {
-        let mut rec = PoolRecord {
-            kind: PoolKind::Max as u8,
+        let rec = PoolRecord {
+            kind: PoolKind::Max,
             reserved: [0; 3],
             stride: [2, 2],
             pad: [0, 1],
@@ -120,9 +121,7 @@ mod tests {
             output: [1, 4, 4, 4],
         };
         assert_round_trip(&rec);
-        assert_eq!(decode::<PoolKind>(rec.kind), Ok(PoolKind::Max));
-        assert_eq!(decode::<PoolKind>(PoolKind::Average as u8), Ok(PoolKind::Average));
-        rec.kind = 2;
-        assert_eq!(decode::<PoolKind>(rec.kind), Err(RunError::Internal));
+        assert_round_trip(&PoolRecord { kind: PoolKind::Average, ..rec });
+        assert_code_checked(&rec, 0, 2);
     }
 }
