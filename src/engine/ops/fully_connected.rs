@@ -38,10 +38,8 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     write_record(p, w, &f)
 }
 
-/// FULLY_CONNECTED's fixed parameters. After it in the record, as [`Tail`] says: the per-tensor
-/// multiplier and shift (two words), or per-unit multipliers (4 bytes each) then shifts (1 byte
-/// each) and, for [`Tail::PerChannelPrepared`], each unit's prepared rescale (a word each); then
-/// `listed_bytes` of listed weights.
+/// FULLY_CONNECTED's fixed parameters. After it in the record, as its [`Tail`] says: the
+/// multipliers and rescales, then `listed_bytes` of listed weights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, NoUninit, CheckedBitPattern)]
 #[repr(C)]
 pub(super) struct FcRecord {
@@ -63,17 +61,17 @@ pub(super) struct FcRecord {
     pub tail: Tail,
 }
 
-/// How FULLY_CONNECTED requantizes, which is what follows its [`FcRecord`].
+/// How FULLY_CONNECTED requantizes, which says what follows its [`FcRecord`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, NoUninit, CheckedBitPattern)]
 #[repr(u8)]
 pub(super) enum Tail {
-    /// One multiplier and shift.
-    PerTensor = 0,
-    /// One multiplier and shift per unit.
-    PerChannel = 1,
-    /// One multiplier and shift per unit, then each unit's prepared rescale (written when
-    /// either target's variant is [`Variant::Prepared`]).
-    PerChannelPrepared = 2,
+    /// One multiplier and shift (a [`QuantizedMultiplier`], two words).
+    TensorMultiplier = 0,
+    /// One multiplier per unit (4 bytes each), then one shift per unit (1 byte each).
+    UnitMultipliers = 1,
+    /// The same, then each unit's prepared rescale (a word each; written when either target's
+    /// variant is [`Variant::Prepared`]).
+    UnitMultipliersAndRescales = 2,
 }
 
 impl FcRecord {
@@ -102,9 +100,9 @@ fn write_record(
     };
     let choice = Choice::new(|target| fc_kernel::select(&fc, &facts, target));
     let tail = match (f.per_channel, choice.uses(Variant::Prepared)) {
-        (false, _) => Tail::PerTensor,
-        (true, false) => Tail::PerChannel,
-        (true, true) => Tail::PerChannelPrepared,
+        (false, _) => Tail::TensorMultiplier,
+        (true, false) => Tail::UnitMultipliers,
+        (true, true) => Tail::UnitMultipliersAndRescales,
     };
     let listed = choice.uses(Variant::Sparse) || choice.uses(Variant::SparsePacked);
     let listed_bytes = if listed {
@@ -124,7 +122,7 @@ fn write_record(
         tail,
     });
     write_multipliers(p, w, f)?;
-    if tail == Tail::PerChannelPrepared {
+    if tail == Tail::UnitMultipliersAndRescales {
         for u in 0..f.dims.units {
             w.i32(rescale_of(multiplier(f, u), fc.output_offset).unwrap_or(0));
         }
@@ -297,13 +295,13 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
         units: rec.units as usize,
     };
     let variant = rec.variant()?;
-    let requantize = if rec.tail == Tail::PerTensor {
+    let requantize = if rec.tail == Tail::TensorMultiplier {
         Requantize::PerTensor(r.pod::<QuantizedMultiplier>()?)
     } else {
         super::conv::read_channel_multipliers(r, dims.units)?
     };
     let bias = if rec.bias { Some(I32Le(io.inputs.get(2)?)) } else { None };
-    let rescales = if rec.tail == Tail::PerChannelPrepared {
+    let rescales = if rec.tail == Tail::UnitMultipliersAndRescales {
         I32Le(r.bytes(dims.units.checked_mul(4).ok_or(RunError::Internal)?)?)
     } else {
         I32Le(&[])
@@ -337,7 +335,7 @@ mod tests {
             listed_bytes: 40,
             variants: Choice { dsp: Variant::SparsePacked, portable: Variant::Sparse }.to_codes(),
             bias: false,
-            tail: Tail::PerChannelPrepared,
+            tail: Tail::UnitMultipliersAndRescales,
         }
     }
 
@@ -347,7 +345,9 @@ mod tests {
         assert_round_trip(&rec);
         let here = Choice { dsp: Variant::SparsePacked, portable: Variant::Sparse }.here();
         assert_eq!(rec.variant(), Ok(here));
-        for tail in [Tail::PerTensor, Tail::PerChannel, Tail::PerChannelPrepared] {
+        for tail in
+            [Tail::TensorMultiplier, Tail::UnitMultipliers, Tail::UnitMultipliersAndRescales]
+        {
             assert_round_trip(&FcRecord { tail, bias: true, ..rec });
         }
     }
