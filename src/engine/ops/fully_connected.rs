@@ -39,7 +39,8 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
 }
 
 /// FULLY_CONNECTED's fixed parameters. After it in the record, as its [`Tail`] says: the
-/// multipliers and rescales, then `listed_bytes` of listed weights.
+/// multipliers and rescales; then, if either target's variant lists the weights, their length
+/// in bytes (a word) and the listed weights.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, NoUninit, CheckedBitPattern)]
 #[repr(C)]
 pub(super) struct FcRecord {
@@ -51,8 +52,6 @@ pub(super) struct FcRecord {
     pub depth: u32,
     /// Output units.
     pub units: u32,
-    /// Bytes of listed weights at the end (0 if none).
-    pub listed_bytes: u32,
     /// The kernel variant for each target ([`Choice::to_codes`]).
     pub variants: [u8; 2],
     /// True if the operator has a bias (input 2).
@@ -116,7 +115,6 @@ fn write_record(
         batches: word(f.dims.batches),
         depth: word(f.dims.depth),
         units: word(f.dims.units),
-        listed_bytes: word(listed_bytes),
         variants: choice.to_codes(),
         bias: f.bias.is_some(),
         tail,
@@ -128,6 +126,7 @@ fn write_record(
         }
     }
     if listed {
+        w.pod(&word(listed_bytes));
         write_list(p, w, f, listed_bytes)?;
     }
     Ok(Needs::default())
@@ -306,7 +305,12 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
     } else {
         I32Le(&[])
     };
-    let listed = if variant.is_sparse() { r.bytes(rec.listed_bytes as usize)? } else { &[] };
+    let listed = if variant.is_sparse() {
+        let len = r.pod::<u32>()? as usize;
+        r.bytes(len)?
+    } else {
+        &[]
+    };
     let filter = if variant.is_sparse() { &[][..] } else { io.inputs.i8(1)? };
     let (input, output) = (io.inputs.i8(0)?, as_i8_mut(io.output));
     let ops = FcOperands { input, filter, listed, bias, requantize, rescales, output, dims };
@@ -332,7 +336,6 @@ mod tests {
             batches: 2,
             depth: 16,
             units: 4,
-            listed_bytes: 40,
             variants: Choice { dsp: Variant::SparsePacked, portable: Variant::Sparse }.to_codes(),
             bias: false,
             tail: Tail::UnitMultipliersAndRescales,
