@@ -139,14 +139,15 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
             .map_err(|e| p.kernel(e))?;
         Kernel::Conv(k, Facts { shapes, weights, bias: bias.flatten().map(I32Le) })
     };
-    let (needs, listed_bytes) = write_record(w, &k, shapes, has_bias);
+    let chosen = choose(&k, shapes);
+    write_record(w, &k, shapes, has_bias, &chosen);
     write_channel_multipliers(p, w, qi.scale, fq.scales(), qo.scale, channels)?;
     if let Kernel::Conv(k, facts) = &k {
-        if listed_bytes != 0 {
-            write_list(p, w, k, facts, listed_bytes)?;
+        if chosen.listed_bytes != 0 {
+            write_list(p, w, k, facts, chosen.listed_bytes)?;
         }
     }
-    Ok(needs)
+    Ok(Needs { scratch: chosen.scratch })
 }
 
 /// The kernel a convolution runs, as prepared.
@@ -213,44 +214,62 @@ impl ConvRecord {
     }
 }
 
-/// Chooses the kernel once here for each target ([`conv::select`], [`depthwise::select`]) and
-/// writes the operator's [`ConvRecord`]; returns its scratch needs and the bytes of its listed
-/// weights. Out of line, so that the record is not in the frame that reads the operands.
+/// The kernel chosen for each target, and what the choice implies.
+struct Chosen {
+    /// [`Choice::to_codes`].
+    variants: [u8; 2],
+    /// Scratch bytes either target's variant needs.
+    scratch: usize,
+    /// Bytes of listed weights (0 unless a variant is sparse).
+    listed_bytes: usize,
+}
+
+/// Chooses the kernel once here for each target ([`conv::select`], [`depthwise::select`]). Out
+/// of line, and apart from [`write_record`], so that the record is not on the stack while the
+/// selection scans the weights.
+#[inline(never)]
+fn choose(k: &Kernel<'_>, shapes: Shapes) -> Chosen {
+    match k {
+        Kernel::Depthwise(k) => {
+            let choice = Choice::new(|target| depthwise::select(k, shapes, target));
+            let scratch =
+                k.scratch_bytes(choice.dsp, shapes).max(k.scratch_bytes(choice.portable, shapes));
+            Chosen { variants: choice.to_codes(), scratch, listed_bytes: 0 }
+        }
+        Kernel::Conv(k, facts) => {
+            let choice = Choice::new(|target| conv::select(k, facts, target));
+            let scratch =
+                k.scratch_bytes(choice.dsp, shapes).max(k.scratch_bytes(choice.portable, shapes));
+            let listed_bytes = if choice.dsp.is_sparse() || choice.portable.is_sparse() {
+                let weights = facts.weights.unwrap_or(&[]);
+                sparse::table_bytes(shapes.filter[0], sparse::nonzero(weights))
+            } else {
+                0
+            };
+            Chosen { variants: choice.to_codes(), scratch, listed_bytes }
+        }
+    }
+}
+
+/// Writes the operator's [`ConvRecord`]. Out of line, so that the record is not in the frame
+/// that reads the operands.
 #[inline(never)]
 fn write_record(
     w: &mut RecordWriter<'_>,
     k: &Kernel<'_>,
     shapes: Shapes,
     has_bias: bool,
-) -> (Needs, usize) {
-    let (geometry, depth_multiplier, clamp, offsets, variants, scratch, listed_bytes) = match k {
-        Kernel::Depthwise(k) => {
-            let choice = Choice::new(|target| depthwise::select(k, shapes, target));
-            let scratch =
-                k.scratch_bytes(choice.dsp, shapes).max(k.scratch_bytes(choice.portable, shapes));
-            (
-                k.geometry,
-                k.depth_multiplier,
-                (k.activation_min, k.activation_max),
-                (k.input_offset, k.output_offset),
-                choice.to_codes(),
-                scratch,
-                0,
-            )
-        }
-        Kernel::Conv(k, facts) => {
-            let choice = Choice::new(|target| conv::select(k, facts, target));
-            let scratch =
-                k.scratch_bytes(choice.dsp, shapes).max(k.scratch_bytes(choice.portable, shapes));
-            let listed = if choice.dsp.is_sparse() || choice.portable.is_sparse() {
-                let weights = facts.weights.unwrap_or(&[]);
-                sparse::table_bytes(shapes.filter[0], sparse::nonzero(weights))
-            } else {
-                0
-            };
-            let clamp = (k.activation_min, k.activation_max);
-            let offsets = (k.input_offset, k.output_offset);
-            (k.geometry, 1, clamp, offsets, choice.to_codes(), scratch, listed)
+    chosen: &Chosen,
+) {
+    let (geometry, depth_multiplier, clamp, offsets) = match k {
+        Kernel::Depthwise(k) => (
+            k.geometry,
+            k.depth_multiplier,
+            (k.activation_min, k.activation_max),
+            (k.input_offset, k.output_offset),
+        ),
+        Kernel::Conv(k, _) => {
+            (k.geometry, 1, (k.activation_min, k.activation_max), (k.input_offset, k.output_offset))
         }
     };
     let g = geometry;
@@ -264,12 +283,11 @@ fn write_record(
         input: shape_words(shapes.input),
         filter: shape_words(shapes.filter),
         output: shape_words(shapes.output),
-        listed_bytes: word(listed_bytes),
-        variants,
+        listed_bytes: word(chosen.listed_bytes),
+        variants: chosen.variants,
         bias: has_bias,
         reserved: 0,
     });
-    (Needs { scratch }, listed_bytes)
 }
 
 /// For pruned CONV_2D weights (mostly zeros), each channel's nonzero taps listed once, after the
