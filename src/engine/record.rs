@@ -218,6 +218,20 @@ impl<'a> RecordReader<'a> {
         Ok(bytemuck::pod_read_unaligned(b))
     }
 
+    /// [`checked`](Self::checked) for a struct of `N` words (its size, checked at compile time),
+    /// copied out a word at a time as [`words`](Self::words) reads them: on a Cortex-M0, which
+    /// has no unaligned loads, this is four byte loads per word instead of a call to `memcpy`.
+    /// For the records read on every invoke of the smallest models.
+    #[inline]
+    pub fn checked_words<T: bytemuck::CheckedBitPattern, const N: usize>(
+        &mut self,
+    ) -> Result<T, RunError> {
+        const { assert!(core::mem::size_of::<T>() == 4 * N) };
+        let words = self.words::<N>()?;
+        bytemuck::checked::try_pod_read_unaligned(bytemuck::cast_slice::<i32, u8>(&words))
+            .map_err(|_| RunError::Internal)
+    }
+
     /// The next struct whose fields include enums or flags (bytemuck's `CheckedBitPattern`),
     /// as [`RecordWriter::pod`] wrote it: an unknown enum code or a flag other than 0 or 1 is
     /// [`RunError::Internal`], as is a record too short for it.

@@ -287,7 +287,7 @@ fn write_list(
 
 #[inline(never)]
 pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
-    let rec: FcRecord = r.checked()?;
+    let rec: FcRecord = r.checked_words::<_, 9>()?;
     let dims = FullyConnectedDims {
         batches: rec.batches as usize,
         depth: rec.depth as usize,
@@ -346,6 +346,10 @@ mod tests {
     fn the_record_round_trips() {
         let rec = record();
         assert_round_trip(&rec);
+        let mut buf = [0u8; 37];
+        buf[1..].copy_from_slice(bytemuck::bytes_of(&rec));
+        assert_eq!(RecordReader::new(&buf[1..]).checked_words::<FcRecord, 9>(), Ok(rec));
+        assert!(RecordReader::new(&buf[1..36]).checked_words::<FcRecord, 9>().is_err());
         let here = Choice { dsp: Variant::SparsePacked, portable: Variant::Sparse }.here();
         assert_eq!(rec.variant(), Ok(here));
         for tail in
@@ -362,5 +366,10 @@ mod tests {
         let (bias, tail) = (offset_of!(FcRecord, bias), offset_of!(FcRecord, tail));
         assert_code_checked(&record(), bias, 0xFF);
         assert_code_checked(&record(), tail, 3);
+        let mut bytes = [0u8; 36];
+        bytes.copy_from_slice(bytemuck::bytes_of(&record()));
+        bytes[tail] = 3;
+        let read = RecordReader::new(&bytes).checked_words::<FcRecord, 9>();
+        assert_eq!(read, Err(RunError::Internal));
     }
 }
