@@ -219,14 +219,18 @@ impl<'a> RecordReader<'a> {
     }
 
     /// [`checked`](Self::checked) for a struct of `N` words (its size, checked at compile time),
-    /// copied out a word at a time as [`words`](Self::words) reads them: on a Cortex-M0, which
-    /// has no unaligned loads, this is four byte loads per word instead of a call to `memcpy`.
-    /// For the records read on every invoke of the smallest models.
+    /// for the records read on every invoke of the smallest models. A target without unaligned
+    /// word loads (Cortex-M0) copies it out a word at a time as [`words`](Self::words) reads
+    /// them, four byte loads per word instead of a call to `memcpy`; one with them (Cortex-M4/M7,
+    /// the DSP targets) copies it whole, which is cheaper there.
     #[inline]
     pub fn checked_words<T: bytemuck::CheckedBitPattern, const N: usize>(
         &mut self,
     ) -> Result<T, RunError> {
         const { assert!(core::mem::size_of::<T>() == 4 * N) };
+        if cfg!(all(target_arch = "arm", target_feature = "dsp")) {
+            return self.checked();
+        }
         let words = self.words::<N>()?;
         bytemuck::checked::try_pod_read_unaligned(bytemuck::cast_slice::<i32, u8>(&words))
             .map_err(|_| RunError::Internal)
