@@ -34,8 +34,11 @@ pub enum ScaleError {
 ///
 /// `multiplier` is in `[2^30, 2^31)` (or 0 for `M` below `2^-31`); `shift > 0` is a left shift
 /// applied before the multiply, `shift < 0` a rounding right shift applied after it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+///
+/// Plain data (`#[repr(C)]`, two words), so operator records hold it whole.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(C)]
 pub struct QuantizedMultiplier {
     /// The Q0.31 significand.
     pub multiplier: i32,

@@ -1,11 +1,74 @@
 //! Operator records: the integer parameters each operator prepares at load time and reads back on
-//! every invoke, stored as little-endian words in the arena (no alignment, no `unsafe`).
+//! every invoke, stored in the arena (or a prebuilt plan) at any alignment, with no `unsafe`.
+//!
+//! Each operator's fixed parameters are one `#[repr(C)]` plain-data struct (bytemuck's `Pod`,
+//! fields `u32`/`i32`, or `u8` codes grouped to whole words so there is no padding), written
+//! whole with [`RecordWriter::pod`] and read whole with [`RecordReader::pod`]; what varies in
+//! length (per-channel multipliers and shifts, lookup tables, listed weights) follows it as
+//! slices. A strategy stored in a record is an enum's `u8` code, decoded with a checked
+//! `TryFrom`: a corrupt code is [`RunError::Internal`], as is a record too short for its struct.
 //!
 //! A [`RecordWriter`] either writes into a byte slice or only counts (to size the arena before
 //! there is one); a [`RecordReader`] reads the same sequence back. Reading past the end is an
 //! error, never a panic.
+//!
+//! Records are little-endian: a struct's bytes are its in-memory layout, and every target this
+//! crate builds for (Cortex-M, x86-64, AArch64 hosts) is little-endian, so a plan written on a host
+//! runs on a device. A big-endian build is refused at compile time.
 
 use crate::engine::error::RunError;
+
+const _: () = assert!(
+    cfg!(target_endian = "little"),
+    "operator records are written as in-memory structs, which must be little-endian"
+);
+
+/// A count or index as a record stores it (saturated to `u32::MAX`, which no tensor reaches, so
+/// the kernels' length checks refuse it).
+#[inline]
+pub fn word(v: usize) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+/// A 4-D shape as a record stores it.
+#[inline]
+pub fn shape_words(s: [usize; 4]) -> [u32; 4] {
+    s.map(word)
+}
+
+/// A 4-D shape read from a record.
+#[inline]
+pub fn shape_of(s: [u32; 4]) -> [usize; 4] {
+    s.map(|d| d as usize)
+}
+
+/// Checks the discipline every record struct keeps (for its tests): emitted and parsed back at
+/// an odd alignment it is equal; counting gives its size; every shorter buffer is an error when
+/// reading and an overflow when writing.
+#[cfg(test)]
+pub(crate) fn assert_round_trip<T>(record: &T)
+where
+    T: bytemuck::NoUninit + bytemuck::CheckedBitPattern + PartialEq + core::fmt::Debug,
+{
+    let n = core::mem::size_of::<T>();
+    let mut counting = RecordWriter::counting();
+    counting.pod(record);
+    assert_eq!(counting.len(), n);
+    let mut buf = [0u8; 513];
+    let mut w = RecordWriter::new(&mut buf[1..=n]);
+    w.pod(record);
+    assert!(!w.overflowed());
+    let mut r = RecordReader::new(&buf[1..=n]);
+    assert_eq!(r.checked::<T>().as_ref(), Ok(record));
+    assert!(r.bytes(1).is_err(), "the record is exactly its struct");
+    for cut in 0..n {
+        assert_eq!(RecordReader::new(&buf[1..=cut]).checked::<T>(), Err(RunError::Internal));
+        let mut short = [0u8; 512];
+        let mut w = RecordWriter::new(&mut short[..cut]);
+        w.pod(record);
+        assert!(w.overflowed());
+    }
+}
 
 /// Writes words into a byte buffer, or only counts them.
 #[derive(Debug)]
@@ -154,10 +217,37 @@ impl<'a> RecordReader<'a> {
         let b = self.bytes(core::mem::size_of::<T>())?;
         Ok(bytemuck::pod_read_unaligned(b))
     }
+
+    /// [`checked`](Self::checked) for a struct of `N` words (its size, checked at compile time),
+    /// for the records read on every invoke of the smallest models. A target without unaligned
+    /// word loads (Cortex-M0) copies it out a word at a time as [`words`](Self::words) reads
+    /// them, four byte loads per word instead of a call to `memcpy`; one with them (Cortex-M4/M7,
+    /// the DSP targets) copies it whole, which is cheaper there.
+    #[inline]
+    pub fn checked_words<T: bytemuck::CheckedBitPattern, const N: usize>(
+        &mut self,
+    ) -> Result<T, RunError> {
+        const { assert!(core::mem::size_of::<T>() == 4 * N) };
+        if cfg!(all(target_arch = "arm", target_feature = "dsp")) {
+            return self.checked();
+        }
+        let words = self.words::<N>()?;
+        bytemuck::checked::try_pod_read_unaligned(bytemuck::cast_slice::<i32, u8>(&words))
+            .map_err(|_| RunError::Internal)
+    }
+
+    /// The next struct whose fields include enums or flags (bytemuck's `CheckedBitPattern`),
+    /// as [`RecordWriter::pod`] wrote it: an unknown enum code or a flag other than 0 or 1 is
+    /// [`RunError::Internal`], as is a record too short for it.
+    #[inline]
+    pub fn checked<T: bytemuck::CheckedBitPattern>(&mut self) -> Result<T, RunError> {
+        let b = self.bytes(core::mem::size_of::<T>())?;
+        bytemuck::checked::try_pod_read_unaligned(b).map_err(|_| RunError::Internal)
+    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -194,6 +284,34 @@ mod tests {
         assert_eq!(r.pod::<[i32; 3]>().unwrap(), params);
         assert_eq!(r.pod::<u8>().unwrap(), 7);
         assert!(r.pod::<[i32; 1]>().is_err());
+    }
+
+    #[test]
+    fn flags_and_enum_codes_are_checked() {
+        use crate::engine::kernels::pooling::PoolKind;
+        let mut r = RecordReader::new(&[0, 1, 2, 1, 2]);
+        assert_eq!(r.checked::<bool>(), Ok(false));
+        assert_eq!(r.checked::<bool>(), Ok(true));
+        assert_eq!(r.checked::<bool>(), Err(RunError::Internal));
+        assert_eq!(r.checked::<PoolKind>(), Ok(PoolKind::Max));
+        assert_eq!(r.checked::<PoolKind>(), Err(RunError::Internal));
+        assert_eq!(r.checked::<PoolKind>(), Err(RunError::Internal));
+        assert_eq!(word(usize::MAX), u32::MAX);
+        assert_eq!(shape_of(shape_words([1, 2, 3, 4])), [1, 2, 3, 4]);
+    }
+
+    /// A corrupt code in a record of several fields: the bytes of a valid one with its enum
+    /// byte changed.
+    pub(crate) fn assert_code_checked<T>(record: &T, at: usize, bad: u8)
+    where
+        T: bytemuck::NoUninit + bytemuck::CheckedBitPattern + PartialEq + core::fmt::Debug,
+    {
+        let mut bytes = [0u8; 512];
+        let n = core::mem::size_of::<T>();
+        bytes[..n].copy_from_slice(bytemuck::bytes_of(record));
+        assert_eq!(RecordReader::new(&bytes[..n]).checked::<T>().as_ref(), Ok(record));
+        bytes[at] = bad;
+        assert_eq!(RecordReader::new(&bytes[..n]).checked::<T>(), Err(RunError::Internal));
     }
 
     #[test]

@@ -301,6 +301,13 @@ impl Words {
     pub(crate) fn vector(self, buf: &[u8]) -> Vector<'_> {
         Vector { buf, start: self.start as usize, len: self.len as usize, elem: WORD }
     }
+
+    /// Element `j` in `buf` as a tensor index: `None` if it is negative (an absent optional
+    /// operand), out of range or unreadable.
+    #[inline]
+    pub(crate) fn tensor(self, buf: &[u8], j: usize) -> Option<u32> {
+        self.vector(buf).i32(j).ok().and_then(|t| u32::try_from(t).ok())
+    }
 }
 
 #[cfg(test)]

@@ -12,8 +12,11 @@ use super::KernelError;
 use crate::engine::arith::{multiply_by_quantized_multiplier, QuantizedMultiplier};
 
 /// The integer parameters of one MEAN operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// Plain data (`#[repr(C)]`), so its operator's record holds it whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(C)]
 pub struct Mean {
     /// Input zero point.
     pub input_zero_point: i32,

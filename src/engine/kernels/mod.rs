@@ -119,21 +119,20 @@ impl<V: KernelVariant> Choice<V> {
         self.dsp.into() == v.into() || self.portable.into() == v.into()
     }
 
-    /// The record's word: the DSP variant's code in bits 0..8, the portable one's in bits 8..16
-    /// (the record may use the bits above for its own flags).
-    pub fn to_word(self) -> i32 {
-        i32::from(self.dsp.into()) | i32::from(self.portable.into()) << 8
+    /// The codes a record stores: the DSP variant's, then the portable one's.
+    pub fn to_codes(self) -> [u8; 2] {
+        [self.dsp.into(), self.portable.into()]
     }
 
-    /// The variant of [`Target::HERE`] in a word [`to_word`](Self::to_word) wrote (only that
-    /// target's byte is read); `None` for an unknown code.
+    /// The variant of [`Target::HERE`] in codes [`to_codes`](Self::to_codes) wrote (only that
+    /// target's code is read); `None` for an unknown code.
     #[inline]
-    pub fn here_in_word(word: i32) -> Option<V> {
-        let byte = match Target::HERE {
-            Target::Dsp => word as u8,
-            Target::Portable => (word >> 8) as u8,
+    pub fn here_in(codes: [u8; 2]) -> Option<V> {
+        let code = match Target::HERE {
+            Target::Dsp => codes[0],
+            Target::Portable => codes[1],
         };
-        let v = V::try_from(byte).ok()?;
+        let v = V::try_from(code).ok()?;
         Some(match Target::HERE {
             Target::Dsp => v.dsp(),
             Target::Portable => v.portable(),
@@ -367,14 +366,13 @@ mod tests {
         for &dsp in all {
             for &portable in all {
                 let choice = Choice { dsp, portable };
-                let word = choice.to_word() | 0x7 << 16;
-                assert_eq!(Choice::<V>::here_in_word(word), Some(choice.here()));
+                assert_eq!(Choice::<V>::here_in(choice.to_codes()), Some(choice.here()));
                 assert_eq!(portable.portable().portable(), portable.portable());
                 assert_eq!(dsp.dsp().dsp(), dsp.dsp());
                 assert!(choice.uses(dsp) && choice.uses(portable));
             }
         }
-        assert!(Choice::<V>::here_in_word(0xFFFF).is_none());
+        assert!(Choice::<V>::here_in([0xFF, 0xFF]).is_none());
         if Target::HERE == Target::Dsp {
             assert_eq!(Choice { dsp: all[1], portable: all[0] }.here(), all[1]);
         }

@@ -153,6 +153,56 @@ pub struct SpaceBatch {
     pub left: usize,
 }
 
+/// The checks both directions share, on the space-side tensor (`space`, SPACE_TO_BATCH's input,
+/// BATCH_TO_SPACE's output) and the batch-side one: lengths match the shapes, depths agree, the
+/// batch side has `block_h * block_w` times the batches, and block positions do not overflow.
+/// `Ok(false)` if there is nothing to move.
+fn check_space_batch(
+    geometry: SpaceBatch,
+    (space_shape, space_len): ([usize; 4], usize),
+    (batch_shape, batch_len): ([usize; 4], usize),
+) -> Result<bool, KernelError> {
+    let SpaceBatch { block_h, block_w, .. } = geometry;
+    let [space_b, _, _, depth] = space_shape;
+    let [batch_b, batch_h, batch_w, batch_d] = batch_shape;
+    if block_h == 0 || block_w == 0 {
+        return Err(KernelError::Unsupported);
+    }
+    if volume(&space_shape) != Some(space_len)
+        || volume(&batch_shape) != Some(batch_len)
+        || batch_d != depth
+        || space_b.checked_mul(block_h).and_then(|x| x.checked_mul(block_w)) != Some(batch_b)
+        || batch_h.checked_mul(block_h).is_none()
+        || batch_w.checked_mul(block_w).is_none()
+    {
+        return Err(KernelError::ShapeMismatch);
+    }
+    Ok(depth != 0 && space_b != 0)
+}
+
+/// Where pixel `pixel` of the batch-side tensor lies in the space-side one (the element offset
+/// of its first channel), `None` in the padding (SPACE_TO_BATCH) or crop (BATCH_TO_SPACE): batch
+/// `ob` holds block position `(s / bw, s % bw)` with `s = ob / space_batches`, and its pixel
+/// `(y, x)` is `(ob % space_batches, y * bh + s / bw - top, x * bw + s % bw - left)`.
+#[inline(always)]
+fn space_offset(
+    geometry: SpaceBatch,
+    space_shape: [usize; 4],
+    batch_shape: [usize; 4],
+    pixel: usize,
+) -> Option<usize> {
+    let SpaceBatch { block_h, block_w, top, left } = geometry;
+    let [space_b, space_h, space_w, depth] = space_shape;
+    let [_, batch_h, batch_w, _] = batch_shape;
+    let x = pixel % batch_w;
+    let y = (pixel / batch_w) % batch_h;
+    let ob = pixel / (batch_w * batch_h);
+    let (b, s) = (ob % space_b, ob / space_b);
+    let sy = (y * block_h + s / block_w).checked_sub(top).filter(|&v| v < space_h)?;
+    let sx = (x * block_w + s % block_w).checked_sub(left).filter(|&v| v < space_w)?;
+    Some(((b * space_h + sy) * space_w + sx) * depth)
+}
+
 /// SPACE_TO_BATCH_ND: `output[(sh * bw + sw) * n + b][y][x]` is the padded input at
 /// `(b, y * bh + sh - top, x * bw + sw - left)`, or `pad_value` in the padding.
 ///
@@ -166,42 +216,16 @@ pub fn space_to_batch<T: Copy>(
     output: &mut [T],
     output_shape: [usize; 4],
 ) -> Result<(), KernelError> {
-    let SpaceBatch { block_h, block_w, top, left } = geometry;
-    let [in_b, in_h, in_w, depth] = input_shape;
-    let [out_b, out_h, out_w, out_d] = output_shape;
-    if block_h == 0 || block_w == 0 {
-        return Err(KernelError::Unsupported);
-    }
-    if volume(&input_shape) != Some(input.len())
-        || volume(&output_shape) != Some(output.len())
-        || out_d != depth
-        || in_b.checked_mul(block_h).and_then(|x| x.checked_mul(block_w)) != Some(out_b)
-        || out_h.checked_mul(block_h).is_none()
-        || out_w.checked_mul(block_w).is_none()
-    {
-        return Err(KernelError::ShapeMismatch);
-    }
-    if depth == 0 || in_b == 0 {
+    if !check_space_batch(geometry, (input_shape, input.len()), (output_shape, output.len()))? {
         return Ok(());
     }
+    let depth = input_shape[3];
     for (pixel, out) in output.chunks_exact_mut(depth).enumerate() {
-        let x = pixel % out_w;
-        let y = (pixel / out_w) % out_h;
-        let ob = pixel / (out_w * out_h);
-        let b = ob % in_b;
-        let sw = (ob / in_b) % block_w;
-        let sh = (ob / in_b) / block_w;
-        let src_y = (y * block_h + sh).checked_sub(top).filter(|&v| v < in_h);
-        let src_x = (x * block_w + sw).checked_sub(left).filter(|&v| v < in_w);
-        match (src_y, src_x) {
-            (Some(sy), Some(sx)) => {
-                let at = ((b * in_h + sy) * in_w + sx) * depth;
-                match input.get(at..at + depth) {
-                    Some(src) => out.copy_from_slice(src),
-                    None => out.fill(pad_value),
-                }
-            }
-            _ => out.fill(pad_value),
+        match space_offset(geometry, input_shape, output_shape, pixel)
+            .and_then(|at| input.get(at..at + depth))
+        {
+            Some(src) => out.copy_from_slice(src),
+            None => out.fill(pad_value),
         }
     }
     Ok(())
@@ -220,37 +244,15 @@ pub fn batch_to_space<T: Copy>(
     output: &mut [T],
     output_shape: [usize; 4],
 ) -> Result<(), KernelError> {
-    let SpaceBatch { block_h, block_w, top, left } = geometry;
-    let [in_b, in_h, in_w, depth] = input_shape;
-    let [out_b, out_h, out_w, out_d] = output_shape;
-    if block_h == 0 || block_w == 0 {
-        return Err(KernelError::Unsupported);
-    }
-    if volume(&input_shape) != Some(input.len())
-        || volume(&output_shape) != Some(output.len())
-        || out_d != depth
-        || out_b.checked_mul(block_h).and_then(|x| x.checked_mul(block_w)) != Some(in_b)
-        || in_h.checked_mul(block_h).is_none()
-        || in_w.checked_mul(block_w).is_none()
-    {
-        return Err(KernelError::ShapeMismatch);
-    }
-    if depth == 0 || out_b == 0 {
+    if !check_space_batch(geometry, (output_shape, output.len()), (input_shape, input.len()))? {
         return Ok(());
     }
+    let depth = output_shape[3];
     for (pixel, src) in input.chunks_exact(depth).enumerate() {
-        let x = pixel % in_w;
-        let y = (pixel / in_w) % in_h;
-        let ib = pixel / (in_w * in_h);
-        let b = ib % out_b;
-        let s = ib / out_b;
-        let dst_y = (y * block_h + s / block_w).checked_sub(top).filter(|&v| v < out_h);
-        let dst_x = (x * block_w + s % block_w).checked_sub(left).filter(|&v| v < out_w);
-        if let (Some(dy), Some(dx)) = (dst_y, dst_x) {
-            let at = ((b * out_h + dy) * out_w + dx) * depth;
-            if let Some(dst) = output.get_mut(at..at + depth) {
-                dst.copy_from_slice(src);
-            }
+        let dst = space_offset(geometry, output_shape, input_shape, pixel)
+            .and_then(|at| output.get_mut(at..at + depth));
+        if let Some(dst) = dst {
+            dst.copy_from_slice(src);
         }
     }
     Ok(())

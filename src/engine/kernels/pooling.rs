@@ -11,13 +11,16 @@ use super::{elements, KernelError};
 use crate::engine::arith::{activation_range, FusedActivation};
 
 /// Which reduction a pooling window applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// A byte in an operator record (`NoUninit` to write, `CheckedBitPattern` to read back checked).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(u8)]
 pub enum PoolKind {
     /// AVERAGE_POOL_2D.
-    Average,
+    Average = 0,
     /// MAX_POOL_2D.
-    Max,
+    Max = 1,
 }
 
 /// The integer parameters of one pooling operator.

@@ -15,8 +15,11 @@ use crate::engine::arith::{QuantizedMultiplier, ScaleError};
 use crate::math::round;
 
 /// QUANTIZE from float32.
-#[derive(Clone, Copy, Debug, PartialEq)]
+///
+/// Plain data (`#[repr(C)]`), so its operator's record holds it whole.
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(C)]
 pub struct Quantize {
     /// Output scale.
     pub scale: f32,
@@ -58,8 +61,11 @@ impl Quantize {
 }
 
 /// QUANTIZE from int8 to int8 (a rescale).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// Plain data (`#[repr(C)]`), so its operator's record holds it whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(C)]
 pub struct Requantize8 {
     /// Input zero point.
     pub input_zero_point: i32,
@@ -101,8 +107,11 @@ impl Requantize8 {
 }
 
 /// DEQUANTIZE to float32.
-#[derive(Clone, Copy, Debug, PartialEq)]
+///
+/// Plain data (`#[repr(C)]`), so its operator's record holds it whole.
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(C)]
 pub struct Dequantize {
     /// Input scale.
     pub scale: f32,

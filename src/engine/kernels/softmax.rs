@@ -19,8 +19,11 @@ const SCALED_DIFF_INTEGER_BITS: i32 = 5;
 const ACCUMULATION_INTEGER_BITS: i32 = 12;
 
 /// The integer parameters of one SOFTMAX operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// Plain data (`#[repr(C)]`), so its operator's record holds it whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(C)]
 pub struct Softmax {
     /// Q0.31 significand of `beta * input_scale * 2^26`.
     pub input_multiplier: i32,

@@ -347,7 +347,7 @@ impl<'m> TfLiteModel<'m> {
 
     /// Tensor index of graph input `j`.
     pub fn input(&self, j: usize) -> Option<u32> {
-        self.inputs.vector(self.file).i32(j).ok().and_then(|t| u32::try_from(t).ok())
+        self.inputs.tensor(self.file, j)
     }
 
     /// Number of graph outputs.
@@ -357,7 +357,7 @@ impl<'m> TfLiteModel<'m> {
 
     /// Tensor index of graph output `j`.
     pub fn output(&self, j: usize) -> Option<u32> {
-        self.outputs.vector(self.file).i32(j).ok().and_then(|t| u32::try_from(t).ok())
+        self.outputs.tensor(self.file, j)
     }
 
     /// True if tensor `t` is one of the graph inputs.

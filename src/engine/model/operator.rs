@@ -485,7 +485,7 @@ impl<'m> OperatorInfo<'m> {
 
     /// Tensor index of input `j`; `None` if absent (optional input) or `j` out of range.
     pub fn input(&self, j: usize) -> Option<u32> {
-        self.inputs.vector(self.file).i32(j).ok().and_then(|t| u32::try_from(t).ok())
+        self.inputs.tensor(self.file, j)
     }
 
     /// Number of outputs.
@@ -495,7 +495,7 @@ impl<'m> OperatorInfo<'m> {
 
     /// Tensor index of output `j`.
     pub fn output(&self, j: usize) -> Option<u32> {
-        self.outputs.vector(self.file).i32(j).ok().and_then(|t| u32::try_from(t).ok())
+        self.outputs.tensor(self.file, j)
     }
 
     /// Input tensor indices, in order (`None` for an absent optional input).

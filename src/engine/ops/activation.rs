@@ -9,7 +9,8 @@ use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::lut::{self, ActivationTable};
 use crate::engine::kernels::softmax::Softmax;
 use crate::engine::model::operator::{code, Op};
-use crate::engine::record::{RecordReader, RecordWriter};
+use crate::engine::record::{word, RecordReader, RecordWriter};
+use bytemuck::{Pod, Zeroable};
 
 #[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
@@ -36,10 +37,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
                 return Err(p.shapes("empty softmax axis"));
             }
             let k = Softmax::new(beta, qi.scale).map_err(|e| p.kernel(e))?;
-            w.i32(k.input_multiplier);
-            w.i32(k.input_left_shift);
-            w.i32(k.diff_min);
-            w.usize(depth);
+            w.pod(&SoftmaxRecord { softmax: k, depth: word(depth) });
         }
         Op::Logistic | Op::Tanh if super::built(code::LOGISTIC) => {
             // Computed straight into the record (no 256-byte table on the stack).
@@ -52,6 +50,17 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     Ok(Needs::default())
 }
 
+/// SOFTMAX's parameters (the whole record). LOGISTIC's and TANH's record is their 256-entry
+/// table alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub(super) struct SoftmaxRecord {
+    /// The kernel's parameters.
+    pub softmax: Softmax,
+    /// Elements of the last dimension (the softmax axis).
+    pub depth: u32,
+}
+
 #[inline(never)]
 pub(super) fn eval(
     op_code: i32,
@@ -61,14 +70,31 @@ pub(super) fn eval(
     let input = io.inputs.i8(0)?;
     let output = as_i8_mut(io.output);
     if op_code == code::SOFTMAX && super::built(code::SOFTMAX) {
-        let k =
-            Softmax { input_multiplier: r.i32()?, input_left_shift: r.i32()?, diff_min: r.i32()? };
-        k.eval(input, output, r.usize()?).map_err(kernel_err)
+        let rec: SoftmaxRecord = r.pod()?;
+        rec.softmax.eval(input, output, rec.depth as usize).map_err(kernel_err)
     } else if super::built(code::LOGISTIC) {
-        let mut table = [0i8; 256];
-        table.copy_from_slice(bytemuck::cast_slice(r.bytes(256)?));
+        let table: [i8; 256] = r.pod()?;
         ActivationTable { table }.eval(input, output).map_err(kernel_err)
     } else {
         Err(RunError::Internal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::record::assert_round_trip;
+
+    #[test]
+    fn the_records_round_trip() {
+        let softmax =
+            Softmax { input_multiplier: 0x6000_0000, input_left_shift: 21, diff_min: -992 };
+        let rec = SoftmaxRecord { softmax, depth: 3 };
+        assert_round_trip(&rec);
+        let mut table = [0i8; 256];
+        for (i, t) in table.iter_mut().enumerate() {
+            *t = i as u8 as i8;
+        }
+        assert_round_trip(&table);
     }
 }

@@ -5,17 +5,20 @@
 //! Both always requantize per channel (a per-tensor weight scale is repeated), as TFLite does.
 
 use super::bounds::{check_depth_multiplier, check_window, Axis};
-use super::{as_i8, as_i8_mut, kernel_err, read_shape, write_shape, Needs, Operands, Prep};
+use super::{as_i8, as_i8_mut, kernel_err, Needs, Operands, Prep};
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::conv::{
     self, sparse, Conv2d, ConvOperands, Facts, Geometry, Shapes, TapLayout, Variant,
 };
 use crate::engine::kernels::depthwise::{self, DepthwiseConv2d, DepthwiseOperands};
-use crate::engine::kernels::{channel_multipliers, padding, Choice, I32Le, Requantize};
+use crate::engine::kernels::{
+    channel_multipliers, padding, Choice, I32Le, KernelVariant, Requantize,
+};
 use crate::engine::model::operator::{code, Op};
 use crate::engine::model::tensor::{DType, Quantization};
-use crate::engine::record::{RecordReader, RecordWriter};
+use crate::engine::record::{shape_of, shape_words, word, RecordReader, RecordWriter};
 use crate::model::QuantParams;
+use bytemuck::{CheckedBitPattern, NoUninit};
 
 /// An operand's facts, read by [`operand`] so that no `TensorInfo` stays on the stack.
 struct Operand<'m> {
@@ -117,7 +120,10 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         return Err(p.shapes("window positions overflow"));
     }
     let geometry = Geometry { stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w };
-    let (input_offset, output_offset, act_min, act_max) = if depthwise {
+    let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
+    let has_bias = bias.is_some();
+    let weights = filter.data.map(as_i8);
+    let k = if depthwise {
         let k = DepthwiseConv2d::new(
             geometry,
             depth_multiplier,
@@ -127,82 +133,181 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
             o.activation,
         )
         .map_err(|e| p.kernel(e))?;
-        (k.input_offset, k.output_offset, k.activation_min, k.activation_max)
+        Kernel::Depthwise(k)
     } else {
         let k = Conv2d::new(geometry, qi.zero_point, qo.scale, qo.zero_point, o.activation)
             .map_err(|e| p.kernel(e))?;
-        (k.input_offset, k.output_offset, k.activation_min, k.activation_max)
+        Kernel::Conv(k, Facts { shapes, weights, bias: bias.flatten().map(I32Le) })
     };
-    for v in [stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w, depth_multiplier] {
-        w.usize(v);
-    }
-    for v in [input_offset, output_offset, act_min, act_max] {
-        w.i32(v);
-    }
-    write_shape(w, in_shape);
-    write_shape(w, filter_shape);
-    write_shape(w, out_shape);
+    let chosen = choose(&k, shapes);
+    write_record(w, &k, shapes, has_bias, &chosen);
     write_channel_multipliers(p, w, qi.scale, fq.scales(), qo.scale, channels)?;
-    let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
-    if depthwise {
-        let k = DepthwiseConv2d {
-            geometry,
-            depth_multiplier,
-            input_offset,
-            output_offset,
-            activation_min: act_min,
-            activation_max: act_max,
-        };
-        let choice = Choice::new(|target| depthwise::select(&k, shapes, target));
-        w.i32(choice.to_word() | bias_flag(bias.is_some()));
-        let scratch =
-            k.scratch_bytes(choice.dsp, shapes).max(k.scratch_bytes(choice.portable, shapes));
-        return Ok(Needs { scratch });
+    if let Kernel::Conv(k, facts) = &k {
+        if chosen.listed_bytes != 0 {
+            write_list(p, w, k, facts, chosen.listed_bytes)?;
+        }
     }
-    let k = Conv2d {
-        geometry,
-        input_offset,
-        output_offset,
-        activation_min: act_min,
-        activation_max: act_max,
-    };
-    let facts = Facts { shapes, weights: filter.data.map(as_i8), bias: bias.flatten().map(I32Le) };
-    write_variant(p, w, &k, &facts, bias.is_some())
+    Ok(Needs { scratch: chosen.scratch })
 }
 
-/// The bit of the record's choice word that says the operator has a bias (above the two
-/// variant codes of [`Choice::to_word`]).
-fn bias_flag(has_bias: bool) -> i32 {
-    (has_bias as i32) << 16
+/// The kernel a convolution runs, as prepared.
+enum Kernel<'m> {
+    /// CONV_2D, with what its variant is chosen from.
+    Conv(Conv2d, Facts<'m>),
+    /// DEPTHWISE_CONV_2D.
+    Depthwise(DepthwiseConv2d),
 }
 
-/// CONV_2D's kernel, chosen once here for each target (see [`conv::select`]), and for pruned
-/// weights (mostly zeros) each channel's nonzero taps listed once; returns the operator's
-/// scratch needs.
+/// CONV_2D's and DEPTHWISE_CONV_2D's fixed parameters. After it in the record: `output[3]`
+/// multipliers (4 bytes each) then as many shifts (1 byte each), then `listed_bytes` of listed
+/// weights (CONV_2D with a sparse variant for either target).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, NoUninit, CheckedBitPattern)]
+#[repr(C)]
+pub(super) struct ConvRecord {
+    /// Strides, dilations and padding, as [`Geometry`] orders them.
+    pub geometry: [u32; 6],
+    /// Output channels per input channel (DEPTHWISE_CONV_2D; 1 for CONV_2D).
+    pub depth_multiplier: u32,
+    /// `-input_zero_point`.
+    pub input_offset: i32,
+    /// `output_zero_point`.
+    pub output_offset: i32,
+    /// Lower clamp bound.
+    pub activation_min: i32,
+    /// Upper clamp bound.
+    pub activation_max: i32,
+    /// Input shape (NHWC).
+    pub input: [u32; 4],
+    /// Weights' shape.
+    pub filter: [u32; 4],
+    /// Output shape (NHWC).
+    pub output: [u32; 4],
+    /// Bytes of listed weights after the multipliers (0 if none).
+    pub listed_bytes: u32,
+    /// The kernel variant for each target ([`Choice::to_codes`]).
+    pub variants: [u8; 2],
+    /// True if the operator has a bias (input 2).
+    pub bias: bool,
+    /// Zero.
+    pub reserved: u8,
+}
+
+impl ConvRecord {
+    fn geometry(&self) -> Geometry {
+        let [stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w] =
+            self.geometry.map(|v| v as usize);
+        Geometry { stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w }
+    }
+
+    fn shapes(&self) -> Shapes {
+        Shapes {
+            input: shape_of(self.input),
+            filter: shape_of(self.filter),
+            output: shape_of(self.output),
+        }
+    }
+
+    /// The variant this target runs ([`conv::Variant`] or [`depthwise::Variant`]).
+    #[inline]
+    fn variant<V: KernelVariant>(&self) -> Result<V, RunError> {
+        Choice::here_in(self.variants).ok_or(RunError::Internal)
+    }
+}
+
+/// The kernel chosen for each target, and what the choice implies.
+struct Chosen {
+    /// [`Choice::to_codes`].
+    variants: [u8; 2],
+    /// Scratch bytes either target's variant needs.
+    scratch: usize,
+    /// Bytes of listed weights (0 unless a variant is sparse).
+    listed_bytes: usize,
+}
+
+/// Chooses the kernel once here for each target ([`conv::select`], [`depthwise::select`]). Out
+/// of line, and apart from [`write_record`], so that the record is not on the stack while the
+/// selection scans the weights.
 #[inline(never)]
-fn write_variant(
+fn choose(k: &Kernel<'_>, shapes: Shapes) -> Chosen {
+    match k {
+        Kernel::Depthwise(k) => {
+            let choice = Choice::new(|target| depthwise::select(k, shapes, target));
+            let scratch =
+                k.scratch_bytes(choice.dsp, shapes).max(k.scratch_bytes(choice.portable, shapes));
+            Chosen { variants: choice.to_codes(), scratch, listed_bytes: 0 }
+        }
+        Kernel::Conv(k, facts) => {
+            let choice = Choice::new(|target| conv::select(k, facts, target));
+            let scratch =
+                k.scratch_bytes(choice.dsp, shapes).max(k.scratch_bytes(choice.portable, shapes));
+            let listed_bytes = if choice.dsp.is_sparse() || choice.portable.is_sparse() {
+                let weights = facts.weights.unwrap_or(&[]);
+                sparse::table_bytes(shapes.filter[0], sparse::nonzero(weights))
+            } else {
+                0
+            };
+            Chosen { variants: choice.to_codes(), scratch, listed_bytes }
+        }
+    }
+}
+
+/// Writes the operator's [`ConvRecord`]. Out of line, so that the record is not in the frame
+/// that reads the operands.
+#[inline(never)]
+fn write_record(
+    w: &mut RecordWriter<'_>,
+    k: &Kernel<'_>,
+    shapes: Shapes,
+    has_bias: bool,
+    chosen: &Chosen,
+) {
+    let (geometry, depth_multiplier, clamp, offsets) = match k {
+        Kernel::Depthwise(k) => (
+            k.geometry,
+            k.depth_multiplier,
+            (k.activation_min, k.activation_max),
+            (k.input_offset, k.output_offset),
+        ),
+        Kernel::Conv(k, _) => {
+            (k.geometry, 1, (k.activation_min, k.activation_max), (k.input_offset, k.output_offset))
+        }
+    };
+    let g = geometry;
+    w.pod(&ConvRecord {
+        geometry: [g.stride_h, g.stride_w, g.dilation_h, g.dilation_w, g.pad_h, g.pad_w].map(word),
+        depth_multiplier: word(depth_multiplier),
+        input_offset: offsets.0,
+        output_offset: offsets.1,
+        activation_min: clamp.0,
+        activation_max: clamp.1,
+        input: shape_words(shapes.input),
+        filter: shape_words(shapes.filter),
+        output: shape_words(shapes.output),
+        listed_bytes: word(chosen.listed_bytes),
+        variants: chosen.variants,
+        bias: has_bias,
+        reserved: 0,
+    });
+}
+
+/// For pruned CONV_2D weights (mostly zeros), each channel's nonzero taps listed once, after the
+/// multipliers (`bytes`, the record's `listed_bytes`).
+#[inline(never)]
+fn write_list(
     p: &Prep<'_, '_>,
     w: &mut RecordWriter<'_>,
     k: &Conv2d,
     facts: &Facts<'_>,
-    has_bias: bool,
-) -> Result<Needs, LoadError> {
-    let choice = Choice::new(|target| conv::select(k, facts, target));
-    w.i32(choice.to_word() | bias_flag(has_bias));
-    let shapes = facts.shapes;
-    let scratch = k.scratch_bytes(choice.dsp, shapes).max(k.scratch_bytes(choice.portable, shapes));
-    if choice.dsp.is_sparse() || choice.portable.is_sparse() {
-        let weights = facts.weights.unwrap_or(&[]);
-        let layout = TapLayout::new(k, shapes).ok_or(p.shapes("weights cannot be listed"))?;
-        let bytes = sparse::table_bytes(shapes.filter[0], sparse::nonzero(weights));
-        w.usize(bytes);
-        if let Some(table) = w.reserve(bytes) {
-            if !sparse::write_table(weights, shapes, &layout, k.input_offset, facts.bias, table) {
-                return Err(p.shapes("weights cannot be listed"));
-            }
+    bytes: usize,
+) -> Result<(), LoadError> {
+    let (weights, shapes) = (facts.weights.unwrap_or(&[]), facts.shapes);
+    let layout = TapLayout::new(k, shapes).ok_or(p.shapes("weights cannot be listed"))?;
+    if let Some(table) = w.reserve(bytes) {
+        if !sparse::write_table(weights, shapes, &layout, k.input_offset, facts.bias, table) {
+            return Err(p.shapes("weights cannot be listed"));
         }
     }
-    Ok(Needs { scratch })
+    Ok(())
 }
 
 /// True if `out * stride + window * dilation` fits in `usize` (what the kernels index with).
@@ -212,8 +317,9 @@ pub(super) fn window_fits(out: usize, stride: usize, window: usize, dilation: us
         .is_some()
 }
 
-/// Writes `channels` multipliers (4 bytes each) then shifts (1 byte each); when only counting,
-/// still checks that every channel's multiplier is representable.
+/// Writes `channels` multipliers (4 bytes each) then shifts (1 byte each), their count being in
+/// the operator's record; when only counting, still checks that every channel's multiplier is
+/// representable.
 pub(super) fn write_channel_multipliers(
     p: &Prep<'_, '_>,
     w: &mut RecordWriter<'_>,
@@ -222,7 +328,6 @@ pub(super) fn write_channel_multipliers(
     output_scale: f32,
     channels: usize,
 ) -> Result<(), LoadError> {
-    w.usize(channels);
     let bytes = channels.checked_mul(5).ok_or(p.shapes("too many channels"))?;
     match w.reserve(bytes) {
         Some(buf) => {
@@ -246,11 +351,12 @@ pub(super) fn write_channel_multipliers(
     Ok(())
 }
 
-/// Reads what [`write_channel_multipliers`] wrote.
+/// Reads the `channels` multipliers and shifts [`write_channel_multipliers`] wrote.
+#[inline]
 pub(super) fn read_channel_multipliers<'r>(
     r: &mut RecordReader<'r>,
+    channels: usize,
 ) -> Result<Requantize<'r>, RunError> {
-    let channels = r.usize()?;
     let m = r.bytes(channels.checked_mul(4).ok_or(RunError::Internal)?)?;
     let s = r.bytes(channels)?;
     Ok(Requantize::PerChannel { multipliers: I32Le(m), shifts: as_i8(s) })
@@ -262,45 +368,96 @@ pub(super) fn eval(
     r: &mut RecordReader<'_>,
     io: Operands<'_>,
 ) -> Result<(), RunError> {
-    let geometry = Geometry {
-        stride_h: r.usize()?,
-        stride_w: r.usize()?,
-        dilation_h: r.usize()?,
-        dilation_w: r.usize()?,
-        pad_h: r.usize()?,
-        pad_w: r.usize()?,
-    };
-    let depth_multiplier = r.usize()?;
-    let (input_offset, output_offset, activation_min, activation_max) =
-        (r.i32()?, r.i32()?, r.i32()?, r.i32()?);
-    let (in_shape, filter_shape, out_shape) = (read_shape(r)?, read_shape(r)?, read_shape(r)?);
-    let requantize = read_channel_multipliers(r)?;
-    let word = r.i32()?;
-    let bias = if word & bias_flag(true) != 0 { Some(I32Le(io.inputs.get(2)?)) } else { None };
+    let rec: ConvRecord = r.checked()?;
+    let requantize = read_channel_multipliers(r, rec.output[3] as usize)?;
+    let bias = if rec.bias { Some(I32Le(io.inputs.get(2)?)) } else { None };
+    let (geometry, shapes) = (rec.geometry(), rec.shapes());
     let (input, filter, output) = (io.inputs.i8(0)?, io.inputs.i8(1)?, as_i8_mut(io.output));
+    let (input_offset, output_offset) = (rec.input_offset, rec.output_offset);
+    let (activation_min, activation_max) = (rec.activation_min, rec.activation_max);
     if op_code == code::DEPTHWISE_CONV_2D {
         let k = DepthwiseConv2d {
             geometry,
-            depth_multiplier,
+            depth_multiplier: rec.depth_multiplier as usize,
             input_offset,
             output_offset,
             activation_min,
             activation_max,
         };
-        let variant: depthwise::Variant = Choice::here_in_word(word).ok_or(RunError::Internal)?;
-        let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
+        let variant: depthwise::Variant =
+            Choice::here_in(rec.variants).ok_or(RunError::Internal)?;
         let ops = DepthwiseOperands { input, filter, bias, requantize, output, shapes };
         return k.eval(variant, ops, io.scratch).map_err(kernel_err);
     }
     let k = Conv2d { geometry, input_offset, output_offset, activation_min, activation_max };
-    let variant: Variant = Choice::here_in_word(word).ok_or(RunError::Internal)?;
-    let listed = if variant.is_sparse() {
-        let len = r.usize()?;
-        r.bytes(len)?
-    } else {
-        &[]
-    };
-    let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
+    let variant: Variant = rec.variant()?;
+    let listed = if variant.is_sparse() { r.bytes(rec.listed_bytes as usize)? } else { &[] };
     let ops = ConvOperands { input, filter, listed, bias, requantize, output, shapes };
     k.eval(variant, ops, io.scratch).map_err(kernel_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::record::assert_round_trip;
+
+    fn record() -> ConvRecord {
+        ConvRecord {
+            geometry: [1, 2, 1, 3, 0, 4],
+            depth_multiplier: 2,
+            input_offset: 128,
+            output_offset: -128,
+            activation_min: -128,
+            activation_max: 127,
+            input: [1, 49, 10, 1],
+            filter: [8, 10, 8, 1],
+            output: [1, 25, 5, 8],
+            listed_bytes: 0,
+            variants: Choice { dsp: Variant::Packed, portable: Variant::Reference }.to_codes(),
+            bias: true,
+            reserved: 0,
+        }
+    }
+
+    #[test]
+    fn the_record_round_trips() {
+        let rec = record();
+        assert_round_trip(&rec);
+        assert_eq!(
+            rec.geometry(),
+            Geometry { stride_h: 1, stride_w: 2, dilation_h: 1, dilation_w: 3, pad_h: 0, pad_w: 4 }
+        );
+        assert_eq!(rec.shapes().filter, [8, 10, 8, 1]);
+        let here = Choice { dsp: Variant::Packed, portable: Variant::Reference }.here();
+        assert_eq!(rec.variant::<Variant>(), Ok(here));
+    }
+
+    #[test]
+    fn corrupt_codes_are_errors() {
+        let mut rec = record();
+        rec.variants = [0xEE, 0xEE];
+        assert_eq!(rec.variant::<Variant>(), Err(RunError::Internal));
+        assert_eq!(rec.variant::<depthwise::Variant>(), Err(RunError::Internal));
+        rec.variants = [3, 3];
+        assert_eq!(rec.variant::<depthwise::Variant>(), Err(RunError::Internal));
+        let bias_at = core::mem::offset_of!(ConvRecord, bias);
+        crate::engine::record::tests::assert_code_checked(&record(), bias_at, 2);
+    }
+
+    #[test]
+    fn channel_multipliers_are_read_by_the_record_count() {
+        let mut buf = [0u8; 11];
+        buf[..4].copy_from_slice(&0x4000_0000i32.to_le_bytes());
+        buf[4..8].copy_from_slice(&0x5000_0000i32.to_le_bytes());
+        buf[8..10].copy_from_slice(&[(-3i8) as u8, 2]);
+        let mut r = RecordReader::new(&buf);
+        let Ok(Requantize::PerChannel { multipliers, shifts }) =
+            read_channel_multipliers(&mut r, 2)
+        else {
+            panic!("per-channel multipliers expected");
+        };
+        assert_eq!((multipliers.get(1), shifts), (0x5000_0000, &[-3i8, 2][..]));
+        assert_eq!(r.bytes(1), Ok(&[0u8][..]));
+        assert!(read_channel_multipliers(&mut RecordReader::new(&buf), 3).is_err());
+    }
 }

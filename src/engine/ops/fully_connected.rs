@@ -14,8 +14,9 @@ use crate::engine::kernels::fully_connected::{
 use crate::engine::kernels::{conv_multiplier, Choice, I32Le, Requantize};
 use crate::engine::model::operator::Op;
 use crate::engine::model::tensor::{DType, Quantization};
-use crate::engine::record::{RecordReader, RecordWriter};
+use crate::engine::record::{word, RecordReader, RecordWriter};
 use crate::model::QuantParams;
+use bytemuck::{CheckedBitPattern, NoUninit};
 
 /// What FULLY_CONNECTED's record is made from, read from its operands by [`operands`] (so no
 /// `TensorInfo` stays live in the frames that write the record: the loader's stack is small).
@@ -34,42 +35,99 @@ struct Facts<'m> {
 #[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
     let f = operands(p)?;
-    let FullyConnectedDims { batches, depth, units } = f.dims;
+    write_record(p, w, &f)
+}
+
+/// FULLY_CONNECTED's fixed parameters. After it in the record, as its [`Tail`] says: the
+/// multipliers and rescales; then, if either target's variant lists the weights, their length
+/// in bytes (a word) and the listed weights.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, NoUninit, CheckedBitPattern)]
+#[repr(C)]
+pub(super) struct FcRecord {
+    /// The kernel's parameters.
+    pub fc: FullyConnected,
+    /// Rows of the input.
+    pub batches: u32,
+    /// Elements of a row.
+    pub depth: u32,
+    /// Output units.
+    pub units: u32,
+    /// The kernel variant for each target ([`Choice::to_codes`]).
+    pub variants: [u8; 2],
+    /// True if the operator has a bias (input 2).
+    pub bias: bool,
+    /// What follows the record.
+    pub tail: Tail,
+}
+
+/// How FULLY_CONNECTED requantizes, which says what follows its [`FcRecord`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, NoUninit, CheckedBitPattern)]
+#[repr(u8)]
+pub(super) enum Tail {
+    /// One multiplier and shift (a [`QuantizedMultiplier`], two words).
+    TensorMultiplier = 0,
+    /// One multiplier per unit (4 bytes each), then one shift per unit (1 byte each).
+    UnitMultipliers = 1,
+    /// The same, then each unit's prepared rescale (a word each; written when either target's
+    /// variant is [`Variant::Prepared`]).
+    UnitMultipliersAndRescales = 2,
+}
+
+impl FcRecord {
+    /// The variant this target runs.
+    #[inline]
+    fn variant(&self) -> Result<Variant, RunError> {
+        Choice::here_in(self.variants).ok_or(RunError::Internal)
+    }
+}
+
+/// Chooses the kernel once here for each target (see [`fc_kernel::select`]) and writes the
+/// record and its tail.
+#[inline(never)]
+fn write_record(
+    p: &Prep<'_, '_>,
+    w: &mut RecordWriter<'_>,
+    f: &Facts<'_>,
+) -> Result<Needs, LoadError> {
     let fc = f.fc;
-    for v in
-        [fc.input_offset, fc.filter_offset, fc.output_offset, fc.activation_min, fc.activation_max]
-    {
-        w.i32(v);
-    }
-    for v in [batches, depth, units] {
-        w.usize(v);
-    }
-    // One word: the kernel, chosen once here for each target (see `fully_connected::select`),
-    // and the flags bias (bit 16), per-channel multipliers (bit 17), prepared rescales (18).
     let facts = KernelFacts {
         dims: f.dims,
         weights: f.filter,
         bias_constant: f.bias.is_none_or(|b| b.is_some()),
         per_channel: f.per_channel,
-        multiplier: |u| multiplier(&f, u),
+        multiplier: |u| multiplier(f, u),
     };
     let choice = Choice::new(|target| fc_kernel::select(&fc, &facts, target));
-    let rescaled = choice.uses(Variant::Prepared);
+    let tail = match (f.per_channel, choice.uses(Variant::Prepared)) {
+        (false, _) => Tail::TensorMultiplier,
+        (true, false) => Tail::UnitMultipliers,
+        (true, true) => Tail::UnitMultipliersAndRescales,
+    };
     let listed = choice.uses(Variant::Sparse) || choice.uses(Variant::SparsePacked);
-    w.i32(
-        choice.to_word()
-            | (f.bias.is_some() as i32) << 16
-            | (f.per_channel as i32) << 17
-            | (rescaled as i32) << 18,
-    );
-    write_multipliers(p, w, &f)?;
-    if rescaled {
-        for u in 0..units {
-            w.i32(rescale_of(multiplier(&f, u), fc.output_offset).unwrap_or(0));
+    let listed_bytes = if listed {
+        sparse::table_bytes(f.filter.unwrap_or(&[]), f.dims.depth, fc.filter_offset)
+            .ok_or(p.shapes("weights cannot be listed"))?
+    } else {
+        0
+    };
+    w.pod(&FcRecord {
+        fc,
+        batches: word(f.dims.batches),
+        depth: word(f.dims.depth),
+        units: word(f.dims.units),
+        variants: choice.to_codes(),
+        bias: f.bias.is_some(),
+        tail,
+    });
+    write_multipliers(p, w, f)?;
+    if tail == Tail::UnitMultipliersAndRescales {
+        for u in 0..f.dims.units {
+            w.i32(rescale_of(multiplier(f, u), fc.output_offset).unwrap_or(0));
         }
     }
     if listed {
-        write_list(p, w, &f)?;
+        w.pod(&word(listed_bytes));
+        write_list(p, w, f, listed_bytes)?;
     }
     Ok(Needs::default())
 }
@@ -197,8 +255,7 @@ fn write_multipliers(
     } else {
         let m = per_tensor_multiplier(f.input_scale, wq.scale(0), f.output_scale)
             .map_err(|e| p.kernel(e))?;
-        w.i32(m.multiplier);
-        w.i32(m.shift);
+        w.pod(&m);
         Ok(())
     }
 }
@@ -207,11 +264,13 @@ fn write_multipliers(
 /// the zero-point term and the rescale folded into each unit's header; eval runs those instead
 /// of the dense rows.
 #[inline(never)]
-fn write_list(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>, f: &Facts<'_>) -> Result<(), LoadError> {
+fn write_list(
+    p: &Prep<'_, '_>,
+    w: &mut RecordWriter<'_>,
+    f: &Facts<'_>,
+    bytes: usize,
+) -> Result<(), LoadError> {
     let (filter, depth, fc) = (f.filter.unwrap_or(&[]), f.dims.depth, f.fc);
-    let bytes = sparse::table_bytes(filter, depth, fc.filter_offset)
-        .ok_or(p.shapes("weights cannot be listed"))?;
-    w.usize(bytes);
     if let Some(table) = w.reserve(bytes) {
         let k = sparse::UnitConstants {
             input_offset: fc.input_offset,
@@ -228,37 +287,26 @@ fn write_list(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>, f: &Facts<'_>) -> Resu
 
 #[inline(never)]
 pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
-    let [input_offset, filter_offset, output_offset, activation_min, activation_max] =
-        r.words::<5>()?;
-    let fc = FullyConnected {
-        input_offset,
-        filter_offset,
-        output_offset,
-        activation_min,
-        activation_max,
+    let rec: FcRecord = r.checked_words::<_, 9>()?;
+    let dims = FullyConnectedDims {
+        batches: rec.batches as usize,
+        depth: rec.depth as usize,
+        units: rec.units as usize,
     };
-    let [batches, depth, units, choice] = r.words::<4>()?;
-    let flags = choice >> 16;
-    let count = |v: i32| usize::try_from(v).map_err(|_| RunError::Internal);
-    let dims =
-        FullyConnectedDims { batches: count(batches)?, depth: count(depth)?, units: count(units)? };
-    let variant: Variant = Choice::here_in_word(choice).ok_or(RunError::Internal)?;
-    let requantize = if flags & 2 != 0 {
-        super::conv::read_channel_multipliers(r)?
+    let variant = rec.variant()?;
+    let requantize = if rec.tail == Tail::TensorMultiplier {
+        Requantize::PerTensor(r.pod::<QuantizedMultiplier>()?)
     } else {
-        let [multiplier, shift] = r.words::<2>()?;
-        Requantize::PerTensor(crate::engine::arith::QuantizedMultiplier { multiplier, shift })
+        super::conv::read_channel_multipliers(r, dims.units)?
     };
-    let bias = if flags & 1 != 0 { Some(I32Le(io.inputs.get(2)?)) } else { None };
-    // The record holds the prepared rescales if either target's variant uses them, then the
-    // listed weights if either target's does.
-    let rescales = if flags & 4 != 0 {
+    let bias = if rec.bias { Some(I32Le(io.inputs.get(2)?)) } else { None };
+    let rescales = if rec.tail == Tail::UnitMultipliersAndRescales {
         I32Le(r.bytes(dims.units.checked_mul(4).ok_or(RunError::Internal)?)?)
     } else {
         I32Le(&[])
     };
     let listed = if variant.is_sparse() {
-        let len = r.usize()?;
+        let len = r.pod::<u32>()? as usize;
         r.bytes(len)?
     } else {
         &[]
@@ -266,5 +314,62 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
     let filter = if variant.is_sparse() { &[][..] } else { io.inputs.i8(1)? };
     let (input, output) = (io.inputs.i8(0)?, as_i8_mut(io.output));
     let ops = FcOperands { input, filter, listed, bias, requantize, rescales, output, dims };
-    fc.eval(variant, ops).map_err(kernel_err)
+    rec.fc.eval(variant, ops).map_err(kernel_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::record::assert_round_trip;
+    use crate::engine::record::tests::assert_code_checked;
+    use core::mem::offset_of;
+
+    fn record() -> FcRecord {
+        FcRecord {
+            fc: FullyConnected {
+                input_offset: 5,
+                filter_offset: -3,
+                output_offset: -7,
+                activation_min: -128,
+                activation_max: 127,
+            },
+            batches: 2,
+            depth: 16,
+            units: 4,
+            variants: Choice { dsp: Variant::SparsePacked, portable: Variant::Sparse }.to_codes(),
+            bias: false,
+            tail: Tail::UnitMultipliersAndRescales,
+        }
+    }
+
+    #[test]
+    fn the_record_round_trips() {
+        let rec = record();
+        assert_round_trip(&rec);
+        let mut buf = [0u8; 37];
+        buf[1..].copy_from_slice(bytemuck::bytes_of(&rec));
+        assert_eq!(RecordReader::new(&buf[1..]).checked_words::<FcRecord, 9>(), Ok(rec));
+        assert!(RecordReader::new(&buf[1..36]).checked_words::<FcRecord, 9>().is_err());
+        let here = Choice { dsp: Variant::SparsePacked, portable: Variant::Sparse }.here();
+        assert_eq!(rec.variant(), Ok(here));
+        for tail in
+            [Tail::TensorMultiplier, Tail::UnitMultipliers, Tail::UnitMultipliersAndRescales]
+        {
+            assert_round_trip(&FcRecord { tail, bias: true, ..rec });
+        }
+    }
+
+    #[test]
+    fn corrupt_codes_are_errors() {
+        let rec = FcRecord { variants: [5, 5], ..record() };
+        assert_eq!(rec.variant(), Err(RunError::Internal));
+        let (bias, tail) = (offset_of!(FcRecord, bias), offset_of!(FcRecord, tail));
+        assert_code_checked(&record(), bias, 0xFF);
+        assert_code_checked(&record(), tail, 3);
+        let mut bytes = [0u8; 36];
+        bytes.copy_from_slice(bytemuck::bytes_of(&record()));
+        bytes[tail] = 3;
+        let read = RecordReader::new(&bytes).checked_words::<FcRecord, 9>();
+        assert_eq!(read, Err(RunError::Internal));
+    }
 }

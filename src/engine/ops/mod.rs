@@ -201,18 +201,6 @@ pub fn reset(code: i32, r: &mut RecordReader<'_>, scratch: &mut [u8]) -> Result<
     }
 }
 
-/// Writes a 4-D shape.
-pub(crate) fn write_shape(w: &mut RecordWriter<'_>, s: [usize; 4]) {
-    for d in s {
-        w.usize(d);
-    }
-}
-
-/// Reads a 4-D shape.
-pub(crate) fn read_shape(r: &mut RecordReader<'_>) -> Result<[usize; 4], RunError> {
-    Ok([r.usize()?, r.usize()?, r.usize()?, r.usize()?])
-}
-
 /// Bytes viewed as `i8`.
 pub(crate) fn as_i8(b: &[u8]) -> &[i8] {
     bytemuck::cast_slice(b)

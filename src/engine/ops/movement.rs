@@ -4,7 +4,7 @@
 //! one quantization (TFLite's reference kernels do not rescale here). Shape operands (paddings,
 //! block sizes, begin/end/strides) must be constants, so every shape is checked at load.
 
-use super::elementwise::{write_dims, Dims};
+use super::elementwise::DimsRecord;
 use super::{kernel_err, Needs, Operands, Prep};
 use crate::engine::arith::FusedActivation;
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
@@ -16,9 +16,9 @@ use crate::engine::kernels::read_i32;
 use crate::engine::kernels::shape_ops::{pack_into, StridedSlice};
 use crate::engine::model::operator::{code, Op, StridedSliceOptions};
 use crate::engine::model::tensor::{DType, TensorInfo};
-use crate::engine::record::{RecordReader, RecordWriter};
+use crate::engine::record::{shape_of, word, RecordReader, RecordWriter};
 use crate::model::{QuantParams, Shape};
-use bytemuck::Pod;
+use bytemuck::{Pod, Zeroable};
 
 /// What these operators use of an operand: its type, shape and quantization. A third of a
 /// [`TensorInfo`], read out of line: the preparations below keep two or three operands at once
@@ -204,9 +204,8 @@ fn prepare_concatenation(
     let axis = normalize_axis(axis, rank).ok_or(p.shapes("axis out of range"))?;
     let inner: usize = od[axis + 1..].iter().map(|&d| d as usize).product();
     let outer: usize = od[..axis].iter().map(|&d| d as usize).product();
-    w.usize(out.dtype.size());
-    w.usize(outer);
-    w.usize(p.op.input_count());
+    write_header(w, out.dtype.size());
+    w.pod(&ConcatRecord { outer: word(outer), inputs: word(p.op.input_count()) });
     let mut offset = 0usize;
     for j in 0..p.op.input_count() {
         let t = input(p, j)?;
@@ -215,7 +214,7 @@ fn prepare_concatenation(
         if d.len() != rank || (0..rank).any(|k| k != axis && d[k] != od[k]) {
             return Err(p.shapes("inputs must match the output except along the axis"));
         }
-        w.usize(offset);
+        w.pod(&word(offset));
         offset = offset.saturating_add((d[axis] as usize).saturating_mul(inner));
     }
     if offset != (od[axis] as usize).saturating_mul(inner) {
@@ -247,16 +246,14 @@ fn pad_record(
     if id.len() != rank || n != 2 * rank {
         return Err(p.shapes("paddings must be [rank, 2]"));
     }
-    w.usize(out.dtype.size());
-    w.i32(pad_value(p, out)?);
-    write_dims(w, id);
+    write_header(w, out.dtype.size());
+    w.pod(&PadRecord { value: pad_value(p, out)?, shape: DimsRecord::new(id) });
     for d in 0..rank {
         let (before, after) = (v[2 * d], v[2 * d + 1]);
         if before < 0 || after < 0 || id[d] as i64 + before as i64 + after as i64 != od[d] as i64 {
             return Err(p.shapes("output size does not follow from the paddings"));
         }
-        w.i32(before);
-        w.i32(after);
+        w.pod(&[before, after].map(|v| v as u32));
     }
     Ok(Needs::default())
 }
@@ -319,14 +316,15 @@ fn space_batch_record(
     if expect != out4.map(|d| d as i128) {
         return Err(p.shapes("output shape does not follow from block and paddings"));
     }
-    w.usize(out.dtype.size());
-    w.i32(pad_value(p, out)?);
-    for v in [bh as usize, bw as usize, top as usize, left as usize] {
-        w.usize(v);
-    }
-    for d in in4.into_iter().chain(out4) {
-        w.usize(d as usize);
-    }
+    write_header(w, out.dtype.size());
+    w.pod(&SpaceBatchRecord {
+        value: pad_value(p, out)?,
+        block: [bh as u32, bw as u32],
+        top: top as u32,
+        left: left as u32,
+        input: in4,
+        output: out4,
+    });
     Ok(Needs::default())
 }
 
@@ -388,14 +386,14 @@ fn slice_record(
     if k.output_len(&in_dims[..id.len()]).map_err(|e| p.kernel(e))? != out.elements() {
         return Err(p.shapes("output size does not follow from the slice"));
     }
-    w.usize(out.dtype.size());
-    write_dims(w, id);
-    for v in begin.into_iter().chain(end).chain(strides) {
-        w.i32(v);
-    }
-    for m in [o.begin_mask, o.end_mask, o.shrink_axis_mask] {
-        w.i32(m);
-    }
+    write_header(w, out.dtype.size());
+    w.pod(&SliceRecord {
+        shape: DimsRecord::new(id),
+        begin,
+        end,
+        strides,
+        masks: [o.begin_mask, o.end_mask, o.shrink_axis_mask].map(|m| m as u32),
+    });
     Ok(Needs::default())
 }
 
@@ -434,10 +432,81 @@ fn prepare_pack(
         }
     }
     let outer: usize = id[..axis].iter().map(|&d| d as usize).product();
-    w.usize(out.dtype.size());
-    w.usize(count);
-    w.usize(outer);
+    write_header(w, out.dtype.size());
+    w.pod(&PackRecord { count: word(count), outer: word(outer) });
     Ok(Needs::default())
+}
+
+/// Writes the word in front of every record of this module: the element size in bytes.
+fn write_header(w: &mut RecordWriter<'_>, element_bytes: usize) {
+    w.pod(&word(element_bytes));
+}
+
+/// CONCATENATION's parameters; a word per input follows (its first element's offset in a block
+/// of the output).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub(super) struct ConcatRecord {
+    /// Blocks along the dimensions before the axis.
+    pub outer: u32,
+    /// Inputs.
+    pub inputs: u32,
+}
+
+/// PAD's parameters; `shape.rank` pairs of words follow (padding before and after each
+/// dimension).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub(super) struct PadRecord {
+    /// The padding value (the output's zero point for int8, else 0).
+    pub value: i32,
+    /// The input shape.
+    pub shape: DimsRecord,
+}
+
+/// SPACE_TO_BATCH_ND's and BATCH_TO_SPACE_ND's parameters (the whole record), 3-D tensors as
+/// 4-D with a 1-wide block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub(super) struct SpaceBatchRecord {
+    /// The padding value (SPACE_TO_BATCH_ND).
+    pub value: i32,
+    /// Block height and width.
+    pub block: [u32; 2],
+    /// Rows padded above (cropped, for BATCH_TO_SPACE_ND).
+    pub top: u32,
+    /// Columns padded left (cropped).
+    pub left: u32,
+    /// Input shape.
+    pub input: [u32; 4],
+    /// Output shape.
+    pub output: [u32; 4],
+}
+
+/// STRIDED_SLICE's parameters (the whole record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub(super) struct SliceRecord {
+    /// The input shape.
+    pub shape: DimsRecord,
+    /// First index per dimension.
+    pub begin: [i32; MAX_RANK],
+    /// End index per dimension.
+    pub end: [i32; MAX_RANK],
+    /// Step per dimension.
+    pub strides: [i32; MAX_RANK],
+    /// Begin, end and shrink-axis masks.
+    pub masks: [u32; 3],
+}
+
+/// PACK's parameters (the whole record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
+pub(super) struct PackRecord {
+    /// Inputs.
+    pub count: u32,
+    /// Blocks along the dimensions before the axis.
+    pub outer: u32,
 }
 
 fn cast<T: Pod>(b: &[u8]) -> Result<&[T], RunError> {
@@ -474,7 +543,7 @@ pub(super) fn eval(
     r: &mut RecordReader<'_>,
     io: Operands<'_>,
 ) -> Result<(), RunError> {
-    match r.usize()? {
+    match r.pod::<u32>()? {
         1 => run::<u8>(op_code, r, io),
         4 => run::<[u8; 4]>(op_code, r, io),
         8 => run::<[u8; 8]>(op_code, r, io),
@@ -490,35 +559,37 @@ fn run<T: Element>(
     let output = cast_mut::<T>(io.output)?;
     match op_code {
         code::CONCATENATION if super::built(code::PAD) => {
-            let outer = r.usize()?;
-            let n = r.usize()?;
-            for j in 0..n {
-                let offset = r.usize()?;
+            let rec: ConcatRecord = r.pod()?;
+            for j in 0..rec.inputs as usize {
+                let offset = r.pod::<u32>()? as usize;
+                let outer = rec.outer as usize;
                 concatenate_into(cast::<T>(io.inputs.get(j)?)?, outer, offset, output)
                     .map_err(kernel_err)?;
             }
             Ok(())
         }
         code::PAD if super::built(code::PAD) => {
-            let value = T::from_i32(r.i32()?);
-            let dims = Dims::read(r)?;
+            let rec: PadRecord = r.pod()?;
+            let value = T::from_i32(rec.value);
+            let dims = rec.shape.get()?;
             let mut paddings = [(0usize, 0usize); MAX_RANK];
             for pd in paddings.iter_mut().take(dims.rank) {
-                *pd = (r.usize()?, r.usize()?);
+                let [before, after] = r.pod::<[u32; 2]>()?;
+                *pd = (before as usize, after as usize);
             }
             pad(cast::<T>(io.inputs.get(0)?)?, dims.get(), &paddings[..dims.rank], value, output)
                 .map_err(kernel_err)
         }
         code::SPACE_TO_BATCH_ND | code::BATCH_TO_SPACE_ND if super::built(code::PAD) => {
-            let value = T::from_i32(r.i32()?);
+            let rec: SpaceBatchRecord = r.pod()?;
+            let value = T::from_i32(rec.value);
             let g = SpaceBatch {
-                block_h: r.usize()?,
-                block_w: r.usize()?,
-                top: r.usize()?,
-                left: r.usize()?,
+                block_h: rec.block[0] as usize,
+                block_w: rec.block[1] as usize,
+                top: rec.top as usize,
+                left: rec.left as usize,
             };
-            let in4 = [r.usize()?, r.usize()?, r.usize()?, r.usize()?];
-            let out4 = [r.usize()?, r.usize()?, r.usize()?, r.usize()?];
+            let (in4, out4) = (shape_of(rec.input), shape_of(rec.output));
             let input = cast::<T>(io.inputs.get(0)?)?;
             if op_code == code::SPACE_TO_BATCH_ND {
                 space_to_batch(g, input, in4, value, output, out4)
@@ -528,26 +599,23 @@ fn run<T: Element>(
             .map_err(kernel_err)
         }
         code::STRIDED_SLICE if super::built(code::STRIDED_SLICE) => {
-            let dims = Dims::read(r)?;
-            let mut k = StridedSlice {
+            let rec: SliceRecord = r.pod()?;
+            let dims = rec.shape.get()?;
+            let [begin_mask, end_mask, shrink_axis_mask] = rec.masks;
+            let k = StridedSlice {
                 rank: dims.rank,
-                begin: [0; MAX_RANK],
-                end: [0; MAX_RANK],
-                strides: [0; MAX_RANK],
-                begin_mask: 0,
-                end_mask: 0,
-                shrink_axis_mask: 0,
+                begin: rec.begin,
+                end: rec.end,
+                strides: rec.strides,
+                begin_mask,
+                end_mask,
+                shrink_axis_mask,
             };
-            for v in k.begin.iter_mut().chain(k.end.iter_mut()).chain(k.strides.iter_mut()) {
-                *v = r.i32()?;
-            }
-            k.begin_mask = r.i32()? as u32;
-            k.end_mask = r.i32()? as u32;
-            k.shrink_axis_mask = r.i32()? as u32;
             k.eval(cast::<T>(io.inputs.get(0)?)?, dims.get(), output).map_err(kernel_err)
         }
         code::PACK if super::built(code::STRIDED_SLICE) => {
-            let (count, outer) = (r.usize()?, r.usize()?);
+            let rec: PackRecord = r.pod()?;
+            let (count, outer) = (rec.count as usize, rec.outer as usize);
             for j in 0..count {
                 pack_into(cast::<T>(io.inputs.get(j)?)?, j, count, outer, output)
                     .map_err(kernel_err)?;
@@ -555,5 +623,33 @@ fn run<T: Element>(
             Ok(())
         }
         _ => Err(RunError::Internal),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::record::assert_round_trip;
+
+    #[test]
+    fn the_records_round_trip() {
+        assert_round_trip(&ConcatRecord { outer: 3, inputs: 2 });
+        assert_round_trip(&PadRecord { value: -128, shape: DimsRecord::new(&[1, 5, 5, 2]) });
+        assert_round_trip(&SpaceBatchRecord {
+            value: 0,
+            block: [2, 3],
+            top: 1,
+            left: 2,
+            input: [1, 4, 4, 1],
+            output: [6, 3, 2, 1],
+        });
+        assert_round_trip(&SliceRecord {
+            shape: DimsRecord::new(&[2, 3]),
+            begin: [0, -1, 0, 0, 0, 0],
+            end: [2, i32::MIN, 0, 0, 0, 0],
+            strides: [1, -1, 1, 1, 1, 1],
+            masks: [0b01, 0b10, 0],
+        });
+        assert_round_trip(&PackRecord { count: 4, outer: 1 });
     }
 }

@@ -1,13 +1,14 @@
 //! AVERAGE_POOL_2D and MAX_POOL_2D: int8 NHWC in and out with the same quantization.
 
 use super::bounds::{check_window, Axis};
-use super::{as_i8_mut, kernel_err, read_shape, write_shape, Needs, Operands, Prep};
+use super::{as_i8_mut, kernel_err, Needs, Operands, Prep};
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::geometry::Geometry;
 use crate::engine::kernels::padding;
 use crate::engine::kernels::pooling::{Pool, PoolKind};
 use crate::engine::model::operator::Op;
-use crate::engine::record::{RecordReader, RecordWriter};
+use crate::engine::record::{shape_of, shape_words, word, RecordReader, RecordWriter};
+use bytemuck::{CheckedBitPattern, NoUninit};
 
 #[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
@@ -45,30 +46,82 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         Geometry { stride_h: sh, stride_w: sw, dilation_h: 1, dilation_w: 1, pad_h, pad_w };
     let k = Pool::new(kind, geometry, fh, fw, qo.scale, qo.zero_point, o.activation)
         .map_err(|e| p.kernel(e))?;
-    w.bool(kind == PoolKind::Max);
-    for v in [sh, sw, pad_h, pad_w, fh, fw] {
-        w.usize(v);
-    }
-    w.i32(k.activation_min);
-    w.i32(k.activation_max);
-    write_shape(w, in_shape);
-    write_shape(w, out_shape);
+    w.pod(&PoolRecord {
+        kind,
+        reserved: [0; 3],
+        stride: [sh, sw].map(word),
+        pad: [pad_h, pad_w].map(word),
+        filter: [fh, fw].map(word),
+        activation_min: k.activation_min,
+        activation_max: k.activation_max,
+        input: shape_words(in_shape),
+        output: shape_words(out_shape),
+    });
     Ok(Needs::default())
+}
+
+/// AVERAGE_POOL_2D's and MAX_POOL_2D's parameters (the whole record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, NoUninit, CheckedBitPattern)]
+#[repr(C)]
+pub(super) struct PoolRecord {
+    /// The reduction.
+    pub kind: PoolKind,
+    /// Zeros.
+    pub reserved: [u8; 3],
+    /// Vertical and horizontal stride.
+    pub stride: [u32; 2],
+    /// Rows and columns of padding before the input.
+    pub pad: [u32; 2],
+    /// Window height and width.
+    pub filter: [u32; 2],
+    /// Lower clamp bound.
+    pub activation_min: i32,
+    /// Upper clamp bound.
+    pub activation_max: i32,
+    /// Input shape (NHWC).
+    pub input: [u32; 4],
+    /// Output shape (NHWC).
+    pub output: [u32; 4],
 }
 
 #[inline(never)]
 pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
-    let kind = if r.bool()? { PoolKind::Max } else { PoolKind::Average };
-    let (stride_h, stride_w, pad_h, pad_w) = (r.usize()?, r.usize()?, r.usize()?, r.usize()?);
-    let (filter_h, filter_w) = (r.usize()?, r.usize()?);
+    let rec: PoolRecord = r.checked()?;
+    let [stride_h, stride_w] = rec.stride.map(|v| v as usize);
+    let [pad_h, pad_w] = rec.pad.map(|v| v as usize);
     let k = Pool {
-        kind,
+        kind: rec.kind,
         geometry: Geometry { stride_h, stride_w, dilation_h: 1, dilation_w: 1, pad_h, pad_w },
-        filter_h,
-        filter_w,
-        activation_min: r.i32()?,
-        activation_max: r.i32()?,
+        filter_h: rec.filter[0] as usize,
+        filter_w: rec.filter[1] as usize,
+        activation_min: rec.activation_min,
+        activation_max: rec.activation_max,
     };
-    let (in_shape, out_shape) = (read_shape(r)?, read_shape(r)?);
+    let (in_shape, out_shape) = (shape_of(rec.input), shape_of(rec.output));
     k.eval(io.inputs.i8(0)?, in_shape, as_i8_mut(io.output), out_shape).map_err(kernel_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::record::assert_round_trip;
+    use crate::engine::record::tests::assert_code_checked;
+
+    #[test]
+    fn the_record_round_trips_and_checks_its_kind() {
+        let rec = PoolRecord {
+            kind: PoolKind::Max,
+            reserved: [0; 3],
+            stride: [2, 2],
+            pad: [0, 1],
+            filter: [3, 3],
+            activation_min: -128,
+            activation_max: 127,
+            input: [1, 8, 8, 4],
+            output: [1, 4, 4, 4],
+        };
+        assert_round_trip(&rec);
+        assert_round_trip(&PoolRecord { kind: PoolKind::Average, ..rec });
+        assert_code_checked(&rec, 0, 2);
+    }
 }

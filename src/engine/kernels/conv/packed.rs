@@ -273,17 +273,33 @@ fn mac(wide: &[Group], w: &[i8], init: i32) -> [i32; PIXELS] {
     acc
 }
 
-/// [`channels_of`] for one pixel (lanes 0 and 1 of each group) with the conditions of
-/// [`channels_x5`]; `false` if it does not apply (other targets run the portable loops).
-#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+/// The weight groups per channel when the Cortex-M4 loops below apply: this target has them,
+/// the patch is whole groups of 4 that `wide` holds, `filter` is one patch per channel of
+/// `table` and `out` holds `pixels` bytes per channel; `None` otherwise (other targets always).
 #[inline(always)]
-fn channel_x1(_: &[Group], _: &[i8], _: usize, _: &[Entry], _: &mut [i8]) -> bool {
-    false
+fn asm_groups(
+    wide: &[Group],
+    filter: &[i8],
+    patch: usize,
+    table: &[Entry],
+    out: &[i8],
+    pixels: usize,
+) -> Option<usize> {
+    let channels = table.len();
+    let groups = patch / 4;
+    let applies = dsp::NATIVE
+        && channels != 0
+        && groups != 0
+        && patch.is_multiple_of(4)
+        && wide.len() >= groups
+        && Some(filter.len()) == channels.checked_mul(patch)
+        && Some(out.len()) == channels.checked_mul(pixels);
+    applies.then_some(groups)
 }
 
 /// [`channels_of`] for one pixel on the Cortex-M4: per channel `groups` steps of 4
-/// multiply-adds (8 instructions), then the rescale and store of [`channels_x5`].
-#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+/// multiply-adds (8 instructions), then the rescale and store of [`channels_x5`]; `false` if it
+/// does not apply (other targets always: they run the portable loops).
 #[inline(always)]
 fn channel_x1(
     wide: &[Group],
@@ -292,83 +308,70 @@ fn channel_x1(
     table: &[Entry],
     out: &mut [i8],
 ) -> bool {
-    let channels = table.len();
-    let groups = patch / 4;
-    if channels == 0
-        || groups == 0
-        || !patch.is_multiple_of(4)
-        || wide.len() < groups
-        || Some(filter.len()) != channels.checked_mul(patch)
-        || out.len() != channels
-    {
+    let Some(groups) = asm_groups(wide, filter, patch, table, out, 1) else {
         return false;
-    }
-    let filter_end = filter.as_ptr_range().end;
-    // SAFETY: as in `channels_x5`, for one pixel: per channel (exactly `channels` of them, the
-    // loop ends when the weight pointer reaches the end of `filter`) `groups` steps read 4
-    // weight bytes and the first 8 bytes of a 40-byte `wide` group (word-aligned for LDRD,
-    // `groups <= wide.len()`), one word-aligned 16-byte `table` entry, and write `out[o]`
-    // (`out` holds `channels` bytes). 8 bytes below the stack pointer hold the end pointer; the
-    // stack pointer is restored. All other registers it changes are declared.
-    unsafe {
-        core::arch::asm!(
-            "sub sp, sp, #8",
-            "str r2, [sp, #0]",
-            "3:",
-            "ldr r0, [r9, #12]",
-            "mov r1, r12",
-            "mov r2, lr",
-            "2:",
-            "ldr r3, [r11], #4",
-            "ldrd r5, r8, [r1], #40",
-            "sxtb16 r4, r3",
-            "sxtb16 r3, r3, ror #8",
-            "smlad r0, r5, r4, r0",
-            "smlad r0, r8, r3, r0",
-            "subs r2, r2, #1",
-            "bne 2b",
-            "ldm r9!, {{r3, r4, r5, r8}}",
-            "smmlar r2, r0, r3, r4",
-            "sub r2, r2, r0, lsr #31",
-            "asr r2, r2, r5",
-            "ssat r2, #8, r2",
-            "strb r2, [r10], #1",
-            "ldr r2, [sp, #0]",
-            "cmp r11, r2",
-            "bne 3b",
-            "add sp, sp, #8",
-            inout("r2") filter_end => _,
-            inout("r9") table.as_ptr() => _,
-            inout("r10") out.as_mut_ptr() => _,
-            inout("r11") filter.as_ptr() => _,
-            inout("r12") wide.as_ptr() => _,
-            inout("lr") groups => _,
-            out("r0") _,
-            out("r1") _,
-            out("r3") _,
-            out("r4") _,
-            out("r5") _,
-            out("r8") _,
-        );
+    };
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+    let _ = groups;
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    {
+        let filter_end = filter.as_ptr_range().end;
+        // SAFETY: as in `channels_x5`, for one pixel: per channel (exactly `channels` of them, the
+        // loop ends when the weight pointer reaches the end of `filter`) `groups` steps read 4
+        // weight bytes and the first 8 bytes of a 40-byte `wide` group (word-aligned for LDRD,
+        // `groups <= wide.len()`), one word-aligned 16-byte `table` entry, and write `out[o]`
+        // (`out` holds `channels` bytes). 8 bytes below the stack pointer hold the end pointer; the
+        // stack pointer is restored. All other registers it changes are declared.
+        unsafe {
+            core::arch::asm!(
+                "sub sp, sp, #8",
+                "str r2, [sp, #0]",
+                "3:",
+                "ldr r0, [r9, #12]",
+                "mov r1, r12",
+                "mov r2, lr",
+                "2:",
+                "ldr r3, [r11], #4",
+                "ldrd r5, r8, [r1], #40",
+                "sxtb16 r4, r3",
+                "sxtb16 r3, r3, ror #8",
+                "smlad r0, r5, r4, r0",
+                "smlad r0, r8, r3, r0",
+                "subs r2, r2, #1",
+                "bne 2b",
+                "ldm r9!, {{r3, r4, r5, r8}}",
+                "smmlar r2, r0, r3, r4",
+                "sub r2, r2, r0, lsr #31",
+                "asr r2, r2, r5",
+                "ssat r2, #8, r2",
+                "strb r2, [r10], #1",
+                "ldr r2, [sp, #0]",
+                "cmp r11, r2",
+                "bne 3b",
+                "add sp, sp, #8",
+                inout("r2") filter_end => _,
+                inout("r9") table.as_ptr() => _,
+                inout("r10") out.as_mut_ptr() => _,
+                inout("r11") filter.as_ptr() => _,
+                inout("r12") wide.as_ptr() => _,
+                inout("lr") groups => _,
+                out("r0") _,
+                out("r1") _,
+                out("r3") _,
+                out("r4") _,
+                out("r5") _,
+                out("r8") _,
+            );
+        }
     }
     true
-}
-
-/// [`channels_of`] for five pixels, the full int8 output range, multipliers above `2^30` and
-/// whole groups, entirely in one Cortex-M4 loop; `false` if it does not apply (other targets
-/// run the portable loops instead).
-#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
-#[inline(always)]
-fn channels_x5(_: &[Group], _: &[i8], _: usize, _: &[Entry], _: &mut [i8]) -> bool {
-    false
 }
 
 /// [`channels_of`] for five pixels, the full int8 output range, multipliers above `2^30` and
 /// whole groups, entirely in one Cortex-M4 loop: per channel the bias, `groups` steps of 20
 /// multiply-adds (18 instructions), then per pixel SMMLAR (rounded high multiply plus the
 /// rounding constant), the sign fix, the shift, SSAT and the byte store. `false` if it does not
-/// apply.
-#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+/// apply (other targets always: they run the portable loops).
 #[inline(always)]
 fn channels_x5(
     wide: &[Group],
@@ -377,117 +380,115 @@ fn channels_x5(
     table: &[Entry],
     out: &mut [i8],
 ) -> bool {
-    let channels = table.len();
-    let groups = patch / 4;
-    if channels == 0
-        || groups == 0
-        || !patch.is_multiple_of(4)
-        || wide.len() < groups
-        || Some(filter.len()) != channels.checked_mul(patch)
-        || Some(out.len()) != channels.checked_mul(PIXELS)
-    {
+    let Some(groups) = asm_groups(wide, filter, patch, table, out, PIXELS) else {
         return false;
-    }
-    let filter_end = filter.as_ptr_range().end;
-    // SAFETY: every access stays inside the slices checked above. Per channel `o` (exactly
-    // `channels` iterations: the loop ends when the weight pointer, advancing 4 bytes per step,
-    // reaches the end of `filter`, which holds `channels * groups` steps) it reads `groups`
-    // steps of 4 weight bytes (LDR may be unaligned on the Cortex-M4) and of 40 bytes from
-    // `wide` (word-aligned `[u32; 10]`, as LDM/LDRD need; `groups <= wide.len()`), one 16-byte
-    // `table` entry (word-aligned), and writes `out[j * channels + o]` for `j < 5` (`out` holds
-    // `5 * channels` bytes). r6 and r7 (LLVM's base and frame pointers, not usable as operands)
-    // are pushed first and restored last, and the loop state lives in 24 more bytes below the
-    // stack pointer, which is restored. All other registers it changes are declared.
-    unsafe {
-        core::arch::asm!(
-            "push {{r6, r7}}",
-            "sub sp, sp, #24",
-            "str r0, [sp, #0]",
-            "str r1, [sp, #4]",
-            "str r2, [sp, #8]",
-            "str r3, [sp, #12]",
-            "str r4, [sp, #16]",
-            "str r5, [sp, #20]",
-            "3:",
-            "ldr r9, [sp, #20]",
-            "ldr r0, [r9, #12]",
-            "mov r1, r0",
-            "mov r2, r0",
-            "mov r3, r0",
-            "mov r4, r0",
-            "ldr r12, [sp, #0]",
-            "ldr lr, [sp, #4]",
-            "2:",
-            "ldr r9, [r11], #4",
-            "sxtb16 r10, r9",
-            "sxtb16 r9, r9, ror #8",
-            "ldm r12!, {{r5, r6, r7, r8}}",
-            "smlad r0, r5, r10, r0",
-            "smlad r0, r6, r9, r0",
-            "smlad r1, r7, r10, r1",
-            "smlad r1, r8, r9, r1",
-            "ldm r12!, {{r5, r6, r7, r8}}",
-            "smlad r2, r5, r10, r2",
-            "smlad r2, r6, r9, r2",
-            "smlad r3, r7, r10, r3",
-            "smlad r3, r8, r9, r3",
-            "ldrd r5, r6, [r12], #8",
-            "smlad r4, r5, r10, r4",
-            "smlad r4, r6, r9, r4",
-            "subs lr, lr, #1",
-            "bne 2b",
-            "ldr r12, [sp, #20]",
-            "ldm r12!, {{r5, r6, r7, r8}}",
-            "str r12, [sp, #20]",
-            "ldr r12, [sp, #8]",
-            "ldr lr, [sp, #12]",
-            "smmlar r9, r0, r5, r6",
-            "sub r9, r9, r0, lsr #31",
-            "asr r9, r9, r7",
-            "ssat r9, #8, r9",
-            "strb r9, [r12]",
-            "smmlar r9, r1, r5, r6",
-            "sub r9, r9, r1, lsr #31",
-            "asr r9, r9, r7",
-            "ssat r9, #8, r9",
-            "strb r9, [r12, lr]",
-            "add r10, r12, lr, lsl #1",
-            "smmlar r9, r2, r5, r6",
-            "sub r9, r9, r2, lsr #31",
-            "asr r9, r9, r7",
-            "ssat r9, #8, r9",
-            "strb r9, [r10]",
-            "smmlar r9, r3, r5, r6",
-            "sub r9, r9, r3, lsr #31",
-            "asr r9, r9, r7",
-            "ssat r9, #8, r9",
-            "strb r9, [r10, lr]",
-            "add r10, r10, lr, lsl #1",
-            "smmlar r9, r4, r5, r6",
-            "sub r9, r9, r4, lsr #31",
-            "asr r9, r9, r7",
-            "ssat r9, #8, r9",
-            "strb r9, [r10]",
-            "add r12, r12, #1",
-            "str r12, [sp, #8]",
-            "ldr r12, [sp, #16]",
-            "cmp r11, r12",
-            "bne 3b",
-            "add sp, sp, #24",
-            "pop {{r6, r7}}",
-            inout("r0") wide.as_ptr() => _,
-            inout("r1") groups => _,
-            inout("r2") out.as_mut_ptr() => _,
-            inout("r3") channels => _,
-            inout("r4") filter_end => _,
-            inout("r5") table.as_ptr() => _,
-            inout("r11") filter.as_ptr() => _,
-            out("r8") _,
-            out("r9") _,
-            out("r10") _,
-            out("r12") _,
-            out("lr") _,
-        );
+    };
+    #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+    let _ = groups;
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    {
+        let channels = table.len();
+        let filter_end = filter.as_ptr_range().end;
+        // SAFETY: every access stays inside the slices checked above. Per channel `o` (exactly
+        // `channels` iterations: the loop ends when the weight pointer, advancing 4 bytes per step,
+        // reaches the end of `filter`, which holds `channels * groups` steps) it reads `groups`
+        // steps of 4 weight bytes (LDR may be unaligned on the Cortex-M4) and of 40 bytes from
+        // `wide` (word-aligned `[u32; 10]`, as LDM/LDRD need; `groups <= wide.len()`), one 16-byte
+        // `table` entry (word-aligned), and writes `out[j * channels + o]` for `j < 5` (`out` holds
+        // `5 * channels` bytes). r6 and r7 (LLVM's base and frame pointers, not usable as operands)
+        // are pushed first and restored last, and the loop state lives in 24 more bytes below the
+        // stack pointer, which is restored. All other registers it changes are declared.
+        unsafe {
+            core::arch::asm!(
+                "push {{r6, r7}}",
+                "sub sp, sp, #24",
+                "str r0, [sp, #0]",
+                "str r1, [sp, #4]",
+                "str r2, [sp, #8]",
+                "str r3, [sp, #12]",
+                "str r4, [sp, #16]",
+                "str r5, [sp, #20]",
+                "3:",
+                "ldr r9, [sp, #20]",
+                "ldr r0, [r9, #12]",
+                "mov r1, r0",
+                "mov r2, r0",
+                "mov r3, r0",
+                "mov r4, r0",
+                "ldr r12, [sp, #0]",
+                "ldr lr, [sp, #4]",
+                "2:",
+                "ldr r9, [r11], #4",
+                "sxtb16 r10, r9",
+                "sxtb16 r9, r9, ror #8",
+                "ldm r12!, {{r5, r6, r7, r8}}",
+                "smlad r0, r5, r10, r0",
+                "smlad r0, r6, r9, r0",
+                "smlad r1, r7, r10, r1",
+                "smlad r1, r8, r9, r1",
+                "ldm r12!, {{r5, r6, r7, r8}}",
+                "smlad r2, r5, r10, r2",
+                "smlad r2, r6, r9, r2",
+                "smlad r3, r7, r10, r3",
+                "smlad r3, r8, r9, r3",
+                "ldrd r5, r6, [r12], #8",
+                "smlad r4, r5, r10, r4",
+                "smlad r4, r6, r9, r4",
+                "subs lr, lr, #1",
+                "bne 2b",
+                "ldr r12, [sp, #20]",
+                "ldm r12!, {{r5, r6, r7, r8}}",
+                "str r12, [sp, #20]",
+                "ldr r12, [sp, #8]",
+                "ldr lr, [sp, #12]",
+                "smmlar r9, r0, r5, r6",
+                "sub r9, r9, r0, lsr #31",
+                "asr r9, r9, r7",
+                "ssat r9, #8, r9",
+                "strb r9, [r12]",
+                "smmlar r9, r1, r5, r6",
+                "sub r9, r9, r1, lsr #31",
+                "asr r9, r9, r7",
+                "ssat r9, #8, r9",
+                "strb r9, [r12, lr]",
+                "add r10, r12, lr, lsl #1",
+                "smmlar r9, r2, r5, r6",
+                "sub r9, r9, r2, lsr #31",
+                "asr r9, r9, r7",
+                "ssat r9, #8, r9",
+                "strb r9, [r10]",
+                "smmlar r9, r3, r5, r6",
+                "sub r9, r9, r3, lsr #31",
+                "asr r9, r9, r7",
+                "ssat r9, #8, r9",
+                "strb r9, [r10, lr]",
+                "add r10, r10, lr, lsl #1",
+                "smmlar r9, r4, r5, r6",
+                "sub r9, r9, r4, lsr #31",
+                "asr r9, r9, r7",
+                "ssat r9, #8, r9",
+                "strb r9, [r10]",
+                "add r12, r12, #1",
+                "str r12, [sp, #8]",
+                "ldr r12, [sp, #16]",
+                "cmp r11, r12",
+                "bne 3b",
+                "add sp, sp, #24",
+                "pop {{r6, r7}}",
+                inout("r0") wide.as_ptr() => _,
+                inout("r1") groups => _,
+                inout("r2") out.as_mut_ptr() => _,
+                inout("r3") channels => _,
+                inout("r4") filter_end => _,
+                inout("r5") table.as_ptr() => _,
+                inout("r11") filter.as_ptr() => _,
+                out("r8") _,
+                out("r9") _,
+                out("r10") _,
+                out("r12") _,
+                out("lr") _,
+            );
+        }
     }
     true
 }

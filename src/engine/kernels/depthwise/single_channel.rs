@@ -255,75 +255,59 @@ fn mac(
         return (a0.wrapping_add(a0), a1.wrapping_add(a1));
     }
     let (mut a0, mut a1) = (a0, a1);
+    // One group: 4 input bytes in `{v}` widened to two pairs (offset added), times each
+    // channel's paired weights (two LDRD, four SMLAD).
+    macro_rules! group {
+        () => {
+            concat!(
+                "sxtab16 {x}, {off}, {v}, ror #8\n",
+                "sxtab16 {v}, {off}, {v}\n",
+                "ldrd {w0}, {w1}, [{wp}], #8\n",
+                "smlad {a0}, {v}, {w0}, {a0}\n",
+                "smlad {a0}, {x}, {w1}, {a0}\n",
+                "ldrd {w0}, {w1}, [{wp}], #8\n",
+                "smlad {a1}, {v}, {w0}, {a1}\n",
+                "smlad {a1}, {x}, {w1}, {a1}",
+            )
+        };
+    }
+    // The loop over the window rows around `$row` (a row's loads and groups).
+    macro_rules! rows_loop {
+        ($($row:expr),+ $(,)?) => {
+            core::arch::asm!(
+                "2:",
+                $($row,)+
+                "subs {n}, {n}, #1",
+                "bne 2b",
+                p = inout(reg) src.as_ptr() => _,
+                stride = in(reg) stride,
+                n = inout(reg) rows => _,
+                wp = inout(reg) w.as_ptr() => _,
+                off = in(reg) offset,
+                a0 = inout(reg) a0,
+                a1 = inout(reg) a1,
+                v = out(reg) _,
+                x = out(reg) _,
+                w0 = out(reg) _,
+                w1 = out(reg) _,
+                options(nostack, readonly, pure),
+            )
+        };
+    }
     // SAFETY: the loop runs `rows >= 1` times; row `r` reads the `4 * g` bytes at
     // `src[r * stride..]` (`(rows - 1) * stride + 4 * g <= src.len()`; LDR may be unaligned on
     // the Cortex-M4) and `4 * g` words of `w` (`rows * g * 4 <= w.len()`, word-aligned for
     // LDRD). Only the listed registers and the flags change.
     unsafe {
         if g == 1 {
-            core::arch::asm!(
-                "2:",
-                "ldr {v}, [{p}]",
-                "add {p}, {p}, {stride}",
-                "sxtab16 {x}, {off}, {v}, ror #8",
-                "sxtab16 {v}, {off}, {v}",
-                "ldrd {w0}, {w1}, [{wp}], #8",
-                "smlad {a0}, {v}, {w0}, {a0}",
-                "smlad {a0}, {x}, {w1}, {a0}",
-                "ldrd {w0}, {w1}, [{wp}], #8",
-                "smlad {a1}, {v}, {w0}, {a1}",
-                "smlad {a1}, {x}, {w1}, {a1}",
-                "subs {n}, {n}, #1",
-                "bne 2b",
-                p = inout(reg) src.as_ptr() => _,
-                stride = in(reg) stride,
-                n = inout(reg) rows => _,
-                wp = inout(reg) w.as_ptr() => _,
-                off = in(reg) offset,
-                a0 = inout(reg) a0,
-                a1 = inout(reg) a1,
-                v = out(reg) _,
-                x = out(reg) _,
-                w0 = out(reg) _,
-                w1 = out(reg) _,
-                options(nostack, readonly, pure),
-            );
+            rows_loop!("ldr {v}, [{p}]", "add {p}, {p}, {stride}", group!());
         } else {
-            core::arch::asm!(
-                "2:",
+            rows_loop!(
                 "ldr {v}, [{p}]",
-                "sxtab16 {x}, {off}, {v}, ror #8",
-                "sxtab16 {v}, {off}, {v}",
-                "ldrd {w0}, {w1}, [{wp}], #8",
-                "smlad {a0}, {v}, {w0}, {a0}",
-                "smlad {a0}, {x}, {w1}, {a0}",
-                "ldrd {w0}, {w1}, [{wp}], #8",
-                "smlad {a1}, {v}, {w0}, {a1}",
-                "smlad {a1}, {x}, {w1}, {a1}",
+                group!(),
                 "ldr {v}, [{p}, #4]",
                 "add {p}, {p}, {stride}",
-                "sxtab16 {x}, {off}, {v}, ror #8",
-                "sxtab16 {v}, {off}, {v}",
-                "ldrd {w0}, {w1}, [{wp}], #8",
-                "smlad {a0}, {v}, {w0}, {a0}",
-                "smlad {a0}, {x}, {w1}, {a0}",
-                "ldrd {w0}, {w1}, [{wp}], #8",
-                "smlad {a1}, {v}, {w0}, {a1}",
-                "smlad {a1}, {x}, {w1}, {a1}",
-                "subs {n}, {n}, #1",
-                "bne 2b",
-                p = inout(reg) src.as_ptr() => _,
-                stride = in(reg) stride,
-                n = inout(reg) rows => _,
-                wp = inout(reg) w.as_ptr() => _,
-                off = in(reg) offset,
-                a0 = inout(reg) a0,
-                a1 = inout(reg) a1,
-                v = out(reg) _,
-                x = out(reg) _,
-                w0 = out(reg) _,
-                w1 = out(reg) _,
-                options(nostack, readonly, pure),
+                group!(),
             );
         }
     }

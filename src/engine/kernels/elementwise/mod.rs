@@ -21,8 +21,11 @@ use crate::engine::arith::{activation_range, clamp_to_i8, FusedActivation, Quant
 pub const MAX_RANK: usize = 6;
 
 /// The integer parameters of one ADD operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// Plain data (`#[repr(C)]`), so its operator's record holds it whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(C)]
 pub struct Add {
     /// `-zero_point` of input 1.
     pub input1_offset: i32,
@@ -99,8 +102,11 @@ impl Add {
 }
 
 /// The integer parameters of one MUL operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// Plain data (`#[repr(C)]`), so its operator's record holds it whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(C)]
 pub struct Mul {
     /// `-zero_point` of input 1.
     pub input1_offset: i32,

@@ -42,8 +42,11 @@ pub struct FullyConnectedDims {
 }
 
 /// The integer parameters of one FULLY_CONNECTED operator.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+///
+/// Plain data (`#[repr(C)]`), so its operator's record holds it whole.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[repr(C)]
 pub struct FullyConnected {
     /// `-input_zero_point`.
     pub input_offset: i32,
