@@ -13,12 +13,14 @@
 //! the bias; with a multiplier above `2^30` the rounding of the high multiply is one SMMLAR.
 //!
 //! It applies when every output channel has a [`ChannelRescale`] and an accumulator that cannot
-//! reach `2^30` (see [`accumulator_fits`](crate::engine::kernels::rescale::accumulator_fits)), the input zero point is an int8 value and the
+//! reach `2^30` (see [`accumulator_fits`](crate::engine::kernels::rescale::accumulator_fits)), or
+//! all-zero weights (then its constant output:
+//! [`channel_or_constant`]), the input zero point is an int8 value and the
 //! convolution has one group; the caller falls back to the portable kernel otherwise (and when
 //! the scratch is too short). Results are bit-identical to the portable kernel.
 
 use super::{Conv2d, ConvOperands, Geometry};
-use crate::engine::kernels::rescale::{bias_limit, ChannelRescale};
+use crate::engine::kernels::rescale::{bias_limit, channel_or_constant, ChannelRescale};
 use crate::engine::kernels::{bias_at, dsp, word};
 
 /// Bytes of scratch [`conv`] needs: the channel table (16 bytes per output channel), the
@@ -74,15 +76,21 @@ pub fn conv(k: &Conv2d, ops: &mut ConvOperands<'_>, scratch: &mut [u8]) -> bool 
     // of the rounded product is the sign of the accumulator).
     let mut above_half = true;
     let limit = bias_limit(patch);
+    let clamp = (k.activation_min, k.activation_max);
     for (o, entry) in table.iter_mut().enumerate() {
-        let b = bias_at(bias, o);
-        let Some(r) = ChannelRescale::new(requantize.get(o), k.output_offset) else {
+        let zero =
+            || filter.get(o * patch..(o + 1) * patch).is_some_and(|w| w.iter().all(|&w| w == 0));
+        let Some((r, b)) = channel_or_constant(
+            requantize.get(o),
+            k.output_offset,
+            bias_at(bias, o),
+            limit,
+            clamp,
+            zero,
+        ) else {
             return false;
         };
-        if b.unsigned_abs() >= limit {
-            return false;
-        }
-        above_half &= r.multiplier > 1 << 30;
+        above_half &= r.native();
         *entry = [r.multiplier as u32, r.round as u32, r.shift, b.wrapping_mul(2) as u32];
     }
     let source = PatchSource {
