@@ -151,16 +151,17 @@ impl<'a, 'm> Prep<'a, 'm> {
         count: usize,
         per: &'static str,
     ) -> Result<Option<Option<&'m [u8]>>, LoadError> {
-        match self.input_opt(2)? {
-            Some(b) => {
-                self.dtype(&b, DType::Int32, "bias must be int32")?;
-                if b.elements() != count {
-                    return Err(self.shapes(per));
-                }
-                Ok(Some(b.data))
-            }
-            None => Ok(None),
+        // The tensor read once, straight into this frame (not wrapped in an `Option` and moved:
+        // this runs at the bottom of the loader's deepest stack).
+        let Some(t) = self.op.input(2) else {
+            return Ok(None);
+        };
+        let b = self.m.tensor(t)?;
+        self.dtype(&b, DType::Int32, "bias must be int32")?;
+        if b.elements() != count {
+            return Err(self.shapes(per));
         }
+        Ok(Some(b.data))
     }
 
     /// A shape disagreement at this operator.
