@@ -151,13 +151,21 @@ impl<'a, 'm> Prep<'a, 'm> {
         count: usize,
         per: &'static str,
     ) -> Result<Option<Option<&'m [u8]>>, LoadError> {
-        // The tensor read once, straight into this frame (not wrapped in an `Option` and moved:
-        // this runs at the bottom of the loader's deepest stack).
+        // The tensor read in place, into this frame, and looked at there (not moved out of its
+        // `Result`: this runs at the bottom of the loader's deepest stack).
         let Some(t) = self.op.input(2) else {
             return Ok(None);
         };
-        let b = self.m.tensor(t)?;
-        self.dtype(&b, DType::Int32, "bias must be int32")?;
+        let mut r = Ok(TensorInfo::EMPTY);
+        self.m.fill_tensor(t, &mut r);
+        if self.m.infer_batch {
+            self.m.infer_batch_of(t, &mut r);
+        }
+        let b = match &r {
+            Ok(b) => b,
+            Err(e) => return Err(*e),
+        };
+        self.dtype(b, DType::Int32, "bias must be int32")?;
         if b.elements() != count {
             return Err(self.shapes(per));
         }

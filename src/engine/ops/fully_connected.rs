@@ -33,7 +33,18 @@ struct Facts<'m> {
 
 #[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
-    let f = operands(p)?;
+    // The operands are read (the deepest stack of loading) under this small frame, and the
+    // record is written from what they say in its own frame, not one holding their reads.
+    operands(p, w)
+}
+
+/// Writes the record of the operator `f` describes.
+#[inline(never)]
+fn write_record(
+    p: &Prep<'_, '_>,
+    w: &mut RecordWriter<'_>,
+    f: &Facts<'_>,
+) -> Result<Needs, LoadError> {
     let FullyConnectedDims { batches, depth, units } = f.dims;
     let fc = f.fc;
     for v in
@@ -51,7 +62,7 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
         weights: f.filter,
         bias_constant: f.bias.is_none_or(|b| b.is_some()),
         per_channel: f.per_channel,
-        multiplier: |u| multiplier(&f, u),
+        multiplier: |u| multiplier(f, u),
     };
     let choice = Choice::new(|target| fc_kernel::select(&fc, &facts, target));
     let rescaled = choice.uses(Variant::Prepared);
@@ -62,22 +73,22 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
             | (f.per_channel as i32) << 17
             | (rescaled as i32) << 18,
     );
-    write_multipliers(p, w, &f)?;
+    write_multipliers(p, w, f)?;
     if rescaled {
         for u in 0..units {
-            w.i32(rescale_of(multiplier(&f, u), fc.output_offset).unwrap_or(0));
+            w.i32(rescale_of(multiplier(f, u), fc.output_offset).unwrap_or(0));
         }
     }
     if listed {
-        write_list(p, w, &f)?;
+        write_list(p, w, f)?;
     }
     Ok(Needs::default())
 }
 
 /// Checks the operands and reads what the record needs (each operand in its own step, so at
-/// most one `TensorInfo` is on the stack at a time).
+/// most one `TensorInfo` is on the stack at a time), then writes the record with `w`.
 #[inline(never)]
-fn operands<'m>(p: &Prep<'_, 'm>) -> Result<Facts<'m>, LoadError> {
+fn operands(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
     let Op::FullyConnected { activation, .. } = p.op.op else {
         return Err(p.shapes("not FULLY_CONNECTED"));
     };
@@ -115,7 +126,7 @@ fn operands<'m>(p: &Prep<'_, 'm>) -> Result<Facts<'m>, LoadError> {
     let bias = p.bias(units, "bias must have one value per unit")?;
     let fc = FullyConnected::new(qi.zero_point, filter_zp, qo.scale, qo.zero_point, activation)
         .map_err(|e| p.kernel(e))?;
-    Ok(Facts {
+    let f = Facts {
         fc,
         dims: FullyConnectedDims { batches, depth, units },
         input_scale: qi.scale,
@@ -124,7 +135,8 @@ fn operands<'m>(p: &Prep<'_, 'm>) -> Result<Facts<'m>, LoadError> {
         per_channel,
         filter,
         bias,
-    })
+    };
+    write_record(p, w, &f)
 }
 
 /// Input `j` (or the output, for `None`): its quantization (int8, per tensor), element count
