@@ -23,7 +23,7 @@
 use super::{Conv2d, ConvOperands, Geometry};
 use crate::engine::arith::clamp_to_i8;
 use crate::engine::kernels::rescale::{bias_limit, channel_or_constant, ChannelRescale};
-use crate::engine::kernels::{bias_at, dsp, word};
+use crate::engine::kernels::{bias_at, dsp, word, Requantize};
 
 /// Bytes of scratch [`conv`] needs: the channel table (16 bytes per output channel), the
 /// widened patches of `PIXELS` pixels (8 bytes per 4 values per pixel), one raw patch
@@ -165,22 +165,40 @@ pub fn conv(k: &Conv2d, ops: &mut ConvOperands<'_>, scratch: &mut [u8]) -> bool 
                 channels_of::<false>(wide, filter, patch, table, out, lo, hi);
             }
         }
-        // The linked channels again, with the reference's rescale.
-        let mut link = first_slow;
-        while let Some(o) = ((link >> 8) as usize).checked_sub(1) {
-            let (Some(e), Some(w)) = (table.get(o), filter.get(o * patch..(o + 1) * patch)) else {
-                break;
-            };
-            link = e[2];
-            let m = requantize.get(o);
-            for (j, &a2) in mac(wide, w, e[3] as i32).iter().enumerate().take(count) {
-                if let Some(v) = out.get_mut(j * channels + o) {
-                    *v = clamp_to_i8(m.apply(a2 >> 1).wrapping_add(k.output_offset), lo, hi);
-                }
-            }
+        if first_slow != 0 {
+            slow_channels(k, first_slow, (wide, filter, patch, table), requantize, out, count);
         }
     }
     true
+}
+
+/// The channels linked from `link` (see [`conv`]) again, for the `count` pixels of this pass,
+/// with the reference's rescale of their (doubled, exact) accumulators. Out of line: no
+/// fixture has such a channel, so the common case pays one comparison per pass.
+#[cold]
+#[inline(never)]
+fn slow_channels(
+    k: &Conv2d,
+    mut link: u32,
+    (wide, filter, patch, table): (&[Group], &[i8], usize, &[Entry]),
+    requantize: Requantize<'_>,
+    out: &mut [i8],
+    count: usize,
+) {
+    let channels = table.len();
+    while let Some(o) = ((link >> 8) as usize).checked_sub(1) {
+        let (Some(e), Some(w)) = (table.get(o), filter.get(o * patch..(o + 1) * patch)) else {
+            break;
+        };
+        link = e[2];
+        let m = requantize.get(o);
+        for (j, &a2) in mac(wide, w, e[3] as i32).iter().enumerate().take(count) {
+            if let Some(v) = out.get_mut(j * channels + o) {
+                let scaled = m.apply(a2 >> 1).wrapping_add(k.output_offset);
+                *v = clamp_to_i8(scaled, k.activation_min, k.activation_max);
+            }
+        }
+    }
 }
 
 /// Where patches come from.
