@@ -106,6 +106,20 @@ impl<'a, 'm> Prep<'a, 'm> {
         }
     }
 
+    /// Input `j`, or the (single) output for `None`: one tensor read whichever it is (a caller
+    /// that matched on `j` around [`input`](Self::input) and [`output`](Self::output) would
+    /// hold two results in its frame, at the bottom of the loader's deepest stack).
+    pub fn operand(&self, j: Option<usize>) -> Result<TensorInfo<'m>, LoadError> {
+        let (index, missing) = match j {
+            Some(j) => (self.op.input(j), "operator input"),
+            None => (self.op.output(0), "operator output"),
+        };
+        match index {
+            Some(t) => self.m.tensor(t),
+            None => Err(self.err(LoadErrorKind::Missing(missing))),
+        }
+    }
+
     /// Requires `t` to be int8 with per-tensor quantization (positive scale, int8 zero point).
     pub fn int8(&self, t: &TensorInfo<'_>, what: &'static str) -> Result<QuantParams, LoadError> {
         if t.dtype != DType::Int8 {

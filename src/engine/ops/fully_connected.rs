@@ -147,16 +147,7 @@ fn int8_operand(
     j: Option<usize>,
     what: &'static str,
 ) -> Result<(QuantParams, usize, Option<u32>), LoadError> {
-    // One tensor read (not one per branch, each with its own result in this frame).
-    let index = match j {
-        Some(j) => p.op.input(j),
-        None => p.op.output(0),
-    };
-    let Some(index) = index else {
-        let what = if j.is_some() { "operator input" } else { "operator output" };
-        return Err(p.err(crate::engine::error::LoadErrorKind::Missing(what)));
-    };
-    let t = p.m.tensor(index)?;
+    let t = p.operand(j)?;
     let q = p.int8(&t, what)?;
     Ok((q, t.elements(), t.shape.dims().last().copied()))
 }
