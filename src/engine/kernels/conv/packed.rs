@@ -192,7 +192,19 @@ fn slow_channels(
         };
         link = e[2];
         let m = requantize.get(o);
-        for (j, &a2) in mac(wide, w, e[3] as i32).iter().enumerate().take(count) {
+        for j in 0..count.min(PIXELS) {
+            // Pixel j's doubled accumulator, one group of four at a time (the weights' tail
+            // padded with zeros, as `mac` does).
+            let mut a2 = e[3] as i32;
+            for (g, x) in wide.iter().enumerate().take(patch.div_ceil(4)) {
+                let mut q = [0i8; 4];
+                for (d, s) in q.iter_mut().zip(w.iter().skip(4 * g)) {
+                    *d = *s;
+                }
+                let v = word(&q);
+                a2 = dsp::smlad(x[2 * j], dsp::sxtb16(v), a2);
+                a2 = dsp::smlad(x[2 * j + 1], dsp::sxtb16_ror8(v), a2);
+            }
             if let Some(v) = out.get_mut(j * channels + o) {
                 let scaled = m.apply(a2 >> 1).wrapping_add(k.output_offset);
                 *v = clamp_to_i8(scaled, k.activation_min, k.activation_max);
