@@ -71,10 +71,13 @@ proptest! {
         let mut packed = vec![0i8; out.len()];
         fc.eval(Variant::Packed, ops!((&[], &[]), &mut packed)).unwrap();
         prop_assert_eq!(&packed, &out);
-        // The prepared-rescale variant (per-tensor or per-unit multipliers) gives the same bytes.
+        // The prepared-rescale variant (per-tensor or per-unit multipliers) gives the same bytes;
+        // per unit, a multiplier without the fast form is recorded as 0 and that unit alone
+        // takes the reference's rescale.
         let n = if per_channel { units } else { 1 };
-        let prepared: Option<Vec<i32>> =
-            (0..n).map(|u| rescale_of(mults[u], fc.output_offset)).collect();
+        let prepared: Option<Vec<i32>> = (0..n)
+            .map(|u| rescale_of(mults[u], fc.output_offset).or(per_channel.then_some(0)))
+            .collect();
         if let Some(prepared) = &prepared {
             let rescales = le_bytes(prepared);
             let mut fast = vec![0i8; out.len()];

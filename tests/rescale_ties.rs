@@ -20,9 +20,11 @@ use edge_reflex::engine::kernels::depthwise::{self, DepthwiseConv2d, DepthwiseOp
 use edge_reflex::engine::kernels::fully_connected::{
     self as fc_kernel, rescale_of, FcOperands, FullyConnected, FullyConnectedDims,
 };
-use edge_reflex::engine::kernels::rescale::{ChannelRescale, FcRescale};
-use edge_reflex::engine::kernels::testing::fully_connected as sparse;
-use edge_reflex::engine::kernels::{I32Le, Requantize};
+use edge_reflex::engine::kernels::rescale::{
+    bias_limit, channel_or_constant, ChannelRescale, FcRescale,
+};
+use edge_reflex::engine::kernels::testing::{self, fully_connected as sparse};
+use edge_reflex::engine::kernels::{I32Le, Requantize, Target};
 use proptest::prelude::*;
 
 /// FULLY_CONNECTED's formula, exact.
@@ -330,4 +332,290 @@ fn the_reported_fully_connected_case() {
         fc.eval(variant, ops).unwrap();
         assert_eq!(out, [30], "{variant:?}");
     }
+}
+
+/// The roles a channel plays in [`degenerate_channels_keep_the_packed_kernels`]: a multiplier
+/// (as a real number) and whether its weights are all zero. Degenerate ones have a multiplier
+/// whose shift is outside the fast rescale's range (`1e-9`: shift -29; `1e-11`: flushed to
+/// zero) or a bias beyond the fast form's accumulator bound.
+const ROLES: [(f64, bool); 8] = [
+    (0.0123, false),
+    (1e-9, true),
+    (1e-11, true),
+    (0.004, true), // in range, with a bias beyond the bound (set below)
+    (0.0007, false),
+    (2.9e-10, true),
+    (0.02, true), // in range, zero weights, small bias: the usual fast form
+    (0.3e-7, true),
+];
+
+/// Per channel: its multiplier, and a bias (huge for the role that needs it). With
+/// `weighted`, channels 1 and 2 have weights (see the test) and multipliers without the fast
+/// form whose outputs vary: shift -23 with a bias near `2^28`, and shift 0.
+fn roles(biases: &[i32; 8], weighted: bool) -> (Vec<QuantizedMultiplier>, Vec<i32>) {
+    let mut mults: Vec<QuantizedMultiplier> =
+        ROLES.iter().map(|&(r, _)| QuantizedMultiplier::from_real(r).unwrap()).collect();
+    let mut bias = biases.to_vec();
+    bias[3] = (1 << 30) + biases[3].rem_euclid(1 << 20);
+    if weighted {
+        mults[1] = QuantizedMultiplier::from_real(1.3 * 2f64.powi(-24)).unwrap();
+        mults[2] = QuantizedMultiplier::from_real(0.6).unwrap();
+        assert_eq!((mults[1].shift, mults[2].shift), (-23, 0));
+        bias[1] = (1 << 28) + biases[1];
+    }
+    (mults, bias)
+}
+
+/// `clamp(zp + double_rounding(acc))`, exact.
+fn conv_expect(acc: i64, m: QuantizedMultiplier, zp: i32, (lo, hi): (i32, i32)) -> i8 {
+    let acc = i32::try_from(acc).expect("accumulators of these tests fit i32");
+    (ref_double(acc, m) + zp as i64).clamp(lo as i64, hi as i64) as i8
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Channels with all-zero weights and multipliers outside the fast rescale's range (or a
+    /// bias beyond its bound) beside ordinary ones: CONV_2D's and DEPTHWISE_CONV_2D's packed
+    /// kernels still apply (they give such a channel its constant output) and every output
+    /// equals the exact double rounding; a channel with weights and such a multiplier is
+    /// rescaled alone with the portable arithmetic by CONV_2D's packed kernel and sends the
+    /// depthwise kernels to the portable one, exact either way.
+    #[test]
+    fn degenerate_channels_keep_the_packed_kernels(
+        seed in any::<u64>(), zp_in in -128i32..=127, zp_out in -128i32..=127,
+        relu6 in any::<bool>(), biases in any::<[i32; 8]>(), weighted_tiny in any::<bool>(),
+    ) {
+        let mut rng = seed | 1;
+        let mut next = move || { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; rng };
+        let biases = biases.map(|b| b >> 12);
+        let (mults, bias) = roles(&biases, weighted_tiny);
+        let channels = ROLES.len();
+        let act = if relu6 { FusedActivation::Relu6 } else { FusedActivation::None };
+        let mult_bytes = le(&mults.iter().map(|m| m.multiplier).collect::<Vec<_>>());
+        let shifts: Vec<i8> = mults.iter().map(|m| m.shift as i8).collect();
+        let requantize = Requantize::PerChannel { multipliers: I32Le(&mult_bytes), shifts: &shifts };
+        let bias_bytes = le(&bias);
+        let bias_view = Some(I32Le(&bias_bytes));
+        let window =
+            Geometry { stride_h: 1, stride_w: 1, dilation_h: 1, dilation_w: 1, pad_h: 0, pad_w: 0 };
+        // With `weighted_tiny`, channels 1 (shift -29) and 2 (flushed to 0) get weights: no
+        // fast form for them.
+        let zero = |c: usize| ROLES[c].1 && !(weighted_tiny && (c == 1 || c == 2));
+
+        // CONV_2D 1x1 over 6 pixels (one pass of five, one single pixel), depth 8.
+        let conv = Conv2d::new(window, zp_in, 0.05, zp_out, act).unwrap();
+        let range = (conv.activation_min, conv.activation_max);
+        let depth = 8;
+        let input: Vec<i8> = (0..6 * depth).map(|_| next() as i8).collect();
+        let filter: Vec<i8> = (0..channels * depth)
+            .map(|i| if zero(i / depth) { 0 } else { next() as i8 })
+            .collect();
+        let shapes = Shapes { input: [1, 2, 3, depth], filter: [channels, 1, 1, depth], output: [1, 2, 3, channels] };
+        let mut expect = vec![0i8; 6 * channels];
+        for p in 0..6 {
+            for c in 0..channels {
+                let acc = bias[c] as i64 + (0..depth).map(|d| {
+                    filter[c * depth + d] as i64 * (input[p * depth + d] as i64 - zp_in as i64)
+                }).sum::<i64>();
+                expect[p * channels + c] = conv_expect(acc, mults[c], zp_out, range);
+            }
+        }
+        let mut scratch = vec![0u8; conv.scratch_bytes(conv::Variant::Packed, shapes)];
+        let mut out = vec![0i8; expect.len()];
+        let mut ops = ConvOperands {
+            input: &input, filter: &filter, listed: &[], bias: bias_view, requantize,
+            output: &mut out, shapes,
+        };
+        // CONV_2D's packed kernel rescales such a channel alone with the portable arithmetic.
+        prop_assert!(testing::conv::packed(&conv, &mut ops, &mut scratch), "conv packed applied");
+        prop_assert_eq!(&out, &expect, "conv packed");
+        for variant in [conv::Variant::Packed, conv::Variant::Reference] {
+            let mut out = vec![0i8; expect.len()];
+            let ops = ConvOperands {
+                input: &input, filter: &filter, listed: &[], bias: bias_view, requantize,
+                output: &mut out, shapes,
+            };
+            conv.eval(variant, ops, &mut scratch).unwrap();
+            prop_assert_eq!(&out, &expect, "conv {:?}", variant);
+        }
+
+        // DEPTHWISE_CONV_2D 3x3 (depth multiplier 1) over a 4x5 input: 2x3 outputs.
+        let dw = DepthwiseConv2d::new(window, 1, zp_in, 0.05, zp_out, act).unwrap();
+        let range = (dw.activation_min, dw.activation_max);
+        let input: Vec<i8> = (0..4 * 5 * channels).map(|_| next() as i8).collect();
+        let filter: Vec<i8> = (0..9 * channels)
+            .map(|i| if zero(i % channels) { 0 } else { next() as i8 })
+            .collect();
+        let shapes = Shapes { input: [1, 4, 5, channels], filter: [1, 3, 3, channels], output: [1, 2, 3, channels] };
+        let mut expect = vec![0i8; 6 * channels];
+        for (oy, ox, c) in (0..2).flat_map(|y| (0..3).flat_map(move |x| (0..channels).map(move |c| (y, x, c)))) {
+            let mut acc = bias[c] as i64;
+            for (ky, kx) in (0..3).flat_map(|y| (0..3).map(move |x| (y, x))) {
+                let v = input[((oy + ky) * 5 + ox + kx) * channels + c] as i64 - zp_in as i64;
+                acc += filter[(ky * 3 + kx) * channels + c] as i64 * v;
+            }
+            expect[(oy * 3 + ox) * channels + c] = conv_expect(acc, mults[c], zp_out, range);
+        }
+        let mut scratch = vec![0u8; dw.scratch_bytes(depthwise::Variant::Packed, shapes)];
+        let mut out = vec![0i8; expect.len()];
+        let mut ops = DepthwiseOperands {
+            input: &input, filter: &filter, bias: bias_view, requantize, output: &mut out, shapes,
+        };
+        let applied = testing::depthwise::packed(&dw, &mut ops, &mut scratch);
+        prop_assert_eq!(applied, !weighted_tiny, "depthwise packed applied");
+        if applied {
+            prop_assert_eq!(&out, &expect, "depthwise packed");
+        }
+        for variant in [depthwise::Variant::Packed, depthwise::Variant::Reference] {
+            let mut out = vec![0i8; expect.len()];
+            let ops = DepthwiseOperands {
+                input: &input, filter: &filter, bias: bias_view, requantize, output: &mut out, shapes,
+            };
+            dw.eval(variant, ops, &mut scratch).unwrap();
+            prop_assert_eq!(&out, &expect, "depthwise {:?}", variant);
+        }
+
+        // The single-input-channel DEPTHWISE_CONV_2D (depth multiplier 8), 3x3 over 3x10.
+        let dw = DepthwiseConv2d::new(window, channels, zp_in, 0.05, zp_out, act).unwrap();
+        let input: Vec<i8> = (0..30).map(|_| next() as i8).collect();
+        let shapes = Shapes { input: [1, 3, 10, 1], filter: [1, 3, 3, channels], output: [1, 1, 8, channels] };
+        let mut expect = vec![0i8; 8 * channels];
+        for (ox, c) in (0..8).flat_map(|x| (0..channels).map(move |c| (x, c))) {
+            let mut acc = bias[c] as i64;
+            for (ky, kx) in (0..3).flat_map(|y| (0..3).map(move |x| (y, x))) {
+                let v = input[ky * 10 + ox + kx] as i64 - zp_in as i64;
+                acc += filter[(ky * 3 + kx) * channels + c] as i64 * v;
+            }
+            expect[ox * channels + c] = conv_expect(acc, mults[c], zp_out, range);
+        }
+        prop_assert!(testing::depthwise::single_channel_applies(&dw, shapes));
+        let mut scratch = vec![0u8; dw.scratch_bytes(depthwise::Variant::SingleChannel, shapes)];
+        let mut out = vec![0i8; expect.len()];
+        let mut ops = DepthwiseOperands {
+            input: &input, filter: &filter, bias: bias_view, requantize, output: &mut out, shapes,
+        };
+        let applied = testing::depthwise::single_channel(&dw, &mut ops, &mut scratch);
+        prop_assert_eq!(applied, !weighted_tiny, "single-channel applied");
+        if applied {
+            prop_assert_eq!(&out, &expect, "single-channel");
+        }
+        for variant in [depthwise::Variant::SingleChannel, depthwise::Variant::Reference] {
+            let mut out = vec![0i8; expect.len()];
+            let ops = DepthwiseOperands {
+                input: &input, filter: &filter, bias: bias_view, requantize, output: &mut out, shapes,
+            };
+            dw.eval(variant, ops, &mut scratch).unwrap();
+            prop_assert_eq!(&out, &expect, "single-channel {:?}", variant);
+        }
+    }
+
+    /// FULLY_CONNECTED's prepared kernel with units whose multiplier has no fast form (shift
+    /// -1 and above, below -23, flushed to zero) beside ordinary ones: those units alone take
+    /// the reference's rescale (their rounding constant is recorded as 0), every output equals
+    /// the exact single rounding, and `select` keeps the prepared kernel.
+    #[test]
+    fn out_of_range_units_keep_the_prepared_kernel(
+        seed in any::<u64>(), zp_in in -128i32..=127, zp_out in -128i32..=127,
+        biases in any::<[i32; 6]>(), batches in 1usize..3, depth in 1usize..20,
+    ) {
+        let mut rng = seed | 1;
+        let mut next = move || { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; rng };
+        let reals = [0.0123, 0.3, 1e-9, 1e-11, 0.7, 2.0f64.powi(-26)];
+        let units = reals.len();
+        let mults: Vec<QuantizedMultiplier> =
+            reals.iter().map(|&r| QuantizedMultiplier::from_real(r).unwrap()).collect();
+        let fc = FullyConnected::new(zp_in, 0, 0.05, zp_out, FusedActivation::Relu).unwrap();
+        let input: Vec<i8> = (0..batches * depth).map(|_| next() as i8).collect();
+        let filter: Vec<i8> = (0..units * depth).map(|_| next() as i8).collect();
+        let bias = biases.map(|b| b >> 8);
+        let bias_bytes = le(&bias);
+        let mult_bytes = le(&mults.iter().map(|m| m.multiplier).collect::<Vec<_>>());
+        let shifts: Vec<i8> = mults.iter().map(|m| m.shift as i8).collect();
+        let rounds: Vec<i32> =
+            mults.iter().map(|&m| rescale_of(m, fc.output_offset).unwrap_or(0)).collect();
+        prop_assert!(rounds.contains(&0) && rounds.iter().any(|&r| r != 0));
+        let round_bytes = le(&rounds);
+        let dims = FullyConnectedDims { batches, depth, units };
+        let requantize = Requantize::PerChannel { multipliers: I32Le(&mult_bytes), shifts: &shifts };
+        let mut expect = vec![0i8; batches * units];
+        for b in 0..batches {
+            for u in 0..units {
+                let acc = bias[u] as i64 + (0..depth).map(|d| {
+                    filter[u * depth + d] as i64 * (input[b * depth + d] as i64 - zp_in as i64)
+                }).sum::<i64>();
+                let v = ref_single(acc as i32, mults[u]) + zp_out as i64;
+                expect[b * units + u] =
+                    v.clamp(fc.activation_min as i64, fc.activation_max as i64) as i8;
+            }
+        }
+        let mut out = vec![0i8; expect.len()];
+        let ops = FcOperands {
+            input: &input, filter: &filter, listed: &[], bias: Some(I32Le(&bias_bytes)),
+            requantize, rescales: I32Le(&round_bytes), output: &mut out, dims,
+        };
+        fc.eval(fc_kernel::Variant::Prepared, ops).unwrap();
+        prop_assert_eq!(&out, &expect);
+        let facts = fc_kernel::Facts {
+            dims, weights: Some(&filter), bias_constant: true, per_channel: true,
+            multiplier: |u: usize| mults[u],
+        };
+        let chosen = fc_kernel::select(&fc, &facts, Target::Dsp);
+        prop_assert!(matches!(chosen, fc_kernel::Variant::Prepared | fc_kernel::Variant::SparsePacked));
+    }
+}
+
+/// The constant entry gives its value whatever the accumulator, in both forms the kernels use:
+/// the rounded product's sign subtracted (portable loops) and the accumulator's (Cortex-M4
+/// loops, emulated here); and [`channel_or_constant`] picks the fast form, the constant or
+/// nothing as documented.
+#[test]
+fn constant_entries_at_the_edges() {
+    use edge_reflex::engine::kernels::dsp;
+    for value in [i8::MIN, -1, 0, 1, i8::MAX] {
+        let r = ChannelRescale::constant(value);
+        assert!(r.native());
+        for acc2 in [i32::MIN, -(1 << 30), -2, 0, 2, 1 << 30, i32::MAX - 1] {
+            assert_eq!(r.apply_doubled(acc2), value as i32);
+            let native = dsp::smmulr(acc2, r.multiplier)
+                .wrapping_add(r.round)
+                .wrapping_sub(((acc2 as u32) >> 31) as i32)
+                >> r.shift;
+            assert_eq!(native, value as i32);
+        }
+    }
+    let tiny = QuantizedMultiplier::from_real(1e-9).unwrap();
+    assert_eq!(tiny.shift, -29);
+    let flushed = QuantizedMultiplier::from_real(1e-11).unwrap();
+    assert_eq!((flushed.multiplier, flushed.shift), (0, 0));
+    let limit = bias_limit(9);
+    for (m, bias, zero, expect) in [
+        // Out of range with zero weights: the reference's constant.
+        (
+            tiny,
+            3 << 29,
+            true,
+            Some(ChannelRescale::constant((ref_double(3 << 29, tiny) - 4) as i8)),
+        ),
+        (flushed, 123_456, true, Some(ChannelRescale::constant(-4))),
+        // Out of range with weights: nothing.
+        (tiny, 5, false, None),
+        (flushed, 5, false, None),
+    ] {
+        let got = channel_or_constant(m, -4, bias, limit, (-128, 127), || zero).map(|(r, _)| r);
+        assert_eq!(got, expect, "{m:?} bias {bias}");
+    }
+    // In range: the fast form with the bias, whatever the weights; beyond the bias bound with
+    // zero weights: the constant, clamped to the activation range.
+    let m = QuantizedMultiplier::from_real(0.004).unwrap();
+    let fast = ChannelRescale::new(m, 7).unwrap();
+    assert_eq!(channel_or_constant(m, 7, 99, limit, (-128, 127), || false), Some((fast, 99)));
+    let big = (1 << 30) - 1;
+    let want = (ref_double(big, m) + 7).clamp(-128, 100) as i8;
+    assert_eq!(want, 100);
+    assert_eq!(
+        channel_or_constant(m, 7, big, limit, (-128, 100), || true),
+        Some((ChannelRescale::constant(want), 0))
+    );
+    assert_eq!(channel_or_constant(m, 7, big, limit, (-128, 100), || false), None);
 }

@@ -20,13 +20,17 @@
 //!   instructions, exact while `|c| < 2^30` (then `h + c` cannot overflow, since `|h| <= 2^30`),
 //!   i.e. for `1 <= e <= 22` with `|z| <= 128`: shifts `-23..=-2`.
 //!
-//! Each constructor returns `None` outside the range where the fast form is exact; the kernels
-//! then keep the portable arithmetic of [`arith`](crate::engine::arith) for that operator.
+//! Each constructor returns `None` outside the range where the fast form is exact. The
+//! convolution kernels then give a channel whose weights are all zero its constant output
+//! ([`channel_or_constant`]) and keep the fast form for the others; only a channel with
+//! weights and a multiplier out of range sends the operator to the portable arithmetic of
+//! [`arith`](crate::engine::arith). FULLY_CONNECTED's prepared kernel rescales such a unit
+//! with the portable arithmetic alone.
 //! `tests/kernels_conv.rs`, `tests/kernels_fully_connected.rs` and `tests/rescale_ties.rs` check
 //! both forms against exact references on random operands.
 
 use super::dsp;
-use crate::engine::arith::QuantizedMultiplier;
+use crate::engine::arith::{clamp_to_i8, QuantizedMultiplier};
 
 /// The largest `|w * (x - zero_point)|` of one int8 tap: `128 * 255`.
 pub const MAX_TAP_PRODUCT: i64 = 128 * 255;
@@ -86,6 +90,52 @@ impl ChannelRescale {
     pub fn apply(self, acc: i32) -> i32 {
         self.apply_doubled(acc.wrapping_add(acc))
     }
+
+    /// The entry that gives `value` (an int8 value) for every accumulator: multiplier 0, so the
+    /// high multiply is 0, and `(2 * value + 1 - s) >> 1 = value` whether `s`, the sign bit the
+    /// kernels subtract, is the product's (always 0 here) or the accumulator's (the Cortex-M4
+    /// loops'). What a channel whose weights are all zero always outputs.
+    #[inline]
+    pub fn constant(value: i8) -> ChannelRescale {
+        ChannelRescale { multiplier: 0, round: 2 * value as i32 + 1, shift: 1 }
+    }
+
+    /// True if the Cortex-M4 loops, which subtract the accumulator's sign bit instead of the
+    /// rounded product's, give this entry's results: multipliers above `2^30` (the product
+    /// then has the accumulator's sign) and 0 (the result does not depend on the sign:
+    /// [`constant`](Self::constant), or only the zero point).
+    #[inline]
+    pub fn native(self) -> bool {
+        self.multiplier > 1 << 30 || self.multiplier == 0
+    }
+}
+
+/// One output channel of a packed convolution kernel: its rescale and the bias its
+/// accumulators start from, or `None` if the channel needs the portable arithmetic.
+///
+/// The fast form when `m` has one ([`ChannelRescale::new`]) and `|bias|` is below `limit`
+/// ([`bias_limit`] of the kernel's taps); otherwise, if `zero_weights()` says every weight of
+/// the channel is 0, the constant `clamp(zero_point + MBQM(bias, m))` that the reference
+/// computes for every output of the channel ([`ChannelRescale::constant`], bias 0). This is
+/// what keeps a degenerate channel (zero weights, a scale too small for the fast form's
+/// shift) from sending the whole operator to the portable kernel.
+#[inline]
+pub fn channel_or_constant(
+    m: QuantizedMultiplier,
+    output_offset: i32,
+    bias: i32,
+    limit: u32,
+    (lo, hi): (i32, i32),
+    zero_weights: impl FnOnce() -> bool,
+) -> Option<(ChannelRescale, i32)> {
+    if let Some(r) = ChannelRescale::new(m, output_offset).filter(|_| bias.unsigned_abs() < limit) {
+        return Some((r, bias));
+    }
+    if !zero_weights() {
+        return None;
+    }
+    let value = clamp_to_i8(m.apply(bias).wrapping_add(output_offset), lo, hi);
+    Some((ChannelRescale::constant(value), 0))
 }
 
 /// FULLY_CONNECTED's requantization (full multiplier, one rounding) plus the output zero point,

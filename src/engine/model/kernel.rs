@@ -106,6 +106,20 @@ impl<'a, 'm> Prep<'a, 'm> {
         }
     }
 
+    /// Input `j`, or the (single) output for `None`: one tensor read whichever it is (a caller
+    /// that matched on `j` around [`input`](Self::input) and [`output`](Self::output) would
+    /// hold two results in its frame, at the bottom of the loader's deepest stack).
+    pub fn operand(&self, j: Option<usize>) -> Result<TensorInfo<'m>, LoadError> {
+        let (index, missing) = match j {
+            Some(j) => (self.op.input(j), "operator input"),
+            None => (self.op.output(0), "operator output"),
+        };
+        match index {
+            Some(t) => self.m.tensor(t),
+            None => Err(self.err(LoadErrorKind::Missing(missing))),
+        }
+    }
+
     /// Requires `t` to be int8 with per-tensor quantization (positive scale, int8 zero point).
     pub fn int8(&self, t: &TensorInfo<'_>, what: &'static str) -> Result<QuantParams, LoadError> {
         if t.dtype != DType::Int8 {
@@ -151,16 +165,25 @@ impl<'a, 'm> Prep<'a, 'm> {
         count: usize,
         per: &'static str,
     ) -> Result<Option<Option<&'m [u8]>>, LoadError> {
-        match self.input_opt(2)? {
-            Some(b) => {
-                self.dtype(&b, DType::Int32, "bias must be int32")?;
-                if b.elements() != count {
-                    return Err(self.shapes(per));
-                }
-                Ok(Some(b.data))
-            }
-            None => Ok(None),
+        // The tensor read in place, into this frame, and looked at there (not moved out of its
+        // `Result`: this runs at the bottom of the loader's deepest stack).
+        let Some(t) = self.op.input(2) else {
+            return Ok(None);
+        };
+        let mut r = Ok(TensorInfo::EMPTY);
+        self.m.fill_tensor(t, &mut r);
+        if self.m.infer_batch {
+            self.m.infer_batch_of(t, &mut r);
         }
+        let b = match &r {
+            Ok(b) => b,
+            Err(e) => return Err(*e),
+        };
+        self.dtype(b, DType::Int32, "bias must be int32")?;
+        if b.elements() != count {
+            return Err(self.shapes(per));
+        }
+        Ok(Some(b.data))
     }
 
     /// A shape disagreement at this operator.

@@ -36,10 +36,7 @@ fn operand<'m>(
     j: Option<usize>,
     weights: bool,
 ) -> Result<Operand<'m>, LoadError> {
-    let t = match j {
-        Some(j) => p.input(j)?,
-        None => p.output()?,
-    };
+    let t = p.operand(j)?;
     let quant = if weights {
         p.dtype(&t, DType::Int8, "weights must be int8")?;
         None

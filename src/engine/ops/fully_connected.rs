@@ -34,8 +34,9 @@ struct Facts<'m> {
 
 #[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
-    let f = operands(p)?;
-    write_record(p, w, &f)
+    // The operands are read (the deepest stack of loading) under this small frame, and the
+    // record is written from what they say in its own frame, not one holding their reads.
+    operands(p, w)
 }
 
 /// FULLY_CONNECTED's fixed parameters. After it in the record, as its [`Tail`] says: the
@@ -133,9 +134,9 @@ fn write_record(
 }
 
 /// Checks the operands and reads what the record needs (each operand in its own step, so at
-/// most one `TensorInfo` is on the stack at a time).
+/// most one `TensorInfo` is on the stack at a time), then writes the record with `w`.
 #[inline(never)]
-fn operands<'m>(p: &Prep<'_, 'm>) -> Result<Facts<'m>, LoadError> {
+fn operands(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
     let Op::FullyConnected { activation, .. } = p.op.op else {
         return Err(p.shapes("not FULLY_CONNECTED"));
     };
@@ -173,7 +174,7 @@ fn operands<'m>(p: &Prep<'_, 'm>) -> Result<Facts<'m>, LoadError> {
     let bias = p.bias(units, "bias must have one value per unit")?;
     let fc = FullyConnected::new(qi.zero_point, filter_zp, qo.scale, qo.zero_point, activation)
         .map_err(|e| p.kernel(e))?;
-    Ok(Facts {
+    let f = Facts {
         fc,
         dims: FullyConnectedDims { batches, depth, units },
         input_scale: qi.scale,
@@ -182,7 +183,8 @@ fn operands<'m>(p: &Prep<'_, 'm>) -> Result<Facts<'m>, LoadError> {
         per_channel,
         filter,
         bias,
-    })
+    };
+    write_record(p, w, &f)
 }
 
 /// Input `j` (or the output, for `None`): its quantization (int8, per tensor), element count
@@ -193,10 +195,7 @@ fn int8_operand(
     j: Option<usize>,
     what: &'static str,
 ) -> Result<(QuantParams, usize, Option<u32>), LoadError> {
-    let t = match j {
-        Some(j) => p.input(j)?,
-        None => p.output()?,
-    };
+    let t = p.operand(j)?;
     let q = p.int8(&t, what)?;
     Ok((q, t.elements(), t.shape.dims().last().copied()))
 }

@@ -159,8 +159,23 @@ impl<'m, 'a> Interpreter<'m, 'a, OnDevice<'m>> {
     ///
     /// Errors: [`RunError::ArenaTooSmall`] (with the size needed) if `arena` is shorter than
     /// [`TfLiteModel::arena_size`]. Nothing else can fail for a model that `load` accepted.
+    // The interpreter is put together by another function: the frame on the stack under the
+    // whole of planning holds the layout, not the interpreter's parts.
     pub fn new(model: &TfLiteModel<'m>, arena: &'a mut [u8]) -> Result<Self, RunError> {
         let layout = planner::build(model, arena)?;
+        let interpreter = Self::assemble(model, arena, layout);
+        #[cfg(feature = "op-lstm")]
+        let interpreter = {
+            let mut interpreter = interpreter;
+            interpreter.reset_state()?;
+            interpreter
+        };
+        Ok(interpreter)
+    }
+
+    /// The interpreter of `model` planned into `arena` as `layout` says.
+    #[inline(never)]
+    fn assemble(model: &TfLiteModel<'m>, arena: &'a mut [u8], layout: Layout) -> Self {
         let (meta, act) = arena.split_at_mut(layout.activations_start);
         let meta: &'a [u8] = meta;
         let (table, records) = meta.split_at(layout.table.min(meta.len()));
@@ -172,14 +187,7 @@ impl<'m, 'a> Interpreter<'m, 'a, OnDevice<'m>> {
             kernels: model.kernels(),
         };
         let source = OnDevice { model: *model, layout, int8: int8_quant_of(model) };
-        let interpreter = Interpreter { model: model.file(), source, records, act };
-        #[cfg(feature = "op-lstm")]
-        let interpreter = {
-            let mut interpreter = interpreter;
-            interpreter.reset_state()?;
-            interpreter
-        };
-        Ok(interpreter)
+        Interpreter { model: model.file(), source, records, act }
     }
 
     /// The loaded model.

@@ -13,13 +13,17 @@
 //! the bias; with a multiplier above `2^30` the rounding of the high multiply is one SMMLAR.
 //!
 //! It applies when every output channel has a [`ChannelRescale`] and an accumulator that cannot
-//! reach `2^30` (see [`accumulator_fits`](crate::engine::kernels::rescale::accumulator_fits)), the input zero point is an int8 value and the
+//! reach `2^30` (see [`accumulator_fits`](crate::engine::kernels::rescale::accumulator_fits)), or
+//! all-zero weights (then its constant output: [`channel_or_constant`]), or only that accumulator
+//! bound (then that channel alone is rescaled again with the portable arithmetic after each
+//! pass), the input zero point is an int8 value and the
 //! convolution has one group; the caller falls back to the portable kernel otherwise (and when
 //! the scratch is too short). Results are bit-identical to the portable kernel.
 
 use super::{Conv2d, ConvOperands, Geometry};
-use crate::engine::kernels::rescale::{bias_limit, ChannelRescale};
-use crate::engine::kernels::{bias_at, dsp, word};
+use crate::engine::arith::clamp_to_i8;
+use crate::engine::kernels::rescale::{bias_limit, channel_or_constant, ChannelRescale};
+use crate::engine::kernels::{bias_at, dsp, word, Requantize};
 
 /// Bytes of scratch [`conv`] needs: the channel table (16 bytes per output channel), the
 /// widened patches of `PIXELS` pixels (8 bytes per 4 values per pixel), one raw patch
@@ -74,16 +78,36 @@ pub fn conv(k: &Conv2d, ops: &mut ConvOperands<'_>, scratch: &mut [u8]) -> bool 
     // of the rounded product is the sign of the accumulator).
     let mut above_half = true;
     let limit = bias_limit(patch);
-    for (o, entry) in table.iter_mut().enumerate() {
+    let clamp = (k.activation_min, k.activation_max);
+    // Channels that take the portable rescale alone (weights, and a multiplier without the
+    // fast form) are linked through their entries' shift words, bits 8 and up: the next such
+    // channel plus one (0: none). The loops read only the low bits of a shift (the Cortex-M4's
+    // register shifts its bottom byte), where such an entry holds a constant's 1.
+    let mut first_slow = 0u32;
+    let mut last_slow: Option<usize> = None;
+    for o in 0..table.len() {
+        let zero =
+            || filter.get(o * patch..(o + 1) * patch).is_some_and(|w| w.iter().all(|&w| w == 0));
         let b = bias_at(bias, o);
-        let Some(r) = ChannelRescale::new(requantize.get(o), k.output_offset) else {
-            return false;
-        };
-        if b.unsigned_abs() >= limit {
-            return false;
+        let (r, b) =
+            match channel_or_constant(requantize.get(o), k.output_offset, b, limit, clamp, zero) {
+                Some(rb) => rb,
+                // The doubled accumulators stay exact (below 2^31) when the bias is in bound.
+                None if b.unsigned_abs() < limit && o < 1 << 23 => {
+                    let link = (o as u32 + 1) << 8;
+                    match last_slow.and_then(|p| table.get_mut(p)) {
+                        Some(prev) => prev[2] |= link,
+                        None => first_slow = link,
+                    }
+                    last_slow = Some(o);
+                    (ChannelRescale::constant(0), b)
+                }
+                None => return false,
+            };
+        above_half &= r.native();
+        if let Some(entry) = table.get_mut(o) {
+            *entry = [r.multiplier as u32, r.round as u32, r.shift, b.wrapping_mul(2) as u32];
         }
-        above_half &= r.multiplier > 1 << 30;
-        *entry = [r.multiplier as u32, r.round as u32, r.shift, b.wrapping_mul(2) as u32];
     }
     let source = PatchSource {
         geometry: k.geometry,
@@ -132,19 +156,61 @@ pub fn conv(k: &Conv2d, ops: &mut ConvOperands<'_>, scratch: &mut [u8]) -> bool 
                 }
             }
         }
-        if native && count == PIXELS && channels_x5(wide, filter, patch, table, out) {
-            continue;
+        let done = (native && count == PIXELS && channels_x5(wide, filter, patch, table, out))
+            || (native && count == 1 && channel_x1(wide, filter, patch, table, out));
+        if !done {
+            if lo <= -128 && hi >= 127 {
+                channels_of::<true>(wide, filter, patch, table, out, lo, hi);
+            } else {
+                channels_of::<false>(wide, filter, patch, table, out, lo, hi);
+            }
         }
-        if native && count == 1 && channel_x1(wide, filter, patch, table, out) {
-            continue;
-        }
-        if lo <= -128 && hi >= 127 {
-            channels_of::<true>(wide, filter, patch, table, out, lo, hi);
-        } else {
-            channels_of::<false>(wide, filter, patch, table, out, lo, hi);
+        if first_slow != 0 {
+            slow_channels(k, first_slow, (wide, filter, patch, table), requantize, out, count);
         }
     }
     true
+}
+
+/// The channels linked from `link` (see [`conv`]) again, for the `count` pixels of this pass,
+/// with the reference's rescale of their (doubled, exact) accumulators. Out of line: no
+/// fixture has such a channel, so the common case pays one comparison per pass.
+#[cold]
+#[inline(never)]
+fn slow_channels(
+    k: &Conv2d,
+    mut link: u32,
+    (wide, filter, patch, table): (&[Group], &[i8], usize, &[Entry]),
+    requantize: Requantize<'_>,
+    out: &mut [i8],
+    count: usize,
+) {
+    let channels = table.len();
+    while let Some(o) = ((link >> 8) as usize).checked_sub(1) {
+        let (Some(e), Some(w)) = (table.get(o), filter.get(o * patch..(o + 1) * patch)) else {
+            break;
+        };
+        link = e[2];
+        let m = requantize.get(o);
+        for j in 0..count.min(PIXELS) {
+            // Pixel j's doubled accumulator, one group of four at a time (the weights' tail
+            // padded with zeros, as `mac` does).
+            let mut a2 = e[3] as i32;
+            for (g, x) in wide.iter().enumerate().take(patch.div_ceil(4)) {
+                let mut q = [0i8; 4];
+                for (d, s) in q.iter_mut().zip(w.iter().skip(4 * g)) {
+                    *d = *s;
+                }
+                let v = word(&q);
+                a2 = dsp::smlad(x[2 * j], dsp::sxtb16(v), a2);
+                a2 = dsp::smlad(x[2 * j + 1], dsp::sxtb16_ror8(v), a2);
+            }
+            if let Some(v) = out.get_mut(j * channels + o) {
+                let scaled = m.apply(a2 >> 1).wrapping_add(k.output_offset);
+                *v = clamp_to_i8(scaled, k.activation_min, k.activation_max);
+            }
+        }
+    }
 }
 
 /// Where patches come from.

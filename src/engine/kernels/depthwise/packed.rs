@@ -12,15 +12,15 @@
 //! into an accumulator row (15 instructions per output value); the rescale follows.
 //!
 //! It applies to 3x3 windows with dilation 1, a horizontal stride of 1 or 2, every channel
-//! having a [`ChannelRescale`] and an accumulator that cannot reach `2^30`, and an int8 input
-//! zero point; the caller falls back to the portable kernel otherwise (and when the scratch is
+//! having a [`ChannelRescale`] and an accumulator that cannot reach `2^30` (or all-zero
+//! weights: its constant output, [`channel_or_constant`]), and an int8 input zero point; the caller falls back to the portable kernel otherwise (and when the scratch is
 //! too short). Results are bit-identical to the portable kernel.
 
 use super::{DepthwiseConv2d, DepthwiseOperands};
 use crate::engine::kernels::bias_at;
 use crate::engine::kernels::conv::Shapes;
 use crate::engine::kernels::dsp;
-use crate::engine::kernels::rescale::{bias_limit, ChannelRescale};
+use crate::engine::kernels::rescale::{bias_limit, channel_or_constant, ChannelRescale};
 
 /// One output channel's nine weights as 16-bit pairs: `(w00, w01)`, `(w10, w11)`,
 /// `(w20, w21)`, `(w02, w12)`, `(w22, 0)` (`wYX`: window row Y, column X).
@@ -111,17 +111,22 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
     // The Cortex-M4 loops round with SMMLAR, which needs multipliers above 2^30.
     let mut above_half = true;
     let limit = bias_limit(9);
+    let clamp = (k.activation_min, k.activation_max);
     for (o, (entry, t)) in table.iter_mut().zip(taps.iter_mut()).enumerate() {
-        let b = bias_at(bias, o);
-        let Some(r) = ChannelRescale::new(requantize.get(o), k.output_offset) else {
+        let w = |y: usize, x: usize| filter.get((y * 3 + x) * channels + o).copied().unwrap_or(0);
+        let zero = || (0..9).all(|i| w(i / 3, i % 3) == 0);
+        let Some((r, b)) = channel_or_constant(
+            requantize.get(o),
+            k.output_offset,
+            bias_at(bias, o),
+            limit,
+            clamp,
+            zero,
+        ) else {
             return false;
         };
-        if b.unsigned_abs() >= limit {
-            return false;
-        }
-        above_half &= r.multiplier > 1 << 30;
+        above_half &= r.native();
         *entry = [r.multiplier as u32, r.round as u32, r.shift, b.wrapping_mul(2) as u32];
-        let w = |y: usize, x: usize| filter.get((y * 3 + x) * channels + o).copied().unwrap_or(0);
         let pair = |lo: i8, hi: i8| (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16);
         *t = [
             pair(w(0, 0), w(0, 1)),

@@ -12,13 +12,14 @@
 //! scratch on purpose: keyword-spotting models run this in a few kilobytes of arena.
 //!
 //! It applies with one input channel, an even number of output channels, windows at most 8
-//! wide, dilation 1, every channel having a [`ChannelRescale`] and an accumulator that cannot
-//! reach `2^30`, and an int8 input zero point; the caller falls back otherwise. Results are
-//! bit-identical to the portable kernel.
+//! wide, dilation 1, every channel having a
+//! [`ChannelRescale`](crate::engine::kernels::rescale::ChannelRescale) and an accumulator that
+//! cannot reach `2^30` or all-zero weights, and an int8 input zero point; the caller falls back
+//! otherwise. Results are bit-identical to the portable kernel.
 
 use super::{DepthwiseConv2d, DepthwiseOperands};
 use crate::engine::kernels::conv::Shapes;
-use crate::engine::kernels::rescale::{bias_limit, ChannelRescale};
+use crate::engine::kernels::rescale::{bias_limit, channel_or_constant};
 use crate::engine::kernels::{bias_at, dsp, word};
 
 /// Columns per group (one 32-bit load of input bytes).
@@ -69,13 +70,20 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
         return false;
     }
     let limit = bias_limit(kh * kw);
-    let mut rescales = (0..channels).map(|o| {
-        let b = bias_at(bias, o);
-        ChannelRescale::new(requantize.get(o), k.output_offset)
-            .filter(|_| b.unsigned_abs() < limit)
-            .map(|r| (r, b))
-    });
-    if !rescales.all(|r| r.is_some()) {
+    let clamp = (k.activation_min, k.activation_max);
+    // Each channel's rescale and bias (a channel of zero weights: its constant output).
+    let rescale = |o: usize| {
+        let zero = || (0..kh * kw).all(|t| filter.get(t * channels + o).is_none_or(|&w| w == 0));
+        channel_or_constant(
+            requantize.get(o),
+            k.output_offset,
+            bias_at(bias, o),
+            limit,
+            clamp,
+            zero,
+        )
+    };
+    if !(0..channels).all(|o| rescale(o).is_some()) {
         return false;
     }
     let (_, words, _) = bytemuck::pod_align_to_mut::<u8, u32>(scratch);
@@ -92,10 +100,7 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
     // The Cortex-M4 row loop: full int8 range, SMMLAR rounding (multipliers above 2^30).
     let native = lo <= -128
         && hi >= 127
-        && (0..channels).all(|o| {
-            ChannelRescale::new(requantize.get(o), k.output_offset)
-                .is_some_and(|r| r.multiplier > 1 << 30)
-        });
+        && (0..channels).all(|o| rescale(o).is_some_and(|(r, _)| r.native()));
     // Output columns whose window lies inside the input: `x0..x1`.
     let x0 = win.pad_w.div_ceil(win.stride_w.max(1)).min(out_w);
     let x1 = (in_w + win.pad_w)
@@ -117,11 +122,7 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
             let x = group * GROUP + j;
             *p = (tap(x) as i16 as u16 as u32) | ((tap(x + 2) as i16 as u16 as u32) << 16);
         }
-        let rescale = |o: usize| {
-            let b = bias_at(bias, o);
-            let r = ChannelRescale::new(requantize.get(o), k.output_offset).unwrap_or_default();
-            (r, b)
-        };
+        let rescale = |o: usize| rescale(o).unwrap_or_default();
         let ((r0, b0), (r1, b1)) = (rescale(c), rescale(c + 1));
         for b in 0..batches {
             for oy in 0..out_h {

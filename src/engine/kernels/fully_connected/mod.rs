@@ -130,8 +130,8 @@ pub struct FcOperands<'a> {
     pub bias: Option<I32Le<'a>>,
     /// One multiplier, or one per unit.
     pub requantize: Requantize<'a>,
-    /// [`Variant::Prepared`]'s rounding constants ([`rescale_of`] of each multiplier: one, or
-    /// one per unit); empty for the other variants.
+    /// [`Variant::Prepared`]'s rounding constants ([`rescale_of`] of each multiplier, 0 where
+    /// it has none: one, or one per unit); empty for the other variants.
     pub rescales: I32Le<'a>,
     /// The output, `batches x units`.
     pub output: &'a mut [i8],
@@ -146,7 +146,9 @@ pub struct FcOperands<'a> {
 pub enum Variant {
     /// The portable kernel.
     Reference = 0,
-    /// The packed (DSP) kernel, deriving each unit's fast rescale on every call.
+    /// The packed (DSP) kernel for per-tensor weights, deriving the fast rescale on every call
+    /// (per-channel weights run the reference under this code: they are
+    /// [`Prepared`](Self::Prepared)'s).
     Packed = 1,
     /// The packed kernel with each unit's rescale prepared at load ([`FcOperands::rescales`]).
     Prepared = 2,
@@ -218,10 +220,11 @@ pub struct Facts<'a, M> {
 ///
 /// * pruned constant weights (rows of at most 256 values, at most half nonzero, a constant
 ///   bias) are listed: [`Variant::Sparse`], or [`Variant::SparsePacked`] on a DSP target;
-/// * on a DSP target, with offsets that fit 16-bit lanes and every unit's multiplier in the
-///   fast rescale's range: [`Variant::Prepared`] for per-channel weights (deriving each unit's
-///   rescale on every call would cost as much as the multiplications), [`Variant::Packed`]
-///   for one multiplier (derived once per call, cheaper than the prepared setup on small
+/// * on a DSP target, with offsets that fit 16-bit lanes: [`Variant::Prepared`] for
+///   per-channel weights (deriving each unit's rescale on every call would cost as much as the
+///   multiplications; a unit whose multiplier is outside the fast rescale's range takes the
+///   reference's rescale alone, the others keep the fast one), [`Variant::Packed`] for one
+///   multiplier in that range (derived once per call, cheaper than the prepared setup on small
 ///   layers);
 /// * otherwise the reference.
 #[inline(never)]
@@ -237,17 +240,18 @@ pub fn select<M: Fn(usize) -> QuantizedMultiplier>(
             let nonzero = sparse::nonzero(w, k.filter_offset).unwrap_or(usize::MAX);
             sparse::worth_it(depth, nonzero, w.len())
         });
-    let packable = depth > 0
+    let lanes = depth > 0
         && units > 0
         && lane_offset_fits(k.input_offset)
-        && lane_offset_fits(k.filter_offset)
-        && (0..units).all(|u| rescale_of((facts.multiplier)(u), k.output_offset).is_some());
+        && lane_offset_fits(k.filter_offset);
+    let in_range =
+        || (0..units).all(|u| rescale_of((facts.multiplier)(u), k.output_offset).is_some());
     match target {
         Target::Portable if listed => Variant::Sparse,
         Target::Portable => Variant::Reference,
         Target::Dsp if listed => Variant::SparsePacked,
-        Target::Dsp if packable && facts.per_channel => Variant::Prepared,
-        Target::Dsp if packable => Variant::Packed,
+        Target::Dsp if lanes && facts.per_channel => Variant::Prepared,
+        Target::Dsp if lanes && in_range() => Variant::Packed,
         Target::Dsp => Variant::Reference,
     }
 }

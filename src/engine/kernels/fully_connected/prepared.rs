@@ -12,23 +12,23 @@
 //! applies the zero-point offsets while sign-extending and SMLAD multiplies and adds two pairs.
 //! Same results as the reference kernel, bit for bit (the property tests compare them).
 
-use super::packed::dot2;
-use super::{dot_with_offsets, FcOperands, FullyConnected, FullyConnectedDims};
-use crate::engine::arith::{clamp_to_i8, QuantizedMultiplier};
+use super::packed::{list, rows};
+use super::{FcOperands, FullyConnected, FullyConnectedDims};
+use crate::engine::arith::QuantizedMultiplier;
 use crate::engine::kernels::rescale::FcRescale;
-use crate::engine::kernels::{dsp, lane_offset_fits, word, I32Le, KernelError, Requantize};
+use crate::engine::kernels::{lane_offset_fits, I32Le, KernelError, Requantize};
 
-/// Runs the prepared kernel with `ops.rescales`, the [`rescale_of`] rounding constants of
-/// `ops.requantize` (one per unit, per-channel weights), on operands the caller checked;
-/// `Ok(false)` (nothing written) if the offsets do not fit its 16-bit lanes or the weights are
-/// per-tensor (the packed variant's).
+/// Runs the prepared kernel with `ops.rescales`, the [`rescale_of`](super::rescale_of)
+/// rounding constants of `ops.requantize` (one per unit, per-channel weights; 0 for a unit
+/// whose multiplier has no fast form, which then alone takes the reference's arithmetic), on
+/// operands the caller checked; `Ok(false)` (nothing written) if the offsets do not fit its
+/// 16-bit lanes or the weights are per-tensor (the packed variant's).
 ///
 /// Errors: [`KernelError::ShapeMismatch`] if `rescales` covers neither one nor `units` units;
 /// nothing is written then.
 #[inline(never)]
 pub(super) fn eval(k: &FullyConnected, ops: &mut FcOperands<'_>) -> Result<bool, KernelError> {
-    let FcOperands { input, filter, bias, requantize, rescales, dims, .. } = *ops;
-    let output = &mut *ops.output;
+    let FcOperands { requantize, rescales, dims, .. } = *ops;
     let FullyConnectedDims { depth, units, .. } = dims;
     if !(rescales.len() == 1 || rescales.len() == units) {
         return Err(KernelError::ShapeMismatch);
@@ -44,45 +44,8 @@ pub(super) fn eval(k: &FullyConnected, ops: &mut FcOperands<'_>) -> Result<bool,
     if multipliers.len() != units || shifts.len() != units || rescales.len() != units {
         return Err(KernelError::ShapeMismatch);
     }
-    let offsets = (dsp::splat(k.input_offset), dsp::splat(k.filter_offset));
-    let (lo, hi) = (k.activation_min, k.activation_max);
-    let finish = |acc: i32, rescale: FcRescale| clamp_to_i8(rescale.apply(acc), lo, hi);
-    for (x, out_row) in input.chunks_exact(depth).zip(output.chunks_exact_mut(units)) {
-        let mut biases = words(bias.map_or(&[][..], |b| b.0), 0);
-        let mut rescales = unit_rescales(multipliers, shifts, rescales);
-        let mut rows = filter.chunks_exact(2 * depth);
-        let mut outs = out_row.chunks_exact_mut(2);
-        for (w, out) in (&mut rows).zip(&mut outs) {
-            let (w0, w1) = w.split_at(depth);
-            let (a0, a1) = dot2(k, x, w0, w1, offsets);
-            let (b0, r0) = (biases.next().unwrap_or(0), rescales.next().unwrap_or_default());
-            let (b1, r1) = (biases.next().unwrap_or(0), rescales.next().unwrap_or_default());
-            out[0] = finish(a0.wrapping_add(b0), r0);
-            out[1] = finish(a1.wrapping_add(b1), r1);
-        }
-        if let (Some(out), Some(w)) =
-            (outs.into_remainder().first_mut(), rows.remainder().get(..depth))
-        {
-            let (b, r) = (biases.next().unwrap_or(0), rescales.next().unwrap_or_default());
-            *out = finish(dot1(k, x, w, offsets).wrapping_add(b), r);
-        }
-    }
+    rows::<true, _>(k, ops, || unit_rescales(multipliers, shifts, rescales));
     Ok(true)
-}
-
-/// `sum (w+fo)(x+io)` over one row, four values per step, in wrapping `i32`.
-#[inline(always)]
-fn dot1(k: &FullyConnected, x: &[i8], w: &[i8], offsets: (u32, u32)) -> i32 {
-    let (xo, wo) = offsets;
-    let (x4, x_tail) = x.as_chunks::<4>();
-    let (w4, w_tail) = w.as_chunks::<4>();
-    let mut acc = 0i32;
-    for (x, w) in x4.iter().zip(w4) {
-        let (x, w) = (word(x), word(w));
-        acc = dsp::smlad(dsp::sxtab16(xo, x), dsp::sxtab16(wo, w), acc);
-        acc = dsp::smlad(dsp::sxtab16_ror8(xo, x), dsp::sxtab16_ror8(wo, w), acc);
-    }
-    acc.wrapping_add(dot_with_offsets(w_tail, k.filter_offset, x_tail, k.input_offset))
 }
 
 /// Each unit's [`FcRescale`]: its multiplier and shift from the operator's per-channel lists,
@@ -94,17 +57,9 @@ fn unit_rescales<'a>(
     shifts: &'a [i8],
     rounds: I32Le<'a>,
 ) -> impl Iterator<Item = FcRescale> + 'a {
-    let words = |b: &'a [u8]| b.as_chunks::<4>().0.iter().map(|w| i32::from_le_bytes(*w));
-    words(multipliers.0).zip(shifts).zip(words(rounds.0)).map(|((multiplier, &shift), round)| {
+    list(multipliers).zip(shifts).zip(list(rounds)).map(|((multiplier, &shift), round)| {
         FcRescale::with_round(QuantizedMultiplier { multiplier, shift: shift as i32 }, round)
     })
-}
-
-/// The little-endian words of `b`, then `then` forever: per-unit values as an iterator (no
-/// index checks in the loop; a missing bias is an empty slice and zeros).
-#[inline(always)]
-fn words(b: &[u8], then: i32) -> impl Iterator<Item = i32> + '_ {
-    b.as_chunks::<4>().0.iter().map(|w| i32::from_le_bytes(*w)).chain(core::iter::repeat(then))
 }
 
 #[cfg(test)]
