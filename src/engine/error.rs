@@ -108,9 +108,11 @@ pub enum LoadErrorKind {
     Shapes(&'static str),
     /// A quantization parameter the kernels cannot represent.
     Kernel(KernelError),
-    /// A float32 model: the engine runs full-integer models.
+    /// An operator with float32 operands this build cannot run: without the `op-float` feature
+    /// (the message says to enable it), or one with no float32 kernel.
     FloatModel,
-    /// A dynamic-range model (int8 weights, float activations).
+    /// An operator with int8 weights and float32 activations (dynamic-range quantization) this
+    /// build cannot run: without the `op-float` feature, or other than FULLY_CONNECTED.
     DynamicRangeModel,
     /// An operator reads tensor `n`, which it also writes.
     ReadsOwnOutput(u32),
@@ -235,13 +237,24 @@ impl fmt::Display for LoadErrorKind {
             Types(what) => write!(f, "unsupported operand types: {what}"),
             Shapes(what) => write!(f, "operand shapes do not agree: {what}"),
             Kernel(e) => write!(f, "quantization parameters not representable: {e:?}"),
-            FloatModel => {
-                write!(f, "float32 model: the engine runs int8 models only; {CONVERT_HINT}")
-            }
+            FloatModel if cfg!(feature = "op-float") => write!(
+                f,
+                "float32 operands: no float32 kernel for this operator; {CONVERT_HINT}"
+            ),
+            FloatModel => write!(
+                f,
+                "float32 operands: this build runs int8 operators only; enable the edge-reflex \
+                 feature `op-float`, or {CONVERT_HINT}"
+            ),
+            DynamicRangeModel if cfg!(feature = "op-float") => write!(
+                f,
+                "dynamic-range operator (int8 weights, float32 activations): only \
+                 FULLY_CONNECTED runs in this form; {CONVERT_HINT}"
+            ),
             DynamicRangeModel => write!(
                 f,
-                "dynamic-range model (int8 weights, float activations): the engine runs int8 \
-                 activations only; {CONVERT_HINT}"
+                "dynamic-range operator (int8 weights, float32 activations): this build runs \
+                 int8 operators only; enable the edge-reflex feature `op-float`, or {CONVERT_HINT}"
             ),
             ReadsOwnOutput(t) => write!(f, "reads tensor {t}, its own output"),
             WrittenTwice(t) => write!(f, "writes tensor {t}, which is already written or constant"),

@@ -1,6 +1,7 @@
 //! Whole-graph checks run by [`TfLiteModel::load`]: the data flow (every tensor is written once,
-//! before it is read, never by the operator reading it) and the numeric kind of the model
-//! (full-integer, not float32 or dynamic-range).
+//! before it is read, never by the operator reading it) and the numeric kind of each operator
+//! (full-integer; float32 and dynamic-range only where this build has their kernels, feature
+//! `op-float`).
 
 use crate::engine::error::{LoadError, LoadErrorKind, Site};
 use crate::engine::model::operator::{Op, OperatorInfo};
@@ -97,8 +98,11 @@ fn check_operator_flow(m: &TfLiteModel<'_>, i: u32) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Refuses float32 and dynamic-range models: float tensors may only enter through QUANTIZE and
-/// leave through DEQUANTIZE.
+/// Refuses the float32 and dynamic-range operators this build cannot run: without `op-float`,
+/// float tensors may only enter through QUANTIZE and leave through DEQUANTIZE; with it, an
+/// operator with float32 operands must have a float kernel
+/// ([`float_built`](crate::engine::model::operator::float_built)), and one that also has int8
+/// constants (weights) a hybrid one.
 #[inline(never)]
 pub fn check_integer_model(m: &TfLiteModel<'_>) -> Result<(), LoadError> {
     for i in 0..m.operator_count() as u32 {
@@ -126,9 +130,15 @@ fn check_operator_kind(m: &TfLiteModel<'_>, i: u32) -> Result<(), LoadError> {
         }
     }
     if float_activation {
-        let kind =
-            if int8_weights { LoadErrorKind::DynamicRangeModel } else { LoadErrorKind::FloatModel };
-        return Err(LoadError::new(site(&op), kind));
+        use crate::engine::model::operator::{float_built, hybrid_built};
+        let (runs, kind) = if int8_weights {
+            (hybrid_built(op.code), LoadErrorKind::DynamicRangeModel)
+        } else {
+            (float_built(op.code), LoadErrorKind::FloatModel)
+        };
+        if !runs {
+            return Err(LoadError::new(site(&op), kind));
+        }
     }
     Ok(())
 }

@@ -19,6 +19,8 @@ pub mod conv;
 pub mod depthwise;
 pub mod dsp;
 pub mod elementwise;
+#[cfg(feature = "op-float")]
+pub mod float;
 pub mod fully_connected;
 pub mod geometry;
 pub mod lut;

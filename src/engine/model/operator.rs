@@ -116,6 +116,9 @@ pub enum Op {
     FullyConnected {
         activation: FusedActivation,
         keep_num_dims: bool,
+        /// Dynamic-range weights only: quantize the float input asymmetrically (a zero point
+        /// per batch row) instead of symmetrically. Read only in builds with `op-float`.
+        asymmetric_quantize_inputs: bool,
     },
     Logistic,
     MaxPool2d(PoolOptions),
@@ -226,6 +229,46 @@ pub const fn built(code: i32) -> bool {
     }
 }
 
+/// True if this build runs builtin `code` with float32 activations (feature `op-float`, and the
+/// operator's family built): the arithmetic operators with float kernels, and the operators that
+/// only move or reshape elements.
+pub const fn float_built(code: i32) -> bool {
+    use crate::engine::model::operator::code as c;
+    cfg!(feature = "op-float")
+        && built(code)
+        && matches!(
+            code,
+            c::CONV_2D
+                | c::DEPTHWISE_CONV_2D
+                | c::FULLY_CONNECTED
+                | c::ADD
+                | c::MUL
+                | c::MEAN
+                | c::AVERAGE_POOL_2D
+                | c::MAX_POOL_2D
+                | c::SOFTMAX
+                | c::LOGISTIC
+                | c::TANH
+                | c::RESHAPE
+                | c::EXPAND_DIMS
+                | c::SQUEEZE
+                | c::CONCATENATION
+                | c::PAD
+                | c::SPACE_TO_BATCH_ND
+                | c::BATCH_TO_SPACE_ND
+                | c::STRIDED_SLICE
+                | c::PACK
+        )
+}
+
+/// True if this build runs builtin `code` with int8 weights and float32 activations (the
+/// dynamic-range, or hybrid, form): FULLY_CONNECTED with `op-float`.
+pub const fn hybrid_built(code: i32) -> bool {
+    cfg!(feature = "op-float")
+        && built(code)
+        && code == crate::engine::model::operator::code::FULLY_CONNECTED
+}
+
 /// Parses and checks the options of operator table `op` whose builtin code is `code`.
 pub fn parse_op(code: i32, op: Table<'_>) -> Result<Op, LoadErrorKind> {
     use crate::engine::format::schema::operator as f;
@@ -309,6 +352,7 @@ pub fn parse_op(code: i32, op: Table<'_>) -> Result<Op, LoadErrorKind> {
             Op::FullyConnected {
                 activation: activation(i8_of(&o, 0)?)?,
                 keep_num_dims: bool_of(&o, 2)?,
+                asymmetric_quantize_inputs: cfg!(feature = "op-float") && bool_of(&o, 3)?,
             }
         }
         code::SOFTMAX if built(code::SOFTMAX) => {
