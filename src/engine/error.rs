@@ -237,10 +237,9 @@ impl fmt::Display for LoadErrorKind {
             Types(what) => write!(f, "unsupported operand types: {what}"),
             Shapes(what) => write!(f, "operand shapes do not agree: {what}"),
             Kernel(e) => write!(f, "quantization parameters not representable: {e:?}"),
-            FloatModel if cfg!(feature = "op-float") => write!(
-                f,
-                "float32 operands: no float32 kernel for this operator; {CONVERT_HINT}"
-            ),
+            FloatModel if cfg!(feature = "op-float") => {
+                write!(f, "float32 operands: no float32 kernel for this operator; {CONVERT_HINT}")
+            }
             FloatModel => write!(
                 f,
                 "float32 operands: this build runs int8 operators only; enable the edge-reflex \

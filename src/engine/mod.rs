@@ -65,5 +65,7 @@ pub use model::TfLiteModel;
 pub use ops::table::{builtin, Builtin, BUILTINS};
 pub use plan::planner::Layout;
 pub use plan::prebuilt::{PlanError, Prebuilt};
+#[cfg(feature = "op-float")]
+pub use run::float_model::{FloatModel, FloatModelError};
 pub use run::interpreter::{Interpreter, OnDevice, Source};
 pub use run::profile::{NoProfiler, Profiler};

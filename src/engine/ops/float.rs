@@ -10,6 +10,7 @@
 use super::bounds::{check_window, Axis};
 use super::elementwise::{write_dims, Dims};
 use super::{kernel_err, read_shape, write_shape, Needs, Operands, Prep};
+use crate::engine::arith::FusedActivation;
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::elementwise::MAX_RANK;
 use crate::engine::kernels::float::dense::{
@@ -19,7 +20,6 @@ use crate::engine::kernels::float::window::{conv, depthwise, pool, ConvOperands,
 use crate::engine::kernels::float::{binary, mean, softmax, unary, Binary, Clamp, F32Le, Unary};
 use crate::engine::kernels::geometry::Geometry;
 use crate::engine::kernels::padding;
-use crate::engine::arith::FusedActivation;
 use crate::engine::model::operator::{code, Op, OperatorInfo};
 use crate::engine::model::tensor::{DType, TensorInfo};
 use crate::engine::model::TfLiteModel;
@@ -164,11 +164,8 @@ fn prepare_conv(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, Loa
     if [&input, &filter, &output].iter().any(|t| t.shape.dims().len() != 4) {
         return Err(p.shapes("operands must be 4-D"));
     }
-    let (is, fs, os) = (
-        p.shape4(&input, "input")?,
-        p.shape4(&filter, "weights")?,
-        p.shape4(&output, "output")?,
-    );
+    let (is, fs, os) =
+        (p.shape4(&input, "input")?, p.shape4(&filter, "weights")?, p.shape4(&output, "output")?);
     let channels = if depth_multiplier.is_some() { fs[3] } else { fs[0] };
     if os[0] != is[0] || os[3] != channels || channels == 0 || is[3] == 0 {
         return Err(p.shapes("output channels must match the weights"));
@@ -250,10 +247,7 @@ fn prepare_pool(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, Loa
 /// Float or hybrid FULLY_CONNECTED: float32 input and output, weights `[units, depth]` in
 /// float32, or in int8 (per tensor, or per unit along dimension 0) with zero points 0.
 #[inline(never)]
-fn prepare_fully_connected(
-    p: &Prep<'_, '_>,
-    w: &mut RecordWriter<'_>,
-) -> Result<Needs, LoadError> {
+fn prepare_fully_connected(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
     let Op::FullyConnected { activation, asymmetric_quantize_inputs, .. } = p.op.op else {
         return Err(p.shapes("not FULLY_CONNECTED"));
     };
@@ -289,7 +283,8 @@ fn prepare_fully_connected(
     if !hybrid {
         return Ok(Needs::default());
     }
-    let q = weights.quantization.ok_or(p.err(LoadErrorKind::Quantization("weights unquantized")))?;
+    let q =
+        weights.quantization.ok_or(p.err(LoadErrorKind::Quantization("weights unquantized")))?;
     let per_channel = q.len() > 1;
     let scales_ok = q.scales().all(|s| s.is_finite() && s > 0.0)
         && (0..q.len()).all(|c| q.zero_point(c) == 0)
@@ -347,16 +342,26 @@ fn f32_input<'x>(io: &Operands<'x>, j: usize) -> Result<F32Le<'x>, RunError> {
 
 /// Runs the operator with builtin `op_code` from the record [`prepare`] wrote.
 #[inline(never)]
-pub(super) fn eval(op_code: i32, r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
+pub(super) fn eval(
+    op_code: i32,
+    r: &mut RecordReader<'_>,
+    io: Operands<'_>,
+) -> Result<(), RunError> {
     match op_code {
         code::CONV_2D | code::DEPTHWISE_CONV_2D => {
             let g = read_geometry(r)?;
             let multiplier = r.usize()?;
             let clamp = read_clamp(r)?;
             let has_bias = r.bool()?;
-            let shapes = Shapes { input: read_shape(r)?, filter: read_shape(r)?, output: read_shape(r)? };
+            let shapes =
+                Shapes { input: read_shape(r)?, filter: read_shape(r)?, output: read_shape(r)? };
             let bias = if has_bias { Some(f32_input(&io, 2)?) } else { None };
-            let ops = ConvOperands { input: f32_input(&io, 0)?, filter: f32_input(&io, 1)?, bias, shapes };
+            let ops = ConvOperands {
+                input: f32_input(&io, 0)?,
+                filter: f32_input(&io, 1)?,
+                bias,
+                shapes,
+            };
             if op_code == code::DEPTHWISE_CONV_2D {
                 depthwise(g, multiplier, clamp, ops, io.output)
             } else {
@@ -367,7 +372,8 @@ pub(super) fn eval(op_code: i32, r: &mut RecordReader<'_>, io: Operands<'_>) -> 
             let kind = if r.bool()? { Pool::Max } else { Pool::Average };
             let g = read_geometry(r)?;
             let clamp = read_clamp(r)?;
-            let shapes = Shapes { input: read_shape(r)?, filter: read_shape(r)?, output: read_shape(r)? };
+            let shapes =
+                Shapes { input: read_shape(r)?, filter: read_shape(r)?, output: read_shape(r)? };
             pool(kind, g, clamp, f32_input(&io, 0)?, shapes, io.output)
         }
         code::FULLY_CONNECTED => return eval_fully_connected(r, io),

@@ -207,7 +207,8 @@ pub fn hybrid_fully_connected(
         let q = &mut scratch[..depth];
         for b in 0..batches {
             let row = F32Le(&ops.input.0[b * depth * 4..(b + 1) * depth * 4]);
-            let rq = if asymmetric { quantize_asymmetric(row, q) } else { quantize_symmetric(row, q) };
+            let rq =
+                if asymmetric { quantize_asymmetric(row, q) } else { quantize_symmetric(row, q) };
             let row_scale = match ops.scales {
                 WeightScales::PerTensor(s) => rq.scale * s,
                 WeightScales::PerChannel(_) => rq.scale,
@@ -241,8 +242,8 @@ pub fn hybrid_fully_connected(
 mod tests {
     use super::super::testing::{bytes, values};
     use super::*;
-    use std::{vec, vec::Vec};
     use crate::engine::arith::FusedActivation;
+    use std::{vec, vec::Vec};
 
     fn noise(i: usize) -> f32 {
         let x = (i as u32).wrapping_mul(2_654_435_761).rotate_left(11) >> 8;
@@ -318,19 +319,35 @@ mod tests {
                 } else {
                     WeightScales::PerTensor(0.01)
                 };
-                let ops = HybridOperands { input: F32Le(&xb), weights: &w, scales: ws, bias: Some(F32Le(&bb)) };
+                let ops = HybridOperands {
+                    input: F32Le(&xb),
+                    weights: &w,
+                    scales: ws,
+                    bias: Some(F32Le(&bb)),
+                };
                 let mut out = vec![0u8; 32];
                 let mut scratch = [0i8; 16];
-                hybrid_fully_connected(size, asymmetric, Clamp::of(FusedActivation::None), ops, &mut out, &mut scratch)
-                    .unwrap();
+                hybrid_fully_connected(
+                    size,
+                    asymmetric,
+                    Clamp::of(FusedActivation::None),
+                    ops,
+                    &mut out,
+                    &mut scratch,
+                )
+                .unwrap();
                 for (i, got) in values(&out).iter().enumerate() {
                     let (r, u) = (i / 4, i % 4);
                     let s = if per_channel { scales[u] } else { 0.01 };
                     let row = &x[r * 16..r * 16 + 16];
-                    let exact: f64 = (0..16).map(|d| row[d] as f64 * w[u * 16 + d] as f64 * s as f64).sum();
+                    let exact: f64 =
+                        (0..16).map(|d| row[d] as f64 * w[u * 16 + d] as f64 * s as f64).sum();
                     // Input quantization error: half a step per input, times the weights.
                     let step = row.iter().fold(0f32, |m, v| m.max(v.abs())) as f64 / 127.0 * 2.0;
-                    let bound: f64 = (0..16).map(|d| (w[u * 16 + d] as f64 * s as f64).abs()).sum::<f64>() * step / 2.0;
+                    let bound: f64 =
+                        (0..16).map(|d| (w[u * 16 + d] as f64 * s as f64).abs()).sum::<f64>()
+                            * step
+                            / 2.0;
                     let err = (*got as f64 - (exact + b[u] as f64)).abs();
                     assert!(err <= bound + 1e-6, "{asymmetric} {per_channel} {i}: {err} > {bound}");
                 }
@@ -346,14 +363,42 @@ mod tests {
         let x = bytes(&[0.0, 0.0]);
         let mut out = vec![0u8; 8];
         let mut scratch = [0i8; 2];
-        let ops = HybridOperands { input: F32Le(&x), weights: &w, scales: WeightScales::PerTensor(0.5), bias: Some(F32Le(&b)) };
-        hybrid_fully_connected(size, true, Clamp::of(FusedActivation::Relu6), ops, &mut out, &mut scratch).unwrap();
+        let ops = HybridOperands {
+            input: F32Le(&x),
+            weights: &w,
+            scales: WeightScales::PerTensor(0.5),
+            bias: Some(F32Le(&b)),
+        };
+        hybrid_fully_connected(
+            size,
+            true,
+            Clamp::of(FusedActivation::Relu6),
+            ops,
+            &mut out,
+            &mut scratch,
+        )
+        .unwrap();
         assert_eq!(values(&out), [0.0, 6.0]);
         let x = bytes(&[f32::NAN, 1.0]);
         let ops = HybridOperands { input: F32Le(&x), ..ops };
-        hybrid_fully_connected(size, false, Clamp::of(FusedActivation::None), ops, &mut out, &mut scratch).unwrap();
+        hybrid_fully_connected(
+            size,
+            false,
+            Clamp::of(FusedActivation::None),
+            ops,
+            &mut out,
+            &mut scratch,
+        )
+        .unwrap();
         assert_eq!(
-            hybrid_fully_connected(size, false, Clamp::of(FusedActivation::None), ops, &mut out, &mut [0i8; 1]),
+            hybrid_fully_connected(
+                size,
+                false,
+                Clamp::of(FusedActivation::None),
+                ops,
+                &mut out,
+                &mut [0i8; 1]
+            ),
             Err(KernelError::ShapeMismatch)
         );
     }

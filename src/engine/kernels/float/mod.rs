@@ -370,13 +370,31 @@ mod tests {
         assert_eq!(values(&out), [11.0, -18.0, 3.5, 14.0, -15.0, 6.5]);
         let col = bytes(&[2.0, -1.0]);
         let relu = Clamp::of(FusedActivation::Relu);
-        binary(Binary::Mul, relu, (F32Le(&a), &[2, 3]), (F32Le(&col), &[2, 1]), (&mut out, &[2, 3]))
-            .unwrap();
+        binary(
+            Binary::Mul,
+            relu,
+            (F32Le(&a), &[2, 3]),
+            (F32Le(&col), &[2, 1]),
+            (&mut out, &[2, 3]),
+        )
+        .unwrap();
         assert_eq!(values(&out), [2.0, 4.0, 6.0, 0.0, 0.0, 0.0]);
         // Shapes that do not broadcast, lengths that disagree.
-        let r = binary(Binary::Add, none, (F32Le(&a), &[2, 3]), (F32Le(&col), &[2]), (&mut out, &[2, 3]));
+        let r = binary(
+            Binary::Add,
+            none,
+            (F32Le(&a), &[2, 3]),
+            (F32Le(&col), &[2]),
+            (&mut out, &[2, 3]),
+        );
         assert_eq!(r, Err(KernelError::ShapeMismatch));
-        let r = binary(Binary::Add, none, (F32Le(&a[..20]), &[2, 3]), (F32Le(&b), &[3]), (&mut out, &[2, 3]));
+        let r = binary(
+            Binary::Add,
+            none,
+            (F32Le(&a[..20]), &[2, 3]),
+            (F32Le(&b), &[3]),
+            (&mut out, &[2, 3]),
+        );
         assert_eq!(r, Err(KernelError::ShapeMismatch));
     }
 

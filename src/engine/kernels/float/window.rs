@@ -142,7 +142,8 @@ pub fn depthwise(
                             let Some(iy) = geometry.in_y(y, ky, in_h) else { continue };
                             for kx in 0..kw {
                                 let Some(ix) = geometry.in_x(x, kx, in_w) else { continue };
-                                let input = ops.input.get(((b * in_h + iy) * in_w + ix) * in_c + ic);
+                                let input =
+                                    ops.input.get(((b * in_h + iy) * in_w + ix) * in_c + ic);
                                 total += input * ops.filter.get((ky * kw + kx) * out_c + oc);
                             }
                         }
@@ -229,8 +230,8 @@ pub fn pool(
 mod tests {
     use super::super::testing::{bytes, values};
     use super::*;
-    use std::{vec, vec::Vec};
     use crate::engine::arith::FusedActivation;
+    use std::{vec, vec::Vec};
 
     /// A deterministic pseudo-random value in [-2, 2).
     fn noise(i: usize) -> f32 {
@@ -263,14 +264,19 @@ mod tests {
                         let mut t = 0f64;
                         for ky in 0..kh {
                             for kx in 0..kw {
-                                let iy = (y * g.stride_h + ky * g.dilation_h) as isize - g.pad_h as isize;
-                                let ix = (x * g.stride_w + kx * g.dilation_w) as isize - g.pad_w as isize;
+                                let iy = (y * g.stride_h + ky * g.dilation_h) as isize
+                                    - g.pad_h as isize;
+                                let ix = (x * g.stride_w + kx * g.dilation_w) as isize
+                                    - g.pad_w as isize;
                                 if iy < 0 || ix < 0 || iy >= h as isize || ix >= w as isize {
                                     continue;
                                 }
                                 for ic in 0..d {
-                                    let i = ((b * h + iy as usize) * w + ix as usize) * c + (oc / per_group) * d + ic;
-                                    t += input[i] as f64 * filter[((oc * kh + ky) * kw + kx) * d + ic] as f64;
+                                    let i = ((b * h + iy as usize) * w + ix as usize) * c
+                                        + (oc / per_group) * d
+                                        + ic;
+                                    t += input[i] as f64
+                                        * filter[((oc * kh + ky) * kw + kx) * d + ic] as f64;
                                 }
                             }
                         }
@@ -284,18 +290,29 @@ mod tests {
 
     #[test]
     fn conv_matches_f64_with_padding_stride_dilation_and_groups() {
-        for (stride, dilation, pad, groups) in [(1, 1, 0, 1), (2, 1, 1, 1), (1, 2, 2, 1), (1, 1, 1, 2)] {
+        for (stride, dilation, pad, groups) in
+            [(1, 1, 0, 1), (2, 1, 1, 1), (1, 2, 2, 1), (1, 1, 1, 2)]
+        {
             let (h, w, c, oc, k) = (7, 6, 4, 6, 3);
             let g = geometry(stride, dilation, pad);
             let span = (k - 1) * dilation + 1;
             let oh = (h + 2 * pad - span) / stride + 1;
             let ow = (w + 2 * pad - span) / stride + 1;
-            let shapes = Shapes { input: [1, h, w, c], filter: [oc, k, k, c / groups], output: [1, oh, ow, oc] };
+            let shapes = Shapes {
+                input: [1, h, w, c],
+                filter: [oc, k, k, c / groups],
+                output: [1, oh, ow, oc],
+            };
             let input: Vec<f32> = (0..h * w * c).map(noise).collect();
             let filter: Vec<f32> = (0..oc * k * k * c / groups).map(|i| noise(i + 999)).collect();
             let bias: Vec<f32> = (0..oc).map(|i| noise(i + 77)).collect();
             let (ib, fb, bb) = (bytes(&input), bytes(&filter), bytes(&bias));
-            let ops = ConvOperands { input: F32Le(&ib), filter: F32Le(&fb), bias: Some(F32Le(&bb)), shapes };
+            let ops = ConvOperands {
+                input: F32Le(&ib),
+                filter: F32Le(&fb),
+                bias: Some(F32Le(&bb)),
+                shapes,
+            };
             let mut out = vec![0u8; oh * ow * oc * 4];
             conv(g, Clamp::of(FusedActivation::None), ops, &mut out).unwrap();
             let exact = conv_f64(g, shapes, &input, &filter, &bias);
@@ -341,7 +358,8 @@ mod tests {
     fn depthwise_matches_f64() {
         let (h, w, c, m, k) = (5, 6, 3, 2, 3);
         let g = geometry(1, 1, 1);
-        let shapes = Shapes { input: [1, h, w, c], filter: [1, k, k, c * m], output: [1, h, w, c * m] };
+        let shapes =
+            Shapes { input: [1, h, w, c], filter: [1, k, k, c * m], output: [1, h, w, c * m] };
         let input: Vec<f32> = (0..h * w * c).map(noise).collect();
         let filter: Vec<f32> = (0..k * k * c * m).map(|i| noise(i + 5)).collect();
         let (ib, fb) = (bytes(&input), bytes(&filter));
@@ -383,18 +401,29 @@ mod tests {
         let shapes = Shapes { input: [1, 3, 3, 1], filter: [1, 2, 2, 1], output: [1, 2, 2, 1] };
         let g = geometry(2, 1, 0);
         let mut out = vec![0u8; 16];
-        pool(Pool::Average, g, Clamp::of(FusedActivation::None), F32Le(&ib), shapes, &mut out).unwrap();
+        pool(Pool::Average, g, Clamp::of(FusedActivation::None), F32Le(&ib), shapes, &mut out)
+            .unwrap();
         assert_eq!(values(&out), [3.0, 4.5, 7.5, 9.0]);
-        pool(Pool::Max, g, Clamp::of(FusedActivation::Relu6), F32Le(&ib), shapes, &mut out).unwrap();
+        pool(Pool::Max, g, Clamp::of(FusedActivation::Relu6), F32Le(&ib), shapes, &mut out)
+            .unwrap();
         assert_eq!(values(&out), [5.0, 6.0, 6.0, 6.0]);
         let nan = bytes(&[f32::NAN; 9]);
-        pool(Pool::Average, g, Clamp::of(FusedActivation::None), F32Le(&nan), shapes, &mut out).unwrap();
+        pool(Pool::Average, g, Clamp::of(FusedActivation::None), F32Le(&nan), shapes, &mut out)
+            .unwrap();
         assert!(values(&out).iter().all(|v| v.is_nan()));
         // `max < NaN` is false: NaNs never replace the starting lowest value, as in the reference.
-        pool(Pool::Max, g, Clamp::of(FusedActivation::None), F32Le(&nan), shapes, &mut out).unwrap();
+        pool(Pool::Max, g, Clamp::of(FusedActivation::None), F32Le(&nan), shapes, &mut out)
+            .unwrap();
         assert!(values(&out).iter().all(|&v| v == f32::MIN));
         assert_eq!(
-            pool(Pool::Max, g, Clamp::of(FusedActivation::None), F32Le(&ib[..32]), shapes, &mut out),
+            pool(
+                Pool::Max,
+                g,
+                Clamp::of(FusedActivation::None),
+                F32Le(&ib[..32]),
+                shapes,
+                &mut out
+            ),
             Err(KernelError::ShapeMismatch)
         );
     }
