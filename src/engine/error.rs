@@ -154,6 +154,24 @@ converter.optimizations = [tf.lite.Optimize.DEFAULT]; converter.representative_d
 converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]; \
 converter.inference_input_type = converter.inference_output_type = tf.int8";
 
+/// The message of a refused float32 (or, `hybrid`, dynamic-range) operator in a build with
+/// (`float`) or without the `op-float` feature: the type, what to enable, how to convert.
+fn float_refusal(f: &mut fmt::Formatter<'_>, hybrid: bool, float: bool) -> fmt::Result {
+    f.write_str(if hybrid {
+        "dynamic-range operator (int8 weights, float32 activations): "
+    } else {
+        "float32 operands: "
+    })?;
+    match (float, hybrid) {
+        (false, _) => f.write_str(
+            "this build runs int8 operators only; enable the edge-reflex feature `op-float`, or ",
+        )?,
+        (true, false) => f.write_str("no float32 kernel for this operator; ")?,
+        (true, true) => f.write_str("only FULLY_CONNECTED runs in this form; ")?,
+    }
+    f.write_str(CONVERT_HINT)
+}
+
 /// The schema's name of a `TensorType` code.
 pub fn type_name(code: i8) -> &'static str {
     match code {
@@ -237,24 +255,8 @@ impl fmt::Display for LoadErrorKind {
             Types(what) => write!(f, "unsupported operand types: {what}"),
             Shapes(what) => write!(f, "operand shapes do not agree: {what}"),
             Kernel(e) => write!(f, "quantization parameters not representable: {e:?}"),
-            FloatModel if cfg!(feature = "op-float") => {
-                write!(f, "float32 operands: no float32 kernel for this operator; {CONVERT_HINT}")
-            }
-            FloatModel => write!(
-                f,
-                "float32 operands: this build runs int8 operators only; enable the edge-reflex \
-                 feature `op-float`, or {CONVERT_HINT}"
-            ),
-            DynamicRangeModel if cfg!(feature = "op-float") => write!(
-                f,
-                "dynamic-range operator (int8 weights, float32 activations): only \
-                 FULLY_CONNECTED runs in this form; {CONVERT_HINT}"
-            ),
-            DynamicRangeModel => write!(
-                f,
-                "dynamic-range operator (int8 weights, float32 activations): this build runs \
-                 int8 operators only; enable the edge-reflex feature `op-float`, or {CONVERT_HINT}"
-            ),
+            FloatModel => float_refusal(f, false, cfg!(feature = "op-float")),
+            DynamicRangeModel => float_refusal(f, true, cfg!(feature = "op-float")),
             ReadsOwnOutput(t) => write!(f, "reads tensor {t}, its own output"),
             WrittenTwice(t) => write!(f, "writes tensor {t}, which is already written or constant"),
             ReadBeforeWritten(t) => write!(f, "reads tensor {t} before any operator writes it"),
@@ -341,3 +343,42 @@ impl fmt::Display for RunError {
 impl core::error::Error for LoadError {}
 
 impl core::error::Error for RunError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::{String, ToString};
+
+    /// [`float_refusal`] as a string.
+    fn message(hybrid: bool, float: bool) -> String {
+        struct M(bool, bool);
+        impl fmt::Display for M {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                float_refusal(f, self.0, self.1)
+            }
+        }
+        M(hybrid, float).to_string()
+    }
+
+    /// Without `op-float` the refusal names the type and the feature to enable; with it, what
+    /// has no kernel; always how to convert.
+    #[test]
+    fn float_refusals_name_the_type_the_feature_and_the_conversion() {
+        for hybrid in [false, true] {
+            let off = message(hybrid, false);
+            assert!(off.contains("enable the edge-reflex feature `op-float`"), "{off}");
+            let on = message(hybrid, true);
+            assert!(!on.contains("op-float"), "{on}");
+            for m in [&off, &on] {
+                assert!(m.contains("float32") && m.contains("TFLITE_BUILTINS_INT8"), "{m}");
+                assert_eq!(m.contains("int8 weights"), hybrid, "{m}");
+            }
+        }
+        assert!(message(true, true).contains("only FULLY_CONNECTED"));
+        assert!(message(false, true).contains("no float32 kernel"));
+        // The build's own message is one of the two.
+        let site = Site::Operator { index: 0, name: "CONV_2D" };
+        let e = LoadError::new(site, LoadErrorKind::FloatModel).to_string();
+        assert!(e.contains("CONV_2D") && e.ends_with(&message(false, cfg!(feature = "op-float"))));
+    }
+}

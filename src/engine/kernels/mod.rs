@@ -12,6 +12,8 @@
 //! of bounds: every eval function checks that its slice lengths agree with the shapes it was
 //! given and returns [`KernelError::ShapeMismatch`] if not, before touching any data.
 //!
+//! The float32 and dynamic-range kernels (feature `op-float`) are in `float`.
+//!
 //! The arithmetic is TFLite's *reference* kernels (`BUILTIN_REF` resolver), see
 //! [`arith`](crate::engine::arith) and `docs/engine-arithmetic.md`.
 

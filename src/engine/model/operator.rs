@@ -233,9 +233,14 @@ pub const fn built(code: i32) -> bool {
 /// operator's family built): the arithmetic operators with float kernels, and the operators that
 /// only move or reshape elements.
 pub const fn float_built(code: i32) -> bool {
+    cfg!(feature = "op-float") && float_kernel(code)
+}
+
+/// [`float_built`] in a build with `op-float`: the operators with float32 kernels whose family
+/// is built.
+pub const fn float_kernel(code: i32) -> bool {
     use crate::engine::model::operator::code as c;
-    cfg!(feature = "op-float")
-        && built(code)
+    built(code)
         && matches!(
             code,
             c::CONV_2D
@@ -264,9 +269,12 @@ pub const fn float_built(code: i32) -> bool {
 /// True if this build runs builtin `code` with int8 weights and float32 activations (the
 /// dynamic-range, or hybrid, form): FULLY_CONNECTED with `op-float`.
 pub const fn hybrid_built(code: i32) -> bool {
-    cfg!(feature = "op-float")
-        && built(code)
-        && code == crate::engine::model::operator::code::FULLY_CONNECTED
+    cfg!(feature = "op-float") && hybrid_kernel(code)
+}
+
+/// [`hybrid_built`] in a build with `op-float`.
+pub const fn hybrid_kernel(code: i32) -> bool {
+    built(code) && code == crate::engine::model::operator::code::FULLY_CONNECTED
 }
 
 /// Parses and checks the options of operator table `op` whose builtin code is `code`.

@@ -140,7 +140,7 @@ fn min_max(row: F32Le<'_>) -> (f32, f32) {
         if v < min {
             min = v;
         }
-        if !(v < max) {
+        if v.partial_cmp(&max) != Some(core::cmp::Ordering::Less) {
             max = v;
         }
     }
@@ -308,7 +308,7 @@ mod tests {
     fn hybrid_matches_the_dequantized_product() {
         let size = Dense { batches: 2, depth: 16, units: 4 };
         let x: Vec<f32> = (0..32).map(noise).collect();
-        let w: Vec<i8> = (0..64).map(|i| ((i * 37 % 255) as i32 - 127) as i8).collect();
+        let w: Vec<i8> = (0..64i32).map(|i| (i * 37 % 255 - 127) as i8).collect();
         let scales = [0.01f32, 0.02, 0.005, 0.03];
         let b = [0.5f32, -0.25, 0.0, 1.0];
         let (xb, sb, bb) = (bytes(&x), bytes(&scales), bytes(&b));

@@ -63,7 +63,7 @@ pub fn put(out: &mut [u8], i: usize, v: f32) {
 /// Number of `f32` values in `bytes`, if it holds a whole number of them.
 #[inline]
 pub fn count(bytes: &[u8]) -> Option<usize> {
-    (bytes.len() % 4 == 0).then_some(bytes.len() / 4)
+    bytes.len().is_multiple_of(4).then_some(bytes.len() / 4)
 }
 
 /// The range a fused activation clamps to (TFLite's `CalculateActivationRange` for float).
