@@ -95,3 +95,25 @@ fn float_tier_is_within_tolerance() {
         assert_eq!(within, total, "{name}: prebuilt plan");
     }
 }
+
+/// A profiler is told a float operator's builtin code, as for an int8 one.
+#[test]
+fn the_profiler_names_float_operators_by_their_builtin_code() {
+    use edge_reflex::engine::Profiler;
+    struct Codes(Vec<i32>);
+    impl Profiler for Codes {
+        fn begin(&mut self, _: usize, code: i32) {
+            self.0.push(code);
+        }
+    }
+    let case = float_cases().into_iter().find(|c| c.ends_with("float32_cnn")).unwrap();
+    let bytes = fs::read(case.join("model.tflite")).unwrap();
+    let model = TfLiteModel::load(&bytes).unwrap();
+    let mut arena = vec![0u8; model.arena_size().unwrap()];
+    let mut interp = Interpreter::new(&model, &mut arena).unwrap();
+    let mut codes = Codes(Vec::new());
+    interp.invoke_profiled(&mut codes).unwrap();
+    let want: Vec<i32> = model.operators().map(|o| o.code).collect();
+    assert_eq!(codes.0, want);
+    assert_eq!(want, [3, 4, 40, 9], "CONV_2D, DEPTHWISE_CONV_2D, MEAN, FULLY_CONNECTED");
+}

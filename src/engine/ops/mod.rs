@@ -203,6 +203,17 @@ pub const fn evaluates(code: i32) -> bool {
     known && built(code)
 }
 
+/// The builtin code of record code `code` (what a [`Profiler`](crate::engine::Profiler) is
+/// told): the flag of a float operator's record removed.
+#[inline(always)]
+pub const fn builtin_of(code: i32) -> i32 {
+    #[cfg(feature = "op-float")]
+    if code >= 0 {
+        return code & !float::RECORD_FLAG;
+    }
+    code
+}
+
 /// Writes a 4-D shape.
 pub(crate) fn write_shape(w: &mut RecordWriter<'_>, s: [usize; 4]) {
     for d in s {
