@@ -109,6 +109,9 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
             if [&a, &b, &o].iter().any(|t| t.shape.dims().len() > MAX_RANK) {
                 return Err(p.shapes("rank above 6"));
             }
+            if !super::elementwise::broadcasts_to(a.shape.dims(), b.shape.dims(), o.shape.dims()) {
+                return Err(p.shapes("inputs do not broadcast to the output"));
+            }
             write_clamp(w, activation);
             write_dims(w, a.shape.dims());
             write_dims(w, b.shape.dims());
