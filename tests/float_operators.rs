@@ -72,7 +72,7 @@ fn add_and_mul_broadcast_and_clamp() {
 
     // Shapes that do not broadcast to the output: refused at load, not at invoke.
     let bad = model(0, None, &[&[2, 3], &[2], &[2, 3]]);
-    let e = TfLiteModel::load(&bad).err().expect("refused");
+    let e = TfLiteModel::load(&bad).expect_err("refused");
     assert!(matches!(e.kind, LoadErrorKind::Shapes(_)), "{e}");
 }
 
@@ -98,7 +98,7 @@ fn logistic_tanh_and_softmax_follow_their_definitions() {
     close(&got, &want, 1e-6);
 
     // An output of another size: refused at load.
-    let e = TfLiteModel::load(&model(14, None, &[&[1, 6], &[1, 5]])).err().expect("refused");
+    let e = TfLiteModel::load(&model(14, None, &[&[1, 6], &[1, 5]])).expect_err("refused");
     assert!(matches!(e.kind, LoadErrorKind::Shapes(_)), "{e}");
 }
 
