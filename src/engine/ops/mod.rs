@@ -138,7 +138,7 @@ pub fn eval(code: i32, r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(),
     use crate::engine::model::operator::code;
     match code {
         #[cfg(feature = "op-float")]
-        c if c & float::RECORD_FLAG != 0 => float::eval(c & !float::RECORD_FLAG, r, io),
+        c if c >= 0 && c & float::RECORD_FLAG != 0 => float::eval(c & !float::RECORD_FLAG, r, io),
         code::FULLY_CONNECTED if built(code::FULLY_CONNECTED) => fully_connected::eval(r, io),
         code::CONV_2D | code::DEPTHWISE_CONV_2D if built(code::CONV_2D) => conv::eval(code, r, io),
         code::AVERAGE_POOL_2D | code::MAX_POOL_2D if built(code::AVERAGE_POOL_2D) => {
