@@ -45,6 +45,8 @@ impl core::fmt::Display for FloatModelError {
     }
 }
 
+impl core::error::Error for FloatModelError {}
+
 /// A float32 model as the graph's [`Model`]: see the [module documentation](self).
 ///
 /// ```
@@ -56,7 +58,7 @@ impl core::fmt::Display for FloatModelError {
 /// let model = TfLiteModel::load(&bytes)?;
 /// let mut arena = vec![0u8; model.arena_size()?];
 /// let interpreter = Interpreter::new(&model, &mut arena)?;
-/// let scores = QuantParams::new(0.05, 0)?;
+/// let scores = QuantParams { scale: 0.05, zero_point: 0 }; // checked by `new`
 /// let mut float = FloatModel::<_, 3>::new(interpreter, scores)?;
 /// assert_eq!(float.input().len(), 4 * 200); // raw f32 bytes for the PassThrough quantizer
 /// float.invoke()?;
