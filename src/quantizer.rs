@@ -15,8 +15,8 @@
 //! [`Model::input`]. This module does not scale or filter the signal.
 //!
 //! A float32 model has nothing to quantize: [`PassThrough`] writes the samples' values as
-//! little-endian `f32` bytes into the input (which a float model, such as
-//! [`FloatModel`](crate::engine::FloatModel), lends as raw bytes), so the same graph runs it.
+//! little-endian `f32` bytes into the input (which a float model, such as the engine's
+//! `FloatModel` with the feature `op-float`, lends as raw bytes), so the same graph runs it.
 
 use crate::math;
 use crate::model::{Model, QuantParams, QuantParamsError};
@@ -125,8 +125,8 @@ impl<S: Sample> Quantizer<S> for AffineQuantizer {
 }
 
 /// The "quantizer" of a float32 model input: each channel value is written unchanged, as its
-/// four little-endian bytes, into the model's input (raw bytes, four per value; see
-/// [`FloatModel`](crate::engine::FloatModel)).
+/// four little-endian bytes, into the model's input (raw bytes, four per value; see the
+/// engine's `FloatModel`, feature `op-float`).
 ///
 /// ```
 /// use edge_reflex::quantizer::{PassThrough, Quantizer, QuantizeError};

@@ -1,4 +1,4 @@
-//! Conformance, float tier (feature `op-float`, in the default `ops-all`): the float32 and
+//! Conformance, float tier (feature `op-float`, which the tests turn on): the float32 and
 //! dynamic-range ("hybrid") cases of `conformance-next` must come within their case's tolerance
 //! (`|ours - golden| <= tolerance` on every float32 output element) of TFLite's reference
 //! kernels, planned on the device and from a prebuilt plan. Fails (does not skip) when the

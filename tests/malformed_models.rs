@@ -249,8 +249,8 @@ fn unsupported_operators_versions_and_options_are_named() {
     assert!(matches!(e.kind, LoadErrorKind::DataSize { .. } | LoadErrorKind::Types(_)));
 }
 
-/// Float32 and dynamic-range FULLY_CONNECTED load and compute (feature `op-float`, in the
-/// default features); their malformed forms are named. The refusal without the feature (which
+/// Float32 and dynamic-range FULLY_CONNECTED load and compute (feature `op-float`, which the
+/// tests turn on); their malformed forms are named. The refusal without the feature (which
 /// the tests' build cannot turn off) is tested in the library (`check::data_flow`, `error`).
 #[test]
 fn float_and_dynamic_range_models_run_and_their_mistakes_are_named() {

@@ -12,7 +12,7 @@
 //!   FlatBuffer offset, tensors, operators, options, data flow) with its own checked reader (the
 //!   `flatbuffers` crate's verifier needs `std`/alloc). Anything malformed or unsupported is a
 //!   [`LoadError`] naming what and where. Float32 models and dynamic-range (int8 weights, float32
-//!   activations) FULLY_CONNECTED run with the feature `op-float` (in the default `ops-all`;
+//!   activations) FULLY_CONNECTED run with the feature `op-float` (not in the default `ops-all`;
 //!   `docs/engine.md`, "Float and hybrid arithmetic"); without it they are refused with an
 //!   error naming the feature and how to convert them. Weights are read in place (zero copy).
 //! * [`TfLiteModel::cost`] is the work of one inference (multiply-accumulates and elements
