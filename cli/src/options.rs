@@ -98,7 +98,7 @@ pub fn options(m: &TfLiteModel<'_>, op: &OperatorInfo<'_>) -> Vec<(&'static str,
             o.push(("depth_multiplier", (*depth_multiplier).into()));
             o.push(("activation", activation_name(c.activation).into()));
         }
-        Op::FullyConnected { activation, keep_num_dims, .. } => {
+        Op::FullyConnected { activation, keep_num_dims } => {
             o.push(("activation", activation_name(*activation).into()));
             o.push(("keep_num_dims", (*keep_num_dims).into()));
         }

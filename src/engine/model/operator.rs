@@ -116,9 +116,6 @@ pub enum Op {
     FullyConnected {
         activation: FusedActivation,
         keep_num_dims: bool,
-        /// Dynamic-range weights only: quantize the float input asymmetrically (a zero point
-        /// per batch row) instead of symmetrically. Read only in builds with `op-float`.
-        asymmetric_quantize_inputs: bool,
     },
     Logistic,
     MaxPool2d(PoolOptions),
@@ -360,7 +357,6 @@ pub fn parse_op(code: i32, op: Table<'_>) -> Result<Op, LoadErrorKind> {
             Op::FullyConnected {
                 activation: activation(i8_of(&o, 0)?)?,
                 keep_num_dims: bool_of(&o, 2)?,
-                asymmetric_quantize_inputs: cfg!(feature = "op-float") && bool_of(&o, 3)?,
             }
         }
         code::SOFTMAX if built(code::SOFTMAX) => {

@@ -251,7 +251,7 @@ fn prepare_pool(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, Loa
 /// float32, or in int8 (per tensor, or per unit along dimension 0) with zero points 0.
 #[inline(never)]
 fn prepare_fully_connected(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
-    let Op::FullyConnected { activation, asymmetric_quantize_inputs, .. } = p.op.op else {
+    let Op::FullyConnected { activation, .. } = p.op.op else {
         return Err(p.shapes("not FULLY_CONNECTED"));
     };
     p.arity(2, 3)?;
@@ -297,7 +297,7 @@ fn prepare_fully_connected(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result
             "hybrid weights need one positive scale (or one per unit) and zero points 0",
         )));
     }
-    w.bool(asymmetric_quantize_inputs);
+    w.bool(p.m.asymmetric_quantize_inputs(p.op.index));
     w.usize(q.len());
     for s in q.scales() {
         w.pod(&s);
