@@ -225,7 +225,7 @@ impl<'m> TfLiteModel<'m> {
 
     /// Whether FULLY_CONNECTED operator `i` quantizes a float32 input asymmetrically (the
     /// option `asymmetric_quantize_inputs`, read by its dynamic-range kernel; `false` if absent).
-    /// Read here rather than kept in [`Op`](crate::engine::Op), whose comparisons every build
+    /// Read here rather than kept in [`Op`], whose comparisons every build
     /// links.
     #[cfg(feature = "op-float")]
     pub fn asymmetric_quantize_inputs(&self, i: u32) -> bool {
