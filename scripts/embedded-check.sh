@@ -81,8 +81,8 @@ step_lib() {
     # command:target:features. The optional features together (the host CI builds each alone); on
     # thumbv6m they are type-checked only: the code is the same as on thumbv7em, what matters there is
     # that nothing needs std or atomics the core lacks, which `check` proves as well as `build`.
-    for spec in build:thumbv7em-none-eabihf: build:thumbv7em-none-eabihf:defmt,serde,update \
-        build:thumbv6m-none-eabi: check:thumbv6m-none-eabi:defmt,serde,update; do
+    for spec in build:thumbv7em-none-eabihf: build:thumbv7em-none-eabihf:defmt,serde,update,op-float \
+        build:thumbv6m-none-eabi: check:thumbv6m-none-eabi:defmt,serde,update,op-float; do
         command="${spec%%:*}"
         spec="${spec#*:}"
         target="${spec%%:*}"

@@ -13,6 +13,10 @@
 //! The [`Quantizer`] trait writes a whole window, oldest sample first and channels interleaved
 //! (`[time][channel]`, the layout of a Keras `Conv1D`/`Dense` input), straight into
 //! [`Model::input`]. This module does not scale or filter the signal.
+//!
+//! A float32 model has nothing to quantize: [`PassThrough`] writes the samples' values as
+//! little-endian `f32` bytes into the input (which a float model, such as the engine's
+//! `FloatModel` with the feature `op-float`, lends as raw bytes), so the same graph runs it.
 
 use crate::math;
 use crate::model::{Model, QuantParams, QuantParamsError};
@@ -113,6 +117,43 @@ impl<S: Sample> Quantizer<S> for AffineQuantizer {
             for c in 0..S::CHANNELS {
                 if let Some(d) = dst.next() {
                     *d = self.quantize_value(s.channel(c));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The "quantizer" of a float32 model input: each channel value is written unchanged, as its
+/// four little-endian bytes, into the model's input (raw bytes, four per value; see the
+/// engine's `FloatModel`, feature `op-float`).
+///
+/// ```
+/// use edge_reflex::quantizer::{PassThrough, Quantizer, QuantizeError};
+/// let mut input = [0i8; 8];
+/// PassThrough.quantize(&[1.5f32], &[-2.0], &mut input)?;
+/// assert_eq!(input.map(|b| b as u8)[..4], 1.5f32.to_le_bytes());
+/// // An int8 input (one byte per value) does not fit: refused, never half-written.
+/// assert!(PassThrough.quantize(&[1.5f32], &[-2.0], &mut [0i8; 2]).is_err());
+/// # Ok::<(), QuantizeError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct PassThrough;
+
+impl<S: Sample> Quantizer<S> for PassThrough {
+    fn quantize(&self, older: &[S], newer: &[S], out: &mut [i8]) -> Result<(), QuantizeError> {
+        let values = (older.len() + newer.len()) * S::CHANNELS;
+        if values.checked_mul(4) != Some(out.len()) {
+            return Err(QuantizeError::LengthMismatch { expected: out.len() / 4, found: values });
+        }
+        let mut dst = out.chunks_exact_mut(4);
+        for s in older.iter().chain(newer) {
+            for c in 0..S::CHANNELS {
+                if let Some(d) = dst.next() {
+                    for (d, b) in d.iter_mut().zip(s.channel(c).to_le_bytes()) {
+                        *d = b as i8;
+                    }
                 }
             }
         }

@@ -249,30 +249,50 @@ fn unsupported_operators_versions_and_options_are_named() {
     assert!(matches!(e.kind, LoadErrorKind::DataSize { .. } | LoadErrorKind::Types(_)));
 }
 
+/// Float32 and dynamic-range FULLY_CONNECTED load and compute (feature `op-float`, which the
+/// tests turn on); their malformed forms are named. The refusal without the feature (which
+/// the tests' build cannot turn off) is tested in the library (`check::data_flow`, `error`).
 #[test]
-fn float_and_dynamic_range_models_say_how_to_convert() {
+fn float_and_dynamic_range_models_run_and_their_mistakes_are_named() {
     let floats = |xs: &[f32]| xs.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>();
+    let run = |bytes: &[u8], input: &[f32]| -> Vec<f32> {
+        let model = TfLiteModel::load(bytes).expect("loads");
+        let mut arena = vec![0u8; model.arena_size().unwrap()];
+        let mut interp = Interpreter::new(&model, &mut arena).unwrap();
+        interp.input_bytes(0).unwrap().copy_from_slice(&floats(input));
+        interp.invoke().unwrap();
+        let out = interp.output_bytes(0).unwrap();
+        out.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+    };
     let mut spec = ModelSpec::fully_connected();
     for t in &mut spec.tensors {
         t.dtype = FLOAT32;
         t.quant = None;
     }
-    spec.tensors[1].data = Some(floats(&[0.5; 12]));
-    spec.tensors[2].data = Some(floats(&[0.0; 3]));
-    let e = err(&spec.build());
-    assert_eq!(e, LoadError::new(FC, LoadErrorKind::FloatModel));
-    let msg = e.to_string();
-    assert!(
-        msg.contains("TFLITE_BUILTINS_INT8") && msg.contains("representative_dataset"),
-        "{msg}"
-    );
+    let weights: Vec<f32> = (0..12).map(|i| (i as f32 - 6.0) * 0.25).collect();
+    spec.tensors[1].data = Some(floats(&weights));
+    spec.tensors[2].data = Some(floats(&[1.0, -2.0, 0.5]));
+    // w = [[-1.5 -1.25 -1 -0.75] [-0.5 -0.25 0 0.25] [0.5 0.75 1 1.25]].
+    assert_eq!(run(&spec.build(), &[1.0, 2.0, 3.0, 4.0]), [-10.0 + 1.0, 0.0 - 2.0, 10.0 + 0.5]);
 
-    // Dynamic range: int8 weights, float activations and bias.
-    spec.tensors[1] = ModelSpec::fully_connected().tensors[1].clone();
-    let e = err(&spec.build());
-    assert_eq!(e.kind, LoadErrorKind::DynamicRangeModel);
-    assert!(e.to_string().contains("TFLITE_BUILTINS_INT8"));
-    let _ = INT32;
+    // Dynamic range: the same weights in int8 (scale 0.25), float activations and bias; the
+    // input's range is 4, so 127 / 4 per step: 1, 2, 3 do not land on steps, the result is
+    // within the input's quantization error.
+    let mut hybrid = spec.clone();
+    hybrid.tensors[1] = ModelSpec::fully_connected().tensors[1].clone();
+    let got = run(&hybrid.build(), &[1.0, 2.0, 3.0, 4.0]);
+    for (g, w) in got.iter().zip([-9.0f32, -2.0, 10.5]) {
+        assert!((g - w).abs() <= 0.05, "{got:?}");
+    }
+
+    // An int32 bias with float activations: a typed error.
+    let mut wrong = hybrid.clone();
+    wrong.tensors[2].dtype = INT32;
+    assert!(matches!(err(&wrong.build()).kind, LoadErrorKind::Types(_)));
+    // Per-channel hybrid weights need one scale per unit.
+    let mut wrong = hybrid.clone();
+    wrong.tensors[1].quant = Some((vec![0.25, 0.5], vec![0, 0], 0));
+    assert!(matches!(err(&wrong.build()).kind, LoadErrorKind::Quantization(_)));
 }
 
 /// Replaces the first occurrence of `from` (little-endian i32 words) in `bytes` with `to`.

@@ -10,9 +10,9 @@
 //
 // A set is a directory of `tests/data/` (`conformance`, `conformance-next`, `mlperf-tiny`), one
 // folder per case. `Select::All` takes every case whose outputs must be bit-exact: those without a
-// `tier` in case.json, and the `core` and `extended` tiers (the `float` tier is refused by the
-// engine at load, which the host tests check; the `stretch` LSTM cases are taken by name with
-// `Select::Only`, the runner resets their state before every sample). It writes
+// `tier` in case.json, and the `core` and `extended` tiers; the `float` tier's cases (compared
+// within their case.json `tolerance`) and the `stretch` LSTM cases (the runner resets their state
+// before every sample) are taken by name with `Select::Only`. It writes
 // `$OUT_DIR/conformance_cases.rs`, which the firmware includes with
 // `include!(concat!(env!("OUT_DIR"), "/conformance_cases.rs"))` to get
 // `static CASES: &[board_common::conformance::Case]`. The bytes are referenced by absolute path with
@@ -80,6 +80,15 @@ fn case_tier(case: &std::path::Path) -> Option<String> {
     let after_key = &json[json.find("\"tier\"")? + "\"tier\"".len()..];
     let value = after_key.trim_start().strip_prefix(':')?.trim_start().strip_prefix('"')?;
     Some(value[..value.find('"')?].to_string())
+}
+
+/// The `"tolerance"` number of a case's case.json (0 when absent: byte-exact).
+fn case_tolerance(case: &std::path::Path) -> f64 {
+    let Ok(json) = std::fs::read_to_string(case.join("case.json")) else { return 0.0 };
+    let Some(at) = json.find("\"tolerance\"") else { return 0.0 };
+    let value = json[at + "\"tolerance\"".len()..].trim_start().trim_start_matches(':').trim_start();
+    let end = value.find(|c: char| !(c.is_ascii_digit() || "+-.eE".contains(c))).unwrap_or(value.len());
+    value[..end].parse().unwrap_or(0.0)
 }
 
 /// Files `<sample>/<stem>0.bin, <stem>1.bin, ...` in order, stopping at the first missing one.
@@ -152,10 +161,11 @@ fn embed_fixtures(sets: &[FixtureSet]) {
             if let Samples::First(n) = fixture_set.samples {
                 samples.truncate(n);
             }
+            let tolerance = case_tolerance(&dir.join(&name));
             writeln!(
                 table,
                 "    ::board_common::conformance::Case {{ set: {:?}, name: {name:?}, model: &MODEL_{i}.0, \
-                 plan: None, samples_in_fixture: {total_samples}, samples: &[",
+                 plan: None, tolerance: {tolerance:?}, samples_in_fixture: {total_samples}, samples: &[",
                 fixture_set.set
             )
             .unwrap();

@@ -1,5 +1,5 @@
 //! Embeds every bit-exact conformance case of the three fixture sets with all their samples (the M4
-//! board has room for all of them), runs the graph scenario on the host (the outcome the firmware
+//! board has room for all of them) and the float tier of conformance-next, runs the graph scenario on the host (the outcome the firmware
 //! must reproduce), and provides memory.x.
 
 include!("../common/fixtures_build.rs");
@@ -23,5 +23,11 @@ fn main() {
             samples: Samples::All,
         },
         FixtureSet { set: "mlperf-tiny", cases: Select::All, samples: Samples::All },
+        // The `float` tier, compared within each case's tolerance.
+        FixtureSet {
+            set: "conformance-next",
+            cases: Select::Only(&["dynamic_range_fc", "float32_cnn"]),
+            samples: Samples::All,
+        },
     ]);
 }

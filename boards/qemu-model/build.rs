@@ -69,7 +69,7 @@ fn main() {
     writeln!(
         code,
         "pub static CASE: ::board_common::conformance::Case = ::board_common::conformance::Case {{ \
-         set: {:?}, name: {name:?}, model: &MODEL.0, plan: Some(&PLAN), samples_in_fixture: {}, samples: &[",
+         set: {:?}, name: {name:?}, model: &MODEL.0, plan: Some(&PLAN), tolerance: 0.0, samples_in_fixture: {}, samples: &[",
         samples_dir.as_deref().map_or("no samples".into(), |d| d.display().to_string()),
         samples.len()
     )

@@ -109,9 +109,11 @@ pub enum LoadErrorKind {
     Shapes(&'static str),
     /// A quantization parameter the kernels cannot represent.
     Kernel(KernelError),
-    /// A float32 model: the engine runs full-integer models.
+    /// An operator with float32 operands this build cannot run: without the `op-float` feature
+    /// (the message says to enable it), or one with no float32 kernel.
     FloatModel,
-    /// A dynamic-range model (int8 weights, float activations).
+    /// An operator with int8 weights and float32 activations (dynamic-range quantization) this
+    /// build cannot run: without the `op-float` feature, or other than FULLY_CONNECTED.
     DynamicRangeModel,
     /// An operator reads tensor `n`, which it also writes.
     ReadsOwnOutput(u32),
@@ -152,6 +154,24 @@ const CONVERT_HINT: &str = "convert it with full-integer post-training quantizat
 converter.optimizations = [tf.lite.Optimize.DEFAULT]; converter.representative_dataset = <samples>; \
 converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]; \
 converter.inference_input_type = converter.inference_output_type = tf.int8";
+
+/// The message of a refused float32 (or, `hybrid`, dynamic-range) operator in a build with
+/// (`float`) or without the `op-float` feature: the type, what to enable, how to convert.
+fn float_refusal(f: &mut fmt::Formatter<'_>, hybrid: bool, float: bool) -> fmt::Result {
+    f.write_str(if hybrid {
+        "dynamic-range operator (int8 weights, float32 activations): "
+    } else {
+        "float32 operands: "
+    })?;
+    match (float, hybrid) {
+        (false, _) => f.write_str(
+            "this build runs int8 operators only; enable the edge-reflex feature `op-float`, or ",
+        )?,
+        (true, false) => f.write_str("no float32 kernel for this operator; ")?,
+        (true, true) => f.write_str("only FULLY_CONNECTED runs in this form; ")?,
+    }
+    f.write_str(CONVERT_HINT)
+}
 
 /// The schema's name of a `TensorType` code.
 pub fn type_name(code: i8) -> &'static str {
@@ -241,14 +261,8 @@ impl fmt::Display for LoadErrorKind {
             Types(what) => write!(f, "unsupported operand types: {what}"),
             Shapes(what) => write!(f, "operand shapes do not agree: {what}"),
             Kernel(e) => write!(f, "quantization parameters not representable: {e:?}"),
-            FloatModel => {
-                write!(f, "float32 model: the engine runs int8 models only; {CONVERT_HINT}")
-            }
-            DynamicRangeModel => write!(
-                f,
-                "dynamic-range model (int8 weights, float activations): the engine runs int8 \
-                 activations only; {CONVERT_HINT}"
-            ),
+            FloatModel => float_refusal(f, false, cfg!(feature = "op-float")),
+            DynamicRangeModel => float_refusal(f, true, cfg!(feature = "op-float")),
             ReadsOwnOutput(t) => write!(f, "reads tensor {t}, its own output"),
             WrittenTwice(t) => write!(f, "writes tensor {t}, which is already written or constant"),
             ReadBeforeWritten(t) => write!(f, "reads tensor {t} before any operator writes it"),
@@ -335,3 +349,42 @@ impl fmt::Display for RunError {
 impl core::error::Error for LoadError {}
 
 impl core::error::Error for RunError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::{String, ToString};
+
+    /// [`float_refusal`] as a string.
+    fn message(hybrid: bool, float: bool) -> String {
+        struct M(bool, bool);
+        impl fmt::Display for M {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                float_refusal(f, self.0, self.1)
+            }
+        }
+        M(hybrid, float).to_string()
+    }
+
+    /// Without `op-float` the refusal names the type and the feature to enable; with it, what
+    /// has no kernel; always how to convert.
+    #[test]
+    fn float_refusals_name_the_type_the_feature_and_the_conversion() {
+        for hybrid in [false, true] {
+            let off = message(hybrid, false);
+            assert!(off.contains("enable the edge-reflex feature `op-float`"), "{off}");
+            let on = message(hybrid, true);
+            assert!(!on.contains("op-float"), "{on}");
+            for m in [&off, &on] {
+                assert!(m.contains("float32") && m.contains("TFLITE_BUILTINS_INT8"), "{m}");
+                assert_eq!(m.contains("int8 weights"), hybrid, "{m}");
+            }
+        }
+        assert!(message(true, true).contains("only FULLY_CONNECTED"));
+        assert!(message(false, true).contains("no float32 kernel"));
+        // The build's own message is one of the two.
+        let site = Site::Operator { index: 0, name: "CONV_2D" };
+        let e = LoadError::new(site, LoadErrorKind::FloatModel).to_string();
+        assert!(e.contains("CONV_2D") && e.ends_with(&message(false, cfg!(feature = "op-float"))));
+    }
+}

@@ -11,15 +11,17 @@
 //! * [`TfLiteModel::load`] checks the whole file up front (header, schema version, every
 //!   FlatBuffer offset, tensors, operators, options, data flow) with its own checked reader (the
 //!   `flatbuffers` crate's verifier needs `std`/alloc). Anything malformed or unsupported is a
-//!   [`LoadError`] naming what and where; float32 and dynamic-range models are refused with an
-//!   explanation of how to convert them. Weights are read in place (zero copy).
+//!   [`LoadError`] naming what and where. Float32 models and dynamic-range (int8 weights, float32
+//!   activations) FULLY_CONNECTED run with the feature `op-float` (not in the default `ops-all`;
+//!   `docs/engine.md`, "Float and hybrid arithmetic"); without it they are refused with an
+//!   error naming the feature and how to convert them. Weights are read in place (zero copy).
 //! * [`TfLiteModel::cost`] is the work of one inference (multiply-accumulates and elements
 //!   touched, per operator with [`TfLiteModel::operator_costs`]): loading refuses operator
 //!   parameters whose work would not be bounded by the tensors' sizes (see [`check::cost`]), so
 //!   a firmware can bound its inference time before it runs.
 //! * [`TfLiteModel::arena_size`] is the exact arena size; [`Interpreter::new`] plans tensor
 //!   lifetimes into that arena (see [`plan::planner`]) and precomputes every operator's integer
-//!   parameters, so [`Interpreter::invoke`] does integer arithmetic only.
+//!   parameters, so [`Interpreter::invoke`] does integer arithmetic only for int8 operators.
 //! * With the `build` feature, `engine::build::model_consts` lets a `build.rs` compute the arena size
 //!   at compile time (and fail the build on an unsupported model), and `engine::build::prebuilt_plan`
 //!   does all of the above at compile time: the firmware then runs a [`Prebuilt`] plan from flash
@@ -32,8 +34,7 @@
 //! prebuilt plans) -> [`run`] (the interpreters). [`arith`] and [`kernels`] are the base;
 //! [`error`] and [`arena`] (the tensor table's format) sit beside `format`.
 //!
-//! What it does not do: float kernels, dynamic shapes, control flow, custom operators,
-//! variable tensors. The supported operators are listed in `docs/engine.md` and
+//! What it does not do: hybrid convolutions, dynamic shapes, control flow, variable tensors. The supported operators are listed in `docs/engine.md` and
 //! [`model::operator::Op`].
 
 // The layers, bottom to top; each imports only from the layers listed before it (checked by
@@ -65,5 +66,7 @@ pub use model::TfLiteModel;
 pub use ops::table::{builtin, Builtin, BUILTINS};
 pub use plan::planner::Layout;
 pub use plan::prebuilt::{PlanError, Prebuilt};
+#[cfg(feature = "op-float")]
+pub use run::float_model::{FloatModel, FloatModelError};
 pub use run::interpreter::{Interpreter, OnDevice, Source};
 pub use run::profile::{NoProfiler, Profiler};

@@ -1,6 +1,7 @@
 //! Whole-graph checks run by [`TfLiteModel::load`]: the data flow (every tensor is written once,
-//! before it is read, never by the operator reading it) and the numeric kind of the model
-//! (full-integer, not float32 or dynamic-range).
+//! before it is read, never by the operator reading it) and the numeric kind of each operator
+//! (full-integer; float32 and dynamic-range only where this build has their kernels, feature
+//! `op-float`).
 
 use crate::engine::error::{LoadError, LoadErrorKind, Site};
 use crate::engine::model::operator::{Op, OperatorInfo};
@@ -126,8 +127,11 @@ fn check_operator_flow(m: &TfLiteModel<'_>, i: u32) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Refuses float32 and dynamic-range models: float tensors may only enter through QUANTIZE and
-/// leave through DEQUANTIZE.
+/// Refuses the float32 and dynamic-range operators this build cannot run: without `op-float`,
+/// float tensors may only enter through QUANTIZE and leave through DEQUANTIZE; with it, an
+/// operator with float32 operands must have a float kernel
+/// ([`float_built`](crate::engine::model::operator::float_built)), and one that also has int8
+/// constants (weights) a hybrid one.
 #[inline(never)]
 pub fn check_integer_model(m: &TfLiteModel<'_>) -> Result<(), LoadError> {
     for i in 0..m.operator_count() as u32 {
@@ -159,9 +163,52 @@ fn check_operator_kind(m: &TfLiteModel<'_>, i: u32) -> Result<(), LoadError> {
         }
     }
     if float_activation {
-        let kind =
-            if int8_weights { LoadErrorKind::DynamicRangeModel } else { LoadErrorKind::FloatModel };
-        return Err(LoadError::new(site(&op), kind));
+        if let Some(kind) = refusal(op.code, int8_weights, cfg!(feature = "op-float")) {
+            return Err(LoadError::new(site(&op), kind));
+        }
     }
     Ok(())
+}
+
+/// Why an operator with float32 activations (and int8 weights, if `int8_weights`) is refused
+/// in a build with (`float`) or without the `op-float` feature, `None` if it runs.
+const fn refusal(code: i32, int8_weights: bool, float: bool) -> Option<LoadErrorKind> {
+    use crate::engine::model::operator::{float_kernel, hybrid_kernel};
+    if int8_weights {
+        if float && hybrid_kernel(code) {
+            None
+        } else {
+            Some(LoadErrorKind::DynamicRangeModel)
+        }
+    } else if float && float_kernel(code) {
+        None
+    } else {
+        Some(LoadErrorKind::FloatModel)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::model::operator::code;
+
+    /// Without `op-float` every float32 or dynamic-range operator is refused; with it, those
+    /// with kernels run and the others keep their typed refusal.
+    #[test]
+    fn float_operators_are_refused_exactly_where_no_kernel_is_built() {
+        use LoadErrorKind::{DynamicRangeModel, FloatModel};
+        for c in [code::CONV_2D, code::FULLY_CONNECTED, code::MEAN, code::SOFTMAX, code::PAD] {
+            assert_eq!(refusal(c, false, false), Some(FloatModel), "{c}");
+            assert_eq!(refusal(c, false, true), None, "{c}");
+            assert_eq!(refusal(c, true, false), Some(DynamicRangeModel), "{c}");
+        }
+        assert_eq!(refusal(code::FULLY_CONNECTED, true, true), None);
+        assert_eq!(refusal(code::CONV_2D, true, true), Some(DynamicRangeModel));
+        assert_eq!(refusal(code::DEPTHWISE_CONV_2D, true, true), Some(DynamicRangeModel));
+        // SHAPE and the conversions have no float kernel of their own here.
+        assert_eq!(refusal(code::SHAPE, false, true), Some(FloatModel));
+        // The build's own answer is the one `load` gives.
+        let on = cfg!(feature = "op-float");
+        assert_eq!(refusal(code::CONV_2D, false, on).is_none(), on);
+    }
 }

@@ -12,6 +12,8 @@
 //! of bounds: every eval function checks that its slice lengths agree with the shapes it was
 //! given and returns [`KernelError::ShapeMismatch`] if not, before touching any data.
 //!
+//! The float32 and dynamic-range kernels (feature `op-float`) are in `float`.
+//!
 //! The arithmetic is TFLite's *reference* kernels (`BUILTIN_REF` resolver), see
 //! [`arith`](crate::engine::arith) and `docs/engine-arithmetic.md`.
 
@@ -19,6 +21,8 @@ pub mod conv;
 pub mod depthwise;
 pub mod dsp;
 pub mod elementwise;
+#[cfg(feature = "op-float")]
+pub mod float;
 pub mod fully_connected;
 pub mod geometry;
 pub mod lstm;

@@ -232,6 +232,20 @@ impl<'m> TfLiteModel<'m> {
         options().unwrap_or(&[])
     }
 
+    /// Whether FULLY_CONNECTED operator `i` quantizes a float32 input asymmetrically (the
+    /// option `asymmetric_quantize_inputs`, read by its dynamic-range kernel; `false` if absent).
+    /// Read here rather than kept in [`Op`], whose comparisons every build
+    /// links.
+    #[cfg(feature = "op-float")]
+    pub fn asymmetric_quantize_inputs(&self, i: u32) -> bool {
+        let read = || {
+            let t = self.operators.vector(self.file).table(i as usize).ok()?;
+            let options = t.table(schema::operator::BUILTIN_OPTIONS).ok()??;
+            options.bool(3, false).ok()
+        };
+        read().unwrap_or(false)
+    }
+
     /// Number of operators (execution order).
     pub fn operator_count(&self) -> usize {
         self.operators.len()

@@ -243,6 +243,54 @@ pub const fn built(code: i32) -> bool {
 
 pub use crate::engine::format::schema::operator_feature as feature;
 
+/// True if this build runs builtin `code` with float32 activations (feature `op-float`, and the
+/// operator's family built): the arithmetic operators with float kernels, and the operators that
+/// only move or reshape elements.
+pub const fn float_built(code: i32) -> bool {
+    cfg!(feature = "op-float") && float_kernel(code)
+}
+
+/// [`float_built`] in a build with `op-float`: the operators with float32 kernels whose family
+/// is built.
+pub const fn float_kernel(code: i32) -> bool {
+    use crate::engine::model::operator::code as c;
+    built(code)
+        && matches!(
+            code,
+            c::CONV_2D
+                | c::DEPTHWISE_CONV_2D
+                | c::FULLY_CONNECTED
+                | c::ADD
+                | c::MUL
+                | c::MEAN
+                | c::AVERAGE_POOL_2D
+                | c::MAX_POOL_2D
+                | c::SOFTMAX
+                | c::LOGISTIC
+                | c::TANH
+                | c::RESHAPE
+                | c::EXPAND_DIMS
+                | c::SQUEEZE
+                | c::CONCATENATION
+                | c::PAD
+                | c::SPACE_TO_BATCH_ND
+                | c::BATCH_TO_SPACE_ND
+                | c::STRIDED_SLICE
+                | c::PACK
+        )
+}
+
+/// True if this build runs builtin `code` with int8 weights and float32 activations (the
+/// dynamic-range, or hybrid, form): FULLY_CONNECTED with `op-float`.
+pub const fn hybrid_built(code: i32) -> bool {
+    cfg!(feature = "op-float") && hybrid_kernel(code)
+}
+
+/// [`hybrid_built`] in a build with `op-float`.
+pub const fn hybrid_kernel(code: i32) -> bool {
+    built(code) && code == crate::engine::model::operator::code::FULLY_CONNECTED
+}
+
 /// Parses and checks the options of operator table `op` whose builtin code is `code`.
 pub fn parse_op(code: i32, op: Table<'_>) -> Result<Op, LoadErrorKind> {
     use crate::engine::format::schema::operator as f;

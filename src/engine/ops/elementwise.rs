@@ -126,7 +126,7 @@ pub(super) struct MeanRecord {
 }
 
 /// True if shapes `a` and `b` broadcast (NumPy rules) to exactly `out`.
-fn broadcasts_to(a: &[u32], b: &[u32], out: &[u32]) -> bool {
+pub(super) fn broadcasts_to(a: &[u32], b: &[u32], out: &[u32]) -> bool {
     let rank = a.len().max(b.len());
     if out.len() != rank {
         return false;

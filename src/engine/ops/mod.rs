@@ -3,14 +3,18 @@
 //! interpreter is built to write the operator's integer parameters into its arena record) and an
 //! *eval* step (run on every invoke: read the record back, call the kernel).
 //!
-//! All float arithmetic (multipliers, activation ranges, lookup tables) happens in prepare; eval
-//! is integer-only (except inside QUANTIZE/DEQUANTIZE, whose tensors are float). The kernels
-//! themselves live in [`kernels`](crate::engine::kernels).
+//! For int8 operators all float arithmetic (multipliers, activation ranges, lookup tables)
+//! happens in prepare; their eval is integer-only (except inside QUANTIZE/DEQUANTIZE, whose
+//! tensors are float). Float32 and dynamic-range operators (feature `op-float`) are prepared and
+//! run by `float`, whose records carry a flag in their code. The kernels themselves live in
+//! [`kernels`](crate::engine::kernels).
 
 mod activation;
 mod bounds;
 mod conv;
 mod elementwise;
+#[cfg(feature = "op-float")]
+mod float;
 mod fully_connected;
 mod layout;
 mod lstm;
@@ -34,8 +38,10 @@ impl<'m> TfLiteModel<'m> {
     /// (this layer): after it succeeds, nothing about the model can fail except the arena size.
     ///
     /// Errors name what is wrong and where (tensor or operator index). Float32 and
-    /// dynamic-range models are refused with [`LoadErrorKind::FloatModel`] /
-    /// [`LoadErrorKind::DynamicRangeModel`], whose message says how to convert them.
+    /// dynamic-range operators run with the `op-float` feature; without it (or where there is
+    /// no float kernel) they are refused with [`LoadErrorKind::FloatModel`] /
+    /// [`LoadErrorKind::DynamicRangeModel`], whose message names the feature and how to convert
+    /// the model.
     #[inline]
     pub fn load(file: &'m [u8]) -> Result<TfLiteModel<'m>, LoadError> {
         Self::load_with(file, &Kernels::BUILTIN)
@@ -79,7 +85,14 @@ pub fn check(m: &TfLiteModel<'_>, op: &OperatorInfo<'_>) -> Result<Needs, LoadEr
 /// The code operator `op`'s record is written with: its builtin code, or the (negative)
 /// [`Kernels::record_code`] of the registration that runs it.
 pub fn record_code(m: &TfLiteModel<'_>, op: &OperatorInfo<'_>) -> i32 {
-    m.kernels.find(m, op).map_or(op.code, |(index, _)| Kernels::record_code(index))
+    if let Some((index, _)) = m.kernels.find(m, op) {
+        return Kernels::record_code(index);
+    }
+    #[cfg(feature = "op-float")]
+    if float::runs(m, op) {
+        return op.code | float::RECORD_FLAG;
+    }
+    op.code
 }
 
 /// Checks operator `op` and writes its parameters with `w`: through the registration that runs
@@ -114,6 +127,10 @@ fn prepare_step(p: &Prep<'_, '_>) -> Result<table::PrepareFn, LoadError> {
     if !(1..=entry.max_version).contains(&op.version) {
         return Err(p.err(LoadErrorKind::UnsupportedVersion(op.version)));
     }
+    #[cfg(feature = "op-float")]
+    if float::runs(m, op) {
+        return Ok(float::prepare);
+    }
     Ok(entry.prepare)
 }
 
@@ -121,6 +138,8 @@ fn prepare_step(p: &Prep<'_, '_>) -> Result<table::PrepareFn, LoadError> {
 pub fn eval(code: i32, r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
     use crate::engine::model::operator::code;
     match code {
+        #[cfg(feature = "op-float")]
+        c if c >= 0 && c & float::RECORD_FLAG != 0 => float::eval(c & !float::RECORD_FLAG, r, io),
         code::FULLY_CONNECTED if built(code::FULLY_CONNECTED) => fully_connected::eval(r, io),
         code::CONV_2D | code::DEPTHWISE_CONV_2D if built(code::CONV_2D) => conv::eval(code, r, io),
         code::AVERAGE_POOL_2D | code::MAX_POOL_2D if built(code::AVERAGE_POOL_2D) => {
@@ -155,6 +174,10 @@ pub fn eval(code: i32, r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(),
 /// only runs plans). The table's tests check that the two agree.
 pub const fn evaluates(code: i32) -> bool {
     use crate::engine::model::operator::code::*;
+    #[cfg(feature = "op-float")]
+    if code >= 0 && code & float::RECORD_FLAG != 0 {
+        return float::evaluates(code & !float::RECORD_FLAG);
+    }
     let known = matches!(
         code,
         FULLY_CONNECTED
@@ -189,6 +212,31 @@ pub const fn evaluates(code: i32) -> bool {
 /// (variable tensors), which [`reset`] resets.
 pub const fn keeps_state(code: i32) -> bool {
     code == crate::engine::model::operator::code::UNIDIRECTIONAL_SEQUENCE_LSTM && built(code)
+}
+
+/// The builtin code of record code `code` (what a [`Profiler`](crate::engine::Profiler) is
+/// told): the flag of a float operator's record removed.
+#[inline(always)]
+pub const fn builtin_of(code: i32) -> i32 {
+    #[cfg(feature = "op-float")]
+    if code >= 0 {
+        return code & !float::RECORD_FLAG;
+    }
+    code
+}
+
+/// Writes a 4-D shape.
+#[cfg(feature = "op-float")]
+pub(crate) fn write_shape(w: &mut RecordWriter<'_>, s: [usize; 4]) {
+    for d in s {
+        w.usize(d);
+    }
+}
+
+/// Reads a 4-D shape.
+#[cfg(feature = "op-float")]
+pub(crate) fn read_shape(r: &mut RecordReader<'_>) -> Result<[usize; 4], RunError> {
+    Ok([r.usize()?, r.usize()?, r.usize()?, r.usize()?])
 }
 
 /// Resets the state of an operator that [`keeps_state`]: its record body `r` (as [`prepare`]

@@ -366,10 +366,10 @@ impl Records<'_> {
             let record = self.records.get(pos..end).ok_or(RunError::Internal)?;
             pos = end;
             let code = record_code(record)?;
-            profiler.begin(index, code);
+            profiler.begin(index, ops::builtin_of(code));
             let result =
                 run_operator(record, model, self.table, &mut *act, self.base, self.kernels);
-            profiler.end(index, code);
+            profiler.end(index, ops::builtin_of(code));
             result.map_err(|e| match e {
                 RunError::Kernel { error, .. } => {
                     RunError::Kernel { operator: index as u32, error }

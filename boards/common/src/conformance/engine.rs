@@ -11,7 +11,7 @@ use core::fmt::{self, Write};
 
 use edge_reflex::engine::{Interpreter, Prebuilt, RunError, Source, TfLiteModel};
 
-use super::{compare_altered, Case, Mismatch, Sample, Verdict};
+use super::{compare_altered, compare_within, Case, Mismatch, OutOfTolerance, Sample, Verdict};
 
 /// Runs one case and writes its verdict (the runner already wrote `case <name> `).
 pub(super) fn run_case<W: Write>(case: &Case, arena: &mut [u8], out: &mut W) -> Verdict {
@@ -70,7 +70,7 @@ fn check_samples<W: Write>(
     // Which samples failed (the first 64), so the report names every one of them.
     let mut failed_mask = 0u64;
     for (k, sample) in case.samples.iter().enumerate() {
-        match run_sample(interpreter, sample, k == 0) {
+        match run_sample(interpreter, sample, case.tolerance, k == 0) {
             Ok(()) => matched += 1,
             Err(problem) => {
                 failed_mask |= 1u64.checked_shl(k as u32).unwrap_or(0);
@@ -116,6 +116,7 @@ enum Problem {
     NoOutput(usize),
     Invoke(RunError),
     Mismatch { output: usize, at: Mismatch },
+    Tolerance { output: usize, at: OutOfTolerance },
 }
 
 impl fmt::Display for Problem {
@@ -128,14 +129,17 @@ impl fmt::Display for Problem {
             Problem::NoOutput(j) => write!(f, "output {j}: the model has no such output"),
             Problem::Invoke(e) => write!(f, "invoke: {e}"),
             Problem::Mismatch { output, at } => write!(f, "output {output}: {at}"),
+            Problem::Tolerance { output, at } => write!(f, "output {output}: {at}"),
         }
     }
 }
 
-/// Copies a sample's inputs in, invokes, and compares every output.
+/// Copies a sample's inputs in, invokes, and compares every output (byte for byte, or as float32
+/// within `tolerance` when it is above 0).
 fn run_sample(
     interpreter: &mut Interpreter<'_, '_, impl Source>,
     sample: &Sample,
+    tolerance: f32,
     first_sample: bool,
 ) -> Result<(), Problem> {
     // Every sample is an independent run: the state of stateful operators (LSTM) starts from its
@@ -152,7 +156,11 @@ fn run_sample(
     for (j, expected) in sample.outputs.iter().enumerate() {
         let actual = interpreter.output_bytes(j).ok_or(Problem::NoOutput(j))?;
         let alter = first_sample && j == 0 && crate::selftest_corrupts_output();
-        if let Some(at) = compare_altered(expected, actual, alter) {
+        if tolerance > 0.0 {
+            if let Some(at) = compare_within(expected, actual, tolerance, alter) {
+                return Err(Problem::Tolerance { output: j, at });
+            }
+        } else if let Some(at) = compare_altered(expected, actual, alter) {
             return Err(Problem::Mismatch { output: j, at });
         }
     }

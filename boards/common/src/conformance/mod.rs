@@ -3,7 +3,7 @@
 //! The fixtures (a `.tflite` model plus input/expected-output byte files per sample) are embedded by
 //! the board's `build.rs` into a static [`Case`] table; this module walks the table, lets
 //! [`engine`] run every sample through the TFLite engine in the arena the board lends, and compares
-//! the output bytes exactly (every fixture has tolerance 0). It does not choose which cases fit a
+//! the output bytes exactly (tolerance 0), or float32 outputs within the case's tolerance. It does not choose which cases fit a
 //! board (the board's `build.rs` does) and it does not exit: the caller turns the [`Summary`] into
 //! an exit code.
 
@@ -30,6 +30,9 @@ pub struct Case {
     /// The model's plan made at build time (`engine::build`), if the board runs it prebuilt; without
     /// one the firmware loads, checks and plans the model itself.
     pub plan: Option<&'static [u8]>,
+    /// 0: outputs must match byte for byte; above 0, outputs are float32 and each value must be
+    /// within this absolute distance of the golden one (the case's `tolerance`).
+    pub tolerance: f32,
     /// How many samples the fixture has (a board may embed only the first ones).
     pub samples_in_fixture: usize,
     /// The embedded samples, in the fixture's order.
@@ -81,6 +84,56 @@ pub struct Mismatch {
 /// Compares `actual` with `expected` exactly; `None` when they are equal.
 pub fn compare(expected: &[u8], actual: &[u8]) -> Option<Mismatch> {
     compare_altered(expected, actual, false)
+}
+
+/// Where float32 outputs first differ by more than a tolerance.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OutOfTolerance {
+    /// Number of values beyond the tolerance (a length difference counts every missing value).
+    pub differing: usize,
+    /// Index of the first.
+    pub first: usize,
+    /// Expected value there.
+    pub expected: f32,
+    /// Actual value there (NaN if missing).
+    pub actual: f32,
+}
+
+/// Compares little-endian float32 `actual` with `expected` within `tolerance`; `None` when every
+/// value is within it. With `alter`, the first expected value is moved by `1 + 2 * tolerance`
+/// (the `mismatch` self-test).
+pub(crate) fn compare_within(
+    expected: &[u8],
+    actual: &[u8],
+    tolerance: f32,
+    alter: bool,
+) -> Option<OutOfTolerance> {
+    let value = |b: &[u8], i: usize| {
+        b.get(4 * i..4 * i + 4).map(|v| f32::from_le_bytes([v[0], v[1], v[2], v[3]]))
+    };
+    let longest = expected.len().max(actual.len()).div_ceil(4);
+    let mut first = None;
+    let mut differing = 0;
+    for i in 0..longest {
+        let e = value(expected, i).map(|e| if alter && i == 0 { e + 1.0 + 2.0 * tolerance } else { e });
+        let a = value(actual, i);
+        let within = matches!((e, a), (Some(e), Some(a)) if (e - a).abs() <= tolerance);
+        if !within {
+            differing += 1;
+            first.get_or_insert((i, e.unwrap_or(f32::NAN), a.unwrap_or(f32::NAN)));
+        }
+    }
+    first.map(|(first, expected, actual)| OutOfTolerance { differing, first, expected, actual })
+}
+
+impl fmt::Display for OutOfTolerance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} value(s) beyond the tolerance, first at [{}]: expected {}, got {}",
+            self.differing, self.first, self.expected, self.actual
+        )
+    }
 }
 
 /// [`compare`], with the first expected byte inverted when `alter` (the `mismatch` self-test).
