@@ -8,7 +8,7 @@
 //! `code | RECORD_FLAG`, so eval finds it without reading any tensor.
 
 use super::bounds::{check_window, Axis};
-use super::elementwise::{write_dims, Dims};
+use super::elementwise::DimsRecord;
 use super::{kernel_err, read_shape, write_shape, Needs, Operands, Prep};
 use crate::engine::arith::FusedActivation;
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
@@ -113,9 +113,9 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
                 return Err(p.shapes("inputs do not broadcast to the output"));
             }
             write_clamp(w, activation);
-            write_dims(w, a.shape.dims());
-            write_dims(w, b.shape.dims());
-            write_dims(w, o.shape.dims());
+            w.pod(&DimsRecord::new(a.shape.dims()));
+            w.pod(&DimsRecord::new(b.shape.dims()));
+            w.pod(&DimsRecord::new(o.shape.dims()));
             Ok(Needs::default())
         }
         Op::Mean { .. } => prepare_mean(p, w),
@@ -331,7 +331,7 @@ fn prepare_mean(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, Loa
     if kept != output.elements() {
         return Err(p.shapes("output size does not match the reduced input"));
     }
-    write_dims(w, input.shape.dims());
+    w.pod(&DimsRecord::new(input.shape.dims()));
     for r in reduced {
         w.bool(r);
     }
@@ -382,13 +382,17 @@ pub(super) fn eval(
         code::FULLY_CONNECTED => return eval_fully_connected(r, io),
         code::ADD | code::MUL => {
             let clamp = read_clamp(r)?;
-            let (a, b, o) = (Dims::read(r)?, Dims::read(r)?, Dims::read(r)?);
+            let (a, b, o) = (
+                r.pod::<DimsRecord>()?.get()?,
+                r.pod::<DimsRecord>()?.get()?,
+                r.pod::<DimsRecord>()?.get()?,
+            );
             let op = if op_code == code::ADD { Binary::Add } else { Binary::Mul };
             let (x, y) = (f32_input(&io, 0)?, f32_input(&io, 1)?);
             binary(op, clamp, (x, a.get()), (y, b.get()), (io.output, o.get()))
         }
         code::MEAN => {
-            let dims = Dims::read(r)?;
+            let dims = r.pod::<DimsRecord>()?.get()?;
             let mut reduced = [false; MAX_RANK];
             for f in reduced.iter_mut() {
                 *f = r.bool()?;
