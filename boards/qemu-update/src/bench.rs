@@ -1,8 +1,8 @@
 //! One verification of a large bundle (person_detect, ~300 KB, unless `BENCH_UPDATE_MODEL` names
 //! another model), between two marker functions for the instruction-counting plugin
 //! (`scripts/bench-op-count.c`): the instructions of `update::verify::verify` (parse, SHA-256 of
-//! the body, Ed25519 verification of the digest) on a Cortex-M4F. Prints the result and exits 0
-//! if the bundle verified. Built only with `--features bench`:
+//! the body, Ed25519 verification of the digest) on a Cortex-M4F. Prints the result and the
+//! stack it took, and exits 0 if the bundle verified. Built only with `--features bench`:
 //!
 //! ```text
 //! cargo build --release --features bench --bin verify-bench
@@ -13,6 +13,7 @@
 use core::fmt::Write;
 
 use board_common::semihosting::{exit, HostOut};
+use board_common::stack::StackMeter;
 use cortex_m_rt::{entry, exception, ExceptionFrame};
 use edge_reflex::update::{verify::verify, PublicKey};
 
@@ -48,15 +49,17 @@ fn main() -> ! {
     let mut out = HostOut::open();
     let Ok(key) = PublicKey::from_slice(&bundles::PUBLIC_KEY) else { exit(false) };
     let bytes: &[u8] = core::hint::black_box(&bundles::BENCH.0);
+    let stack = StackMeter::paint();
     bench_begin();
     let verified = verify(bytes, &key).map(|b| b.version);
     bench_end();
     let _ = writeln!(
         out,
-        "verify-bench: {} B bundle of {}: {:?}",
+        "verify-bench: {} B bundle of {}: {:?}, stack {} B",
         bytes.len(),
         bundles::BENCH_MODEL,
-        verified
+        verified,
+        stack.high_water()
     );
     exit(verified.is_ok())
 }

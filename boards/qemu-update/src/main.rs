@@ -261,7 +261,7 @@ fn main() -> ! {
     let _ = writeln!(
         report.out,
         "qemu-update: Cortex-M4F (mps2-an386), NOR flash in RAM {} KiB (slots 2 x {} KiB, write {} B, \
-         erase {} B), bundles A {} B, B {} B, arena {} B",
+         erase {} B), bundles A {} B, B {} B, arena {} B, updater {} B",
         FLASH_BYTES / 1024,
         SLOT / 1024,
         flash::WRITE,
@@ -269,6 +269,7 @@ fn main() -> ! {
         bundles::A1.0.len(),
         bundles::B2.0.len(),
         bundles::ARENA_BYTES,
+        core::mem::size_of::<Updater<RamFlash>>(),
     );
     selftest::inject_early();
     let Ok(key) = PublicKey::from_slice(&bundles::PUBLIC_KEY) else {
