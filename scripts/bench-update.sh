@@ -28,19 +28,35 @@ QEMU=(qemu-system-arm -cpu cortex-m4 -machine mps2-an386 -nographic -monitor non
 
 sym_addr() { llvm-nm-22 "$1" | awk -v s="$2" '$3 == s { print $1; exit }'; }
 
-for model in tests/data/conformance/tflm_person_detect/model.tflite \
-    tests/data/conformance/tflm_hello_world/model.tflite; do
-    (cd "$BOARD" && BENCH_UPDATE_MODEL="$model" "$EMBEDDED_CARGO" build --release --quiet \
-        --features bench --bin verify-bench)
-    elf="$RELEASE/verify-bench"
-    out="$BENCH_DIR/verify-m4.insn"
-    rm -f "$out"
-    line=$("${QEMU[@]}" -plugin "$INSN_SO,start=$(sym_addr "$elf" bench_begin),stop=$(sym_addr "$elf" bench_end),out=$out" \
-        -kernel "$elf")
-    insns=$(awk '/^insn_region/ { print $2 }' "$out")
-    bytes=$(sed -n 's/.*: \([0-9]*\) B bundle.*/\1/p' <<<"$line")
-    stack=$(sed -n 's/.*stack \([0-9]*\) B.*/\1/p' <<<"$line")
-    echo "update-verify model=$model target=m4 bundle=$bytes insns=$insns stack=$stack"
+# Sum of the sizes (code and read-only data) of the symbols of $1 whose demangled name matches $2.
+sym_bytes() {
+    local total=0 size kind name
+    while read -r _ size kind name; do
+        case "$kind" in t | T | r | R) ;; *) continue ;; esac
+        [[ "$name" =~ $2 ]] && total=$((total + 16#$size))
+    done < <(llvm-nm-22 -S -C "$1")
+    echo "$total"
+}
+
+for features in bench bench-salty; do
+    for model in tests/data/conformance/tflm_person_detect/model.tflite \
+        tests/data/conformance/tflm_hello_world/model.tflite; do
+        (cd "$BOARD" && BENCH_UPDATE_MODEL="$model" "$EMBEDDED_CARGO" build --release --quiet \
+            --features "$features" --bin verify-bench)
+        elf="$RELEASE/verify-bench"
+        out="$BENCH_DIR/verify-m4.insn"
+        rm -f "$out"
+        line=$("${QEMU[@]}" -plugin "$INSN_SO,start=$(sym_addr "$elf" bench_begin),stop=$(sym_addr "$elf" bench_end),out=$out" \
+            -kernel "$elf")
+        insns=$(awk '/^insn_region/ { print $2 }' "$out")
+        verifier=$(sed -n 's/^verify-bench (\([^)]*\)).*/\1/p' <<<"$line")
+        bytes=$(sed -n 's/.*: \([0-9]*\) B bundle.*/\1/p' <<<"$line")
+        stack=$(sed -n 's/.*stack \([0-9]*\) B.*/\1/p' <<<"$line")
+        ed=$(sym_bytes "$elf" 'ed25519_compact::|salty::|fe25519_|subtle::')
+        sha=$(sym_bytes "$elf" 'sha2::')
+        echo "update-verify verifier=$verifier model=$model target=m4 bundle=$bytes insns=$insns" \
+            "stack=$stack ed25519_flash=$ed sha256_flash=$sha"
+    done
 done
 
 # The firmware as CI builds it (without the bench feature), its run, and its update code.

@@ -7,6 +7,10 @@
 //! ```text
 //! cargo build --release --features bench --bin verify-bench
 //! ```
+//!
+//! With `--features bench-salty`, the same steps with `salty`'s Ed25519 in place of
+//! `ed25519-compact`, and with `--features bench-opt-size`, `ed25519-compact` built with its
+//! `opt_size` feature (the comparisons in docs/updates.md).
 #![no_std]
 #![no_main]
 
@@ -15,7 +19,7 @@ use core::fmt::Write;
 use board_common::semihosting::{exit, HostOut};
 use board_common::stack::StackMeter;
 use cortex_m_rt::{entry, exception, ExceptionFrame};
-use edge_reflex::update::{verify::verify, PublicKey};
+use edge_reflex::update::PublicKey;
 
 #[allow(dead_code)]
 mod bundles {
@@ -47,21 +51,56 @@ pub extern "C" fn bench_end() {
 #[entry]
 fn main() -> ! {
     let mut out = HostOut::open();
-    let Ok(key) = PublicKey::from_slice(&bundles::PUBLIC_KEY) else { exit(false) };
     let bytes: &[u8] = core::hint::black_box(&bundles::BENCH.0);
     let stack = StackMeter::paint();
     bench_begin();
-    let verified = verify(bytes, &key).map(|b| b.version);
+    let verified = verify(bytes);
     bench_end();
     let _ = writeln!(
         out,
-        "verify-bench: {} B bundle of {}: {:?}, stack {} B",
+        "verify-bench ({VERIFIER}): {} B bundle of {}: {:?}, stack {} B",
         bytes.len(),
         bundles::BENCH_MODEL,
         verified,
         stack.high_water()
     );
     exit(verified.is_ok())
+}
+
+/// The Ed25519 implementation measured.
+#[cfg(not(any(feature = "bench-salty", feature = "bench-opt-size")))]
+const VERIFIER: &str = "ed25519-compact";
+/// The Ed25519 implementation measured.
+#[cfg(feature = "bench-opt-size")]
+const VERIFIER: &str = "ed25519-compact/opt_size";
+/// The Ed25519 implementation measured.
+#[cfg(feature = "bench-salty")]
+const VERIFIER: &str = "salty";
+
+/// What the device does: `update::verify::verify` (parse, SHA-256, ed25519-compact).
+#[cfg(not(feature = "bench-salty"))]
+fn verify(bytes: &[u8]) -> Result<u32, &'static str> {
+    let key = PublicKey::from_slice(&bundles::PUBLIC_KEY).map_err(|_| "public key")?;
+    edge_reflex::update::verify::verify(bytes, &key).map(|b| b.version).map_err(|_| "refused")
+}
+
+/// The same steps with salty's Ed25519: parse, key id, SHA-256 of the body, signature of the
+/// digest.
+#[cfg(feature = "bench-salty")]
+fn verify(bytes: &[u8]) -> Result<u32, &'static str> {
+    use sha2::{Digest, Sha256};
+    let bundle = edge_reflex::update::Bundle::parse(bytes).map_err(|_| "not a bundle")?;
+    let trusted = PublicKey::from_slice(&bundles::PUBLIC_KEY).map_err(|_| "public key")?;
+    if bundle.key_id != edge_reflex::update::verify::key_id(&trusted) {
+        return Err("another key");
+    }
+    if Sha256::digest(bundle.body).as_slice() != bundle.digest.as_slice() {
+        return Err("digest");
+    }
+    let key = salty::PublicKey::try_from(&bundles::PUBLIC_KEY).map_err(|_| "public key")?;
+    let signature = salty::Signature::from(bundle.signature);
+    key.verify(bundle.digest, &signature).map_err(|_| "signature")?;
+    Ok(bundle.version)
 }
 
 #[exception]
