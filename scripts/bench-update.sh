@@ -10,6 +10,7 @@
 # - flash: the code and read-only data of the update path in the qemu-update firmware, from the
 #   symbol sizes (llvm-nm-22 -S -C), grouped by crate/module.
 # - RAM: what the firmware prints (the Updater's size, the stack of the whole run and of a verify).
+# - salty: the same verification with salty's Ed25519 (`--features bench-salty`), for comparison.
 # Prints `update-...` lines; nothing is written to docs/ (the figures there are copied by hand).
 set -euo pipefail
 

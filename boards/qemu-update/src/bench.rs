@@ -9,8 +9,7 @@
 //! ```
 //!
 //! With `--features bench-salty`, the same steps with `salty`'s Ed25519 in place of
-//! `ed25519-compact`, and with `--features bench-opt-size`, `ed25519-compact` built with its
-//! `opt_size` feature (the comparisons in docs/updates.md).
+//! `ed25519-compact` (the comparison in docs/updates.md).
 #![no_std]
 #![no_main]
 
@@ -68,11 +67,8 @@ fn main() -> ! {
 }
 
 /// The Ed25519 implementation measured.
-#[cfg(not(any(feature = "bench-salty", feature = "bench-opt-size")))]
+#[cfg(not(feature = "bench-salty"))]
 const VERIFIER: &str = "ed25519-compact";
-/// The Ed25519 implementation measured.
-#[cfg(feature = "bench-opt-size")]
-const VERIFIER: &str = "ed25519-compact/opt_size";
 /// The Ed25519 implementation measured.
 #[cfg(feature = "bench-salty")]
 const VERIFIER: &str = "salty";
