@@ -60,6 +60,26 @@ for features in bench bench-salty; do
     done
 done
 
+# Cortex-M0 (the micro:bit, 256 KiB flash): person_detect's bundle does not fit, so a 2,896 B and a
+# 98 KB bundle (hello_world, MLPerf Tiny's ResNet-8) give the fixed cost and the cost per byte.
+for model in tests/data/mlperf-tiny/mlperf_ic_resnet8/model.tflite \
+    tests/data/conformance/tflm_hello_world/model.tflite; do
+    (cd "$BOARD" && BENCH_UPDATE_MODEL="$model" "$EMBEDDED_CARGO" build --release --quiet \
+        --features bench --bin verify-bench --target thumbv6m-none-eabi)
+    elf="$CARGO_TARGET_DIR/thumbv6m-none-eabi/release/verify-bench"
+    out="$BENCH_DIR/verify-m0.insn"
+    rm -f "$out"
+    line=$(qemu-system-arm -cpu cortex-m0 -machine microbit -nographic -monitor none -serial none \
+        -semihosting-config enable=on,target=native \
+        -plugin "$INSN_SO,start=$(sym_addr "$elf" bench_begin),stop=$(sym_addr "$elf" bench_end),out=$out" \
+        -kernel "$elf")
+    echo "update-verify verifier=ed25519-compact model=$model target=m0" \
+        "bundle=$(sed -n 's/.*: \([0-9]*\) B bundle.*/\1/p' <<<"$line")" \
+        "insns=$(awk '/^insn_region/ { print $2 }' "$out")" \
+        "stack=$(sed -n 's/.*stack \([0-9]*\) B.*/\1/p' <<<"$line")" \
+        "ed25519_flash=$(sym_bytes "$elf" 'ed25519_compact::') sha256_flash=$(sym_bytes "$elf" 'sha2::')"
+done
+
 # The firmware as CI builds it (without the bench feature), its run, and its update code.
 (cd "$BOARD" && "$EMBEDDED_CARGO" build --release --quiet)
 elf="$RELEASE/qemu-update"

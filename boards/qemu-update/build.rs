@@ -176,9 +176,14 @@ fn resign(bundle: &[u8], claimed: &PublicKey, signer: &KeyPair) -> Vec<u8> {
     out
 }
 
-/// Puts memory.x where cortex-m-rt's `link.x` finds it.
+/// Puts memory.x where cortex-m-rt's `link.x` finds it: `memory-m0.x` (the micro:bit) when
+/// building for a Cortex-M0 (`verify-bench` only), else `memory-m4.x` (mps2-an386). (No
+/// `memory.x` in this directory: the linker would find it first.)
 fn provide_memory_x(out: &Path) {
-    std::fs::copy("memory.x", out.join("memory.x")).expect("copy memory.x to OUT_DIR");
+    let target = std::env::var("TARGET").unwrap_or_default();
+    let memory = if target.starts_with("thumbv6m") { "memory-m0.x" } else { "memory-m4.x" };
+    std::fs::copy(memory, out.join("memory.x")).expect("copy memory.x to OUT_DIR");
     println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory.x");
+    println!("cargo:rerun-if-changed=memory-m4.x");
+    println!("cargo:rerun-if-changed=memory-m0.x");
 }
