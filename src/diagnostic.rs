@@ -2,9 +2,12 @@
 //! followed, which model version said it and when, encoded with postcard into a fixed-capacity
 //! store that keeps the newest ones for a gateway to collect.
 //!
-//! It records nothing by itself: the application (or a graph hook) builds a [`Snapshot`] from
-//! the window it quantized, the samples that followed and the scores, and
-//! [`push`](SnapshotStore::push)es it. No allocation: the store's capacity is in its type.
+//! The graph fills it through a [`SnapshotRecorder`] passed to
+//! [`Graph::feed_recording`](crate::graph::Graph::feed_recording): when the rule fires, the
+//! recorder keeps the quantized window the model saw, its scores and the time, then the next
+//! samples as they arrive, and pushes the [`Snapshot`] into its [`SnapshotStore`]. An application
+//! can also build snapshots itself and [`push`](SnapshotStore::push) them. No allocation: every
+//! capacity is in the types.
 
 use crate::telemetry::ExportError;
 use crate::time::Instant;
@@ -96,6 +99,141 @@ impl<const SLOTS: usize, const BYTES: usize> SnapshotStore<SLOTS, BYTES> {
     /// Forgets every snapshot (after a gateway collected them).
     pub fn clear(&mut self) {
         self.count = 0;
+    }
+}
+
+/// A snapshot being taken.
+#[derive(Clone, Debug)]
+struct Pending<const WINDOW: usize, const FOLLOW: usize, const SCORES: usize> {
+    time: Instant,
+    model_version: u32,
+    window: [u8; WINDOW],
+    window_len: usize,
+    scores: [u8; SCORES],
+    scores_len: usize,
+    following: [u8; FOLLOW],
+    following_len: usize,
+}
+
+/// Takes diagnostic snapshots when the rule fires, for
+/// [`Graph::feed_recording`](crate::graph::Graph::feed_recording): the quantized window that
+/// fired (up to `WINDOW` bytes), the model's output (up to `SCORES` bytes), the time, the model
+/// version, and the quantized samples that follow, until `FOLLOW` bytes of them are kept (a
+/// multiple of the samples' channels; 0 stores at once). A rule that fires again while a
+/// snapshot is being taken is part of its following samples. Finished snapshots go into
+/// [`store`](Self::store) (the newest `SLOTS`, each encoded in at most `BYTES`).
+#[derive(Clone, Debug)]
+pub struct SnapshotRecorder<
+    const WINDOW: usize,
+    const FOLLOW: usize,
+    const SCORES: usize,
+    const SLOTS: usize,
+    const BYTES: usize,
+> {
+    /// The finished snapshots, for the application to drain.
+    pub store: SnapshotStore<SLOTS, BYTES>,
+    model_version: u32,
+    pending: Option<Pending<WINDOW, FOLLOW, SCORES>>,
+    dropped: u32,
+}
+
+impl<
+        const WINDOW: usize,
+        const FOLLOW: usize,
+        const SCORES: usize,
+        const SLOTS: usize,
+        const BYTES: usize,
+    > SnapshotRecorder<WINDOW, FOLLOW, SCORES, SLOTS, BYTES>
+{
+    /// A recorder naming `model_version` in its snapshots (the version
+    /// `update::Updater::boot` returned).
+    pub const fn new(model_version: u32) -> Self {
+        SnapshotRecorder { store: SnapshotStore::new(), model_version, pending: None, dropped: 0 }
+    }
+
+    /// Names another model version in the snapshots started from now on (after an update).
+    pub fn set_model_version(&mut self, model_version: u32) {
+        self.model_version = model_version;
+    }
+
+    /// Whether a snapshot is being taken (waiting for its following samples).
+    pub fn is_recording(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Snapshots dropped because a window, scores or encoding did not fit the capacities.
+    pub fn dropped(&self) -> u32 {
+        self.dropped
+    }
+
+    /// Starts a snapshot at `time`: `window` is filled by `quantize` (the window's bytes as the
+    /// model saw them), `scores` are the model's output. Nothing if a snapshot is being taken.
+    pub(crate) fn start(
+        &mut self,
+        time: Instant,
+        window_len: usize,
+        quantize: impl FnOnce(&mut [i8]) -> bool,
+        scores: &[i8],
+    ) {
+        if self.pending.is_some() {
+            return;
+        }
+        let mut p = Pending {
+            time,
+            model_version: self.model_version,
+            window: [0; WINDOW],
+            window_len,
+            scores: [0; SCORES],
+            scores_len: scores.len(),
+            following: [0; FOLLOW],
+            following_len: 0,
+        };
+        let (Some(window), Some(out)) =
+            (p.window.get_mut(..window_len), p.scores.get_mut(..scores.len()))
+        else {
+            self.dropped = self.dropped.saturating_add(1);
+            return;
+        };
+        out.copy_from_slice(bytemuck::cast_slice(scores));
+        if !quantize(bytemuck::cast_slice_mut(window)) {
+            self.dropped = self.dropped.saturating_add(1);
+            return;
+        }
+        self.pending = Some(p);
+        if FOLLOW == 0 {
+            self.finish();
+        }
+    }
+
+    /// Adds one following sample: `quantize` fills its `channels` bytes.
+    pub(crate) fn follow(&mut self, channels: usize, quantize: impl FnOnce(&mut [i8]) -> bool) {
+        let Some(p) = self.pending.as_mut() else { return };
+        let at = p.following_len;
+        let Some(slot) = p.following.get_mut(at..at + channels) else {
+            return self.finish();
+        };
+        // A sample the quantizer refuses is not kept; the snapshot waits for the next.
+        if quantize(bytemuck::cast_slice_mut(slot)) {
+            p.following_len += channels;
+        }
+        if p.following_len + channels > FOLLOW {
+            self.finish();
+        }
+    }
+
+    /// Pushes the pending snapshot into the store.
+    fn finish(&mut self) {
+        let Some(p) = self.pending.take() else { return };
+        let snapshot = Snapshot {
+            time: p.time,
+            model_version: p.model_version,
+            window: &p.window[..p.window_len],
+            following: &p.following[..p.following_len],
+            scores: &p.scores[..p.scores_len],
+        };
+        if self.store.push(&snapshot).is_err() {
+            self.dropped = self.dropped.saturating_add(1);
+        }
     }
 }
 

@@ -497,3 +497,54 @@ where
         }
     }
 }
+
+/// Diagnostic snapshots (feature `serde`): an optional hook, [`Graph::feed_recording`].
+#[cfg(feature = "serde")]
+impl<Sn, T, G, Q, M, A, C, const N: usize, const HOP: usize> Graph<Sn, T, G, Q, M, A, C, N, HOP>
+where
+    T: Sample,
+    G: Gate,
+    Q: Quantizer<T>,
+    M: Model,
+    A: Action,
+    C: Clock,
+{
+    /// [`feed`](Self::feed), and a diagnostic snapshot into `recorder` when the rule fires: the
+    /// window that fired, quantized as the model saw it (the quantizer is re-applied to the
+    /// window, which the model does not change), the model's output, the clock's time after the
+    /// decision, then each following sample that enters the window, quantized alone, until the
+    /// recorder has its `FOLLOW` bytes (see [`SnapshotRecorder`](crate::diagnostic::SnapshotRecorder)).
+    /// Only a decision returned as [`Step::Inferred`] starts a snapshot.
+    pub fn feed_recording<
+        const WINDOW: usize,
+        const FOLLOW: usize,
+        const SCORES: usize,
+        const SLOTS: usize,
+        const BYTES: usize,
+    >(
+        &mut self,
+        sample: T,
+        recorder: &mut crate::diagnostic::SnapshotRecorder<WINDOW, FOLLOW, SCORES, SLOTS, BYTES>,
+    ) -> FeedResult<M, A> {
+        let following = recorder.is_recording();
+        let result = self.feed(sample);
+        let entered = !matches!(result, Err(GraphError::NonFiniteSample | GraphError::OutOfRange));
+        if following && entered {
+            let quantizer = &self.quantizer;
+            recorder.follow(T::CHANNELS, |out| {
+                quantizer.quantize(&[], core::slice::from_ref(&sample), out).is_ok()
+            });
+        } else if matches!(result, Ok(Step::Inferred(d)) if d.triggered) {
+            let time = self.clock.now();
+            let (older, newer) = self.window.as_slices();
+            let quantizer = &self.quantizer;
+            recorder.start(
+                time,
+                (older.len() + newer.len()) * T::CHANNELS,
+                |out| quantizer.quantize(older, newer, out).is_ok(),
+                self.model.output(),
+            );
+        }
+        result
+    }
+}

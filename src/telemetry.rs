@@ -10,6 +10,10 @@
 //! [`from_postcard`]/[`from_json`] decode them (for gateways and tests). With `defmt`, `Stats`
 //! logs directly: `defmt::info!("{}", stats)`.
 //!
+//! [`UpdateReport`] tells which model version runs and how updates went (installed, confirmed,
+//! reverted, refused and why); with the `update` feature it is filled from the
+//! [`Updater`](crate::update::Updater)'s results.
+//!
 //! This module does not transmit anything and does not decide when to report.
 
 use crate::stats::Stats;
@@ -103,6 +107,131 @@ pub fn to_json(stats: &Stats, buf: &mut [u8]) -> Result<usize, ExportError> {
 #[cfg(feature = "serde")]
 pub fn from_json(bytes: &[u8]) -> Result<Stats, ExportError> {
     serde_json_core::from_slice(bytes).map(|(s, _)| s).map_err(|_| ExportError::Malformed)
+}
+
+/// Why an update was refused, in the few kinds a fleet dashboard counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Refusal {
+    /// Not authentic: bad digest, bad signature, another key, not a bundle.
+    Authenticity,
+    /// Not newer than the running model, or not the version announced.
+    Version,
+    /// Authentic, but this device cannot run it as stated (engine, operators, plan, known
+    /// answer).
+    Check,
+    /// The transfer went wrong: a chunk's CRC, offset or length, a short bundle, a read-back.
+    Transfer,
+    /// The flash or the state log failed.
+    Storage,
+    /// Asked at the wrong time (a trial pending, nothing to confirm, no download).
+    Sequence,
+}
+
+#[cfg(feature = "update")]
+impl Refusal {
+    /// The kind of an updater error.
+    pub fn of<E>(error: &crate::update::UpdateError<E>) -> Refusal {
+        use crate::update::UpdateError as U;
+        match error {
+            U::Verify(_) => Refusal::Authenticity,
+            U::Rollback { .. } | U::VersionMismatch => Refusal::Version,
+            U::Check(_) => Refusal::Check,
+            U::ChunkOffset { .. }
+            | U::ChunkCrc
+            | U::ChunkLength
+            | U::Readback
+            | U::Incomplete
+            | U::Size => Refusal::Transfer,
+            U::Flash(_) | U::Layout | U::StateFull | U::Corrupt | U::NoModel => Refusal::Storage,
+            U::TrialPending | U::NoTrial | U::NoDownload => Refusal::Sequence,
+        }
+    }
+}
+
+/// The model and its updates, for telemetry: the running version, whether it is on trial, and
+/// counts of what updates did since the reset. Fill it from the updater's results
+/// ([`booted`](Self::booted), [`finished`](Self::finished), [`confirmed`](Self::confirmed),
+/// [`rejected`](Self::rejected)) and send it with the statistics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct UpdateReport {
+    /// The version of the running model (0 before one runs).
+    pub model_version: u32,
+    /// Whether the running model is a trial the application has not confirmed yet.
+    pub trial: bool,
+    /// Updates received, verified and activated as a trial.
+    pub installed: u32,
+    /// Trials confirmed.
+    pub confirmed: u32,
+    /// Trials reverted (a reset before confirmation, or rejected).
+    pub reverted: u32,
+    /// Update steps refused.
+    pub refused: u32,
+    /// The kind of the last refusal.
+    pub last_refusal: Option<Refusal>,
+}
+
+#[cfg(feature = "update")]
+impl UpdateReport {
+    /// After [`Updater::boot`](crate::update::Updater::boot): `trial_before` is what
+    /// [`Updater::trial`](crate::update::Updater::trial) said before it. Records the running
+    /// model, and a revert if the trial did not boot.
+    pub fn booted(
+        &mut self,
+        trial_before: Option<crate::update::Installed>,
+        booted: &crate::update::Booted,
+    ) {
+        self.model_version = booted.model.version;
+        self.trial = booted.trial;
+        if trial_before.is_some_and(|t| !booted.trial || booted.model != t) {
+            self.reverted = self.reverted.saturating_add(1);
+        }
+    }
+
+    /// Records an update step's refusal, if it was one (any step: `begin`, `write_chunk`,
+    /// `finish`, ...).
+    pub fn step<T, E>(&mut self, outcome: &Result<T, crate::update::UpdateError<E>>) {
+        if let Err(e) = outcome {
+            self.refused = self.refused.saturating_add(1);
+            self.last_refusal = Some(Refusal::of(e));
+        }
+    }
+
+    /// After [`Updater::finish`](crate::update::Updater::finish): an installed trial or a
+    /// refusal.
+    pub fn finished<E>(
+        &mut self,
+        outcome: &Result<crate::update::Installed, crate::update::UpdateError<E>>,
+    ) {
+        match outcome {
+            Ok(_) => self.installed = self.installed.saturating_add(1),
+            Err(_) => self.step(outcome),
+        }
+    }
+
+    /// After [`Updater::confirm`](crate::update::Updater::confirm).
+    pub fn confirmed<E>(
+        &mut self,
+        outcome: &Result<crate::update::Installed, crate::update::UpdateError<E>>,
+    ) {
+        match outcome {
+            Ok(model) => {
+                self.confirmed = self.confirmed.saturating_add(1);
+                self.model_version = model.version;
+                self.trial = false;
+            }
+            Err(_) => self.step(outcome),
+        }
+    }
+
+    /// After a successful [`Updater::reject`](crate::update::Updater::reject): the trial is
+    /// reverted (the previous model runs from the next boot).
+    pub fn rejected(&mut self) {
+        self.reverted = self.reverted.saturating_add(1);
+    }
 }
 
 #[cfg(test)]

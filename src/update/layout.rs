@@ -13,6 +13,13 @@ pub trait MappedFlash: NorFlash {
     fn mapped(&self, offset: u32, len: usize) -> Option<&[u8]>;
 }
 
+/// [`MappedFlash`] over the async NOR flash trait (`embedded-storage-async`), for
+/// [`AsyncUpdater`](super::AsyncUpdater): writes and erases are awaited, reads stay in place.
+pub trait AsyncMappedFlash: embedded_storage_async::nor_flash::NorFlash {
+    /// The `len` bytes at `offset`, or `None` if out of range.
+    fn mapped(&self, offset: u32, len: usize) -> Option<&[u8]>;
+}
+
 /// A byte range of the flash.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

@@ -9,7 +9,8 @@
 //! * [`pack`]: writes a bundle (the host's `reflex pack`, and tests).
 //! * [`Updater`]: on the device, over a memory-mapped [`NorFlash`](embedded_storage::nor_flash::NorFlash)
 //!   ([`MappedFlash`]): two slots, a write-once state log ([`record`]), chunks with a CRC-32,
-//!   trial boots that revert unless confirmed.
+//!   trial boots that revert unless confirmed. [`AsyncUpdater`] is the same over the async
+//!   flash trait ([`AsyncMappedFlash`], `embedded-storage-async`): one text, two forms.
 //!
 //! ```
 //! use edge_reflex::engine::TfLiteModel;
@@ -98,7 +99,7 @@ pub use bundle::{Bundle, BundleError, Operators};
 pub use check::CheckError;
 pub use ed25519_compact::{KeyPair, PublicKey, Seed};
 pub use error::UpdateError;
-pub use layout::{Layout, MappedFlash, Region};
+pub use layout::{AsyncMappedFlash, Layout, MappedFlash, Region};
 pub use record::CRC32;
-pub use updater::{Booted, Download, Installed, Updater};
+pub use updater::{AsyncUpdater, Booted, Download, Installed, Updater};
 pub use verify::VerifyError;

@@ -1,12 +1,19 @@
-//! Test support for the update tests: a NOR flash simulator with power-cut injection, and
-//! bundles made from the conformance fixtures.
+//! Test support for the update tests: a NOR flash simulator with power-cut injection (blocking
+//! and async), bundles made from the conformance fixtures, and [`Device`], which runs the
+//! blocking [`Updater`] or the [`AsyncUpdater`] (on a host executor) behind one interface, so
+//! every device test runs in both modes ([`in_both_modes`]).
 #![allow(dead_code)]
 
 use edge_reflex::engine::{build, Interpreter, TfLiteModel};
-use edge_reflex::update::{pack, KeyPair, Layout, MappedFlash, Region, Seed, Updater};
+use edge_reflex::update::{
+    pack, AsyncMappedFlash, AsyncUpdater, Booted, Download, Installed, KeyPair, Layout,
+    MappedFlash, Region, Seed, UpdateError, Updater,
+};
+use embassy_futures::block_on;
 use embedded_storage::nor_flash::{
     ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
 };
+use std::cell::Cell;
 
 /// Write granularity of the simulated flash.
 pub const WRITE: usize = 8;
@@ -166,6 +173,172 @@ impl MappedFlash for SimFlash {
     }
 }
 
+// The async traits: the same simulator (each operation completes at its first poll).
+impl embedded_storage_async::nor_flash::ReadNorFlash for SimFlash {
+    const READ_SIZE: usize = 1;
+
+    async fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), SimError> {
+        ReadNorFlash::read(self, offset, bytes)
+    }
+
+    fn capacity(&self) -> usize {
+        self.mem.len()
+    }
+}
+
+impl embedded_storage_async::nor_flash::NorFlash for SimFlash {
+    const WRITE_SIZE: usize = WRITE;
+    const ERASE_SIZE: usize = ERASE;
+
+    async fn erase(&mut self, from: u32, to: u32) -> Result<(), SimError> {
+        NorFlash::erase(self, from, to)
+    }
+
+    async fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), SimError> {
+        NorFlash::write(self, offset, bytes)
+    }
+}
+
+impl AsyncMappedFlash for SimFlash {
+    fn mapped(&self, offset: u32, len: usize) -> Option<&[u8]> {
+        MappedFlash::mapped(self, offset, len)
+    }
+}
+
+/// Which form of the updater a test drives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// [`Updater`] over the blocking flash traits.
+    Blocking,
+    /// [`AsyncUpdater`] over the async flash traits, run by `embassy_futures::block_on`.
+    Async,
+}
+
+thread_local! {
+    /// The mode [`open`] uses on this thread (each test runs on its own thread).
+    static MODE: Cell<Mode> = const { Cell::new(Mode::Blocking) };
+}
+
+/// Runs `test` twice, first with the blocking updater, then with the async one: every
+/// [`open`] inside it opens a [`Device`] of that mode. Returns what each run returned.
+pub fn in_both_modes<T>(test: impl Fn() -> T) -> [T; 2] {
+    [Mode::Blocking, Mode::Async].map(|mode| {
+        MODE.with(|m| m.set(mode));
+        let out = test();
+        MODE.with(|m| m.set(Mode::Blocking));
+        out
+    })
+}
+
+/// The mode [`open`] uses now.
+pub fn mode() -> Mode {
+    MODE.with(|m| m.get())
+}
+
+/// An updater of either form over the simulator: the same calls, blocking.
+#[derive(Debug)]
+pub enum Device {
+    /// The blocking form.
+    Blocking(Updater<SimFlash>),
+    /// The async form.
+    Async(AsyncUpdater<SimFlash>),
+}
+
+/// Calls `$method` on either form (awaited to completion for the async one).
+macro_rules! both {
+    ($self:ident, $method:ident ( $($arg:expr),* )) => {
+        match $self {
+            Device::Blocking(u) => u.$method($($arg),*),
+            Device::Async(u) => block_on(u.$method($($arg),*)),
+        }
+    };
+}
+
+/// Calls a non-async `$method` on either form.
+macro_rules! either {
+    ($self:ident, $method:ident ( $($arg:expr),* )) => {
+        match $self {
+            Device::Blocking(u) => u.$method($($arg),*),
+            Device::Async(u) => u.$method($($arg),*),
+        }
+    };
+}
+
+/// What the updater's steps return.
+pub type Outcome<T> = Result<T, UpdateError<SimError>>;
+
+impl Device {
+    /// Opens the updater of mode `mode` on `flash` with `layout` and the trusted key `key`.
+    pub fn open_with(
+        mode: Mode,
+        flash: SimFlash,
+        layout: Layout,
+        key: edge_reflex::update::PublicKey,
+    ) -> Outcome<Device> {
+        Ok(match mode {
+            Mode::Blocking => Device::Blocking(Updater::open(flash, layout, key)?),
+            Mode::Async => Device::Async(AsyncUpdater::open(flash, layout, key)?),
+        })
+    }
+
+    /// [`Updater::release`].
+    pub fn release(self) -> SimFlash {
+        either!(self, release())
+    }
+    /// [`Updater::flash`].
+    pub fn flash(&self) -> &SimFlash {
+        either!(self, flash())
+    }
+    /// [`Updater::active`].
+    pub fn active(&self) -> Option<Installed> {
+        either!(self, active())
+    }
+    /// [`Updater::trial`].
+    pub fn trial(&self) -> Option<Installed> {
+        either!(self, trial())
+    }
+    /// [`Updater::download`].
+    pub fn download(&self) -> Option<Download> {
+        either!(self, download())
+    }
+    /// [`Updater::bundle`].
+    pub fn bundle(&self, slot: u8) -> Option<edge_reflex::update::Bundle<'_>> {
+        either!(self, bundle(slot))
+    }
+    /// [`Updater::boot`].
+    pub fn boot(&mut self) -> Outcome<Booted> {
+        both!(self, boot())
+    }
+    /// [`Updater::confirm`].
+    pub fn confirm(&mut self) -> Outcome<Installed> {
+        both!(self, confirm())
+    }
+    /// [`Updater::reject`].
+    pub fn reject(&mut self) -> Outcome<()> {
+        both!(self, reject())
+    }
+    /// [`Updater::begin`].
+    pub fn begin(&mut self, version: u32, len: u32) -> Outcome<()> {
+        both!(self, begin(version, len))
+    }
+    /// [`Updater::resume`].
+    pub fn resume(&mut self) -> Outcome<Option<u32>> {
+        both!(self, resume())
+    }
+    /// [`Updater::write_chunk`].
+    pub fn write_chunk(&mut self, offset: u32, data: &[u8], crc: u32) -> Outcome<()> {
+        both!(self, write_chunk(offset, data, crc))
+    }
+    /// [`Updater::finish`].
+    pub fn finish(&mut self, arena: &mut [u8]) -> Outcome<Installed> {
+        both!(self, finish(arena))
+    }
+    /// [`Updater::discard`].
+    pub fn discard(&mut self) -> Outcome<()> {
+        both!(self, discard())
+    }
+}
+
 /// The signing key of the tests (a fixed seed).
 pub fn key() -> KeyPair {
     KeyPair::from_seed(Seed::new([7; 32]))
@@ -274,7 +447,7 @@ pub const CHUNK: usize = 256;
 
 /// Sends `bundle` from `offset` on, in [`CHUNK`]-byte chunks with their CRC.
 pub fn send(
-    updater: &mut Updater<SimFlash>,
+    updater: &mut Device,
     bundle: &[u8],
     offset: u32,
 ) -> Result<(), edge_reflex::update::UpdateError<SimError>> {
@@ -285,20 +458,14 @@ pub fn send(
     Ok(())
 }
 
-/// Opens the updater on `flash` with the tests' layout and key.
-pub fn open(
-    flash: SimFlash,
-) -> Result<Updater<SimFlash>, edge_reflex::update::UpdateError<SimError>> {
-    Updater::open(flash, LAYOUT, key().pk)
+/// Opens the updater on `flash` with the tests' layout and key, in the current [`mode`].
+pub fn open(flash: SimFlash) -> Outcome<Device> {
+    Device::open_with(mode(), flash, LAYOUT, key().pk)
 }
 
 /// A full update to `bundle` (version `version`): begin, chunks, finish, reboot into the trial,
 /// confirm. Returns the updater after the confirmation.
-pub fn install(
-    updater: Updater<SimFlash>,
-    bundle: &[u8],
-    version: u32,
-) -> Result<Updater<SimFlash>, edge_reflex::update::UpdateError<SimError>> {
+pub fn install(updater: Device, bundle: &[u8], version: u32) -> Outcome<Device> {
     let mut u = updater;
     u.begin(version, bundle.len() as u32)?;
     send(&mut u, bundle, 0)?;
