@@ -10,14 +10,16 @@
 #
 # Steps:
 #   lib    `cargo build --release -Zbuild-std=core` of the root crate (library only) for
-#          thumbv7em-none-eabihf and thumbv6m-none-eabi, with default features and with
-#          `defmt,serde` (thumbv6m: `cargo check`). A std dependency anywhere fails here.
+#          thumbv7em-none-eabihf, thumbv6m-none-eabi, thumbv8m.main-none-eabihf (Cortex-M33, DSP on)
+#          and riscv32imc-unknown-none-elf, with default features and with `defmt,serde,update`
+#          (some only `cargo check`ed), and riscv32imac checked. A std dependency anywhere fails here.
 #   boards every boards/<name>/ with a Cargo.toml and a binary (src/main.rs or src/bin/), built in
 #          release from its own directory, so its .cargo/config.toml applies ([build] target must be set
 #          there). New boards are picked up automatically.
 #   sizes  flash (vector table, RP2040 boot2, code, read-only data, initialised data) and static
 #          RAM (.data, .bss, .uninit) of each firmware, from the ELF section headers (llvm-size-22).
-#   qemu   every built board whose .cargo/config.toml runner is qemu-system-arm is run with
+#   qemu   every built board whose .cargo/config.toml runner is qemu-system-arm or
+#          qemu-system-riscv32 is run with
 #          `cargo run --release` under `timeout` ($QEMU_TIMEOUT s, default 300). The firmware exits
 #          through semihosting; a non-zero exit code or a timeout fails the check.
 #   selftest proves the QEMU check can fail: each QEMU board is rebuilt with BOARD_SELFTEST=mismatch
@@ -71,7 +73,7 @@ section "toolchain"
 source "$ROOT/scripts/toolchain.sh" || fail "Debian cross toolchain unavailable"
 CARGO="$EMBEDDED_CARGO"
 export CARGO_TARGET_DIR="$TARGET_DIR"
-echo "$("$RUSTC" --version); $("$CARGO" --version); $(qemu-system-arm --version | head -1)"
+echo "$("$RUSTC" --version); $("$CARGO" --version); $(qemu-system-arm --version | head -1); $(qemu-system-riscv32 --version | head -1 | sed 's/ version / riscv32 /')"
 echo "target dir: $TARGET_DIR"
 
 # ---------------------------------------------------------------------------------------------------
@@ -79,16 +81,22 @@ step_lib() {
     section "lib: no_std builds of edge-reflex"
     local spec command target features
     # command:target:features. The optional features together (the host CI builds each alone); on
-    # thumbv6m they are type-checked only: the code is the same as on thumbv7em, what matters there is
-    # that nothing needs std or atomics the core lacks, which `check` proves as well as `build`.
+    # the other cores they are type-checked only: the code is the same as on thumbv7em, what matters
+    # there is that nothing needs std or atomics the core lacks, which `check` proves as well as
+    # `build`. thumbv8m.main is built for the Cortex-M33 (target-cpu, hence the DSP kernels' asm);
+    # the QEMU boards build and run every one of these targets but riscv32imac in full.
     for spec in build:thumbv7em-none-eabihf: build:thumbv7em-none-eabihf:defmt,serde,update \
-        build:thumbv6m-none-eabi: check:thumbv6m-none-eabi:defmt,serde,update; do
+        build:thumbv6m-none-eabi: check:thumbv6m-none-eabi:defmt,serde,update \
+        build:thumbv8m.main-none-eabihf: check:thumbv8m.main-none-eabihf:defmt,serde,update \
+        build:riscv32imc-unknown-none-elf: check:riscv32imc-unknown-none-elf:defmt,serde,update \
+        check:riscv32imac-unknown-none-elf:; do
         command="${spec%%:*}"
         spec="${spec#*:}"
         target="${spec%%:*}"
         features="${spec#*:}"
         echo "--- $command $target ${features:+--features $features}"
-        (cd "$ROOT" && "$CARGO" "$command" --release --quiet -Zbuild-std=core --target "$target" \
+        (cd "$ROOT" && CARGO_TARGET_THUMBV8M_MAIN_NONE_EABIHF_RUSTFLAGS="-C target-cpu=cortex-m33" \
+            "$CARGO" "$command" --release --quiet -Zbuild-std=core --target "$target" \
             -p edge-reflex --lib ${features:+--features "$features"}) ||
             fail "edge-reflex does not $command for $target ${features:+with $features}"
     done
@@ -142,7 +150,7 @@ step_boards() {
 }
 
 is_qemu_board() {
-    grep -q '^[[:space:]]*runner[[:space:]]*=.*qemu-system-arm' "$ROOT/boards/$1/.cargo/config.toml" 2>/dev/null
+    grep -Eq '^[[:space:]]*runner[[:space:]]*=.*qemu-system-(arm|riscv32)' "$ROOT/boards/$1/.cargo/config.toml" 2>/dev/null
 }
 
 step_qemu() {
