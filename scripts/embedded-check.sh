@@ -16,7 +16,7 @@
 #   boards every boards/<name>/ with a Cargo.toml and a binary (src/main.rs or src/bin/), built in
 #          release from its own directory, so its .cargo/config.toml applies ([build] target must be set
 #          there). New boards are picked up automatically.
-#   sizes  flash (vector table, RP2040 boot2, RP2350 IMAGE_DEF block, code, read-only data, initialised data) and static
+#   sizes  flash (vector table, RP2040 boot2, RP2350 IMAGE_DEF block, ESP app descriptor, code, read-only data, initialised data) and static
 #          RAM (.data, .bss, .uninit) of each firmware, from the ELF section headers (llvm-size-22).
 #   qemu   every built board whose .cargo/config.toml runner is qemu-system-arm or
 #          qemu-system-riscv32 is run with
@@ -215,7 +215,7 @@ step_selftest() {
 # Prints "flash ram" in bytes for an ELF (sections by name, from llvm-size -A).
 elf_size() {
     llvm-size-22 -A "$1" | awk '
-        $1 == ".vector_table" || $1 == ".boot2" || $1 == ".start_block" || $1 == ".text" || $1 == ".rodata" || $1 == ".gnu.sgstubs" { flash += $2 }
+        $1 == ".vector_table" || $1 == ".boot2" || $1 == ".start_block" || $1 == ".flash.appdesc" || $1 == ".trap" || $1 == ".rwtext" || $1 == ".text" || $1 == ".rodata" || $1 == ".gnu.sgstubs" { flash += $2 }
         $1 == ".data" { flash += $2; ram += $2 }
         $1 == ".bss" || $1 == ".uninit" { ram += $2 }
         END { printf "%d %d\n", flash, ram }'
