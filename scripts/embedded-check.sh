@@ -16,8 +16,9 @@
 #   boards every boards/<name>/ with a Cargo.toml and a binary (src/main.rs or src/bin/), built in
 #          release from its own directory, so its .cargo/config.toml applies ([build] target must be set
 #          there). New boards are picked up automatically.
-#   sizes  flash (vector table, RP2040 boot2, RP2350 IMAGE_DEF block, ESP app descriptor, code, read-only data, initialised data) and static
-#          RAM (.data, .bss, .uninit) of each firmware, from the ELF section headers (llvm-size-22).
+#   sizes  flash (vector table, RP2040 boot2, RP2350 IMAGE_DEF block, ESP app descriptor, code,
+#          read-only data, initialised data) and static RAM (.data, .bss, .uninit) of each firmware,
+#          from the ELF section headers (llvm-size-22).
 #   qemu   every built board whose .cargo/config.toml runner is qemu-system-arm or
 #          qemu-system-riscv32 is run with
 #          `cargo run --release` under `timeout` ($QEMU_TIMEOUT s, default 300). The firmware exits
