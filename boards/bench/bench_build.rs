@@ -150,9 +150,15 @@ fn board() -> Board {
             },
             "riscv32imc-unknown-none-elf",
         ),
-        other => panic!("bench: unknown BENCH_BOARD={other} (expected m4, m0, m0-an386, m33 or rv32)"),
+        other => {
+            panic!("bench: unknown BENCH_BOARD={other} (expected m4, m0, m0-an386, m33 or rv32)")
+        }
     };
-    assert!(target == needs, "bench: BENCH_BOARD={} needs --target {needs}, not {target}", board.name);
+    assert!(
+        target == needs,
+        "bench: BENCH_BOARD={} needs --target {needs}, not {target}",
+        board.name
+    );
     board
 }
 
