@@ -14,8 +14,8 @@ ELAPSED="${3:-?}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 commit="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ -n "$(git -C "$ROOT" status --porcelain -- src boards/bench-m4 boards/bench-m0 2>/dev/null)" ]; then
-    commit="$commit + uncommitted changes in src/ or boards/bench-*"
+if [ -n "$(git -C "$ROOT" status --porcelain -- src boards/bench 2>/dev/null)" ]; then
+    commit="$commit + uncommitted changes in src/ or boards/bench"
 fi
 toolchain="$(/usr/bin/rustc --version 2>/dev/null || echo rustc); $(qemu-system-arm --version | head -1)"
 

@@ -6,13 +6,14 @@
 #   bash scripts/bench.sh --quick         # tflm_hello_world + tflm_micro_speech only; docs untouched (CI)
 #   bash scripts/bench.sh --model tflm_person_detect --target m4   # repeatable; docs untouched
 #   bash scripts/bench.sh --model mlperf-tiny/mlperf_kws --target m4
+#   bash scripts/bench.sh --model mlperf-tiny/mlperf_vww --target m0-an386   # thumbv6m code, M4 machine memory
 #   BENCH_MODEL=conformance-next/avg_pool bash scripts/bench.sh      # the same as --model (one model)
 #   options: --no-profile  --no-docs  --docs (force the rewrite)  --runs N (override the run count)
 #            --no-load (skip the second build of each model that loads and plans on the device)
 #
 # A model is a fixture case of tests/data: `set/case` (sets: conformance, conformance-next, mlperf-tiny),
 # or a bare case name looked up in every set. The full run (no --model) takes every case of
-# tests/data/conformance. For each (target, model) it builds boards/bench-<target> with
+# tests/data/conformance. For each (target, model) it builds boards/bench (BENCH_BOARD=<target>) with
 # BENCH_MODEL=<model> (release, LTO; the firmware embeds the model and sample 0, sizes its arena at build
 # time with the engine, runs N inferences between bench_begin/bench_end and checks every output), runs
 # it under QEMU with the repository's counting plugin scripts/bench-op-count.c (compiled here into
@@ -62,7 +63,7 @@ RUNS_OVERRIDE=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) QUICK=1 ;;
-        --target) shift; TARGETS+=("${1:?--target needs m4, m0, m33 or rv32}") ;;
+        --target) shift; TARGETS+=("${1:?--target needs m4, m0, m0-an386, m33 or rv32}") ;;
         --model) shift; MODELS+=("${1:?--model needs a case name}") ;;
         --no-profile) PROFILE=0 ;;
         --no-load) LOAD=0 ;;
@@ -80,7 +81,7 @@ T_START=$SECONDS
 [ -d "$FIXTURES/conformance" ] || { echo "bench: no fixtures at $FIXTURES/conformance" >&2; exit 1; }
 
 # The directory of a model given as `set/case` or as a case name unique among the sets (the same
-# lookup as boards/bench-m4/bench_build.rs); fails when there is none or more than one.
+# lookup as boards/bench/bench_build.rs); fails when there is none or more than one.
 case_dir() {
     local found=() set
     if [[ "$1" == */* ]]; then
@@ -102,7 +103,8 @@ CARGO="$EMBEDDED_CARGO"
 export CARGO_TARGET_DIR="$TARGET_DIR"
 
 # The targets of issue 15, apart from m4/m0: `extra_target TARGET FIELD` prints field 1 (QEMU machine
-# arguments), 2 (Rust target) or 3 (QEMU binary) of boards/bench-TARGET; fails for an unknown target.
+# arguments), 2 (Rust target) or 3 (QEMU binary) of boards/bench with BENCH_BOARD=TARGET; fails for
+# an unknown target.
 extra_target() {
     local spec
     case "$1" in
@@ -112,11 +114,11 @@ extra_target() {
     esac
     cut -d'|' -f"$2" <<<"$spec"
 }
-qemu_for() { case "$1" in m4 | m0) echo qemu-system-arm ;; *) extra_target "$1" 3 ;; esac; }
+qemu_for() { case "$1" in m4 | m0 | m0-an386) echo qemu-system-arm ;; *) extra_target "$1" 3 ;; esac; }
 
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(m4 m0)
 for t in "${TARGETS[@]}"; do
-    case "$t" in m4 | m0) ;; *) extra_target "$t" 1 >/dev/null || { echo "bench: unknown target $t (m4, m0, m33 or rv32)" >&2; exit 2; } ;; esac
+    case "$t" in m4 | m0 | m0-an386) ;; *) extra_target "$t" 1 >/dev/null || { echo "bench: unknown target $t (m4, m0, m0-an386, m33 or rv32)" >&2; exit 2; } ;; esac
 done
 if [ ${#MODELS[@]} -eq 0 ]; then
     if [ $QUICK = 1 ]; then
@@ -179,10 +181,12 @@ machine_args() {
     case "$1" in
         m4) echo "-machine mps2-an386 -cpu cortex-m4" ;;
         m0) echo "-machine microbit -cpu cortex-m0" ;;
+        # thumbv6m code on the M4 machine's memory: the instructions counted are the M0's.
+        m0-an386) echo "-machine mps2-an386 -cpu cortex-m4" ;;
         *) extra_target "$1" 1 ;;
     esac
 }
-rust_target() { case "$1" in m4) echo thumbv7em-none-eabihf ;; m0) echo thumbv6m-none-eabi ;; *) extra_target "$1" 2 ;; esac; }
+rust_target() { case "$1" in m4) echo thumbv7em-none-eabihf ;; m0 | m0-an386) echo thumbv6m-none-eabi ;; *) extra_target "$1" 2 ;; esac; }
 
 # Inferences per build: exact counts need one, a few more check that every run matches.
 runs_for() {
@@ -208,7 +212,7 @@ flash_bytes() {
 }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2" | head -1; }
 
-# Builds boards/bench-<target> for a model; copies the ELF to $BENCH_DIR/<target>/<model><suffix>.elf.
+# Builds boards/bench for a target (its BENCH_BOARD) and a model; copies the ELF to $BENCH_DIR/<target>/<model><suffix>.elf.
 # Returns 3 when the model does not fit the board, 1 on any other build failure.
 build_fw() { # target model runs profile(0/1) suffix [extra engine feature]
     local target="$1" model="$2" runs="$3" profile="$4" suffix="$5" extra="${6:-}" log elf
@@ -220,15 +224,16 @@ build_fw() { # target model runs profile(0/1) suffix [extra engine feature]
         features="${features:---features edge-reflex/ops-all},edge-reflex/$extra"
     fi
     # shellcheck disable=SC2086
-    if ! (cd "$ROOT/boards/bench-$target" && BENCH_MODEL="$model" BENCH_RUNS="$runs" \
+    if ! (cd "$ROOT/boards/bench" && BENCH_BOARD="$target" BENCH_MODEL="$model" BENCH_RUNS="$runs" \
         BENCH_PROFILE="$([ "$profile" = 1 ] && echo ops)" EDGE_REFLEX_FIXTURES="$FIXTURES" \
         BENCH_ENGINE="${BENCH_ENGINE:-prebuilt}" \
-        "$CARGO" build --release --quiet -Zbuild-std=core $features) >"$log" 2>&1; then
+        "$CARGO" build --release --quiet -Zbuild-std=core --target "$(rust_target "$target")" \
+            --bin bench $features) >"$log" 2>&1; then
         grep -q 'bench: does not fit' "$log" && return 3
         sed 's/^/    /' "$log" | tail -20 >&2
         return 1
     fi
-    elf="$TARGET_DIR/$(rust_target "$target")/release/bench-$target"
+    elf="$TARGET_DIR/$(rust_target "$target")/release/bench"
     cp "$elf" "$BENCH_DIR/$target/${model##*/}$suffix.elf"
 }
 

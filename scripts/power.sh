@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The numbers of docs/power.md: measures the instructions the Cortex-M4 executes in Graph::feed over the
-# whole demo run (boards/bench-m4's `graph` binary under QEMU with scripts/bench-op-count.c, once per
+# whole demo run (boards/bench's `graph` binary under QEMU with scripts/bench-op-count.c, once per
 # model), then runs `cargo run --release --example power_budget` with them and rewrites the table between
 # <!-- power:begin --> and <!-- power:end --> in docs/power.md.
 #
@@ -22,7 +22,7 @@ mkdir -p "$ROOT/target/bench"
 PLUGIN="$ROOT/target/bench/bench-op-count.so"
 cc -O2 -shared -fPIC -Wall -Wextra -o "$PLUGIN" "$ROOT/scripts/bench-op-count.c"
 
-(cd "$ROOT/boards/bench-m4" && "$EMBEDDED_CARGO" build -q --release --bin graph --target-dir "$TARGET_DIR")
+(cd "$ROOT/boards/bench" && "$EMBEDDED_CARGO" build -q --release --bin graph --target-dir "$TARGET_DIR")
 ELF="$TARGET_DIR/thumbv7em-none-eabihf/release/graph"
 
 # Instructions between <model>_begin and <model>_end, summed over every feed call.

@@ -1,4 +1,4 @@
-//! The benchmark firmware, shared by boards/bench-m4, bench-m0, bench-m33 and bench-rv32.
+//! The benchmark firmware of every emulated board (boards/bench; the board is chosen at build time).
 //!
 //! Runs ONE conformance model (chosen at build time, see `bench_build.rs`) `RUNS` times: before each
 //! inference sample 0's inputs are copied in, then [`bench_begin`] and [`bench_end`] bracket exactly one

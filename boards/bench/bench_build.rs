@@ -1,8 +1,13 @@
-// Build-script logic shared by the benchmark firmwares (boards/bench-m4, boards/bench-m0).
+// Build-script logic of the benchmark firmware (boards/bench), one crate for every emulated board:
+// the board is chosen by the target cargo builds for and BENCH_BOARD (see `board`). It writes the
+// board's memory.x and embeds ONE conformance case, chosen at build time:
 //
-// A board's build.rs does `include!("../bench-m4/bench_build.rs");` and calls
-// `bench_build(Board { .. })`. It embeds ONE conformance case, chosen at build time:
-//
+//   BENCH_BOARD   `m4` (thumbv7em, QEMU mps2-an386, 4 MiB flash and RAM), `m0` (thumbv6m, QEMU
+//                 microbit, 256 KiB flash and 16 KiB RAM), `m0-an386` (thumbv6m code on the
+//                 mps2-an386 memory map, for models too big for the micro:bit), `m33`
+//                 (thumbv8m.main with target-cpu=cortex-m33, QEMU mps2-an505, 4 MiB each), `rv32`
+//                 (riscv32imc, QEMU riscv32 virt, 8 MiB each); default: the one board of the target
+//                 (`m4` for thumbv7em, `m0` for thumbv6m)
 //   BENCH_MODEL   a fixture case: `set/case` (e.g. `mlperf-tiny/mlperf_kws`), or a bare case name
 //                 looked up in every set of tests/data (conformance, conformance-next, mlperf-tiny;
 //                 a name found in two sets must be given with its set); default tflm_hello_world
@@ -27,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 /// What the build needs to know about a board.
 struct Board {
-    /// Short name used in messages (`m4`, `m0`).
+    /// Short name used in messages (`m4`, `m0`, `m0-an386`).
     name: &'static str,
     /// RAM bytes (memory.x).
     ram: usize,
@@ -83,15 +88,118 @@ fn lit(p: &Path) -> String {
     format!("{:?}", p.to_str().expect("UTF-8 fixture path"))
 }
 
+/// The board named by BENCH_BOARD, checked against the target cargo builds for.
+fn board() -> Board {
+    let target = std::env::var("TARGET").expect("set by cargo");
+    let default = match target.split('-').next().unwrap_or("") {
+        "thumbv6m" => "m0",
+        "thumbv8m.main" => "m33",
+        "riscv32imc" => "rv32",
+        _ => "m4",
+    };
+    let name = env_or("BENCH_BOARD", default);
+    const MIB: usize = 1024 * 1024;
+    let (board, needs) = match name.as_str() {
+        "m4" => (
+            Board {
+                name: "m4",
+                ram: 4 * MIB,
+                flash: 4 * MIB,
+                ram_reserve: 64 * 1024,
+                flash_reserve: 256 * 1024,
+            },
+            "thumbv7em-none-eabihf",
+        ),
+        "m0" => (
+            Board {
+                name: "m0",
+                ram: 16 * 1024,
+                flash: 256 * 1024,
+                ram_reserve: 2 * 1024,
+                flash_reserve: 128 * 1024,
+            },
+            "thumbv6m-none-eabi",
+        ),
+        "m0-an386" => (
+            Board {
+                name: "m0-an386",
+                ram: 4 * MIB,
+                flash: 4 * MIB,
+                ram_reserve: 64 * 1024,
+                flash_reserve: 256 * 1024,
+            },
+            "thumbv6m-none-eabi",
+        ),
+        "m33" => (
+            Board {
+                name: "m33",
+                ram: 4 * MIB,
+                flash: 4 * MIB,
+                ram_reserve: 64 * 1024,
+                flash_reserve: 256 * 1024,
+            },
+            "thumbv8m.main-none-eabihf",
+        ),
+        "rv32" => (
+            Board {
+                name: "rv32",
+                ram: 8 * MIB,
+                flash: 8 * MIB,
+                ram_reserve: 64 * 1024,
+                flash_reserve: 256 * 1024,
+            },
+            "riscv32imc-unknown-none-elf",
+        ),
+        other => {
+            panic!("bench: unknown BENCH_BOARD={other} (expected m4, m0, m0-an386, m33 or rv32)")
+        }
+    };
+    assert!(
+        target == needs,
+        "bench: BENCH_BOARD={} needs --target {needs}, not {target}",
+        board.name
+    );
+    board
+}
+
+/// The board's memory map for the runtime's link.x. cortex-m-rt: flash at 0 and RAM at 0x2000_0000
+/// on QEMU `microbit` and `mps2-an386` (whose 4 MiB SSRAM1 at 0 holds the image); `mps2-an505`
+/// starts in the secure state, so its image goes to SSRAM1's secure alias 0x1000_0000 and its data
+/// to SSRAM2/3's, 0x3800_0000. riscv-rt (`virt`): DRAM at 0x8000_0000, image first, then the data,
+/// with the region aliases riscv-rt's link.x asks for.
+fn memory_x(board: &Board) -> String {
+    let (flash_origin, ram_origin) = match board.name {
+        "m33" => (0x1000_0000u32, 0x3800_0000u32),
+        "rv32" => (0x8000_0000, 0x8000_0000 + board.flash as u32),
+        _ => (0, 0x2000_0000),
+    };
+    let mut x = format!(
+        "/* {}: written by build.rs */\nMEMORY\n{{\n  FLASH : ORIGIN = {flash_origin:#010x}, LENGTH = {}\n  RAM   : ORIGIN = {ram_origin:#010x}, LENGTH = {}\n}}\n",
+        board.name, board.flash, board.ram
+    );
+    if board.name == "rv32" {
+        for (alias, region) in [
+            ("REGION_TEXT", "FLASH"),
+            ("REGION_RODATA", "FLASH"),
+            ("REGION_DATA", "RAM"),
+            ("REGION_BSS", "RAM"),
+            ("REGION_HEAP", "RAM"),
+            ("REGION_STACK", "RAM"),
+        ] {
+            writeln!(x, "REGION_ALIAS(\"{alias}\", {region});").expect("write to a String");
+        }
+    }
+    x
+}
+
 fn bench_build(board: Board) {
     // memory.x where cortex-m-rt's link.x finds it.
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo"));
-    std::fs::copy("memory.x", out.join("memory.x")).expect("copy memory.x to OUT_DIR");
+    std::fs::write(out.join("memory.x"), memory_x(&board)).expect("write memory.x to OUT_DIR");
     // cortex-m-rt's `device` feature includes device.x (the device's interrupt handler names); the
     // harness's one-entry table (src/bench/vectors.rs) names none.
     std::fs::write(out.join("device.x"), "").expect("write device.x");
     println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rustc-check-cfg=cfg(bench_profile)");
     println!("cargo:rustc-check-cfg=cfg(bench_load)");
 
