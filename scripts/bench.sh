@@ -66,7 +66,7 @@ RUNS_OVERRIDE=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) QUICK=1 ;;
-        --target) shift; TARGETS+=("${1:?--target needs m4, m0 or m0-an386}") ;;
+        --target) shift; TARGETS+=("${1:?--target needs m4, m0, m0-an386, m33 or rv32}") ;;
         --model) shift; MODELS+=("${1:?--model needs a case name}") ;;
         --no-profile) PROFILE=0 ;;
         --no-load) LOAD=0 ;;
@@ -105,9 +105,23 @@ source "$ROOT/scripts/toolchain.sh" || { echo "bench: Debian cross toolchain una
 CARGO="$EMBEDDED_CARGO"
 export CARGO_TARGET_DIR="$TARGET_DIR"
 
+# The targets of issue 15, apart from m4/m0: `extra_target TARGET FIELD` prints field 1 (QEMU machine
+# arguments), 2 (Rust target) or 3 (QEMU binary) of boards/bench with BENCH_BOARD=TARGET; fails for
+# an unknown target.
+extra_target() {
+    local spec
+    case "$1" in
+        m33) spec="-machine mps2-an505 -cpu cortex-m33|thumbv8m.main-none-eabihf|qemu-system-arm" ;;
+        rv32) spec="-machine virt -bios none -m 32M|riscv32imc-unknown-none-elf|qemu-system-riscv32" ;;
+        *) return 1 ;;
+    esac
+    cut -d'|' -f"$2" <<<"$spec"
+}
+qemu_for() { case "$1" in m4 | m0 | m0-an386) echo qemu-system-arm ;; *) extra_target "$1" 3 ;; esac; }
+
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(m4 m0)
 for t in "${TARGETS[@]}"; do
-    case "$t" in m4 | m0 | m0-an386) ;; *) echo "bench: unknown target $t (m4, m0 or m0-an386)" >&2; exit 2 ;; esac
+    case "$t" in m4 | m0 | m0-an386) ;; *) extra_target "$t" 1 >/dev/null || { echo "bench: unknown target $t (m4, m0, m0-an386, m33 or rv32)" >&2; exit 2; } ;; esac
 done
 if [ ${#MODELS[@]} -eq 0 ]; then
     if [ $QUICK = 1 ]; then
@@ -179,9 +193,10 @@ machine_args() {
             echo "-machine microbit -cpu cortex-m0"; fi ;;
         # thumbv6m code on the M4 machine's memory: the instructions counted are the M0's.
         m0-an386) echo "-machine mps2-an386 -cpu cortex-m4" ;;
+        *) extra_target "$1" 1 ;;
     esac
 }
-rust_target() { case "$1" in m4) echo thumbv7em-none-eabihf ;; m0 | m0-an386) echo thumbv6m-none-eabi ;; esac; }
+rust_target() { case "$1" in m4) echo thumbv7em-none-eabihf ;; m0 | m0-an386) echo thumbv6m-none-eabi ;; *) extra_target "$1" 2 ;; esac; }
 
 # Inferences per build: exact counts need one, a few more check that every run matches.
 runs_for() {
@@ -226,7 +241,7 @@ build_fw() { # target model runs profile(0/1) suffix [extra engine feature]
         BENCH_PROFILE="$([ "$profile" = 1 ] && echo ops)" EDGE_REFLEX_FIXTURES="$FIXTURES" \
         BENCH_ENGINE="${BENCH_ENGINE:-prebuilt}" \
         "$CARGO" build --release --quiet -Zbuild-std=core --target "$(rust_target "$target")" \
-            $features) >"$log" 2>&1; then
+            --bin bench $features) >"$log" 2>&1; then
         grep -q 'bench: does not fit' "$log" && return 3
         sed 's/^/    /' "$log" | tail -20 >&2
         return 1
@@ -239,7 +254,7 @@ build_fw() { # target model runs profile(0/1) suffix [extra engine feature]
 run_fw() { # target elf log plugin-args
     local target="$1" elf="$2" log="$3" plugin="$4"
     # shellcheck disable=SC2046
-    timeout --kill-after=5 "$QEMU_TIMEOUT" qemu-system-arm $(machine_args "$target") -nographic \
+    timeout --kill-after=5 "$QEMU_TIMEOUT" "$(qemu_for "$target")" $(machine_args "$target") -nographic \
         -monitor none -serial none -semihosting-config enable=on,target=native \
         -plugin "$plugin" -kernel "$elf" >"$log" 2>&1
 }

@@ -11,13 +11,17 @@
 # Steps:
 #   lib    `cargo build --release -Zbuild-std=core` of the root crate (library only) for
 #          thumbv7em-none-eabihf and thumbv6m-none-eabi, with default features and with
-#          `defmt,serde` (thumbv6m: `cargo check`). A std dependency anywhere fails here.
+#          `defmt,serde,update` (thumbv6m: `cargo check`), and `cargo check` of thumbv8m.main-none-eabihf
+#          (Cortex-M33, DSP on) and riscv32imc with those features and riscv32imac (the boards step
+#          builds and runs the library on the first two). A std dependency anywhere fails here.
 #   boards every boards/<name>/ with a Cargo.toml and a binary (src/main.rs or src/bin/), built in
 #          release from its own directory, so its .cargo/config.toml applies ([build] target must be set
 #          there). New boards are picked up automatically.
-#   sizes  flash (vector table, RP2040 boot2, code, read-only data, initialised data) and static
-#          RAM (.data, .bss, .uninit) of each firmware, from the ELF section headers (llvm-size-22).
-#   qemu   every built board whose .cargo/config.toml runner is qemu-system-arm is run with
+#   sizes  flash (vector table, RP2040 boot2, RP2350 IMAGE_DEF block, ESP app descriptor, code,
+#          read-only data, initialised data) and static RAM (.data, .bss, .uninit) of each firmware,
+#          from the ELF section headers (llvm-size-22).
+#   qemu   every built board whose .cargo/config.toml runner is qemu-system-arm or
+#          qemu-system-riscv32 is run with
 #          `cargo run --release` under `timeout` ($QEMU_TIMEOUT s, default 300). The firmware exits
 #          through semihosting; a non-zero exit code or a timeout fails the check.
 #   selftest proves the QEMU check can fail: each QEMU board is rebuilt with BOARD_SELFTEST=mismatch
@@ -71,7 +75,7 @@ section "toolchain"
 source "$ROOT/scripts/toolchain.sh" || fail "Debian cross toolchain unavailable"
 CARGO="$EMBEDDED_CARGO"
 export CARGO_TARGET_DIR="$TARGET_DIR"
-echo "$("$RUSTC" --version); $("$CARGO" --version); $(qemu-system-arm --version | head -1)"
+echo "$("$RUSTC" --version); $("$CARGO" --version); $(qemu-system-arm --version | head -1); $(qemu-system-riscv32 --version | head -1 | sed 's/ version / riscv32 /')"
 echo "target dir: $TARGET_DIR"
 
 # ---------------------------------------------------------------------------------------------------
@@ -79,16 +83,23 @@ step_lib() {
     section "lib: no_std builds of edge-reflex"
     local spec command target features
     # command:target:features. The optional features together (the host CI builds each alone); on
-    # thumbv6m they are type-checked only: the code is the same as on thumbv7em, what matters there is
-    # that nothing needs std or atomics the core lacks, which `check` proves as well as `build`.
+    # the other cores they are type-checked only: the code is the same as on thumbv7em, what matters
+    # there is that nothing needs std or atomics the core lacks, which `check` proves as well as
+    # `build`. thumbv8m.main is checked for the Cortex-M33 (target-cpu, hence the DSP kernels'
+    # path). The full builds of the library for thumbv8m.main and riscv32imc are the boards step's
+    # qemu-m33, rp-pico2, qemu-rv32 and esp32c3 (built, and the QEMU ones run, there), so this step
+    # only type-checks them, which keeps it short.
     for spec in build:thumbv7em-none-eabihf: build:thumbv7em-none-eabihf:defmt,serde,update,op-float \
-        build:thumbv6m-none-eabi: check:thumbv6m-none-eabi:defmt,serde,update,op-float; do
+        build:thumbv6m-none-eabi: check:thumbv6m-none-eabi:defmt,serde,update,op-float \
+        check:thumbv8m.main-none-eabihf:defmt,serde,update \
+        check:riscv32imc-unknown-none-elf:defmt,serde,update check:riscv32imac-unknown-none-elf:; do
         command="${spec%%:*}"
         spec="${spec#*:}"
         target="${spec%%:*}"
         features="${spec#*:}"
         echo "--- $command $target ${features:+--features $features}"
-        (cd "$ROOT" && "$CARGO" "$command" --release --quiet -Zbuild-std=core --target "$target" \
+        (cd "$ROOT" && CARGO_TARGET_THUMBV8M_MAIN_NONE_EABIHF_RUSTFLAGS="-C target-cpu=cortex-m33" \
+            "$CARGO" "$command" --release --quiet -Zbuild-std=core --target "$target" \
             -p edge-reflex --lib ${features:+--features "$features"}) ||
             fail "edge-reflex does not $command for $target ${features:+with $features}"
     done
@@ -142,7 +153,7 @@ step_boards() {
 }
 
 is_qemu_board() {
-    grep -q '^[[:space:]]*runner[[:space:]]*=.*qemu-system-arm' "$ROOT/boards/$1/.cargo/config.toml" 2>/dev/null
+    grep -Eq '^[[:space:]]*runner[[:space:]]*=.*qemu-system-(arm|riscv32)' "$ROOT/boards/$1/.cargo/config.toml" 2>/dev/null
 }
 
 step_qemu() {
@@ -207,7 +218,7 @@ step_selftest() {
 # Prints "flash ram" in bytes for an ELF (sections by name, from llvm-size -A).
 elf_size() {
     llvm-size-22 -A "$1" | awk '
-        $1 == ".vector_table" || $1 == ".boot2" || $1 == ".text" || $1 == ".rodata" || $1 == ".gnu.sgstubs" { flash += $2 }
+        $1 == ".vector_table" || $1 == ".boot2" || $1 == ".start_block" || $1 == ".flash.appdesc" || $1 == ".trap" || $1 == ".rwtext" || $1 == ".text" || $1 == ".rodata" || $1 == ".gnu.sgstubs" { flash += $2 }
         $1 == ".data" { flash += $2; ram += $2 }
         $1 == ".bss" || $1 == ".uninit" { ram += $2 }
         END { printf "%d %d\n", flash, ram }'

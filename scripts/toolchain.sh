@@ -10,7 +10,8 @@
 # targets and cannot download them (no network but the package registries). Debian's rustc-web ships
 # the standard library *sources* (rust-web-src), so cargo builds `core` for any target with
 # `-Zbuild-std=core`; RUSTC_BOOTSTRAP=1 unlocks that -Z flag on this stable compiler. rust-web-llvm
-# brings rust-lld (the linker of the thumb targets) and LLVM 22's tools (llvm-size-22, llvm-nm-22).
+# brings rust-lld (the linker of the thumb and riscv32 targets) and LLVM 22's tools (llvm-size-22,
+# llvm-nm-22). qemu-system-arm runs the Cortex-M boards, qemu-system-misc the RISC-V one.
 #
 # Board builds therefore run as:
 #   RUSTC=/usr/bin/rustc RUSTC_BOOTSTRAP=1 /usr/bin/cargo build --release -Zbuild-std=core --target ...
@@ -20,7 +21,7 @@
 (return 0 2>/dev/null) && _tc_sourced=1 || _tc_sourced=0
 if [ "$_tc_sourced" = 0 ]; then set -euo pipefail; fi
 
-_tc_packages="rustc-web cargo-web rust-web-src rust-web-llvm lld-22 llvm-22 qemu-system-arm"
+_tc_packages="rustc-web cargo-web rust-web-src rust-web-llvm lld-22 llvm-22 qemu-system-arm qemu-system-misc"
 
 # Prints one line per missing piece (empty output: all present).
 _tc_missing() {
@@ -33,6 +34,7 @@ _tc_missing() {
     command -v llvm-size-22 >/dev/null 2>&1 || echo "llvm-size-22 (llvm-22)"
     command -v llvm-nm-22 >/dev/null 2>&1 || echo "llvm-nm-22 (llvm-22)"
     command -v qemu-system-arm >/dev/null 2>&1 || echo "qemu-system-arm (qemu-system-arm)"
+    command -v qemu-system-riscv32 >/dev/null 2>&1 || echo "qemu-system-riscv32 (qemu-system-misc)"
 }
 
 _tc_install() {

@@ -4,8 +4,10 @@
 //
 //   BENCH_BOARD   `m4` (thumbv7em, QEMU mps2-an386, 4 MiB flash and RAM), `m0` (thumbv6m, QEMU
 //                 microbit, 256 KiB flash and 16 KiB RAM), `m0-an386` (thumbv6m code on the
-//                 mps2-an386 memory map, for models too big for the micro:bit); default: `m4` for
-//                 thumbv7em, `m0` for thumbv6m
+//                 mps2-an386 memory map, for models too big for the micro:bit), `m33`
+//                 (thumbv8m.main with target-cpu=cortex-m33, QEMU mps2-an505, 4 MiB each), `rv32`
+//                 (riscv32imc, QEMU riscv32 virt, 8 MiB each); default: the one board of the target
+//                 (`m4` for thumbv7em, `m0` for thumbv6m)
 //   BENCH_MODEL   a fixture case: `set/case` (e.g. `mlperf-tiny/mlperf_kws`), or a bare case name
 //                 looked up in every set of tests/data (conformance, conformance-next, mlperf-tiny;
 //                 a name found in two sets must be given with its set); default tflm_hello_world
@@ -89,51 +91,105 @@ fn lit(p: &Path) -> String {
 /// The board named by BENCH_BOARD, checked against the target cargo builds for.
 fn board() -> Board {
     let target = std::env::var("TARGET").expect("set by cargo");
-    let arch_v6m = target.starts_with("thumbv6m");
-    let default = if arch_v6m { "m0" } else { "m4" };
+    let default = match target.split('-').next().unwrap_or("") {
+        "thumbv6m" => "m0",
+        "thumbv8m.main" => "m33",
+        "riscv32imc" => "rv32",
+        _ => "m4",
+    };
     let name = env_or("BENCH_BOARD", default);
     const MIB: usize = 1024 * 1024;
-    let board = match name.as_str() {
-        "m4" => Board {
-            name: "m4",
-            ram: 4 * MIB,
-            flash: 4 * MIB,
-            ram_reserve: 64 * 1024,
-            flash_reserve: 256 * 1024,
-        },
-        "m0" => Board {
-            name: "m0",
-            ram: 16 * 1024,
-            flash: 256 * 1024,
-            ram_reserve: 2 * 1024,
-            flash_reserve: 128 * 1024,
-        },
-        "m0-an386" => Board {
-            name: "m0-an386",
-            ram: 4 * MIB,
-            flash: 4 * MIB,
-            ram_reserve: 64 * 1024,
-            flash_reserve: 256 * 1024,
-        },
-        other => panic!("bench: unknown BENCH_BOARD={other} (expected m4, m0 or m0-an386)"),
+    let (board, needs) = match name.as_str() {
+        "m4" => (
+            Board {
+                name: "m4",
+                ram: 4 * MIB,
+                flash: 4 * MIB,
+                ram_reserve: 64 * 1024,
+                flash_reserve: 256 * 1024,
+            },
+            "thumbv7em-none-eabihf",
+        ),
+        "m0" => (
+            Board {
+                name: "m0",
+                ram: 16 * 1024,
+                flash: 256 * 1024,
+                ram_reserve: 2 * 1024,
+                flash_reserve: 128 * 1024,
+            },
+            "thumbv6m-none-eabi",
+        ),
+        "m0-an386" => (
+            Board {
+                name: "m0-an386",
+                ram: 4 * MIB,
+                flash: 4 * MIB,
+                ram_reserve: 64 * 1024,
+                flash_reserve: 256 * 1024,
+            },
+            "thumbv6m-none-eabi",
+        ),
+        "m33" => (
+            Board {
+                name: "m33",
+                ram: 4 * MIB,
+                flash: 4 * MIB,
+                ram_reserve: 64 * 1024,
+                flash_reserve: 256 * 1024,
+            },
+            "thumbv8m.main-none-eabihf",
+        ),
+        "rv32" => (
+            Board {
+                name: "rv32",
+                ram: 8 * MIB,
+                flash: 8 * MIB,
+                ram_reserve: 64 * 1024,
+                flash_reserve: 256 * 1024,
+            },
+            "riscv32imc-unknown-none-elf",
+        ),
+        other => {
+            panic!("bench: unknown BENCH_BOARD={other} (expected m4, m0, m0-an386, m33 or rv32)")
+        }
     };
-    let wants_v6m = board.name.starts_with("m0");
     assert!(
-        wants_v6m == arch_v6m,
-        "bench: BENCH_BOARD={} needs --target {}, not {target}",
-        board.name,
-        if wants_v6m { "thumbv6m-none-eabi" } else { "thumbv7em-none-eabihf" },
+        target == needs,
+        "bench: BENCH_BOARD={} needs --target {needs}, not {target}",
+        board.name
     );
     board
 }
 
-/// The board's memory map for cortex-m-rt's link.x: flash at 0, RAM at 0x2000_0000 on every
-/// emulated board here (QEMU `microbit` and `mps2-an386`, whose 4 MiB SSRAM1 at 0 holds the image).
+/// The board's memory map for the runtime's link.x. cortex-m-rt: flash at 0 and RAM at 0x2000_0000
+/// on QEMU `microbit` and `mps2-an386` (whose 4 MiB SSRAM1 at 0 holds the image); `mps2-an505`
+/// starts in the secure state, so its image goes to SSRAM1's secure alias 0x1000_0000 and its data
+/// to SSRAM2/3's, 0x3800_0000. riscv-rt (`virt`): DRAM at 0x8000_0000, image first, then the data,
+/// with the region aliases riscv-rt's link.x asks for.
 fn memory_x(board: &Board) -> String {
-    format!(
-        "/* {}: written by build.rs */\nMEMORY\n{{\n  FLASH : ORIGIN = 0x00000000, LENGTH = {}\n  RAM   : ORIGIN = 0x20000000, LENGTH = {}\n}}\n",
+    let (flash_origin, ram_origin) = match board.name {
+        "m33" => (0x1000_0000u32, 0x3800_0000u32),
+        "rv32" => (0x8000_0000, 0x8000_0000 + board.flash as u32),
+        _ => (0, 0x2000_0000),
+    };
+    let mut x = format!(
+        "/* {}: written by build.rs */\nMEMORY\n{{\n  FLASH : ORIGIN = {flash_origin:#010x}, LENGTH = {}\n  RAM   : ORIGIN = {ram_origin:#010x}, LENGTH = {}\n}}\n",
         board.name, board.flash, board.ram
-    )
+    );
+    if board.name == "rv32" {
+        for (alias, region) in [
+            ("REGION_TEXT", "FLASH"),
+            ("REGION_RODATA", "FLASH"),
+            ("REGION_DATA", "RAM"),
+            ("REGION_BSS", "RAM"),
+            ("REGION_HEAP", "RAM"),
+            ("REGION_STACK", "RAM"),
+        ] {
+            writeln!(x, "REGION_ALIAS(\"{alias}\", {region});").expect("write to a String");
+        }
+    }
+    x
 }
 
 fn bench_build(board: Board) {

@@ -45,7 +45,7 @@ fn embed_host_graph_outcomes() {
          Expected {{ model: ModelKind::Int8Classifier, outcome: {int8:?} }},\n\
          ];\n\
          }}\n\
-         use graph_expected::GRAPH_EXPECTED;\n"
+         pub use graph_expected::GRAPH_EXPECTED;\n"
     );
     let out = std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo"));
     std::fs::write(out.join("graph_expected.rs"), code).expect("write graph_expected.rs");

@@ -2,7 +2,10 @@
 //!
 //! [`run`] paints the stack, runs the conformance cases, then the shared graph on the simulated
 //! sensor, reports the stack high-water mark, and exits QEMU through semihosting: code 0 only when
-//! every check passed. The board's `main` only lends the arena and names the board.
+//! every check passed. The board's `main` only lends the arena and names the board, with
+//! [`qemu_board!`](crate::qemu_board) (the cases and host outcomes its `build.rs` generated); the
+//! fault handler of its runtime calls [`semihosting::fault`](crate::semihosting::fault). Nothing here
+//! depends on the core: the same body runs on Cortex-M0, M4, M33 and RISC-V.
 
 use core::fmt::Write;
 
@@ -24,6 +27,26 @@ pub struct Board {
     pub fixture_bytes: usize,
     /// The host's outcomes of the graph scenario (from the board's build script).
     pub graph_expected: &'static [graph::Expected],
+}
+
+/// The [`Board`] of the QEMU board crate that expands it: `qemu_board!("qemu-m4", "Cortex-M4F
+/// (mps2-an386)")`, with the conformance cases (`fixtures_build.rs`) and the host's graph outcomes
+/// (`graph_build.rs`) that the crate's `build.rs` wrote to its `OUT_DIR`.
+#[macro_export]
+macro_rules! qemu_board {
+    ($name:expr, $machine:expr) => {{
+        mod generated {
+            include!(concat!(env!("OUT_DIR"), "/conformance_cases.rs"));
+            include!(concat!(env!("OUT_DIR"), "/graph_expected.rs"));
+        }
+        $crate::checks::Board {
+            name: $name,
+            machine: $machine,
+            cases: generated::CASES,
+            fixture_bytes: generated::EMBEDDED_FIXTURE_BYTES,
+            graph_expected: generated::GRAPH_EXPECTED,
+        }
+    }};
 }
 
 /// Runs every check with `arena` as the engine's memory and exits QEMU with the verdict.

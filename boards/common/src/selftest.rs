@@ -5,7 +5,8 @@
 //! - `mismatch`: the first output byte of the first conformance sample is altered before comparison,
 //!   and the graph check's hash of the target's decisions is altered before comparison with the host's;
 //! - `panic`: the firmware panics before the checks;
-//! - `fault`: the firmware executes an undefined instruction (HardFault) before the checks.
+//! - `fault`: the firmware executes an undefined instruction (a HardFault on Cortex-M, an
+//!   illegal-instruction exception on RISC-V) before the checks.
 //!
 //! Without `BOARD_SELFTEST` (every normal build) nothing is injected.
 
@@ -26,7 +27,25 @@ pub fn corrupt_graph() -> bool {
 pub fn inject_early() {
     match SELFTEST {
         Some("panic") => panic!("BOARD_SELFTEST=panic"),
-        Some("fault") => cortex_m::asm::udf(),
+        Some("fault") => undefined_instruction(),
         _ => {}
     }
+}
+
+/// Executes an instruction that is undefined on purpose, so the core traps.
+fn undefined_instruction() -> ! {
+    // SAFETY: the instruction only raises the core's undefined-instruction exception, whose
+    // handler (the board's, through `semihosting::fault`) reports and exits; nothing after it runs
+    // (`noreturn`), and it touches no memory. Tested by `BOARD_SELFTEST=fault` builds.
+    #[cfg(target_arch = "arm")]
+    unsafe {
+        core::arch::asm!("udf #0", options(noreturn, nomem, nostack))
+    }
+    // SAFETY: as above; `unimp` is the canonical illegal instruction of RISC-V.
+    #[cfg(target_arch = "riscv32")]
+    unsafe {
+        core::arch::asm!("unimp", options(noreturn, nomem, nostack))
+    }
+    #[cfg(not(any(target_arch = "arm", target_arch = "riscv32")))]
+    panic!("BOARD_SELFTEST=fault: no undefined instruction known for this architecture")
 }

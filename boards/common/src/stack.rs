@@ -1,7 +1,7 @@
-//! Stack high-water mark of a cortex-m-rt firmware: how deep the stack really went.
+//! Stack high-water mark of a cortex-m-rt or riscv-rt firmware: how deep the stack really went.
 //!
-//! cortex-m-rt puts the stack at the top of RAM, growing down towards the statics (`_stack_end`
-//! is the end of `.bss`/`.uninit`). [`StackMeter::paint`] fills the free part below the current
+//! Both runtimes put the stack at the top of RAM, growing down towards the statics (cortex-m-rt's
+//! `_stack_end`, riscv-rt's `__estack`: the end of `.bss`/`.uninit`, and of riscv-rt's empty heap). [`StackMeter::paint`] fills the free part below the current
 //! stack pointer with a pattern; [`StackMeter::high_water`] later finds the lowest word that no
 //! longer holds it. A stack that reached `_stack_end` has overwritten statics: the firmware must then
 //! fail ([`StackMeter::overflowed`]). This module does not prevent an overflow (no MPU guard); it
@@ -13,9 +13,11 @@ const PAINT: u32 = 0x57AC_CA5E;
 const MARGIN: usize = 64;
 
 extern "C" {
-    /// Lowest address of the stack region (end of the statics), from cortex-m-rt's `link.x`.
+    /// Lowest address of the stack region (end of the statics), from the runtime's `link.x`.
+    #[cfg_attr(target_arch = "riscv32", link_name = "__estack")]
     static _stack_end: u32;
-    /// Initial stack pointer (top of the stack region), from cortex-m-rt's `link.x`.
+    /// Initial stack pointer (top of the stack region), from the runtime's `link.x` (riscv-rt: of
+    /// hart 0, the only one the emulated board runs).
     static _stack_start: u32;
 }
 
@@ -33,7 +35,10 @@ impl StackMeter {
         // Only the addresses of the linker symbols are taken (safe); they are never read.
         let (bottom, top) =
             (core::ptr::addr_of!(_stack_end) as usize, core::ptr::addr_of!(_stack_start) as usize);
-        let sp = cortex_m::register::msp::read() as usize;
+        // The address of a local is at or just above the stack pointer (MARGIN covers the rest of
+        // this frame), on every architecture.
+        let here = 0u8;
+        let sp = core::hint::black_box(&here) as *const u8 as usize;
         let limit = sp.saturating_sub(MARGIN) & !3;
         let mut p = (bottom + 3) & !3;
         while p < limit {

@@ -1,40 +1,26 @@
-//! edge-reflex on an emulated Cortex-M4F (QEMU `mps2-an386`).
-//!
-//! Runs every conformance case through the TFLite engine, then the shared graph on a simulated
-//! sensor (see `board_common::checks`), prints a line per check through semihosting and exits QEMU
-//! with a non-zero code if any check failed. Run it with `cargo run --release` in this directory
-//! (see `.cargo/config.toml`).
+//! edge-reflex on an emulated Cortex-M4F (QEMU `mps2-an386`): every conformance case and the shared
+//! graph, checked by `board_common::checks` (one report line per check through semihosting, a
+//! non-zero QEMU exit code if any failed). Run it with `cargo run --release` in this directory.
 #![no_std]
 #![no_main]
 
-use board_common::checks::{self, Board};
+use board_common::{checks, qemu_board, Aligned};
 use cortex_m_rt::{entry, exception, ExceptionFrame};
-
-include!(concat!(env!("OUT_DIR"), "/conformance_cases.rs"));
-include!(concat!(env!("OUT_DIR"), "/graph_expected.rs"));
 
 /// Working memory of the engine: the largest case (person detection) needs 74 KB; RAM is 4 MB.
 const ARENA_BYTES: usize = 256 * 1024;
 
-#[repr(C, align(16))]
-struct Arena([u8; ARENA_BYTES]);
-
 #[entry]
 fn main() -> ! {
-    // cortex-m-rt turns this into a `&'static mut Arena` that `main` owns: no `unsafe` needed.
-    static mut ARENA: Arena = Arena([0; ARENA_BYTES]);
-
-    let board = Board {
-        name: "qemu-m4",
-        machine: "Cortex-M4F (mps2-an386)",
-        cases: CASES,
-        fixture_bytes: EMBEDDED_FIXTURE_BYTES,
-        graph_expected: GRAPH_EXPECTED,
-    };
-    checks::run(&board, &mut ARENA.0)
+    // cortex-m-rt turns this into a `&'static mut` that `main` owns: no `unsafe` needed.
+    static mut ARENA: Aligned<[u8; ARENA_BYTES]> = Aligned([0; ARENA_BYTES]);
+    checks::run(&qemu_board!("qemu-m4", "Cortex-M4F (mps2-an386)"), &mut ARENA.0)
 }
 
 #[exception]
 unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    board_common::semihosting::hard_fault(frame)
+    board_common::semihosting::fault(
+        format_args!("HARDFAULT lr={:#010x}", frame.lr()),
+        frame.pc() as usize,
+    )
 }

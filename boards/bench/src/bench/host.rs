@@ -1,18 +1,25 @@
-//! Report lines and the exit code, through ARM semihosting, without `core::fmt`.
+//! Report lines and the exit code, through semihosting (cortex-m-semihosting on Arm, the
+//! `semihosting` crate on RISC-V), without `core::fmt`.
 //!
 //! The firmware's flash is a benchmark result, so this module formats numbers by hand instead of
 //! pulling in `core::fmt` (several KB), and the panic handler prints a fixed line. It only works
 //! under QEMU or a debugger with semihosting enabled.
 
-use cortex_m_semihosting::{debug, hio};
+#[cfg(target_arch = "arm")]
+use cortex_m_semihosting::{debug, hio, hio::HostStream as Stream};
+#[cfg(target_arch = "riscv32")]
+use semihosting::io::{Stdout as Stream, Write as _};
 
 /// The host's standard output; failed writes are dropped (there is nowhere to report them).
-pub struct Out(Option<hio::HostStream>);
+pub struct Out(Option<Stream>);
 
 impl Out {
     /// Opens the host's standard output.
     pub fn open() -> Out {
-        Out(hio::hstdout().ok())
+        #[cfg(target_arch = "arm")]
+        return Out(hio::hstdout().ok());
+        #[cfg(target_arch = "riscv32")]
+        return Out(semihosting::io::stdout().ok());
     }
 
     /// Writes `s`.
@@ -55,7 +62,11 @@ impl Out {
 
 /// Ends QEMU with exit code 0 when `success`, non-zero otherwise.
 pub fn exit(success: bool) -> ! {
+    #[cfg(target_arch = "riscv32")]
+    semihosting::process::exit(if success { 0 } else { 1 });
+    #[cfg(target_arch = "arm")]
     debug::exit(if success { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
+    #[allow(unreachable_code)]
     loop {
         core::hint::spin_loop();
     }

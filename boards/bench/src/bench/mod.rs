@@ -27,6 +27,7 @@
 
 pub mod host;
 pub mod stack;
+#[cfg(target_arch = "arm")]
 pub mod vectors;
 
 #[cfg(not(bench_load))]
@@ -63,7 +64,7 @@ pub extern "C" fn bench_end() {
 }
 
 /// Paints the stack, runs the benchmark in `arena`, reports and exits.
-pub fn run(arena: &'static mut [u8]) -> ! {
+pub fn run(arena: &mut [u8]) -> ! {
     stack::paint();
     let (ops, arena_used, mut interpreter) = prepare(arena);
     // Stack of loading and planning; then repaint to measure the inferences alone.
@@ -100,7 +101,7 @@ pub fn run(arena: &'static mut [u8]) -> ! {
 /// in use and the interpreter.
 #[cfg(bench_load)]
 #[inline(never)]
-fn prepare(arena: &'static mut [u8]) -> (usize, usize, Interpreter<'static, 'static>) {
+fn prepare(arena: &mut [u8]) -> (usize, usize, Interpreter<'static, '_>) {
     let model = match TfLiteModel::load(&BENCH_MODEL.0) {
         Ok(m) => m,
         Err(_) => fail("load (run `reflex inspect` on the model for details)"),
@@ -117,9 +118,9 @@ fn prepare(arena: &'static mut [u8]) -> (usize, usize, Interpreter<'static, 'sta
 /// Binds the build-time plan to the model and sets up the arena (activations only).
 #[cfg(not(bench_load))]
 #[inline(never)]
-fn prepare(
-    arena: &'static mut [u8],
-) -> (usize, usize, Interpreter<'static, 'static, Prebuilt<'static, 'static>>) {
+fn prepare<'a>(
+    arena: &'a mut [u8],
+) -> (usize, usize, Interpreter<'static, 'a, Prebuilt<'static, 'a>>) {
     let prebuilt = match Prebuilt::new(&BENCH_MODEL.0, &BENCH_PLAN) {
         Ok(p) => p,
         Err(_) => fail("the build-time plan does not bind to the model"),

@@ -18,9 +18,11 @@ pub const PATTERN: u32 = 0xC5AC_CE55;
 const MARGIN: usize = 64;
 
 extern "C" {
-    /// Top of the stack (initial SP), from cortex-m-rt's link.x.
+    /// Top of the stack (initial SP), from cortex-m-rt's (or riscv-rt's) link.x.
     static _stack_start: u32;
-    /// Bottom of the stack region (first byte after the statics), from cortex-m-rt's link.x.
+    /// Bottom of the stack region (first byte after the statics), from cortex-m-rt's link.x
+    /// (riscv-rt's `__estack`).
+    #[cfg_attr(target_arch = "riscv32", link_name = "__estack")]
     static _stack_end: u32;
 }
 
@@ -33,7 +35,13 @@ fn bounds() -> (usize, usize) {
 #[inline(never)]
 pub fn paint() {
     let (bottom, _) = bounds();
+    #[cfg(target_arch = "arm")]
     let sp = cortex_m::register::msp::read() as usize;
+    // The address of a local: at or just above the stack pointer (MARGIN covers the rest).
+    #[cfg(target_arch = "riscv32")]
+    let here = 0u8;
+    #[cfg(target_arch = "riscv32")]
+    let sp = core::hint::black_box(&here) as *const u8 as usize;
     let mut p = (bottom + 3) & !3;
     while p + 4 <= sp.saturating_sub(MARGIN) {
         // SAFETY: [bottom, sp - MARGIN) is the part of the stack region below the live stack
