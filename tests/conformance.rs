@@ -6,8 +6,8 @@
 
 mod fixtures;
 
-use edge_reflex::engine::{Interpreter, LoadErrorKind, TfLiteModel};
-use fixtures::{cases_of, exact_cases, json_int, samples, tier, CONFORMANCE_NEXT};
+use edge_reflex::engine::{Interpreter, TfLiteModel};
+use fixtures::{exact_cases, json_int, samples};
 use std::fs;
 use std::path::Path;
 
