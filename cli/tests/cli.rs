@@ -26,8 +26,8 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).trim().to_string()
 }
 
-/// The bit-exact cases of a fixture set: those with a model, and (conformance-next) of the `core`
-/// or `extended` tier.
+/// The bit-exact cases of a fixture set: those with a model, and (conformance-next) of the `core`,
+/// `extended` or `stretch` tier (every `reflex run` starts from a reset state).
 fn exact_cases(set: &str) -> Vec<PathBuf> {
     let dir = fixtures().join("..").join(set);
     let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
@@ -36,7 +36,7 @@ fn exact_cases(set: &str) -> Vec<PathBuf> {
         .filter(|p| p.join("model.tflite").is_file())
         .filter(|p| {
             let json = std::fs::read_to_string(p.join("case.json")).unwrap_or_default();
-            !json.contains("\"tier\": \"float\"") && !json.contains("\"tier\": \"stretch\"")
+            !json.contains("\"tier\": \"float\"")
         })
         .collect();
     cases.sort();
@@ -50,7 +50,7 @@ fn run_reproduces_every_conformance_case() {
     let mut cases = exact_cases("conformance");
     assert_eq!(cases.len(), 25, "conformance");
     let next = exact_cases("conformance-next");
-    assert_eq!(next.len(), 18, "conformance-next core and extended");
+    assert_eq!(next.len(), 20, "conformance-next core, extended and stretch");
     cases.extend(next);
     let mlperf = exact_cases("mlperf-tiny");
     assert_eq!(mlperf.len(), 4, "mlperf-tiny");
@@ -98,6 +98,56 @@ fn run_reproduces_every_conformance_case() {
         }
     }
     println!("reflex run: {checked} samples bit-exact over {} cases", cases.len());
+}
+
+/// The `float` tier of conformance-next (float32 and dynamic-range models) through `reflex run`:
+/// every float32 output within the case's absolute tolerance.
+#[test]
+fn run_reproduces_the_float_cases_within_their_tolerance() {
+    let dir = fixtures().join("..").join("conformance-next");
+    let out_dir = scratch_dir("run-float");
+    let mut checked = 0;
+    for case in ["float32_cnn", "dynamic_range_fc"] {
+        let case = dir.join(case);
+        let json = std::fs::read_to_string(case.join("case.json")).unwrap();
+        let tolerance: f32 = json
+            .split("\"tolerance\":")
+            .nth(1)
+            .and_then(|t| t.split([',', '}']).next())
+            .and_then(|t| t.trim().parse().ok())
+            .expect("case.json has a tolerance");
+        for entry in std::fs::read_dir(case.join("samples")).unwrap() {
+            let s = entry.unwrap().path();
+            let got = out_dir.join(format!(
+                "{}-{}.bin",
+                case.file_name().unwrap().to_string_lossy(),
+                s.file_name().unwrap().to_string_lossy()
+            ));
+            let (model, input) = (case.join("model.tflite"), s.join("input0.bin"));
+            let o = reflex(&[
+                "run",
+                model.to_str().unwrap(),
+                "--input",
+                input.to_str().unwrap(),
+                "--output",
+                got.to_str().unwrap(),
+            ]);
+            assert!(o.status.success(), "{}: {}", case.display(), stderr(&o));
+            let floats = |b: Vec<u8>| -> Vec<f32> {
+                b.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect()
+            };
+            let (got, want) = (
+                floats(std::fs::read(&got).unwrap()),
+                floats(std::fs::read(s.join("output0.bin")).unwrap()),
+            );
+            assert_eq!(got.len(), want.len());
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() <= tolerance, "{}: {g} vs {w}", s.display());
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 22, "11 samples each");
 }
 
 #[test]
