@@ -176,10 +176,13 @@ op_features() {
             MEAN) feats+=",edge-reflex/op-mean" ;;
             CONCATENATION | PAD | SPACE_TO_BATCH_ND | BATCH_TO_SPACE_ND) feats+=",edge-reflex/op-layout" ;;
             SHAPE | STRIDED_SLICE | PACK) feats+=",edge-reflex/op-shape" ;;
+            UNIDIRECTIONAL_SEQUENCE_LSTM) feats+=",edge-reflex/op-lstm" ;;
             RESHAPE | EXPAND_DIMS | SQUEEZE) ;;
             *) return 0 ;; # unknown to this list: build everything
         esac
     done
+    # float32 and dynamic-range models (conformance-next's `float` tier) need the float kernels
+    grep -q '"tier": "float"' "$(dirname "$1")/case.json" 2>/dev/null && feats+=",edge-reflex/op-float"
     [ -n "$feats" ] && echo "--no-default-features --features ${feats#,}"
 }
 

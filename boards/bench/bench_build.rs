@@ -202,6 +202,7 @@ fn bench_build(board: Board) {
     println!("cargo:rustc-link-search={}", out.display());
     println!("cargo:rustc-check-cfg=cfg(bench_profile)");
     println!("cargo:rustc-check-cfg=cfg(bench_load)");
+    println!("cargo:rustc-check-cfg=cfg(bench_stateful)");
 
     let case = env_or("BENCH_MODEL", "tflm_hello_world");
     let runs: u32 = env_or("BENCH_RUNS", "1")
@@ -233,6 +234,11 @@ fn bench_build(board: Board) {
         .unwrap_or_else(|e| panic!("bench: no case {case}: {}: {e}", model_path.display()));
     let model = edge_reflex::engine::TfLiteModel::load(&bytes)
         .unwrap_or_else(|e| panic!("bench: {case}: the engine refuses the model: {e}"));
+    // A model with state (an LSTM's variable tensors) is reset before every measured inference,
+    // outside the markers, so each run starts as the fixture's sample does.
+    if model.operators().any(|op| op.code == edge_reflex::engine::model::operator::code::UNIDIRECTIONAL_SEQUENCE_LSTM) {
+        println!("cargo:rustc-cfg=bench_stateful");
+    }
     let mut arena =
         model.arena_size().unwrap_or_else(|e| panic!("bench: {case}: cannot plan the arena: {e}"));
     let plan = prebuilt.then(|| {

@@ -135,6 +135,10 @@ fn prepare<'a>(
 #[inline(never)]
 fn measure(interpreter: &mut Interpreter<'_, '_, impl Source>) {
     for _ in 0..RUNS {
+        #[cfg(bench_stateful)]
+        if interpreter.reset_state().is_err() {
+            fail("reset_state");
+        }
         set_inputs(interpreter);
         bench_begin();
         let result = interpreter.invoke();

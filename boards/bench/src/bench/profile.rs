@@ -57,6 +57,10 @@ impl Profiler for Markers {
 pub fn run_once(
     interpreter: &mut edge_reflex::engine::Interpreter<'_, '_, impl edge_reflex::engine::Source>,
 ) {
+    #[cfg(bench_stateful)]
+    if interpreter.reset_state().is_err() {
+        fail("reset_state");
+    }
     super::set_inputs(interpreter);
     if interpreter.invoke_profiled(&mut Markers).is_err() {
         fail("invoke (profiled)");
