@@ -51,6 +51,28 @@ struct FixtureSet<'a> {
     samples: Samples,
 }
 
+/// Every case of the fixture sets with every sample, for the boards with room for all of them
+/// (built with the `op-float` feature): the bit-exact cases of the three sets, the `stretch` tier
+/// (the LSTM models, state reset before every sample) and the `float` tier (compared within each
+/// case's tolerance).
+#[allow(dead_code)]
+const EVERY_CASE: [FixtureSet<'static>; 5] = [
+    FixtureSet { set: "conformance", cases: Select::All, samples: Samples::All },
+    // The `core` and `extended` tiers (Select::All leaves out `float` and `stretch`).
+    FixtureSet { set: "conformance-next", cases: Select::All, samples: Samples::All },
+    FixtureSet {
+        set: "conformance-next",
+        cases: Select::Only(&["tflm_dtln_noise_suppression", "tflm_mnist_lstm"]),
+        samples: Samples::All,
+    },
+    FixtureSet { set: "mlperf-tiny", cases: Select::All, samples: Samples::All },
+    FixtureSet {
+        set: "conformance-next",
+        cases: Select::Only(&["dynamic_range_fc", "float32_cnn"]),
+        samples: Samples::All,
+    },
+];
+
 /// Locates a fixture set: `$EDGE_REFLEX_FIXTURES/<set>`, or `<repo>/tests/data/<set>`.
 fn fixture_set_dir(set: &str) -> std::path::PathBuf {
     println!("cargo:rerun-if-env-changed=EDGE_REFLEX_FIXTURES");

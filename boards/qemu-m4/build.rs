@@ -1,6 +1,6 @@
-//! Embeds every bit-exact conformance case of the three fixture sets with all their samples (the M4
-//! board has room for all of them) and the float tier of conformance-next, runs the graph scenario on the host (the outcome the firmware
-//! must reproduce), and provides memory.x.
+//! Embeds every case of the fixture sets with all their samples (`EVERY_CASE`: the bit-exact cases,
+//! the LSTM and the float tiers; the M4 board has room for all of them), runs the graph scenario on
+//! the host (the outcome the firmware must reproduce), and provides memory.x.
 
 include!("../common/fixtures_build.rs");
 
@@ -12,22 +12,5 @@ include!("../common/graph_build.rs");
 fn main() {
     provide_memory_x();
     embed_host_graph_outcomes();
-    embed_fixtures(&[
-        FixtureSet { set: "conformance", cases: Select::All, samples: Samples::All },
-        // The `core` and `extended` tiers (Select::All leaves out `float` and `stretch`).
-        FixtureSet { set: "conformance-next", cases: Select::All, samples: Samples::All },
-        // The `stretch` tier: the LSTM models (state reset before every sample).
-        FixtureSet {
-            set: "conformance-next",
-            cases: Select::Only(&["tflm_dtln_noise_suppression", "tflm_mnist_lstm"]),
-            samples: Samples::All,
-        },
-        FixtureSet { set: "mlperf-tiny", cases: Select::All, samples: Samples::All },
-        // The `float` tier, compared within each case's tolerance.
-        FixtureSet {
-            set: "conformance-next",
-            cases: Select::Only(&["dynamic_range_fc", "float32_cnn"]),
-            samples: Samples::All,
-        },
-    ]);
+    embed_fixtures(&EVERY_CASE);
 }
