@@ -1,5 +1,5 @@
-//! The float32 operators and the dynamic-range ("hybrid") FULLY_CONNECTED (feature
-//! `op-float`): prepare checks the float operands and writes the record, eval runs the
+//! The float32 operators and the dynamic-range ("hybrid") FULLY_CONNECTED, CONV_2D and
+//! DEPTHWISE_CONV_2D (feature `op-float`): prepare checks the float operands and writes the record, eval runs the
 //! [`float`](crate::engine::kernels::float) kernels.
 //!
 //! An operator runs here when its output is float32 and its code is one of [`runs_code`]'s
@@ -16,6 +16,7 @@ use crate::engine::kernels::elementwise::MAX_RANK;
 use crate::engine::kernels::float::dense::{
     fully_connected, hybrid_fully_connected, Dense, HybridOperands, WeightScales,
 };
+use crate::engine::kernels::float::hybrid::{hybrid_conv, hybrid_depthwise, HybridConvOperands};
 use crate::engine::kernels::float::window::{conv, depthwise, pool, ConvOperands, Pool, Shapes};
 use crate::engine::kernels::float::{binary, mean, softmax, unary, Binary, Clamp, F32Le, Unary};
 use crate::engine::kernels::geometry::Geometry;
@@ -112,8 +113,25 @@ pub(super) struct FloatConvRecord {
     pub output: [u32; 4],
     /// True if the operator has a bias (input 2).
     pub bias: bool,
+    /// Float weights, or int8 ones and how they are scaled (a hybrid convolution, whose weight
+    /// scales follow the record: one, or one per output channel).
+    pub weights: ConvWeights,
     /// Zeros.
-    pub reserved: [u8; 3],
+    pub reserved: [u8; 2],
+}
+
+/// The weights of a float-input convolution, and so which kernel runs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, NoUninit, CheckedBitPattern)]
+#[repr(u8)]
+pub(super) enum ConvWeights {
+    /// float32 weights: the float kernels.
+    Float = 0,
+    /// int8 weights, one scale: hybrid CONV_2D with the input quantized symmetrically
+    /// (TFLite's `EvalHybrid`).
+    PerTensor = 1,
+    /// int8 weights, one scale per output channel: hybrid CONV_2D or DEPTHWISE_CONV_2D with the
+    /// input quantized asymmetrically (TFLite's `EvalHybridPerChannel`).
+    PerChannel = 2,
 }
 
 impl FloatConvRecord {
@@ -282,10 +300,9 @@ fn prepare_conv(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, Loa
     p.arity(2, 3)?;
     let (input, filter, output) = (p.input(0)?, p.input(1)?, p.output()?);
     float(p, &input, "input must be float32")?;
-    if filter.dtype == DType::Int8 {
-        return Err(p.err(LoadErrorKind::DynamicRangeModel));
+    if filter.dtype != DType::Int8 {
+        float(p, &filter, "weights must be float32 or int8")?;
     }
-    float(p, &filter, "weights must be float32")?;
     float(p, &output, "output must be float32")?;
     if [&input, &filter, &output].iter().any(|t| t.shape.dims().len() != 4) {
         return Err(p.shapes("operands must be 4-D"));
@@ -322,6 +339,8 @@ fn prepare_conv(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, Loa
     if !g.fits(oh, ow, fs[1], fs[2]) {
         return Err(p.shapes("window positions overflow"));
     }
+    let groups_of_one = depth_multiplier.is_some() || fs[3] == is[3];
+    let weights = hybrid_weights(p, &filter, channels, depth_multiplier.is_some(), groups_of_one)?;
     w.pod(&FloatConvRecord {
         geometry: geometry_words(&g),
         depth_multiplier: word(depth_multiplier.map_or(0, |_| channels / is[3])),
@@ -330,9 +349,50 @@ fn prepare_conv(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, Loa
         filter: shape_words(fs),
         output: shape_words(os),
         bias: has_bias,
-        reserved: [0; 3],
+        weights,
+        reserved: [0; 2],
     });
-    Ok(Needs::default())
+    match weights {
+        ConvWeights::Float => return Ok(Needs::default()),
+        ConvWeights::PerTensor => w.pod(&filter.quantization.map_or(0.0, |q| q.scale(0))),
+        ConvWeights::PerChannel => {
+            for s in filter.quantization.iter().flat_map(|q| q.scales()) {
+                w.pod(&s);
+            }
+        }
+    }
+    Ok(Needs { scratch: is[1] * is[2] * is[3] })
+}
+
+/// How a convolution's weights are stored, as TFLite picks its kernel: float32; int8 with one
+/// scale (or several, all equal) for a CONV_2D without groups; else int8 with one scale per
+/// output channel (along dimension 0 for CONV_2D, 3 for DEPTHWISE_CONV_2D, which TFLite runs
+/// only so). Int8 zero points must be 0 and the scales positive.
+fn hybrid_weights(
+    p: &Prep<'_, '_>,
+    filter: &TensorInfo<'_>,
+    channels: usize,
+    depthwise: bool,
+    groups_of_one: bool,
+) -> Result<ConvWeights, LoadError> {
+    if filter.dtype != DType::Int8 {
+        return Ok(ConvWeights::Float);
+    }
+    let q = filter.quantization.ok_or(p.err(LoadErrorKind::Quantization("weights unquantized")))?;
+    let valid =
+        q.scales().all(|s| s.is_finite() && s > 0.0) && (0..q.len()).all(|c| q.zero_point(c) == 0);
+    let per_channel = q.len() == channels && q.dimension() == if depthwise { 3 } else { 0 };
+    let equal = q.scales().all(|s| s == q.scale(0));
+    if valid && !depthwise && groups_of_one && (q.len() == 1 || (per_channel && equal)) {
+        Ok(ConvWeights::PerTensor)
+    } else if valid && per_channel {
+        Ok(ConvWeights::PerChannel)
+    } else {
+        Err(p.err(LoadErrorKind::Quantization(
+            "hybrid convolution weights need zero points 0 and one positive scale per output \
+             channel (or one scale, for CONV_2D without groups)",
+        )))
+    }
 }
 
 #[inline(never)]
@@ -487,6 +547,9 @@ pub(super) fn eval(
     match op_code {
         code::CONV_2D | code::DEPTHWISE_CONV_2D => {
             let rec: FloatConvRecord = r.checked()?;
+            if rec.weights != ConvWeights::Float {
+                return eval_hybrid_conv(op_code, &rec, r, io);
+            }
             let (g, clamp) = (geometry_of(rec.geometry), clamp_of(rec.clamp));
             let multiplier = rec.depth_multiplier as usize;
             let bias = if rec.bias { Some(f32_input(&io, 2)?) } else { None };
@@ -537,6 +600,41 @@ pub(super) fn eval(
     .map_err(kernel_err)
 }
 
+/// A hybrid CONV_2D or DEPTHWISE_CONV_2D: its weight scales follow the record.
+#[inline(never)]
+fn eval_hybrid_conv(
+    op_code: i32,
+    rec: &FloatConvRecord,
+    r: &mut RecordReader<'_>,
+    io: Operands<'_>,
+) -> Result<(), RunError> {
+    let shapes = rec.shapes();
+    let scales = if rec.weights == ConvWeights::PerTensor {
+        WeightScales::PerTensor(r.pod()?)
+    } else {
+        let channels = shapes.output[3];
+        WeightScales::PerChannel(F32Le(
+            r.bytes(channels.checked_mul(4).ok_or(RunError::Internal)?)?,
+        ))
+    };
+    let bias = if rec.bias { Some(f32_input(&io, 2)?) } else { None };
+    let ops = HybridConvOperands {
+        input: f32_input(&io, 0)?,
+        filter: io.inputs.i8(1)?,
+        scales,
+        bias,
+        shapes,
+    };
+    let (g, clamp) = (geometry_of(rec.geometry), clamp_of(rec.clamp));
+    let scratch = super::as_i8_mut(io.scratch);
+    if op_code == code::DEPTHWISE_CONV_2D {
+        hybrid_depthwise(g, rec.depth_multiplier as usize, clamp, ops, io.output, scratch)
+    } else {
+        hybrid_conv(g, clamp, ops, io.output, scratch)
+    }
+    .map_err(kernel_err)
+}
+
 #[inline(never)]
 fn eval_fully_connected(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
     let rec: FloatFcRecord = r.checked()?;
@@ -581,7 +679,8 @@ mod tests {
             filter: [1, 3, 3, 6],
             output: [1, 7, 4, 6],
             bias: true,
-            reserved: [0; 3],
+            weights: ConvWeights::PerChannel,
+            reserved: [0; 2],
         }
     }
 
@@ -598,6 +697,10 @@ mod tests {
         assert_eq!(rec.shapes().filter, [1, 3, 3, 6]);
         assert_eq!(clamp_of(rec.clamp), Clamp { min: 0.0, max: 6.0 });
         assert_code_checked(&rec, core::mem::offset_of!(FloatConvRecord, bias), 2);
+        for weights in [ConvWeights::Float, ConvWeights::PerTensor] {
+            assert_round_trip(&FloatConvRecord { weights, ..rec });
+        }
+        assert_code_checked(&rec, core::mem::offset_of!(FloatConvRecord, weights), 3);
     }
 
     #[test]

@@ -283,7 +283,12 @@ struct LstmRecord {
 }
 
 impl LstmRecord {
-    fn new(state: State, [n_batch, max_time]: [usize; 2], time_major: bool, p: &LstmParams) -> Self {
+    fn new(
+        state: State,
+        [n_batch, max_time]: [usize; 2],
+        time_major: bool,
+        p: &LstmParams,
+    ) -> Self {
         LstmRecord {
             state,
             n_batch: word(n_batch),
