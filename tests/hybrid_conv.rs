@@ -26,6 +26,7 @@ struct Window {
 }
 
 /// A hybrid convolution under test.
+#[derive(Clone)]
 struct Case {
     depthwise: bool,
     window: Window,
@@ -373,7 +374,7 @@ fn depthwise_quantizes_asymmetrically_per_channel() {
 }
 
 #[test]
-fn unsupported_hybrid_weights_are_refused_with_a_typed_error() {
+fn hybrid_weights_are_checked_as_tflite_checks_them() {
     let filter = [1, 2, 2, 2];
     let case = Case {
         depthwise: true,
@@ -386,11 +387,22 @@ fn unsupported_hybrid_weights_are_refused_with_a_typed_error() {
     };
     assert!(TfLiteModel::load(&case.model()).is_ok());
     // DEPTHWISE_CONV_2D with one scale for two channels: TFLite requires one per channel.
-    let per_tensor = Case { scales: vec![0.1], ..case };
+    let per_tensor = Case { scales: vec![0.1], ..case.clone() };
     let e = TfLiteModel::load(&per_tensor.model()).expect_err("refused");
     assert!(matches!(e.kind, LoadErrorKind::Quantization(_)), "{e}");
+    // One channel with one scale is per channel (TFLite checks the count, not the dimension).
+    let x: Vec<f32> = (0..9).map(|i| noise(i, 17)).collect();
+    let single = Case {
+        filter: [1, 2, 2, 1],
+        input: [1, 3, 3, 1],
+        weights: weights(4, 6),
+        scales: vec![0.25],
+        bias: vec![0.5],
+        ..per_tensor
+    };
+    check(&single, &x);
     // A zero or negative scale.
-    let bad = Case { scales: vec![0.1, 0.0], ..per_tensor };
+    let bad = Case { scales: vec![0.1, 0.0], ..case };
     let e = TfLiteModel::load(&bad.model()).expect_err("refused");
     assert!(matches!(e.kind, LoadErrorKind::Quantization(_)), "{e}");
 }

@@ -381,7 +381,8 @@ fn hybrid_weights(
     let q = filter.quantization.ok_or(p.err(LoadErrorKind::Quantization("weights unquantized")))?;
     let valid =
         q.scales().all(|s| s.is_finite() && s > 0.0) && (0..q.len()).all(|c| q.zero_point(c) == 0);
-    let per_channel = q.len() == channels && q.dimension() == if depthwise { 3 } else { 0 };
+    let along = q.dimension() == if depthwise { 3 } else { 0 };
+    let per_channel = q.len() == channels && (along || channels == 1);
     let equal = q.scales().all(|s| s == q.scale(0));
     if valid && !depthwise && groups_of_one && (q.len() == 1 || (per_channel && equal)) {
         Ok(ConvWeights::PerTensor)
