@@ -113,7 +113,8 @@ pub enum LoadErrorKind {
     /// (the message says to enable it), or one with no float32 kernel.
     FloatModel,
     /// An operator with int8 weights and float32 activations (dynamic-range quantization) this
-    /// build cannot run: without the `op-float` feature, or other than FULLY_CONNECTED.
+    /// build cannot run: without the `op-float` feature, or other than FULLY_CONNECTED, CONV_2D
+    /// and DEPTHWISE_CONV_2D.
     DynamicRangeModel,
     /// An operator reads tensor `n`, which it also writes.
     ReadsOwnOutput(u32),
@@ -168,7 +169,9 @@ fn float_refusal(f: &mut fmt::Formatter<'_>, hybrid: bool, float: bool) -> fmt::
             "this build runs int8 operators only; enable the edge-reflex feature `op-float`, or ",
         )?,
         (true, false) => f.write_str("no float32 kernel for this operator; ")?,
-        (true, true) => f.write_str("only FULLY_CONNECTED runs in this form; ")?,
+        (true, true) => {
+            f.write_str("only FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D run in this form; ")?
+        }
     }
     f.write_str(CONVERT_HINT)
 }

@@ -202,9 +202,12 @@ mod tests {
             assert_eq!(refusal(c, false, true), None, "{c}");
             assert_eq!(refusal(c, true, false), Some(DynamicRangeModel), "{c}");
         }
-        assert_eq!(refusal(code::FULLY_CONNECTED, true, true), None);
-        assert_eq!(refusal(code::CONV_2D, true, true), Some(DynamicRangeModel));
-        assert_eq!(refusal(code::DEPTHWISE_CONV_2D, true, true), Some(DynamicRangeModel));
+        for c in [code::FULLY_CONNECTED, code::CONV_2D, code::DEPTHWISE_CONV_2D] {
+            assert_eq!(refusal(c, true, true), None, "{c}");
+        }
+        for c in [code::ADD, code::MEAN, code::AVERAGE_POOL_2D] {
+            assert_eq!(refusal(c, true, true), Some(DynamicRangeModel), "{c}");
+        }
         // SHAPE and the conversions have no float kernel of their own here.
         assert_eq!(refusal(code::SHAPE, false, true), Some(FloatModel));
         // The build's own answer is the one `load` gives.

@@ -281,14 +281,15 @@ pub const fn float_kernel(code: i32) -> bool {
 }
 
 /// True if this build runs builtin `code` with int8 weights and float32 activations (the
-/// dynamic-range, or hybrid, form): FULLY_CONNECTED with `op-float`.
+/// dynamic-range, or hybrid, form): FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D with
+/// `op-float`.
 pub const fn hybrid_built(code: i32) -> bool {
     cfg!(feature = "op-float") && hybrid_kernel(code)
 }
 
 /// [`hybrid_built`] in a build with `op-float`.
 pub const fn hybrid_kernel(code: i32) -> bool {
-    built(code) && code == crate::engine::model::operator::code::FULLY_CONNECTED
+    built(code) && matches!(code, code::FULLY_CONNECTED | code::CONV_2D | code::DEPTHWISE_CONV_2D)
 }
 
 /// Parses and checks the options of operator table `op` whose builtin code is `code`.

@@ -16,12 +16,13 @@
 use super::{as_i8_mut, kernel_err, Needs, Operands, Prep};
 use crate::engine::arith::QuantizedMultiplier;
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
-use crate::engine::kernels::lstm::{self, LstmParams, LstmWeights, GATES, PARAM_WORDS};
+use crate::engine::kernels::lstm::{self, LstmParams, LstmWeights, GATES};
 use crate::engine::kernels::{I32Le, KernelError};
 use crate::engine::model::kernel::state_layout;
 use crate::engine::model::operator::Op;
 use crate::engine::model::tensor::{DType, TensorInfo};
-use crate::engine::record::{RecordReader, RecordWriter};
+use crate::engine::record::{word, RecordReader, RecordWriter};
+use bytemuck::{CheckedBitPattern, NoUninit, Pod, Zeroable};
 
 /// Operand positions.
 const INPUT: usize = 0;
@@ -120,15 +121,14 @@ pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Need
     let (Some(c_at), _) = state_layout(p.m, p.op, p.op.input(CELL_STATE))? else {
         return Err(p.err(LoadErrorKind::Variable));
     };
-    w.usize(h_at);
-    w.usize(output_state.bytes());
-    w.i32(qh.zero_point);
-    w.usize(c_at);
-    w.usize(cell_state.bytes());
-    w.usize(n_batch);
-    w.usize(max_time);
-    w.bool(options.time_major);
-    w.pod(&params.to_words());
+    let state = State {
+        h_at: word(h_at),
+        h_len: word(output_state.bytes()),
+        h_zero_point: qh.zero_point,
+        c_at: word(c_at),
+        c_len: word(cell_state.bytes()),
+    };
+    w.pod(&LstmRecord::new(state, [n_batch, max_time], options.time_major, &params));
     // Biases with the zero-point terms folded in (TFLite's PrecomputeZeroPointTimesWeightWithBias):
     // input products: bias - z_x * rowsum(W); recurrent products: -z_h * rowsum(R).
     for k in 0..GATES {
@@ -223,23 +223,105 @@ fn row_sum(weights: &[u8], row: usize, cols: usize) -> i32 {
         .fold(0i32, |s, &b| s.wrapping_add(b as i8 as i32))
 }
 
-/// Where the state is in the scratch and how to reset it: the first words of the record.
+/// Where the state is in the scratch and how to reset it (the head of [`LstmRecord`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Pod, Zeroable)]
+#[repr(C)]
 struct State {
-    h_at: usize,
-    h_len: usize,
+    /// Byte offset of the output state in the scratch.
+    h_at: u32,
+    /// Bytes of the output state.
+    h_len: u32,
+    /// The output state's zero point (what it resets to).
     h_zero_point: i32,
-    c_at: usize,
-    c_len: usize,
+    /// Byte offset of the cell state in the scratch.
+    c_at: u32,
+    /// Bytes of the cell state.
+    c_len: u32,
 }
 
-fn read_state(r: &mut RecordReader<'_>) -> Result<State, RunError> {
-    Ok(State {
-        h_at: r.usize()?,
-        h_len: r.usize()?,
-        h_zero_point: r.i32()?,
-        c_at: r.usize()?,
-        c_len: r.usize()?,
-    })
+/// A quantized multiplier as a record holds it: `[multiplier, shift]`.
+fn multiplier_words(q: QuantizedMultiplier) -> [i32; 2] {
+    [q.multiplier, q.shift]
+}
+
+/// The quantized multiplier of a record's words.
+fn multiplier_of([multiplier, shift]: [i32; 2]) -> QuantizedMultiplier {
+    QuantizedMultiplier { multiplier, shift }
+}
+
+/// UNIDIRECTIONAL_SEQUENCE_LSTM's parameters; the folded biases follow it (`n_cell` `i32` per
+/// gate for the input products, then as many for the recurrent products).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, NoUninit, CheckedBitPattern)]
+#[repr(C)]
+struct LstmRecord {
+    /// Where the state is and what it resets to.
+    state: State,
+    /// Sequences per input.
+    n_batch: u32,
+    /// Time steps per sequence.
+    max_time: u32,
+    /// Features per input row.
+    n_input: u32,
+    /// Cells (units).
+    n_cell: u32,
+    /// [`LstmParams::input_rescale`], `[multiplier, shift]` per gate.
+    input_rescale: [[i32; 2]; GATES],
+    /// [`LstmParams::recurrent_rescale`], `[multiplier, shift]` per gate.
+    recurrent_rescale: [[i32; 2]; GATES],
+    /// [`LstmParams::hidden_rescale`], `[multiplier, shift]`.
+    hidden_rescale: [i32; 2],
+    /// [`LstmParams::hidden_zero_point`].
+    hidden_zero_point: i32,
+    /// [`LstmParams::cell_scale`] (`-15..=-9`, checked on reading).
+    cell_scale: i32,
+    /// [`LstmParams::cell_clip`].
+    cell_clip: i16,
+    /// True if the input is `[time, batch, features]`.
+    time_major: bool,
+    /// Zero.
+    reserved: u8,
+}
+
+impl LstmRecord {
+    fn new(
+        state: State,
+        [n_batch, max_time]: [usize; 2],
+        time_major: bool,
+        p: &LstmParams,
+    ) -> Self {
+        LstmRecord {
+            state,
+            n_batch: word(n_batch),
+            max_time: word(max_time),
+            n_input: word(p.n_input),
+            n_cell: word(p.n_cell),
+            input_rescale: p.input_rescale.map(multiplier_words),
+            recurrent_rescale: p.recurrent_rescale.map(multiplier_words),
+            hidden_rescale: multiplier_words(p.hidden_rescale),
+            hidden_zero_point: p.hidden_zero_point,
+            cell_scale: p.cell_scale,
+            cell_clip: p.cell_clip,
+            time_major,
+            reserved: 0,
+        }
+    }
+
+    /// The kernel's parameters, or [`RunError::Internal`] for a cell scale out of range.
+    fn params(&self) -> Result<LstmParams, RunError> {
+        if !(-15..=-9).contains(&self.cell_scale) {
+            return Err(RunError::Internal);
+        }
+        Ok(LstmParams {
+            n_input: self.n_input as usize,
+            n_cell: self.n_cell as usize,
+            input_rescale: self.input_rescale.map(multiplier_of),
+            recurrent_rescale: self.recurrent_rescale.map(multiplier_of),
+            hidden_rescale: multiplier_of(self.hidden_rescale),
+            hidden_zero_point: self.hidden_zero_point,
+            cell_scale: self.cell_scale,
+            cell_clip: self.cell_clip,
+        })
+    }
 }
 
 /// The two state tensors inside `scratch` (output state, cell state).
@@ -247,19 +329,20 @@ fn split_state<'s>(
     s: &State,
     scratch: &'s mut [u8],
 ) -> Result<(&'s mut [u8], &'s mut [u8]), RunError> {
-    let c_end = s.c_at.checked_add(s.c_len).ok_or(RunError::Internal)?;
-    let h_end = s.h_at.checked_add(s.h_len).ok_or(RunError::Internal)?;
-    if h_end > s.c_at || c_end > scratch.len() {
+    let [h_at, h_len, c_at, c_len] = [s.h_at, s.h_len, s.c_at, s.c_len].map(|v| v as usize);
+    let c_end = c_at.checked_add(c_len).ok_or(RunError::Internal)?;
+    let h_end = h_at.checked_add(h_len).ok_or(RunError::Internal)?;
+    if h_end > c_at || c_end > scratch.len() {
         return Err(RunError::Internal);
     }
-    let (head, tail) = scratch.split_at_mut(s.c_at);
-    Ok((&mut head[s.h_at..h_end], &mut tail[..s.c_len]))
+    let (head, tail) = scratch.split_at_mut(c_at);
+    Ok((&mut head[h_at..h_end], &mut tail[..c_len]))
 }
 
 /// Resets the state: the output state to its zero point, the cell state to 0 (TFLite's
 /// `ResetVariableTensors`: int8 variables to their zero point, others to zero bytes).
 pub(super) fn reset(r: &mut RecordReader<'_>, scratch: &mut [u8]) -> Result<(), RunError> {
-    let s = read_state(r)?;
+    let s = r.checked::<LstmRecord>()?.state;
     let (h, c) = split_state(&s, scratch)?;
     h.fill(s.h_zero_point as i8 as u8);
     c.fill(0);
@@ -268,11 +351,10 @@ pub(super) fn reset(r: &mut RecordReader<'_>, scratch: &mut [u8]) -> Result<(), 
 
 #[inline(never)]
 pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
-    let state = read_state(r)?;
-    let [n_batch, max_time, time_major] = r.words::<3>()?;
-    let count = |v: i32| usize::try_from(v).map_err(|_| RunError::Internal);
-    let (n_batch, max_time) = (count(n_batch)?, count(max_time)?);
-    let p = LstmParams::from_words(&r.words::<PARAM_WORDS>()?).ok_or(RunError::Internal)?;
+    let rec: LstmRecord = r.checked()?;
+    let (state, time_major) = (rec.state, rec.time_major);
+    let (n_batch, max_time) = (rec.n_batch as usize, rec.max_time as usize);
+    let p = rec.params()?;
     let n = p.n_cell;
     let bias_bytes = 4 * n;
     let mut weights = LstmWeights {
@@ -304,11 +386,61 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
         let h = &mut as_i8_mut(h)[b * n..(b + 1) * n];
         let c = &mut c[2 * b * n..2 * (b + 1) * n];
         for t in 0..max_time {
-            let row = if time_major != 0 { t * n_batch + b } else { b * max_time + t };
+            let row = if time_major { t * n_batch + b } else { b * max_time + t };
             let x = &input[row * p.n_input..(row + 1) * p.n_input];
             let out = &mut output[row * n..(row + 1) * n];
             lstm::step(&p, &weights, x, h, c, out).map_err(kernel_err)?;
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::record::assert_round_trip;
+    use crate::engine::record::tests::assert_code_checked;
+
+    fn record() -> LstmRecord {
+        let q = |multiplier, shift| QuantizedMultiplier { multiplier, shift };
+        let params = LstmParams {
+            n_input: 3,
+            n_cell: 2,
+            input_rescale: [q(0x4000_0000, -3), q(0x5000_0000, -4), q(1 << 30, 0), q(i32::MAX, 1)],
+            recurrent_rescale: [q(0x6000_0000, -7), q(1, -31), q(0x4000_0001, 2), q(0, 0)],
+            hidden_rescale: q(0x7000_0000, -12),
+            hidden_zero_point: -5,
+            cell_scale: -11,
+            cell_clip: -32768,
+        };
+        let state = State { h_at: 0, h_len: 4, h_zero_point: -5, c_at: 4, c_len: 8 };
+        LstmRecord::new(state, [2, 7], true, &params)
+    }
+
+    #[test]
+    fn the_record_round_trips_with_its_parameters() {
+        let rec = record();
+        assert_round_trip(&rec);
+        assert_round_trip(&LstmRecord { time_major: false, ..rec });
+        let p = rec.params().unwrap();
+        assert_eq!(LstmRecord::new(rec.state, [2, 7], true, &p), rec);
+        assert_eq!((p.cell_clip, p.recurrent_rescale[1].shift), (-32768, -31));
+    }
+
+    #[test]
+    fn corrupt_flags_and_scales_are_errors() {
+        assert_code_checked(&record(), core::mem::offset_of!(LstmRecord, time_major), 2);
+        for cell_scale in [-16, -8, i32::MIN] {
+            assert_eq!(LstmRecord { cell_scale, ..record() }.params(), Err(RunError::Internal));
+        }
+        let mut scratch = [0u8; 12];
+        let state = State { c_at: 2, ..record().state };
+        assert!(split_state(&state, &mut scratch).is_err(), "the states overlap");
+        let state = State { c_len: 9, ..record().state };
+        assert!(split_state(&state, &mut scratch).is_err(), "past the scratch");
+        let state = State { h_at: u32::MAX, ..record().state };
+        assert!(split_state(&state, &mut scratch).is_err(), "overflow");
+        let (h, c) = split_state(&record().state, &mut scratch).unwrap();
+        assert_eq!((h.len(), c.len()), (4, 8));
+    }
 }

@@ -225,20 +225,6 @@ pub const fn builtin_of(code: i32) -> i32 {
     code
 }
 
-/// Writes a 4-D shape.
-#[cfg(feature = "op-float")]
-pub(crate) fn write_shape(w: &mut RecordWriter<'_>, s: [usize; 4]) {
-    for d in s {
-        w.usize(d);
-    }
-}
-
-/// Reads a 4-D shape.
-#[cfg(feature = "op-float")]
-pub(crate) fn read_shape(r: &mut RecordReader<'_>) -> Result<[usize; 4], RunError> {
-    Ok([r.usize()?, r.usize()?, r.usize()?, r.usize()?])
-}
-
 /// Resets the state of an operator that [`keeps_state`]: its record body `r` (as [`prepare`]
 /// wrote it) says where in its `scratch` the state is and what to reset it to.
 pub fn reset(code: i32, r: &mut RecordReader<'_>, scratch: &mut [u8]) -> Result<(), RunError> {

@@ -1,5 +1,6 @@
 //! Float32 kernels (feature `op-float`): the operators of float32 models and the dynamic-range
-//! ("hybrid") FULLY_CONNECTED, with int8 weights and float32 activations.
+//! ("hybrid") FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D, with int8 weights and float32
+//! activations.
 //!
 //! Each follows the order of operations of TFLite's reference kernels (`BUILTIN_REF`), so that
 //! results agree to the last bits wherever the reference's own order is kept: sums accumulate
@@ -18,6 +19,7 @@
 //! without `op-float`.
 
 pub mod dense;
+pub mod hybrid;
 pub mod window;
 
 use super::elementwise::MAX_RANK;

@@ -158,15 +158,17 @@ pub fn depthwise(
     Ok(())
 }
 
-/// Which reduction a pooling window applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which reduction a pooling window applies (a byte in an operator record: `NoUninit` to write,
+/// `CheckedBitPattern` to read back checked).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
+#[repr(u8)]
 pub enum Pool {
     /// AVERAGE_POOL_2D: the `f32` sum of the window's inputs (inside the input) divided by their
     /// count.
-    Average,
+    Average = 0,
     /// MAX_POOL_2D: the largest of the window's inputs (`f32::MIN` to start, as the reference's
     /// `lowest()`).
-    Max,
+    Max = 1,
 }
 
 /// AVERAGE_POOL_2D or MAX_POOL_2D of a `filter_h x filter_w` window (`shapes.filter` is

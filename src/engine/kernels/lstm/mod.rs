@@ -51,49 +51,6 @@ pub struct LstmParams {
     pub cell_clip: i16,
 }
 
-/// Words of [`LstmParams::to_words`].
-pub const PARAM_WORDS: usize = 24;
-
-impl LstmParams {
-    /// The parameters as one block of words (how a record stores them).
-    pub fn to_words(&self) -> [i32; PARAM_WORDS] {
-        let mut w = [0i32; PARAM_WORDS];
-        w[0] = self.n_input as i32;
-        w[1] = self.n_cell as i32;
-        for k in 0..GATES {
-            w[2 + 2 * k] = self.input_rescale[k].multiplier;
-            w[3 + 2 * k] = self.input_rescale[k].shift;
-            w[10 + 2 * k] = self.recurrent_rescale[k].multiplier;
-            w[11 + 2 * k] = self.recurrent_rescale[k].shift;
-        }
-        w[18] = self.hidden_rescale.multiplier;
-        w[19] = self.hidden_rescale.shift;
-        w[20] = self.hidden_zero_point;
-        w[21] = self.cell_scale;
-        w[22] = self.cell_clip as i32;
-        w
-    }
-
-    /// The parameters [`to_words`](Self::to_words) wrote (`None` if they are out of range).
-    pub fn from_words(w: &[i32; PARAM_WORDS]) -> Option<LstmParams> {
-        let q = |m: i32, s: i32| QuantizedMultiplier { multiplier: m, shift: s };
-        let mut p = LstmParams {
-            n_input: usize::try_from(w[0]).ok()?,
-            n_cell: usize::try_from(w[1]).ok()?,
-            hidden_rescale: q(w[18], w[19]),
-            hidden_zero_point: w[20],
-            cell_scale: w[21],
-            cell_clip: i16::try_from(w[22]).ok()?,
-            ..LstmParams::default()
-        };
-        for k in 0..GATES {
-            p.input_rescale[k] = q(w[2 + 2 * k], w[3 + 2 * k]);
-            p.recurrent_rescale[k] = q(w[10 + 2 * k], w[11 + 2 * k]);
-        }
-        (-15..=-9).contains(&p.cell_scale).then_some(p)
-    }
-}
-
 /// The LSTM's constant operands: weights (rows of `n_input` and `n_cell` values) and the biases
 /// with the zero-point terms folded in, per gate.
 #[derive(Clone, Copy, Debug)]
