@@ -255,5 +255,8 @@ fn main() -> ! {
 
 #[exception]
 unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
-    board_common::semihosting::hard_fault(frame)
+    board_common::semihosting::fault(
+        format_args!("HARDFAULT lr={:#010x}", frame.lr()),
+        frame.pc() as usize,
+    )
 }
