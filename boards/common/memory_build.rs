@@ -46,8 +46,6 @@ fn write_update_layout(memory_x: &str, out: &std::path::Path) {
     let [slot0, slot1, state] = ["SLOT0", "SLOT1", "STATE"].map(|n| memory_region(memory_x, n));
     assert!(state.1 % 2 == 0, "STATE holds two erase sectors");
     let sector = state.1 / 2;
-    let area_start = slot0.0.min(slot1.0).min(state.0);
-    let area_end = (slot0.0 + slot0.1).max(slot1.0 + slot1.1).max(state.0 + state.1);
     let text = format!(
         "/// Address of the flash driver's offset 0.\n\
          pub const FLASH_BASE: usize = {base:#x};\n\
@@ -58,17 +56,13 @@ fn write_update_layout(memory_x: &str, out: &std::path::Path) {
          \x20       board_common::update::Region {{ offset: {s1:#x}, len: {l1:#x} }},\n\
          \x20   ],\n\
          \x20   state: [{t0:#x}, {t1:#x}],\n\
-         }};\n\
-         /// Every byte of the update (slots and state), as flash driver offsets.\n\
-         pub const UPDATE_AREA: board_common::update::Region = board_common::update::Region {{ offset: {a0:#x}, len: {al:#x} }};\n",
+         }};\n",
         s0 = slot0.0 - base,
         l0 = slot0.1,
         s1 = slot1.0 - base,
         l1 = slot1.1,
         t0 = state.0 - base,
         t1 = state.0 - base + sector,
-        a0 = area_start - base,
-        al = area_end - area_start,
     );
     std::fs::write(out.join("update_layout.rs"), text).expect("OUT_DIR is writable");
 }

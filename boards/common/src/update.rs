@@ -3,7 +3,7 @@
 //!
 //! * [`Mapped`] turns a HAL flash driver (any blocking `NorFlash`) into the updater's
 //!   [`MappedFlash`]: erases and writes go through the driver, reads are in place, over the
-//!   memory-mapped flash, and only inside the update area that the board's `memory.x` reserves.
+//!   memory-mapped flash, and only inside the slots and state sectors the board's `memory.x` reserves.
 //! * [`ModelUpdates`] opens the [`Updater`] at reset, boots the active slot's model (or none: the
 //!   firmware then runs its built-in model), confirms a trial after the first good inference, and
 //!   takes an update in chunks.
@@ -34,24 +34,34 @@ pub fn trusted_key() -> PublicKey {
 pub type UpdateFailed = UpdateError<NorFlashErrorKind>;
 
 /// A HAL's NOR flash driver whose bytes the CPU also reads in place (internal flash, or XIP QSPI
-/// flash), limited to the update area.
+/// flash), lending only the slots and state sectors.
 pub struct Mapped<F> {
     flash: F,
     base: usize,
-    area: Region,
+    layout: Layout,
 }
 
 impl<F: NorFlash> Mapped<F> {
     /// `flash` (offsets as the driver takes them), read in place at `base + offset`, lending
-    /// slices only inside `area` (the slots and state sectors of the board's `memory.x`).
+    /// slices only inside `layout`'s slots and state sectors (the update area of the board's
+    /// `memory.x`).
     ///
     /// # Safety
     ///
-    /// For the whole program, the bytes at `base + area.offset .. base + area.end()` must be
-    /// flash memory-mapped for reading that holds no Rust object (the linker places nothing
-    /// there) and that only `flash` writes; `base + area.offset` must not be 0.
-    pub unsafe fn new(flash: F, base: usize, area: Region) -> Self {
-        Mapped { flash, base, area }
+    /// For the whole program, the bytes of `layout`'s slots and state sectors (each state sector
+    /// `F::ERASE_SIZE` long), at `base` plus their offsets, must be flash memory-mapped for
+    /// reading that holds no Rust object (the linker places nothing there) and that only `flash`
+    /// writes; none of them may start at address 0.
+    pub unsafe fn new(flash: F, base: usize, layout: Layout) -> Self {
+        Mapped { flash, base, layout }
+    }
+
+    /// Whether `offset..end` lies inside one slot or state sector.
+    fn lendable(&self, offset: u32, end: u32) -> bool {
+        let [s0, s1] = self.layout.state.map(|at| Region { offset: at, len: F::ERASE_SIZE as u32 });
+        [self.layout.slots[0], self.layout.slots[1], s0, s1]
+            .iter()
+            .any(|r| offset >= r.offset && r.end().is_some_and(|e| end <= e))
     }
 }
 
@@ -87,13 +97,13 @@ impl<F: NorFlash> NorFlash for Mapped<F> {
 impl<F: NorFlash> MappedFlash for Mapped<F> {
     fn mapped(&self, offset: u32, len: usize) -> Option<&[u8]> {
         let end = offset.checked_add(u32::try_from(len).ok()?)?;
-        if offset < self.area.offset || end > self.area.end()? {
+        if !self.lendable(offset, end) {
             return None;
         }
         let address = self.base.checked_add(offset as usize)?;
-        // SAFETY: `new`'s contract: the update area is memory-mapped flash holding no Rust
-        // object, readable for the whole program, at a non-null address; the range was checked
-        // to lie inside it. Only `self.flash` writes it, through `&mut self`, so no write happens
+        // SAFETY: `new`'s contract: the slots and state sectors are memory-mapped flash holding
+        // no Rust object, readable for the whole program, at non-null addresses; the range was
+        // checked to lie inside one of them. Only `self.flash` writes it, through `&mut self`, so no write happens
         // while this slice (borrowing `&self`) lives.
         Some(unsafe { core::slice::from_raw_parts(address as *const u8, len) })
     }
@@ -392,7 +402,7 @@ impl<F: NorFlash> crate::reflex::Models for ModelUpdates<F> {
 
 /// The physical boards' firmware with model updates: the vibration reflex
 /// ([`run_vibration_reflex`](crate::reflex::run_vibration_reflex)) on the model `updates` booted
-/// (the built-in one if none, or if `updates` is `None`: the update area could not be opened),
+/// (the built-in one if none, or if `updates` is an error: the update area could not be opened),
 /// confirming a trial model after its first good inference, beside [`update_task`] taking
 /// bundles from `source`, the application's transport ([`NoTransport`] until there is one).
 #[allow(clippy::too_many_arguments)]

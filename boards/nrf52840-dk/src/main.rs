@@ -47,10 +47,10 @@ async fn main(_spawner: Spawner) {
     let led = ActiveLow(Output::new(p.P0_13, Level::High, OutputDrive::Standard));
     let clock = || Instant::now().as_micros() as u32;
 
-    // SAFETY: memory.x keeps the linker out of UPDATE_AREA (the slots and the state pages), the
+    // SAFETY: memory.x keeps the linker out of the slots and the state pages of UPDATE_LAYOUT, the
     // nRF52840 maps its flash for reading at the NVMC's offsets (FLASH_BASE 0), and only this
-    // NVMC driver writes it; the area starts above the firmware, so never at address 0.
-    let flash = unsafe { Mapped::new(Nvmc::new(p.NVMC), layout::FLASH_BASE, layout::UPDATE_AREA) };
+    // NVMC driver writes it; they lie above the firmware, so none is at address 0.
+    let flash = unsafe { Mapped::new(Nvmc::new(p.NVMC), layout::FLASH_BASE, layout::UPDATE_LAYOUT) };
     let updates = ModelUpdates::open(flash, layout::UPDATE_LAYOUT, trusted_key());
     let config = ReflexConfig::default();
     run_updatable_reflex(i2c, int1, led, Delay, clock, &config, updates, NoTransport).await

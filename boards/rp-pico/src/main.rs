@@ -48,10 +48,10 @@ async fn main(_spawner: Spawner) {
     let clock = || Instant::now().as_micros() as u32;
 
     let flash = Flash::<_, Blocking, FLASH_BYTES>::new_blocking(p.FLASH);
-    // SAFETY: memory.x keeps the linker out of UPDATE_AREA (the state sectors and the slots),
+    // SAFETY: memory.x keeps the linker out of the state sectors and the slots of UPDATE_LAYOUT,
     // the flash is mapped for reading (XIP) at FLASH_BASE plus the driver's offsets, and only
     // this driver writes it (it flushes the XIP cache after every erase and program).
-    let flash = unsafe { Mapped::new(flash, layout::FLASH_BASE, layout::UPDATE_AREA) };
+    let flash = unsafe { Mapped::new(flash, layout::FLASH_BASE, layout::UPDATE_LAYOUT) };
     let updates = ModelUpdates::open(flash, layout::UPDATE_LAYOUT, trusted_key());
     let config = ReflexConfig::default();
     run_updatable_reflex(i2c, int1, led, Delay, clock, &config, updates, NoTransport).await
