@@ -41,7 +41,9 @@ fn memory_region(memory_x: &str, name: &str) -> (u64, u64) {
 fn write_update_layout(memory_x: &str, out: &std::path::Path) {
     let base = memory_x
         .lines()
-        .find_map(|l| l.trim().strip_prefix("/* FLASH_BASE =")?.strip_suffix("*/").map(memory_number))
+        .find_map(|l| {
+            l.trim().strip_prefix("/* FLASH_BASE =")?.strip_suffix("*/").map(memory_number)
+        })
         .expect("memory.x names FLASH_BASE in a comment");
     let [slot0, slot1, state] = ["SLOT0", "SLOT1", "STATE"].map(|n| memory_region(memory_x, n));
     assert!(state.1 % 2 == 0, "STATE holds two erase sectors");

@@ -18,7 +18,9 @@ use core::future::Future;
 
 use edge_reflex::update::{Booted, Installed, MappedFlash, PublicKey, UpdateError, Updater};
 pub use edge_reflex::update::{Layout, Region};
-use embedded_storage::nor_flash::{ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash};
+use embedded_storage::nor_flash::{
+    ErrorType, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
+};
 
 use crate::reflex::model;
 
@@ -360,8 +362,7 @@ pub async fn receive<F: NorFlash, S: BundleSource>(
     let mut buf = [0u8; CHUNK];
     while at < offer.len {
         let want = CHUNK.min((offer.len - at) as usize);
-        let (n, crc) =
-            source.chunk(at, &mut buf[..want]).await.map_err(ReceiveError::Transport)?;
+        let (n, crc) = source.chunk(at, &mut buf[..want]).await.map_err(ReceiveError::Transport)?;
         let data = buf.get(..n).filter(|d| !d.is_empty()).ok_or(ReceiveError::EmptyChunk)?;
         updates.write_chunk(at, data, crc)?;
         at += n as u32;
@@ -371,7 +372,10 @@ pub async fn receive<F: NorFlash, S: BundleSource>(
 
 /// The update task of the boards: takes bundles from `source` forever, logging each outcome;
 /// after an activated one it waits for the application's reset (the next `announce` is refused).
-pub async fn update_task<F: NorFlash, S: BundleSource>(updates: &ModelUpdates<F>, mut source: S) -> ! {
+pub async fn update_task<F: NorFlash, S: BundleSource>(
+    updates: &ModelUpdates<F>,
+    mut source: S,
+) -> ! {
     // Scratch as large as the reflex's arena: a model that would not run here is refused.
     let mut arena = model::arena();
     loop {

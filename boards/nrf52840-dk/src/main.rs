@@ -50,7 +50,8 @@ async fn main(_spawner: Spawner) {
     // SAFETY: memory.x keeps the linker out of the slots and the state pages of UPDATE_LAYOUT, the
     // nRF52840 maps its flash for reading at the NVMC's offsets (FLASH_BASE 0), and only this
     // NVMC driver writes it; they lie above the firmware, so none is at address 0.
-    let flash = unsafe { Mapped::new(Nvmc::new(p.NVMC), layout::FLASH_BASE, layout::UPDATE_LAYOUT) };
+    let flash =
+        unsafe { Mapped::new(Nvmc::new(p.NVMC), layout::FLASH_BASE, layout::UPDATE_LAYOUT) };
     let updates = ModelUpdates::open(flash, layout::UPDATE_LAYOUT, trusted_key());
     let config = ReflexConfig::default();
     run_updatable_reflex(i2c, int1, led, Delay, clock, &config, updates, NoTransport).await

@@ -11,9 +11,8 @@ use embassy_stm32::flash::{Blocking, Error, Flash, WRITE_SIZE};
 use embedded_storage::nor_flash::{ErrorType, NorFlash, ReadNorFlash};
 
 /// One past the last byte of each sector, as offsets from the flash start.
-const SECTOR_ENDS: [u32; 8] = [
-    0x4000, 0x8000, 0xC000, 0x1_0000, 0x2_0000, 0x4_0000, 0x6_0000, 0x8_0000,
-];
+const SECTOR_ENDS: [u32; 8] =
+    [0x4000, 0x8000, 0xC000, 0x1_0000, 0x2_0000, 0x4_0000, 0x6_0000, 0x8_0000];
 
 /// The whole flash, in sectors (see the module documentation).
 pub struct SectorFlash<'d>(pub Flash<'d, Blocking>);
