@@ -179,6 +179,12 @@ impl<F: NorFlash> ModelUpdates<F> {
             let plan = unsafe { extend(plan) };
             Some(SlotModel { model, plan, version: b.model.version, trial: b.trial })
         });
+        // A trial that cannot run here (no plan) is reverted now rather than at the next reset.
+        if slot.is_none() && booted.is_some_and(|b| b.trial) {
+            if let Err(e) = updater.reject() {
+                defmt::warn!("reverting the trial failed: {}", e);
+            }
+        }
         Ok(ModelUpdates {
             updater: RefCell::new(updater),
             slot,
