@@ -15,6 +15,9 @@
 //! - [`reflex`] and [`led`] (feature `reflex`): the physical boards' firmware, one async task
 //!   generic over embedded-hal (LIS3DH with wake-on-FIFO-watermark, the vibration graph, the alarm
 //!   LED, defmt telemetry); the board crates only wire pins and call it.
+//! - [`update`] (feature `update`): model updates on the physical boards, over the HAL's NOR flash
+//!   driver (two slots and a state log in the flash `memory.x` reserves; trial boots confirmed
+//!   after the first good inference; bundles fed in chunks by the application's transport).
 //!
 //! It does not configure clocks, pins or peripherals: that is the board crate's job.
 #![no_std]
@@ -35,6 +38,8 @@ pub mod selftest;
 pub mod semihosting;
 #[cfg(feature = "semihosting")]
 pub mod stack;
+#[cfg(feature = "update")]
+pub mod update;
 
 /// Bytes with a 16-byte alignment, so an embedded `.tflite` model can be read with aligned loads.
 ///

@@ -6,16 +6,26 @@
 //! | LIS3DH SCL | P0.27 | |
 //! | LIS3DH INT1 | P0.03 | GPIOTE input, pull-down; push-pull active high from the chip |
 //! | alarm | LED1, P0.13 | active low |
+//!
+//! Model updates: two slots and the state log in the top of the flash (`memory.x`), through the
+//! NVMC; the model runs from its slot (`board_common::update`). Bundles arrive through the
+//! application's transport: replace `NoTransport` with a `BundleSource` over BLE, USB or a UART.
 #![no_std]
 #![no_main]
 
 use board_common::led::ActiveLow;
-use board_common::reflex::{run_vibration_reflex, ReflexConfig};
+use board_common::reflex::ReflexConfig;
+use board_common::update::{run_updatable_reflex, trusted_key, Mapped, ModelUpdates, NoTransport};
 use embassy_executor::Spawner;
 use embassy_nrf::gpio::{Input, Level, Output, OutputDrive, Pull};
+use embassy_nrf::nvmc::Nvmc;
 use embassy_nrf::{bind_interrupts, peripherals, twim};
 use embassy_time::{Delay, Instant};
 use {defmt_rtt as _, panic_probe as _};
+
+mod layout {
+    include!(concat!(env!("OUT_DIR"), "/update_layout.rs"));
+}
 
 bind_interrupts!(struct Irqs {
     TWISPI0 => twim::InterruptHandler<peripherals::TWISPI0>;
@@ -37,5 +47,12 @@ async fn main(_spawner: Spawner) {
     let led = ActiveLow(Output::new(p.P0_13, Level::High, OutputDrive::Standard));
     let clock = || Instant::now().as_micros() as u32;
 
-    run_vibration_reflex(i2c, int1, led, Delay, clock, &ReflexConfig::default()).await
+    // SAFETY: memory.x keeps the linker out of the slots and the state pages of UPDATE_LAYOUT, the
+    // nRF52840 maps its flash for reading at the NVMC's offsets (FLASH_BASE 0), and only this
+    // NVMC driver writes it; they lie above the firmware, so none is at address 0.
+    let flash =
+        unsafe { Mapped::new(Nvmc::new(p.NVMC), layout::FLASH_BASE, layout::UPDATE_LAYOUT) };
+    let updates = ModelUpdates::open(flash, layout::UPDATE_LAYOUT, trusted_key());
+    let config = ReflexConfig::default();
+    run_updatable_reflex(i2c, int1, led, Delay, clock, &config, updates, NoTransport).await
 }

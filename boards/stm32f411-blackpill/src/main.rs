@@ -9,18 +9,32 @@
 //! | alarm | LED, PC13 | active low |
 //!
 //! Clocks: 25 MHz crystal (HSE) -> PLL -> 96 MHz core (48 MHz for USB, unused), APB1 48 MHz.
+//!
+//! Model updates: two slots in sectors 6 and 7 and the state log in sectors 1 and 2
+//! (`memory.x`), through embassy-stm32's flash driver ([`flash`]); the model runs from its slot
+//! (`board_common::update`). Bundles arrive through the application's transport: replace
+//! `NoTransport` with a `BundleSource` over USB, a UART or a radio.
+
 #![no_std]
 #![no_main]
 
 use board_common::led::ActiveLow;
-use board_common::reflex::{run_vibration_reflex, ReflexConfig};
+use board_common::reflex::ReflexConfig;
+use board_common::update::{run_updatable_reflex, trusted_key, Mapped, ModelUpdates, NoTransport};
 use embassy_executor::Spawner;
 use embassy_stm32::exti::ExtiInput;
+use embassy_stm32::flash::Flash;
 use embassy_stm32::gpio::{Level, Output, Pull, Speed};
 use embassy_stm32::time::Hertz;
 use embassy_stm32::{bind_interrupts, i2c, peripherals, rcc};
 use embassy_time::{Delay, Instant};
 use {defmt_rtt as _, panic_probe as _};
+
+mod flash;
+
+mod layout {
+    include!(concat!(env!("OUT_DIR"), "/update_layout.rs"));
+}
 
 bind_interrupts!(struct Irqs {
     I2C1_EV => i2c::EventInterruptHandler<peripherals::I2C1>;
@@ -58,5 +72,12 @@ async fn main(_spawner: Spawner) {
     let led = ActiveLow(Output::new(p.PC13, Level::High, Speed::Low));
     let clock = || Instant::now().as_micros() as u32;
 
-    run_vibration_reflex(i2c, int1, led, Delay, clock, &ReflexConfig::default()).await
+    let flash = flash::SectorFlash(Flash::new_blocking(p.FLASH));
+    // SAFETY: memory.x keeps the linker out of UPDATE_LAYOUT's state sectors and slots (the
+    // firmware's code starts after the state sectors, at _stext), the flash is mapped for
+    // reading at FLASH_BASE plus the driver's offsets, and only this driver writes it.
+    let flash = unsafe { Mapped::new(flash, layout::FLASH_BASE, layout::UPDATE_LAYOUT) };
+    let updates = ModelUpdates::open(flash, layout::UPDATE_LAYOUT, trusted_key());
+    let config = ReflexConfig::default();
+    run_updatable_reflex(i2c, int1, led, Delay, clock, &config, updates, NoTransport).await
 }

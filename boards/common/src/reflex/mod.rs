@@ -56,7 +56,7 @@ pub async fn run_vibration_reflex<I2C, INT, LED, D, C>(
     i2c: I2C,
     int1: INT,
     led: LED,
-    mut delay: D,
+    delay: D,
     clock: C,
     config: &ReflexConfig,
 ) -> !
@@ -67,10 +67,67 @@ where
     D: DelayNs,
     C: Clock + Clone,
 {
+    run_reflex(i2c, int1, led, delay, clock, config, &BuiltIn).await
+}
+
+/// Which model the reflex runs, and what it reports back: the model-update glue
+/// (`crate::update::ModelUpdates`) or only the built-in model.
+pub(crate) trait Models {
+    /// A model from a flash slot to run instead of the built-in one: bytes, plan, version.
+    fn slot_model(&self) -> Option<(&'static [u8], &'static [u8], u32)>;
+    /// The slot model cannot run in this firmware (the built-in one runs instead).
+    fn refuse_slot_model(&self);
+    /// An inference succeeded.
+    fn inferred(&self);
+}
+
+/// Only the built-in model.
+struct BuiltIn;
+
+impl Models for BuiltIn {
+    fn slot_model(&self) -> Option<(&'static [u8], &'static [u8], u32)> {
+        None
+    }
+    fn refuse_slot_model(&self) {}
+    fn inferred(&self) {}
+}
+
+/// [`run_vibration_reflex`] with the model chosen by `models`.
+pub(crate) async fn run_reflex<I2C, INT, LED, D, C, M>(
+    i2c: I2C,
+    int1: INT,
+    led: LED,
+    mut delay: D,
+    clock: C,
+    config: &ReflexConfig,
+    models: &M,
+) -> !
+where
+    I2C: I2c,
+    INT: Wait,
+    LED: OutputPin,
+    D: DelayNs,
+    C: Clock + Clone,
+    M: Models,
+{
     defmt::info!("edge-reflex vibration reflex: {}", config);
+    let mut slot = models.slot_model();
+    if let Some((bytes, plan, version)) = slot {
+        if model::fits(bytes, plan) {
+            defmt::info!("model version {=u32} from its flash slot", version);
+        } else {
+            defmt::warn!("the slot model (version {=u32}) does not fit this firmware", version);
+            models.refuse_slot_model();
+            slot = None;
+        }
+    }
+    let (bytes, plan): (&'static [u8], &'static [u8]) = match slot {
+        Some((bytes, plan, _)) => (bytes, plan),
+        None => (&model::MODEL.0, &model::PLAN),
+    };
     // A local of the task: it lives in the task's static storage as long as the interpreter.
     let mut arena = model::arena();
-    let model = match model::interpreter(&mut arena) {
+    let model = match model::interpreter_for(bytes, plan, &mut arena) {
         Ok(model) => model,
         Err(error) => {
             defmt::error!("model refused ({}); the reflex cannot run", error);
@@ -79,11 +136,7 @@ where
             }
         }
     };
-    defmt::info!(
-        "model: {=usize} bytes, arena {=usize} bytes",
-        model::MODEL.0.len(),
-        model::ARENA_BYTES
-    );
+    defmt::info!("model: {=usize} bytes, arena {=usize} bytes", bytes.len(), model::ARENA_BYTES);
     let accelerometer = bring_up(i2c, &mut delay, config).await;
     let sleep = SleepMeter::new();
     let int1 = MeteredPin::new(int1, clock.clone(), &sleep);
@@ -107,6 +160,7 @@ where
             Ok(step) => {
                 failed_reads = 0;
                 if let Step::Inferred(decision) = step {
+                    models.inferred();
                     if decision.triggered {
                         defmt::info!("anomaly: score {=f32}", decision.score);
                     }

@@ -9,7 +9,8 @@
 //! `models/README.md` for the network). This module does not run the graph;
 //! [`run_vibration_reflex`](super::run_vibration_reflex) does.
 
-use edge_reflex::engine::{Interpreter, PlanError, Prebuilt, RunError};
+use edge_reflex::engine::plan::prebuilt::IoTensor;
+use edge_reflex::engine::{DType, Interpreter, PlanError, Prebuilt, RunError};
 
 use crate::Aligned;
 
@@ -43,8 +44,30 @@ pub enum SetupError {
 pub fn interpreter(
     arena: &mut Arena,
 ) -> Result<Interpreter<'static, '_, Prebuilt<'static, '_>>, SetupError> {
-    let prebuilt = Prebuilt::new(&MODEL.0, &PLAN).map_err(SetupError::Plan)?;
+    interpreter_for(&MODEL.0, &PLAN, arena)
+}
+
+/// Binds `plan` to `model` (checking both) and runs it in `arena`: the built-in model, or one
+/// an update installed in a flash slot.
+pub fn interpreter_for<'a>(
+    model: &'static [u8],
+    plan: &'static [u8],
+    arena: &'a mut Arena,
+) -> Result<Interpreter<'static, 'a, Prebuilt<'static, 'a>>, SetupError> {
+    let prebuilt = Prebuilt::new(model, plan).map_err(SetupError::Plan)?;
     Interpreter::from_plan(prebuilt, &mut arena.0).map_err(SetupError::Arena)
+}
+
+/// Whether `model` with `plan` can replace the built-in model in this firmware: the plan binds,
+/// its activations fit [`ARENA_BYTES`], and it takes the graph's window (one int8 input of
+/// [`INPUT_LEN`] values) and gives an int8 score first.
+pub fn fits(model: &'static [u8], plan: &'static [u8]) -> bool {
+    let Ok(p) = Prebuilt::new(model, plan) else { return false };
+    let int8 = |t: Option<IoTensor>| t.filter(|t| t.dtype == DType::Int8);
+    p.arena_size() <= ARENA_BYTES
+        && p.input_count() == 1
+        && int8(p.input(0)).is_some_and(|t| t.shape.elements() == Some(INPUT_LEN))
+        && int8(p.output(0)).is_some()
 }
 
 // The window the graph quantizes must be exactly the model's input.
