@@ -5,7 +5,7 @@
 //! Both always requantize per channel (a per-tensor weight scale is repeated), as TFLite does.
 
 use super::bounds::{check_depth_multiplier, check_window, Axis};
-use super::{as_i8, as_i8_mut, kernel_err, Needs, Operands, Prep};
+use super::{as_i8, as_i8_mut, kernel_err, KernelUse, Needs, Operands, Prep};
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::conv::{
     self, sparse, Conv2d, ConvOperands, Facts, Geometry, Shapes, TapLayout, Variant,
@@ -357,6 +357,16 @@ pub(super) fn read_channel_multipliers<'r>(
     let m = r.bytes(channels.checked_mul(4).ok_or(RunError::Internal)?)?;
     let s = r.bytes(channels)?;
     Ok(Requantize::PerChannel { multipliers: I32Le(m), shifts: as_i8(s) })
+}
+
+/// The variants an operator's record asks for ([`super::kernel_use`]).
+pub(super) fn kernel_use(op_code: i32, r: &mut RecordReader<'_>) -> Option<KernelUse> {
+    let rec: ConvRecord = r.checked().ok()?;
+    if op_code == code::DEPTHWISE_CONV_2D {
+        KernelUse::of::<depthwise::Variant>(rec.variants)
+    } else {
+        KernelUse::of::<Variant>(rec.variants)
+    }
 }
 
 #[inline(never)]

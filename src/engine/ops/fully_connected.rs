@@ -4,14 +4,14 @@
 //! (per-tensor, or per-channel along dimension 0 with zero points 0), optional int32 bias
 //! `[units]`, int8 output with `batches x units` elements.
 
-use super::{as_i8_mut, kernel_err, Needs, Operands, Prep};
+use super::{as_i8_mut, kernel_err, KernelUse, Needs, Operands, Prep};
 use crate::engine::arith::QuantizedMultiplier;
 use crate::engine::error::{LoadError, RunError};
 use crate::engine::kernels::fully_connected::{
     self as fc_kernel, per_tensor_multiplier, rescale_of, sparse, Facts as KernelFacts, FcOperands,
     FullyConnected, FullyConnectedDims, Variant,
 };
-use crate::engine::kernels::{conv_multiplier, Choice, I32Le, Requantize};
+use crate::engine::kernels::{conv_multiplier, Choice, I32Le, KernelVariant, Requantize};
 use crate::engine::model::operator::Op;
 use crate::engine::model::tensor::{DType, Quantization};
 use crate::engine::record::{word, RecordReader, RecordWriter};
@@ -284,6 +284,12 @@ fn write_list(
     Ok(())
 }
 
+/// The variants an operator's record asks for ([`super::kernel_use`]).
+pub(super) fn kernel_use(r: &mut RecordReader<'_>) -> Option<KernelUse> {
+    let rec: FcRecord = r.checked_words::<_, 9>().ok()?;
+    KernelUse::of::<Variant>(rec.variants)
+}
+
 #[inline(never)]
 pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
     let rec: FcRecord = r.checked_words::<_, 9>()?;
@@ -304,13 +310,15 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
     } else {
         I32Le(&[])
     };
-    let listed = if variant.is_sparse() {
+    // A sparse variant this build does not link runs the reference, which reads the weights.
+    let sparse = variant.is_sparse() && variant.is_linked();
+    let listed = if sparse {
         let len = r.pod::<u32>()? as usize;
         r.bytes(len)?
     } else {
         &[]
     };
-    let filter = if variant.is_sparse() { &[][..] } else { io.inputs.i8(1)? };
+    let filter = if sparse { &[][..] } else { io.inputs.i8(1)? };
     let (input, output) = (io.inputs.i8(0)?, as_i8_mut(io.output));
     let ops = FcOperands { input, filter, listed, bias, requantize, rescales, output, dims };
     rec.fc.eval(variant, ops).map_err(kernel_err)

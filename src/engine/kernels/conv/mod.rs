@@ -21,7 +21,7 @@ pub(crate) mod sparse;
 pub use super::geometry::Geometry;
 pub use sparse::TapLayout;
 
-use super::{elements, I32Le, KernelError, Requantize, Target};
+use super::{elements, I32Le, KernelError, KernelVariant, Requantize, Target};
 use crate::engine::arith::{activation_range, FusedActivation};
 
 /// The integer parameters of one CONV_2D operator.
@@ -100,6 +100,11 @@ impl Variant {
 }
 
 impl super::KernelVariant for Variant {
+    const FAMILY: &'static str = "conv";
+    const NAMES: &'static [&'static str] =
+        &["reference", "packed", "sparse", "sparse_packed", "sparse_packed_bounded"];
+    const REFERENCE: Variant = Variant::Reference;
+
     fn portable(self) -> Variant {
         match self {
             Variant::Reference | Variant::Packed => Variant::Reference,
@@ -234,7 +239,7 @@ impl Conv2d {
     /// `[out_channels, height, width, in_channels_per_group]` for the weights; the bias holds
     /// `out_channels` values and `requantize` covers `out_channels` channels. The results are
     /// the reference's whatever the variant (a build runs its own equivalent of a variant it
-    /// cannot run: [`KernelVariant::in_this_build`](super::KernelVariant::in_this_build)).
+    /// cannot run: [`KernelVariant::in_this_build`]).
     ///
     /// Errors: [`KernelError::ShapeMismatch`] if a slice length or dimension disagrees, the
     /// sparse table is not the one of these shapes, or `scratch` is shorter than
@@ -247,9 +252,9 @@ impl Conv2d {
         scratch: &mut [u8],
     ) -> Result<(), KernelError> {
         let variant = super::KernelVariant::in_this_build(variant);
+        // Each arm's guard is a constant: a variant this build does not link is not compiled.
         match variant {
-            Variant::Reference => reference::eval(self, ops),
-            Variant::Packed => {
+            Variant::Packed if Variant::Packed.is_linked() => {
                 reference::check(self, &ops)?;
                 // The one run-time fallback: a multiplier or bias outside the packed kernel's
                 // exact range (or too little scratch) runs the reference.
@@ -258,9 +263,16 @@ impl Conv2d {
                 }
                 Ok(())
             }
-            Variant::Sparse => sparse::eval::<false>(self, ops, scratch, false),
-            Variant::SparsePacked => sparse::eval::<true>(self, ops, scratch, false),
-            Variant::SparsePackedBounded => sparse::eval::<true>(self, ops, scratch, true),
+            Variant::Sparse if Variant::Sparse.is_linked() => {
+                sparse::eval::<false>(self, ops, scratch, false)
+            }
+            Variant::SparsePacked if Variant::SparsePacked.is_linked() => {
+                sparse::eval::<true>(self, ops, scratch, false)
+            }
+            Variant::SparsePackedBounded if Variant::SparsePackedBounded.is_linked() => {
+                sparse::eval::<true>(self, ops, scratch, true)
+            }
+            _ => reference::eval(self, ops),
         }
     }
 }

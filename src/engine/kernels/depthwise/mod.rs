@@ -17,7 +17,7 @@ pub(crate) mod single_channel;
 
 use super::conv::Shapes;
 use super::geometry::Geometry;
-use super::{check_bias, elements, I32Le, KernelError, Requantize, Target};
+use super::{check_bias, elements, I32Le, KernelError, KernelVariant, Requantize, Target};
 use crate::engine::arith::{activation_range, FusedActivation};
 
 /// The integer parameters of one DEPTHWISE_CONV_2D operator.
@@ -75,7 +75,7 @@ impl DepthwiseConv2d {
     /// depth_multiplier]`, output `[batch, out_height, out_width, in_channels *
     /// depth_multiplier]`; the bias and `requantize` cover the output channels. The results are
     /// the reference's whatever the variant (a build runs its own equivalent of a variant it
-    /// cannot run: [`KernelVariant::in_this_build`](super::KernelVariant::in_this_build)).
+    /// cannot run: [`KernelVariant::in_this_build`]).
     ///
     /// Errors: [`KernelError::ShapeMismatch`] if a length or dimension disagrees (checked before
     /// anything is written); [`KernelError::Unsupported`] for a zero stride, dilation or depth
@@ -90,10 +90,15 @@ impl DepthwiseConv2d {
         // The one run-time fallback of the packed variants: a multiplier or bias outside their
         // exact range (or too little scratch) runs the reference.
         let variant = super::KernelVariant::in_this_build(variant);
+        // Each arm's guard is a constant: a variant this build does not link is not compiled.
         let ran = match variant {
-            Variant::Reference => false,
-            Variant::Packed => packed::depthwise(self, &mut ops, scratch),
-            Variant::SingleChannel => single_channel::depthwise(self, &mut ops, scratch),
+            Variant::Packed if Variant::Packed.is_linked() => {
+                packed::depthwise(self, &mut ops, scratch)
+            }
+            Variant::SingleChannel if Variant::SingleChannel.is_linked() => {
+                single_channel::depthwise(self, &mut ops, scratch)
+            }
+            _ => false,
         };
         if !ran {
             reference::run(self, ops);
@@ -133,6 +138,10 @@ pub enum Variant {
 }
 
 impl super::KernelVariant for Variant {
+    const FAMILY: &'static str = "depthwise";
+    const NAMES: &'static [&'static str] = &["reference", "packed", "single_channel"];
+    const REFERENCE: Variant = Variant::Reference;
+
     fn portable(self) -> Variant {
         Variant::Reference
     }
