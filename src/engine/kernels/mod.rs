@@ -17,6 +17,7 @@
 //! The arithmetic is TFLite's *reference* kernels (`BUILTIN_REF` resolver), see
 //! [`arith`](crate::engine::arith) and `docs/engine-arithmetic.md`.
 
+pub mod broadcast;
 pub mod conv;
 pub mod depthwise;
 pub mod dsp;
