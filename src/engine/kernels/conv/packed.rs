@@ -70,10 +70,12 @@ pub fn conv(k: &Conv2d, ops: &mut ConvOperands<'_>, scratch: &mut [u8]) -> bool 
     let (wide, raw) = rest.split_at_mut(groups * 2 * PIXELS);
     let (table, _) = table.as_chunks_mut::<4>();
     let (wide, _) = wide.as_chunks_mut::<{ 2 * PIXELS }>();
+    // One raw patch (`groups * 4` bytes): where a window is gathered, and after the pass where
+    // the Cortex-M4 loop reads a channel's weights padded to whole groups.
     let raw: &mut [i8] = bytemuck::cast_slice_mut(raw);
-    let Some(raw) = raw.get_mut(..patch) else {
+    if raw.len() < patch {
         return false;
-    };
+    }
     let limit = bias_limit(patch);
     // Most operators have no degenerate channel: one lean pass builds their table; the others
     // take the pass that handles every kind of channel.
@@ -127,7 +129,7 @@ pub fn conv(k: &Conv2d, ops: &mut ConvOperands<'_>, scratch: &mut [u8]) -> bool 
                 let src = input.get(p * depth..(p + 1) * depth).unwrap_or(&[]);
                 source.spread(src, wide, 2 * j);
             } else {
-                source.widen(input, at, raw, wide, 2 * j);
+                source.widen(input, at, raw.get_mut(..patch).unwrap_or_default(), wide, 2 * j);
                 // Next pixel in (batch, row, column) order.
                 at.2 += 1;
                 if at.2 == out_w {
@@ -136,7 +138,9 @@ pub fn conv(k: &Conv2d, ops: &mut ConvOperands<'_>, scratch: &mut [u8]) -> bool 
             }
         }
         let done = match plan {
-            Some(plan) if count == PIXELS => channels_x5(plan, wide, filter, patch, table, out),
+            Some(plan) if count == PIXELS => {
+                channels_x5(plan, wide, (filter, raw), patch, table, out)
+            }
             Some(plan) if count == 1 => channel_x1(plan, wide, filter, patch, table, out),
             _ => false,
         };
@@ -315,11 +319,48 @@ impl PatchSource {
         }
         let g = self.geometry;
         // With no horizontal dilation the taps of a window row that fall inside the input are
-        // one run of the input row: taps `kx0..kx1`, read with one copy.
+        // one run of the input row: taps `kx0..kx1`, read at once.
         let start = x * g.stride_w;
         let kx0 = g.pad_w.saturating_sub(start).min(self.kw);
         let kx1 = (g.pad_w + self.in_w).saturating_sub(start).clamp(kx0, self.kw);
         let run = (start + kx0).checked_sub(g.pad_w).filter(|_| g.dilation_w == 1);
+        // Taps of whole groups of 4 are widened straight from the input, no gathering.
+        if d.is_multiple_of(4) {
+            let per_tap = d / 4;
+            for ky in 0..raw.len() / row_len.max(1) {
+                let row = ky * self.kw * per_tap;
+                let Some(iy) = g.in_y(y, ky, self.in_h) else {
+                    zero_lanes(wide.get_mut(row..row + self.kw * per_tap), lane);
+                    continue;
+                };
+                let line = (b * self.in_h + iy) * self.in_w;
+                if let Some(ix0) = run {
+                    let at = (line + ix0) * d;
+                    if let Some(src) = input.get(at..at + (kx1 - kx0) * d) {
+                        zero_lanes(wide.get_mut(row..row + kx0 * per_tap), lane);
+                        if let Some(dst) = wide.get_mut(row + kx0 * per_tap..) {
+                            self.spread(src, dst, lane);
+                        }
+                        zero_lanes(
+                            wide.get_mut(row + kx1 * per_tap..row + self.kw * per_tap),
+                            lane,
+                        );
+                        continue;
+                    }
+                }
+                for kx in 0..self.kw {
+                    let at = row + kx * per_tap;
+                    let src = g
+                        .in_x(x, kx, self.in_w)
+                        .and_then(|ix| input.get((line + ix) * d..(line + ix + 1) * d));
+                    match (src, wide.get_mut(at..at + per_tap)) {
+                        (Some(src), Some(dst)) => self.spread(src, dst, lane),
+                        (_, dst) => zero_lanes(dst, lane),
+                    }
+                }
+            }
+            return;
+        }
         for (ky, row) in raw.chunks_exact_mut(row_len).enumerate() {
             let Some(iy) = g.in_y(y, ky, self.in_h) else {
                 row.fill(self.pad);
@@ -333,9 +374,9 @@ impl PatchSource {
                     (row.split_at_mut_checked(kx0 * d), input.get(at..at + span))
                 {
                     if let Some((mid, tail)) = rest.split_at_mut_checked(span) {
-                        head.fill(self.pad);
-                        mid.copy_from_slice(src);
-                        tail.fill(self.pad);
+                        fill_run(head, self.pad);
+                        copy_run(mid, src);
+                        fill_run(tail, self.pad);
                         continue;
                     }
                 }
@@ -372,6 +413,38 @@ impl PatchSource {
             g[lane] = double(dsp::sxtab16(self.offset, v));
             g[lane + 1] = double(dsp::sxtab16_ror8(self.offset, v));
         }
+    }
+}
+
+/// Sets lanes `lane`, `lane + 1` of `groups` (if any) to 0: the widened padding.
+#[inline(always)]
+fn zero_lanes(groups: Option<&mut [Group]>, lane: usize) {
+    let lane = lane.min(2 * PIXELS - 2);
+    for g in groups.unwrap_or_default() {
+        g[lane] = 0;
+        g[lane + 1] = 0;
+    }
+}
+
+/// `dst.copy_from_slice(src)` for the short runs of a window row (a few bytes to a few dozen),
+/// a word at a time without the call to the general copy.
+#[inline(always)]
+fn copy_run(dst: &mut [i8], src: &[i8]) {
+    let (d4, d_tail) = dst.as_chunks_mut::<4>();
+    let (s4, s_tail) = src.as_chunks::<4>();
+    for (d, s) in d4.iter_mut().zip(s4) {
+        *d = *s;
+    }
+    for (d, s) in d_tail.iter_mut().zip(s_tail) {
+        *d = *s;
+    }
+}
+
+/// `run.fill(value)` that costs nothing for an empty run (a window row inside the input).
+#[inline(always)]
+fn fill_run(run: &mut [i8], value: i8) {
+    if !run.is_empty() {
+        run.fill(value);
     }
 }
 
@@ -665,7 +738,7 @@ macro_rules! x5_loop {
 fn channels_x5(
     plan: AsmPlan,
     wide: &[Group],
-    filter: &[i8],
+    (filter, spare): (&[i8], &mut [i8]),
     patch: usize,
     table: &[Entry],
     out: &mut [i8],
@@ -674,7 +747,7 @@ fn channels_x5(
         return false;
     }
     #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
-    let _ = plan;
+    let _ = (plan, spare);
     #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
     {
         let AsmPlan { groups, rewind, channels: inside } = plan;
@@ -691,13 +764,14 @@ fn channels_x5(
         // are pushed first and restored last, and the loop state lives in 32 more bytes below the
         // stack pointer, which is restored. All other registers it changes are declared. A patch
         // of whole groups (`rewind` 0, the common case) runs the loop without the step back.
-        let (w, o, t, f) = (wide.as_ptr(), out.as_mut_ptr(), table.as_ptr(), filter.as_ptr());
+        let w_ptr = wide.as_ptr();
+        let (o, t, f) = (out.as_mut_ptr(), table.as_ptr(), filter.as_ptr());
         unsafe {
             if rewind == 0 {
-                x5_loop!(w, groups, o, channels, filter_end, t, f, rewind);
+                x5_loop!(w_ptr, groups, o, channels, filter_end, t, f, rewind);
             } else {
                 x5_loop!(
-                    w,
+                    w_ptr,
                     groups,
                     o,
                     channels,
@@ -710,8 +784,30 @@ fn channels_x5(
                 );
             }
         }
-        if inside < channels {
-            channels_of::<true>(wide, filter, patch, table, out, inside, (-128, 127));
+        // The channels after `inside`: each one's weights padded with zeros to whole groups in
+        // `spare`, then the same loop for that channel alone.
+        for o in inside..channels {
+            let (Some(w), Some(padded)) =
+                (filter.get(o * patch..(o + 1) * patch), spare.get_mut(..4 * groups))
+            else {
+                channels_of::<true>(wide, filter, patch, table, out, o, (-128, 127));
+                break;
+            };
+            let (head, tail) = padded.split_at_mut(patch.min(4 * groups));
+            copy_run(head, w);
+            fill_run(tail, 0);
+            let (Some(entry), Some(first)) = (table.get(o..), out.get_mut(o..)) else {
+                break;
+            };
+            let (f, end) = (padded.as_ptr(), padded.as_ptr_range().end);
+            let (t, out_at) = (entry.as_ptr(), first.as_mut_ptr());
+            // SAFETY: as above for one channel, `o`, whose `groups` steps of 4 weight bytes read
+            // `padded` (exactly `4 * groups` bytes: the loop ends at its end), whose table entry
+            // is `table[o]`, and which writes `out[j * channels + o]` for `j < 5` (`out` holds
+            // `5 * channels` bytes, `o < channels`).
+            unsafe {
+                x5_loop!(w_ptr, groups, out_at, channels, end, t, f, 0usize);
+            }
         }
     }
     true
