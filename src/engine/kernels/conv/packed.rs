@@ -210,8 +210,9 @@ fn full_table(
 
 /// Fills `table` when every channel takes the fast form (a multiplier that has one, a bias
 /// within `limit`; `bias` holds one little-endian word per channel, or none for no bias), in
-/// one pass without the degenerate-channel checks. Returns whether every entry suits the
-/// Cortex-M4 loops' rounding ([`ChannelRescale::native`]), or `None` (the table partly written) at
+/// one pass without the degenerate-channel checks. Returns whether every multiplier is above
+/// `2^30` (what the Cortex-M4 loops' rounding needs; a channel whose multiplier is not runs the
+/// portable loops, which are exact for every entry), or `None` (the table partly written) at
 /// the first channel that does not take the fast form.
 #[inline(never)]
 fn regular_table(
@@ -228,12 +229,30 @@ fn regular_table(
     if m4.len() < table.len() || shifts.len() < table.len() {
         return None;
     }
+    let short_bias = !bias.is_empty() && bias.len() < table.len();
+    let channels = table.iter_mut().zip(m4.iter().zip(shifts));
+    if bias.is_empty() {
+        regular_entries(channels.zip(core::iter::repeat(0)), output_offset, limit)
+    } else if !short_bias {
+        let bias = bias.iter().map(|w| i32::from_le_bytes(*w));
+        regular_entries(channels.zip(bias), output_offset, limit)
+    } else {
+        None
+    }
+}
+
+/// The loop of [`regular_table`] over (entry, (multiplier, shift), bias).
+#[inline(always)]
+fn regular_entries<'t>(
+    channels: impl Iterator<Item = ((&'t mut Entry, (&'t [u8; 4], &'t i8)), i32)>,
+    output_offset: i32,
+    limit: u32,
+) -> Option<bool> {
     let mut above_half = true;
-    for (o, (entry, (m, &shift))) in table.iter_mut().zip(m4.iter().zip(shifts)).enumerate() {
-        let b = bias.get(o).map_or(0, |w| i32::from_le_bytes(*w));
+    for ((entry, (m, &shift)), b) in channels {
         let m = QuantizedMultiplier { multiplier: i32::from_le_bytes(*m), shift: shift as i32 };
         let r = ChannelRescale::new(m, output_offset).filter(|_| b.unsigned_abs() < limit)?;
-        above_half &= r.native();
+        above_half &= r.multiplier > 1 << 30;
         *entry = [r.multiplier as u32, r.round as u32, r.shift, b.wrapping_mul(2) as u32];
     }
     Some(above_half)
@@ -324,40 +343,25 @@ impl PatchSource {
         let kx0 = g.pad_w.saturating_sub(start).min(self.kw);
         let kx1 = (g.pad_w + self.in_w).saturating_sub(start).clamp(kx0, self.kw);
         let run = (start + kx0).checked_sub(g.pad_w).filter(|_| g.dilation_w == 1);
-        // Taps of whole groups of 4 are widened straight from the input, no gathering.
-        if d.is_multiple_of(4) {
+        // Taps of whole groups of 4 in runs are widened straight from the input, no gathering.
+        if let (true, Some(ix0)) = (d.is_multiple_of(4), run) {
             let per_tap = d / 4;
             for ky in 0..raw.len() / row_len.max(1) {
                 let row = ky * self.kw * per_tap;
-                let Some(iy) = g.in_y(y, ky, self.in_h) else {
-                    zero_lanes(wide.get_mut(row..row + self.kw * per_tap), lane);
+                let row_end = row + self.kw * per_tap;
+                let src = g.in_y(y, ky, self.in_h).and_then(|iy| {
+                    let at = ((b * self.in_h + iy) * self.in_w + ix0) * d;
+                    input.get(at..at + (kx1 - kx0) * d)
+                });
+                let Some(src) = src else {
+                    zero_lanes(wide.get_mut(row..row_end), lane);
                     continue;
                 };
-                let line = (b * self.in_h + iy) * self.in_w;
-                if let Some(ix0) = run {
-                    let at = (line + ix0) * d;
-                    if let Some(src) = input.get(at..at + (kx1 - kx0) * d) {
-                        zero_lanes(wide.get_mut(row..row + kx0 * per_tap), lane);
-                        if let Some(dst) = wide.get_mut(row + kx0 * per_tap..) {
-                            self.spread(src, dst, lane);
-                        }
-                        zero_lanes(
-                            wide.get_mut(row + kx1 * per_tap..row + self.kw * per_tap),
-                            lane,
-                        );
-                        continue;
-                    }
+                zero_lanes(wide.get_mut(row..row + kx0 * per_tap), lane);
+                if let Some(dst) = wide.get_mut(row + kx0 * per_tap..) {
+                    self.spread(src, dst, lane);
                 }
-                for kx in 0..self.kw {
-                    let at = row + kx * per_tap;
-                    let src = g
-                        .in_x(x, kx, self.in_w)
-                        .and_then(|ix| input.get((line + ix) * d..(line + ix + 1) * d));
-                    match (src, wide.get_mut(at..at + per_tap)) {
-                        (Some(src), Some(dst)) => self.spread(src, dst, lane),
-                        (_, dst) => zero_lanes(dst, lane),
-                    }
-                }
+                zero_lanes(wide.get_mut(row + kx1 * per_tap..row_end), lane);
             }
             return;
         }
@@ -461,7 +465,9 @@ fn channels_of<const FULL_RANGE: bool>(
     (lo, hi): (i32, i32),
 ) {
     let channels = table.len();
-    for (o, (w, e)) in filter.chunks_exact(patch).zip(table).enumerate().skip(from) {
+    let rows = filter.get(from.saturating_mul(patch)..).unwrap_or_default().chunks_exact(patch);
+    for (i, (w, e)) in rows.zip(table.get(from..).unwrap_or_default()).enumerate() {
+        let o = from + i;
         let acc = mac(wide, w, e[3] as i32);
         let r = ChannelRescale { multiplier: e[0] as i32, round: e[1] as i32, shift: e[2] & 31 };
         for (j, &a) in acc.iter().enumerate() {
@@ -765,17 +771,30 @@ fn channels_x5(
         // stack pointer, which is restored. All other registers it changes are declared. A patch
         // of whole groups (`rewind` 0, the common case) runs the loop without the step back.
         let w_ptr = wide.as_ptr();
-        let (o, t, f) = (out.as_mut_ptr(), table.as_ptr(), filter.as_ptr());
-        unsafe {
-            if rewind == 0 {
+        if rewind == 0 {
+            let (o, t, f) = (out.as_mut_ptr(), table.as_ptr(), filter.as_ptr());
+            unsafe {
                 x5_loop!(w_ptr, groups, o, channels, filter_end, t, f, rewind);
-            } else {
+            }
+            return true;
+        }
+        // Segments of channels: first the `inside` ones, read from `filter`; then each later
+        // one alone, its weights padded with zeros to whole groups in `spare` (where the step
+        // back after its row lands at its end).
+        let mut segment = Some((table.as_ptr(), out.as_mut_ptr(), filter.as_ptr(), filter_end));
+        let mut next = inside;
+        while let Some((t, out_at, f, end)) = segment {
+            // SAFETY: as above; for a later channel `o` alone, its `groups` steps of 4 weight
+            // bytes read `spare` (at least `4 * groups` bytes, the loop ends `rewind` before
+            // their end), its table entry is `table[o]`, and it writes `out[j * channels + o]`
+            // for `j < 5` (`out` holds `5 * channels` bytes, `o < channels`).
+            unsafe {
                 x5_loop!(
                     w_ptr,
                     groups,
-                    o,
+                    out_at,
                     channels,
-                    filter_end,
+                    end,
                     t,
                     f,
                     rewind,
@@ -783,30 +802,24 @@ fn channels_x5(
                     "sub r11, r11, r12"
                 );
             }
-        }
-        // The channels after `inside`: each one's weights padded with zeros to whole groups in
-        // `spare`, then the same loop for that channel alone.
-        for o in inside..channels {
-            let (Some(w), Some(padded)) =
-                (filter.get(o * patch..(o + 1) * patch), spare.get_mut(..4 * groups))
-            else {
-                channels_of::<true>(wide, filter, patch, table, out, o, (-128, 127));
-                break;
-            };
-            let (head, tail) = padded.split_at_mut(patch.min(4 * groups));
-            copy_run(head, w);
-            fill_run(tail, 0);
-            let (Some(entry), Some(first)) = (table.get(o..), out.get_mut(o..)) else {
-                break;
-            };
-            let (f, end) = (padded.as_ptr(), padded.as_ptr_range().end);
-            let (t, out_at) = (entry.as_ptr(), first.as_mut_ptr());
-            // SAFETY: as above for one channel, `o`, whose `groups` steps of 4 weight bytes read
-            // `padded` (exactly `4 * groups` bytes: the loop ends at its end), whose table entry
-            // is `table[o]`, and which writes `out[j * channels + o]` for `j < 5` (`out` holds
-            // `5 * channels` bytes, `o < channels`).
-            unsafe {
-                x5_loop!(w_ptr, groups, out_at, channels, end, t, f, 0usize);
+            segment = None;
+            if next < channels {
+                let o = next;
+                next += 1;
+                let (Some(w), Some(padded)) =
+                    (filter.get(o * patch..(o + 1) * patch), spare.get_mut(..4 * groups))
+                else {
+                    channels_of::<true>(wide, filter, patch, table, out, o, (-128, 127));
+                    break;
+                };
+                let (Some(entry), Some(first)) = (table.get(o..), out.get_mut(o..)) else {
+                    break;
+                };
+                let (head, tail) = padded.split_at_mut(patch.min(4 * groups));
+                copy_run(head, w);
+                fill_run(tail, 0);
+                let (f, end) = (padded.as_ptr(), padded.as_ptr().wrapping_add(patch));
+                segment = Some((entry.as_ptr(), first.as_mut_ptr(), f, end));
             }
         }
     }
