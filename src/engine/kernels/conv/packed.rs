@@ -4,10 +4,14 @@
 //! For each group of five output pixels the input patches (the `kh x kw x in_channels` values
 //! each pixel's window sees, padding filled with the input zero point) are gathered once, offset
 //! by `-zero_point`, doubled and widened to 16-bit lanes in scratch memory, interleaved so that
-//! one step reads two pixels' four values with one LDM. Every output channel then runs over that
+//! one step reads two pixels' four values with one LDM (a window row inside the input is read
+//! as one run; taps of whole groups of 4 are widened straight from the input; a patch that ends
+//! inside a group is followed by zero lanes). Every output channel then runs over that
 //! buffer and its weight row (OHWI: one contiguous row per output channel, read straight from
 //! the model): per step, 20 multiply-adds in 10 SMLADs, 2 LDM, 1 LDRD, 1 load and 2 SXTB16
-//! (14 registers: the Cortex-M4 loop saves and restores the two LLVM keeps for itself).
+//! (14 registers: the Cortex-M4 loop saves and restores the two LLVM keeps for itself); when
+//! the patch is not whole groups, the weight pointer steps back after each row, and the last
+//! channels, whose final step would read past the weights, run from a zero-padded copy.
 //! Accumulators (doubled, so the rescale needs no extra doubling) are rescaled with
 //! [`ChannelRescale`], prepared once per call into a per-channel table in scratch together with
 //! the bias; with a multiplier above `2^30` the rounding of the high multiply is one SMMLAR.
