@@ -218,22 +218,25 @@ impl<'a> RecordReader<'a> {
         Ok(bytemuck::pod_read_unaligned(b))
     }
 
-    /// [`checked`](Self::checked) for a struct of `N` words (its size, checked at compile time),
-    /// for the records read on every invoke of the smallest models. A target without unaligned
-    /// word loads (Cortex-M0) copies it out a word at a time as [`words`](Self::words) reads
-    /// them, four byte loads per word instead of a call to `memcpy`; one with them (Cortex-M4/M7,
-    /// the DSP targets) copies it whole, which is cheaper there.
+    /// The next struct whose fields include enums or flags (as [`checked`](Self::checked)
+    /// reads it), lent to `f` with the reader after it: in place where the record is aligned
+    /// for `T` (no copy: `f` loads the fields it uses, which a target without unaligned word
+    /// loads does with one load each), else a checked copy.
     #[inline]
-    pub fn checked_words<T: bytemuck::CheckedBitPattern, const N: usize>(
+    pub fn checked_with<T: bytemuck::CheckedBitPattern, R>(
         &mut self,
-    ) -> Result<T, RunError> {
-        const { assert!(core::mem::size_of::<T>() == 4 * N) };
-        if cfg!(all(target_arch = "arm", target_feature = "dsp")) {
-            return self.checked();
+        f: impl FnOnce(&T, &mut Self) -> Result<R, RunError>,
+    ) -> Result<R, RunError> {
+        let b = self.bytes(core::mem::size_of::<T>())?;
+        match bytemuck::checked::try_from_bytes::<T>(b) {
+            Ok(t) => f(t, self),
+            Err(bytemuck::checked::CheckedCastError::PodCastError(_)) => {
+                let t: T =
+                    bytemuck::checked::try_pod_read_unaligned(b).map_err(|_| RunError::Internal)?;
+                f(&t, self)
+            }
+            Err(_) => Err(RunError::Internal),
         }
-        let words = self.words::<N>()?;
-        bytemuck::checked::try_pod_read_unaligned(bytemuck::cast_slice::<i32, u8>(&words))
-            .map_err(|_| RunError::Internal)
     }
 
     /// The next struct whose fields include enums or flags (bytemuck's `CheckedBitPattern`),
