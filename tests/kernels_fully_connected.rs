@@ -150,7 +150,7 @@ proptest! {
         seed in any::<u64>(),
     ) {
         let mut rng = Rng(seed);
-        let edge = |v: i8, rng: &mut kernel_support::Rng| if rng.next() % 2 == 0 { v } else { -128 };
+        let edge = |v: i8, rng: &mut kernel_support::Rng| if rng.next().is_multiple_of(2) { v } else { -128 };
         let mut input = rng.i8s(batches * depth);
         let mut filter = rng.i8s(units * depth);
         match extremes {
