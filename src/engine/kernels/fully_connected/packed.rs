@@ -35,42 +35,21 @@ pub(super) fn eval(k: &FullyConnected, ops: &mut FcOperands<'_>) -> bool {
     true
 }
 
-/// The dense DSP loop: for each input row, several units per pass (each input word loaded and
-/// widened once for all of them): four ([`dot4`]) when the weights have no offset (the usual
-/// symmetric int8 weights; on the Cortex-M4 one assembly loop), else two ([`dot2`], one more
-/// register in the loop); the last units one at a time ([`dot1`]). Each output is
+/// The dense DSP loop: for each input row, four units per pass ([`dot4`]: each input word is
+/// loaded and widened once for the four rows; on the Cortex-M4 one assembly loop), the last
+/// one to three units one at a time ([`dot1`]). The weights' offset, if any, is not applied
+/// per weight: `sum (w+fo)(x+io) = sum w(x+io) + fo * sum (x+io)` in wrapping `i32`, so each
+/// unit of a pass adds `fo` times the row's input sum, computed once per row. Each output is
 /// `clamp(rescale(acc + bias))` with the unit's [`FcRescale`] from `rescales()` (one iterator
 /// per row, one item per unit). With `SLOW`, a rescale whose rounding constant is 0 (never the
 /// case of a real [`FcRescale`]) marks a unit whose multiplier has no fast form: that unit
-/// alone takes the reference's arithmetic (its multiplier is recovered from the rescale's
-/// fields). Operands as the caller checked them.
+/// alone takes the reference's arithmetic ([`finish_exactly`]). Operands as the caller checked
+/// them.
 #[inline(always)]
 pub(super) fn rows<const SLOW: bool, I: Iterator<Item = FcRescale>>(
     k: &FullyConnected,
     ops: &mut FcOperands<'_>,
     rescales: impl Fn() -> I,
-) {
-    let depth = ops.dims.depth;
-    let offsets = (dsp::splat(k.input_offset), dsp::splat(k.filter_offset));
-    if k.filter_offset == 0 {
-        rows_of::<SLOW, 4, I>(k, ops, rescales, |x, w| dot4(k, x, w, depth, offsets.0))
-    } else {
-        rows_of::<SLOW, 2, I>(k, ops, rescales, |x, w| {
-            let (w0, w1) = w.split_at(depth.min(w.len()));
-            let (a0, a1) = dot2(k, x, w0, w1, offsets);
-            [a0, a1]
-        })
-    }
-}
-
-/// [`rows`] with `N` units per pass, `dot(x, w)` giving the `N` accumulators of the `N` weight
-/// rows in `w` (`N x depth`).
-#[inline(always)]
-fn rows_of<const SLOW: bool, const N: usize, I: Iterator<Item = FcRescale>>(
-    k: &FullyConnected,
-    ops: &mut FcOperands<'_>,
-    rescales: impl Fn() -> I,
-    dot: impl Fn(&[i8], &[i8]) -> [i32; N],
 ) {
     let FcOperands { input, filter, bias, dims, .. } = *ops;
     let output = &mut *ops.output;
@@ -79,8 +58,7 @@ fn rows_of<const SLOW: bool, const N: usize, I: Iterator<Item = FcRescale>>(
     let (lo, hi) = (k.activation_min, k.activation_max);
     let finish = |acc: i32, r: FcRescale| {
         if SLOW && r.round == 0 {
-            let m = QuantizedMultiplier { multiplier: r.multiplier, shift: -1 - r.shift as i32 };
-            return reference::finish(k, acc, m);
+            return finish_exactly(k, acc, r);
         }
         clamp_to_i8(r.apply(acc), lo, hi)
     };
@@ -89,11 +67,19 @@ fn rows_of<const SLOW: bool, const N: usize, I: Iterator<Item = FcRescale>>(
     let bias_of = |u: usize| bias.get(4 * u..4 * u + 4).map_or(0, le);
     for (x, out_row) in input.chunks_exact(depth).zip(output.chunks_exact_mut(units)) {
         let mut rescales = rescales();
-        let (outs, out_rest) = out_row.as_chunks_mut::<N>();
+        let offset_term = if k.filter_offset == 0 {
+            0
+        } else {
+            let sum = x.iter().fold(0i32, |s, &v| s.wrapping_add(v as i32));
+            let sum = sum.wrapping_add(k.input_offset.wrapping_mul(depth as i32));
+            k.filter_offset.wrapping_mul(sum)
+        };
+        let (outs, out_rest) = out_row.as_chunks_mut::<4>();
         let mut u = 0;
-        for (w, out) in filter.chunks_exact(N * depth).zip(outs.iter_mut()) {
-            for (o, a) in out.iter_mut().zip(dot(x, w)) {
-                *o = finish(a.wrapping_add(bias_of(u)), rescales.next().unwrap_or_default());
+        for (w, out) in filter.chunks_exact(4 * depth).zip(outs.iter_mut()) {
+            for (o, a) in out.iter_mut().zip(dot4(k, x, w, depth, offsets.0)) {
+                let acc = a.wrapping_add(offset_term).wrapping_add(bias_of(u));
+                *o = finish(acc, rescales.next().unwrap_or_default());
                 u += 1;
             }
         }
@@ -106,8 +92,18 @@ fn rows_of<const SLOW: bool, const N: usize, I: Iterator<Item = FcRescale>>(
     }
 }
 
-/// The four accumulators `sum w_i (x+io)` of the four weight rows in `w` (`4 x depth`, weights
-/// without an offset), in wrapping `i32`: each step loads four input values once, widens them
+/// The reference's rescale of `acc` for a unit whose multiplier has no fast form (recovered
+/// from the placeholder rescale's fields). Out of line: rare, and its 64-bit arithmetic would
+/// otherwise be copied into every output of the loops.
+#[inline(never)]
+#[cold]
+fn finish_exactly(k: &FullyConnected, acc: i32, r: FcRescale) -> i8 {
+    let m = QuantizedMultiplier { multiplier: r.multiplier, shift: -1 - r.shift as i32 };
+    reference::finish(k, acc, m)
+}
+
+/// The four accumulators `sum w_i (x+io)` of the four weight rows in `w` (`4 x depth`; their
+/// offset is not applied here, see [`rows`]), in wrapping `i32`: each step loads four input values once, widens them
 /// with the offset applied (SXTAB16) and multiplies them into the four rows (SMLAD). On the
 /// Cortex-M4 the whole groups of four run in one assembly loop (the compiled loop spills
 /// accumulators and row pointers to the stack: 14 registers are live), the rest here.
@@ -198,37 +194,6 @@ fn dot4(k: &FullyConnected, x: &[i8], w: &[i8], depth: usize, xo: u32) -> [i32; 
         }
     }
     [a0, a1, a2, a3]
-}
-
-/// `(sum (w0+fo)(x+io), sum (w1+fo)(x+io))` in wrapping `i32`.
-#[inline(always)]
-pub(super) fn dot2(
-    k: &FullyConnected,
-    x: &[i8],
-    w0: &[i8],
-    w1: &[i8],
-    offsets: (u32, u32),
-) -> (i32, i32) {
-    let (xo, wo) = offsets;
-    let (x4, x_tail) = x.as_chunks::<4>();
-    let (w04, w0_tail) = w0.as_chunks::<4>();
-    let (w14, w1_tail) = w1.as_chunks::<4>();
-    let (mut a0, mut a1) = (0i32, 0i32);
-    for ((x, w0), w1) in x4.iter().zip(w04).zip(w14) {
-        let x = word(x);
-        let (x02, x13) = (dsp::sxtab16(xo, x), dsp::sxtab16_ror8(xo, x));
-        let w = word(w0);
-        a0 = dsp::smlad(x02, dsp::sxtab16(wo, w), a0);
-        a0 = dsp::smlad(x13, dsp::sxtab16_ror8(wo, w), a0);
-        let w = word(w1);
-        a1 = dsp::smlad(x02, dsp::sxtab16(wo, w), a1);
-        a1 = dsp::smlad(x13, dsp::sxtab16_ror8(wo, w), a1);
-    }
-    if !x_tail.is_empty() {
-        a0 = a0.wrapping_add(dot_with_offsets(w0_tail, k.filter_offset, x_tail, k.input_offset));
-        a1 = a1.wrapping_add(dot_with_offsets(w1_tail, k.filter_offset, x_tail, k.input_offset));
-    }
-    (a0, a1)
 }
 
 /// A little-endian `i32` from (at least) 4 bytes; 0 from fewer.
