@@ -286,10 +286,11 @@ fn write_list(
 
 #[inline(never)]
 pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
-    r.checked_with(|rec: &FcRecord, r| eval_record(rec, r, io))
+    r.checked_with::<FcRecord, 9, _>(|rec, r| eval_record(rec, r, io))
 }
 
-/// [`eval`] with the record read (in place where it is aligned).
+/// [`eval`] with the record read (see [`RecordReader::checked_with`]): inlined where the record
+/// is read as a value, one copy called from both branches where it is lent in place or copied.
 #[inline(never)]
 fn eval_record(rec: &FcRecord, r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
     let dims = FullyConnectedDims {
@@ -358,10 +359,15 @@ mod tests {
             bytes[at..at + 36].copy_from_slice(bytemuck::bytes_of(&rec));
             bytes[at + 36] = 0xA5;
             let mut r = RecordReader::new(&bytes[at..at + 37]);
-            let read = r.checked_with(|got: &FcRecord, r| Ok((*got, r.bytes(1)?[0])));
+            let read = r.checked_with::<FcRecord, 9, _>(|got, r| Ok((*got, r.bytes(1)?[0])));
             assert_eq!(read, Ok((rec, 0xA5)), "at {at}");
+            let mut r = RecordReader::new(&bytes[at..at + 37]);
+            let read = r.lent::<FcRecord, 9, _>(|got, r| Ok((*got, r.bytes(1)?[0])));
+            assert_eq!(read, Ok((rec, 0xA5)), "lent at {at}");
             let mut short = RecordReader::new(&bytes[at..at + 35]);
-            assert!(short.checked_with(|got: &FcRecord, _| Ok(*got)).is_err());
+            assert!(short.checked_with::<FcRecord, 9, _>(|got, _| Ok(*got)).is_err());
+            let mut short = RecordReader::new(&bytes[at..at + 35]);
+            assert!(short.lent::<FcRecord, 9, _>(|got, _| Ok(*got)).is_err());
         }
         let here = Choice { dsp: Variant::SparsePacked, portable: Variant::Sparse }.here();
         assert_eq!(rec.variant(), Ok(here));
@@ -384,9 +390,11 @@ mod tests {
         for at in [0, 3] {
             bytes[at..at + 36].copy_from_slice(bytemuck::bytes_of(&record()));
             bytes[at + tail] = 3;
-            let read =
-                RecordReader::new(&bytes[at..at + 36]).checked_with(|_: &FcRecord, _| Ok(()));
+            let read = RecordReader::new(&bytes[at..at + 36])
+                .checked_with::<FcRecord, 9, _>(|_, _| Ok(()));
             assert_eq!(read, Err(RunError::Internal), "at {at}");
+            let read = RecordReader::new(&bytes[at..at + 36]).lent::<FcRecord, 9, _>(|_, _| Ok(()));
+            assert_eq!(read, Err(RunError::Internal), "lent at {at}");
         }
     }
 }
