@@ -15,7 +15,7 @@
 //!
 //! The family has one portable kernel, `reference` (what a Cortex-M0 runs, and what every other
 //! variant is compared with), and variants that replace it where they are proven bit-identical:
-//! `packed` (the DSP instructions, two units per pass), `prepared` (the packed loops with each
+//! `packed` (the DSP instructions, four units per pass), `prepared` (the packed loops with each
 //! unit's rescale prepared at load) and `sparse` (pruned weights, each unit's nonzero weights
 //! listed at load). [`select`] picks one [`Variant`] per target once, when the operator is
 //! prepared; [`FullyConnected::eval`] runs the one it is given.
