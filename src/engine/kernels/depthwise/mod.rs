@@ -17,8 +17,9 @@ pub(crate) mod single_channel;
 
 use super::conv::Shapes;
 use super::geometry::Geometry;
+use super::rescale::{channel_or_constant, ChannelRescale};
 use super::{check_bias, elements, I32Le, KernelError, Requantize, Target};
-use crate::engine::arith::{activation_range, FusedActivation};
+use crate::engine::arith::{activation_range, FusedActivation, QuantizedMultiplier};
 
 /// The integer parameters of one DEPTHWISE_CONV_2D operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,6 +174,38 @@ pub fn select(k: &DepthwiseConv2d, shapes: Shapes, target: Target) -> Variant {
         Target::Dsp if int8_offset && single_channel::applies(k, shapes) => Variant::SingleChannel,
         _ => Variant::Reference,
     }
+}
+
+/// One output channel of a packed variant: its fast rescale and bias, or, for a channel of
+/// all-zero weights (`zero_weights()`), its constant output; `None` if it needs the reference
+/// ([`channel_or_constant`]). The common case is inline; the degenerate one is out of line, so
+/// an operator without such a channel pays one range check per channel and call.
+#[inline(always)]
+fn channel(
+    m: QuantizedMultiplier,
+    output_offset: i32,
+    bias: i32,
+    limit: u32,
+    clamp: (i32, i32),
+    zero_weights: impl FnOnce() -> bool,
+) -> Option<(ChannelRescale, i32)> {
+    match ChannelRescale::new(m, output_offset) {
+        Some(r) if bias.unsigned_abs() < limit => Some((r, bias)),
+        _ => degenerate_channel(m, output_offset, bias, clamp, zero_weights),
+    }
+}
+
+/// [`channel`]'s rare case: a multiplier without a fast form or a bias beyond the bound.
+#[cold]
+#[inline(never)]
+fn degenerate_channel(
+    m: QuantizedMultiplier,
+    output_offset: i32,
+    bias: i32,
+    clamp: (i32, i32),
+    zero_weights: impl FnOnce() -> bool,
+) -> Option<(ChannelRescale, i32)> {
+    channel_or_constant(m, output_offset, bias, 0, clamp, zero_weights)
 }
 
 /// The checks every variant makes first: slice lengths against the shapes, channels against

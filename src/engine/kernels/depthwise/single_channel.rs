@@ -19,7 +19,7 @@
 
 use super::{DepthwiseConv2d, DepthwiseOperands};
 use crate::engine::kernels::conv::Shapes;
-use crate::engine::kernels::rescale::{bias_limit, channel_or_constant};
+use crate::engine::kernels::rescale::bias_limit;
 use crate::engine::kernels::{bias_at, dsp, word};
 
 /// Columns per group (one 32-bit load of input bytes).
@@ -74,17 +74,16 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
     // Each channel's rescale and bias (a channel of zero weights: its constant output).
     let rescale = |o: usize| {
         let zero = || (0..kh * kw).all(|t| filter.get(t * channels + o).is_none_or(|&w| w == 0));
-        channel_or_constant(
-            requantize.get(o),
-            k.output_offset,
-            bias_at(bias, o),
-            limit,
-            clamp,
-            zero,
-        )
+        super::channel(requantize.get(o), k.output_offset, bias_at(bias, o), limit, clamp, zero)
     };
-    if !(0..channels).all(|o| rescale(o).is_some()) {
-        return false;
+    let (lo, hi) = (k.activation_min, k.activation_max);
+    // The Cortex-M4 row loops: full int8 range, SMMLAR rounding (multipliers above 2^30).
+    let mut native = lo <= -128 && hi >= 127;
+    for o in 0..channels {
+        let Some((r, _)) = rescale(o) else {
+            return false;
+        };
+        native &= r.native();
     }
     let (_, words, _) = bytemuck::pod_align_to_mut::<u8, u32>(scratch);
     let Some(words) = words.get_mut(..kh * g * (4 + 1)) else {
@@ -95,12 +94,7 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
     let row_len = g * GROUP;
     let pad = (-k.input_offset) as i8;
     let offset = dsp::splat(k.input_offset);
-    let (lo, hi) = (k.activation_min, k.activation_max);
     let win = k.geometry;
-    // The Cortex-M4 row loop: full int8 range, SMMLAR rounding (multipliers above 2^30).
-    let native = lo <= -128
-        && hi >= 127
-        && (0..channels).all(|o| rescale(o).is_some_and(|(r, _)| r.native()));
     // Output columns whose window lies inside the input: `x0..x1`.
     let x0 = win.pad_w.div_ceil(win.stride_w.max(1)).min(out_w);
     let x1 = (in_w + win.pad_w)
