@@ -11,16 +11,20 @@
 //! (prepared once per call). One Cortex-M4 loop computes a whole output row of one channel
 //! into an accumulator row (15 instructions per output value); the rescale follows.
 //!
-//! It applies to 3x3 windows with dilation 1, a horizontal stride of 1 or 2, every channel
-//! having a [`ChannelRescale`] and an accumulator that cannot reach `2^30` (or all-zero
-//! weights: its constant output, [`channel_or_constant`]), and an int8 input zero point; the caller falls back to the portable kernel otherwise (and when the scratch is
-//! too short). Results are bit-identical to the portable kernel.
+//! It applies to 3x3 windows with dilation 1, a horizontal stride of 1 or 2 and an int8 input
+//! zero point; the caller falls back to the portable kernel otherwise (and when the scratch is
+//! too short). A channel whose multiplier has no [`ChannelRescale`] (or whose bias could take
+//! the accumulator to `2^30`) gives its constant output if its weights are all zero
+//! ([`channel_or_constant`](crate::engine::kernels::rescale::channel_or_constant)), else is
+//! rescaled alone with the reference arithmetic after its accumulator row, the other channels
+//! keeping the fast rescale. Results are bit-identical to the portable kernel.
 
 use super::{DepthwiseConv2d, DepthwiseOperands};
+use crate::engine::arith::QuantizedMultiplier;
 use crate::engine::kernels::bias_at;
 use crate::engine::kernels::conv::Shapes;
 use crate::engine::kernels::dsp;
-use crate::engine::kernels::rescale::{bias_limit, channel_or_constant, ChannelRescale};
+use crate::engine::kernels::rescale::{bias_limit, ChannelRescale};
 
 /// One output channel's nine weights as 16-bit pairs: `(w00, w01)`, `(w10, w11)`,
 /// `(w20, w21)`, `(w02, w12)`, `(w22, 0)` (`wYX`: window row Y, column X).
@@ -115,18 +119,18 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
     for (o, (entry, t)) in table.iter_mut().zip(taps.iter_mut()).enumerate() {
         let w = |y: usize, x: usize| filter.get((y * 3 + x) * channels + o).copied().unwrap_or(0);
         let zero = || (0..9).all(|i| w(i / 3, i % 3) == 0);
-        let Some((r, b)) = channel_or_constant(
-            requantize.get(o),
-            k.output_offset,
-            bias_at(bias, o),
-            limit,
-            clamp,
-            zero,
-        ) else {
-            return false;
+        let m = requantize.get(o);
+        *entry = match super::channel(m, k.output_offset, bias_at(bias, o), limit, clamp, zero) {
+            Some((r, b)) => {
+                above_half &= r.native();
+                [r.multiplier as u32, r.round as u32, r.shift, b.wrapping_mul(2) as u32]
+            }
+            // No fast form: this channel alone is rescaled with the reference arithmetic.
+            None => {
+                above_half = false;
+                [m.multiplier as u32, m.shift as u32, EXACT, bias_at(bias, o) as u32]
+            }
         };
-        above_half &= r.native();
-        *entry = [r.multiplier as u32, r.round as u32, r.shift, b.wrapping_mul(2) as u32];
         let pair = |lo: i8, hi: i8| (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16);
         *t = [
             pair(w(0, 0), w(0, 1)),
@@ -137,7 +141,8 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
         ];
     }
     let window = k.geometry;
-    let (lo, hi) = (k.activation_min, k.activation_max);
+    let (lo, hi) = clamp;
+    let zp = k.output_offset;
     let full_range = lo <= -128 && hi >= 127;
     let native = full_range && above_half;
     let row = plan.row;
@@ -188,9 +193,9 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
                     }
                     let out = out.get_mut(i * m + mm..).unwrap_or(&mut []);
                     if full_range {
-                        rescale_row::<true>(acc, entry, out, channels, native, lo, hi);
+                        rescale_row::<true>(acc, entry, out, channels, native, clamp, zp);
                     } else {
-                        rescale_row::<false>(acc, entry, out, channels, false, lo, hi);
+                        rescale_row::<false>(acc, entry, out, channels, false, clamp, zp);
                     }
                 }
             }
@@ -302,8 +307,12 @@ fn transpose_quad(src: &[i8], stride: usize, width: usize, pair: u32, rows: [&mu
     }
 }
 
+/// The shift word of a table entry whose channel has no fast rescale: the entry holds the
+/// multiplier, its shift and the bias, and [`rescale_row`] uses the reference arithmetic.
+const EXACT: u32 = u32::MAX;
+
 /// Rescales one channel's accumulator row into `out[0]`, `out[stride]`, ... (portable form;
-/// with `FULL_RANGE` the clamp is the int8 range only).
+/// with `FULL_RANGE` the clamp is the int8 range only; `zp` is the output zero point).
 #[inline(always)]
 fn rescale_row<const FULL_RANGE: bool>(
     acc: &[i32],
@@ -311,10 +320,14 @@ fn rescale_row<const FULL_RANGE: bool>(
     out: &mut [i8],
     stride: usize,
     native: bool,
-    lo: i32,
-    hi: i32,
+    (lo, hi): (i32, i32),
+    zp: i32,
 ) {
     if FULL_RANGE && native && rescale_row_native(acc, entry, out, stride) {
+        return;
+    }
+    if entry[2] == EXACT {
+        exact_row(acc, entry, out, stride, (lo, hi), zp);
         return;
     }
     let r = ChannelRescale {
@@ -327,6 +340,26 @@ fn rescale_row<const FULL_RANGE: bool>(
         if let Some(o) = out.get_mut(j * stride) {
             let v = r.apply_doubled(bias2.wrapping_add(a.wrapping_shl(1)));
             *o = if FULL_RANGE { v.clamp(-128, 127) } else { v.max(lo).min(hi) } as i8;
+        }
+    }
+}
+
+/// [`rescale_row`] for a channel without a fast rescale ([`EXACT`]): the reference's
+/// arithmetic ([`exact_value`](super::exact_value)).
+#[cold]
+#[inline(never)]
+fn exact_row(
+    acc: &[i32],
+    entry: &[u32; 4],
+    out: &mut [i8],
+    stride: usize,
+    clamp: (i32, i32),
+    zp: i32,
+) {
+    let m = QuantizedMultiplier { multiplier: entry[0] as i32, shift: entry[1] as i32 };
+    for (j, &a) in acc.iter().enumerate() {
+        if let Some(o) = out.get_mut(j * stride) {
+            *o = super::exact_value(m, entry[3] as i32, a, zp, clamp);
         }
     }
 }

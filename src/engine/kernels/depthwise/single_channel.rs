@@ -12,14 +12,15 @@
 //! scratch on purpose: keyword-spotting models run this in a few kilobytes of arena.
 //!
 //! It applies with one input channel, an even number of output channels, windows at most 8
-//! wide, dilation 1, every channel having a
-//! [`ChannelRescale`](crate::engine::kernels::rescale::ChannelRescale) and an accumulator that
-//! cannot reach `2^30` or all-zero weights, and an int8 input zero point; the caller falls back
-//! otherwise. Results are bit-identical to the portable kernel.
+//! wide, dilation 1 and an int8 input zero point; the caller falls back otherwise. A channel
+//! whose multiplier has no [`ChannelRescale`] (or whose bias could take the accumulator to
+//! `2^30`) gives its constant output if its weights are all zero, else is rescaled alone with
+//! the reference arithmetic (its pair of channels then takes the per-pixel loop). Results are
+//! bit-identical to the portable kernel.
 
 use super::{DepthwiseConv2d, DepthwiseOperands};
 use crate::engine::kernels::conv::Shapes;
-use crate::engine::kernels::rescale::bias_limit;
+use crate::engine::kernels::rescale::{bias_limit, ChannelRescale};
 use crate::engine::kernels::{bias_at, dsp, word};
 
 /// Columns per group (one 32-bit load of input bytes).
@@ -78,12 +79,15 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
     };
     let (lo, hi) = (k.activation_min, k.activation_max);
     // The Cortex-M4 row loops: full int8 range, SMMLAR rounding (multipliers above 2^30).
+    // A channel without a fast rescale is rescaled alone with the reference arithmetic from its
+    // accumulator (doubled by `mac`: exact while `kh * kw` products stay below `2^30`).
     let mut native = lo <= -128 && hi >= 127;
     for o in 0..channels {
-        let Some((r, _)) = rescale(o) else {
-            return false;
-        };
-        native &= r.native();
+        match rescale(o) {
+            Some((r, _)) => native &= r.native(),
+            None if limit == 0 => return false,
+            None => {}
+        }
     }
     let (_, words, _) = bytemuck::pod_align_to_mut::<u8, u32>(scratch);
     let Some(words) = words.get_mut(..kh * g * (4 + 1)) else {
@@ -116,8 +120,12 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
             let x = group * GROUP + j;
             *p = (tap(x) as i16 as u16 as u32) | ((tap(x + 2) as i16 as u16 as u32) << 16);
         }
-        let rescale = |o: usize| rescale(o).unwrap_or_default();
-        let ((r0, b0), (r1, b1)) = (rescale(c), rescale(c + 1));
+        // Each channel's fast rescale and bias; for a channel without one, the accumulator
+        // starts from 0 and the reference arithmetic rescales it (`exact`).
+        let channel =
+            |o: usize| rescale(o).map_or(((ChannelRescale::default(), 0), true), |f| (f, false));
+        let (((r0, b0), exact0), ((r1, b1), exact1)) = (channel(c), channel(c + 1));
+        let exact = exact0 || exact1;
         // The biases with the input offset folded in, for pixels whose window rows are all of
         // the kernel's rows (the usual case) and lies inside the input across.
         let whole = folded([b0, b1], k.input_offset, weight_sums(pairs, g, 0..kh));
@@ -154,7 +162,7 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
                         r1.shift as i32,
                     ],
                 };
-                let done = native && g == 2 && {
+                let done = native && !exact && g == 2 && {
                     let sums = || weight_sums(pairs, g, ky0..ky1);
                     let fold = if (ky0, ky1) == (0, kh) {
                         whole
@@ -199,6 +207,19 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
                     if let Some([o0, o1, ..]) = output.get_mut(out_row + ox * channels..) {
                         *o0 = r0.apply_doubled(a0).max(lo).min(hi) as i8;
                         *o1 = r1.apply_doubled(a1).max(lo).min(hi) as i8;
+                        if exact {
+                            // `mac` doubled the accumulators (exact: `limit > 0`).
+                            let value = |o: usize, a: i32| {
+                                let (m, bias) = (requantize.get(o), bias_at(bias, o));
+                                super::exact_value(m, bias, a >> 1, k.output_offset, clamp)
+                            };
+                            if exact0 {
+                                *o0 = value(c, a0);
+                            }
+                            if exact1 {
+                                *o1 = value(c + 1, a1);
+                            }
+                        }
                     }
                 }
             }
@@ -363,9 +384,10 @@ fn folded(bias: [i32; 2], offset: i32, sums: [i32; 2]) -> [i32; 2] {
 
 impl Run<'_, '_> {
     /// Runs the row with the Cortex-M4 loops (two groups of four window columns, full int8
-    /// range, multipliers above 2^30): two pixels per pass where the step is 1 or 2 bytes
-    /// ([`Run::native_pairs`], from the biases `fold` that include the input offset), then one
-    /// at a time; `false` if it does not apply (other targets run the portable loops instead).
+    /// range, multipliers above 2^30): two pixels per pass where the step is 2 bytes (a
+    /// keyword spotter's stride; [`Run::native_pairs`], from the biases `fold` that include
+    /// the input offset), then one at a time; `false` if it does not apply (other targets run
+    /// the portable loops instead).
     #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
     fn native(self, fold: [i32; 2]) -> bool {
         let _ = fold;
@@ -375,11 +397,9 @@ impl Run<'_, '_> {
     /// See the portable declaration.
     #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
     fn native(mut self, fold: [i32; 2]) -> bool {
-        let done = match self.step {
-            1 => self.native_pairs::<1>(fold),
-            2 => self.native_pairs::<2>(fold),
-            _ => Some(0),
-        };
+        // Other steps: one pixel at a time (a second copy of the pair loop would cost flash
+        // in every firmware for shapes no benchmark model has).
+        let done = if self.step == 2 { self.native_pairs::<2>(fold) } else { Some(0) };
         let Some(done) = done else {
             return false;
         };
@@ -446,8 +466,12 @@ impl Run<'_, '_> {
         macro_rules! group {
             ($at:literal) => {
                 concat!(
-                    "ldr r4, [r12, #", $at, "]\n",
-                    "ldr r8, [r12, #{b", $at, "}]\n",
+                    "ldr r4, [r12, #",
+                    $at,
+                    "]\n",
+                    "ldr r8, [r12, #{b",
+                    $at,
+                    "}]\n",
                     "sxtb16 r5, r4, ror #8\n",
                     "sxtb16 r4, r4\n",
                     "sxtb16 r9, r8, ror #8\n",
@@ -470,12 +494,23 @@ impl Run<'_, '_> {
         macro_rules! rescale {
             ($a:literal, $dst:literal) => {
                 concat!(
-                    "add ", $a, ", ", $a, ", ", $a, "\n",
-                    "smmlar r4, ", $a, ", r10, r11\n",
-                    "sub r4, r4, ", $a, ", lsr #31\n",
+                    "add ",
+                    $a,
+                    ", ",
+                    $a,
+                    ", ",
+                    $a,
+                    "\n",
+                    "smmlar r4, ",
+                    $a,
+                    ", r10, r11\n",
+                    "sub r4, r4, ",
+                    $a,
+                    ", lsr #31\n",
                     "asr r4, r4, r9\n",
                     "ssat r4, #8, r4\n",
-                    "strb r4, ", $dst,
+                    "strb r4, ",
+                    $dst,
                 )
             };
         }
