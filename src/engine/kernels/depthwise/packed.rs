@@ -547,97 +547,195 @@ fn all_channels_strided<const STRIDE: usize>(
     // Bytes from the end of one channel's accumulation to the next channel's row.
     let delta = 2 * row - out_w * 2 * STRIDE;
     let base = ring.as_ptr();
+    // Two output values per pass of the accumulation loop, A at `x` and B at `x + 1`: each
+    // window row's three loads serve both (stride 1: lanes `(x, x+1)`, `(x+1, x+2)`, `(x+2,
+    // x+3)`; stride 2: `(2x, 2x+1)`, `(2x+2, 2x+3)`, `(2x+4, 2x+5)`), A in r11, B in r7.
+    macro_rules! pair_rows {
+        (1) => {
+            concat!(
+                "ldr r10, [r0], #4\n",
+                "smuad r11, r10, r3\n",
+                "ldr r10, [r0, #-2]\n",
+                "smuad r7, r10, r3\n",
+                "ldr r10, [r0]\n",
+                "smlabb r11, r10, r8, r11\n",
+                "smlatb r7, r10, r8, r7\n",
+                "ldr r10, [r1], #4\n",
+                "smlad r11, r10, r4, r11\n",
+                "ldr r10, [r1, #-2]\n",
+                "smlad r7, r10, r4, r7\n",
+                "ldr r10, [r1]\n",
+                "smlabt r11, r10, r8, r11\n",
+                "smlatt r7, r10, r8, r7\n",
+                "ldr r10, [r2], #4\n",
+                "smlad r11, r10, r5, r11\n",
+                "ldr r10, [r2, #-2]\n",
+                "smlad r7, r10, r5, r7\n",
+                "ldr r10, [r2]\n",
+                "smlabb r11, r10, r9, r11\n",
+                "smlatb r7, r10, r9, r7",
+            )
+        };
+        (2) => {
+            concat!(
+                "ldr r10, [r0], #8\n",
+                "smuad r11, r10, r3\n",
+                "ldr r10, [r0, #-4]\n",
+                "smlabb r11, r10, r8, r11\n",
+                "smuad r7, r10, r3\n",
+                "ldr r10, [r0]\n",
+                "smlabb r7, r10, r8, r7\n",
+                "ldr r10, [r1], #8\n",
+                "smlad r11, r10, r4, r11\n",
+                "ldr r10, [r1, #-4]\n",
+                "smlabt r11, r10, r8, r11\n",
+                "smlad r7, r10, r4, r7\n",
+                "ldr r10, [r1]\n",
+                "smlabt r7, r10, r8, r7\n",
+                "ldr r10, [r2], #8\n",
+                "smlad r11, r10, r5, r11\n",
+                "ldr r10, [r2, #-4]\n",
+                "smlabb r11, r10, r9, r11\n",
+                "smlad r7, r10, r5, r7\n",
+                "ldr r10, [r2]\n",
+                "smlabb r7, r10, r9, r7",
+            )
+        };
+    }
+    // One channel's rescale of `$a` (twice the accumulator, plus twice the bias r8) with the
+    // multiplier r3, rounding constant r4 and shift r5, stored at `$dst`.
+    macro_rules! rescale {
+        ($a:literal, $dst:literal) => {
+            concat!(
+                "add ", $a, ", r8, ", $a, ", lsl #1\n",
+                "smmlar r10, ", $a, ", r3, r4\n",
+                "sub r10, r10, ", $a, ", lsr #31\n",
+                "asr r10, r10, r5\n",
+                "ssat r10, #8, r10\n",
+                "strb r10, ", $dst,
+            )
+        };
+    }
+    // The whole loop over the channels, with the accumulation pass `$pair` for two values.
+    macro_rules! channels {
+        ($pair:expr) => {
+            core::arch::asm!(
+                "sub sp, sp, #48",
+                "str r3, [sp, #0]",
+                "str r4, [sp, #4]",
+                "str r5, [sp, #8]",
+                "str r8, [sp, #12]",
+                "str r9, [sp, #16]",
+                "str r10, [sp, #20]",
+                "str r11, [sp, #24]",
+                "str r12, [sp, #28]",
+                "str r7, [sp, #44]",
+                "3:",
+                "ldr r12, [sp, #0]",
+                "ldm r12!, {{r3, r4, r5, r8, r9}}",
+                "str r12, [sp, #0]",
+                "ldr r12, [sp, #20]",
+                "ldr lr, [sp, #16]",
+                "lsrs lr, lr, #1",
+                "beq 5f",
+                "2:",
+                $pair,
+                "strd r11, r7, [r12], #8",
+                "subs lr, lr, #1",
+                "bne 2b",
+                "5:",
+                "ldr lr, [sp, #16]",
+                "tst lr, #1",
+                "beq 6f",
+                "ldr r10, [r0], #{step}",
+                "smuad r11, r10, r3",
+                "ldr r10, [r0, #{back}]",
+                "smlabb r11, r10, r8, r11",
+                "ldr r10, [r1], #{step}",
+                "smlad r11, r10, r4, r11",
+                "ldr r10, [r1, #{back}]",
+                "smlabt r11, r10, r8, r11",
+                "ldr r10, [r2], #{step}",
+                "smlad r11, r10, r5, r11",
+                "ldr r10, [r2, #{back}]",
+                "smlabb r11, r10, r9, r11",
+                "str r11, [r12], #4",
+                "6:",
+                "ldr r3, [sp, #24]",
+                "add r0, r0, r3",
+                "add r1, r1, r3",
+                "add r2, r2, r3",
+                "str r0, [sp, #32]",
+                "str r1, [sp, #36]",
+                "str r2, [sp, #40]",
+                "ldr r12, [sp, #4]",
+                "ldm r12!, {{r3, r4, r5, r8}}",
+                "str r12, [sp, #4]",
+                "ldr r0, [sp, #20]",
+                "ldr r1, [sp, #8]",
+                "ldr r2, [sp, #28]",
+                "add r12, r1, #1",
+                "str r12, [sp, #8]",
+                "ldr lr, [sp, #16]",
+                "lsrs lr, lr, #1",
+                "beq 7f",
+                "4:",
+                "ldrd r9, r11, [r0], #8",
+                rescale!("r9", "[r1]"),
+                rescale!("r11", "[r1, r2]"),
+                "add r1, r1, r2, lsl #1",
+                "subs lr, lr, #1",
+                "bne 4b",
+                "7:",
+                "ldr lr, [sp, #16]",
+                "tst lr, #1",
+                "beq 8f",
+                "ldr r9, [r0]",
+                rescale!("r9", "[r1]"),
+                "8:",
+                "ldr r0, [sp, #32]",
+                "ldr r1, [sp, #36]",
+                "ldr r2, [sp, #40]",
+                "ldr r12, [sp, #12]",
+                "subs r12, r12, #1",
+                "str r12, [sp, #12]",
+                "bne 3b",
+                "ldr r7, [sp, #44]",
+                "add sp, sp, #48",
+                step = const 2 * STRIDE,
+                back = const 4 - 2 * STRIDE,
+                inout("r0") base.wrapping_add(starts[0]) => _,
+                inout("r1") base.wrapping_add(starts[1]) => _,
+                inout("r2") base.wrapping_add(starts[2]) => _,
+                inout("r3") taps.as_ptr() => _,
+                inout("r4") table.as_ptr() => _,
+                inout("r5") out.as_mut_ptr() => _,
+                inout("r8") channels => _,
+                inout("r9") out_w => _,
+                inout("r10") acc.as_mut_ptr() => _,
+                inout("r11") delta => _,
+                inout("r12") channels => _,
+                out("lr") _,
+            )
+        };
+    }
     // SAFETY: checked above: `channels` taps, table entries and output columns; for each window
     // row `k` and channel `c`, lanes `starts[k] + c * row + 0 .. need` are inside `ring`
-    // (`need <= row`), and those are the only lanes read (the accumulation loop reads lanes
-    // `x * STRIDE .. x * STRIDE + 4` for `x < out_w`, 2-byte aligned; LDR may be unaligned on
-    // the Cortex-M4); `acc` (word-aligned) holds `out_w` values; `out[x * channels + c]` is
-    // written for `x < out_w`, `c < channels`. The loop state lives in 48 bytes below the stack
-    // pointer, which is restored. All three loops count down from a nonzero count. Only the
-    // listed registers and the flags change.
+    // (`need <= row`), and those are the only lanes read (the accumulation reads lanes
+    // `x * STRIDE .. x * STRIDE + 4` for `x < out_w`, two values at a time (the pair
+    // `x, x + 1 < out_w` reads lanes up to `(x + 1) * STRIDE + 3 < need`), 2-byte aligned; LDR
+    // may be unaligned on the Cortex-M4); `acc` (word-aligned, LDRD/STRD) holds `out_w` values;
+    // `out[x * channels + c]` is written for `x < out_w`, `c < channels`. The loop state lives
+    // in 48 bytes below the stack pointer, which is restored; r7 (the frame pointer, not an
+    // operand) is saved there and restored before the end. The channel loop counts down from
+    // `channels >= 1`; the pair loops run `out_w / 2` times (skipped when 0), the single steps
+    // once if `out_w` is odd. Only the listed registers and the flags change.
     unsafe {
-        core::arch::asm!(
-            "sub sp, sp, #48",
-            "str r3, [sp, #0]",
-            "str r4, [sp, #4]",
-            "str r5, [sp, #8]",
-            "str r8, [sp, #12]",
-            "str r9, [sp, #16]",
-            "str r10, [sp, #20]",
-            "str r11, [sp, #24]",
-            "str r12, [sp, #28]",
-            "3:",
-            "ldr r12, [sp, #0]",
-            "ldm r12!, {{r3, r4, r5, r8, r9}}",
-            "str r12, [sp, #0]",
-            "ldr r12, [sp, #20]",
-            "ldr lr, [sp, #16]",
-            "2:",
-            "ldr r10, [r0], #{step}",
-            "smuad r11, r10, r3",
-            "ldr r10, [r0, #{back}]",
-            "smlabb r11, r10, r8, r11",
-            "ldr r10, [r1], #{step}",
-            "smlad r11, r10, r4, r11",
-            "ldr r10, [r1, #{back}]",
-            "smlabt r11, r10, r8, r11",
-            "ldr r10, [r2], #{step}",
-            "smlad r11, r10, r5, r11",
-            "ldr r10, [r2, #{back}]",
-            "smlabb r11, r10, r9, r11",
-            "str r11, [r12], #4",
-            "subs lr, lr, #1",
-            "bne 2b",
-            "ldr r3, [sp, #24]",
-            "add r0, r0, r3",
-            "add r1, r1, r3",
-            "add r2, r2, r3",
-            "str r0, [sp, #32]",
-            "str r1, [sp, #36]",
-            "str r2, [sp, #40]",
-            "ldr r12, [sp, #4]",
-            "ldm r12!, {{r3, r4, r5, r8}}",
-            "str r12, [sp, #4]",
-            "ldr r0, [sp, #20]",
-            "ldr r1, [sp, #8]",
-            "ldr r2, [sp, #28]",
-            "ldr lr, [sp, #16]",
-            "add r12, r1, #1",
-            "str r12, [sp, #8]",
-            "4:",
-            "ldr r9, [r0], #4",
-            "add r9, r8, r9, lsl #1",
-            "smmlar r10, r9, r3, r4",
-            "sub r10, r10, r9, lsr #31",
-            "asr r10, r10, r5",
-            "ssat r10, #8, r10",
-            "strb r10, [r1]",
-            "add r1, r1, r2",
-            "subs lr, lr, #1",
-            "bne 4b",
-            "ldr r0, [sp, #32]",
-            "ldr r1, [sp, #36]",
-            "ldr r2, [sp, #40]",
-            "ldr r12, [sp, #12]",
-            "subs r12, r12, #1",
-            "str r12, [sp, #12]",
-            "bne 3b",
-            "add sp, sp, #48",
-            step = const 2 * STRIDE,
-            back = const 4 - 2 * STRIDE,
-            inout("r0") base.wrapping_add(starts[0]) => _,
-            inout("r1") base.wrapping_add(starts[1]) => _,
-            inout("r2") base.wrapping_add(starts[2]) => _,
-            inout("r3") taps.as_ptr() => _,
-            inout("r4") table.as_ptr() => _,
-            inout("r5") out.as_mut_ptr() => _,
-            inout("r8") channels => _,
-            inout("r9") out_w => _,
-            inout("r10") acc.as_mut_ptr() => _,
-            inout("r11") delta => _,
-            inout("r12") channels => _,
-            out("lr") _,
-        );
+        if STRIDE == 1 {
+            channels!(pair_rows!(1));
+        } else {
+            channels!(pair_rows!(2));
+        }
     }
     true
 }
