@@ -607,12 +607,21 @@ fn all_channels_strided<const STRIDE: usize>(
     macro_rules! rescale {
         ($a:literal, $dst:literal) => {
             concat!(
-                "add ", $a, ", r8, ", $a, ", lsl #1\n",
-                "smmlar r10, ", $a, ", r3, r4\n",
-                "sub r10, r10, ", $a, ", lsr #31\n",
+                "add ",
+                $a,
+                ", r8, ",
+                $a,
+                ", lsl #1\n",
+                "smmlar r10, ",
+                $a,
+                ", r3, r4\n",
+                "sub r10, r10, ",
+                $a,
+                ", lsr #31\n",
                 "asr r10, r10, r5\n",
                 "ssat r10, #8, r10\n",
-                "strb r10, ", $dst,
+                "strb r10, ",
+                $dst,
             )
         };
     }
