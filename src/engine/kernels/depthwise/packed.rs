@@ -21,10 +21,10 @@
 
 use super::{DepthwiseConv2d, DepthwiseOperands};
 use crate::engine::arith::QuantizedMultiplier;
-use crate::engine::kernels::bias_at;
 use crate::engine::kernels::conv::Shapes;
 use crate::engine::kernels::dsp;
 use crate::engine::kernels::rescale::{bias_limit, ChannelRescale};
+use crate::engine::kernels::{bias_at, I32Le, Requantize};
 
 /// One output channel's nine weights as 16-bit pairs: `(w00, w01)`, `(w10, w11)`,
 /// `(w20, w21)`, `(w02, w12)`, `(w22, 0)` (`wYX`: window row Y, column X).
@@ -112,34 +112,8 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
     let acc: &mut [i32] = bytemuck::cast_slice_mut(acc);
     ring.fill(0);
     let ring: &mut [u16] = bytemuck::cast_slice_mut(ring);
-    // The Cortex-M4 loops round with SMMLAR, which needs multipliers above 2^30.
-    let mut above_half = true;
-    let limit = bias_limit(9);
     let clamp = (k.activation_min, k.activation_max);
-    for (o, (entry, t)) in table.iter_mut().zip(taps.iter_mut()).enumerate() {
-        let w = |y: usize, x: usize| filter.get((y * 3 + x) * channels + o).copied().unwrap_or(0);
-        let zero = || (0..9).all(|i| w(i / 3, i % 3) == 0);
-        let m = requantize.get(o);
-        *entry = match super::channel(m, k.output_offset, bias_at(bias, o), limit, clamp, zero) {
-            Some((r, b)) => {
-                above_half &= r.native();
-                [r.multiplier as u32, r.round as u32, r.shift, b.wrapping_mul(2) as u32]
-            }
-            // No fast form: this channel alone is rescaled with the reference arithmetic.
-            None => {
-                above_half = false;
-                [m.multiplier as u32, m.shift as u32, EXACT, bias_at(bias, o) as u32]
-            }
-        };
-        let pair = |lo: i8, hi: i8| (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16);
-        *t = [
-            pair(w(0, 0), w(0, 1)),
-            pair(w(1, 0), w(1, 1)),
-            pair(w(2, 0), w(2, 1)),
-            pair(w(0, 2), w(1, 2)),
-            pair(w(2, 2), 0),
-        ];
-    }
+    let above_half = fill_table(k, (filter, bias, requantize), table, taps);
     let window = k.geometry;
     let (lo, hi) = clamp;
     let zp = k.output_offset;
@@ -202,6 +176,46 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
         }
     }
     true
+}
+
+/// Fills each channel's rescale entry and taps; true if every entry suits the Cortex-M4 loops,
+/// which round with SMMLAR (multipliers above 2^30, no [`EXACT`] channel).
+#[inline(always)]
+fn fill_table(
+    k: &DepthwiseConv2d,
+    (filter, bias, requantize): (&[i8], Option<I32Le<'_>>, Requantize<'_>),
+    table: &mut [[u32; 4]],
+    taps: &mut [Taps],
+) -> bool {
+    let channels = table.len();
+    let mut above_half = true;
+    let limit = bias_limit(9);
+    let clamp = (k.activation_min, k.activation_max);
+    for (o, (entry, t)) in table.iter_mut().zip(taps.iter_mut()).enumerate() {
+        let w = |y: usize, x: usize| filter.get((y * 3 + x) * channels + o).copied().unwrap_or(0);
+        let zero = || (0..9).all(|i| w(i / 3, i % 3) == 0);
+        let m = requantize.get(o);
+        *entry = match super::channel(m, k.output_offset, bias_at(bias, o), limit, clamp, zero) {
+            Some((r, b)) => {
+                above_half &= r.native();
+                [r.multiplier as u32, r.round as u32, r.shift, b.wrapping_mul(2) as u32]
+            }
+            // No fast form: this channel alone is rescaled with the reference arithmetic.
+            None => {
+                above_half = false;
+                [m.multiplier as u32, m.shift as u32, EXACT, bias_at(bias, o) as u32]
+            }
+        };
+        let pair = |lo: i8, hi: i8| (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16);
+        *t = [
+            pair(w(0, 0), w(0, 1)),
+            pair(w(1, 0), w(1, 1)),
+            pair(w(2, 0), w(2, 1)),
+            pair(w(0, 2), w(1, 2)),
+            pair(w(2, 2), 0),
+        ];
+    }
+    above_half
 }
 
 /// Writes input row `src` (`width x channels`, NHWC) into `dst` as `channels` rows of `row`
@@ -371,7 +385,8 @@ fn rescale_row_native(_: &[i32], _: &[u32; 4], _: &mut [i8], _: usize) -> bool {
 }
 
 /// [`rescale_row`] with the full int8 range and multipliers above `2^30` on the Cortex-M4
-/// (SMMLAR: the sign of the rounded product is the accumulator's): 10 instructions per value.
+/// (SMMLAR: the sign of the rounded product is the accumulator's): two values per pass (one
+/// LDRD, 17 instructions), an odd last value alone.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(always)]
 fn rescale_row_native(acc: &[i32], entry: &[u32; 4], out: &mut [i8], stride: usize) -> bool {
@@ -379,22 +394,51 @@ fn rescale_row_native(acc: &[i32], entry: &[u32; 4], out: &mut [i8], stride: usi
     if n == 0 || stride == 0 || (n - 1).checked_mul(stride).is_none_or(|last| last >= out.len()) {
         return false;
     }
-    // SAFETY: the loop runs `n >= 1` times; iteration `j` reads `acc[j]` (word-aligned, `j < n`)
-    // and writes `out[j * stride]` (`(n - 1) * stride < out.len()`, checked above). Only the
-    // listed registers and the flags change.
+    // One value `$a` (the accumulator) doubled plus twice the bias, SMMLAR, the sign fix, the
+    // shift, SSAT, stored at `$dst`.
+    macro_rules! value {
+        ($a:literal, $dst:literal) => {
+            concat!(
+                "add ",
+                $a,
+                ", {bias}, ",
+                $a,
+                ", lsl #1\n",
+                "smmlar {t}, ",
+                $a,
+                ", {m}, {rnd}\n",
+                "sub {t}, {t}, ",
+                $a,
+                ", lsr #31\n",
+                "asr {t}, {t}, {sh}\n",
+                "ssat {t}, #8, {t}\n",
+                "strb {t}, ",
+                $dst,
+            )
+        };
+    }
+    // SAFETY: `{n}` counts the values left minus 2: the pair loop runs while two are left
+    // (pass `i` reads `acc[2i]`, `acc[2i + 1]`, word-aligned for LDRD, and writes
+    // `out[2i * stride]`, `out[(2i + 1) * stride]`), then the last value alone if `n` is odd;
+    // every index is below `n` and every write below `(n - 1) * stride + 1 <= out.len()`
+    // (checked above). Only the listed registers and the flags change.
     unsafe {
         core::arch::asm!(
+            "subs {n}, {n}, #2",
+            "bmi 5f",
             "2:",
-            "ldr {a}, [{ap}], #4",
-            "add {a}, {bias}, {a}, lsl #1",
-            "smmlar {t}, {a}, {m}, {rnd}",
-            "sub {t}, {t}, {a}, lsr #31",
-            "asr {t}, {t}, {sh}",
-            "ssat {t}, #8, {t}",
-            "strb {t}, [{op}]",
-            "add {op}, {op}, {stride}",
-            "subs {n}, {n}, #1",
-            "bne 2b",
+            "ldrd {a}, {b}, [{ap}], #8",
+            value!("{a}", "[{op}]"),
+            value!("{b}", "[{op}, {stride}]"),
+            "add {op}, {op}, {stride}, lsl #1",
+            "subs {n}, {n}, #2",
+            "bpl 2b",
+            "5:",
+            "adds {n}, {n}, #2",
+            "beq 6f",
+            "ldr {a}, [{ap}]",
+            value!("{a}", "[{op}]"),
+            "6:",
             ap = inout(reg) acc.as_ptr() => _,
             op = inout(reg) out.as_mut_ptr() => _,
             n = inout(reg) n => _,
@@ -404,6 +448,7 @@ fn rescale_row_native(acc: &[i32], entry: &[u32; 4], out: &mut [i8], stride: usi
             sh = in(reg) entry[2],
             bias = in(reg) entry[3],
             a = out(reg) _,
+            b = out(reg) _,
             t = out(reg) _,
             options(nostack),
         );
@@ -434,8 +479,65 @@ fn row_of_channel<const STRIDE: usize>(src: [&[u16]; 3], t: &Taps, acc: &mut [i3
     }
 }
 
-/// [`row_of_channel`] on the Cortex-M4: 6 loads, 3 SMLAD/SMUAD, 3 SMLABB/SMLABT and the
-/// store per output value, in 12 registers.
+// Two output values per pass of the Cortex-M4 accumulation loops, A at `x` and B at `x + 1`:
+// each window row's three loads serve both (stride 1: lanes `(x, x+1)`, `(x+1, x+2)`, `(x+2,
+// x+3)`; stride 2: `(2x, 2x+1)`, `(2x+2, 2x+3)`, `(2x+4, 2x+5)`), A in r11, B in r7; window
+// rows in r0-r2 (advanced by two values), taps in r3, r4, r5, r8, r9 ([`Taps`]), r10 clobbered.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+macro_rules! pair_rows {
+    (1) => {
+        concat!(
+            "ldr r10, [r0], #4\n",
+            "smuad r11, r10, r3\n",
+            "ldr r10, [r0, #-2]\n",
+            "smuad r7, r10, r3\n",
+            "ldr r10, [r0]\n",
+            "smlabb r11, r10, r8, r11\n",
+            "smlatb r7, r10, r8, r7\n",
+            "ldr r10, [r1], #4\n",
+            "smlad r11, r10, r4, r11\n",
+            "ldr r10, [r1, #-2]\n",
+            "smlad r7, r10, r4, r7\n",
+            "ldr r10, [r1]\n",
+            "smlabt r11, r10, r8, r11\n",
+            "smlatt r7, r10, r8, r7\n",
+            "ldr r10, [r2], #4\n",
+            "smlad r11, r10, r5, r11\n",
+            "ldr r10, [r2, #-2]\n",
+            "smlad r7, r10, r5, r7\n",
+            "ldr r10, [r2]\n",
+            "smlabb r11, r10, r9, r11\n",
+            "smlatb r7, r10, r9, r7",
+        )
+    };
+    (2) => {
+        concat!(
+            "ldr r10, [r0], #8\n",
+            "smuad r11, r10, r3\n",
+            "ldr r10, [r0, #-4]\n",
+            "smlabb r11, r10, r8, r11\n",
+            "smuad r7, r10, r3\n",
+            "ldr r10, [r0]\n",
+            "smlabb r7, r10, r8, r7\n",
+            "ldr r10, [r1], #8\n",
+            "smlad r11, r10, r4, r11\n",
+            "ldr r10, [r1, #-4]\n",
+            "smlabt r11, r10, r8, r11\n",
+            "smlad r7, r10, r4, r7\n",
+            "ldr r10, [r1]\n",
+            "smlabt r7, r10, r8, r7\n",
+            "ldr r10, [r2], #8\n",
+            "smlad r11, r10, r5, r11\n",
+            "ldr r10, [r2, #-4]\n",
+            "smlabb r11, r10, r9, r11\n",
+            "smlad r7, r10, r5, r7\n",
+            "ldr r10, [r2]\n",
+            "smlabb r7, r10, r9, r7",
+        )
+    };
+}
+/// [`row_of_channel`] on the Cortex-M4: two values per pass (`pair_rows!`: 9 loads, 12
+/// multiply-accumulates and one STRD), an odd last value alone (6 loads, 6 multiply-accumulates).
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(always)]
 fn row_of_channel<const STRIDE: usize>(src: [&[u16]; 3], t: &Taps, acc: &mut [i32]) {
@@ -444,44 +546,63 @@ fn row_of_channel<const STRIDE: usize>(src: [&[u16]; 3], t: &Taps, acc: &mut [i3
     if n == 0 || src.iter().any(|r| r.len() < need) {
         return;
     }
-    // SAFETY: the loop runs `n >= 1` times; iteration `x` reads lanes `x * STRIDE .. + 4` of
-    // each source row (`< need <= len`; 2-byte aligned, LDR may be unaligned on the
-    // Cortex-M4) and writes `acc[x]` (`x < n = acc.len()`, word-aligned). Only the listed
-    // registers and the flags change.
+    // SAFETY: lr counts the values left minus 2: the pair loop runs while two are left (pass
+    // `i` reads lanes `2i * STRIDE .. (2i + 1) * STRIDE + 4` of each source row, below `need
+    // <= len` as `2i + 1 < n`, and writes `acc[2i]`, `acc[2i + 1]`, word-aligned for STRD),
+    // then the last value alone if `n` is odd (lanes `(n - 1) * STRIDE .. need`, `acc[n - 1]`);
+    // source lanes are 2-byte aligned (LDR may be unaligned on the Cortex-M4). r6 and r7
+    // (reserved, not operands) are pushed first and popped last, which restores the stack
+    // pointer. Only the listed registers and the flags change.
     unsafe {
-        core::arch::asm!(
-            "2:",
-            "ldr {x}, [{r0}], #{step}",
-            "smuad {a}, {x}, {w0}",
-            "ldr {x}, [{r0}, #{back}]",
-            "smlabb {a}, {x}, {w3}, {a}",
-            "ldr {x}, [{r1}], #{step}",
-            "smlad {a}, {x}, {w1}, {a}",
-            "ldr {x}, [{r1}, #{back}]",
-            "smlabt {a}, {x}, {w3}, {a}",
-            "ldr {x}, [{r2}], #{step}",
-            "smlad {a}, {x}, {w2}, {a}",
-            "ldr {x}, [{r2}, #{back}]",
-            "smlabb {a}, {x}, {w4}, {a}",
-            "str {a}, [{ap}], #4",
-            "subs {n}, {n}, #1",
-            "bne 2b",
-            step = const 2 * STRIDE,
-            back = const 4 - 2 * STRIDE,
-            r0 = inout(reg) src[0].as_ptr() => _,
-            r1 = inout(reg) src[1].as_ptr() => _,
-            r2 = inout(reg) src[2].as_ptr() => _,
-            w0 = in(reg) t[0],
-            w1 = in(reg) t[1],
-            w2 = in(reg) t[2],
-            w3 = in(reg) t[3],
-            w4 = in(reg) t[4],
-            ap = inout(reg) acc.as_mut_ptr() => _,
-            n = inout(reg) n => _,
-            a = out(reg) _,
-            x = out(reg) _,
-            options(nostack),
-        );
+        macro_rules! row_loop {
+            ($pair:expr) => {
+                core::arch::asm!(
+                    "push {{r6, r7}}",
+                    "subs lr, lr, #2",
+                    "bmi 5f",
+                    "2:",
+                    $pair,
+                    "strd r11, r7, [r12], #8",
+                    "subs lr, lr, #2",
+                    "bpl 2b",
+                    "5:",
+                    "adds lr, lr, #2",
+                    "beq 6f",
+                    "ldr r10, [r0]",
+                    "smuad r11, r10, r3",
+                    "ldr r10, [r0, #4]",
+                    "smlabb r11, r10, r8, r11",
+                    "ldr r10, [r1]",
+                    "smlad r11, r10, r4, r11",
+                    "ldr r10, [r1, #4]",
+                    "smlabt r11, r10, r8, r11",
+                    "ldr r10, [r2]",
+                    "smlad r11, r10, r5, r11",
+                    "ldr r10, [r2, #4]",
+                    "smlabb r11, r10, r9, r11",
+                    "str r11, [r12]",
+                    "6:",
+                    "pop {{r6, r7}}",
+                    inout("r0") src[0].as_ptr() => _,
+                    inout("r1") src[1].as_ptr() => _,
+                    inout("r2") src[2].as_ptr() => _,
+                    in("r3") t[0],
+                    in("r4") t[1],
+                    in("r5") t[2],
+                    in("r8") t[3],
+                    in("r9") t[4],
+                    out("r10") _,
+                    out("r11") _,
+                    inout("r12") acc.as_mut_ptr() => _,
+                    inout("lr") n => _,
+                )
+            };
+        }
+        if STRIDE == 1 {
+            row_loop!(pair_rows!(1));
+        } else {
+            row_loop!(pair_rows!(2));
+        }
     }
 }
 
@@ -547,61 +668,6 @@ fn all_channels_strided<const STRIDE: usize>(
     // Bytes from the end of one channel's accumulation to the next channel's row.
     let delta = 2 * row - out_w * 2 * STRIDE;
     let base = ring.as_ptr();
-    // Two output values per pass of the accumulation loop, A at `x` and B at `x + 1`: each
-    // window row's three loads serve both (stride 1: lanes `(x, x+1)`, `(x+1, x+2)`, `(x+2,
-    // x+3)`; stride 2: `(2x, 2x+1)`, `(2x+2, 2x+3)`, `(2x+4, 2x+5)`), A in r11, B in r7.
-    macro_rules! pair_rows {
-        (1) => {
-            concat!(
-                "ldr r10, [r0], #4\n",
-                "smuad r11, r10, r3\n",
-                "ldr r10, [r0, #-2]\n",
-                "smuad r7, r10, r3\n",
-                "ldr r10, [r0]\n",
-                "smlabb r11, r10, r8, r11\n",
-                "smlatb r7, r10, r8, r7\n",
-                "ldr r10, [r1], #4\n",
-                "smlad r11, r10, r4, r11\n",
-                "ldr r10, [r1, #-2]\n",
-                "smlad r7, r10, r4, r7\n",
-                "ldr r10, [r1]\n",
-                "smlabt r11, r10, r8, r11\n",
-                "smlatt r7, r10, r8, r7\n",
-                "ldr r10, [r2], #4\n",
-                "smlad r11, r10, r5, r11\n",
-                "ldr r10, [r2, #-2]\n",
-                "smlad r7, r10, r5, r7\n",
-                "ldr r10, [r2]\n",
-                "smlabb r11, r10, r9, r11\n",
-                "smlatb r7, r10, r9, r7",
-            )
-        };
-        (2) => {
-            concat!(
-                "ldr r10, [r0], #8\n",
-                "smuad r11, r10, r3\n",
-                "ldr r10, [r0, #-4]\n",
-                "smlabb r11, r10, r8, r11\n",
-                "smuad r7, r10, r3\n",
-                "ldr r10, [r0]\n",
-                "smlabb r7, r10, r8, r7\n",
-                "ldr r10, [r1], #8\n",
-                "smlad r11, r10, r4, r11\n",
-                "ldr r10, [r1, #-4]\n",
-                "smlabt r11, r10, r8, r11\n",
-                "smlad r7, r10, r4, r7\n",
-                "ldr r10, [r1]\n",
-                "smlabt r7, r10, r8, r7\n",
-                "ldr r10, [r2], #8\n",
-                "smlad r11, r10, r5, r11\n",
-                "ldr r10, [r2, #-4]\n",
-                "smlabb r11, r10, r9, r11\n",
-                "smlad r7, r10, r5, r7\n",
-                "ldr r10, [r2]\n",
-                "smlabb r7, r10, r9, r7",
-            )
-        };
-    }
     // One channel's rescale of `$a` (twice the accumulator, plus twice the bias r8) with the
     // multiplier r3, rounding constant r4 and shift r5, stored at `$dst`.
     macro_rules! rescale {
