@@ -711,16 +711,15 @@ fn all_channels_strided<const STRIDE: usize>(
                 "str r12, [sp, #0]",
                 "ldr r12, [sp, #20]",
                 "ldr lr, [sp, #16]",
-                "lsrs lr, lr, #1",
-                "beq 5f",
+                "subs lr, lr, #2",
+                "bmi 5f",
                 "2:",
                 $pair,
                 "strd r11, r7, [r12], #8",
-                "subs lr, lr, #1",
-                "bne 2b",
+                "subs lr, lr, #2",
+                "bpl 2b",
                 "5:",
-                "ldr lr, [sp, #16]",
-                "tst lr, #1",
+                "adds lr, lr, #2",
                 "beq 6f",
                 "ldr r10, [r0], #{step}",
                 "smuad r11, r10, r3",
@@ -752,18 +751,17 @@ fn all_channels_strided<const STRIDE: usize>(
                 "add r12, r1, #1",
                 "str r12, [sp, #8]",
                 "ldr lr, [sp, #16]",
-                "lsrs lr, lr, #1",
-                "beq 7f",
+                "subs lr, lr, #2",
+                "bmi 7f",
                 "4:",
                 "ldrd r9, r11, [r0], #8",
                 rescale!("r9", "[r1]"),
                 rescale!("r11", "[r1, r2]"),
                 "add r1, r1, r2, lsl #1",
-                "subs lr, lr, #1",
-                "bne 4b",
+                "subs lr, lr, #2",
+                "bpl 4b",
                 "7:",
-                "ldr lr, [sp, #16]",
-                "tst lr, #1",
+                "adds lr, lr, #2",
                 "beq 8f",
                 "ldr r9, [r0]",
                 rescale!("r9", "[r1]"),
@@ -803,8 +801,9 @@ fn all_channels_strided<const STRIDE: usize>(
     // `out[x * channels + c]` is written for `x < out_w`, `c < channels`. The loop state lives
     // in 48 bytes below the stack pointer, which is restored; r7 (the frame pointer, not an
     // operand) is saved there and restored before the end. The channel loop counts down from
-    // `channels >= 1`; the pair loops run `out_w / 2` times (skipped when 0), the single steps
-    // once if `out_w` is odd. Only the listed registers and the flags change.
+    // `channels >= 1`; lr counts the values left minus 2, so the pair loops run `out_w / 2`
+    // times (skipped when 0) and the single steps once if `out_w` is odd. Only the listed
+    // registers and the flags change.
     unsafe {
         if STRIDE == 1 {
             channels!(pair_rows!(1));
