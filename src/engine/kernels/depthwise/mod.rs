@@ -17,8 +17,9 @@ pub(crate) mod single_channel;
 
 use super::conv::Shapes;
 use super::geometry::Geometry;
+use super::rescale::{channel_or_constant, ChannelRescale};
 use super::{check_bias, elements, I32Le, KernelError, KernelVariant, Requantize, Target};
-use crate::engine::arith::{activation_range, FusedActivation};
+use crate::engine::arith::{activation_range, clamp_to_i8, FusedActivation, QuantizedMultiplier};
 
 /// The integer parameters of one DEPTHWISE_CONV_2D operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,8 +88,9 @@ impl DepthwiseConv2d {
         scratch: &mut [u8],
     ) -> Result<(), KernelError> {
         check(self, &ops)?;
-        // The one run-time fallback of the packed variants: a multiplier or bias outside their
-        // exact range (or too little scratch) runs the reference.
+        // The one run-time fallback of the packed variants: too little scratch (or, for the
+        // single-channel kernel, a channel without a fast rescale whose window is too large for
+        // its exact form) runs the reference.
         let variant = super::KernelVariant::in_this_build(variant);
         // Each arm's guard is a constant: a variant this build does not link is not compiled.
         let ran = match variant {
@@ -182,6 +184,53 @@ pub fn select(k: &DepthwiseConv2d, shapes: Shapes, target: Target) -> Variant {
         Target::Dsp if int8_offset && single_channel::applies(k, shapes) => Variant::SingleChannel,
         _ => Variant::Reference,
     }
+}
+
+/// One output channel of a packed variant: its fast rescale and bias, or, for a channel of
+/// all-zero weights (`zero_weights()`), its constant output; `None` if it needs the reference
+/// ([`channel_or_constant`]). The common case is inline; the degenerate one is out of line, so
+/// an operator without such a channel pays one range check per channel and call.
+#[inline(always)]
+fn channel(
+    m: QuantizedMultiplier,
+    output_offset: i32,
+    bias: i32,
+    limit: u32,
+    clamp: (i32, i32),
+    zero_weights: impl Fn() -> bool,
+) -> Option<(ChannelRescale, i32)> {
+    match ChannelRescale::new(m, output_offset) {
+        Some(r) if bias.unsigned_abs() < limit => Some((r, bias)),
+        _ => degenerate_channel(m, output_offset, bias, clamp, &zero_weights),
+    }
+}
+
+/// [`channel`]'s rare case: a multiplier without a fast form or a bias beyond the bound.
+#[cold]
+#[inline(never)]
+fn degenerate_channel(
+    m: QuantizedMultiplier,
+    output_offset: i32,
+    bias: i32,
+    clamp: (i32, i32),
+    zero_weights: &dyn Fn() -> bool,
+) -> Option<(ChannelRescale, i32)> {
+    channel_or_constant(m, output_offset, bias, 0, clamp, zero_weights)
+}
+
+/// One output value of a channel without a fast rescale, from its accumulator `acc` (bias not
+/// included): the reference's arithmetic (`clamp(zero_point + MBQM(acc + bias, m))`). Out of
+/// line: such a channel is rare.
+#[cold]
+#[inline(never)]
+fn exact_value(
+    m: QuantizedMultiplier,
+    bias: i32,
+    acc: i32,
+    zero_point: i32,
+    clamp: (i32, i32),
+) -> i8 {
+    clamp_to_i8(m.apply(acc.wrapping_add(bias)).wrapping_add(zero_point), clamp.0, clamp.1)
 }
 
 /// The checks every variant makes first: slice lengths against the shapes, channels against
