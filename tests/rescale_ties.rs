@@ -236,9 +236,6 @@ fn check_conv(acc: i32, m: QuantizedMultiplier, zp_out: i32) -> Result<(), TestC
     let mut out = [0i8; 4];
     run(depthwise::Variant::Packed, &mut out, &mut scratch).unwrap();
     prop_assert_eq!(out, [expect; 4], "depthwise packed acc {} m {:?}", acc, m);
-    let mut out = [0i8; 4];
-    run(depthwise::Variant::Folded, &mut out, &mut []).unwrap();
-    prop_assert_eq!(out, [expect; 4], "depthwise folded acc {} m {:?}", acc, m);
     Ok(())
 }
 
@@ -476,7 +473,7 @@ proptest! {
         if applied {
             prop_assert_eq!(&out, &expect, "depthwise packed");
         }
-        for variant in [depthwise::Variant::Packed, depthwise::Variant::Reference, depthwise::Variant::Folded] {
+        for variant in [depthwise::Variant::Packed, depthwise::Variant::Reference] {
             let mut out = vec![0i8; expect.len()];
             let ops = DepthwiseOperands {
                 input: &input, filter: &filter, bias: bias_view, requantize, output: &mut out, shapes,
@@ -509,7 +506,7 @@ proptest! {
         if applied {
             prop_assert_eq!(&out, &expect, "single-channel");
         }
-        for variant in [depthwise::Variant::SingleChannel, depthwise::Variant::Reference, depthwise::Variant::Folded] {
+        for variant in [depthwise::Variant::SingleChannel, depthwise::Variant::Reference] {
             let mut out = vec![0i8; expect.len()];
             let ops = DepthwiseOperands {
                 input: &input, filter: &filter, bias: bias_view, requantize, output: &mut out, shapes,

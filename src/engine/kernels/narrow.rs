@@ -71,7 +71,7 @@ impl NarrowRescale {
             return None;
         }
         let left = m.shift.max(0) as u32;
-        if (limit as u64) << left > 1 << 30 {
+        if limit > (1 << 30) >> left {
             return None;
         }
         let e = (-m.shift).max(0) as u32;
@@ -100,8 +100,14 @@ impl NarrowRescale {
 /// The bound on `|acc|` for `taps` int8 products (each at most `128 * 255` in magnitude)
 /// plus a bias of magnitude below `bias`: `bias + taps * 128 * 255`, saturated.
 pub fn accumulator_limit(bias: u32, taps: usize) -> u32 {
-    let products = (taps as u64).saturating_mul(MAX_TAP_PRODUCT as u64);
-    (bias as u64 + 1).saturating_add(products).min(u32::MAX as u64) as u32
+    // No 64-bit arithmetic: this runs once per output in some kernels of a Cortex-M0.
+    let taps = u32::try_from(taps).unwrap_or(u32::MAX);
+    let products = if taps > u32::MAX / MAX_TAP_PRODUCT as u32 {
+        u32::MAX
+    } else {
+        taps * MAX_TAP_PRODUCT as u32
+    };
+    bias.saturating_add(1).saturating_add(products)
 }
 
 #[cfg(test)]

@@ -8,11 +8,9 @@
 //! The family has one portable kernel, `reference` (what a Cortex-M0 runs, and what every other
 //! variant is compared with), and two DSP variants that replace it where they apply: `packed`
 //! (3x3 windows, MobileNet's layers) and `single_channel` (one input channel, a keyword
-//! spotter's first layer), and `folded`, the portable kernel with the zero point folded into
-//! the bias, which a target without the DSP extension runs in place of the reference. [`select`] picks one [`Variant`] per target once, when the operator
+//! spotter's first layer). [`select`] picks one [`Variant`] per target once, when the operator
 //! is prepared; [`DepthwiseConv2d::eval`] runs the one it is given.
 
-mod folded;
 pub(crate) mod packed;
 mod reference;
 pub(crate) mod single_channel;
@@ -66,7 +64,7 @@ impl DepthwiseConv2d {
     /// Bytes of scratch memory `variant` needs for `shapes` (0 for the reference).
     pub fn scratch_bytes(&self, variant: Variant, shapes: Shapes) -> usize {
         match variant {
-            Variant::Reference | Variant::Folded => 0,
+            Variant::Reference => 0,
             Variant::Packed => packed::scratch_bytes(self, shapes),
             Variant::SingleChannel => single_channel::scratch_bytes(self, shapes),
         }
@@ -96,10 +94,6 @@ impl DepthwiseConv2d {
             Variant::Reference => false,
             Variant::Packed => packed::depthwise(self, &mut ops, scratch),
             Variant::SingleChannel => single_channel::depthwise(self, &mut ops, scratch),
-            Variant::Folded => {
-                folded::run(self, ops);
-                return Ok(());
-            }
         };
         if !ran {
             reference::run(self, ops);
@@ -136,22 +130,15 @@ pub enum Variant {
     Packed = 1,
     /// One input channel with the DSP instructions.
     SingleChannel = 2,
-    /// The portable kernel with the input zero point folded into the bias and an exact 32-bit
-    /// rescale: what a target without the DSP extension runs for every variant (it needs no
-    /// scratch and applies to every operand).
-    Folded = 3,
 }
 
 impl super::KernelVariant for Variant {
     fn portable(self) -> Variant {
-        Variant::Folded
+        Variant::Reference
     }
 
     fn dsp(self) -> Variant {
-        match self {
-            Variant::Folded => Variant::Reference,
-            v => v,
-        }
+        self
     }
 }
 
@@ -168,7 +155,6 @@ impl TryFrom<u8> for Variant {
             0 => Variant::Reference,
             1 => Variant::Packed,
             2 => Variant::SingleChannel,
-            3 => Variant::Folded,
             _ => return Err(KernelError::Unsupported),
         })
     }
@@ -178,16 +164,14 @@ impl TryFrom<u8> for Variant {
 /// (CMSIS-NN's `arm_depthwise_conv_wrapper_s8` does the same): on a DSP target with an int8
 /// input zero point, the 3x3 kernel where the window is 3x3 (dilation 1, a horizontal stride of
 /// 1 or 2), else the single-channel kernel where there is one input channel (an even number of
-/// output channels, windows at most 8 wide, dilation 1); otherwise the reference; on a target
-/// without the DSP extension [`Variant::Folded`].
+/// output channels, windows at most 8 wide, dilation 1); otherwise the reference.
 #[inline(never)]
 pub fn select(k: &DepthwiseConv2d, shapes: Shapes, target: Target) -> Variant {
     let int8_offset = (-128..=127).contains(&k.input_offset.wrapping_neg());
     match target {
         Target::Dsp if int8_offset && packed::applies(k, shapes) => Variant::Packed,
         Target::Dsp if int8_offset && single_channel::applies(k, shapes) => Variant::SingleChannel,
-        Target::Dsp => Variant::Reference,
-        Target::Portable => Variant::Folded,
+        _ => Variant::Reference,
     }
 }
 
