@@ -100,7 +100,16 @@ fn check(c: ConvCase) -> Result<(), TestCaseError> {
     // What select chooses for dense weights: the packed kernel only on a DSP target, only
     // where it can apply, and its choice gives the same bytes.
     let facts = Facts { shapes, weights: Some(&filter), bias: Some(I32Le(&bias_bytes)) };
-    prop_assert_eq!(conv::select(&conv, &facts, Target::Portable), Variant::Reference);
+    prop_assert_eq!(conv::select(&conv, &facts, Target::Portable), Variant::Folded);
+    // The portable target's kernel, on a scratch buffer at every alignment, and with too
+    // little scratch (then the reference runs): the same bytes.
+    let need = conv.scratch_bytes(Variant::Folded, shapes);
+    for (misalign, len) in [(0, need), (1, need), (2, need), (3, need), (0, need / 2)] {
+        let mut scratch = vec![0u8; len + misalign];
+        let mut folded = vec![0i8; out.len()];
+        conv.eval(Variant::Folded, ops!(&mut folded), &mut scratch[misalign..]).unwrap();
+        prop_assert_eq!(&folded, &out);
+    }
     let chosen = conv::select(&conv, &facts, Target::Dsp);
     prop_assert!(matches!(chosen, Variant::Packed | Variant::Reference));
     prop_assert_eq!(chosen == Variant::Packed, c.groups == 1 && (-128..=127).contains(&c.zp_in));
@@ -111,7 +120,7 @@ fn check(c: ConvCase) -> Result<(), TestCaseError> {
     // Inconsistent shapes are refused without writing.
     let before = out.clone();
     let wrong = Shapes { filter: [c.out_c, c.kh, c.kw, fd + 1], ..shapes };
-    for variant in [Variant::Reference, Variant::Packed] {
+    for variant in [Variant::Reference, Variant::Packed, Variant::Folded] {
         let r = conv.eval(
             variant,
             operands(&input, &filter, &bias_bytes, requantize, &mut out, wrong),

@@ -214,6 +214,10 @@ fn check_conv(acc: i32, m: QuantizedMultiplier, zp_out: i32) -> Result<(), TestC
     let mut out = [0i8; 16];
     run(conv::Variant::Packed, &mut out, &mut scratch).unwrap();
     prop_assert_eq!(out, [expect; 16], "conv packed acc {} m {:?}", acc, m);
+    let mut scratch = vec![0u8; conv.scratch_bytes(conv::Variant::Folded, shapes)];
+    let mut out = [0i8; 16];
+    run(conv::Variant::Folded, &mut out, &mut scratch).unwrap();
+    prop_assert_eq!(out, [expect; 16], "conv folded acc {} m {:?}", acc, m);
 
     let dw = DepthwiseConv2d::new(window, 1, zp_in, 0.05, zp_out, FusedActivation::None).unwrap();
     let (in_shape, f_shape, out_shape) = ([1, 3, 3, 4], [1, 3, 3, 4], [1, 1, 1, 4]);
@@ -430,7 +434,9 @@ proptest! {
         // CONV_2D's packed kernel rescales such a channel alone with the portable arithmetic.
         prop_assert!(testing::conv::packed(&conv, &mut ops, &mut scratch), "conv packed applied");
         prop_assert_eq!(&out, &expect, "conv packed");
-        for variant in [conv::Variant::Packed, conv::Variant::Reference] {
+        let folded = conv.scratch_bytes(conv::Variant::Folded, shapes);
+        scratch.resize(scratch.len().max(folded), 0);
+        for variant in [conv::Variant::Packed, conv::Variant::Reference, conv::Variant::Folded] {
             let mut out = vec![0i8; expect.len()];
             let ops = ConvOperands {
                 input: &input, filter: &filter, listed: &[], bias: bias_view, requantize,

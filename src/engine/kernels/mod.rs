@@ -31,6 +31,7 @@ pub mod lstm;
 pub mod lut;
 pub mod mean;
 pub mod movement;
+pub mod narrow;
 pub mod pooling;
 pub mod quantize;
 pub mod rescale;
@@ -413,7 +414,14 @@ mod tests {
     #[test]
     fn choice_words_round_trip() {
         use conv::Variant as C;
-        round_trip(&[C::Reference, C::Packed, C::Sparse, C::SparsePacked, C::SparsePackedBounded]);
+        round_trip(&[
+            C::Reference,
+            C::Packed,
+            C::Sparse,
+            C::SparsePacked,
+            C::SparsePackedBounded,
+            C::Folded,
+        ]);
         use depthwise::Variant as D;
         round_trip(&[D::Reference, D::Packed, D::SingleChannel]);
         use fully_connected::Variant as F;
