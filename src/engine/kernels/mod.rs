@@ -25,6 +25,7 @@ pub mod elementwise;
 pub mod float;
 pub mod fully_connected;
 pub mod geometry;
+pub mod in_place;
 pub mod lstm;
 pub mod lut;
 pub mod mean;

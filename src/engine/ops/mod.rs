@@ -95,6 +95,19 @@ pub fn record_code(m: &TfLiteModel<'_>, op: &OperatorInfo<'_>) -> i32 {
     op.code
 }
 
+/// The rows operator `op` of `m` would run in place over, if the planner may place its output
+/// over its own input ([`in_place`](crate::engine::kernels::in_place)); `None` for an operator
+/// that cannot run in place.
+pub(crate) fn in_place_rows(
+    m: &TfLiteModel<'_>,
+    op: &OperatorInfo<'_>,
+) -> Option<crate::engine::kernels::in_place::Rows> {
+    if !cfg!(feature = "op-conv") {
+        return None;
+    }
+    conv::in_place_rows(m, op)
+}
+
 /// Checks operator `op` and writes its parameters with `w`: through the registration that runs
 /// it, if `m` was loaded with one, else through its [`table`] entry.
 pub fn prepare(

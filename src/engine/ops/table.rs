@@ -124,6 +124,7 @@ mod tests {
                     table: &[],
                     pieces: [(&[], 0), (&[], 0), (&[], 0)],
                     indices: &[],
+                    in_place: None,
                 },
                 output: &mut [],
                 scratch: &mut [],
@@ -133,7 +134,13 @@ mod tests {
         }
         let mut r = RecordReader::new(&[]);
         let io = Operands {
-            inputs: Inputs { model: &[], table: &[], pieces: [(&[], 0); 3], indices: &[] },
+            inputs: Inputs {
+                model: &[],
+                table: &[],
+                pieces: [(&[], 0); 3],
+                indices: &[],
+                in_place: None,
+            },
             output: &mut [],
             scratch: &mut [],
         };

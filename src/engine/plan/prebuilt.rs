@@ -45,7 +45,7 @@ pub const MAGIC: [u8; 4] = *b"ERPL";
 /// The plan format this build reads and writes. It changes whenever an operator's record layout
 /// or the meaning of a record's words changes (the history is in docs/engine.md), so a device
 /// refuses a plan stored by an older engine instead of misreading it.
-pub const VERSION: u32 = 7;
+pub const VERSION: u32 = 8;
 
 /// Words of the fixed header.
 const HEADER_WORDS: usize = 13;

@@ -11,6 +11,7 @@
 
 use crate::engine::arena::{self, Location};
 use crate::engine::error::RunError;
+use crate::engine::kernels::in_place::InPlace;
 use crate::engine::model::kernel::{Inputs, Kernels, Operands};
 use crate::engine::model::tensor::{DType, TensorInfo};
 use crate::engine::model::TfLiteModel;
@@ -428,9 +429,12 @@ fn run_operator(
     kernels: &Kernels,
 ) -> Result<(), RunError> {
     let mut r = RecordReader::new(record);
-    let [_len, code, scratch_offset, scratch_len, n_in] = r.words::<5>()?;
+    let [_len, code, scratch_offset, scratch_len, n_in_word] = r.words::<5>()?;
+    let n_in = n_in_word;
     let count = |v: i32| usize::try_from(v).map_err(|_| RunError::Internal);
     let (scratch_offset, scratch_len) = (count(scratch_offset)?, count(scratch_len)?);
+    let n_in = n_in & !planner::IN_PLACE;
+    let in_place = n_in != n_in_word;
     let indices = r.bytes(count(n_in)?.checked_mul(4).ok_or(RunError::Internal)?)?;
     let out = r.usize()?;
     if matches!(
@@ -445,18 +449,48 @@ fn run_operator(
         return Err(RunError::Internal);
     };
     let out_start = offset.checked_sub(base).ok_or(RunError::Internal)?;
+    let (out_start, len, in_place) = if in_place {
+        in_place_region(table, indices, base, out_start, len)?
+    } else {
+        (out_start, len, None)
+    };
     let (pieces, output, scratch) = if scratch_len == 0 {
         split_output(act, base, out_start, len)?
     } else {
         let scratch_start = scratch_offset.checked_sub(base).ok_or(RunError::Internal)?;
         split(act, base, (out_start, len), (scratch_start, scratch_len))?
     };
-    let io = Operands { inputs: Inputs { model, table, pieces, indices }, output, scratch };
+    let inputs = Inputs { model, table, pieces, indices, in_place };
+    let io = Operands { inputs, output, scratch };
     if code < 0 {
         let registration = kernels.by_record_code(code).ok_or(RunError::UnknownOperator(code))?;
         return (registration.eval)(&mut r, io);
     }
     ops::eval(code, &mut r, io)
+}
+
+/// For an operator the plan runs in place: the region holding its input 0 and its output
+/// (`out_start`, `out_len`), as `(start, len)` in the activations region, and where the two
+/// lie in it. Out of line: only such operators pay for it.
+#[inline(never)]
+fn in_place_region(
+    table: &[u8],
+    indices: &[u8],
+    base: usize,
+    out_start: usize,
+    out_len: usize,
+) -> Result<(usize, usize, Option<InPlace>), RunError> {
+    let input = crate::engine::kernels::read_i32(indices, 0).ok_or(RunError::Internal)?;
+    let input = usize::try_from(input).map_err(|_| RunError::Internal)?;
+    let Location::Arena { offset, len } = arena::location(table, input)? else {
+        return Err(RunError::Internal);
+    };
+    let in_start = offset.checked_sub(base).ok_or(RunError::Internal)?;
+    let end = |start: usize, len: usize| start.checked_add(len).ok_or(RunError::Internal);
+    let start = in_start.min(out_start);
+    let stop = end(in_start, len)?.max(end(out_start, out_len)?);
+    let at = InPlace { input: in_start - start, output: out_start - start };
+    Ok((start, stop - start, Some(at)))
 }
 
 type Pieces<'x> = [(&'x [u8], usize); 3];
