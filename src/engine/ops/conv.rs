@@ -372,15 +372,31 @@ pub(super) fn eval(
     let (input_offset, output_offset) = (rec.input_offset, rec.output_offset);
     let (activation_min, activation_max) = (rec.activation_min, rec.activation_max);
     if let Some(at) = io.inputs.in_place {
-        if op_code != code::CONV_2D {
-            return Err(RunError::Internal);
-        }
-        let k = Conv2d { geometry, input_offset, output_offset, activation_min, activation_max };
-        let variant: Variant = rec.variant()?;
-        let listed = if variant.is_sparse() { r.bytes(rec.listed_bytes as usize)? } else { &[] };
+        // The planner placed the output over the input: one region, run in bands.
         let filter = io.inputs.i8(1)?;
-        let parts = InPlaceConv { k, variant, filter, listed, bias, requantize, shapes };
-        return eval_in_place(&parts, at, io.output, io.scratch);
+        let listed = if op_code == code::CONV_2D && rec.variant::<Variant>()?.is_sparse() {
+            r.bytes(rec.listed_bytes as usize)?
+        } else {
+            &[]
+        };
+        let w = in_place::Weights { filter, listed, bias, requantize, shapes };
+        let rows = in_place::Rows::of_conv(geometry, shapes).ok_or(RunError::Internal)?;
+        return if op_code == code::DEPTHWISE_CONV_2D {
+            let k = DepthwiseConv2d {
+                geometry,
+                depth_multiplier: rec.depth_multiplier as usize,
+                input_offset,
+                output_offset,
+                activation_min,
+                activation_max,
+            };
+            in_place::depthwise(&k, rec.variant()?, &w, rows, io.output, at, io.scratch)
+        } else {
+            let k =
+                Conv2d { geometry, input_offset, output_offset, activation_min, activation_max };
+            in_place::conv(&k, rec.variant()?, &w, rows, io.output, at, io.scratch)
+        }
+        .map_err(kernel_err);
     }
     let (input, filter, output) = (io.inputs.i8(0)?, io.inputs.i8(1)?, as_i8_mut(io.output));
     if op_code == code::DEPTHWISE_CONV_2D {
@@ -404,108 +420,39 @@ pub(super) fn eval(
     k.eval(variant, ops, io.scratch).map_err(kernel_err)
 }
 
-/// The rows of a CONV_2D that can run in place ([`in_place`]): a 1x1 window at stride 1
-/// without padding, one group, so that output pixel `p` is computed from input pixel `p`
-/// alone; its rows are the input's and output's `batch * height` rows of `width` pixels. `None`
-/// for any other convolution.
-pub(super) fn pointwise_rows(geometry: Geometry, shapes: Shapes) -> Option<in_place::Rows> {
-    let [batches, h, w, in_c] = shapes.input;
-    let [out_c, kh, kw, depth] = shapes.filter;
-    let pointwise = kh == 1
-        && kw == 1
-        && depth == in_c
-        && geometry.stride_h == 1
-        && geometry.stride_w == 1
-        && geometry.pad_h == 0
-        && geometry.pad_w == 0
-        && shapes.output == [batches, h, w, out_c];
-    pointwise.then_some(in_place::Rows {
-        count: batches.checked_mul(h)?,
-        input: w.checked_mul(in_c)?,
-        output: w.checked_mul(out_c)?,
-    })
-}
-
 /// The rows operator `op` of `m` runs in place over, if the planner may place its output over
-/// its input (see [`in_place`]): an int8 CONV_2D run by the builtin kernels that
-/// [`pointwise_rows`] accepts.
+/// its input ([`in_place`]): an int8 CONV_2D or DEPTHWISE_CONV_2D run by the builtin kernels
+/// whose shapes [`Rows::of_conv`](in_place::Rows::of_conv) accepts.
 pub(super) fn in_place_rows(
     m: &crate::engine::model::TfLiteModel<'_>,
     op: &crate::engine::model::operator::OperatorInfo<'_>,
 ) -> Option<in_place::Rows> {
-    let Op::Conv2d(o) = op.op else { return None };
-    if super::record_code(m, op) != code::CONV_2D {
+    let o = match op.op {
+        Op::Conv2d(o) | Op::DepthwiseConv2d { conv: o, .. } => o,
+        _ => return None,
+    };
+    if super::record_code(m, op) != op.code {
         return None;
     }
     let shape = |t: Option<u32>| -> Option<[usize; 4]> {
         let info = m.tensor(t?).ok()?;
         let dims = info.shape.dims();
-        (dims.len() == 4 && info.dtype == DType::Int8).then(|| {
-            let d = |i: usize| dims[i] as usize;
-            [d(0), d(1), d(2), d(3)]
-        })
+        (dims.len() == 4 && info.dtype == DType::Int8)
+            .then(|| [dims[0], dims[1], dims[2], dims[3]].map(|d| d as usize))
     };
     let shapes = Shapes {
         input: shape(op.input(0))?,
         filter: shape(op.input(1))?,
         output: shape(op.output(0))?,
     };
+    let [_, in_h, in_w, _] = shapes.input;
     let [_, kh, kw, _] = shapes.filter;
-    let (_, pad_h) = padding(o.padding, shapes.input[1], kh, o.stride_h as usize, 1)?;
-    let (_, pad_w) = padding(o.padding, shapes.input[2], kw, o.stride_w as usize, 1)?;
-    let geometry = Geometry {
-        stride_h: o.stride_h as usize,
-        stride_w: o.stride_w as usize,
-        dilation_h: o.dilation_h as usize,
-        dilation_w: o.dilation_w as usize,
-        pad_h,
-        pad_w,
-    };
-    pointwise_rows(geometry, shapes)
-}
-
-/// What a CONV_2D run in place reads besides its input.
-struct InPlaceConv<'r> {
-    k: Conv2d,
-    variant: Variant,
-    filter: &'r [i8],
-    listed: &'r [u8],
-    bias: Option<I32Le<'r>>,
-    requantize: Requantize<'r>,
-    shapes: Shapes,
-}
-
-/// Runs a CONV_2D the planner placed in place: `region` holds its input and output as `at`
-/// says; the first [`Rows::buffer_bytes`](in_place::Rows::buffer_bytes) of `scratch` hold one
-/// input row at a time, the rest is the kernel's scratch. Each row runs as a convolution of
-/// height 1 with the operator's own kernel variant.
-#[inline(never)]
-fn eval_in_place(
-    c: &InPlaceConv<'_>,
-    at: in_place::InPlace,
-    region: &mut [u8],
-    scratch: &mut [u8],
-) -> Result<(), RunError> {
-    let rows = pointwise_rows(c.k.geometry, c.shapes).ok_or(RunError::Internal)?;
-    let buffer_bytes = rows.buffer_bytes().ok_or(RunError::Internal)?;
-    let (buffer, scratch) = scratch.split_at_mut_checked(buffer_bytes).ok_or(RunError::Internal)?;
-    let [_, _, w, in_c] = c.shapes.input;
-    let out_c = c.shapes.output[3];
-    let row_shapes =
-        Shapes { input: [1, 1, w, in_c], filter: c.shapes.filter, output: [1, 1, w, out_c] };
-    in_place::rows_in_place(region, at, rows, buffer, scratch, |row, out, scratch| {
-        let ops = ConvOperands {
-            input: as_i8(row),
-            filter: c.filter,
-            listed: c.listed,
-            bias: c.bias,
-            requantize: c.requantize,
-            output: as_i8_mut(out),
-            shapes: row_shapes,
-        };
-        c.k.eval(c.variant, ops, scratch)
-    })
-    .map_err(kernel_err)
+    let (stride_h, stride_w) = (o.stride_h as usize, o.stride_w as usize);
+    let (dilation_h, dilation_w) = (o.dilation_h as usize, o.dilation_w as usize);
+    let (_, pad_h) = padding(o.padding, in_h, kh, stride_h, dilation_h)?;
+    let (_, pad_w) = padding(o.padding, in_w, kw, stride_w, dilation_w)?;
+    let geometry = Geometry { stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w };
+    in_place::Rows::of_conv(geometry, shapes)
 }
 
 #[cfg(test)]

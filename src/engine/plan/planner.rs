@@ -19,6 +19,11 @@
 //!   first; longest-lived first), keeping the smallest result. RESHAPE, EXPAND_DIMS and SQUEEZE do not
 //!   get a buffer: their output is an alias of their input (whose lifetime is extended to cover
 //!   the alias), so they cost neither memory nor time.
+//! * **In place**: where the busiest step would otherwise be a CONV_2D or DEPTHWISE_CONV_2D
+//!   that reads its input for the last time, the operator's output is *tied* to that input:
+//!   placed [`output_below`](in_place::output_below) bytes below it, overlapping it, the two
+//!   placed together; the operator then runs in bands of rows ([`in_place`]), its record
+//!   flagged (the sign bit of its inputs word) and its scratch grown by the band buffer.
 //!
 //! Planning needs a scratch table of [`ITEM`] bytes per tensor and per operator. Inside
 //! `Interpreter::new` it lives in the (not yet used) activations region, so the arena size is
@@ -230,8 +235,9 @@ fn planned(it: &Item) -> bool {
 }
 
 /// Bytes of one tie in the planning scratch (after the items): an operator that runs in place,
-/// as its output item and its input item (`u32` each).
-const TIE: usize = 8;
+/// as its output item, its input item and how far below the input the output starts (`u32`
+/// each).
+const TIE: usize = 12;
 
 /// The flag the planner sets in the inputs word (the fifth) of the record of an operator it
 /// runs in place (its sign bit: no model has 2^31 inputs to one operator): its output then
@@ -239,25 +245,32 @@ const TIE: usize = 8;
 /// scratch starts with the row buffer.
 pub(crate) const IN_PLACE: i32 = i32::MIN;
 
-/// Tie `k`: `(output item, input item)`.
-fn get_tie(s: &[u8], n: usize, k: usize) -> Result<(usize, usize), RunError> {
+/// Tie `k`: `(output item, input item, bytes the output starts below the input)`.
+fn get_tie(s: &[u8], n: usize, k: usize) -> Result<(usize, usize, u32), RunError> {
     let at = n * ITEM + k * TIE;
-    Ok((read_u32(s, at)? as usize, read_u32(s, at + 4)? as usize))
+    let w = |i: usize| read_u32(s, at + 4 * i);
+    Ok((w(0)? as usize, w(1)? as usize, w(2)?))
 }
 
-fn put_tie(s: &mut [u8], n: usize, k: usize, output: usize, input: usize) -> Result<(), RunError> {
+fn put_tie(
+    s: &mut [u8],
+    n: usize,
+    k: usize,
+    (output, input, below): (usize, usize, usize),
+) -> Result<(), RunError> {
     let at = n * ITEM + k * TIE;
     let b = s.get_mut(at..at + TIE).ok_or(RunError::Internal)?;
-    let w = |v: usize| u32::try_from(v).map_err(|_| RunError::Internal).map(u32::to_le_bytes);
-    b[..4].copy_from_slice(&w(output)?);
-    b[4..].copy_from_slice(&w(input)?);
+    for (i, v) in [output, input, below].into_iter().enumerate() {
+        let v = u32::try_from(v).map_err(|_| RunError::Internal)?;
+        b[4 * i..4 * i + 4].copy_from_slice(&v.to_le_bytes());
+    }
     Ok(())
 }
 
 /// The input item that item `i` (an output) is tied to, if any.
 fn tied_below(s: &[u8], n: usize, ties: usize, i: usize) -> Result<Option<usize>, RunError> {
     for k in 0..ties {
-        let (output, input) = get_tie(s, n, k)?;
+        let (output, input, _) = get_tie(s, n, k)?;
         if output == i {
             return Ok(Some(input));
         }
@@ -268,7 +281,7 @@ fn tied_below(s: &[u8], n: usize, ties: usize, i: usize) -> Result<Option<usize>
 /// The output item tied to item `i` (an input), if any.
 fn tied_above(s: &[u8], n: usize, ties: usize, i: usize) -> Result<Option<usize>, RunError> {
     for k in 0..ties {
-        let (output, input) = get_tie(s, n, k)?;
+        let (output, input, _) = get_tie(s, n, k)?;
         if input == i {
             return Ok(Some(output));
         }
@@ -276,12 +289,15 @@ fn tied_above(s: &[u8], n: usize, ties: usize, i: usize) -> Result<Option<usize>
     Ok(None)
 }
 
-/// How far below its input a tied output starts ([`in_place::output_below`] of their sizes).
-fn below(input: &Item, output: &Item) -> Result<i64, RunError> {
-    let rows =
-        in_place::Rows { count: 1, input: input.size as usize, output: output.size as usize };
-    let b = in_place::output_below(rows).ok_or(RunError::Internal)?;
-    i64::try_from(b).map_err(|_| RunError::Internal)
+/// How far below item `input` the output tied to it starts (0 if none is).
+fn below(s: &[u8], n: usize, ties: usize, input: usize) -> Result<i64, RunError> {
+    for k in 0..ties {
+        let (_, i, below) = get_tie(s, n, k)?;
+        if i == input {
+            return Ok(i64::from(below));
+        }
+    }
+    Ok(0)
 }
 
 /// The first item of item `i`'s group (the chain of ties through it): the one tied to no input.
@@ -314,7 +330,7 @@ fn each_member(
                 return Ok(true);
             }
             let Some(next) = tied_above(s, n, ties, k)? else { return Ok(false) };
-            h -= below(&get(s, k)?, &get(s, next)?)?;
+            h -= below(s, n, ties, k)?;
             k = next;
         }
         Err(RunError::Internal)
@@ -345,47 +361,101 @@ fn relative_offset(
     found.ok_or(RunError::Internal)
 }
 
-/// Ties every operator that can run in place ([`ops::in_place_rows`]) to its input, where the
-/// input is written by an earlier operator (not a graph input read at step 0) and last read by
-/// this one, and its output is first written there; grows the
-/// operator's scratch by the row buffer. Returns the number of ties (written after the `n`
-/// items of `s`).
+/// An operator that can run in place, as [`candidate`] finds it.
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    /// Its input item (the root of input 0).
+    input: usize,
+    /// Its output item.
+    output: usize,
+    /// Bytes the output starts below the input.
+    below: usize,
+    /// Bytes of its band buffer.
+    buffer: usize,
+    /// Bytes it saves at its step.
+    saved: usize,
+}
+
+/// Operator `op` as a [`Candidate`] to run in place. `None` if it cannot: it has no in-place form
+/// ([`ops::in_place_rows`]), its input is a graph input or read after it, its output is written
+/// before it, or running in place would save nothing.
+fn candidate(
+    m: &TfLiteModel<'_>,
+    s: &[u8],
+    op: &crate::engine::model::operator::OperatorInfo<'_>,
+) -> Result<Option<Candidate>, RunError> {
+    let Some(rows) = ops::in_place_rows(m, op) else { return Ok(None) };
+    let (Some(input), Some(output)) = (op.input(0), op.output(0)) else { return Ok(None) };
+    let (input, output) = (root(s, input as usize)?, output as usize);
+    let (a, b) = (get(s, input)?, get(s, output)?);
+    let k = op.index;
+    let fits = |it: &Item, bytes: Option<usize>| bytes == Some(it.size as usize);
+    let scratch = get(s, m.tensor_count() + k as usize)?;
+    if input == output
+        || !planned(&a)
+        || !planned(&b)
+        || a.first >= k
+        || a.last != k
+        || b.first != k
+        || !fits(&a, rows.input_bytes())
+        || !fits(&b, rows.output_bytes())
+        || (planned(&scratch) && (scratch.first != k || scratch.last != k))
+    {
+        return Ok(None);
+    }
+    let below = in_place::output_below(rows).ok_or(RunError::Internal)?;
+    let buffer = rows.buffer_bytes().ok_or(RunError::Internal)?;
+    let (a, b) = (a.size as usize, b.size as usize);
+    let region = below.checked_add(a).ok_or(RunError::Internal)?.max(b);
+    let saved = (a + b).checked_sub(region.saturating_add(buffer)).filter(|&v| v > 0);
+    Ok(saved.map(|saved| Candidate { input, output, below, buffer, saved }))
+}
+
+/// Bytes of the planned items alive at step `k`.
+fn live_at(s: &[u8], n: usize, k: u32) -> Result<usize, RunError> {
+    let mut live = 0usize;
+    for i in 0..n {
+        let it = get(s, i)?;
+        if planned(&it) && it.first <= k && k <= it.last {
+            live = live.saturating_add(it.size as usize);
+        }
+    }
+    Ok(live)
+}
+
+/// Ties operators to their inputs to run in place ([`candidate`]) where that lowers the peak:
+/// an operator whose step holds more live bytes than the busiest step would with every
+/// candidate in place. (In place costs the band copies, so operators away from the peak keep
+/// their own output buffer.) Grows each tied operator's scratch by its band buffer; returns the
+/// number of ties (written after the items of `s`).
 fn tie_in_place(m: &TfLiteModel<'_>, s: &mut [u8]) -> Result<usize, RunError> {
     let n_t = m.tensor_count();
     let n = n_t + m.operator_count();
+    // The busiest step with every candidate in place.
+    let mut floor = 0usize;
+    for op in m.operators() {
+        let live = live_at(s, n, op.index)?;
+        let saved = candidate(m, s, &op)?.map_or(0, |c| c.saved);
+        floor = floor.max(live - saved);
+    }
     let mut ties = 0;
     for op in m.operators() {
-        let Some(rows) = ops::in_place_rows(m, &op) else { continue };
-        let (Some(input), Some(output)) = (op.input(0), op.output(0)) else { continue };
-        let (input, output) = (root(s, input as usize)?, output as usize);
-        let (a, b) = (get(s, input)?, get(s, output)?);
-        let k = op.index;
-        let fits = |it: &Item, bytes: Option<usize>| bytes == Some(it.size as usize);
-        if input == output
-            || !planned(&a)
-            || !planned(&b)
-            || a.first >= k
-            || a.last != k
-            || b.first != k
-            || !fits(&a, rows.input_bytes())
-            || !fits(&b, rows.output_bytes())
-            || tied_below(s, n, ties, output)?.is_some()
-        {
+        let Some(Candidate { input, output, below, buffer, .. }) = candidate(m, s, &op)? else {
+            continue;
+        };
+        if live_at(s, n, op.index)? <= floor {
             continue;
         }
-        let buffer = rows.buffer_bytes().ok_or(RunError::Internal)?;
+        let k = op.index;
         let mut scratch = get(s, n_t + k as usize)?;
         if planned(&scratch) {
-            if scratch.first != k || scratch.last != k {
-                continue;
-            }
             scratch.size = scratch.size.checked_add(buffer as u32).ok_or(RunError::Internal)?;
         } else {
             let size = u32::try_from(buffer).map_err(|_| RunError::Internal)?;
             scratch = Item { size, first: k, last: k, offset: UNPLACED };
         }
         put(s, n_t + k as usize, scratch)?;
-        put_tie(s, n, ties, output, input)?;
+        put_tie(s, n, ties, (output, input, below))?;
         ties += 1;
     }
     Ok(ties)
@@ -706,7 +776,7 @@ fn plan(
     }
     // 4. The operators run in place: their flag, and their scratch with the row buffer.
     for k in 0..ties {
-        let (output, _) = get_tie(s, n_t + n_ops, k)?;
+        let (output, _, _) = get_tie(s, n_t + n_ops, k)?;
         let op = get(s, output)?.first as usize;
         let mut p = table;
         for _ in 0..op {
@@ -856,7 +926,7 @@ mod tests {
 
     fn is_tie(s: &[u8], n: usize, ties: usize, a: usize, b: usize) -> bool {
         (0..ties).any(|k| {
-            let (o, i) = get_tie(s, n, k).unwrap();
+            let (o, i, _) = get_tie(s, n, k).unwrap();
             (o, i) == (a, b) || (o, i) == (b, a)
         })
     }
@@ -903,8 +973,10 @@ mod tests {
         let bytes = |it: &Item| it.offset as usize..(it.offset + it.size) as usize;
         let intact = |owner: &[usize], i: usize| owner[bytes(&items[i])].iter().all(|&o| o == i);
         for k in 0..=steps {
-            let tie =
-                (0..ties).map(|t| get_tie(s, n, t).unwrap()).find(|&(o, _)| items[o].first == k);
+            let tie = (0..ties)
+                .map(|t| get_tie(s, n, t).unwrap())
+                .map(|(o, i, _)| (o, i))
+                .find(|&(o, _)| items[o].first == k);
             let alive: vec::Vec<usize> = (0..n)
                 .filter(|&i| planned(&items[i]) && items[i].first < k && k <= items[i].last)
                 .collect();
@@ -912,15 +984,28 @@ mod tests {
                 assert!(intact(&owner, i), "{case}: item {i} clobbered before step {k}");
             }
             if let Some((output, input)) = tie {
+                // Band by band: every input row a band's windows read must still be the
+                // input's when the band starts; then the band's output rows are written.
                 let rows = rows_of(k);
                 let (i0, o0) = (items[input].offset as usize, items[output].offset as usize);
-                for r in 0..rows.count {
-                    let row = i0 + r * rows.input..i0 + (r + 1) * rows.input;
-                    assert!(
-                        owner[row].iter().all(|&o| o == input),
-                        "{case}: step {k}: input row {r} overwritten before it is read"
-                    );
-                    owner[o0 + r * rows.output..o0 + (r + 1) * rows.output].fill(output);
+                for r0 in (0..rows.output_count).step_by(rows.band) {
+                    let r1 = (r0 + rows.band).min(rows.output_count);
+                    for r in r0..r1 {
+                        for t in 0..rows.span {
+                            let Some(y) = (r * rows.stride + t).checked_sub(rows.pad) else {
+                                continue;
+                            };
+                            if y >= rows.input_count {
+                                continue;
+                            }
+                            let row = i0 + y * rows.input..i0 + (y + 1) * rows.input;
+                            assert!(
+                                owner[row].iter().all(|&o| o == input),
+                                "{case}: step {k}: input row {y} overwritten before row {r} reads it"
+                            );
+                        }
+                    }
+                    owner[o0 + r0 * rows.output..o0 + r1 * rows.output].fill(output);
                 }
             }
             for (i, it) in items.iter().enumerate() {
@@ -1047,7 +1132,10 @@ mod tests {
                 };
                 put(&mut s, steps + i, it).unwrap();
             }
+            // Each tie a window of its own: 1, 3 or 5 rows (SAME padding, so that input and
+            // output have the same rows), bands of 1-3 rows.
             let mut ties = 0;
+            let mut windows = vec![];
             for k in 1..steps {
                 if rng.below(2) == 0 {
                     continue;
@@ -1058,24 +1146,31 @@ mod tests {
                 }) else {
                     continue;
                 };
-                put_tie(&mut s, n, ties, k, input).unwrap();
+                let span = 2 * rng.below(3) as usize + 1;
+                let rows = in_place::Rows {
+                    input_count: count,
+                    output_count: count,
+                    input: row[input],
+                    output: row[k],
+                    stride: 1,
+                    pad: span / 2,
+                    span,
+                    band: rng.below(3) as usize + 1,
+                };
+                let below = in_place::output_below(rows).unwrap();
+                put_tie(&mut s, n, ties, (k, input, below)).unwrap();
+                windows.push((k as u32, rows));
                 ties += 1;
             }
-            let rows_of = |k: u32| {
-                let (output, input) = (0..ties)
-                    .map(|t| get_tie(&s, n, t).unwrap())
-                    .find(|&(o, _)| o == k as usize)
-                    .unwrap();
-                in_place::Rows { count, input: row[input], output: row[output] }
-            };
+            let rows_of = |k: u32| windows.iter().find(|w| w.0 == k).unwrap().1;
             let label = format!("random graph {case}");
             let mut placed = s.clone();
             let size = place(&mut placed, n, ties).unwrap();
             assert_disjoint(&placed, n, ties, &label);
             for t in 0..ties {
-                let (o, i) = get_tie(&placed, n, t).unwrap();
+                let (o, i, below) = get_tie(&placed, n, t).unwrap();
                 let (o, i) = (get(&placed, o).unwrap(), get(&placed, i).unwrap());
-                assert_eq!(o.offset as i64, i.offset as i64 - below(&i, &o).unwrap(), "{label}");
+                assert_eq!(o.offset as i64, i.offset as i64 - below as i64, "{label}");
             }
             let rows_of = |k: u32| rows_of(k);
             simulate(&placed, n, ties, &rows_of, &label);
@@ -1112,12 +1207,13 @@ mod tests {
         // A [0,1] 32 B -> (in place at 1) B [1,2] 64 B -> (in place at 2) C [2,3] 16 B: B
         // starts 32 B below A, C at B's start; the three take 64 B.
         let mut s = vec![0u8; 3 * ITEM + 2 * TIE];
+        // (The pointwise displacements: B grows by 32 B over A, C shrinks.)
         for (i, (size, first, last)) in [(32, 0, 1), (64, 1, 2), (16, 2, 3)].into_iter().enumerate()
         {
             put(&mut s, i, Item { size, first, last, offset: UNPLACED }).unwrap();
         }
-        put_tie(&mut s, 3, 0, 1, 0).unwrap();
-        put_tie(&mut s, 3, 1, 2, 1).unwrap();
+        put_tie(&mut s, 3, 0, (1, 0, 32)).unwrap();
+        put_tie(&mut s, 3, 1, (2, 1, 0)).unwrap();
         assert_eq!(place(&mut s, 3, 2).unwrap(), 64);
         let offsets: vec::Vec<u32> = (0..3).map(|i| get(&s, i).unwrap().offset).collect();
         assert_eq!(offsets, [32, 0, 0]);
