@@ -16,8 +16,8 @@
 //! The kernels are not changed: each band runs the operator's own kernel variant, chosen at
 //! prepare, on shapes of a few rows.
 
-use super::conv::{self, Conv2d, ConvOperands, Shapes};
-use super::depthwise::{self, DepthwiseConv2d, DepthwiseOperands};
+use super::conv::{Conv2d, ConvOperands, Shapes};
+use super::depthwise::{DepthwiseConv2d, DepthwiseOperands};
 use super::geometry::Geometry;
 use super::{I32Le, KernelError, Requantize};
 
@@ -25,9 +25,12 @@ use super::{I32Le, KernelError, Requantize};
 /// multiples of it, so input, output and scratch stay as aligned as buffers of their own.
 pub const ALIGN: usize = 16;
 
-/// Bytes of input rows a band copies at most (a band is at least one output row, whatever its
-/// window needs).
+/// Bytes of input rows a band copies at most in [`Rows::of_conv`]'s bands (a band is at least
+/// one output row, whatever its window needs); the planner chooses each operator's band itself.
 pub const BAND_BYTES: usize = 2048;
+
+/// The tallest band, in output rows (what the plan's record has room for).
+pub const MAX_BAND: usize = 0x7FFF;
 
 /// Where the input and output of an operator running in place lie, as byte offsets in the one
 /// region it is handed (the region starts at the lower of the two).
@@ -59,6 +62,8 @@ pub struct Rows {
     pub pad: usize,
     /// Input rows one window spans (padding included).
     pub span: usize,
+    /// Output rows of one batch (the output height): a band is no taller.
+    pub batch_rows: usize,
     /// Output rows computed per band (at least 1).
     pub band: usize,
 }
@@ -97,15 +102,18 @@ impl Rows {
             stride: geometry.stride_h,
             pad: geometry.pad_h,
             span,
+            batch_rows: out_h,
             band: 1,
         };
         if rows.stride == 0 || output_count == 0 || input_count == 0 || rows.input == 0 {
             return None;
         }
-        // The largest band whose input rows fit the budget (at least one row).
+        // The largest band whose input rows fit the budget (at least one row), and no taller
+        // than one batch's output (a kernel's scratch is sized for the operator's shapes, which
+        // may depend on the output height).
         let most = BAND_BYTES / rows.input;
         if most > span {
-            rows.band = ((most - span) / rows.stride + 1).min(output_count);
+            rows.band = ((most - span) / rows.stride + 1).min(out_h).min(MAX_BAND);
         }
         // Every size the run computes must fit.
         rows.input_bytes()?;
@@ -113,6 +121,15 @@ impl Rows {
         rows.buffer_bytes()?;
         output_below(rows)?;
         Some(rows)
+    }
+
+    /// These rows in bands of `band` output rows; `None` if `band` is 0, taller than one
+    /// batch's output (for a pointwise layer over several batches: a kernel's scratch is sized
+    /// for the operator's shapes) or beyond [`MAX_BAND`], or a size overflows.
+    pub fn with_band(self, band: usize) -> Option<Rows> {
+        let rows = Rows { band, ..self };
+        let ok = band >= 1 && band <= self.batch_rows && band <= MAX_BAND;
+        (ok && rows.buffer_bytes().is_some() && output_below(rows).is_some()).then_some(rows)
     }
 
     /// Bytes of the whole input, `None` on overflow.
@@ -278,36 +295,24 @@ fn band_of(geometry: Geometry, shapes: Shapes, band: &Band<'_>) -> (Geometry, Sh
     (Geometry { pad_h: band.pad_top, ..geometry }, shapes)
 }
 
-/// The rows a convolution run in place goes by: `rows` if it is [`Rows::of_conv`] of these
-/// shapes but for its band (a test may choose other bands; the engine runs `of_conv`'s).
-fn rows_for(geometry: Geometry, shapes: Shapes, rows: Rows) -> Result<Rows, KernelError> {
-    let own = Rows::of_conv(geometry, shapes).ok_or(KernelError::ShapeMismatch)?;
-    if rows.band == 0 || (Rows { band: own.band, ..rows }) != own {
-        return Err(KernelError::ShapeMismatch);
-    }
-    Ok(rows)
-}
-
-/// Runs CONV_2D `k` (its `variant`) in place over `rows` (from [`Rows::of_conv`]): `region`
+/// Runs CONV_2D `k` in place over `rows` ([`Rows::of_conv`] of its shapes, any band): `region`
 /// holds the input and output as `at` says, `scratch` starts with the band buffer
-/// ([`Rows::buffer_bytes`]) followed by the kernel's scratch. Same results as the kernel run
-/// on separate input and output.
+/// ([`Rows::buffer_bytes`]) followed by the kernel's scratch; `eval` runs the kernel (the
+/// operator's variant) on each band's operands. Same results as the kernel run on separate
+/// input and output.
 ///
-/// Errors: as [`run`] and [`Conv2d::eval`]; [`KernelError::ShapeMismatch`] if `rows` are not
-/// those of these shapes.
+/// Errors: as [`run`] and `eval`; [`KernelError::ShapeMismatch`] if `rows` are not those of
+/// these shapes.
 pub fn conv(
     k: &Conv2d,
-    variant: conv::Variant,
     w: &Weights<'_>,
     rows: Rows,
     region: &mut [u8],
     at: InPlace,
     scratch: &mut [u8],
+    mut eval: impl FnMut(&Conv2d, ConvOperands<'_>, &mut [u8]) -> Result<(), KernelError>,
 ) -> Result<(), KernelError> {
-    let rows = rows_for(k.geometry, w.shapes, rows)?;
-    let buffer_bytes = rows.buffer_bytes().ok_or(KernelError::ShapeMismatch)?;
-    let (buffer, scratch) =
-        scratch.split_at_mut_checked(buffer_bytes).ok_or(KernelError::ShapeMismatch)?;
+    let (buffer, scratch) = split_buffer(k.geometry, w.shapes, rows, scratch)?;
     run(region, at, rows, buffer, scratch, |band| {
         let (geometry, shapes) = band_of(k.geometry, w.shapes, &band);
         let ops = ConvOperands {
@@ -319,27 +324,24 @@ pub fn conv(
             output: bytemuck::cast_slice_mut(band.output),
             shapes,
         };
-        Conv2d { geometry, ..*k }.eval(variant, ops, band.scratch)
+        eval(&Conv2d { geometry, ..*k }, ops, band.scratch)
     })
 }
 
-/// Runs DEPTHWISE_CONV_2D `k` (its `variant`) in place, as [`conv`] does a CONV_2D.
+/// Runs DEPTHWISE_CONV_2D `k` in place, as [`conv`] does a CONV_2D.
 ///
-/// Errors: as [`run`] and [`DepthwiseConv2d::eval`]; [`KernelError::ShapeMismatch`] if `rows`
-/// are not those of these shapes.
+/// Errors: as [`run`] and `eval`; [`KernelError::ShapeMismatch`] if `rows` are not those of
+/// these shapes.
 pub fn depthwise(
     k: &DepthwiseConv2d,
-    variant: depthwise::Variant,
     w: &Weights<'_>,
     rows: Rows,
     region: &mut [u8],
     at: InPlace,
     scratch: &mut [u8],
+    mut eval: impl FnMut(&DepthwiseConv2d, DepthwiseOperands<'_>, &mut [u8]) -> Result<(), KernelError>,
 ) -> Result<(), KernelError> {
-    let rows = rows_for(k.geometry, w.shapes, rows)?;
-    let buffer_bytes = rows.buffer_bytes().ok_or(KernelError::ShapeMismatch)?;
-    let (buffer, scratch) =
-        scratch.split_at_mut_checked(buffer_bytes).ok_or(KernelError::ShapeMismatch)?;
+    let (buffer, scratch) = split_buffer(k.geometry, w.shapes, rows, scratch)?;
     run(region, at, rows, buffer, scratch, |band| {
         let (geometry, shapes) = band_of(k.geometry, w.shapes, &band);
         let ops = DepthwiseOperands {
@@ -350,8 +352,24 @@ pub fn depthwise(
             output: bytemuck::cast_slice_mut(band.output),
             shapes,
         };
-        DepthwiseConv2d { geometry, ..*k }.eval(variant, ops, band.scratch)
+        eval(&DepthwiseConv2d { geometry, ..*k }, ops, band.scratch)
     })
+}
+
+/// Checks that `rows` are [`Rows::of_conv`] of these shapes but for their band, and splits
+/// the band buffer off the start of `scratch`.
+fn split_buffer(
+    geometry: Geometry,
+    shapes: Shapes,
+    rows: Rows,
+    scratch: &mut [u8],
+) -> Result<(&mut [u8], &mut [u8]), KernelError> {
+    let own = Rows::of_conv(geometry, shapes).and_then(|own| own.with_band(rows.band));
+    if own != Some(rows) {
+        return Err(KernelError::ShapeMismatch);
+    }
+    let bytes = rows.buffer_bytes().ok_or(KernelError::ShapeMismatch)?;
+    scratch.split_at_mut_checked(bytes).ok_or(KernelError::ShapeMismatch)
 }
 
 #[cfg(test)]
@@ -415,6 +433,7 @@ mod tests {
                 stride,
                 pad,
                 span,
+                batch_rows: output_count.max(1),
                 band: rng.below(4) + 1,
             };
             let input: Vec<u8> = (0..rows.input_bytes().unwrap()).map(|_| rng.byte()).collect();
@@ -462,6 +481,7 @@ mod tests {
             stride: 1,
             pad: 0,
             span: 1,
+            batch_rows: count,
             band,
         };
         let rows = pointwise(4, 8, 16, 1);

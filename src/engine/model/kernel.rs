@@ -223,9 +223,6 @@ pub struct Inputs<'x> {
     pub(crate) pieces: [(&'x [u8], usize); 3],
     /// The input tensor indices (little-endian `i32`, -1 absent).
     pub(crate) indices: &'x [u8],
-    /// For an operator the plan runs in place: where input 0 and the output lie in the one
-    /// region handed as the output (input 0 is then not in `pieces`).
-    pub(crate) in_place: Option<crate::engine::kernels::in_place::InPlace>,
 }
 
 #[allow(dead_code)]

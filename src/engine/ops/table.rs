@@ -124,7 +124,6 @@ mod tests {
                     table: &[],
                     pieces: [(&[], 0), (&[], 0), (&[], 0)],
                     indices: &[],
-                    in_place: None,
                 },
                 output: &mut [],
                 scratch: &mut [],
@@ -134,13 +133,7 @@ mod tests {
         }
         let mut r = RecordReader::new(&[]);
         let io = Operands {
-            inputs: Inputs {
-                model: &[],
-                table: &[],
-                pieces: [(&[], 0); 3],
-                indices: &[],
-                in_place: None,
-            },
+            inputs: Inputs { model: &[], table: &[], pieces: [(&[], 0); 3], indices: &[] },
             output: &mut [],
             scratch: &mut [],
         };

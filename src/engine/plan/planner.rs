@@ -235,32 +235,28 @@ fn planned(it: &Item) -> bool {
 }
 
 /// Bytes of one tie in the planning scratch (after the items): an operator that runs in place,
-/// as its output item, its input item and how far below the input the output starts (`u32`
-/// each).
-const TIE: usize = 12;
+/// as its output item, its input item, how far below the input the output starts and its band
+/// (`u32` each).
+const TIE: usize = 16;
 
 /// The flag the planner sets in the inputs word (the fifth) of the record of an operator it
-/// runs in place (its sign bit: no model has 2^31 inputs to one operator): its output then
-/// overlaps input 0 as [`in_place`](crate::engine::kernels::in_place) describes, and its
-/// scratch starts with the row buffer.
+/// runs in place (its sign bit): its output then overlaps input 0 as
+/// [`in_place`](crate::engine::kernels::in_place) describes, the word's bits 16-30 hold its band
+/// (output rows) and its low 16 bits its input count, and its scratch starts with the band
+/// buffer.
 pub(crate) const IN_PLACE: i32 = i32::MIN;
 
-/// Tie `k`: `(output item, input item, bytes the output starts below the input)`.
-fn get_tie(s: &[u8], n: usize, k: usize) -> Result<(usize, usize, u32), RunError> {
+/// Tie `k`: `(output item, input item, bytes the output starts below the input, band)`.
+fn get_tie(s: &[u8], n: usize, k: usize) -> Result<(usize, usize, u32, u32), RunError> {
     let at = n * ITEM + k * TIE;
     let w = |i: usize| read_u32(s, at + 4 * i);
-    Ok((w(0)? as usize, w(1)? as usize, w(2)?))
+    Ok((w(0)? as usize, w(1)? as usize, w(2)?, w(3)?))
 }
 
-fn put_tie(
-    s: &mut [u8],
-    n: usize,
-    k: usize,
-    (output, input, below): (usize, usize, usize),
-) -> Result<(), RunError> {
+fn put_tie(s: &mut [u8], n: usize, k: usize, tie: [usize; 4]) -> Result<(), RunError> {
     let at = n * ITEM + k * TIE;
     let b = s.get_mut(at..at + TIE).ok_or(RunError::Internal)?;
-    for (i, v) in [output, input, below].into_iter().enumerate() {
+    for (i, v) in tie.into_iter().enumerate() {
         let v = u32::try_from(v).map_err(|_| RunError::Internal)?;
         b[4 * i..4 * i + 4].copy_from_slice(&v.to_le_bytes());
     }
@@ -270,7 +266,7 @@ fn put_tie(
 /// The input item that item `i` (an output) is tied to, if any.
 fn tied_below(s: &[u8], n: usize, ties: usize, i: usize) -> Result<Option<usize>, RunError> {
     for k in 0..ties {
-        let (output, input, _) = get_tie(s, n, k)?;
+        let (output, input, _, _) = get_tie(s, n, k)?;
         if output == i {
             return Ok(Some(input));
         }
@@ -281,7 +277,7 @@ fn tied_below(s: &[u8], n: usize, ties: usize, i: usize) -> Result<Option<usize>
 /// The output item tied to item `i` (an input), if any.
 fn tied_above(s: &[u8], n: usize, ties: usize, i: usize) -> Result<Option<usize>, RunError> {
     for k in 0..ties {
-        let (output, input, _) = get_tie(s, n, k)?;
+        let (output, input, _, _) = get_tie(s, n, k)?;
         if input == i {
             return Ok(Some(output));
         }
@@ -292,7 +288,7 @@ fn tied_above(s: &[u8], n: usize, ties: usize, i: usize) -> Result<Option<usize>
 /// How far below item `input` the output tied to it starts (0 if none is).
 fn below(s: &[u8], n: usize, ties: usize, input: usize) -> Result<i64, RunError> {
     for k in 0..ties {
-        let (_, i, below) = get_tie(s, n, k)?;
+        let (_, i, below, _) = get_tie(s, n, k)?;
         if i == input {
             return Ok(i64::from(below));
         }
@@ -368,17 +364,37 @@ struct Candidate {
     input: usize,
     /// Its output item.
     output: usize,
-    /// Bytes the output starts below the input.
-    below: usize,
-    /// Bytes of its band buffer.
-    buffer: usize,
-    /// Bytes it saves at its step.
-    saved: usize,
+    /// Bytes of the input and the output.
+    sizes: (usize, usize),
+    /// Its rows (in the default bands).
+    rows: in_place::Rows,
 }
 
-/// Operator `op` as a [`Candidate`] to run in place. `None` if it cannot: it has no in-place form
-/// ([`ops::in_place_rows`]), its input is a graph input or read after it, its output is written
-/// before it, or running in place would save nothing.
+impl Candidate {
+    /// Bytes its step holds for the two tensors and the band buffer when it runs in place in
+    /// bands of `band` rows, and how far below the input the output starts; `None` if `band`
+    /// cannot be.
+    fn cost(&self, band: usize) -> Option<(usize, usize)> {
+        let rows = self.rows.with_band(band)?;
+        let below = in_place::output_below(rows)?;
+        let region = below.checked_add(self.sizes.0)?.max(self.sizes.1);
+        Some((region.checked_add(rows.buffer_bytes()?)?, below))
+    }
+
+    /// The bands it can run in.
+    fn bands(&self) -> core::ops::RangeInclusive<usize> {
+        1..=self.rows.batch_rows.min(in_place::MAX_BAND)
+    }
+
+    /// The least its step can hold for the two tensors in place (any band).
+    fn least(&self) -> usize {
+        self.bands().filter_map(|b| self.cost(b)).map(|c| c.0).min().unwrap_or(usize::MAX)
+    }
+}
+
+/// Operator `op` as a [`Candidate`] to run in place; `None` if it cannot: it has no in-place
+/// form ([`ops::in_place_rows`]), its input is a graph input or read after it, or its output
+/// is written before it.
 fn candidate(
     m: &TfLiteModel<'_>,
     s: &[u8],
@@ -400,15 +416,12 @@ fn candidate(
         || !fits(&a, rows.input_bytes())
         || !fits(&b, rows.output_bytes())
         || (planned(&scratch) && (scratch.first != k || scratch.last != k))
+        || op.input_count() > 0xFFFF
     {
         return Ok(None);
     }
-    let below = in_place::output_below(rows).ok_or(RunError::Internal)?;
-    let buffer = rows.buffer_bytes().ok_or(RunError::Internal)?;
-    let (a, b) = (a.size as usize, b.size as usize);
-    let region = below.checked_add(a).ok_or(RunError::Internal)?.max(b);
-    let saved = (a + b).checked_sub(region.saturating_add(buffer)).filter(|&v| v > 0);
-    Ok(saved.map(|saved| Candidate { input, output, below, buffer, saved }))
+    let sizes = (a.size as usize, b.size as usize);
+    Ok(Some(Candidate { input, output, sizes, rows }))
 }
 
 /// Bytes of the planned items alive at step `k`.
@@ -425,37 +438,50 @@ fn live_at(s: &[u8], n: usize, k: u32) -> Result<usize, RunError> {
 
 /// Ties operators to their inputs to run in place ([`candidate`]) where that lowers the peak:
 /// an operator whose step holds more live bytes than the busiest step would with every
-/// candidate in place. (In place costs the band copies, so operators away from the peak keep
-/// their own output buffer.) Grows each tied operator's scratch by its band buffer; returns the
-/// number of ties (written after the items of `s`).
+/// candidate in place in its least-memory band (the floor). Each tied operator runs in the
+/// tallest band that keeps its step at or under the floor: in place costs the band copies and
+/// a kernel call per band, so operators away from the peak keep their own output buffer, and
+/// the others take as few bands as the floor allows. Grows each tied operator's scratch by its
+/// band buffer; returns the number of ties (written after the items of `s`).
 fn tie_in_place(m: &TfLiteModel<'_>, s: &mut [u8]) -> Result<usize, RunError> {
     let n_t = m.tensor_count();
     let n = n_t + m.operator_count();
-    // The busiest step with every candidate in place.
     let mut floor = 0usize;
     for op in m.operators() {
         let live = live_at(s, n, op.index)?;
-        let saved = candidate(m, s, &op)?.map_or(0, |c| c.saved);
-        floor = floor.max(live - saved);
+        let least = match candidate(m, s, &op)? {
+            Some(c) => live - (c.sizes.0 + c.sizes.1).saturating_sub(c.least()),
+            None => live,
+        };
+        floor = floor.max(least);
     }
     let mut ties = 0;
     for op in m.operators() {
-        let Some(Candidate { input, output, below, buffer, .. }) = candidate(m, s, &op)? else {
+        let Some(c) = candidate(m, s, &op)? else { continue };
+        let live = live_at(s, n, op.index)?;
+        if live <= floor {
+            continue;
+        }
+        // The tallest band that keeps the step at or under the floor.
+        let others = live - c.sizes.0 - c.sizes.1;
+        let Some((band, below)) = c.bands().rev().find_map(|b| {
+            let (cost, below) = c.cost(b)?;
+            (others.saturating_add(cost) <= floor).then_some((b, below))
+        }) else {
             continue;
         };
-        if live_at(s, n, op.index)? <= floor {
-            continue;
-        }
         let k = op.index;
+        let buffer = c.rows.with_band(band).and_then(|r| r.buffer_bytes());
+        let buffer =
+            u32::try_from(buffer.ok_or(RunError::Internal)?).map_err(|_| RunError::Internal)?;
         let mut scratch = get(s, n_t + k as usize)?;
         if planned(&scratch) {
-            scratch.size = scratch.size.checked_add(buffer as u32).ok_or(RunError::Internal)?;
+            scratch.size = scratch.size.checked_add(buffer).ok_or(RunError::Internal)?;
         } else {
-            let size = u32::try_from(buffer).map_err(|_| RunError::Internal)?;
-            scratch = Item { size, first: k, last: k, offset: UNPLACED };
+            scratch = Item { size: buffer, first: k, last: k, offset: UNPLACED };
         }
         put(s, n_t + k as usize, scratch)?;
-        put_tie(s, n, ties, (output, input, below))?;
+        put_tie(s, n, ties, [c.output, c.input, below, band])?;
         ties += 1;
     }
     Ok(ties)
@@ -776,14 +802,14 @@ fn plan(
     }
     // 4. The operators run in place: their flag, and their scratch with the row buffer.
     for k in 0..ties {
-        let (output, _, _) = get_tie(s, n_t + n_ops, k)?;
+        let (output, _, _, band) = get_tie(s, n_t + n_ops, k)?;
         let op = get(s, output)?.first as usize;
         let mut p = table;
         for _ in 0..op {
             p += read_u32(head, p)? as usize;
         }
         let size = get(s, n_t + op)?.size as i32;
-        let inputs = read_u32(head, p + 16)? as i32 | IN_PLACE;
+        let inputs = read_u32(head, p + 16)? as i32 | (band as i32) << 16 | IN_PLACE;
         let words = head.get_mut(p + 12..p + 20).ok_or(RunError::Internal)?;
         words[..4].copy_from_slice(&size.to_le_bytes());
         words[4..].copy_from_slice(&inputs.to_le_bytes());
@@ -926,7 +952,7 @@ mod tests {
 
     fn is_tie(s: &[u8], n: usize, ties: usize, a: usize, b: usize) -> bool {
         (0..ties).any(|k| {
-            let (o, i, _) = get_tie(s, n, k).unwrap();
+            let (o, i, _, _) = get_tie(s, n, k).unwrap();
             (o, i) == (a, b) || (o, i) == (b, a)
         })
     }
@@ -975,7 +1001,7 @@ mod tests {
         for k in 0..=steps {
             let tie = (0..ties)
                 .map(|t| get_tie(s, n, t).unwrap())
-                .map(|(o, i, _)| (o, i))
+                .map(|(o, i, _, _)| (o, i))
                 .find(|&(o, _)| items[o].first == k);
             let alive: vec::Vec<usize> = (0..n)
                 .filter(|&i| planned(&items[i]) && items[i].first < k && k <= items[i].last)
@@ -1079,7 +1105,15 @@ mod tests {
                 let (_, _, _, without) = plan_model(&m, false);
                 let (s, n, ties, size) = plan_model(&m, true);
                 assert_disjoint(&s, n, ties, &case);
-                let rows_of = |op: u32| ops::in_place_rows(&m, &m.operator(op).unwrap()).unwrap();
+                let rows_of = |op: u32| {
+                    let band = (0..ties)
+                        .map(|t| get_tie(&s, n, t).unwrap())
+                        .find(|t| get(&s, t.0).unwrap().first == op)
+                        .unwrap()
+                        .3;
+                    let rows = ops::in_place_rows(&m, &m.operator(op).unwrap()).unwrap();
+                    rows.with_band(band as usize).unwrap()
+                };
                 simulate(&s, n, ties, &rows_of, &case);
                 assert!(size <= without, "{case}: {size} in place > {without}");
                 if ties > 0 {
@@ -1155,10 +1189,11 @@ mod tests {
                     stride: 1,
                     pad: span / 2,
                     span,
+                    batch_rows: count,
                     band: rng.below(3) as usize + 1,
                 };
                 let below = in_place::output_below(rows).unwrap();
-                put_tie(&mut s, n, ties, (k, input, below)).unwrap();
+                put_tie(&mut s, n, ties, [k, input, below, rows.band]).unwrap();
                 windows.push((k as u32, rows));
                 ties += 1;
             }
@@ -1168,7 +1203,7 @@ mod tests {
             let size = place(&mut placed, n, ties).unwrap();
             assert_disjoint(&placed, n, ties, &label);
             for t in 0..ties {
-                let (o, i, below) = get_tie(&placed, n, t).unwrap();
+                let (o, i, below, _) = get_tie(&placed, n, t).unwrap();
                 let (o, i) = (get(&placed, o).unwrap(), get(&placed, i).unwrap());
                 assert_eq!(o.offset as i64, i.offset as i64 - below as i64, "{label}");
             }
@@ -1212,8 +1247,8 @@ mod tests {
         {
             put(&mut s, i, Item { size, first, last, offset: UNPLACED }).unwrap();
         }
-        put_tie(&mut s, 3, 0, (1, 0, 32)).unwrap();
-        put_tie(&mut s, 3, 1, (2, 1, 0)).unwrap();
+        put_tie(&mut s, 3, 0, [1, 0, 32, 1]).unwrap();
+        put_tie(&mut s, 3, 1, [2, 1, 0, 1]).unwrap();
         assert_eq!(place(&mut s, 3, 2).unwrap(), 64);
         let offsets: vec::Vec<u32> = (0..3).map(|i| get(&s, i).unwrap().offset).collect();
         assert_eq!(offsets, [32, 0, 0]);

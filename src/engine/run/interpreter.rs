@@ -429,12 +429,19 @@ fn run_operator(
     kernels: &Kernels,
 ) -> Result<(), RunError> {
     let mut r = RecordReader::new(record);
-    let [_len, code, scratch_offset, scratch_len, n_in_word] = r.words::<5>()?;
-    let n_in = n_in_word;
+    let [_len, code, scratch_offset, scratch_len, n_in] = r.words::<5>()?;
+    if n_in < 0 {
+        return run_in_place(
+            &mut r,
+            [code, scratch_offset, scratch_len, n_in],
+            model,
+            table,
+            act,
+            base,
+        );
+    }
     let count = |v: i32| usize::try_from(v).map_err(|_| RunError::Internal);
     let (scratch_offset, scratch_len) = (count(scratch_offset)?, count(scratch_len)?);
-    let n_in = n_in & !planner::IN_PLACE;
-    let in_place = n_in != n_in_word;
     let indices = r.bytes(count(n_in)?.checked_mul(4).ok_or(RunError::Internal)?)?;
     let out = r.usize()?;
     if matches!(
@@ -449,19 +456,13 @@ fn run_operator(
         return Err(RunError::Internal);
     };
     let out_start = offset.checked_sub(base).ok_or(RunError::Internal)?;
-    let (out_start, len, in_place) = if in_place {
-        in_place_region(table, indices, base, out_start, len)?
-    } else {
-        (out_start, len, None)
-    };
     let (pieces, output, scratch) = if scratch_len == 0 {
         split_output(act, base, out_start, len)?
     } else {
         let scratch_start = scratch_offset.checked_sub(base).ok_or(RunError::Internal)?;
         split(act, base, (out_start, len), (scratch_start, scratch_len))?
     };
-    let inputs = Inputs { model, table, pieces, indices, in_place };
-    let io = Operands { inputs, output, scratch };
+    let io = Operands { inputs: Inputs { model, table, pieces, indices }, output, scratch };
     if code < 0 {
         let registration = kernels.by_record_code(code).ok_or(RunError::UnknownOperator(code))?;
         return (registration.eval)(&mut r, io);
@@ -469,17 +470,44 @@ fn run_operator(
     ops::eval(code, &mut r, io)
 }
 
+/// Runs an operator the planner placed in place (its inputs word `n_in` negative: the input
+/// count in its low 16 bits, the band in bits 16-30): hands it the one region holding its
+/// input 0 and its output. Out of line: an operator run whole never pays for it.
+#[inline(never)]
+fn run_in_place(
+    r: &mut RecordReader<'_>,
+    [code, scratch_offset, scratch_len, n_in]: [i32; 4],
+    model: &[u8],
+    table: &[u8],
+    act: &mut [u8],
+    base: usize,
+) -> Result<(), RunError> {
+    let count = |v: i32| usize::try_from(v).map_err(|_| RunError::Internal);
+    let (scratch_offset, scratch_len) = (count(scratch_offset)?, count(scratch_len)?);
+    let (n_in, band) = ((n_in & 0xFFFF) as usize, ((n_in >> 16) & 0x7FFF) as usize);
+    let indices = r.bytes(n_in.checked_mul(4).ok_or(RunError::Internal)?)?;
+    let out = r.usize()?;
+    let Location::Arena { offset, len } = arena::location(table, out)? else {
+        return Err(RunError::Internal);
+    };
+    let out_start = offset.checked_sub(base).ok_or(RunError::Internal)?;
+    let (start, len, at) = in_place_region(table, indices, base, out_start, len)?;
+    let scratch_start = scratch_offset.checked_sub(base).ok_or(RunError::Internal)?;
+    let (pieces, output, scratch) = split(act, base, (start, len), (scratch_start, scratch_len))?;
+    let io = Operands { inputs: Inputs { model, table, pieces, indices }, output, scratch };
+    ops::eval_in_place(code, r, io, at, band)
+}
+
 /// For an operator the plan runs in place: the region holding its input 0 and its output
 /// (`out_start`, `out_len`), as `(start, len)` in the activations region, and where the two
-/// lie in it. Out of line: only such operators pay for it.
-#[inline(never)]
+/// lie in it.
 fn in_place_region(
     table: &[u8],
     indices: &[u8],
     base: usize,
     out_start: usize,
     out_len: usize,
-) -> Result<(usize, usize, Option<InPlace>), RunError> {
+) -> Result<(usize, usize, InPlace), RunError> {
     let input = crate::engine::kernels::read_i32(indices, 0).ok_or(RunError::Internal)?;
     let input = usize::try_from(input).map_err(|_| RunError::Internal)?;
     let Location::Arena { offset, len } = arena::location(table, input)? else {
@@ -490,7 +518,7 @@ fn in_place_region(
     let start = in_start.min(out_start);
     let stop = end(in_start, len)?.max(end(out_start, out_len)?);
     let at = InPlace { input: in_start - start, output: out_start - start };
-    Ok((start, stop - start, Some(at)))
+    Ok((start, stop - start, at))
 }
 
 type Pieces<'x> = [(&'x [u8], usize); 3];
