@@ -357,6 +357,9 @@ fn relative_offset(
     found.ok_or(RunError::Internal)
 }
 
+/// The most bands (kernel calls) per batch an operator run in place is split into.
+const MAX_BANDS: usize = 8;
+
 /// An operator that can run in place, as [`candidate`] finds it.
 #[derive(Clone, Copy, Debug)]
 struct Candidate {
@@ -381,9 +384,11 @@ impl Candidate {
         Some((region.checked_add(rows.buffer_bytes()?)?, below))
     }
 
-    /// The bands it can run in.
+    /// The bands it may run in: at most [`MAX_BANDS`] of them per batch (each band is a kernel
+    /// call, and the kernels prepare every channel's rescale and weights again on each call).
     fn bands(&self) -> core::ops::RangeInclusive<usize> {
-        1..=self.rows.batch_rows.min(in_place::MAX_BAND)
+        let rows = self.rows.batch_rows.min(in_place::MAX_BAND);
+        rows.div_ceil(MAX_BANDS).max(1)..=rows
     }
 
     /// The least its step can hold for the two tensors in place (any band).
