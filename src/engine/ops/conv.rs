@@ -364,7 +364,6 @@ pub(super) fn eval(
     op_code: i32,
     r: &mut RecordReader<'_>,
     io: Operands<'_>,
-    in_place: Option<(in_place::InPlace, usize)>,
 ) -> Result<(), RunError> {
     let rec: ConvRecord = r.checked()?;
     let requantize = read_channel_multipliers(r, rec.output[3] as usize)?;
@@ -372,7 +371,7 @@ pub(super) fn eval(
     let (geometry, shapes) = (rec.geometry(), rec.shapes());
     let (input_offset, output_offset) = (rec.input_offset, rec.output_offset);
     let (activation_min, activation_max) = (rec.activation_min, rec.activation_max);
-    let filter = io.inputs.i8(1)?;
+    let (input, filter, output) = (io.inputs.i8(0)?, io.inputs.i8(1)?, as_i8_mut(io.output));
     if op_code == code::DEPTHWISE_CONV_2D {
         let k = DepthwiseConv2d {
             geometry,
@@ -384,22 +383,12 @@ pub(super) fn eval(
         };
         let variant: depthwise::Variant =
             Choice::here_in(rec.variants).ok_or(RunError::Internal)?;
-        if let Some((at, band)) = in_place {
-            let w = in_place::Weights { filter, listed: &[], bias, requantize, shapes };
-            return depthwise_in_place(&k, variant, &w, (at, band), io.output, io.scratch);
-        }
-        let (input, output) = (io.inputs.i8(0)?, as_i8_mut(io.output));
         let ops = DepthwiseOperands { input, filter, bias, requantize, output, shapes };
         return depthwise_kernel(&k, variant, ops, io.scratch).map_err(kernel_err);
     }
     let k = Conv2d { geometry, input_offset, output_offset, activation_min, activation_max };
     let variant: Variant = rec.variant()?;
     let listed = if variant.is_sparse() { r.bytes(rec.listed_bytes as usize)? } else { &[] };
-    if let Some((at, band)) = in_place {
-        let w = in_place::Weights { filter, listed, bias, requantize, shapes };
-        return conv_in_place(&k, variant, &w, (at, band), io.output, io.scratch);
-    }
-    let (input, output) = (io.inputs.i8(0)?, as_i8_mut(io.output));
     let ops = ConvOperands { input, filter, listed, bias, requantize, output, shapes };
     conv_kernel(&k, variant, ops, io.scratch).map_err(kernel_err)
 }
@@ -427,44 +416,52 @@ fn depthwise_kernel(
     k.eval(variant, ops, scratch)
 }
 
-/// Runs a CONV_2D the planner placed in place: `region` holds its input and output as `at`
-/// says, computed in bands of `band` output rows ([`in_place`]). Out of line: an operator run
-/// whole never pays for it.
+/// Runs a CONV_2D or DEPTHWISE_CONV_2D the planner placed in place: `io.output` is the region
+/// holding its input and output as `at` says, computed in bands of `band` output rows
+/// ([`in_place`]). Out of line: an operator run whole never pays for it.
 #[inline(never)]
-fn conv_in_place(
-    k: &Conv2d,
-    variant: Variant,
-    w: &in_place::Weights<'_>,
-    (at, band): (in_place::InPlace, usize),
-    region: &mut [u8],
-    scratch: &mut [u8],
+pub(super) fn eval_in_place(
+    op_code: i32,
+    r: &mut RecordReader<'_>,
+    io: Operands<'_>,
+    at: in_place::InPlace,
+    band: usize,
 ) -> Result<(), RunError> {
-    let rows = in_place::Rows::of_conv(k.geometry, w.shapes)
+    let rec: ConvRecord = r.checked()?;
+    let requantize = read_channel_multipliers(r, rec.output[3] as usize)?;
+    let bias = if rec.bias { Some(I32Le(io.inputs.get(2)?)) } else { None };
+    let (geometry, shapes) = (rec.geometry(), rec.shapes());
+    let filter = io.inputs.i8(1)?;
+    let rows = in_place::Rows::of_conv(geometry, shapes)
         .and_then(|rows| rows.with_band(band))
         .ok_or(RunError::Internal)?;
+    let (input_offset, output_offset) = (rec.input_offset, rec.output_offset);
+    let (activation_min, activation_max) = (rec.activation_min, rec.activation_max);
+    let (region, scratch) = (io.output, io.scratch);
+    if op_code == code::DEPTHWISE_CONV_2D {
+        let k = DepthwiseConv2d {
+            geometry,
+            depth_multiplier: rec.depth_multiplier as usize,
+            input_offset,
+            output_offset,
+            activation_min,
+            activation_max,
+        };
+        let variant: depthwise::Variant = rec.variant()?;
+        let w = in_place::Weights { filter, listed: &[], bias, requantize, shapes };
+        let eval = |k: &DepthwiseConv2d, ops: DepthwiseOperands<'_>, scratch: &mut [u8]| {
+            depthwise_kernel(k, variant, ops, scratch)
+        };
+        return in_place::depthwise(&k, &w, rows, region, at, scratch, eval).map_err(kernel_err);
+    }
+    let k = Conv2d { geometry, input_offset, output_offset, activation_min, activation_max };
+    let variant: Variant = rec.variant()?;
+    let listed = if variant.is_sparse() { r.bytes(rec.listed_bytes as usize)? } else { &[] };
+    let w = in_place::Weights { filter, listed, bias, requantize, shapes };
     let eval = |k: &Conv2d, ops: ConvOperands<'_>, scratch: &mut [u8]| {
         conv_kernel(k, variant, ops, scratch)
     };
-    in_place::conv(k, w, rows, region, at, scratch, eval).map_err(kernel_err)
-}
-
-/// Runs a DEPTHWISE_CONV_2D the planner placed in place (see [`conv_in_place`]).
-#[inline(never)]
-fn depthwise_in_place(
-    k: &DepthwiseConv2d,
-    variant: depthwise::Variant,
-    w: &in_place::Weights<'_>,
-    (at, band): (in_place::InPlace, usize),
-    region: &mut [u8],
-    scratch: &mut [u8],
-) -> Result<(), RunError> {
-    let rows = in_place::Rows::of_conv(k.geometry, w.shapes)
-        .and_then(|rows| rows.with_band(band))
-        .ok_or(RunError::Internal)?;
-    let eval = |k: &DepthwiseConv2d, ops: DepthwiseOperands<'_>, scratch: &mut [u8]| {
-        depthwise_kernel(k, variant, ops, scratch)
-    };
-    in_place::depthwise(k, w, rows, region, at, scratch, eval).map_err(kernel_err)
+    in_place::conv(&k, &w, rows, region, at, scratch, eval).map_err(kernel_err)
 }
 
 /// The rows operator `op` of `m` runs in place over, if the planner may place its output over

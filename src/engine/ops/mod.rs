@@ -124,7 +124,7 @@ pub(crate) fn eval_in_place(
     use crate::engine::model::operator::code;
     match code {
         code::CONV_2D | code::DEPTHWISE_CONV_2D if built(code::CONV_2D) => {
-            conv::eval(code, r, io, Some((at, band)))
+            conv::eval_in_place(code, r, io, at, band)
         }
         _ => Err(RunError::Internal),
     }
@@ -176,9 +176,7 @@ pub fn eval(code: i32, r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(),
         #[cfg(feature = "op-float")]
         c if c >= 0 && c & float::RECORD_FLAG != 0 => float::eval(c & !float::RECORD_FLAG, r, io),
         code::FULLY_CONNECTED if built(code::FULLY_CONNECTED) => fully_connected::eval(r, io),
-        code::CONV_2D | code::DEPTHWISE_CONV_2D if built(code::CONV_2D) => {
-            conv::eval(code, r, io, None)
-        }
+        code::CONV_2D | code::DEPTHWISE_CONV_2D if built(code::CONV_2D) => conv::eval(code, r, io),
         code::AVERAGE_POOL_2D | code::MAX_POOL_2D if built(code::AVERAGE_POOL_2D) => {
             pool::eval(r, io)
         }
