@@ -33,7 +33,7 @@ done | awk '
         else if (n ~ /core::fmt/) part = "core::fmt"
         else if (n ~ /compiler_builtins::float|__aeabi_[dfil]|__aeabi_.2[dfil]/) part = "soft-float runtime (compiler_builtins)"
         else if (n ~ /compiler_builtins|__aeabi|^__/) part = "compiler_builtins (memcpy, 64-bit division, ...)"
-        else if (n ~ /bench_m[04]|^bench_|cortex_m|Reset|HardFault|DefaultHandler|__INTERRUPTS/) part = "harness + cortex-m-rt"
+        else if (n ~ /bench_m[04]|^bench_|^bench::|^<bench::|cortex_m|Reset|HardFault|DefaultHandler|__INTERRUPTS/) part = "harness + cortex-m-rt"
         bytes[part] += s
     }
     END { for (p in bytes) printf "%d\t%s\n", bytes[p], p }' | sort -rn

@@ -10,6 +10,7 @@
 #   BENCH_MODEL=conformance-next/avg_pool bash scripts/bench.sh      # the same as --model (one model)
 #   options: --no-profile  --no-docs  --docs (force the rewrite)  --runs N (override the run count)
 #            --no-load (skip the second build of each model that loads and plans on the device)
+#            --all-kernels (link every kernel variant, not only those the model's plan uses)
 #
 # A model is a fixture case of tests/data: `set/case` (sets: conformance, conformance-next, mlperf-tiny),
 # or a bare case name looked up in every set. The full run (no --model) takes every case of
@@ -61,6 +62,7 @@ MODELS=()
 QUICK=0
 PROFILE=1
 LOAD=1
+ALL_KERNELS=0
 DOCS=auto
 RUNS_OVERRIDE=""
 while [ $# -gt 0 ]; do
@@ -70,6 +72,7 @@ while [ $# -gt 0 ]; do
         --model) shift; MODELS+=("${1:?--model needs a case name}") ;;
         --no-profile) PROFILE=0 ;;
         --no-load) LOAD=0 ;;
+        --all-kernels) ALL_KERNELS=1 ;;
         --no-docs) DOCS=0 ;;
         --docs) DOCS=1 ;;
         --runs) shift; RUNS_OVERRIDE="${1:?--runs needs a number}" ;;
@@ -186,6 +189,13 @@ op_features() {
     [ -n "$feats" ] && echo "--no-default-features --features ${feats#,}"
 }
 
+# The kernel variants the model's plan uses (`reflex inspect --kernels`), for EDGE_REFLEX_KERNELS:
+# the firmware links only those (src/engine/kernels/linked.rs); empty (every variant) without the CLI.
+kernel_list() {
+    [ -n "$REFLEX" ] || return 0
+    "$REFLEX" inspect --kernels "$1" 2>/dev/null | sed -n 's/^EDGE_REFLEX_KERNELS=//p'
+}
+
 # The QEMU machine of the m0 firmware being built and run: empty for the micro:bit, `mps2-an386` for
 # a model that does not fit it (bench_one and profile_one set it for that model only).
 M0_MACHINE=""
@@ -231,8 +241,12 @@ build_fw() { # target model runs profile(0/1) suffix [extra engine feature]
     local target="$1" model="$2" runs="$3" profile="$4" suffix="$5" extra="${6:-}" log elf
     log="$BENCH_DIR/$target/${model##*/}$suffix.build.log"
     mkdir -p "$BENCH_DIR/$target"
-    local features board="$target"
+    local features board="$target" kernels
     features=$(op_features "$(case_dir "$model")/model.tflite")
+    # A prebuilt plan fixes the variants; a firmware that plans on the device (BENCH_ENGINE=load)
+    # links every variant of its families, as one that receives its model at run time must.
+    kernels=""
+    [ "${BENCH_ENGINE:-prebuilt}" = prebuilt ] && [ "$ALL_KERNELS" = 0 ] && kernels=$(kernel_list "$(case_dir "$model")/model.tflite")
     # M0 code for mps2-an386 (a model too big for the micro:bit): the same thumbv6m build on the M4
     # machine's memory map.
     if [ "$target" = m0 ] && [ "$M0_MACHINE" = mps2-an386 ]; then board=m0-an386; fi
@@ -242,7 +256,7 @@ build_fw() { # target model runs profile(0/1) suffix [extra engine feature]
     # shellcheck disable=SC2086
     if ! (cd "$ROOT/boards/bench" && BENCH_BOARD="$board" BENCH_MODEL="$model" BENCH_RUNS="$runs" \
         BENCH_PROFILE="$([ "$profile" = 1 ] && echo ops)" EDGE_REFLEX_FIXTURES="$FIXTURES" \
-        BENCH_ENGINE="${BENCH_ENGINE:-prebuilt}" \
+        BENCH_ENGINE="${BENCH_ENGINE:-prebuilt}" EDGE_REFLEX_KERNELS="$kernels" \
         "$CARGO" build --release --quiet -Zbuild-std=core --target "$(rust_target "$target")" \
             --bin bench $features) >"$log" 2>&1; then
         grep -q 'bench: does not fit' "$log" && return 3

@@ -16,7 +16,12 @@ use proptest::test_runner::TestCaseError;
 
 /// Runs DEPTHWISE_CONV_2D through every variant (the reference, each packed one with scratch
 /// at each alignment, too little scratch) and compares each with the scalar reference.
-fn check_depthwise(c: &ConvCase, multiplier: usize) -> Result<(), TestCaseError> {
+///
+/// With `degenerate`, every third output channel (from channel 1) has no fast rescale: a
+/// multiplier too small for it (shift below -22), a left shift, or a bias beyond the bound of
+/// the fast form, in turn; its weights are not all zero, so the packed variants must rescale it
+/// alone rather than give up.
+fn check_depthwise(c: &ConvCase, multiplier: usize, degenerate: bool) -> Result<(), TestCaseError> {
     let Some((window, oh, ow)) = window_of(c) else {
         return Ok(());
     };
@@ -27,11 +32,23 @@ fn check_depthwise(c: &ConvCase, multiplier: usize) -> Result<(), TestCaseError>
     let out_shape = [c.batches, oh, ow, out_c];
     let input = rng.i8s(in_shape.iter().product());
     let filter = rng.i8s(f_shape.iter().product());
-    let bias = rng.bias(out_c);
-    let bias_bytes = le_bytes(&bias);
-    let mults: Vec<QuantizedMultiplier> = (0..out_c)
+    let mut bias = rng.bias(out_c);
+    let mut mults: Vec<QuantizedMultiplier> = (0..out_c)
         .map(|_| QuantizedMultiplier::from_real(rng.scale() as f64 * 0.05).unwrap())
         .collect();
+    if degenerate {
+        for o in (1..out_c).step_by(3) {
+            match (o / 3) % 3 {
+                0 => mults[o] = QuantizedMultiplier::from_real(3e-9).unwrap(),
+                1 => mults[o] = QuantizedMultiplier::from_real(1.7).unwrap(),
+                _ => bias[o] = if o % 2 == 0 { i32::MAX - 7 } else { i32::MIN + 9 },
+            }
+        }
+        let tiny = QuantizedMultiplier::from_real(3e-9).unwrap();
+        let large = QuantizedMultiplier::from_real(1.7).unwrap();
+        prop_assert!(tiny.shift < -22 && large.shift > 0);
+    }
+    let bias_bytes = le_bytes(&bias);
     let shifts: Vec<i8> = mults.iter().map(|m| m.shift as i8).collect();
     let mult_bytes = le_bytes(&mults.iter().map(|m| m.multiplier).collect::<Vec<_>>());
     let requantize = Requantize::PerChannel { multipliers: I32Le(&mult_bytes), shifts: &shifts };
@@ -142,7 +159,7 @@ proptest! {
     fn depthwise_matches_reference(c in conv_case(), multiplier in 1usize..4, wide in 1usize..8) {
         // Up to 6 * 7 * 3 = 126 output channels: crosses the kernel's 32-channel chunks.
         let c = ConvCase { in_c: c.in_c * wide, ..c };
-        check_depthwise(&c, multiplier)?;
+        check_depthwise(&c, multiplier, false)?;
     }
 
     #[test]
@@ -152,7 +169,7 @@ proptest! {
         // The shapes of the single-input-channel path (a keyword spotter's first layer).
         let c = ConvCase { in_c: 1, kh, kw, dilation: (1, 1), in_h: c.in_h + kh,
             in_w: c.in_w + kw, ..c };
-        check_depthwise(&c, 2 * half)?;
+        check_depthwise(&c, 2 * half, false)?;
     }
 
     #[test]
@@ -162,7 +179,25 @@ proptest! {
         // The shapes of the packed 3x3 path (MobileNet's depthwise layers).
         let c = ConvCase { in_c: c.in_c * wide, kh: 3, kw: 3, dilation: (1, 1),
             stride: (c.stride.0, stride_w), in_h: c.in_h + 2, in_w: c.in_w + 2, ..c };
-        check_depthwise(&c, multiplier)?;
+        check_depthwise(&c, multiplier, false)?;
+    }
+
+    #[test]
+    fn depthwise_degenerate_channels_stay_packed(
+        c in conv_case(), multiplier in 1usize..4, wide in 1usize..6, stride_w in 1usize..3,
+        half in 1usize..5, kh in 1usize..11, kw in 1usize..9, single in any::<bool>(),
+    ) {
+        // Weighted channels without a fast rescale, in the 3x3 and single-channel shapes: each
+        // packed variant still runs (checked by `check_depthwise`) and matches the reference.
+        if single {
+            let c = ConvCase { in_c: 1, kh, kw, dilation: (1, 1), in_h: c.in_h + kh,
+                in_w: c.in_w + kw, ..c };
+            check_depthwise(&c, 2 * half, true)?;
+        } else {
+            let c = ConvCase { in_c: c.in_c * wide, kh: 3, kw: 3, dilation: (1, 1),
+                stride: (c.stride.0, stride_w), in_h: c.in_h + 2, in_w: c.in_w + 2, ..c };
+            check_depthwise(&c, multiplier, true)?;
+        }
     }
 
     #[test]

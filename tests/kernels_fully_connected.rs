@@ -137,3 +137,72 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// Symmetric weights (zero point 0, the usual int8 weights) take the dense DSP loop's four
+    /// units per pass: long rows (an MLPerf AD layer's 640), unit counts around multiples of
+    /// four, depths with and without a tail, and inputs/weights at the int8 extremes.
+    #[test]
+    fn four_units_per_pass_match_reference(
+        batches in 1usize..3, depth in 0usize..700, units in 1usize..14,
+        zp_in in -128i32..128, zp_out in -128i32..128, extremes in 0u8..3,
+        per_channel in any::<bool>(), with_bias in any::<bool>(), act in activation(),
+        seed in any::<u64>(),
+    ) {
+        let mut rng = Rng(seed);
+        let edge = |v: i8, rng: &mut kernel_support::Rng| if rng.next().is_multiple_of(2) { v } else { -128 };
+        let mut input = rng.i8s(batches * depth);
+        let mut filter = rng.i8s(units * depth);
+        match extremes {
+            0 => {}
+            1 => {
+                input.iter_mut().for_each(|x| *x = edge(127, &mut rng));
+                filter.iter_mut().for_each(|w| *w = edge(127, &mut rng));
+            }
+            _ => {
+                input.fill(-128);
+                filter.fill(-128);
+            }
+        }
+        let bias = rng.bias(units);
+        let bias_bytes = le_bytes(&bias);
+        let mults: Vec<QuantizedMultiplier> = (0..units)
+            .map(|_| QuantizedMultiplier::from_real(rng.scale() as f64 * 1e-3).unwrap())
+            .collect();
+        let shifts: Vec<i8> = mults.iter().map(|m| m.shift as i8).collect();
+        let mult_bytes = le_bytes(&mults.iter().map(|m| m.multiplier).collect::<Vec<_>>());
+        let requantize = if per_channel {
+            Requantize::PerChannel { multipliers: I32Le(&mult_bytes), shifts: &shifts }
+        } else {
+            Requantize::PerTensor(mults[0])
+        };
+        let fc = FullyConnected::new(zp_in, 0, rng.scale(), zp_out, act).unwrap();
+        let dims = FullyConnectedDims { batches, depth, units };
+        let n = if per_channel { units } else { 1 };
+        let rounds: Vec<i32> =
+            (0..n).map(|u| rescale_of(mults[u], fc.output_offset).unwrap_or(0)).collect();
+        let rounds = le_bytes(&rounds);
+        for (variant, rescales) in [(Variant::Packed, &[][..]), (Variant::Prepared, &rounds[..])] {
+            let mut out = vec![0i8; batches * units];
+            let ops = FcOperands {
+                input: &input, filter: &filter, listed: &[],
+                bias: with_bias.then_some(I32Le(&bias_bytes)), requantize,
+                rescales: I32Le(rescales), output: &mut out, dims,
+            };
+            fc.eval(variant, ops).unwrap();
+            for b in 0..batches {
+                for u in 0..units {
+                    let mut acc: i64 = if with_bias { bias[u] as i64 } else { 0 };
+                    for d in 0..depth {
+                        acc += filter[u * depth + d] as i64
+                            * (input[b * depth + d] as i64 - zp_in as i64);
+                    }
+                    let m = if per_channel { mults[u] } else { mults[0] };
+                    let v = ref_single_rounding(acc, m) + zp_out as i64;
+                    let want = clamp8(v, fc.activation_min, fc.activation_max);
+                    prop_assert_eq!(out[b * units + u], want, "{:?} b {} u {}", variant, b, u);
+                }
+            }
+        }
+    }
+}

@@ -214,6 +214,10 @@ fn check_conv(acc: i32, m: QuantizedMultiplier, zp_out: i32) -> Result<(), TestC
     let mut out = [0i8; 16];
     run(conv::Variant::Packed, &mut out, &mut scratch).unwrap();
     prop_assert_eq!(out, [expect; 16], "conv packed acc {} m {:?}", acc, m);
+    let mut scratch = vec![0u8; conv.scratch_bytes(conv::Variant::Folded, shapes)];
+    let mut out = [0i8; 16];
+    run(conv::Variant::Folded, &mut out, &mut scratch).unwrap();
+    prop_assert_eq!(out, [expect; 16], "conv folded acc {} m {:?}", acc, m);
 
     let dw = DepthwiseConv2d::new(window, 1, zp_in, 0.05, zp_out, FusedActivation::None).unwrap();
     let (in_shape, f_shape, out_shape) = ([1, 3, 3, 4], [1, 3, 3, 4], [1, 1, 1, 4]);
@@ -379,8 +383,8 @@ proptest! {
     /// bias beyond its bound) beside ordinary ones: CONV_2D's and DEPTHWISE_CONV_2D's packed
     /// kernels still apply (they give such a channel its constant output) and every output
     /// equals the exact double rounding; a channel with weights and such a multiplier is
-    /// rescaled alone with the portable arithmetic by CONV_2D's packed kernel and sends the
-    /// depthwise kernels to the portable one, exact either way.
+    /// rescaled alone with the portable arithmetic by CONV_2D's and DEPTHWISE_CONV_2D's packed
+    /// kernels, which still apply.
     #[test]
     fn degenerate_channels_keep_the_packed_kernels(
         seed in any::<u64>(), zp_in in -128i32..=127, zp_out in -128i32..=127,
@@ -430,7 +434,9 @@ proptest! {
         // CONV_2D's packed kernel rescales such a channel alone with the portable arithmetic.
         prop_assert!(testing::conv::packed(&conv, &mut ops, &mut scratch), "conv packed applied");
         prop_assert_eq!(&out, &expect, "conv packed");
-        for variant in [conv::Variant::Packed, conv::Variant::Reference] {
+        let folded = conv.scratch_bytes(conv::Variant::Folded, shapes);
+        scratch.resize(scratch.len().max(folded), 0);
+        for variant in [conv::Variant::Packed, conv::Variant::Reference, conv::Variant::Folded] {
             let mut out = vec![0i8; expect.len()];
             let ops = ConvOperands {
                 input: &input, filter: &filter, listed: &[], bias: bias_view, requantize,
@@ -463,10 +469,8 @@ proptest! {
             input: &input, filter: &filter, bias: bias_view, requantize, output: &mut out, shapes,
         };
         let applied = testing::depthwise::packed(&dw, &mut ops, &mut scratch);
-        prop_assert_eq!(applied, !weighted_tiny, "depthwise packed applied");
-        if applied {
-            prop_assert_eq!(&out, &expect, "depthwise packed");
-        }
+        prop_assert!(applied, "depthwise packed applied");
+        prop_assert_eq!(&out, &expect, "depthwise packed");
         for variant in [depthwise::Variant::Packed, depthwise::Variant::Reference] {
             let mut out = vec![0i8; expect.len()];
             let ops = DepthwiseOperands {
@@ -496,10 +500,8 @@ proptest! {
             input: &input, filter: &filter, bias: bias_view, requantize, output: &mut out, shapes,
         };
         let applied = testing::depthwise::single_channel(&dw, &mut ops, &mut scratch);
-        prop_assert_eq!(applied, !weighted_tiny, "single-channel applied");
-        if applied {
-            prop_assert_eq!(&out, &expect, "single-channel");
-        }
+        prop_assert!(applied, "single-channel applied");
+        prop_assert_eq!(&out, &expect, "single-channel");
         for variant in [depthwise::Variant::SingleChannel, depthwise::Variant::Reference] {
             let mut out = vec![0i8; expect.len()];
             let ops = DepthwiseOperands {

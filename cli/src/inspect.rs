@@ -37,6 +37,10 @@ pub struct Args {
     /// With --profile: inferences to average.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     repeat: u32,
+    /// Print only the kernel variants the model's operators use, as the line a firmware build
+    /// takes (`EDGE_REFLEX_KERNELS=family:variant,...`: only those variants are linked).
+    #[arg(long, conflicts_with_all = ["json", "profile", "wide"])]
+    kernels: bool,
 }
 
 /// Width of the name column of the tensor table without `--wide`.
@@ -151,6 +155,9 @@ pub fn main(args: &Args) -> Result<()> {
     let size = model.arena_size_with_scratch(&mut scratch).map_err(|e| format!("{path}: {e}"))?;
     let mut arena = files::arena(&args.model, size)?;
     let mut interp = Interpreter::new(&model, &mut arena).map_err(|e| format!("{path}: {e}"))?;
+    if args.kernels {
+        return emit(&kernels_line(&interp, model.operator_count()));
+    }
     let mut rows = Vec::new();
     for t in 0..model.tensor_count() {
         rows.push(TensorRow {
@@ -187,6 +194,22 @@ pub fn main(args: &Args) -> Result<()> {
         profile: profile.as_ref(),
     };
     emit(&if args.json { report.json() } else { report.table(args.wide) })
+}
+
+/// `EDGE_REFLEX_KERNELS=...`: every variant either target runs for some operator, each once, in
+/// operator order; references are always linked, so not listed; `none` if nothing else is used.
+fn kernels_line(interp: &Interpreter<'_, '_>, operators: usize) -> String {
+    let mut used: Vec<String> = Vec::new();
+    for k in (0..operators).filter_map(|i| interp.kernel_use(i)) {
+        for variant in [k.dsp, k.portable] {
+            let entry = format!("{}:{variant}", k.family);
+            if variant != "reference" && !used.contains(&entry) {
+                used.push(entry);
+            }
+        }
+    }
+    let list = if used.is_empty() { "none".to_string() } else { used.join(",") };
+    format!("EDGE_REFLEX_KERNELS={list}\n")
 }
 
 /// What `inspect` prints, gathered.

@@ -476,6 +476,31 @@ fn run_reports_dequantized_outputs_and_the_top_class() {
 /// `inspect` shows each operator's options, whole names on request, and a memory timeline whose
 /// steps add up.
 #[test]
+fn inspect_kernels_lists_the_variants_each_target_runs() {
+    // FULLY_CONNECTED only: the packed kernel on a DSP core; the portable reference is always
+    // linked, so not listed.
+    let text = stdout(&reflex(&["inspect", "--kernels", &model("tflm_hello_world")]));
+    assert_eq!(text, "EDGE_REFLEX_KERNELS=fully_connected:packed\n");
+    // Each variant once, whatever the number of operators that use it; CONV_2D runs the packed
+    // kernel on a DSP core and the folded one on a portable core (depthwise its reference).
+    let text = stdout(&reflex(&["inspect", "--kernels", &model("tflm_person_detect")]));
+    assert_eq!(text, "EDGE_REFLEX_KERNELS=depthwise:packed,conv:packed,conv:folded\n");
+    // A pruned model's sparse variants, for both targets.
+    let text = stdout(&reflex(&["inspect", "--kernels", &model("pruned75_conv")]));
+    let list = text.trim().strip_prefix("EDGE_REFLEX_KERNELS=").unwrap();
+    let mut entries: Vec<&str> = list.split(',').collect();
+    entries.sort();
+    assert_eq!(entries, ["conv:packed", "conv:sparse", "conv:sparse_packed_bounded"], "{text}");
+    // No family with variants: nothing to link beyond the references.
+    let add = fixtures().join("../conformance-next/tflm_simple_add/model.tflite");
+    let text = stdout(&reflex(&["inspect", "--kernels", add.to_str().unwrap()]));
+    assert_eq!(text, "EDGE_REFLEX_KERNELS=none\n");
+    // Not with the other outputs.
+    let r = reflex(&["inspect", "--kernels", "--json", &model("add_mul")]);
+    assert!(!r.status.success());
+}
+
+#[test]
 fn inspect_shows_options_names_and_the_memory_timeline() {
     let m = model("dwconv_m2_s2");
     let doc = json(&reflex(&["inspect", "--json", &m]));

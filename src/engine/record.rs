@@ -218,22 +218,40 @@ impl<'a> RecordReader<'a> {
         Ok(bytemuck::pod_read_unaligned(b))
     }
 
-    /// [`checked`](Self::checked) for a struct of `N` words (its size, checked at compile time),
-    /// for the records read on every invoke of the smallest models. A target without unaligned
-    /// word loads (Cortex-M0) copies it out a word at a time as [`words`](Self::words) reads
-    /// them, four byte loads per word instead of a call to `memcpy`; one with them (Cortex-M4/M7,
-    /// the DSP targets) copies it whole, which is cheaper there.
-    #[inline]
-    pub fn checked_words<T: bytemuck::CheckedBitPattern, const N: usize>(
+    /// The next struct of `N` words whose fields include enums or flags (as
+    /// [`checked`](Self::checked) reads it), lent to `f` with the reader after it. A target
+    /// with cheap unaligned word loads (Cortex-M4/M7, the DSP targets, hosts) reads it as a
+    /// value, whose fields become loads where `f` uses them once it is inlined; one without
+    /// them (Cortex-M0, RV32) lends it in place where it is aligned (no copy: one load per
+    /// field used), else a copy.
+    #[inline(always)]
+    pub fn checked_with<T: bytemuck::CheckedBitPattern, const N: usize, R>(
         &mut self,
-    ) -> Result<T, RunError> {
+        f: impl FnOnce(&T, &mut Self) -> Result<R, RunError>,
+    ) -> Result<R, RunError> {
         const { assert!(core::mem::size_of::<T>() == 4 * N) };
-        if cfg!(all(target_arch = "arm", target_feature = "dsp")) {
-            return self.checked();
+        self.lent::<T, N, R>(f)
+    }
+
+    /// [`checked_with`](Self::checked_with) as a target without unaligned loads runs it: the
+    /// struct in place where it is aligned, else a copy made a word at a time.
+    #[inline(always)]
+    pub(crate) fn lent<T: bytemuck::CheckedBitPattern, const N: usize, R>(
+        &mut self,
+        f: impl FnOnce(&T, &mut Self) -> Result<R, RunError>,
+    ) -> Result<R, RunError> {
+        const { assert!(core::mem::size_of::<T>() == 4 * N) };
+        let b = self.bytes(4 * N)?;
+        match bytemuck::checked::try_from_bytes::<T>(b) {
+            Ok(t) => f(t, self),
+            Err(bytemuck::checked::CheckedCastError::PodCastError(_)) => {
+                let words: [u32; N] = words_of(b);
+                let t = bytemuck::checked::try_from_bytes::<T>(bytemuck::cast_slice(&words))
+                    .map_err(|_| RunError::Internal)?;
+                f(t, self)
+            }
+            Err(_) => Err(RunError::Internal),
         }
-        let words = self.words::<N>()?;
-        bytemuck::checked::try_pod_read_unaligned(bytemuck::cast_slice::<i32, u8>(&words))
-            .map_err(|_| RunError::Internal)
     }
 
     /// The next struct whose fields include enums or flags (bytemuck's `CheckedBitPattern`),
@@ -244,6 +262,25 @@ impl<'a> RecordReader<'a> {
         let b = self.bytes(core::mem::size_of::<T>())?;
         bytemuck::checked::try_pod_read_unaligned(b).map_err(|_| RunError::Internal)
     }
+}
+
+/// The first `4 * N` bytes of `b` (`b` holds them) as `N` words, copied 16 bytes at a time
+/// (a copy the compiler makes with word loads and stores where unaligned loads exist, never a
+/// call to `memcpy`).
+#[inline(always)]
+fn words_of<const N: usize>(b: &[u8]) -> [u32; N] {
+    let mut out = [0u32; N];
+    let dst: &mut [u8] = bytemuck::cast_slice_mut(&mut out);
+    for (d, s) in dst.chunks_mut(16).zip(b.chunks(16)) {
+        if let (Some(d), Some(s)) = (d.first_chunk_mut::<16>(), s.first_chunk::<16>()) {
+            *d = *s;
+        } else {
+            for (d, s) in d.iter_mut().zip(s) {
+                *d = *s;
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

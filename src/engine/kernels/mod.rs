@@ -17,6 +17,7 @@
 //! The arithmetic is TFLite's *reference* kernels (`BUILTIN_REF` resolver), see
 //! [`arith`](crate::engine::arith) and `docs/engine-arithmetic.md`.
 
+pub mod broadcast;
 pub mod conv;
 pub mod depthwise;
 pub mod dsp;
@@ -26,10 +27,12 @@ pub mod float;
 pub mod fully_connected;
 pub mod geometry;
 pub mod in_place;
+pub mod linked;
 pub mod lstm;
 pub mod lut;
 pub mod mean;
 pub mod movement;
+pub mod narrow;
 pub mod pooling;
 pub mod quantize;
 pub mod rescale;
@@ -77,6 +80,31 @@ pub struct Choice<V> {
 
 /// A family's variant enum, as a record stores it.
 pub trait KernelVariant: Copy + Into<u8> + TryFrom<u8> {
+    /// The family's name in [`linked`]'s list (`"fully_connected"`).
+    const FAMILY: &'static str;
+    /// Each variant's name in that list, indexed by its record code.
+    const NAMES: &'static [&'static str];
+    /// The portable kernel every build links: what an operator runs whose variant this build
+    /// does not link.
+    const REFERENCE: Self;
+    /// The variants this build links, a bit per record code ([`linked`]).
+    const LINKED: u32 = linked::mask_of(linked::LIST, Self::FAMILY, Self::NAMES);
+
+    /// The variant's name in [`linked`]'s list.
+    fn name(self) -> &'static str {
+        Self::NAMES.get(usize::from(self.into())).copied().unwrap_or("?")
+    }
+
+    /// True if this build links the variant (the reference always). Constant for a constant
+    /// variant: each family's `eval` guards a variant's arm with it, so an unlinked variant's
+    /// code is not compiled and the operator falls to the reference arm.
+    #[inline(always)]
+    fn is_linked(self) -> bool {
+        let code: u8 = self.into();
+        code == Self::REFERENCE.into()
+            || Self::LINKED & 1u32.checked_shl(code.into()).unwrap_or(0) != 0
+    }
+
     /// The variant a target without the DSP extension runs in place of this one: itself for a
     /// portable variant. `select` never gives such a target a DSP variant; this mapping lets
     /// the compiler see it, so a Cortex-M0 build links no DSP variant.
@@ -130,7 +158,8 @@ impl<V: KernelVariant> Choice<V> {
     }
 
     /// The variant of [`Target::HERE`] in codes [`to_codes`](Self::to_codes) wrote (only that
-    /// target's code is read); `None` for an unknown code.
+    /// target's code is read); `None` for an unknown code. A family's `eval` runs its
+    /// reference kernel for a variant this build does not link ([`linked`]).
     #[inline]
     pub fn here_in(codes: [u8; 2]) -> Option<V> {
         let code = match Target::HERE {
@@ -386,7 +415,14 @@ mod tests {
     #[test]
     fn choice_words_round_trip() {
         use conv::Variant as C;
-        round_trip(&[C::Reference, C::Packed, C::Sparse, C::SparsePacked, C::SparsePackedBounded]);
+        round_trip(&[
+            C::Reference,
+            C::Packed,
+            C::Sparse,
+            C::SparsePacked,
+            C::SparsePackedBounded,
+            C::Folded,
+        ]);
         use depthwise::Variant as D;
         round_trip(&[D::Reference, D::Packed, D::SingleChannel]);
         use fully_connected::Variant as F;

@@ -5,12 +5,8 @@
 //! generic over the element type: `i8` for int8 tensors, `[u8; 4]` for int32/float32 tensors
 //! viewed as bytes. The padding value of an int8 tensor is its output zero point.
 
-use super::elementwise::MAX_RANK;
+use super::broadcast::{volume, MAX_RANK};
 use super::KernelError;
-
-fn volume(shape: &[usize]) -> Option<usize> {
-    shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d))
-}
 
 /// PAD: `output` (shape `input_shape[d] + before[d] + after[d]`) is `input` surrounded by
 /// `pad_value`. `paddings[d] = (before, after)`; rank <= 6.

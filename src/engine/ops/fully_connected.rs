@@ -4,14 +4,14 @@
 //! (per-tensor, or per-channel along dimension 0 with zero points 0), optional int32 bias
 //! `[units]`, int8 output with `batches x units` elements.
 
-use super::{as_i8_mut, kernel_err, Needs, Operands, Prep};
+use super::{as_i8_mut, kernel_err, KernelUse, Needs, Operands, Prep};
 use crate::engine::arith::QuantizedMultiplier;
 use crate::engine::error::{LoadError, RunError};
 use crate::engine::kernels::fully_connected::{
     self as fc_kernel, per_tensor_multiplier, rescale_of, sparse, Facts as KernelFacts, FcOperands,
     FullyConnected, FullyConnectedDims, Variant,
 };
-use crate::engine::kernels::{conv_multiplier, Choice, I32Le, Requantize};
+use crate::engine::kernels::{conv_multiplier, Choice, I32Le, KernelVariant, Requantize};
 use crate::engine::model::operator::Op;
 use crate::engine::model::tensor::{DType, Quantization};
 use crate::engine::record::{word, RecordReader, RecordWriter};
@@ -284,9 +284,21 @@ fn write_list(
     Ok(())
 }
 
+/// The variants an operator's record asks for ([`super::kernel_use`]).
+pub(super) fn kernel_use(r: &mut RecordReader<'_>) -> Option<KernelUse> {
+    let rec: FcRecord = r.checked().ok()?;
+    KernelUse::of::<Variant>(rec.variants)
+}
+
 #[inline(never)]
 pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
-    let rec: FcRecord = r.checked_words::<_, 9>()?;
+    r.checked_with::<FcRecord, 9, _>(|rec, r| eval_record(rec, r, io))
+}
+
+/// [`eval`] with the record read (see [`RecordReader::checked_with`]): inlined where the record
+/// is read as a value, one copy called from both branches where it is lent in place or copied.
+#[inline(never)]
+fn eval_record(rec: &FcRecord, r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), RunError> {
     let dims = FullyConnectedDims {
         batches: rec.batches as usize,
         depth: rec.depth as usize,
@@ -304,13 +316,15 @@ pub(super) fn eval(r: &mut RecordReader<'_>, io: Operands<'_>) -> Result<(), Run
     } else {
         I32Le(&[])
     };
-    let listed = if variant.is_sparse() {
+    // A sparse variant this build does not link runs the reference, which reads the weights.
+    let sparse = variant.is_sparse() && variant.is_linked();
+    let listed = if sparse {
         let len = r.pod::<u32>()? as usize;
         r.bytes(len)?
     } else {
         &[]
     };
-    let filter = if variant.is_sparse() { &[][..] } else { io.inputs.i8(1)? };
+    let filter = if sparse { &[][..] } else { io.inputs.i8(1)? };
     let (input, output) = (io.inputs.i8(0)?, as_i8_mut(io.output));
     let ops = FcOperands { input, filter, listed, bias, requantize, rescales, output, dims };
     rec.fc.eval(variant, ops).map_err(kernel_err)
@@ -345,10 +359,24 @@ mod tests {
     fn the_record_round_trips() {
         let rec = record();
         assert_round_trip(&rec);
-        let mut buf = [0u8; 37];
-        buf[1..].copy_from_slice(bytemuck::bytes_of(&rec));
-        assert_eq!(RecordReader::new(&buf[1..]).checked_words::<FcRecord, 9>(), Ok(rec));
-        assert!(RecordReader::new(&buf[1..36]).checked_words::<FcRecord, 9>().is_err());
+        // Read in place (aligned) and copied (not aligned), with the reader left after it.
+        let mut buf = [0u32; 11];
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut buf);
+        for at in [0, 1, 4, 7] {
+            bytes.fill(0);
+            bytes[at..at + 36].copy_from_slice(bytemuck::bytes_of(&rec));
+            bytes[at + 36] = 0xA5;
+            let mut r = RecordReader::new(&bytes[at..at + 37]);
+            let read = r.checked_with::<FcRecord, 9, _>(|got, r| Ok((*got, r.bytes(1)?[0])));
+            assert_eq!(read, Ok((rec, 0xA5)), "at {at}");
+            let mut r = RecordReader::new(&bytes[at..at + 37]);
+            let read = r.lent::<FcRecord, 9, _>(|got, r| Ok((*got, r.bytes(1)?[0])));
+            assert_eq!(read, Ok((rec, 0xA5)), "lent at {at}");
+            let mut short = RecordReader::new(&bytes[at..at + 35]);
+            assert!(short.checked_with::<FcRecord, 9, _>(|got, _| Ok(*got)).is_err());
+            let mut short = RecordReader::new(&bytes[at..at + 35]);
+            assert!(short.lent::<FcRecord, 9, _>(|got, _| Ok(*got)).is_err());
+        }
         let here = Choice { dsp: Variant::SparsePacked, portable: Variant::Sparse }.here();
         assert_eq!(rec.variant(), Ok(here));
         for tail in
@@ -365,10 +393,16 @@ mod tests {
         let (bias, tail) = (offset_of!(FcRecord, bias), offset_of!(FcRecord, tail));
         assert_code_checked(&record(), bias, 0xFF);
         assert_code_checked(&record(), tail, 3);
-        let mut bytes = [0u8; 36];
-        bytes.copy_from_slice(bytemuck::bytes_of(&record()));
-        bytes[tail] = 3;
-        let read = RecordReader::new(&bytes).checked_words::<FcRecord, 9>();
-        assert_eq!(read, Err(RunError::Internal));
+        let mut buf = [0u32; 10];
+        let bytes: &mut [u8] = bytemuck::cast_slice_mut(&mut buf);
+        for at in [0, 3] {
+            bytes[at..at + 36].copy_from_slice(bytemuck::bytes_of(&record()));
+            bytes[at + tail] = 3;
+            let read = RecordReader::new(&bytes[at..at + 36])
+                .checked_with::<FcRecord, 9, _>(|_, _| Ok(()));
+            assert_eq!(read, Err(RunError::Internal), "at {at}");
+            let read = RecordReader::new(&bytes[at..at + 36]).lent::<FcRecord, 9, _>(|_, _| Ok(()));
+            assert_eq!(read, Err(RunError::Internal), "lent at {at}");
+        }
     }
 }

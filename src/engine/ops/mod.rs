@@ -24,6 +24,7 @@ mod pool;
 pub mod table;
 
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
+use crate::engine::kernels::linked::KernelUse;
 use crate::engine::kernels::KernelError;
 pub(crate) use crate::engine::model::kernel::{Kernels, Needs, Operands, Prep};
 pub(crate) use crate::engine::model::operator::built;
@@ -267,6 +268,18 @@ pub fn reset(code: i32, r: &mut RecordReader<'_>, scratch: &mut [u8]) -> Result<
         lstm::reset(r, scratch)
     } else {
         Ok(())
+    }
+}
+
+/// The kernel variants the record body `r` of builtin `code` (as [`prepare`] wrote it) asks
+/// each target to run; `None` for an operator of a family without variants, or a record that
+/// does not read as one.
+pub fn kernel_use(code: i32, r: &mut RecordReader<'_>) -> Option<KernelUse> {
+    use crate::engine::model::operator::code::*;
+    match code {
+        FULLY_CONNECTED => fully_connected::kernel_use(r),
+        CONV_2D | DEPTHWISE_CONV_2D => conv::kernel_use(code, r),
+        _ => None,
     }
 }
 

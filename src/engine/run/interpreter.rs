@@ -12,6 +12,7 @@
 use crate::engine::arena::{self, Location};
 use crate::engine::error::RunError;
 use crate::engine::kernels::in_place::InPlace;
+use crate::engine::kernels::linked::KernelUse;
 use crate::engine::model::kernel::{Inputs, Kernels, Operands};
 use crate::engine::model::tensor::{DType, TensorInfo};
 use crate::engine::model::TfLiteModel;
@@ -343,6 +344,27 @@ impl<S: Source> Interpreter<'_, '_, S> {
         self.records.reset(self.act)
     }
 
+    /// The kernel variants operator `index`'s record asks each target to run, by name (what a
+    /// firmware that runs only this model needs linked: [`linked`](crate::engine::kernels::linked));
+    /// `None` for an operator of a family without variants, or past the last operator.
+    ///
+    /// ```
+    /// use edge_reflex::engine::{Interpreter, TfLiteModel};
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let bytes = &include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"),
+    /// #     "/tests/data/conformance/tflm_hello_world/model.tflite"))[..];
+    /// let model = TfLiteModel::load(bytes)?;
+    /// let mut arena = vec![0u8; model.arena_size()?];
+    /// let interp = Interpreter::new(&model, &mut arena)?;
+    /// let first = interp.kernel_use(0).expect("a FULLY_CONNECTED");
+    /// assert_eq!((first.family, first.portable), ("fully_connected", "reference"));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn kernel_use(&self, index: usize) -> Option<KernelUse> {
+        self.records.kernel_use(index)
+    }
+
     /// Graph input 0's or output 0's quantization if it is int8 (what the [`Model`] stage
     /// serves).
     fn int8(&self, k: usize) -> Option<QuantParams> {
@@ -383,6 +405,29 @@ impl Records<'_> {
 }
 
 impl Records<'_> {
+    /// See [`Interpreter::kernel_use`].
+    fn kernel_use(&self, index: usize) -> Option<KernelUse> {
+        let mut pos = 0usize;
+        for i in 0..self.operators.min(index.checked_add(1)?) {
+            let head = self.records.get(pos..pos.checked_add(4)?)?;
+            let len = u32::from_le_bytes([head[0], head[1], head[2], head[3]]) as usize;
+            let end = pos.checked_add(len)?;
+            let record = self.records.get(pos..end)?;
+            pos = end;
+            if i < index {
+                continue;
+            }
+            let mut r = RecordReader::new(record);
+            let [_len, code, _, _, n_in] = r.words::<5>().ok()?;
+            // An operator run in place: its input count in the low 16 bits.
+            let n_in = if n_in < 0 { n_in & 0xFFFF } else { n_in };
+            r.bytes(usize::try_from(n_in).ok()?.checked_mul(4)?).ok()?;
+            r.usize().ok()?;
+            return ops::kernel_use(code, &mut r);
+        }
+        None
+    }
+
     /// Resets the state of every stateful operator (see [`Interpreter::reset_state`]); `act`
     /// is the activations region.
     pub fn reset(&self, act: &mut [u8]) -> Result<(), RunError> {

@@ -14,6 +14,7 @@
 //! each channel's nonzero taps listed at load). [`select`] picks one [`Variant`] per target
 //! once, when the operator is prepared; [`Conv2d::eval`] runs the one it is given.
 
+mod folded;
 pub(crate) mod packed;
 mod reference;
 pub(crate) mod sparse;
@@ -21,7 +22,7 @@ pub(crate) mod sparse;
 pub use super::geometry::Geometry;
 pub use sparse::TapLayout;
 
-use super::{elements, I32Le, KernelError, Requantize, Target};
+use super::{elements, I32Le, KernelError, KernelVariant, Requantize, Target};
 use crate::engine::arith::{activation_range, FusedActivation};
 
 /// The integer parameters of one CONV_2D operator.
@@ -90,6 +91,11 @@ pub enum Variant {
     /// [`SparsePacked`](Self::SparsePacked) whose accumulators provably stay below `2^30`, so
     /// the channels whose multiplier allows it rescale with the fast form.
     SparsePackedBounded = 4,
+    /// The portable kernel with the input zero point folded into the bias and several output
+    /// pixels per walk of the weights, for targets without the DSP extension; it needs
+    /// [`Conv2d::scratch_bytes`] of scratch, and falls back to the reference without it or for
+    /// an input zero point outside the int8 range.
+    Folded = 5,
 }
 
 impl Variant {
@@ -100,9 +106,15 @@ impl Variant {
 }
 
 impl super::KernelVariant for Variant {
+    const FAMILY: &'static str = "conv";
+    const NAMES: &'static [&'static str] =
+        &["reference", "packed", "sparse", "sparse_packed", "sparse_packed_bounded", "folded"];
+    const REFERENCE: Variant = Variant::Reference;
+
     fn portable(self) -> Variant {
         match self {
             Variant::Reference | Variant::Packed => Variant::Reference,
+            Variant::Folded => Variant::Folded,
             Variant::Sparse | Variant::SparsePacked | Variant::SparsePackedBounded => {
                 Variant::Sparse
             }
@@ -112,6 +124,7 @@ impl super::KernelVariant for Variant {
     fn dsp(self) -> Variant {
         match self {
             Variant::Sparse => Variant::SparsePacked,
+            Variant::Folded => Variant::Packed,
             v => v,
         }
     }
@@ -132,6 +145,7 @@ impl TryFrom<u8> for Variant {
             2 => Variant::Sparse,
             3 => Variant::SparsePacked,
             4 => Variant::SparsePackedBounded,
+            5 => Variant::Folded,
             _ => return Err(KernelError::Unsupported),
         })
     }
@@ -158,7 +172,7 @@ pub struct Facts<'a> {
 ///   which runs faster dense on the packed kernel (the lists' row fill costs more than the
 ///   zeros save);
 /// * otherwise the packed kernel on a DSP target when it can apply (one group, an int8 input
-///   zero point), else the reference.
+///   zero point), else the reference; on a portable target [`Variant::Folded`].
 #[inline(never)]
 pub fn select(k: &Conv2d, facts: &Facts<'_>, target: Target) -> Variant {
     let [_, _, _, in_c] = facts.shapes.input;
@@ -176,7 +190,7 @@ pub fn select(k: &Conv2d, facts: &Facts<'_>, target: Target) -> Variant {
         && (-128..=127).contains(&k.input_offset.wrapping_neg());
     match target {
         Target::Portable if listed => Variant::Sparse,
-        Target::Portable => Variant::Reference,
+        Target::Portable => Variant::Folded,
         Target::Dsp => {
             let dense_faster = kh * kw == 1 && nonzero.saturating_mul(5) > total;
             if listed && !(dense_faster && packable) {
@@ -220,6 +234,7 @@ impl Conv2d {
         let [out_channels, h, w, depth] = shapes.filter;
         match variant {
             Variant::Reference => 0,
+            Variant::Folded => folded::scratch_bytes(self, shapes),
             Variant::Packed => {
                 packed::scratch_bytes(out_channels, h.saturating_mul(w).saturating_mul(depth))
             }
@@ -234,7 +249,7 @@ impl Conv2d {
     /// `[out_channels, height, width, in_channels_per_group]` for the weights; the bias holds
     /// `out_channels` values and `requantize` covers `out_channels` channels. The results are
     /// the reference's whatever the variant (a build runs its own equivalent of a variant it
-    /// cannot run: [`KernelVariant::in_this_build`](super::KernelVariant::in_this_build)).
+    /// cannot run: [`KernelVariant::in_this_build`]).
     ///
     /// Errors: [`KernelError::ShapeMismatch`] if a slice length or dimension disagrees, the
     /// sparse table is not the one of these shapes, or `scratch` is shorter than
@@ -247,9 +262,17 @@ impl Conv2d {
         scratch: &mut [u8],
     ) -> Result<(), KernelError> {
         let variant = super::KernelVariant::in_this_build(variant);
+        // Each arm's guard is a constant: a variant this build does not link is not compiled.
         match variant {
-            Variant::Reference => reference::eval(self, ops),
-            Variant::Packed => {
+            Variant::Folded if Variant::Folded.is_linked() => {
+                reference::check(self, &ops)?;
+                // Run-time fallback: an input zero point outside int8, or too little scratch.
+                if !folded::run(self, &mut ops, scratch) {
+                    reference::run(self, ops);
+                }
+                Ok(())
+            }
+            Variant::Packed if Variant::Packed.is_linked() => {
                 reference::check(self, &ops)?;
                 // The one run-time fallback: a multiplier or bias outside the packed kernel's
                 // exact range (or too little scratch) runs the reference.
@@ -258,9 +281,16 @@ impl Conv2d {
                 }
                 Ok(())
             }
-            Variant::Sparse => sparse::eval::<false>(self, ops, scratch, false),
-            Variant::SparsePacked => sparse::eval::<true>(self, ops, scratch, false),
-            Variant::SparsePackedBounded => sparse::eval::<true>(self, ops, scratch, true),
+            Variant::Sparse if Variant::Sparse.is_linked() => {
+                sparse::eval::<false>(self, ops, scratch, false)
+            }
+            Variant::SparsePacked if Variant::SparsePacked.is_linked() => {
+                sparse::eval::<true>(self, ops, scratch, false)
+            }
+            Variant::SparsePackedBounded if Variant::SparsePackedBounded.is_linked() => {
+                sparse::eval::<true>(self, ops, scratch, true)
+            }
+            _ => reference::eval(self, ops),
         }
     }
 }

@@ -17,8 +17,9 @@ pub(crate) mod single_channel;
 
 use super::conv::Shapes;
 use super::geometry::Geometry;
-use super::{check_bias, elements, I32Le, KernelError, Requantize, Target};
-use crate::engine::arith::{activation_range, FusedActivation};
+use super::rescale::{channel_or_constant, ChannelRescale};
+use super::{check_bias, elements, I32Le, KernelError, KernelVariant, Requantize, Target};
+use crate::engine::arith::{activation_range, clamp_to_i8, FusedActivation, QuantizedMultiplier};
 
 /// The integer parameters of one DEPTHWISE_CONV_2D operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,7 +76,7 @@ impl DepthwiseConv2d {
     /// depth_multiplier]`, output `[batch, out_height, out_width, in_channels *
     /// depth_multiplier]`; the bias and `requantize` cover the output channels. The results are
     /// the reference's whatever the variant (a build runs its own equivalent of a variant it
-    /// cannot run: [`KernelVariant::in_this_build`](super::KernelVariant::in_this_build)).
+    /// cannot run: [`KernelVariant::in_this_build`]).
     ///
     /// Errors: [`KernelError::ShapeMismatch`] if a length or dimension disagrees (checked before
     /// anything is written); [`KernelError::Unsupported`] for a zero stride, dilation or depth
@@ -87,13 +88,19 @@ impl DepthwiseConv2d {
         scratch: &mut [u8],
     ) -> Result<(), KernelError> {
         check(self, &ops)?;
-        // The one run-time fallback of the packed variants: a multiplier or bias outside their
-        // exact range (or too little scratch) runs the reference.
+        // The one run-time fallback of the packed variants: too little scratch (or, for the
+        // single-channel kernel, a channel without a fast rescale whose window is too large for
+        // its exact form) runs the reference.
         let variant = super::KernelVariant::in_this_build(variant);
+        // Each arm's guard is a constant: a variant this build does not link is not compiled.
         let ran = match variant {
-            Variant::Reference => false,
-            Variant::Packed => packed::depthwise(self, &mut ops, scratch),
-            Variant::SingleChannel => single_channel::depthwise(self, &mut ops, scratch),
+            Variant::Packed if Variant::Packed.is_linked() => {
+                packed::depthwise(self, &mut ops, scratch)
+            }
+            Variant::SingleChannel if Variant::SingleChannel.is_linked() => {
+                single_channel::depthwise(self, &mut ops, scratch)
+            }
+            _ => false,
         };
         if !ran {
             reference::run(self, ops);
@@ -133,6 +140,10 @@ pub enum Variant {
 }
 
 impl super::KernelVariant for Variant {
+    const FAMILY: &'static str = "depthwise";
+    const NAMES: &'static [&'static str] = &["reference", "packed", "single_channel"];
+    const REFERENCE: Variant = Variant::Reference;
+
     fn portable(self) -> Variant {
         Variant::Reference
     }
@@ -173,6 +184,53 @@ pub fn select(k: &DepthwiseConv2d, shapes: Shapes, target: Target) -> Variant {
         Target::Dsp if int8_offset && single_channel::applies(k, shapes) => Variant::SingleChannel,
         _ => Variant::Reference,
     }
+}
+
+/// One output channel of a packed variant: its fast rescale and bias, or, for a channel of
+/// all-zero weights (`zero_weights()`), its constant output; `None` if it needs the reference
+/// ([`channel_or_constant`]). The common case is inline; the degenerate one is out of line, so
+/// an operator without such a channel pays one range check per channel and call.
+#[inline(always)]
+fn channel(
+    m: QuantizedMultiplier,
+    output_offset: i32,
+    bias: i32,
+    limit: u32,
+    clamp: (i32, i32),
+    zero_weights: impl Fn() -> bool,
+) -> Option<(ChannelRescale, i32)> {
+    match ChannelRescale::new(m, output_offset) {
+        Some(r) if bias.unsigned_abs() < limit => Some((r, bias)),
+        _ => degenerate_channel(m, output_offset, bias, clamp, &zero_weights),
+    }
+}
+
+/// [`channel`]'s rare case: a multiplier without a fast form or a bias beyond the bound.
+#[cold]
+#[inline(never)]
+fn degenerate_channel(
+    m: QuantizedMultiplier,
+    output_offset: i32,
+    bias: i32,
+    clamp: (i32, i32),
+    zero_weights: &dyn Fn() -> bool,
+) -> Option<(ChannelRescale, i32)> {
+    channel_or_constant(m, output_offset, bias, 0, clamp, zero_weights)
+}
+
+/// One output value of a channel without a fast rescale, from its accumulator `acc` (bias not
+/// included): the reference's arithmetic (`clamp(zero_point + MBQM(acc + bias, m))`). Out of
+/// line: such a channel is rare.
+#[cold]
+#[inline(never)]
+fn exact_value(
+    m: QuantizedMultiplier,
+    bias: i32,
+    acc: i32,
+    zero_point: i32,
+    clamp: (i32, i32),
+) -> i8 {
+    clamp_to_i8(m.apply(acc.wrapping_add(bias)).wrapping_add(zero_point), clamp.0, clamp.1)
 }
 
 /// The checks every variant makes first: slice lengths against the shapes, channels against

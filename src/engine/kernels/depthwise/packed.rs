@@ -11,16 +11,20 @@
 //! (prepared once per call). One Cortex-M4 loop computes a whole output row of one channel
 //! into an accumulator row (15 instructions per output value); the rescale follows.
 //!
-//! It applies to 3x3 windows with dilation 1, a horizontal stride of 1 or 2, every channel
-//! having a [`ChannelRescale`] and an accumulator that cannot reach `2^30` (or all-zero
-//! weights: its constant output, [`channel_or_constant`]), and an int8 input zero point; the caller falls back to the portable kernel otherwise (and when the scratch is
-//! too short). Results are bit-identical to the portable kernel.
+//! It applies to 3x3 windows with dilation 1, a horizontal stride of 1 or 2 and an int8 input
+//! zero point; the caller falls back to the portable kernel otherwise (and when the scratch is
+//! too short). A channel whose multiplier has no [`ChannelRescale`] (or whose bias could take
+//! the accumulator to `2^30`) gives its constant output if its weights are all zero
+//! ([`channel_or_constant`](crate::engine::kernels::rescale::channel_or_constant)), else is
+//! rescaled alone with the reference arithmetic after its accumulator row, the other channels
+//! keeping the fast rescale. Results are bit-identical to the portable kernel.
 
 use super::{DepthwiseConv2d, DepthwiseOperands};
-use crate::engine::kernels::bias_at;
+use crate::engine::arith::QuantizedMultiplier;
 use crate::engine::kernels::conv::Shapes;
 use crate::engine::kernels::dsp;
-use crate::engine::kernels::rescale::{bias_limit, channel_or_constant, ChannelRescale};
+use crate::engine::kernels::rescale::{bias_limit, ChannelRescale};
+use crate::engine::kernels::{bias_at, I32Le, Requantize};
 
 /// One output channel's nine weights as 16-bit pairs: `(w00, w01)`, `(w10, w11)`,
 /// `(w20, w21)`, `(w02, w12)`, `(w22, 0)` (`wYX`: window row Y, column X).
@@ -108,36 +112,11 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
     let acc: &mut [i32] = bytemuck::cast_slice_mut(acc);
     ring.fill(0);
     let ring: &mut [u16] = bytemuck::cast_slice_mut(ring);
-    // The Cortex-M4 loops round with SMMLAR, which needs multipliers above 2^30.
-    let mut above_half = true;
-    let limit = bias_limit(9);
     let clamp = (k.activation_min, k.activation_max);
-    for (o, (entry, t)) in table.iter_mut().zip(taps.iter_mut()).enumerate() {
-        let w = |y: usize, x: usize| filter.get((y * 3 + x) * channels + o).copied().unwrap_or(0);
-        let zero = || (0..9).all(|i| w(i / 3, i % 3) == 0);
-        let Some((r, b)) = channel_or_constant(
-            requantize.get(o),
-            k.output_offset,
-            bias_at(bias, o),
-            limit,
-            clamp,
-            zero,
-        ) else {
-            return false;
-        };
-        above_half &= r.native();
-        *entry = [r.multiplier as u32, r.round as u32, r.shift, b.wrapping_mul(2) as u32];
-        let pair = |lo: i8, hi: i8| (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16);
-        *t = [
-            pair(w(0, 0), w(0, 1)),
-            pair(w(1, 0), w(1, 1)),
-            pair(w(2, 0), w(2, 1)),
-            pair(w(0, 2), w(1, 2)),
-            pair(w(2, 2), 0),
-        ];
-    }
+    let above_half = fill_table(k, (filter, bias, requantize), table, taps);
     let window = k.geometry;
-    let (lo, hi) = (k.activation_min, k.activation_max);
+    let (lo, hi) = clamp;
+    let zp = k.output_offset;
     let full_range = lo <= -128 && hi >= 127;
     let native = full_range && above_half;
     let row = plan.row;
@@ -188,15 +167,55 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
                     }
                     let out = out.get_mut(i * m + mm..).unwrap_or(&mut []);
                     if full_range {
-                        rescale_row::<true>(acc, entry, out, channels, native, lo, hi);
+                        rescale_row::<true>(acc, entry, out, channels, native, clamp, zp);
                     } else {
-                        rescale_row::<false>(acc, entry, out, channels, false, lo, hi);
+                        rescale_row::<false>(acc, entry, out, channels, false, clamp, zp);
                     }
                 }
             }
         }
     }
     true
+}
+
+/// Fills each channel's rescale entry and taps; true if every entry suits the Cortex-M4 loops,
+/// which round with SMMLAR (multipliers above 2^30, no [`EXACT`] channel).
+#[inline(always)]
+fn fill_table(
+    k: &DepthwiseConv2d,
+    (filter, bias, requantize): (&[i8], Option<I32Le<'_>>, Requantize<'_>),
+    table: &mut [[u32; 4]],
+    taps: &mut [Taps],
+) -> bool {
+    let channels = table.len();
+    let mut above_half = true;
+    let limit = bias_limit(9);
+    let clamp = (k.activation_min, k.activation_max);
+    for (o, (entry, t)) in table.iter_mut().zip(taps.iter_mut()).enumerate() {
+        let w = |y: usize, x: usize| filter.get((y * 3 + x) * channels + o).copied().unwrap_or(0);
+        let zero = || (0..9).all(|i| w(i / 3, i % 3) == 0);
+        let m = requantize.get(o);
+        *entry = match super::channel(m, k.output_offset, bias_at(bias, o), limit, clamp, zero) {
+            Some((r, b)) => {
+                above_half &= r.native();
+                [r.multiplier as u32, r.round as u32, r.shift, b.wrapping_mul(2) as u32]
+            }
+            // No fast form: this channel alone is rescaled with the reference arithmetic.
+            None => {
+                above_half = false;
+                [m.multiplier as u32, m.shift as u32, EXACT, bias_at(bias, o) as u32]
+            }
+        };
+        let pair = |lo: i8, hi: i8| (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16);
+        *t = [
+            pair(w(0, 0), w(0, 1)),
+            pair(w(1, 0), w(1, 1)),
+            pair(w(2, 0), w(2, 1)),
+            pair(w(0, 2), w(1, 2)),
+            pair(w(2, 2), 0),
+        ];
+    }
+    above_half
 }
 
 /// Writes input row `src` (`width x channels`, NHWC) into `dst` as `channels` rows of `row`
@@ -302,8 +321,12 @@ fn transpose_quad(src: &[i8], stride: usize, width: usize, pair: u32, rows: [&mu
     }
 }
 
+/// The shift word of a table entry whose channel has no fast rescale: the entry holds the
+/// multiplier, its shift and the bias, and [`rescale_row`] uses the reference arithmetic.
+const EXACT: u32 = u32::MAX;
+
 /// Rescales one channel's accumulator row into `out[0]`, `out[stride]`, ... (portable form;
-/// with `FULL_RANGE` the clamp is the int8 range only).
+/// with `FULL_RANGE` the clamp is the int8 range only; `zp` is the output zero point).
 #[inline(always)]
 fn rescale_row<const FULL_RANGE: bool>(
     acc: &[i32],
@@ -311,10 +334,14 @@ fn rescale_row<const FULL_RANGE: bool>(
     out: &mut [i8],
     stride: usize,
     native: bool,
-    lo: i32,
-    hi: i32,
+    (lo, hi): (i32, i32),
+    zp: i32,
 ) {
     if FULL_RANGE && native && rescale_row_native(acc, entry, out, stride) {
+        return;
+    }
+    if entry[2] == EXACT {
+        exact_row(acc, entry, out, stride, (lo, hi), zp);
         return;
     }
     let r = ChannelRescale {
@@ -331,6 +358,26 @@ fn rescale_row<const FULL_RANGE: bool>(
     }
 }
 
+/// [`rescale_row`] for a channel without a fast rescale ([`EXACT`]): the reference's
+/// arithmetic ([`exact_value`](super::exact_value)).
+#[cold]
+#[inline(never)]
+fn exact_row(
+    acc: &[i32],
+    entry: &[u32; 4],
+    out: &mut [i8],
+    stride: usize,
+    clamp: (i32, i32),
+    zp: i32,
+) {
+    let m = QuantizedMultiplier { multiplier: entry[0] as i32, shift: entry[1] as i32 };
+    for (j, &a) in acc.iter().enumerate() {
+        if let Some(o) = out.get_mut(j * stride) {
+            *o = super::exact_value(m, entry[3] as i32, a, zp, clamp);
+        }
+    }
+}
+
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
 #[inline(always)]
 fn rescale_row_native(_: &[i32], _: &[u32; 4], _: &mut [i8], _: usize) -> bool {
@@ -338,7 +385,8 @@ fn rescale_row_native(_: &[i32], _: &[u32; 4], _: &mut [i8], _: usize) -> bool {
 }
 
 /// [`rescale_row`] with the full int8 range and multipliers above `2^30` on the Cortex-M4
-/// (SMMLAR: the sign of the rounded product is the accumulator's): 10 instructions per value.
+/// (SMMLAR: the sign of the rounded product is the accumulator's): two values per pass (one
+/// LDRD, 17 instructions), an odd last value alone.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(always)]
 fn rescale_row_native(acc: &[i32], entry: &[u32; 4], out: &mut [i8], stride: usize) -> bool {
@@ -346,22 +394,51 @@ fn rescale_row_native(acc: &[i32], entry: &[u32; 4], out: &mut [i8], stride: usi
     if n == 0 || stride == 0 || (n - 1).checked_mul(stride).is_none_or(|last| last >= out.len()) {
         return false;
     }
-    // SAFETY: the loop runs `n >= 1` times; iteration `j` reads `acc[j]` (word-aligned, `j < n`)
-    // and writes `out[j * stride]` (`(n - 1) * stride < out.len()`, checked above). Only the
-    // listed registers and the flags change.
+    // One value `$a` (the accumulator) doubled plus twice the bias, SMMLAR, the sign fix, the
+    // shift, SSAT, stored at `$dst`.
+    macro_rules! value {
+        ($a:literal, $dst:literal) => {
+            concat!(
+                "add ",
+                $a,
+                ", {bias}, ",
+                $a,
+                ", lsl #1\n",
+                "smmlar {t}, ",
+                $a,
+                ", {m}, {rnd}\n",
+                "sub {t}, {t}, ",
+                $a,
+                ", lsr #31\n",
+                "asr {t}, {t}, {sh}\n",
+                "ssat {t}, #8, {t}\n",
+                "strb {t}, ",
+                $dst,
+            )
+        };
+    }
+    // SAFETY: `{n}` counts the values left minus 2: the pair loop runs while two are left
+    // (pass `i` reads `acc[2i]`, `acc[2i + 1]`, word-aligned for LDRD, and writes
+    // `out[2i * stride]`, `out[(2i + 1) * stride]`), then the last value alone if `n` is odd;
+    // every index is below `n` and every write below `(n - 1) * stride + 1 <= out.len()`
+    // (checked above). Only the listed registers and the flags change.
     unsafe {
         core::arch::asm!(
+            "subs {n}, {n}, #2",
+            "bmi 5f",
             "2:",
-            "ldr {a}, [{ap}], #4",
-            "add {a}, {bias}, {a}, lsl #1",
-            "smmlar {t}, {a}, {m}, {rnd}",
-            "sub {t}, {t}, {a}, lsr #31",
-            "asr {t}, {t}, {sh}",
-            "ssat {t}, #8, {t}",
-            "strb {t}, [{op}]",
-            "add {op}, {op}, {stride}",
-            "subs {n}, {n}, #1",
-            "bne 2b",
+            "ldrd {a}, {b}, [{ap}], #8",
+            value!("{a}", "[{op}]"),
+            value!("{b}", "[{op}, {stride}]"),
+            "add {op}, {op}, {stride}, lsl #1",
+            "subs {n}, {n}, #2",
+            "bpl 2b",
+            "5:",
+            "adds {n}, {n}, #2",
+            "beq 6f",
+            "ldr {a}, [{ap}]",
+            value!("{a}", "[{op}]"),
+            "6:",
             ap = inout(reg) acc.as_ptr() => _,
             op = inout(reg) out.as_mut_ptr() => _,
             n = inout(reg) n => _,
@@ -371,6 +448,7 @@ fn rescale_row_native(acc: &[i32], entry: &[u32; 4], out: &mut [i8], stride: usi
             sh = in(reg) entry[2],
             bias = in(reg) entry[3],
             a = out(reg) _,
+            b = out(reg) _,
             t = out(reg) _,
             options(nostack),
         );
@@ -401,8 +479,65 @@ fn row_of_channel<const STRIDE: usize>(src: [&[u16]; 3], t: &Taps, acc: &mut [i3
     }
 }
 
-/// [`row_of_channel`] on the Cortex-M4: 6 loads, 3 SMLAD/SMUAD, 3 SMLABB/SMLABT and the
-/// store per output value, in 12 registers.
+// Two output values per pass of the Cortex-M4 accumulation loops, A at `x` and B at `x + 1`:
+// each window row's three loads serve both (stride 1: lanes `(x, x+1)`, `(x+1, x+2)`, `(x+2,
+// x+3)`; stride 2: `(2x, 2x+1)`, `(2x+2, 2x+3)`, `(2x+4, 2x+5)`), A in r11, B in r7; window
+// rows in r0-r2 (advanced by two values), taps in r3, r4, r5, r8, r9 ([`Taps`]), r10 clobbered.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+macro_rules! pair_rows {
+    (1) => {
+        concat!(
+            "ldr r10, [r0], #4\n",
+            "smuad r11, r10, r3\n",
+            "ldr r10, [r0, #-2]\n",
+            "smuad r7, r10, r3\n",
+            "ldr r10, [r0]\n",
+            "smlabb r11, r10, r8, r11\n",
+            "smlatb r7, r10, r8, r7\n",
+            "ldr r10, [r1], #4\n",
+            "smlad r11, r10, r4, r11\n",
+            "ldr r10, [r1, #-2]\n",
+            "smlad r7, r10, r4, r7\n",
+            "ldr r10, [r1]\n",
+            "smlabt r11, r10, r8, r11\n",
+            "smlatt r7, r10, r8, r7\n",
+            "ldr r10, [r2], #4\n",
+            "smlad r11, r10, r5, r11\n",
+            "ldr r10, [r2, #-2]\n",
+            "smlad r7, r10, r5, r7\n",
+            "ldr r10, [r2]\n",
+            "smlabb r11, r10, r9, r11\n",
+            "smlatb r7, r10, r9, r7",
+        )
+    };
+    (2) => {
+        concat!(
+            "ldr r10, [r0], #8\n",
+            "smuad r11, r10, r3\n",
+            "ldr r10, [r0, #-4]\n",
+            "smlabb r11, r10, r8, r11\n",
+            "smuad r7, r10, r3\n",
+            "ldr r10, [r0]\n",
+            "smlabb r7, r10, r8, r7\n",
+            "ldr r10, [r1], #8\n",
+            "smlad r11, r10, r4, r11\n",
+            "ldr r10, [r1, #-4]\n",
+            "smlabt r11, r10, r8, r11\n",
+            "smlad r7, r10, r4, r7\n",
+            "ldr r10, [r1]\n",
+            "smlabt r7, r10, r8, r7\n",
+            "ldr r10, [r2], #8\n",
+            "smlad r11, r10, r5, r11\n",
+            "ldr r10, [r2, #-4]\n",
+            "smlabb r11, r10, r9, r11\n",
+            "smlad r7, r10, r5, r7\n",
+            "ldr r10, [r2]\n",
+            "smlabb r7, r10, r9, r7",
+        )
+    };
+}
+/// [`row_of_channel`] on the Cortex-M4: two values per pass (`pair_rows!`: 9 loads, 12
+/// multiply-accumulates and one STRD), an odd last value alone (6 loads, 6 multiply-accumulates).
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(always)]
 fn row_of_channel<const STRIDE: usize>(src: [&[u16]; 3], t: &Taps, acc: &mut [i32]) {
@@ -411,44 +546,63 @@ fn row_of_channel<const STRIDE: usize>(src: [&[u16]; 3], t: &Taps, acc: &mut [i3
     if n == 0 || src.iter().any(|r| r.len() < need) {
         return;
     }
-    // SAFETY: the loop runs `n >= 1` times; iteration `x` reads lanes `x * STRIDE .. + 4` of
-    // each source row (`< need <= len`; 2-byte aligned, LDR may be unaligned on the
-    // Cortex-M4) and writes `acc[x]` (`x < n = acc.len()`, word-aligned). Only the listed
-    // registers and the flags change.
+    // SAFETY: lr counts the values left minus 2: the pair loop runs while two are left (pass
+    // `i` reads lanes `2i * STRIDE .. (2i + 1) * STRIDE + 4` of each source row, below `need
+    // <= len` as `2i + 1 < n`, and writes `acc[2i]`, `acc[2i + 1]`, word-aligned for STRD),
+    // then the last value alone if `n` is odd (lanes `(n - 1) * STRIDE .. need`, `acc[n - 1]`);
+    // source lanes are 2-byte aligned (LDR may be unaligned on the Cortex-M4). r6 and r7
+    // (reserved, not operands) are pushed first and popped last, which restores the stack
+    // pointer. Only the listed registers and the flags change.
     unsafe {
-        core::arch::asm!(
-            "2:",
-            "ldr {x}, [{r0}], #{step}",
-            "smuad {a}, {x}, {w0}",
-            "ldr {x}, [{r0}, #{back}]",
-            "smlabb {a}, {x}, {w3}, {a}",
-            "ldr {x}, [{r1}], #{step}",
-            "smlad {a}, {x}, {w1}, {a}",
-            "ldr {x}, [{r1}, #{back}]",
-            "smlabt {a}, {x}, {w3}, {a}",
-            "ldr {x}, [{r2}], #{step}",
-            "smlad {a}, {x}, {w2}, {a}",
-            "ldr {x}, [{r2}, #{back}]",
-            "smlabb {a}, {x}, {w4}, {a}",
-            "str {a}, [{ap}], #4",
-            "subs {n}, {n}, #1",
-            "bne 2b",
-            step = const 2 * STRIDE,
-            back = const 4 - 2 * STRIDE,
-            r0 = inout(reg) src[0].as_ptr() => _,
-            r1 = inout(reg) src[1].as_ptr() => _,
-            r2 = inout(reg) src[2].as_ptr() => _,
-            w0 = in(reg) t[0],
-            w1 = in(reg) t[1],
-            w2 = in(reg) t[2],
-            w3 = in(reg) t[3],
-            w4 = in(reg) t[4],
-            ap = inout(reg) acc.as_mut_ptr() => _,
-            n = inout(reg) n => _,
-            a = out(reg) _,
-            x = out(reg) _,
-            options(nostack),
-        );
+        macro_rules! row_loop {
+            ($pair:expr) => {
+                core::arch::asm!(
+                    "push {{r6, r7}}",
+                    "subs lr, lr, #2",
+                    "bmi 5f",
+                    "2:",
+                    $pair,
+                    "strd r11, r7, [r12], #8",
+                    "subs lr, lr, #2",
+                    "bpl 2b",
+                    "5:",
+                    "adds lr, lr, #2",
+                    "beq 6f",
+                    "ldr r10, [r0]",
+                    "smuad r11, r10, r3",
+                    "ldr r10, [r0, #4]",
+                    "smlabb r11, r10, r8, r11",
+                    "ldr r10, [r1]",
+                    "smlad r11, r10, r4, r11",
+                    "ldr r10, [r1, #4]",
+                    "smlabt r11, r10, r8, r11",
+                    "ldr r10, [r2]",
+                    "smlad r11, r10, r5, r11",
+                    "ldr r10, [r2, #4]",
+                    "smlabb r11, r10, r9, r11",
+                    "str r11, [r12]",
+                    "6:",
+                    "pop {{r6, r7}}",
+                    inout("r0") src[0].as_ptr() => _,
+                    inout("r1") src[1].as_ptr() => _,
+                    inout("r2") src[2].as_ptr() => _,
+                    in("r3") t[0],
+                    in("r4") t[1],
+                    in("r5") t[2],
+                    in("r8") t[3],
+                    in("r9") t[4],
+                    out("r10") _,
+                    out("r11") _,
+                    inout("r12") acc.as_mut_ptr() => _,
+                    inout("lr") n => _,
+                )
+            };
+        }
+        if STRIDE == 1 {
+            row_loop!(pair_rows!(1));
+        } else {
+            row_loop!(pair_rows!(2));
+        }
     }
 }
 
@@ -514,97 +668,148 @@ fn all_channels_strided<const STRIDE: usize>(
     // Bytes from the end of one channel's accumulation to the next channel's row.
     let delta = 2 * row - out_w * 2 * STRIDE;
     let base = ring.as_ptr();
+    // One channel's rescale of `$a` (twice the accumulator, plus twice the bias r8) with the
+    // multiplier r3, rounding constant r4 and shift r5, stored at `$dst`.
+    macro_rules! rescale {
+        ($a:literal, $dst:literal) => {
+            concat!(
+                "add ",
+                $a,
+                ", r8, ",
+                $a,
+                ", lsl #1\n",
+                "smmlar r10, ",
+                $a,
+                ", r3, r4\n",
+                "sub r10, r10, ",
+                $a,
+                ", lsr #31\n",
+                "asr r10, r10, r5\n",
+                "ssat r10, #8, r10\n",
+                "strb r10, ",
+                $dst,
+            )
+        };
+    }
+    // The whole loop over the channels, with the accumulation pass `$pair` for two values.
+    macro_rules! channels {
+        ($pair:expr) => {
+            core::arch::asm!(
+                "sub sp, sp, #48",
+                "str r3, [sp, #0]",
+                "str r4, [sp, #4]",
+                "str r5, [sp, #8]",
+                "str r8, [sp, #12]",
+                "str r9, [sp, #16]",
+                "str r10, [sp, #20]",
+                "str r11, [sp, #24]",
+                "str r12, [sp, #28]",
+                "str r7, [sp, #44]",
+                "3:",
+                "ldr r12, [sp, #0]",
+                "ldm r12!, {{r3, r4, r5, r8, r9}}",
+                "str r12, [sp, #0]",
+                "ldr r12, [sp, #20]",
+                "ldr lr, [sp, #16]",
+                "subs lr, lr, #2",
+                "bmi 5f",
+                "2:",
+                $pair,
+                "strd r11, r7, [r12], #8",
+                "subs lr, lr, #2",
+                "bpl 2b",
+                "5:",
+                "adds lr, lr, #2",
+                "beq 6f",
+                "ldr r10, [r0], #{step}",
+                "smuad r11, r10, r3",
+                "ldr r10, [r0, #{back}]",
+                "smlabb r11, r10, r8, r11",
+                "ldr r10, [r1], #{step}",
+                "smlad r11, r10, r4, r11",
+                "ldr r10, [r1, #{back}]",
+                "smlabt r11, r10, r8, r11",
+                "ldr r10, [r2], #{step}",
+                "smlad r11, r10, r5, r11",
+                "ldr r10, [r2, #{back}]",
+                "smlabb r11, r10, r9, r11",
+                "str r11, [r12], #4",
+                "6:",
+                "ldr r3, [sp, #24]",
+                "add r0, r0, r3",
+                "add r1, r1, r3",
+                "add r2, r2, r3",
+                "str r0, [sp, #32]",
+                "str r1, [sp, #36]",
+                "str r2, [sp, #40]",
+                "ldr r12, [sp, #4]",
+                "ldm r12!, {{r3, r4, r5, r8}}",
+                "str r12, [sp, #4]",
+                "ldr r0, [sp, #20]",
+                "ldr r1, [sp, #8]",
+                "ldr r2, [sp, #28]",
+                "add r12, r1, #1",
+                "str r12, [sp, #8]",
+                "ldr lr, [sp, #16]",
+                "subs lr, lr, #2",
+                "bmi 7f",
+                "4:",
+                "ldrd r9, r11, [r0], #8",
+                rescale!("r9", "[r1]"),
+                rescale!("r11", "[r1, r2]"),
+                "add r1, r1, r2, lsl #1",
+                "subs lr, lr, #2",
+                "bpl 4b",
+                "7:",
+                "adds lr, lr, #2",
+                "beq 8f",
+                "ldr r9, [r0]",
+                rescale!("r9", "[r1]"),
+                "8:",
+                "ldr r0, [sp, #32]",
+                "ldr r1, [sp, #36]",
+                "ldr r2, [sp, #40]",
+                "ldr r12, [sp, #12]",
+                "subs r12, r12, #1",
+                "str r12, [sp, #12]",
+                "bne 3b",
+                "ldr r7, [sp, #44]",
+                "add sp, sp, #48",
+                step = const 2 * STRIDE,
+                back = const 4 - 2 * STRIDE,
+                inout("r0") base.wrapping_add(starts[0]) => _,
+                inout("r1") base.wrapping_add(starts[1]) => _,
+                inout("r2") base.wrapping_add(starts[2]) => _,
+                inout("r3") taps.as_ptr() => _,
+                inout("r4") table.as_ptr() => _,
+                inout("r5") out.as_mut_ptr() => _,
+                inout("r8") channels => _,
+                inout("r9") out_w => _,
+                inout("r10") acc.as_mut_ptr() => _,
+                inout("r11") delta => _,
+                inout("r12") channels => _,
+                out("lr") _,
+            )
+        };
+    }
     // SAFETY: checked above: `channels` taps, table entries and output columns; for each window
     // row `k` and channel `c`, lanes `starts[k] + c * row + 0 .. need` are inside `ring`
-    // (`need <= row`), and those are the only lanes read (the accumulation loop reads lanes
-    // `x * STRIDE .. x * STRIDE + 4` for `x < out_w`, 2-byte aligned; LDR may be unaligned on
-    // the Cortex-M4); `acc` (word-aligned) holds `out_w` values; `out[x * channels + c]` is
-    // written for `x < out_w`, `c < channels`. The loop state lives in 48 bytes below the stack
-    // pointer, which is restored. All three loops count down from a nonzero count. Only the
-    // listed registers and the flags change.
+    // (`need <= row`), and those are the only lanes read (the accumulation reads lanes
+    // `x * STRIDE .. x * STRIDE + 4` for `x < out_w`, two values at a time (the pair
+    // `x, x + 1 < out_w` reads lanes up to `(x + 1) * STRIDE + 3 < need`), 2-byte aligned; LDR
+    // may be unaligned on the Cortex-M4); `acc` (word-aligned, LDRD/STRD) holds `out_w` values;
+    // `out[x * channels + c]` is written for `x < out_w`, `c < channels`. The loop state lives
+    // in 48 bytes below the stack pointer, which is restored; r7 (the frame pointer, not an
+    // operand) is saved there and restored before the end. The channel loop counts down from
+    // `channels >= 1`; lr counts the values left minus 2, so the pair loops run `out_w / 2`
+    // times (skipped when 0) and the single steps once if `out_w` is odd. Only the listed
+    // registers and the flags change.
     unsafe {
-        core::arch::asm!(
-            "sub sp, sp, #48",
-            "str r3, [sp, #0]",
-            "str r4, [sp, #4]",
-            "str r5, [sp, #8]",
-            "str r8, [sp, #12]",
-            "str r9, [sp, #16]",
-            "str r10, [sp, #20]",
-            "str r11, [sp, #24]",
-            "str r12, [sp, #28]",
-            "3:",
-            "ldr r12, [sp, #0]",
-            "ldm r12!, {{r3, r4, r5, r8, r9}}",
-            "str r12, [sp, #0]",
-            "ldr r12, [sp, #20]",
-            "ldr lr, [sp, #16]",
-            "2:",
-            "ldr r10, [r0], #{step}",
-            "smuad r11, r10, r3",
-            "ldr r10, [r0, #{back}]",
-            "smlabb r11, r10, r8, r11",
-            "ldr r10, [r1], #{step}",
-            "smlad r11, r10, r4, r11",
-            "ldr r10, [r1, #{back}]",
-            "smlabt r11, r10, r8, r11",
-            "ldr r10, [r2], #{step}",
-            "smlad r11, r10, r5, r11",
-            "ldr r10, [r2, #{back}]",
-            "smlabb r11, r10, r9, r11",
-            "str r11, [r12], #4",
-            "subs lr, lr, #1",
-            "bne 2b",
-            "ldr r3, [sp, #24]",
-            "add r0, r0, r3",
-            "add r1, r1, r3",
-            "add r2, r2, r3",
-            "str r0, [sp, #32]",
-            "str r1, [sp, #36]",
-            "str r2, [sp, #40]",
-            "ldr r12, [sp, #4]",
-            "ldm r12!, {{r3, r4, r5, r8}}",
-            "str r12, [sp, #4]",
-            "ldr r0, [sp, #20]",
-            "ldr r1, [sp, #8]",
-            "ldr r2, [sp, #28]",
-            "ldr lr, [sp, #16]",
-            "add r12, r1, #1",
-            "str r12, [sp, #8]",
-            "4:",
-            "ldr r9, [r0], #4",
-            "add r9, r8, r9, lsl #1",
-            "smmlar r10, r9, r3, r4",
-            "sub r10, r10, r9, lsr #31",
-            "asr r10, r10, r5",
-            "ssat r10, #8, r10",
-            "strb r10, [r1]",
-            "add r1, r1, r2",
-            "subs lr, lr, #1",
-            "bne 4b",
-            "ldr r0, [sp, #32]",
-            "ldr r1, [sp, #36]",
-            "ldr r2, [sp, #40]",
-            "ldr r12, [sp, #12]",
-            "subs r12, r12, #1",
-            "str r12, [sp, #12]",
-            "bne 3b",
-            "add sp, sp, #48",
-            step = const 2 * STRIDE,
-            back = const 4 - 2 * STRIDE,
-            inout("r0") base.wrapping_add(starts[0]) => _,
-            inout("r1") base.wrapping_add(starts[1]) => _,
-            inout("r2") base.wrapping_add(starts[2]) => _,
-            inout("r3") taps.as_ptr() => _,
-            inout("r4") table.as_ptr() => _,
-            inout("r5") out.as_mut_ptr() => _,
-            inout("r8") channels => _,
-            inout("r9") out_w => _,
-            inout("r10") acc.as_mut_ptr() => _,
-            inout("r11") delta => _,
-            inout("r12") channels => _,
-            out("lr") _,
-        );
+        if STRIDE == 1 {
+            channels!(pair_rows!(1));
+        } else {
+            channels!(pair_rows!(2));
+        }
     }
     true
 }

@@ -12,14 +12,15 @@
 //! scratch on purpose: keyword-spotting models run this in a few kilobytes of arena.
 //!
 //! It applies with one input channel, an even number of output channels, windows at most 8
-//! wide, dilation 1, every channel having a
-//! [`ChannelRescale`](crate::engine::kernels::rescale::ChannelRescale) and an accumulator that
-//! cannot reach `2^30` or all-zero weights, and an int8 input zero point; the caller falls back
-//! otherwise. Results are bit-identical to the portable kernel.
+//! wide, dilation 1 and an int8 input zero point; the caller falls back otherwise. A channel
+//! whose multiplier has no [`ChannelRescale`] (or whose bias could take the accumulator to
+//! `2^30`) gives its constant output if its weights are all zero, else is rescaled alone with
+//! the reference arithmetic (its pair of channels then takes the per-pixel loop). Results are
+//! bit-identical to the portable kernel.
 
 use super::{DepthwiseConv2d, DepthwiseOperands};
 use crate::engine::kernels::conv::Shapes;
-use crate::engine::kernels::rescale::{bias_limit, channel_or_constant};
+use crate::engine::kernels::rescale::{bias_limit, ChannelRescale};
 use crate::engine::kernels::{bias_at, dsp, word};
 
 /// Columns per group (one 32-bit load of input bytes).
@@ -74,17 +75,19 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
     // Each channel's rescale and bias (a channel of zero weights: its constant output).
     let rescale = |o: usize| {
         let zero = || (0..kh * kw).all(|t| filter.get(t * channels + o).is_none_or(|&w| w == 0));
-        channel_or_constant(
-            requantize.get(o),
-            k.output_offset,
-            bias_at(bias, o),
-            limit,
-            clamp,
-            zero,
-        )
+        super::channel(requantize.get(o), k.output_offset, bias_at(bias, o), limit, clamp, zero)
     };
-    if !(0..channels).all(|o| rescale(o).is_some()) {
-        return false;
+    let (lo, hi) = (k.activation_min, k.activation_max);
+    // The Cortex-M4 row loops: full int8 range, SMMLAR rounding (multipliers above 2^30).
+    // A channel without a fast rescale is rescaled alone with the reference arithmetic from its
+    // accumulator (doubled by `mac`: exact while `kh * kw` products stay below `2^30`).
+    let mut native = lo <= -128 && hi >= 127;
+    for o in 0..channels {
+        match rescale(o) {
+            Some((r, _)) => native &= r.native(),
+            None if limit == 0 => return false,
+            None => {}
+        }
     }
     let (_, words, _) = bytemuck::pod_align_to_mut::<u8, u32>(scratch);
     let Some(words) = words.get_mut(..kh * g * (4 + 1)) else {
@@ -95,12 +98,7 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
     let row_len = g * GROUP;
     let pad = (-k.input_offset) as i8;
     let offset = dsp::splat(k.input_offset);
-    let (lo, hi) = (k.activation_min, k.activation_max);
     let win = k.geometry;
-    // The Cortex-M4 row loop: full int8 range, SMMLAR rounding (multipliers above 2^30).
-    let native = lo <= -128
-        && hi >= 127
-        && (0..channels).all(|o| rescale(o).is_some_and(|(r, _)| r.native()));
     // Output columns whose window lies inside the input: `x0..x1`.
     let x0 = win.pad_w.div_ceil(win.stride_w.max(1)).min(out_w);
     let x1 = (in_w + win.pad_w)
@@ -122,8 +120,15 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
             let x = group * GROUP + j;
             *p = (tap(x) as i16 as u16 as u32) | ((tap(x + 2) as i16 as u16 as u32) << 16);
         }
-        let rescale = |o: usize| rescale(o).unwrap_or_default();
-        let ((r0, b0), (r1, b1)) = (rescale(c), rescale(c + 1));
+        // Each channel's fast rescale and bias; for a channel without one, the accumulator
+        // starts from 0 and the reference arithmetic rescales it (`exact`).
+        let channel =
+            |o: usize| rescale(o).map_or(((ChannelRescale::default(), 0), true), |f| (f, false));
+        let (((r0, b0), exact0), ((r1, b1), exact1)) = (channel(c), channel(c + 1));
+        let exact = exact0 || exact1;
+        // The biases with the input offset folded in, for pixels whose window rows are all of
+        // the kernel's rows (the usual case) and lies inside the input across.
+        let whole = folded([b0, b1], k.input_offset, weight_sums(pairs, g, 0..kh));
         for b in 0..batches {
             for oy in 0..out_h {
                 let mut rows = (0..kh).filter(|&ky| win.in_y(oy, ky, in_h).is_some());
@@ -157,7 +162,15 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
                         r1.shift as i32,
                     ],
                 };
-                let done = native && g == 2 && run.native();
+                let done = native && !exact && g == 2 && {
+                    let sums = || weight_sums(pairs, g, ky0..ky1);
+                    let fold = if (ky0, ky1) == (0, kh) {
+                        whole
+                    } else {
+                        folded([b0, b1], k.input_offset, sums())
+                    };
+                    run.native(fold)
+                };
                 let columns = if done { (0..x0).chain(x1..out_w) } else { (0..out_w).chain(0..0) };
                 for ox in columns {
                     let x = ox * win.stride_w;
@@ -194,6 +207,19 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
                     if let Some([o0, o1, ..]) = output.get_mut(out_row + ox * channels..) {
                         *o0 = r0.apply_doubled(a0).max(lo).min(hi) as i8;
                         *o1 = r1.apply_doubled(a1).max(lo).min(hi) as i8;
+                        if exact {
+                            // `mac` doubled the accumulators (exact: `limit > 0`).
+                            let value = |o: usize, a: i32| {
+                                let (m, bias) = (requantize.get(o), bias_at(bias, o));
+                                super::exact_value(m, bias, a >> 1, k.output_offset, clamp)
+                            };
+                            if exact0 {
+                                *o0 = value(c, a0);
+                            }
+                            if exact1 {
+                                *o1 = value(c + 1, a1);
+                            }
+                        }
                     }
                 }
             }
@@ -337,19 +363,226 @@ struct Run<'a, 'o> {
     params: [i32; 8],
 }
 
+/// Each of the two channels' sum of weights over window rows `rows` (`pairs` as [`depthwise`]
+/// lays them out: `[row][group][channel][j]`, two 16-bit taps per word).
+fn weight_sums(pairs: &[u32], g: usize, rows: core::ops::Range<usize>) -> [i32; 2] {
+    let words = g * 4;
+    let mut sums = [0i32; 2];
+    let of = pairs.get(rows.start * words..rows.end * words).unwrap_or(&[]);
+    for (i, &p) in of.iter().enumerate() {
+        let s = &mut sums[(i / 2) % 2];
+        *s = s.wrapping_add(p as u16 as i16 as i32).wrapping_add((p >> 16) as u16 as i16 as i32);
+    }
+    sums
+}
+
+/// `bias + offset * sum of weights` per channel: the accumulator a window inside the input
+/// starts from when its inputs are taken without the offset (`sum w * (x + offset)`).
+fn folded(bias: [i32; 2], offset: i32, sums: [i32; 2]) -> [i32; 2] {
+    [0, 1].map(|c| bias[c].wrapping_add(offset.wrapping_mul(sums[c])))
+}
+
 impl Run<'_, '_> {
-    /// Runs the row in one Cortex-M4 loop (two groups of four window columns, full int8 range,
-    /// multipliers above 2^30); `false` if it does not apply (other targets run the portable
-    /// loops instead).
+    /// Runs the row with the Cortex-M4 loops (two groups of four window columns, full int8
+    /// range, multipliers above 2^30): two pixels per pass where the step is 2 bytes (a
+    /// keyword spotter's stride; [`Run::native_pairs`], from the biases `fold` that include
+    /// the input offset), then one at a time; `false` if it does not apply (other targets run
+    /// the portable loops instead).
     #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
-    fn native(self) -> bool {
+    fn native(self, fold: [i32; 2]) -> bool {
+        let _ = fold;
         false
     }
 
-    /// See the portable declaration. Per pixel: the rows of [`mac`], then for both channels
-    /// SMMLAR, sign fix, shift, SSAT and the byte store.
+    /// See the portable declaration.
     #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
-    fn native(self) -> bool {
+    fn native(mut self, fold: [i32; 2]) -> bool {
+        // Other steps: one pixel at a time (a second copy of the pair loop would cost flash
+        // in every firmware for shapes no benchmark model has).
+        let done = if self.step == 2 { self.native_pairs::<2>(fold) } else { Some(0) };
+        let Some(done) = done else {
+            return false;
+        };
+        if done == self.pixels {
+            return true;
+        }
+        let (src, out) = (self.src.take(), self.out.take());
+        let rest = Run {
+            src: src.and_then(|s| s.get(done * self.step..)),
+            out: out.and_then(|o| o.get_mut(done * self.out_stride..)),
+            pixels: self.pixels - done,
+            ..self
+        };
+        rest.native_one()
+    }
+
+    /// The first `2 * (pixels / 2)` pixels, two per pass (`STEP` bytes apart): each window
+    /// row's input words and each pair of weights are loaded once for both pixels; the inputs
+    /// are widened without the offset (SXTB16), which `fold` carries instead. `Some(pixels
+    /// done)`, `None` if the operands do not fit the loop (then nothing was written).
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    fn native_pairs<const STEP: usize>(&mut self, fold: [i32; 2]) -> Option<usize> {
+        let (Some(src), Some(out)) = (self.src.as_deref(), self.out.as_deref_mut()) else {
+            return None;
+        };
+        let (n, rows) = (self.pixels / 2 * 2, self.rows);
+        if n == 0 {
+            return Some(0);
+        }
+        let last_read = (n - 1)
+            .checked_mul(STEP)
+            .zip(rows.checked_sub(1).and_then(|r| r.checked_mul(self.row_stride)))
+            .and_then(|(a, b)| a.checked_add(b)?.checked_add(8));
+        let last_write = (n - 1).checked_mul(self.out_stride).and_then(|v| v.checked_add(2));
+        if rows == 0
+            || rows > 1 << 16
+            || self.row_stride >= 1 << 16
+            || last_read.is_none_or(|r| r > src.len())
+            || last_write.is_none_or(|w| w > out.len())
+            || self.pairs.len() < rows * 8
+        {
+            return None;
+        }
+        let p = self.params;
+        let mut frame: [u32; 15] = [
+            fold[0] as u32,
+            fold[1] as u32,
+            (((rows - 1) << 16) | self.row_stride) as u32,
+            src.as_ptr() as u32,
+            self.pairs.as_ptr() as u32,
+            out.as_mut_ptr() as u32,
+            self.out_stride as u32,
+            p[2] as u32,
+            p[3] as u32,
+            p[4] as u32,
+            p[5] as u32,
+            p[6] as u32,
+            p[7] as u32,
+            (2 * STEP) as u32,
+            (n / 2) as u32,
+        ];
+        // One group of four window columns at byte `$at` of the row, for both pixels (B at
+        // `$at + STEP`) and both channels (r0, r1: pixel A; r2, r3: pixel B).
+        macro_rules! group {
+            ($at:literal) => {
+                concat!(
+                    "ldr r4, [r12, #",
+                    $at,
+                    "]\n",
+                    "ldr r8, [r12, #{b",
+                    $at,
+                    "}]\n",
+                    "sxtb16 r5, r4, ror #8\n",
+                    "sxtb16 r4, r4\n",
+                    "sxtb16 r9, r8, ror #8\n",
+                    "sxtb16 r8, r8\n",
+                    "ldrd r10, r11, [lr], #8\n",
+                    "smlad r0, r4, r10, r0\n",
+                    "smlad r0, r5, r11, r0\n",
+                    "smlad r2, r8, r10, r2\n",
+                    "smlad r2, r9, r11, r2\n",
+                    "ldrd r10, r11, [lr], #8\n",
+                    "smlad r1, r4, r10, r1\n",
+                    "smlad r1, r5, r11, r1\n",
+                    "smlad r3, r8, r10, r3\n",
+                    "smlad r3, r9, r11, r3",
+                )
+            };
+        }
+        // One value: accumulator `$a` doubled, SMMLAR with the multiplier (r10) and rounding
+        // constant (r11), the sign fix, the shift (r9), SSAT, stored at `$dst`.
+        macro_rules! rescale {
+            ($a:literal, $dst:literal) => {
+                concat!(
+                    "add ",
+                    $a,
+                    ", ",
+                    $a,
+                    ", ",
+                    $a,
+                    "\n",
+                    "smmlar r4, ",
+                    $a,
+                    ", r10, r11\n",
+                    "sub r4, r4, ",
+                    $a,
+                    ", lsr #31\n",
+                    "asr r4, r4, r9\n",
+                    "ssat r4, #8, r4\n",
+                    "strb r4, ",
+                    $dst,
+                )
+            };
+        }
+        // SAFETY: checked above: pair `i < n / 2` reads, for pixels `2i` and `2i + 1`, `rows`
+        // rows of 8 bytes at `src[(2i + k) * STEP + r * row_stride..]` (the last byte read is
+        // below `last_read <= src.len()`; LDR may be unaligned on the Cortex-M4) and `rows * 8`
+        // words of `pairs` (word-aligned for LDRD), and writes `out[(2i + k) * out_stride]` and
+        // the byte after (`last_write <= out.len()`). `frame` is this function's own state. The
+        // row loop counts in r7's top half (`rows - 1 < 2^16` down to 0, the row stride below
+        // `2^16` in its bottom half); the pixel loop counts down from `n / 2 >= 1`. r7 (the
+        // frame pointer, not an operand) is saved on the stack with the frame's address and
+        // restored before the end; the stack pointer is restored. Only the listed registers
+        // and the flags change.
+        unsafe {
+            core::arch::asm!(
+                "push {{r4, r7}}",
+                "4:",
+                "ldr r4, [sp]",
+                "ldm r4, {{r0, r1, r7, r12, lr}}",
+                "mov r2, r0",
+                "mov r3, r1",
+                "2:",
+                group!("0"),
+                group!("4"),
+                "uxtah r12, r12, r7",
+                "subs r7, r7, #0x10000",
+                "bcs 2b",
+                "ldr r7, [sp]",
+                "ldrd r12, lr, [r7, #20]",
+                "ldrd r10, r11, [r7, #28]",
+                "ldr r9, [r7, #36]",
+                rescale!("r0", "[r12]"),
+                rescale!("r2", "[r12, lr]"),
+                "ldrd r10, r11, [r7, #40]",
+                "ldr r9, [r7, #48]",
+                "add r5, r12, lr",
+                rescale!("r1", "[r12, #1]"),
+                rescale!("r3", "[r5, #1]"),
+                "add r12, r5, lr",
+                "str r12, [r7, #20]",
+                "ldr r12, [r7, #12]",
+                "ldr r4, [r7, #52]",
+                "add r12, r12, r4",
+                "str r12, [r7, #12]",
+                "ldr r4, [r7, #56]",
+                "subs r4, r4, #1",
+                "str r4, [r7, #56]",
+                "bne 4b",
+                "pop {{r4, r7}}",
+                b0 = const STEP,
+                b4 = const 4 + STEP,
+                inout("r4") frame.as_mut_ptr() => _,
+                out("r0") _,
+                out("r1") _,
+                out("r2") _,
+                out("r3") _,
+                out("r5") _,
+                out("r8") _,
+                out("r9") _,
+                out("r10") _,
+                out("r11") _,
+                out("r12") _,
+                out("lr") _,
+            );
+        }
+        Some(n)
+    }
+
+    /// The row one pixel at a time in one Cortex-M4 loop. Per pixel: the rows of [`mac`], then
+    /// for both channels SMMLAR, sign fix, shift, SSAT and the byte store.
+    #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+    fn native_one(self) -> bool {
         let (Some(src), Some(out)) = (self.src, self.out) else {
             return false;
         };

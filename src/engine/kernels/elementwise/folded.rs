@@ -24,6 +24,7 @@
 //! kernels ([`Add::eval`], [`Mul::eval`]) then run. Both forms give the same bytes; the tests
 //! compare them exhaustively over every pair of int8 inputs for random scales.
 
+use super::super::broadcast::volume;
 use super::{broadcast, Add, KernelError, Mul};
 use crate::engine::arith::QuantizedMultiplier;
 use crate::engine::kernels::dsp;
@@ -395,7 +396,7 @@ fn same_shape(
         && shape2 == output_shape
         && input1.len() == output.len()
         && input2.len() == output.len()
-        && super::volume(output_shape) == Some(output.len())
+        && volume(output_shape) == Some(output.len())
 }
 
 /// `out[i] = f(a[i], b[i])` for equal lengths, two elements per iteration (one index for the

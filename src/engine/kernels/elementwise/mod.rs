@@ -14,11 +14,11 @@ pub mod folded;
 
 pub use folded::{AddFolded, AddTable, FoldedRescale, MulFolded};
 
+use super::broadcast::Broadcast;
 use super::KernelError;
 use crate::engine::arith::{activation_range, clamp_to_i8, FusedActivation, QuantizedMultiplier};
 
-/// Largest rank the broadcasting kernels accept.
-pub const MAX_RANK: usize = 6;
+pub use super::broadcast::MAX_RANK;
 
 /// The integer parameters of one ADD operator.
 ///
@@ -167,37 +167,6 @@ impl Mul {
     }
 }
 
-/// A shape right-aligned into [`MAX_RANK`] dimensions (leading 1s), `None` if too long.
-fn extend(shape: &[usize]) -> Option<[usize; MAX_RANK]> {
-    let pad = MAX_RANK.checked_sub(shape.len())?;
-    let mut out = [1usize; MAX_RANK];
-    out[pad..].copy_from_slice(shape);
-    Some(out)
-}
-
-/// Row-major strides of an extended input shape, with 0 where the input is broadcast along an
-/// output dimension; `None` if a dimension is neither equal to the output's nor 1.
-fn broadcast_strides(
-    shape: [usize; MAX_RANK],
-    out: [usize; MAX_RANK],
-) -> Option<[usize; MAX_RANK]> {
-    let mut strides = [0usize; MAX_RANK];
-    let mut stride = 1usize;
-    for d in (0..MAX_RANK).rev() {
-        if shape[d] == out[d] {
-            strides[d] = stride;
-        } else if shape[d] != 1 {
-            return None;
-        }
-        stride = stride.checked_mul(shape[d])?;
-    }
-    Some(strides)
-}
-
-fn volume(shape: &[usize]) -> Option<usize> {
-    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
-}
-
 /// Applies `f` elementwise with broadcasting; see [`Add::eval`] for the contract.
 fn broadcast(
     input1: &[i8],
@@ -208,32 +177,15 @@ fn broadcast(
     output_shape: &[usize],
     f: impl Fn(i8, i8) -> i8,
 ) -> Result<(), KernelError> {
-    let bad = KernelError::ShapeMismatch;
-    if volume(shape1) != Some(input1.len())
-        || volume(shape2) != Some(input2.len())
-        || volume(output_shape) != Some(output.len())
-    {
-        return Err(bad);
-    }
-    let out = extend(output_shape).ok_or(bad)?;
-    let s1 = broadcast_strides(extend(shape1).ok_or(bad)?, out).ok_or(bad)?;
-    let s2 = broadcast_strides(extend(shape2).ok_or(bad)?, out).ok_or(bad)?;
-    let mut index = [0usize; MAX_RANK];
-    let (mut at1, mut at2) = (0usize, 0usize);
-    for y in output.iter_mut() {
-        *y = f(input1.get(at1).copied().unwrap_or(0), input2.get(at2).copied().unwrap_or(0));
-        // Advance the multi-index (innermost first), keeping both input offsets in step.
-        for d in (0..MAX_RANK).rev() {
-            index[d] += 1;
-            at1 += s1[d];
-            at2 += s2[d];
-            if index[d] < out[d] {
-                break;
-            }
-            at1 -= s1[d] * index[d];
-            at2 -= s2[d] * index[d];
-            index[d] = 0;
+    let walk = Broadcast::new(
+        (shape1, input1.len()),
+        (shape2, input2.len()),
+        (output_shape, output.len()),
+    )?;
+    walk.for_each(|i, at1, at2| {
+        if let Some(y) = output.get_mut(i) {
+            *y = f(input1.get(at1).copied().unwrap_or(0), input2.get(at2).copied().unwrap_or(0));
         }
-    }
+    });
     Ok(())
 }

@@ -22,7 +22,7 @@ pub mod dense;
 pub mod hybrid;
 pub mod window;
 
-use super::elementwise::MAX_RANK;
+use super::broadcast::{extend, strides, volume, Broadcast, MAX_RANK};
 use super::KernelError;
 use crate::engine::arith::FusedActivation;
 
@@ -124,67 +124,19 @@ pub fn binary(
     (input2, shape2): (F32Le<'_>, &[usize]),
     (output, output_shape): (&mut [u8], &[usize]),
 ) -> Result<(), KernelError> {
-    let bad = KernelError::ShapeMismatch;
-    if volume(shape1) != count(input1.0)
-        || volume(shape2) != count(input2.0)
-        || volume(output_shape) != count(output)
-    {
-        return Err(bad);
-    }
-    let out = extend(output_shape).ok_or(bad)?;
-    let s1 = strides(extend(shape1).ok_or(bad)?, out).ok_or(bad)?;
-    let s2 = strides(extend(shape2).ok_or(bad)?, out).ok_or(bad)?;
+    let walk = Broadcast::new(
+        (shape1, count(input1.0).ok_or(KernelError::ShapeMismatch)?),
+        (shape2, count(input2.0).ok_or(KernelError::ShapeMismatch)?),
+        (output_shape, count(output).ok_or(KernelError::ShapeMismatch)?),
+    )?;
     let f = |a: f32, b: f32| {
         clamp.apply(match op {
             Binary::Add => a + b,
             Binary::Mul => a * b,
         })
     };
-    let n = output.len() / 4;
-    let mut index = [0usize; MAX_RANK];
-    let (mut at1, mut at2) = (0usize, 0usize);
-    for i in 0..n {
-        put(output, i, f(input1.get(at1), input2.get(at2)));
-        for d in (0..MAX_RANK).rev() {
-            index[d] += 1;
-            at1 += s1[d];
-            at2 += s2[d];
-            if index[d] < out[d] {
-                break;
-            }
-            at1 -= s1[d] * out[d];
-            at2 -= s2[d] * out[d];
-            index[d] = 0;
-        }
-    }
+    walk.for_each(|i, at1, at2| put(output, i, f(input1.get(at1), input2.get(at2))));
     Ok(())
-}
-
-/// `shape` extended to [`MAX_RANK`] with leading 1s.
-fn extend(shape: &[usize]) -> Option<[usize; MAX_RANK]> {
-    let pad = MAX_RANK.checked_sub(shape.len())?;
-    let mut out = [1usize; MAX_RANK];
-    out[pad..].copy_from_slice(shape);
-    Some(out)
-}
-
-/// Row-major strides of `shape` read along `out`, 0 where it is broadcast.
-fn strides(shape: [usize; MAX_RANK], out: [usize; MAX_RANK]) -> Option<[usize; MAX_RANK]> {
-    let mut s = [0usize; MAX_RANK];
-    let mut stride = 1usize;
-    for d in (0..MAX_RANK).rev() {
-        if shape[d] == out[d] {
-            s[d] = stride;
-        } else if shape[d] != 1 {
-            return None;
-        }
-        stride = stride.checked_mul(shape[d])?;
-    }
-    Some(s)
-}
-
-fn volume(shape: &[usize]) -> Option<usize> {
-    shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d))
 }
 
 /// The one-input activations.

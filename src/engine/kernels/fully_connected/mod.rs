@@ -15,7 +15,7 @@
 //!
 //! The family has one portable kernel, `reference` (what a Cortex-M0 runs, and what every other
 //! variant is compared with), and variants that replace it where they are proven bit-identical:
-//! `packed` (the DSP instructions, two units per pass), `prepared` (the packed loops with each
+//! `packed` (the DSP instructions, four units per pass), `prepared` (the packed loops with each
 //! unit's rescale prepared at load) and `sparse` (pruned weights, each unit's nonzero weights
 //! listed at load). [`select`] picks one [`Variant`] per target once, when the operator is
 //! prepared; [`FullyConnected::eval`] runs the one it is given.
@@ -26,7 +26,7 @@ mod reference;
 pub(crate) mod sparse;
 
 use super::rescale::FcRescale;
-use super::{check_bias, lane_offset_fits, I32Le, KernelError, Requantize, Target};
+use super::{check_bias, lane_offset_fits, I32Le, KernelError, KernelVariant, Requantize, Target};
 use crate::engine::arith::{activation_range, FusedActivation, QuantizedMultiplier};
 
 /// The sizes of one FULLY_CONNECTED evaluation.
@@ -85,33 +85,36 @@ impl FullyConnected {
     /// optional bias of `units` values, writing `ops.output` (`batches x units`).
     /// `ops.requantize` is per-tensor or has `units` channels. The results are the reference's
     /// whatever the variant (a build runs its own equivalent of a variant it cannot run:
-    /// [`KernelVariant::in_this_build`](super::KernelVariant::in_this_build)).
+    /// [`KernelVariant::in_this_build`]).
     ///
     /// Errors: [`KernelError::ShapeMismatch`] if a length disagrees with `ops.dims`, or the
     /// prepared rescales cover neither one nor `units` units (nothing is written then), or the
     /// sparse table lists fewer than `units` rows (the output is then unspecified).
     pub fn eval(&self, variant: Variant, mut ops: FcOperands<'_>) -> Result<(), KernelError> {
         let variant = super::KernelVariant::in_this_build(variant);
+        // Each arm's guard is a constant: a variant this build does not link is not compiled.
         match variant {
-            Variant::Reference => reference::eval(self, ops),
             // The one run-time fallback of the packed variants: offsets or multipliers outside
             // their exact range run the reference (select does not choose them then).
-            Variant::Packed => {
+            Variant::Packed if Variant::Packed.is_linked() => {
                 check(&ops)?;
                 if !packed::eval(self, &mut ops) {
                     reference::run(self, ops);
                 }
                 Ok(())
             }
-            Variant::Prepared => {
+            Variant::Prepared if Variant::Prepared.is_linked() => {
                 check(&ops)?;
                 if !prepared::eval(self, &mut ops)? {
                     reference::run(self, ops);
                 }
                 Ok(())
             }
-            Variant::Sparse => sparse::eval::<false>(self, ops),
-            Variant::SparsePacked => sparse::eval::<true>(self, ops),
+            Variant::Sparse if Variant::Sparse.is_linked() => sparse::eval::<false>(self, ops),
+            Variant::SparsePacked if Variant::SparsePacked.is_linked() => {
+                sparse::eval::<true>(self, ops)
+            }
+            _ => reference::eval(self, ops),
         }
     }
 }
@@ -166,6 +169,11 @@ impl Variant {
 }
 
 impl super::KernelVariant for Variant {
+    const FAMILY: &'static str = "fully_connected";
+    const NAMES: &'static [&'static str] =
+        &["reference", "packed", "prepared", "sparse", "sparse_packed"];
+    const REFERENCE: Variant = Variant::Reference;
+
     fn portable(self) -> Variant {
         match self {
             Variant::Reference | Variant::Packed | Variant::Prepared => Variant::Reference,

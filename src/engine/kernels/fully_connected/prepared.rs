@@ -8,7 +8,7 @@
 //! constant beside its multiplier, so an evaluation is the dot products, one SMMLA, one shift and
 //! a clamp per output.
 //!
-//! Two units share each pass over the input row; four depth values per step, where SXTAB16
+//! Four units share each pass over the input row; four depth values per step, where SXTAB16
 //! applies the zero-point offsets while sign-extending and SMLAD multiplies and adds two pairs.
 //! Same results as the reference kernel, bit for bit (the property tests compare them).
 
