@@ -1,3 +1,4 @@
+#![cfg(feature = "in-place")]
 //! Property tests of running CONV_2D and DEPTHWISE_CONV_2D in place (`kernels::in_place`): on
 //! random shapes, windows, strides, dilations, SAME/VALID padding, zero points, activations and
 //! bands of 1-4 output rows, every kernel variant run in place (its output overlapping its own

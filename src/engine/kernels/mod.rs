@@ -26,6 +26,7 @@ pub mod elementwise;
 pub mod float;
 pub mod fully_connected;
 pub mod geometry;
+#[cfg(feature = "in-place")]
 pub mod in_place;
 pub mod linked;
 pub mod lstm;

@@ -12,8 +12,10 @@ use crate::engine::kernels::conv::{
     self, sparse, Conv2d, ConvOperands, Facts, Geometry, Shapes, TapLayout, Variant,
 };
 use crate::engine::kernels::depthwise::{self, DepthwiseConv2d, DepthwiseOperands};
+#[cfg(feature = "in-place")]
+use crate::engine::kernels::in_place;
 use crate::engine::kernels::{
-    channel_multipliers, in_place, padding, Choice, I32Le, KernelVariant, Requantize,
+    channel_multipliers, padding, Choice, I32Le, KernelVariant, Requantize,
 };
 use crate::engine::model::operator::{code, Op};
 use crate::engine::model::tensor::{DType, Quantization};
@@ -426,9 +428,9 @@ pub(super) fn eval(
     let requantize = read_channel_multipliers(r, rec.output[3] as usize)?;
     let bias = if rec.bias { Some(I32Le(io.inputs.get(2)?)) } else { None };
     let (geometry, shapes) = (rec.geometry(), rec.shapes());
+    let (input, filter, output) = (io.inputs.i8(0)?, io.inputs.i8(1)?, as_i8_mut(io.output));
     let (input_offset, output_offset) = (rec.input_offset, rec.output_offset);
     let (activation_min, activation_max) = (rec.activation_min, rec.activation_max);
-    let (input, filter, output) = (io.inputs.i8(0)?, io.inputs.i8(1)?, as_i8_mut(io.output));
     if op_code == code::DEPTHWISE_CONV_2D {
         let k = DepthwiseConv2d {
             geometry,
@@ -441,17 +443,24 @@ pub(super) fn eval(
         let variant: depthwise::Variant =
             Choice::here_in(rec.variants).ok_or(RunError::Internal)?;
         let ops = DepthwiseOperands { input, filter, bias, requantize, output, shapes };
+        #[cfg(feature = "in-place")]
         return depthwise_kernel(&k, variant, ops, io.scratch).map_err(kernel_err);
+        #[cfg(not(feature = "in-place"))]
+        return k.eval(variant, ops, io.scratch).map_err(kernel_err);
     }
     let k = Conv2d { geometry, input_offset, output_offset, activation_min, activation_max };
     let variant: Variant = rec.variant()?;
     let listed = if variant.is_sparse() { r.bytes(rec.listed_bytes as usize)? } else { &[] };
     let ops = ConvOperands { input, filter, listed, bias, requantize, output, shapes };
-    conv_kernel(&k, variant, ops, io.scratch).map_err(kernel_err)
+    #[cfg(feature = "in-place")]
+    return conv_kernel(&k, variant, ops, io.scratch).map_err(kernel_err);
+    #[cfg(not(feature = "in-place"))]
+    k.eval(variant, ops, io.scratch).map_err(kernel_err)
 }
 
 /// The one call of CONV_2D's kernel, for the operator run whole and for each band of one run in
 /// place (out of line: the kernel's dispatch is linked once).
+#[cfg(feature = "in-place")]
 #[inline(never)]
 fn conv_kernel(
     k: &Conv2d,
@@ -463,6 +472,7 @@ fn conv_kernel(
 }
 
 /// The one call of DEPTHWISE_CONV_2D's kernel (see [`conv_kernel`]).
+#[cfg(feature = "in-place")]
 #[inline(never)]
 fn depthwise_kernel(
     k: &DepthwiseConv2d,
@@ -476,6 +486,7 @@ fn depthwise_kernel(
 /// Runs a CONV_2D or DEPTHWISE_CONV_2D the planner placed in place: `io.output` is the region
 /// holding its input and output as `at` says, computed in bands of `band` output rows
 /// ([`in_place`]). Out of line: an operator run whole never pays for it.
+#[cfg(feature = "in-place")]
 #[inline(never)]
 pub(super) fn eval_in_place(
     op_code: i32,
@@ -524,6 +535,7 @@ pub(super) fn eval_in_place(
 /// The rows operator `op` of `m` runs in place over, if the planner may place its output over
 /// its input ([`in_place`]): an int8 CONV_2D or DEPTHWISE_CONV_2D run by the builtin kernels
 /// whose shapes [`Rows::of_conv`](in_place::Rows::of_conv) accepts.
+#[cfg(feature = "in-place")]
 pub(super) fn in_place_rows(
     m: &crate::engine::model::TfLiteModel<'_>,
     op: &crate::engine::model::operator::OperatorInfo<'_>,

@@ -99,6 +99,7 @@ pub fn record_code(m: &TfLiteModel<'_>, op: &OperatorInfo<'_>) -> i32 {
 /// The rows operator `op` of `m` would run in place over, if the planner may place its output
 /// over its own input ([`in_place`](crate::engine::kernels::in_place)); `None` for an operator
 /// that cannot run in place.
+#[cfg(feature = "in-place")]
 pub(crate) fn in_place_rows(
     m: &TfLiteModel<'_>,
     op: &OperatorInfo<'_>,
@@ -115,6 +116,7 @@ pub(crate) fn in_place_rows(
 ///
 /// Errors: [`RunError::Internal`] for an operator that has no in-place form (a corrupted record);
 /// as [`eval`] otherwise.
+#[cfg(feature = "in-place")]
 pub(crate) fn eval_in_place(
     code: i32,
     r: &mut RecordReader<'_>,

@@ -19,11 +19,12 @@
 //!   first; longest-lived first), keeping the smallest result. RESHAPE, EXPAND_DIMS and SQUEEZE do not
 //!   get a buffer: their output is an alias of their input (whose lifetime is extended to cover
 //!   the alias), so they cost neither memory nor time.
-//! * **In place**: where the busiest step would otherwise be a CONV_2D or DEPTHWISE_CONV_2D
-//!   that reads its input for the last time, the operator's output is *tied* to that input:
-//!   placed [`output_below`](in_place::output_below) bytes below it, overlapping it, the two
-//!   placed together; the operator then runs in bands of rows ([`in_place`]), its record
-//!   flagged (the sign bit of its inputs word) and its scratch grown by the band buffer.
+//! * **In place** (feature `in-place`; without it the planner never ties): where the busiest
+//!   step would otherwise be a CONV_2D or DEPTHWISE_CONV_2D that reads its input for the last
+//!   time, the operator's output is *tied* to that input: placed `kernels::in_place::output_below`
+//!   bytes below it, overlapping it, the two placed together; the operator then runs in bands of
+//!   rows (`kernels::in_place`), its record flagged (the sign bit of its inputs word) and its
+//!   scratch grown by the band buffer.
 //!
 //! Planning needs a scratch table of [`ITEM`] bytes per tensor and per operator. Inside
 //! `Interpreter::new` it lives in the (not yet used) activations region, so the arena size is
@@ -33,6 +34,7 @@
 
 use crate::engine::arena::{self, Location};
 use crate::engine::error::RunError;
+#[cfg(feature = "in-place")]
 use crate::engine::kernels::in_place;
 use crate::engine::model::kernel::state_layout;
 use crate::engine::model::TfLiteModel;
@@ -72,13 +74,16 @@ pub struct Layout {
     pub total: usize,
 }
 
-/// Bytes of planning scratch a model needs: [`ITEM`] bytes per tensor and per operator, and 8
-/// per operator that could run in place.
+/// Bytes of planning scratch a model needs: [`ITEM`] bytes per tensor and per operator (and,
+/// with the `in-place` feature, `TIE` bytes per operator that could run in place).
 pub fn scratch_bytes(m: &TfLiteModel<'_>) -> usize {
-    let candidates = m.operators().filter(|op| ops::in_place_rows(m, op).is_some()).count();
-    (m.tensor_count() + m.operator_count())
-        .saturating_mul(ITEM)
-        .saturating_add(candidates.saturating_mul(TIE))
+    let items = (m.tensor_count() + m.operator_count()).saturating_mul(ITEM);
+    #[cfg(feature = "in-place")]
+    let items = {
+        let candidates = m.operators().filter(|op| ops::in_place_rows(m, op).is_some()).count();
+        items.saturating_add(candidates.saturating_mul(TIE))
+    };
+    items
 }
 
 fn align_up(x: usize) -> Option<usize> {
@@ -234,9 +239,29 @@ fn planned(it: &Item) -> bool {
     it.first != NONE && it.first != ALIAS && it.last != u32::MAX && it.size > 0
 }
 
+/// The operators the planner runs in place: their count with the `in-place` feature (the ties,
+/// written after the items of the planning scratch); nothing without it.
+#[cfg(feature = "in-place")]
+type Ties = usize;
+#[cfg(not(feature = "in-place"))]
+type Ties = NoTies;
+
+/// The ties without the `in-place` feature: none (a value of no size: the functions that take
+/// the ties compile as if they did not).
+#[cfg(not(feature = "in-place"))]
+#[derive(Clone, Copy, Debug)]
+struct NoTies;
+
+/// Without the `in-place` feature no operator runs in place.
+#[cfg(not(feature = "in-place"))]
+fn tie_in_place(_: &TfLiteModel<'_>, _: &mut [u8]) -> Result<Ties, RunError> {
+    Ok(NoTies)
+}
+
 /// Bytes of one tie in the planning scratch (after the items): an operator that runs in place,
 /// as its output item, its input item, how far below the input the output starts and its band
 /// (`u32` each).
+#[cfg(feature = "in-place")]
 const TIE: usize = 16;
 
 /// The flag the planner sets in the inputs word (the fifth) of the record of an operator it
@@ -244,15 +269,18 @@ const TIE: usize = 16;
 /// [`in_place`](crate::engine::kernels::in_place) describes, the word's bits 16-30 hold its band
 /// (output rows) and its low 16 bits its input count, and its scratch starts with the band
 /// buffer.
+#[cfg(feature = "in-place")]
 pub(crate) const IN_PLACE: i32 = i32::MIN;
 
 /// Tie `k`: `(output item, input item, bytes the output starts below the input, band)`.
+#[cfg(feature = "in-place")]
 fn get_tie(s: &[u8], n: usize, k: usize) -> Result<(usize, usize, u32, u32), RunError> {
     let at = n * ITEM + k * TIE;
     let w = |i: usize| read_u32(s, at + 4 * i);
     Ok((w(0)? as usize, w(1)? as usize, w(2)?, w(3)?))
 }
 
+#[cfg(feature = "in-place")]
 fn put_tie(s: &mut [u8], n: usize, k: usize, tie: [usize; 4]) -> Result<(), RunError> {
     let at = n * ITEM + k * TIE;
     let b = s.get_mut(at..at + TIE).ok_or(RunError::Internal)?;
@@ -264,6 +292,7 @@ fn put_tie(s: &mut [u8], n: usize, k: usize, tie: [usize; 4]) -> Result<(), RunE
 }
 
 /// The input item that item `i` (an output) is tied to, if any.
+#[cfg(feature = "in-place")]
 fn tied_below(s: &[u8], n: usize, ties: usize, i: usize) -> Result<Option<usize>, RunError> {
     for k in 0..ties {
         let (output, input, _, _) = get_tie(s, n, k)?;
@@ -275,6 +304,7 @@ fn tied_below(s: &[u8], n: usize, ties: usize, i: usize) -> Result<Option<usize>
 }
 
 /// The output item tied to item `i` (an input), if any.
+#[cfg(feature = "in-place")]
 fn tied_above(s: &[u8], n: usize, ties: usize, i: usize) -> Result<Option<usize>, RunError> {
     for k in 0..ties {
         let (output, input, _, _) = get_tie(s, n, k)?;
@@ -286,6 +316,7 @@ fn tied_above(s: &[u8], n: usize, ties: usize, i: usize) -> Result<Option<usize>
 }
 
 /// How far below item `input` the output tied to it starts (0 if none is).
+#[cfg(feature = "in-place")]
 fn below(s: &[u8], n: usize, ties: usize, input: usize) -> Result<i64, RunError> {
     for k in 0..ties {
         let (_, i, below, _) = get_tie(s, n, k)?;
@@ -297,6 +328,7 @@ fn below(s: &[u8], n: usize, ties: usize, input: usize) -> Result<i64, RunError>
 }
 
 /// The first item of item `i`'s group (the chain of ties through it): the one tied to no input.
+#[cfg(feature = "in-place")]
 fn group_head(s: &[u8], n: usize, ties: usize, i: usize) -> Result<usize, RunError> {
     let mut k = i;
     for _ in 0..=n {
@@ -310,6 +342,7 @@ fn group_head(s: &[u8], n: usize, ties: usize, i: usize) -> Result<usize, RunErr
 
 /// Calls `f(s, index, item, rel)` for each item of the group starting at `head`, `rel` being its offset
 /// above the group's lowest byte; stops at (and returns) the first `true`.
+#[cfg(feature = "in-place")]
 fn each_member(
     s: &[u8],
     n: usize,
@@ -340,6 +373,7 @@ fn each_member(
 }
 
 /// Item `k`'s offset above the lowest byte of the group starting at `head`.
+#[cfg(feature = "in-place")]
 fn relative_offset(
     s: &[u8],
     n: usize,
@@ -358,9 +392,11 @@ fn relative_offset(
 }
 
 /// The most bands (kernel calls) per batch an operator run in place is split into.
+#[cfg(feature = "in-place")]
 const MAX_BANDS: usize = 8;
 
 /// An operator that can run in place, as [`candidate`] finds it.
+#[cfg(feature = "in-place")]
 #[derive(Clone, Copy, Debug)]
 struct Candidate {
     /// Its input item (the root of input 0).
@@ -373,6 +409,7 @@ struct Candidate {
     rows: in_place::Rows,
 }
 
+#[cfg(feature = "in-place")]
 impl Candidate {
     /// Bytes its step holds for the two tensors and the band buffer when it runs in place in
     /// bands of `band` rows, and how far below the input the output starts; `None` if `band`
@@ -400,6 +437,7 @@ impl Candidate {
 /// Operator `op` as a [`Candidate`] to run in place; `None` if it cannot: it has no in-place
 /// form ([`ops::in_place_rows`]), its input is a graph input or read after it, or its output
 /// is written before it.
+#[cfg(feature = "in-place")]
 fn candidate(
     m: &TfLiteModel<'_>,
     s: &[u8],
@@ -430,6 +468,7 @@ fn candidate(
 }
 
 /// Bytes of the planned items alive at step `k`.
+#[cfg(feature = "in-place")]
 fn live_at(s: &[u8], n: usize, k: u32) -> Result<usize, RunError> {
     let mut live = 0usize;
     for i in 0..n {
@@ -448,6 +487,7 @@ fn live_at(s: &[u8], n: usize, k: u32) -> Result<usize, RunError> {
 /// a kernel call per band, so operators away from the peak keep their own output buffer, and
 /// the others take as few bands as the floor allows. Grows each tied operator's scratch by its
 /// band buffer; returns the number of ties (written after the items of `s`).
+#[cfg(feature = "in-place")]
 fn tie_in_place(m: &TfLiteModel<'_>, s: &mut [u8]) -> Result<usize, RunError> {
     let n_t = m.tensor_count();
     let n = n_t + m.operator_count();
@@ -521,7 +561,7 @@ impl Order {
 
 /// Places every planned item in each [`Order`] and keeps the placement with the smallest
 /// activations region (the first such order on a tie); returns that size.
-fn place(s: &mut [u8], n: usize, ties: usize) -> Result<usize, RunError> {
+fn place(s: &mut [u8], n: usize, ties: Ties) -> Result<usize, RunError> {
     let mut best: Option<(usize, Order)> = None;
     for order in ORDERS {
         let size = place_in(s, n, ties, order)?;
@@ -538,7 +578,9 @@ fn place(s: &mut [u8], n: usize, ties: usize) -> Result<usize, RunError> {
 
 /// Places every planned item greedily in `order` (forgetting any earlier placement); returns the
 /// activations region size.
-fn place_in(s: &mut [u8], n: usize, ties: usize, order: Order) -> Result<usize, RunError> {
+fn place_in(s: &mut [u8], n: usize, ties: Ties, order: Order) -> Result<usize, RunError> {
+    #[cfg(not(feature = "in-place"))]
+    let NoTies = ties;
     for i in 0..n {
         let mut it = get(s, i)?;
         if it.offset != UNPLACED && it.first != ALIAS {
@@ -562,32 +604,27 @@ fn place_in(s: &mut [u8], n: usize, ties: usize, order: Order) -> Result<usize, 
                 best = Some((i, it));
             }
         }
-        let Some((i, _)) = best else { break };
-        // Item `i` and the items tied to it (an operator running in place: its output at a
-        // fixed distance below its input) are placed together, each at `base + rel`.
-        let head = group_head(s, n, ties, i)?;
-        let collides = |s: &[u8], base: u64| -> Result<bool, RunError> {
-            each_member(s, n, ties, head, |_, _, it, rel| {
-                let at = base + rel;
-                let end = at + it.size as u64;
+        #[cfg(not(feature = "in-place"))]
+        {
+            let Some((i, mut it)) = best else { break };
+            let collides = |s: &[u8], at: u32| -> Result<bool, RunError> {
+                let end = at as u64 + it.size as u64;
                 for j in 0..n {
                     let o = get(s, j)?;
                     if planned(&o)
                         && o.offset != UNPLACED
                         && o.first <= it.last
                         && it.first <= o.last
-                        && at < o.offset as u64 + o.size as u64
+                        && (at as u64) < o.offset as u64 + o.size as u64
                         && (o.offset as u64) < end
                     {
                         return Ok(true);
                     }
                 }
                 Ok(false)
-            })
-        };
-        let mut chosen = if collides(s, 0)? { None } else { Some(0u64) };
-        if chosen.is_none() {
-            each_member(s, n, ties, head, |s, _, it, rel| {
+            };
+            let mut chosen = if collides(s, 0)? { None } else { Some(0u32) };
+            if chosen.is_none() {
                 for j in 0..n {
                     let o = get(s, j)?;
                     if !planned(&o)
@@ -597,9 +634,9 @@ fn place_in(s: &mut [u8], n: usize, ties: usize, order: Order) -> Result<usize, 
                     {
                         continue;
                     }
-                    let end =
+                    let cand =
                         align_up(o.offset as usize + o.size as usize).ok_or(RunError::Internal)?;
-                    let Some(cand) = (end as u64).checked_sub(rel) else { continue };
+                    let cand = u32::try_from(cand).map_err(|_| RunError::Internal)?;
                     if chosen.is_some_and(|c| c <= cand) {
                         continue;
                     }
@@ -607,19 +644,71 @@ fn place_in(s: &mut [u8], n: usize, ties: usize, order: Order) -> Result<usize, 
                         chosen = Some(cand);
                     }
                 }
-                Ok(false)
-            })?;
+            }
+            it.offset = chosen.ok_or(RunError::Internal)?;
+            put(s, i, it)?;
         }
-        let base = chosen.ok_or(RunError::Internal)?;
-        let mut k = head;
-        loop {
-            let mut it = get(s, k)?;
-            let rel = relative_offset(s, n, ties, head, k)?;
-            it.offset = u32::try_from(base + rel).map_err(|_| RunError::Internal)?;
-            put(s, k, it)?;
-            match tied_above(s, n, ties, k)? {
-                Some(next) => k = next,
-                None => break,
+        #[cfg(feature = "in-place")]
+        {
+            let Some((i, _)) = best else { break };
+            // Item `i` and the items tied to it (an operator running in place: its output at a
+            // fixed distance below its input) are placed together, each at `base + rel`.
+            let head = group_head(s, n, ties, i)?;
+            let collides = |s: &[u8], base: u64| -> Result<bool, RunError> {
+                each_member(s, n, ties, head, |_, _, it, rel| {
+                    let at = base + rel;
+                    let end = at + it.size as u64;
+                    for j in 0..n {
+                        let o = get(s, j)?;
+                        if planned(&o)
+                            && o.offset != UNPLACED
+                            && o.first <= it.last
+                            && it.first <= o.last
+                            && at < o.offset as u64 + o.size as u64
+                            && (o.offset as u64) < end
+                        {
+                            return Ok(true);
+                        }
+                    }
+                    Ok(false)
+                })
+            };
+            let mut chosen = if collides(s, 0)? { None } else { Some(0u64) };
+            if chosen.is_none() {
+                each_member(s, n, ties, head, |s, _, it, rel| {
+                    for j in 0..n {
+                        let o = get(s, j)?;
+                        if !planned(&o)
+                            || o.offset == UNPLACED
+                            || o.first > it.last
+                            || it.first > o.last
+                        {
+                            continue;
+                        }
+                        let end = align_up(o.offset as usize + o.size as usize)
+                            .ok_or(RunError::Internal)?;
+                        let Some(cand) = (end as u64).checked_sub(rel) else { continue };
+                        if chosen.is_some_and(|c| c <= cand) {
+                            continue;
+                        }
+                        if !collides(s, cand)? {
+                            chosen = Some(cand);
+                        }
+                    }
+                    Ok(false)
+                })?;
+            }
+            let base = chosen.ok_or(RunError::Internal)?;
+            let mut k = head;
+            loop {
+                let mut it = get(s, k)?;
+                let rel = relative_offset(s, n, ties, head, k)?;
+                it.offset = u32::try_from(base + rel).map_err(|_| RunError::Internal)?;
+                put(s, k, it)?;
+                match tied_above(s, n, ties, k)? {
+                    Some(next) => k = next,
+                    None => break,
+                }
             }
         }
     }
@@ -806,6 +895,7 @@ fn plan(
         p += read_u32(head, p)? as usize;
     }
     // 4. The operators run in place: their flag, and their scratch with the row buffer.
+    #[cfg(feature = "in-place")]
     for k in 0..ties {
         let (output, _, _, band) = get_tie(s, n_t + n_ops, k)?;
         let op = get(s, output)?.first as usize;
@@ -955,6 +1045,13 @@ mod tests {
             .unwrap_or(0)
     }
 
+    /// No ties, as the planner's functions take them.
+    #[cfg(feature = "in-place")]
+    const NO_TIES: Ties = 0;
+    #[cfg(not(feature = "in-place"))]
+    const NO_TIES: Ties = NoTies;
+
+    #[cfg(feature = "in-place")]
     fn is_tie(s: &[u8], n: usize, ties: usize, a: usize, b: usize) -> bool {
         (0..ties).any(|k| {
             let (o, i, _, _) = get_tie(s, n, k).unwrap();
@@ -964,7 +1061,7 @@ mod tests {
 
     /// No two buffers alive at the same step share a byte (except an output tied to its input),
     /// and each is aligned.
-    fn assert_disjoint(s: &[u8], n: usize, ties: usize, case: &str) {
+    fn assert_disjoint(s: &[u8], n: usize, ties: Ties, case: &str) {
         for i in 0..n {
             let a = get(s, i).unwrap();
             if !planned(&a) {
@@ -976,7 +1073,13 @@ mod tests {
                 let b = get(s, j).unwrap();
                 let live = planned(&b) && a.first <= b.last && b.first <= a.last;
                 let overlap = a.offset < b.offset + b.size && b.offset < a.offset + a.size;
+                #[cfg(feature = "in-place")]
                 let tied = is_tie(s, n, ties, i, j);
+                #[cfg(not(feature = "in-place"))]
+                let tied = {
+                    let NoTies = ties;
+                    false
+                };
                 assert!(
                     !(live && overlap) || tied,
                     "{case}: items {i} and {j} overlap while both live"
@@ -990,6 +1093,7 @@ mod tests {
     /// step and after it (an operator may read its inputs at any time while it runs), except
     /// the input of an operator running in place, which is read row by row (`rows_of(step)`)
     /// while the output's rows are written: each input row must be intact when it is copied.
+    #[cfg(feature = "in-place")]
     fn simulate(
         s: &[u8],
         n: usize,
@@ -1054,7 +1158,7 @@ mod tests {
 
     /// Plans model `m` as `plan` does, in a scratch of its own; returns it, the item count, the
     /// ties and the activations size.
-    fn plan_model(m: &TfLiteModel<'_>, with_ties: bool) -> (vec::Vec<u8>, usize, usize, usize) {
+    fn plan_model(m: &TfLiteModel<'_>, with_ties: bool) -> (vec::Vec<u8>, usize, Ties, usize) {
         let n = m.tensor_count() + m.operator_count();
         let mut s = vec![0u8; scratch_bytes(m)];
         for op in 0..m.operator_count() {
@@ -1062,7 +1166,7 @@ mod tests {
             set_op_scratch(m, &mut s, op, scratch).unwrap();
         }
         lifetimes(m, &mut s).unwrap();
-        let ties = if with_ties { tie_in_place(m, &mut s).unwrap() } else { 0 };
+        let ties = if with_ties { tie_in_place(m, &mut s).unwrap() } else { NO_TIES };
         let size = place(&mut s, n, ties).unwrap();
         (s, n, ties, size)
     }
@@ -1078,9 +1182,9 @@ mod tests {
                 let case = format!("{}", dir.display());
                 let m = TfLiteModel::load(&bytes).unwrap();
                 let (mut s, n, _, size) = plan_model(&m, false);
-                assert_disjoint(&s, n, 0, &case);
+                assert_disjoint(&s, n, NO_TIES, &case);
                 let peak = peak_live(&s, n);
-                let largest_first = place_in(&mut s, n, 0, Order::Largest).unwrap();
+                let largest_first = place_in(&mut s, n, NO_TIES, Order::Largest).unwrap();
                 assert!(size <= largest_first, "{case}: {size} > {largest_first}");
                 assert!(size >= peak, "{case}: {size} below the live bytes {peak}");
                 if case.ends_with("mlperf_vww") {
@@ -1094,6 +1198,7 @@ mod tests {
         assert!(checked >= 20);
     }
 
+    #[cfg(feature = "in-place")]
     /// Every model planned with its operators in place: disjoint except the tied pairs, no live
     /// byte overwritten before its last read (the byte-by-byte run), and never larger than the
     /// plan without them.
@@ -1133,9 +1238,11 @@ mod tests {
         assert!(tied_models >= 4, "{tied_models}");
     }
 
+    #[cfg(feature = "in-place")]
     /// A small xorshift generator for the random graphs.
     struct Rng(u64);
 
+    #[cfg(feature = "in-place")]
     impl Rng {
         fn below(&mut self, n: u64) -> u64 {
             self.0 ^= self.0 << 13;
@@ -1145,6 +1252,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "in-place")]
     /// Random graphs of items: tensor `i` written at step `i`, read up to a few steps later,
     /// scratch at some steps, and in-place operators tied to an input they read last. The
     /// placement must keep every live byte (byte-by-byte run) and respect the ties.
@@ -1235,13 +1343,14 @@ mod tests {
         {
             put(&mut s, i, Item { size, first, last, offset: UNPLACED }).unwrap();
         }
-        assert_eq!(place_in(&mut s, 3, 0, Order::Earliest).unwrap(), 96);
-        assert_eq!(place_in(&mut s, 3, 0, Order::Largest).unwrap(), 64);
-        assert_eq!(place(&mut s, 3, 0).unwrap(), 64);
-        assert_disjoint(&s, 3, 0, "synthetic");
+        assert_eq!(place_in(&mut s, 3, NO_TIES, Order::Earliest).unwrap(), 96);
+        assert_eq!(place_in(&mut s, 3, NO_TIES, Order::Largest).unwrap(), 64);
+        assert_eq!(place(&mut s, 3, NO_TIES).unwrap(), 64);
+        assert_disjoint(&s, 3, NO_TIES, "synthetic");
         assert_eq!(get(&s, 1).unwrap().offset, 48);
     }
 
+    #[cfg(feature = "in-place")]
     #[test]
     fn a_widening_output_sits_below_its_input_and_a_chain_stays_together() {
         // A [0,1] 32 B -> (in place at 1) B [1,2] 64 B -> (in place at 2) C [2,3] 16 B: B

@@ -11,6 +11,7 @@
 
 use crate::engine::arena::{self, Location};
 use crate::engine::error::RunError;
+#[cfg(feature = "in-place")]
 use crate::engine::kernels::in_place::InPlace;
 use crate::engine::kernels::linked::KernelUse;
 use crate::engine::model::kernel::{Inputs, Kernels, Operands};
@@ -420,6 +421,7 @@ impl Records<'_> {
             let mut r = RecordReader::new(record);
             let [_len, code, _, _, n_in] = r.words::<5>().ok()?;
             // An operator run in place: its input count in the low 16 bits.
+            #[cfg(feature = "in-place")]
             let n_in = if n_in < 0 { n_in & 0xFFFF } else { n_in };
             r.bytes(usize::try_from(n_in).ok()?.checked_mul(4)?).ok()?;
             r.usize().ok()?;
@@ -475,6 +477,7 @@ fn run_operator(
 ) -> Result<(), RunError> {
     let mut r = RecordReader::new(record);
     let [_len, code, scratch_offset, scratch_len, n_in] = r.words::<5>()?;
+    #[cfg(feature = "in-place")]
     if n_in < 0 {
         return run_in_place(
             &mut r,
@@ -518,6 +521,7 @@ fn run_operator(
 /// Runs an operator the planner placed in place (its inputs word `n_in` negative: the input
 /// count in its low 16 bits, the band in bits 16-30): hands it the one region holding its
 /// input 0 and its output. Out of line: an operator run whole never pays for it.
+#[cfg(feature = "in-place")]
 #[inline(never)]
 fn run_in_place(
     r: &mut RecordReader<'_>,
@@ -546,6 +550,7 @@ fn run_in_place(
 /// For an operator the plan runs in place: the region holding its input 0 and its output
 /// (`out_start`, `out_len`), as `(start, len)` in the activations region, and where the two
 /// lie in it.
+#[cfg(feature = "in-place")]
 fn in_place_region(
     table: &[u8],
     indices: &[u8],
