@@ -92,11 +92,9 @@ impl fmt::Display for PlanError {
             PlanError::OperatorNotBuilt(c) => {
                 write!(f, "the plan runs builtin operator {c}, which this build leaves out")
             }
-            PlanError::InPlaceNotBuilt => write!(
-                f,
-                "the plan runs operators in place: enable the edge-reflex feature `in-place`, or \
-                 write the plan without it"
-            ),
+            PlanError::InPlaceNotBuilt => {
+                f.write_str("the plan runs operators in place: enable the `in-place` feature")
+            }
         }
     }
 }
@@ -558,7 +556,7 @@ mod tests {
         } else {
             let e = loaded.unwrap_err();
             assert_eq!(e, PlanError::InPlaceNotBuilt);
-            assert!(e.to_string().contains("feature `in-place`"), "{e}");
+            assert!(e.to_string().contains("enable the `in-place` feature"), "{e}");
         }
     }
 
