@@ -49,8 +49,8 @@ pub const VERSION: u32 = 8;
 
 /// The bit a plan's version word carries on top of [`VERSION`] when the plan runs an operator in
 /// place (only a build with the `in-place` feature writes such a plan; one without it refuses it
-/// with [`PlanError::InPlaceNotBuilt`]). Checked once with the version, not per record, so a
-/// build without the feature pays nothing for the refusal on a good plan.
+/// with [`PlanError::InPlaceNotBuilt`]). Checked once with the version, not per record: in a
+/// plan known when the firmware is built, the check folds away with the version's.
 pub const IN_PLACE_BIT: u32 = 1 << 31;
 
 /// Words of the fixed header.
