@@ -8,7 +8,7 @@ use edge_reflex::engine::kernels::{conv, depthwise, fully_connected, KernelVaria
 use edge_reflex::engine::{Interpreter, TfLiteModel};
 
 fn all_linked<V: KernelVariant>(codes: core::ops::Range<u8>) -> Vec<bool> {
-    codes.filter_map(|c| V::try_from(c).ok()).map(|v| v.is_linked()).collect()
+    codes.filter_map(|c| V::from_code(c)).map(|v| v.is_linked()).collect()
 }
 
 #[test]

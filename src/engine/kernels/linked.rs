@@ -48,7 +48,7 @@ impl KernelUse {
     /// The names of the variants in a record's codes ([`Choice::to_codes`](super::Choice::to_codes));
     /// `None` for an unknown code.
     pub fn of<V: KernelVariant>(codes: [u8; 2]) -> Option<KernelUse> {
-        let [dsp, portable] = codes.map(|c| V::try_from(c).ok());
+        let [dsp, portable] = codes.map(|c| V::from_code(c));
         Some(KernelUse {
             family: V::FAMILY,
             dsp: dsp?.dsp().name(),
@@ -174,7 +174,7 @@ mod tests {
     /// Each family's names follow its record codes: one name per code, none past them.
     fn names_follow_the_codes<V: crate::engine::kernels::KernelVariant>() {
         for code in 0..=u8::MAX {
-            let known = V::try_from(code).is_ok();
+            let known = V::from_code(code).is_some();
             assert_eq!(known, usize::from(code) < V::NAMES.len(), "{} code {code}", V::FAMILY);
         }
         assert_eq!(V::REFERENCE.name(), "reference");

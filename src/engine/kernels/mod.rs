@@ -79,8 +79,9 @@ pub struct Choice<V> {
     pub portable: V,
 }
 
-/// A family's variant enum, as a record stores it.
-pub trait KernelVariant: Copy + Into<u8> + TryFrom<u8> {
+/// A family's variant enum, as a record stores it: a `#[repr(u8)]` enum whose discriminant is
+/// its record code (bytemuck's `NoUninit` writes it, `CheckedBitPattern` checks a code read).
+pub trait KernelVariant: Copy + bytemuck::NoUninit + bytemuck::CheckedBitPattern {
     /// The family's name in [`linked`]'s list (`"fully_connected"`).
     const FAMILY: &'static str;
     /// Each variant's name in that list, indexed by its record code.
@@ -91,9 +92,22 @@ pub trait KernelVariant: Copy + Into<u8> + TryFrom<u8> {
     /// The variants this build links, a bit per record code ([`linked`]).
     const LINKED: u32 = linked::mask_of(linked::LIST, Self::FAMILY, Self::NAMES);
 
+    /// The variant's record code.
+    #[inline(always)]
+    fn code(self) -> u8 {
+        const { assert!(core::mem::size_of::<Self>() == 1) };
+        bytemuck::cast(self)
+    }
+
+    /// The variant of record code `code`, `None` for a code no variant has.
+    #[inline(always)]
+    fn from_code(code: u8) -> Option<Self> {
+        bytemuck::checked::try_cast(code).ok()
+    }
+
     /// The variant's name in [`linked`]'s list.
     fn name(self) -> &'static str {
-        Self::NAMES.get(usize::from(self.into())).copied().unwrap_or("?")
+        Self::NAMES.get(usize::from(self.code())).copied().unwrap_or("?")
     }
 
     /// True if this build links the variant (the reference always). Constant for a constant
@@ -101,8 +115,8 @@ pub trait KernelVariant: Copy + Into<u8> + TryFrom<u8> {
     /// code is not compiled and the operator falls to the reference arm.
     #[inline(always)]
     fn is_linked(self) -> bool {
-        let code: u8 = self.into();
-        code == Self::REFERENCE.into()
+        let code = self.code();
+        code == Self::REFERENCE.code()
             || Self::LINKED & 1u32.checked_shl(code.into()).unwrap_or(0) != 0
     }
 
@@ -150,12 +164,12 @@ impl<V: KernelVariant> Choice<V> {
 
     /// True if either target's variant is `v`.
     pub fn uses(self, v: V) -> bool {
-        self.dsp.into() == v.into() || self.portable.into() == v.into()
+        self.dsp.code() == v.code() || self.portable.code() == v.code()
     }
 
     /// The codes a record stores: the DSP variant's, then the portable one's.
     pub fn to_codes(self) -> [u8; 2] {
-        [self.dsp.into(), self.portable.into()]
+        [self.dsp.code(), self.portable.code()]
     }
 
     /// The variant of [`Target::HERE`] in codes [`to_codes`](Self::to_codes) wrote (only that
@@ -167,7 +181,7 @@ impl<V: KernelVariant> Choice<V> {
             Target::Dsp => codes[0],
             Target::Portable => codes[1],
         };
-        let v = V::try_from(code).ok()?;
+        let v = V::from_code(code)?;
         Some(match Target::HERE {
             Target::Dsp => v.dsp(),
             Target::Portable => v.portable(),

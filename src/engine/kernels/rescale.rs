@@ -22,10 +22,11 @@
 //!
 //! Each constructor returns `None` outside the range where the fast form is exact. The
 //! convolution kernels then give a channel whose weights are all zero its constant output
-//! ([`channel_or_constant`]) and keep the fast form for the others; only a channel with
-//! weights and a multiplier out of range sends the operator to the portable arithmetic of
-//! [`arith`](crate::engine::arith). FULLY_CONNECTED's prepared kernel rescales such a unit
-//! with the portable arithmetic alone.
+//! ([`channel_or_constant`]) and keep the fast form for the others; a channel with weights
+//! and a multiplier (or bias) out of range is rescaled alone with the portable arithmetic of
+//! [`arith`](crate::engine::arith) after each pass of the fast loops, in CONV_2D's and
+//! DEPTHWISE_CONV_2D's packed kernels and FULLY_CONNECTED's, so no such channel sends a whole
+//! operator to the portable kernel.
 //! `tests/kernels_conv.rs`, `tests/kernels_fully_connected.rs` and `tests/rescale_ties.rs` check
 //! both forms against exact references on random operands.
 

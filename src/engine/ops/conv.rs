@@ -6,7 +6,6 @@
 
 use super::bounds::{check_depth_multiplier, check_window, Axis};
 use super::{as_i8, as_i8_mut, kernel_err, KernelUse, Needs, Operands, Prep};
-use crate::engine::arith::FusedActivation;
 use crate::engine::error::{LoadError, LoadErrorKind, RunError};
 use crate::engine::kernels::conv::{
     self, sparse, Conv2d, ConvOperands, Facts, Geometry, Shapes, TapLayout, Variant,
@@ -57,32 +56,6 @@ fn operand<'m>(
 
 #[inline(never)]
 pub(super) fn prepare(p: &Prep<'_, '_>, w: &mut RecordWriter<'_>) -> Result<Needs, LoadError> {
-    // The operands are read and checked (the deepest stack of loading) under this small frame,
-    // and the record is written from what they say in its own frame, not one holding their
-    // reads (as FULLY_CONNECTED's prepare does).
-    let f = facts(p)?;
-    write(p, w, &f)
-}
-
-/// What a convolution's record is made from, read from its operands by [`facts`].
-struct ConvFacts<'m> {
-    depthwise: bool,
-    activation: FusedActivation,
-    input: QuantParams,
-    output: QuantParams,
-    shapes: Shapes,
-    geometry: Geometry,
-    depth_multiplier: usize,
-    channels: usize,
-    /// `Some(data)` for a bias (`data` `None` if it is not a constant).
-    bias: Option<Option<&'m [u8]>>,
-    weights_quant: Quantization<'m>,
-    weights: Option<&'m [i8]>,
-}
-
-/// Checks the operands and the window and reads what the record needs.
-#[inline(never)]
-fn facts<'m>(p: &Prep<'_, 'm>) -> Result<ConvFacts<'m>, LoadError> {
     let (o, depthwise) = match p.op.op {
         Op::Conv2d(o) => (o, false),
         Op::DepthwiseConv2d { conv, .. } => (conv, true),
@@ -145,49 +118,29 @@ fn facts<'m>(p: &Prep<'_, 'm>) -> Result<ConvFacts<'m>, LoadError> {
     {
         return Err(p.shapes("window positions overflow"));
     }
-    Ok(ConvFacts {
-        depthwise,
-        activation: o.activation,
-        input: qi,
-        output: qo,
-        shapes: Shapes { input: in_shape, filter: filter_shape, output: out_shape },
-        geometry: Geometry { stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w },
-        depth_multiplier,
-        channels,
-        bias,
-        weights_quant: fq,
-        weights: filter.data.map(as_i8),
-    })
-}
-
-/// Chooses the kernel and writes the record and its tail from `f`.
-#[inline(never)]
-fn write(
-    p: &Prep<'_, '_>,
-    w: &mut RecordWriter<'_>,
-    f: &ConvFacts<'_>,
-) -> Result<Needs, LoadError> {
-    let (qi, qo, shapes, geometry) = (f.input, f.output, f.shapes, f.geometry);
-    let k = if f.depthwise {
+    let geometry = Geometry { stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w };
+    let shapes = Shapes { input: in_shape, filter: filter_shape, output: out_shape };
+    let has_bias = bias.is_some();
+    let weights = filter.data.map(as_i8);
+    let k = if depthwise {
         let k = DepthwiseConv2d::new(
             geometry,
-            f.depth_multiplier,
+            depth_multiplier,
             qi.zero_point,
             qo.scale,
             qo.zero_point,
-            f.activation,
+            o.activation,
         )
         .map_err(|e| p.kernel(e))?;
         Kernel::Depthwise(k)
     } else {
-        let k = Conv2d::new(geometry, qi.zero_point, qo.scale, qo.zero_point, f.activation)
+        let k = Conv2d::new(geometry, qi.zero_point, qo.scale, qo.zero_point, o.activation)
             .map_err(|e| p.kernel(e))?;
-        Kernel::Conv(k, Facts { shapes, weights: f.weights, bias: f.bias.flatten().map(I32Le) })
+        Kernel::Conv(k, Facts { shapes, weights, bias: bias.flatten().map(I32Le) })
     };
     let chosen = choose(&k, shapes);
-    write_record(w, &k, shapes, f.bias.is_some(), &chosen);
-    let scales = f.weights_quant.scales();
-    write_channel_multipliers(p, w, qi.scale, scales, qo.scale, f.channels)?;
+    write_record(w, &k, shapes, has_bias, &chosen);
+    write_channel_multipliers(p, w, qi.scale, fq.scales(), qo.scale, channels)?;
     if let Kernel::Conv(k, facts) = &k {
         if chosen.listed_bytes != 0 {
             write_list(p, w, k, facts, chosen.listed_bytes)?;

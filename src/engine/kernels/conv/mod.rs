@@ -75,7 +75,7 @@ pub struct ConvOperands<'a> {
 }
 
 /// The kernel variants of CONV_2D; stored in the operator's record as its `u8` code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
 pub enum Variant {
@@ -127,27 +127,6 @@ impl super::KernelVariant for Variant {
             Variant::Folded => Variant::Packed,
             v => v,
         }
-    }
-}
-
-impl From<Variant> for u8 {
-    fn from(v: Variant) -> u8 {
-        v as u8
-    }
-}
-
-impl TryFrom<u8> for Variant {
-    type Error = KernelError;
-    fn try_from(code: u8) -> Result<Variant, KernelError> {
-        Ok(match code {
-            0 => Variant::Reference,
-            1 => Variant::Packed,
-            2 => Variant::Sparse,
-            3 => Variant::SparsePacked,
-            4 => Variant::SparsePackedBounded,
-            5 => Variant::Folded,
-            _ => return Err(KernelError::Unsupported),
-        })
     }
 }
 

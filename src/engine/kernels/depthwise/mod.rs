@@ -127,7 +127,7 @@ pub struct DepthwiseOperands<'a> {
 }
 
 /// The kernel variants of DEPTHWISE_CONV_2D; stored in the operator's record as its `u8` code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
 pub enum Variant {
@@ -150,24 +150,6 @@ impl super::KernelVariant for Variant {
 
     fn dsp(self) -> Variant {
         self
-    }
-}
-
-impl From<Variant> for u8 {
-    fn from(v: Variant) -> u8 {
-        v as u8
-    }
-}
-
-impl TryFrom<u8> for Variant {
-    type Error = KernelError;
-    fn try_from(code: u8) -> Result<Variant, KernelError> {
-        Ok(match code {
-            0 => Variant::Reference,
-            1 => Variant::Packed,
-            2 => Variant::SingleChannel,
-            _ => return Err(KernelError::Unsupported),
-        })
     }
 }
 

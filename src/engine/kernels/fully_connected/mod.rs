@@ -143,7 +143,7 @@ pub struct FcOperands<'a> {
 }
 
 /// The kernel variants of FULLY_CONNECTED; stored in the operator's record as its `u8` code.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bytemuck::NoUninit, bytemuck::CheckedBitPattern)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
 pub enum Variant {
@@ -186,26 +186,6 @@ impl super::KernelVariant for Variant {
             Variant::Sparse => Variant::SparsePacked,
             v => v,
         }
-    }
-}
-
-impl From<Variant> for u8 {
-    fn from(v: Variant) -> u8 {
-        v as u8
-    }
-}
-
-impl TryFrom<u8> for Variant {
-    type Error = KernelError;
-    fn try_from(code: u8) -> Result<Variant, KernelError> {
-        Ok(match code {
-            0 => Variant::Reference,
-            1 => Variant::Packed,
-            2 => Variant::Prepared,
-            3 => Variant::Sparse,
-            4 => Variant::SparsePacked,
-            _ => return Err(KernelError::Unsupported),
-        })
     }
 }
 
