@@ -11,6 +11,10 @@
 #   options: --no-profile  --no-docs  --docs (force the rewrite)  --runs N (override the run count)
 #            --no-load (skip the second build of each model that loads and plans on the device)
 #            --all-kernels (link every kernel variant, not only those the model's plan uses)
+#            --in-place (build the firmware, its build script's prebuilt plan and the CLI with the
+#                        engine's `in-place` feature, for the models with convolutions: they run
+#                        in place where that lowers the arena; lines carry `in_place=1`; docs
+#                        untouched)
 #
 # A model is a fixture case of tests/data: `set/case` (sets: conformance, conformance-next, mlperf-tiny),
 # or a bare case name looked up in every set. The full run (no --model) takes every case of
@@ -63,6 +67,7 @@ QUICK=0
 PROFILE=1
 LOAD=1
 ALL_KERNELS=0
+IN_PLACE=0
 DOCS=auto
 RUNS_OVERRIDE=""
 while [ $# -gt 0 ]; do
@@ -73,6 +78,7 @@ while [ $# -gt 0 ]; do
         --no-profile) PROFILE=0 ;;
         --no-load) LOAD=0 ;;
         --all-kernels) ALL_KERNELS=1 ;;
+        --in-place) IN_PLACE=1 ;;
         --no-docs) DOCS=0 ;;
         --docs) DOCS=1 ;;
         --runs) shift; RUNS_OVERRIDE="${1:?--runs needs a number}" ;;
@@ -140,6 +146,8 @@ if [ ${#MODELS[@]} -eq 0 ]; then
     [ "$DOCS" = auto ] && [ $QUICK = 0 ] && DOCS=1
 fi
 [ "$DOCS" = auto ] && DOCS=0
+# The generated tables are the default build's: an --in-place run never rewrites them.
+[ $IN_PLACE = 1 ] && DOCS=0
 
 # --- tools ------------------------------------------------------------------------------------------
 mkdir -p "$BENCH_DIR"
@@ -150,8 +158,9 @@ cc -O2 -shared -fPIC -Wall -Wextra -o "$INSN_SO" "$ROOT/scripts/bench-op-count.c
 # MACs per operator from the host CLI (`reflex inspect --json`); optional. Built with the host
 # toolchain (not the Debian cross one that toolchain.sh exported), so it reuses the host's target/debug.
 REFLEX=""
+# With --in-place, the CLI's engine has the feature too (its plans are the firmware's).
 if (cd "$ROOT" && env -u RUSTC -u RUSTC_BOOTSTRAP -u CARGO_TARGET_DIR cargo build --quiet \
-    -p edge-reflex-cli 2>/dev/null); then
+    -p edge-reflex-cli $([ $IN_PLACE = 1 ] && echo "--features in-place") 2>/dev/null); then
     REFLEX="$ROOT/target/debug/reflex"
 fi
 # Prints "INDEX NAME MACS" per operator of a model file.
@@ -253,6 +262,13 @@ build_fw() { # target model runs profile(0/1) suffix [extra engine feature]
     if [ -n "$extra" ]; then
         features="${features:---features edge-reflex/ops-all},edge-reflex/$extra"
     fi
+    # boards/bench's `in-place` feature turns the engine's on for the firmware and for the build
+    # script that writes the prebuilt plan (its build-dependency), so the two agree. Only for a
+    # model with CONV_2D or DEPTHWISE_CONV_2D (the feature implies `op-conv`: on another model it
+    # would link a family the model does not use, and tie nothing).
+    if [ $IN_PLACE = 1 ] && { [ -z "$features" ] || [[ "$features" == *op-conv* ]]; }; then
+        features="${features:---features all-ops},in-place"
+    fi
     # shellcheck disable=SC2086
     if ! (cd "$ROOT/boards/bench" && BENCH_BOARD="$board" BENCH_MODEL="$model" BENCH_RUNS="$runs" \
         BENCH_PROFILE="$([ "$profile" = 1 ] && echo ops)" EDGE_REFLEX_FIXTURES="$FIXTURES" \
@@ -279,7 +295,12 @@ run_fw() { # target elf log plugin-args
 RESULTS="$BENCH_DIR/results.txt"
 : >"$RESULTS"
 FAILED=()
-emit() { echo "$*${M0_MACHINE:+ machine=$M0_MACHINE}"; echo "$*${M0_MACHINE:+ machine=$M0_MACHINE}" >>"$RESULTS"; }
+emit() {
+    local line="$*${M0_MACHINE:+ machine=$M0_MACHINE}"
+    [ $IN_PLACE = 1 ] && line+=" in_place=1"
+    echo "$line"
+    echo "$line" >>"$RESULTS"
+}
 
 bench_one() { # target model
     local target="$1" model="$2" runs elf log fw insn_line region regions insns flash test_bytes \

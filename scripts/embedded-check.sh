@@ -11,8 +11,9 @@
 # Steps:
 #   lib    `cargo build --release -Zbuild-std=core` of the root crate (library only) for
 #          thumbv7em-none-eabihf and thumbv6m-none-eabi, with default features and with
-#          `defmt,serde,update` (thumbv6m: `cargo check`), and `cargo check` of thumbv8m.main-none-eabihf
-#          (Cortex-M33, DSP on) and riscv32imc with those features and riscv32imac (the boards step
+#          `defmt,serde,update,op-float,in-place` (thumbv6m: `cargo check`), and `cargo check` of
+#          thumbv8m.main-none-eabihf (Cortex-M33, DSP on) and riscv32imc with `defmt,serde,update`
+#          and riscv32imac (the boards step
 #          builds and runs the library on the first two). A std dependency anywhere fails here.
 #   boards every boards/<name>/ with a Cargo.toml and a binary (src/main.rs or src/bin/), built in
 #          release from its own directory, so its .cargo/config.toml applies ([build] target must be set
@@ -89,8 +90,8 @@ step_lib() {
     # path). The full builds of the library for thumbv8m.main and riscv32imc are the boards step's
     # qemu-m33, rp-pico2, qemu-rv32 and esp32c3 (built, and the QEMU ones run, there), so this step
     # only type-checks them, which keeps it short.
-    for spec in build:thumbv7em-none-eabihf: build:thumbv7em-none-eabihf:defmt,serde,update,op-float \
-        build:thumbv6m-none-eabi: check:thumbv6m-none-eabi:defmt,serde,update,op-float \
+    for spec in build:thumbv7em-none-eabihf: build:thumbv7em-none-eabihf:defmt,serde,update,op-float,in-place \
+        build:thumbv6m-none-eabi: check:thumbv6m-none-eabi:defmt,serde,update,op-float,in-place \
         check:thumbv8m.main-none-eabihf:defmt,serde,update \
         check:riscv32imc-unknown-none-elf:defmt,serde,update check:riscv32imac-unknown-none-elf:; do
         command="${spec%%:*}"

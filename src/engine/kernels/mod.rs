@@ -26,6 +26,8 @@ pub mod elementwise;
 pub mod float;
 pub mod fully_connected;
 pub mod geometry;
+#[cfg(feature = "in-place")]
+pub mod in_place;
 pub mod linked;
 pub mod lstm;
 pub mod lut;

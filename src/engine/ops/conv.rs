@@ -11,6 +11,8 @@ use crate::engine::kernels::conv::{
     self, sparse, Conv2d, ConvOperands, Facts, Geometry, Shapes, TapLayout, Variant,
 };
 use crate::engine::kernels::depthwise::{self, DepthwiseConv2d, DepthwiseOperands};
+#[cfg(feature = "in-place")]
+use crate::engine::kernels::in_place;
 use crate::engine::kernels::{
     channel_multipliers, padding, Choice, I32Le, KernelVariant, Requantize,
 };
@@ -394,13 +396,129 @@ pub(super) fn eval(
         let variant: depthwise::Variant =
             Choice::here_in(rec.variants).ok_or(RunError::Internal)?;
         let ops = DepthwiseOperands { input, filter, bias, requantize, output, shapes };
+        #[cfg(feature = "in-place")]
+        return depthwise_kernel(&k, variant, ops, io.scratch).map_err(kernel_err);
+        #[cfg(not(feature = "in-place"))]
         return k.eval(variant, ops, io.scratch).map_err(kernel_err);
     }
     let k = Conv2d { geometry, input_offset, output_offset, activation_min, activation_max };
     let variant: Variant = rec.variant()?;
     let listed = if variant.is_sparse() { r.bytes(rec.listed_bytes as usize)? } else { &[] };
     let ops = ConvOperands { input, filter, listed, bias, requantize, output, shapes };
+    #[cfg(feature = "in-place")]
+    return conv_kernel(&k, variant, ops, io.scratch).map_err(kernel_err);
+    #[cfg(not(feature = "in-place"))]
     k.eval(variant, ops, io.scratch).map_err(kernel_err)
+}
+
+/// The one call of CONV_2D's kernel, for the operator run whole and for each band of one run in
+/// place (out of line: the kernel's dispatch is linked once).
+#[cfg(feature = "in-place")]
+#[inline(never)]
+fn conv_kernel(
+    k: &Conv2d,
+    variant: Variant,
+    ops: ConvOperands<'_>,
+    scratch: &mut [u8],
+) -> Result<(), crate::engine::kernels::KernelError> {
+    k.eval(variant, ops, scratch)
+}
+
+/// The one call of DEPTHWISE_CONV_2D's kernel (see [`conv_kernel`]).
+#[cfg(feature = "in-place")]
+#[inline(never)]
+fn depthwise_kernel(
+    k: &DepthwiseConv2d,
+    variant: depthwise::Variant,
+    ops: DepthwiseOperands<'_>,
+    scratch: &mut [u8],
+) -> Result<(), crate::engine::kernels::KernelError> {
+    k.eval(variant, ops, scratch)
+}
+
+/// Runs a CONV_2D or DEPTHWISE_CONV_2D the planner placed in place: `io.output` is the region
+/// holding its input and output as `at` says, computed in bands of `band` output rows
+/// ([`in_place`]). Out of line: an operator run whole never pays for it.
+#[cfg(feature = "in-place")]
+#[inline(never)]
+pub(super) fn eval_in_place(
+    op_code: i32,
+    r: &mut RecordReader<'_>,
+    io: Operands<'_>,
+    at: in_place::InPlace,
+    band: usize,
+) -> Result<(), RunError> {
+    let rec: ConvRecord = r.checked()?;
+    let requantize = read_channel_multipliers(r, rec.output[3] as usize)?;
+    let bias = if rec.bias { Some(I32Le(io.inputs.get(2)?)) } else { None };
+    let (geometry, shapes) = (rec.geometry(), rec.shapes());
+    let filter = io.inputs.i8(1)?;
+    let rows = in_place::Rows::of_conv(geometry, shapes)
+        .and_then(|rows| rows.with_band(band))
+        .ok_or(RunError::Internal)?;
+    let (input_offset, output_offset) = (rec.input_offset, rec.output_offset);
+    let (activation_min, activation_max) = (rec.activation_min, rec.activation_max);
+    let (region, scratch) = (io.output, io.scratch);
+    if op_code == code::DEPTHWISE_CONV_2D {
+        let k = DepthwiseConv2d {
+            geometry,
+            depth_multiplier: rec.depth_multiplier as usize,
+            input_offset,
+            output_offset,
+            activation_min,
+            activation_max,
+        };
+        let variant: depthwise::Variant = rec.variant()?;
+        let w = in_place::Weights { filter, listed: &[], bias, requantize, shapes };
+        let eval = |k: &DepthwiseConv2d, ops: DepthwiseOperands<'_>, scratch: &mut [u8]| {
+            depthwise_kernel(k, variant, ops, scratch)
+        };
+        return in_place::depthwise(&k, &w, rows, region, at, scratch, eval).map_err(kernel_err);
+    }
+    let k = Conv2d { geometry, input_offset, output_offset, activation_min, activation_max };
+    let variant: Variant = rec.variant()?;
+    let listed = if variant.is_sparse() { r.bytes(rec.listed_bytes as usize)? } else { &[] };
+    let w = in_place::Weights { filter, listed, bias, requantize, shapes };
+    let eval = |k: &Conv2d, ops: ConvOperands<'_>, scratch: &mut [u8]| {
+        conv_kernel(k, variant, ops, scratch)
+    };
+    in_place::conv(&k, &w, rows, region, at, scratch, eval).map_err(kernel_err)
+}
+
+/// The rows operator `op` of `m` runs in place over, if the planner may place its output over
+/// its input ([`in_place`]): an int8 CONV_2D or DEPTHWISE_CONV_2D run by the builtin kernels
+/// whose shapes [`Rows::of_conv`](in_place::Rows::of_conv) accepts.
+#[cfg(feature = "in-place")]
+pub(super) fn in_place_rows(
+    m: &crate::engine::model::TfLiteModel<'_>,
+    op: &crate::engine::model::operator::OperatorInfo<'_>,
+) -> Option<in_place::Rows> {
+    let o = match op.op {
+        Op::Conv2d(o) | Op::DepthwiseConv2d { conv: o, .. } => o,
+        _ => return None,
+    };
+    if super::record_code(m, op) != op.code {
+        return None;
+    }
+    let shape = |t: Option<u32>| -> Option<[usize; 4]> {
+        let info = m.tensor(t?).ok()?;
+        let dims = info.shape.dims();
+        (dims.len() == 4 && info.dtype == DType::Int8)
+            .then(|| [dims[0], dims[1], dims[2], dims[3]].map(|d| d as usize))
+    };
+    let shapes = Shapes {
+        input: shape(op.input(0))?,
+        filter: shape(op.input(1))?,
+        output: shape(op.output(0))?,
+    };
+    let [_, in_h, in_w, _] = shapes.input;
+    let [_, kh, kw, _] = shapes.filter;
+    let (stride_h, stride_w) = (o.stride_h as usize, o.stride_w as usize);
+    let (dilation_h, dilation_w) = (o.dilation_h as usize, o.dilation_w as usize);
+    let (_, pad_h) = padding(o.padding, in_h, kh, stride_h, dilation_h)?;
+    let (_, pad_w) = padding(o.padding, in_w, kw, stride_w, dilation_w)?;
+    let geometry = Geometry { stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w };
+    in_place::Rows::of_conv(geometry, shapes)
 }
 
 #[cfg(test)]

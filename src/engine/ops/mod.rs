@@ -96,6 +96,43 @@ pub fn record_code(m: &TfLiteModel<'_>, op: &OperatorInfo<'_>) -> i32 {
     op.code
 }
 
+/// The rows operator `op` of `m` would run in place over, if the planner may place its output
+/// over its own input ([`in_place`](crate::engine::kernels::in_place)); `None` for an operator
+/// that cannot run in place.
+#[cfg(feature = "in-place")]
+pub(crate) fn in_place_rows(
+    m: &TfLiteModel<'_>,
+    op: &OperatorInfo<'_>,
+) -> Option<crate::engine::kernels::in_place::Rows> {
+    if !cfg!(feature = "op-conv") {
+        return None;
+    }
+    conv::in_place_rows(m, op)
+}
+
+/// Runs an operator the planner placed in place ([`in_place_rows`]): `io.output` is the one
+/// region holding its input 0 and its output as `at` says, computed in bands of `band` output
+/// rows.
+///
+/// Errors: [`RunError::Internal`] for an operator that has no in-place form (a corrupted record);
+/// as [`eval`] otherwise.
+#[cfg(feature = "in-place")]
+pub(crate) fn eval_in_place(
+    code: i32,
+    r: &mut RecordReader<'_>,
+    io: Operands<'_>,
+    at: crate::engine::kernels::in_place::InPlace,
+    band: usize,
+) -> Result<(), RunError> {
+    use crate::engine::model::operator::code;
+    match code {
+        code::CONV_2D | code::DEPTHWISE_CONV_2D if built(code::CONV_2D) => {
+            conv::eval_in_place(code, r, io, at, band)
+        }
+        _ => Err(RunError::Internal),
+    }
+}
+
 /// Checks operator `op` and writes its parameters with `w`: through the registration that runs
 /// it, if `m` was loaded with one, else through its [`table`] entry.
 pub fn prepare(

@@ -19,6 +19,12 @@
 //!   first; longest-lived first), keeping the smallest result. RESHAPE, EXPAND_DIMS and SQUEEZE do not
 //!   get a buffer: their output is an alias of their input (whose lifetime is extended to cover
 //!   the alias), so they cost neither memory nor time.
+//! * **In place** (feature `in-place`; without it the planner never ties): where the busiest
+//!   step would otherwise be a CONV_2D or DEPTHWISE_CONV_2D that reads its input for the last
+//!   time, the operator's output is *tied* to that input: placed `kernels::in_place::output_below`
+//!   bytes below it, overlapping it, the two placed together; the operator then runs in bands of
+//!   rows (`kernels::in_place`), its record flagged (the sign bit of its inputs word) and its
+//!   scratch grown by the band buffer.
 //!
 //! Planning needs a scratch table of [`ITEM`] bytes per tensor and per operator. Inside
 //! `Interpreter::new` it lives in the (not yet used) activations region, so the arena size is
@@ -28,6 +34,8 @@
 
 use crate::engine::arena::{self, Location};
 use crate::engine::error::RunError;
+#[cfg(feature = "in-place")]
+use crate::engine::kernels::in_place;
 use crate::engine::model::kernel::state_layout;
 use crate::engine::model::TfLiteModel;
 use crate::engine::ops;
@@ -66,9 +74,16 @@ pub struct Layout {
     pub total: usize,
 }
 
-/// Bytes of planning scratch a model needs.
+/// Bytes of planning scratch a model needs: [`ITEM`] bytes per tensor and per operator (and,
+/// with the `in-place` feature, `TIE` bytes per operator that could run in place).
 pub fn scratch_bytes(m: &TfLiteModel<'_>) -> usize {
-    (m.tensor_count() + m.operator_count()).saturating_mul(ITEM)
+    let items = (m.tensor_count() + m.operator_count()).saturating_mul(ITEM);
+    #[cfg(feature = "in-place")]
+    let items = {
+        let candidates = m.operators().filter(|op| ops::in_place_rows(m, op).is_some()).count();
+        items.saturating_add(candidates.saturating_mul(TIE))
+    };
+    items
 }
 
 fn align_up(x: usize) -> Option<usize> {
@@ -224,6 +239,299 @@ fn planned(it: &Item) -> bool {
     it.first != NONE && it.first != ALIAS && it.last != u32::MAX && it.size > 0
 }
 
+/// The operators the planner runs in place: their count with the `in-place` feature (the ties,
+/// written after the items of the planning scratch); nothing without it.
+#[cfg(feature = "in-place")]
+type Ties = usize;
+#[cfg(not(feature = "in-place"))]
+type Ties = NoTies;
+
+/// The ties without the `in-place` feature: none (a value of no size: the functions that take
+/// the ties compile as if they did not).
+#[cfg(not(feature = "in-place"))]
+#[derive(Clone, Copy, Debug)]
+struct NoTies;
+
+/// Without the `in-place` feature no operator runs in place.
+#[cfg(not(feature = "in-place"))]
+fn tie_in_place(_: &TfLiteModel<'_>, _: &mut [u8]) -> Result<Ties, RunError> {
+    Ok(NoTies)
+}
+
+/// Bytes of one tie in the planning scratch (after the items): an operator that runs in place,
+/// as its output item, its input item, how far below the input the output starts and its band
+/// (`u32` each).
+#[cfg(feature = "in-place")]
+const TIE: usize = 16;
+
+/// The flag the planner sets in the inputs word (the fifth) of the record of an operator it
+/// runs in place (its sign bit): its output then overlaps input 0 as
+/// [`in_place`](crate::engine::kernels::in_place) describes, the word's bits 16-30 hold its band
+/// (output rows) and its low 16 bits its input count, and its scratch starts with the band
+/// buffer.
+#[cfg(feature = "in-place")]
+pub(crate) const IN_PLACE: i32 = i32::MIN;
+
+/// Tie `k`: `(output item, input item, bytes the output starts below the input, band)`.
+#[cfg(feature = "in-place")]
+fn get_tie(s: &[u8], n: usize, k: usize) -> Result<(usize, usize, u32, u32), RunError> {
+    let at = n * ITEM + k * TIE;
+    let w = |i: usize| read_u32(s, at + 4 * i);
+    Ok((w(0)? as usize, w(1)? as usize, w(2)?, w(3)?))
+}
+
+#[cfg(feature = "in-place")]
+fn put_tie(s: &mut [u8], n: usize, k: usize, tie: [usize; 4]) -> Result<(), RunError> {
+    let at = n * ITEM + k * TIE;
+    let b = s.get_mut(at..at + TIE).ok_or(RunError::Internal)?;
+    for (i, v) in tie.into_iter().enumerate() {
+        let v = u32::try_from(v).map_err(|_| RunError::Internal)?;
+        b[4 * i..4 * i + 4].copy_from_slice(&v.to_le_bytes());
+    }
+    Ok(())
+}
+
+/// The input item that item `i` (an output) is tied to, if any.
+#[cfg(feature = "in-place")]
+fn tied_below(s: &[u8], n: usize, ties: usize, i: usize) -> Result<Option<usize>, RunError> {
+    for k in 0..ties {
+        let (output, input, _, _) = get_tie(s, n, k)?;
+        if output == i {
+            return Ok(Some(input));
+        }
+    }
+    Ok(None)
+}
+
+/// The output item tied to item `i` (an input), if any.
+#[cfg(feature = "in-place")]
+fn tied_above(s: &[u8], n: usize, ties: usize, i: usize) -> Result<Option<usize>, RunError> {
+    for k in 0..ties {
+        let (output, input, _, _) = get_tie(s, n, k)?;
+        if input == i {
+            return Ok(Some(output));
+        }
+    }
+    Ok(None)
+}
+
+/// How far below item `input` the output tied to it starts (0 if none is).
+#[cfg(feature = "in-place")]
+fn below(s: &[u8], n: usize, ties: usize, input: usize) -> Result<i64, RunError> {
+    for k in 0..ties {
+        let (_, i, below, _) = get_tie(s, n, k)?;
+        if i == input {
+            return Ok(i64::from(below));
+        }
+    }
+    Ok(0)
+}
+
+/// The first item of item `i`'s group (the chain of ties through it): the one tied to no input.
+#[cfg(feature = "in-place")]
+fn group_head(s: &[u8], n: usize, ties: usize, i: usize) -> Result<usize, RunError> {
+    let mut k = i;
+    for _ in 0..=n {
+        match tied_below(s, n, ties, k)? {
+            Some(below) => k = below,
+            None => return Ok(k),
+        }
+    }
+    Err(RunError::Internal)
+}
+
+/// Calls `f(s, index, item, rel)` for each item of the group starting at `head`, `rel` being its offset
+/// above the group's lowest byte; stops at (and returns) the first `true`.
+#[cfg(feature = "in-place")]
+fn each_member(
+    s: &[u8],
+    n: usize,
+    ties: usize,
+    head: usize,
+    mut f: impl FnMut(&[u8], usize, Item, u64) -> Result<bool, RunError>,
+) -> Result<bool, RunError> {
+    // Heights relative to the head (each output `below` its input), then shifted so the lowest
+    // member is at 0.
+    let walk = |f: &mut dyn FnMut(usize, i64) -> Result<bool, RunError>| {
+        let (mut k, mut h) = (head, 0i64);
+        for _ in 0..=n {
+            if f(k, h)? {
+                return Ok(true);
+            }
+            let Some(next) = tied_above(s, n, ties, k)? else { return Ok(false) };
+            h -= below(s, n, ties, k)?;
+            k = next;
+        }
+        Err(RunError::Internal)
+    };
+    let mut lowest = 0i64;
+    walk(&mut |_, h| {
+        lowest = lowest.min(h);
+        Ok(false)
+    })?;
+    walk(&mut |k, h| f(s, k, get(s, k)?, (h - lowest) as u64))
+}
+
+/// Item `k`'s offset above the lowest byte of the group starting at `head`.
+#[cfg(feature = "in-place")]
+fn relative_offset(
+    s: &[u8],
+    n: usize,
+    ties: usize,
+    head: usize,
+    k: usize,
+) -> Result<u64, RunError> {
+    let mut found = None;
+    each_member(s, n, ties, head, |_, i, _, rel| {
+        if i == k {
+            found = Some(rel);
+        }
+        Ok(i == k)
+    })?;
+    found.ok_or(RunError::Internal)
+}
+
+/// The most bands (kernel calls) per batch an operator run in place is split into.
+#[cfg(feature = "in-place")]
+const MAX_BANDS: usize = 8;
+
+/// An operator that can run in place, as [`candidate`] finds it.
+#[cfg(feature = "in-place")]
+#[derive(Clone, Copy, Debug)]
+struct Candidate {
+    /// Its input item (the root of input 0).
+    input: usize,
+    /// Its output item.
+    output: usize,
+    /// Bytes of the input and the output.
+    sizes: (usize, usize),
+    /// Its rows (in the default bands).
+    rows: in_place::Rows,
+}
+
+#[cfg(feature = "in-place")]
+impl Candidate {
+    /// Bytes its step holds for the two tensors and the band buffer when it runs in place in
+    /// bands of `band` rows, and how far below the input the output starts; `None` if `band`
+    /// cannot be.
+    fn cost(&self, band: usize) -> Option<(usize, usize)> {
+        let rows = self.rows.with_band(band)?;
+        let below = in_place::output_below(rows)?;
+        let region = below.checked_add(self.sizes.0)?.max(self.sizes.1);
+        Some((region.checked_add(rows.buffer_bytes()?)?, below))
+    }
+
+    /// The bands it may run in: at most [`MAX_BANDS`] of them per batch (each band is a kernel
+    /// call, and the kernels prepare every channel's rescale and weights again on each call).
+    fn bands(&self) -> core::ops::RangeInclusive<usize> {
+        let rows = self.rows.batch_rows.min(in_place::MAX_BAND);
+        rows.div_ceil(MAX_BANDS).max(1)..=rows
+    }
+
+    /// The least its step can hold for the two tensors in place (any band).
+    fn least(&self) -> usize {
+        self.bands().filter_map(|b| self.cost(b)).map(|c| c.0).min().unwrap_or(usize::MAX)
+    }
+}
+
+/// Operator `op` as a [`Candidate`] to run in place; `None` if it cannot: it has no in-place
+/// form ([`ops::in_place_rows`]), its input is a graph input or read after it, or its output
+/// is written before it.
+#[cfg(feature = "in-place")]
+fn candidate(
+    m: &TfLiteModel<'_>,
+    s: &[u8],
+    op: &crate::engine::model::operator::OperatorInfo<'_>,
+) -> Result<Option<Candidate>, RunError> {
+    let Some(rows) = ops::in_place_rows(m, op) else { return Ok(None) };
+    let (Some(input), Some(output)) = (op.input(0), op.output(0)) else { return Ok(None) };
+    let (input, output) = (root(s, input as usize)?, output as usize);
+    let (a, b) = (get(s, input)?, get(s, output)?);
+    let k = op.index;
+    let fits = |it: &Item, bytes: Option<usize>| bytes == Some(it.size as usize);
+    let scratch = get(s, m.tensor_count() + k as usize)?;
+    if input == output
+        || !planned(&a)
+        || !planned(&b)
+        || a.first >= k
+        || a.last != k
+        || b.first != k
+        || !fits(&a, rows.input_bytes())
+        || !fits(&b, rows.output_bytes())
+        || (planned(&scratch) && (scratch.first != k || scratch.last != k))
+        || op.input_count() > 0xFFFF
+    {
+        return Ok(None);
+    }
+    let sizes = (a.size as usize, b.size as usize);
+    Ok(Some(Candidate { input, output, sizes, rows }))
+}
+
+/// Bytes of the planned items alive at step `k`.
+#[cfg(feature = "in-place")]
+fn live_at(s: &[u8], n: usize, k: u32) -> Result<usize, RunError> {
+    let mut live = 0usize;
+    for i in 0..n {
+        let it = get(s, i)?;
+        if planned(&it) && it.first <= k && k <= it.last {
+            live = live.saturating_add(it.size as usize);
+        }
+    }
+    Ok(live)
+}
+
+/// Ties operators to their inputs to run in place ([`candidate`]) where that lowers the peak:
+/// an operator whose step holds more live bytes than the busiest step would with every
+/// candidate in place in its least-memory band (the floor). Each tied operator runs in the
+/// tallest band that keeps its step at or under the floor: in place costs the band copies and
+/// a kernel call per band, so operators away from the peak keep their own output buffer, and
+/// the others take as few bands as the floor allows. Grows each tied operator's scratch by its
+/// band buffer; returns the number of ties (written after the items of `s`).
+#[cfg(feature = "in-place")]
+fn tie_in_place(m: &TfLiteModel<'_>, s: &mut [u8]) -> Result<usize, RunError> {
+    let n_t = m.tensor_count();
+    let n = n_t + m.operator_count();
+    let mut floor = 0usize;
+    for op in m.operators() {
+        let live = live_at(s, n, op.index)?;
+        let least = match candidate(m, s, &op)? {
+            Some(c) => live - (c.sizes.0 + c.sizes.1).saturating_sub(c.least()),
+            None => live,
+        };
+        floor = floor.max(least);
+    }
+    let mut ties = 0;
+    for op in m.operators() {
+        let Some(c) = candidate(m, s, &op)? else { continue };
+        let live = live_at(s, n, op.index)?;
+        if live <= floor {
+            continue;
+        }
+        // The tallest band that keeps the step at or under the floor.
+        let others = live - c.sizes.0 - c.sizes.1;
+        let Some((band, below)) = c.bands().rev().find_map(|b| {
+            let (cost, below) = c.cost(b)?;
+            (others.saturating_add(cost) <= floor).then_some((b, below))
+        }) else {
+            continue;
+        };
+        let k = op.index;
+        let buffer = c.rows.with_band(band).and_then(|r| r.buffer_bytes());
+        let buffer =
+            u32::try_from(buffer.ok_or(RunError::Internal)?).map_err(|_| RunError::Internal)?;
+        let mut scratch = get(s, n_t + k as usize)?;
+        if planned(&scratch) {
+            scratch.size = scratch.size.checked_add(buffer).ok_or(RunError::Internal)?;
+        } else {
+            scratch = Item { size: buffer, first: k, last: k, offset: UNPLACED };
+        }
+        put(s, n_t + k as usize, scratch)?;
+        put_tie(s, n, ties, [c.output, c.input, below, band])?;
+        ties += 1;
+    }
+    Ok(ties)
+}
+
 /// The order in which [`place_in`] takes the buffers (each places every buffer at the lowest
 /// offset free during its lifetime; which order leaves the least fragmentation depends on the
 /// graph, so [`place`] tries each).
@@ -253,24 +561,26 @@ impl Order {
 
 /// Places every planned item in each [`Order`] and keeps the placement with the smallest
 /// activations region (the first such order on a tie); returns that size.
-fn place(s: &mut [u8], n: usize) -> Result<usize, RunError> {
+fn place(s: &mut [u8], n: usize, ties: Ties) -> Result<usize, RunError> {
     let mut best: Option<(usize, Order)> = None;
     for order in ORDERS {
-        let size = place_in(s, n, order)?;
+        let size = place_in(s, n, ties, order)?;
         if best.is_none_or(|(b, _)| size < b) {
             best = Some((size, order));
         }
     }
     let (size, order) = best.ok_or(RunError::Internal)?;
     if order != ORDERS[ORDERS.len() - 1] {
-        place_in(s, n, order)?;
+        place_in(s, n, ties, order)?;
     }
     Ok(size)
 }
 
 /// Places every planned item greedily in `order` (forgetting any earlier placement); returns the
 /// activations region size.
-fn place_in(s: &mut [u8], n: usize, order: Order) -> Result<usize, RunError> {
+fn place_in(s: &mut [u8], n: usize, ties: Ties, order: Order) -> Result<usize, RunError> {
+    #[cfg(not(feature = "in-place"))]
+    let NoTies = ties;
     for i in 0..n {
         let mut it = get(s, i)?;
         if it.offset != UNPLACED && it.first != ALIAS {
@@ -294,43 +604,113 @@ fn place_in(s: &mut [u8], n: usize, order: Order) -> Result<usize, RunError> {
                 best = Some((i, it));
             }
         }
-        let Some((i, mut it)) = best else { break };
-        let collides = |s: &[u8], at: u32| -> Result<bool, RunError> {
-            let end = at as u64 + it.size as u64;
-            for j in 0..n {
-                let o = get(s, j)?;
-                if planned(&o)
-                    && o.offset != UNPLACED
-                    && o.first <= it.last
-                    && it.first <= o.last
-                    && (at as u64) < o.offset as u64 + o.size as u64
-                    && (o.offset as u64) < end
-                {
-                    return Ok(true);
+        #[cfg(not(feature = "in-place"))]
+        {
+            let Some((i, mut it)) = best else { break };
+            let collides = |s: &[u8], at: u32| -> Result<bool, RunError> {
+                let end = at as u64 + it.size as u64;
+                for j in 0..n {
+                    let o = get(s, j)?;
+                    if planned(&o)
+                        && o.offset != UNPLACED
+                        && o.first <= it.last
+                        && it.first <= o.last
+                        && (at as u64) < o.offset as u64 + o.size as u64
+                        && (o.offset as u64) < end
+                    {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            };
+            let mut chosen = if collides(s, 0)? { None } else { Some(0u32) };
+            if chosen.is_none() {
+                for j in 0..n {
+                    let o = get(s, j)?;
+                    if !planned(&o)
+                        || o.offset == UNPLACED
+                        || o.first > it.last
+                        || it.first > o.last
+                    {
+                        continue;
+                    }
+                    let cand =
+                        align_up(o.offset as usize + o.size as usize).ok_or(RunError::Internal)?;
+                    let cand = u32::try_from(cand).map_err(|_| RunError::Internal)?;
+                    if chosen.is_some_and(|c| c <= cand) {
+                        continue;
+                    }
+                    if !collides(s, cand)? {
+                        chosen = Some(cand);
+                    }
                 }
             }
-            Ok(false)
-        };
-        let mut chosen = if collides(s, 0)? { None } else { Some(0u32) };
-        if chosen.is_none() {
-            for j in 0..n {
-                let o = get(s, j)?;
-                if !planned(&o) || o.offset == UNPLACED || o.first > it.last || it.first > o.last {
-                    continue;
-                }
-                let cand =
-                    align_up(o.offset as usize + o.size as usize).ok_or(RunError::Internal)?;
-                let cand = u32::try_from(cand).map_err(|_| RunError::Internal)?;
-                if chosen.is_some_and(|c| c <= cand) {
-                    continue;
-                }
-                if !collides(s, cand)? {
-                    chosen = Some(cand);
+            it.offset = chosen.ok_or(RunError::Internal)?;
+            put(s, i, it)?;
+        }
+        #[cfg(feature = "in-place")]
+        {
+            let Some((i, _)) = best else { break };
+            // Item `i` and the items tied to it (an operator running in place: its output at a
+            // fixed distance below its input) are placed together, each at `base + rel`.
+            let head = group_head(s, n, ties, i)?;
+            let collides = |s: &[u8], base: u64| -> Result<bool, RunError> {
+                each_member(s, n, ties, head, |_, _, it, rel| {
+                    let at = base + rel;
+                    let end = at + it.size as u64;
+                    for j in 0..n {
+                        let o = get(s, j)?;
+                        if planned(&o)
+                            && o.offset != UNPLACED
+                            && o.first <= it.last
+                            && it.first <= o.last
+                            && at < o.offset as u64 + o.size as u64
+                            && (o.offset as u64) < end
+                        {
+                            return Ok(true);
+                        }
+                    }
+                    Ok(false)
+                })
+            };
+            let mut chosen = if collides(s, 0)? { None } else { Some(0u64) };
+            if chosen.is_none() {
+                each_member(s, n, ties, head, |s, _, it, rel| {
+                    for j in 0..n {
+                        let o = get(s, j)?;
+                        if !planned(&o)
+                            || o.offset == UNPLACED
+                            || o.first > it.last
+                            || it.first > o.last
+                        {
+                            continue;
+                        }
+                        let end = align_up(o.offset as usize + o.size as usize)
+                            .ok_or(RunError::Internal)?;
+                        let Some(cand) = (end as u64).checked_sub(rel) else { continue };
+                        if chosen.is_some_and(|c| c <= cand) {
+                            continue;
+                        }
+                        if !collides(s, cand)? {
+                            chosen = Some(cand);
+                        }
+                    }
+                    Ok(false)
+                })?;
+            }
+            let base = chosen.ok_or(RunError::Internal)?;
+            let mut k = head;
+            loop {
+                let mut it = get(s, k)?;
+                let rel = relative_offset(s, n, ties, head, k)?;
+                it.offset = u32::try_from(base + rel).map_err(|_| RunError::Internal)?;
+                put(s, k, it)?;
+                match tied_above(s, n, ties, k)? {
+                    Some(next) => k = next,
+                    None => break,
                 }
             }
         }
-        it.offset = chosen.ok_or(RunError::Internal)?;
-        put(s, i, it)?;
     }
     let mut size = 0usize;
     for i in 0..n {
@@ -355,7 +735,8 @@ pub fn layout(m: &TfLiteModel<'_>, scratch: &mut [u8]) -> Result<Layout, RunErro
         set_op_scratch(m, s, op, scratch)?;
     }
     lifetimes(m, s)?;
-    let activations = place(s, m.tensor_count() + m.operator_count())?;
+    let ties = tie_in_place(m, s)?;
+    let activations = place(s, m.tensor_count() + m.operator_count(), ties)?;
     finish_layout(table, records, activations, scratch_bytes(m))
 }
 
@@ -491,7 +872,8 @@ fn plan(
         p += read_u32(head, p)? as usize;
     }
     lifetimes(m, s)?;
-    let activations = place(s, n_t + n_ops)?;
+    let ties = tie_in_place(m, s)?;
+    let activations = place(s, n_t + n_ops, ties)?;
     let layout = finish_layout(table, records, activations, scratch)?;
     if layout.total > available {
         return Err(RunError::ArenaTooSmall { needed: layout.total, available });
@@ -511,6 +893,21 @@ fn plan(
                 .copy_from_slice(&off.to_le_bytes());
         }
         p += read_u32(head, p)? as usize;
+    }
+    // 4. The operators run in place: their flag, and their scratch with the row buffer.
+    #[cfg(feature = "in-place")]
+    for k in 0..ties {
+        let (output, _, _, band) = get_tie(s, n_t + n_ops, k)?;
+        let op = get(s, output)?.first as usize;
+        let mut p = table;
+        for _ in 0..op {
+            p += read_u32(head, p)? as usize;
+        }
+        let size = get(s, n_t + op)?.size as i32;
+        let inputs = read_u32(head, p + 16)? as i32 | (band as i32) << 16 | IN_PLACE;
+        let words = head.get_mut(p + 12..p + 20).ok_or(RunError::Internal)?;
+        words[..4].copy_from_slice(&size.to_le_bytes());
+        words[4..].copy_from_slice(&inputs.to_le_bytes());
     }
     Ok(layout)
 }
@@ -631,7 +1028,8 @@ mod tests {
     use super::*;
     use std::{format, vec};
 
-    /// Bytes live at the busiest step: no placement can be smaller.
+    /// Bytes live at the busiest step: no placement can be smaller (a tied output and its input
+    /// count as disjoint here, so with ties this is only a bound of the plan without them).
     fn peak_live(s: &[u8], n: usize) -> usize {
         let items: vec::Vec<Item> = (0..n).map(|i| get(s, i).unwrap()).filter(planned).collect();
         let steps = items.iter().map(|it| it.last).max().unwrap_or(0);
@@ -647,8 +1045,23 @@ mod tests {
             .unwrap_or(0)
     }
 
-    /// No two buffers alive at the same step share a byte, and each is aligned.
-    fn assert_disjoint(s: &[u8], n: usize, case: &str) {
+    /// No ties, as the planner's functions take them.
+    #[cfg(feature = "in-place")]
+    const NO_TIES: Ties = 0;
+    #[cfg(not(feature = "in-place"))]
+    const NO_TIES: Ties = NoTies;
+
+    #[cfg(feature = "in-place")]
+    fn is_tie(s: &[u8], n: usize, ties: usize, a: usize, b: usize) -> bool {
+        (0..ties).any(|k| {
+            let (o, i, _, _) = get_tie(s, n, k).unwrap();
+            (o, i) == (a, b) || (o, i) == (b, a)
+        })
+    }
+
+    /// No two buffers alive at the same step share a byte (except an output tied to its input),
+    /// and each is aligned.
+    fn assert_disjoint(s: &[u8], n: usize, ties: Ties, case: &str) {
         for i in 0..n {
             let a = get(s, i).unwrap();
             if !planned(&a) {
@@ -660,9 +1073,102 @@ mod tests {
                 let b = get(s, j).unwrap();
                 let live = planned(&b) && a.first <= b.last && b.first <= a.last;
                 let overlap = a.offset < b.offset + b.size && b.offset < a.offset + a.size;
-                assert!(!(live && overlap), "{case}: items {i} and {j} overlap while both live");
+                #[cfg(feature = "in-place")]
+                let tied = is_tie(s, n, ties, i, j);
+                #[cfg(not(feature = "in-place"))]
+                let tied = {
+                    let NoTies = ties;
+                    false
+                };
+                assert!(
+                    !(live && overlap) || tied,
+                    "{case}: items {i} and {j} overlap while both live"
+                );
             }
         }
+    }
+
+    /// Runs the plan byte by byte: each byte remembers the item whose value it holds. At each
+    /// step every item alive from an earlier step must still hold all its bytes, before the
+    /// step and after it (an operator may read its inputs at any time while it runs), except
+    /// the input of an operator running in place, which is read row by row (`rows_of(step)`)
+    /// while the output's rows are written: each input row must be intact when it is copied.
+    #[cfg(feature = "in-place")]
+    fn simulate(
+        s: &[u8],
+        n: usize,
+        ties: usize,
+        rows_of: &dyn Fn(u32) -> in_place::Rows,
+        case: &str,
+    ) {
+        let items: vec::Vec<Item> = (0..n).map(|i| get(s, i).unwrap()).collect();
+        let size = items.iter().filter(|it| planned(it)).map(|it| (it.offset + it.size) as usize);
+        let mut owner = vec![usize::MAX; size.max().unwrap_or(0)];
+        let steps = items.iter().filter(|it| planned(it)).map(|it| it.last).max().unwrap_or(0);
+        let bytes = |it: &Item| it.offset as usize..(it.offset + it.size) as usize;
+        let intact = |owner: &[usize], i: usize| owner[bytes(&items[i])].iter().all(|&o| o == i);
+        for k in 0..=steps {
+            let tie = (0..ties)
+                .map(|t| get_tie(s, n, t).unwrap())
+                .map(|(o, i, _, _)| (o, i))
+                .find(|&(o, _)| items[o].first == k);
+            let alive: vec::Vec<usize> = (0..n)
+                .filter(|&i| planned(&items[i]) && items[i].first < k && k <= items[i].last)
+                .collect();
+            for &i in &alive {
+                assert!(intact(&owner, i), "{case}: item {i} clobbered before step {k}");
+            }
+            if let Some((output, input)) = tie {
+                // Band by band: every input row a band's windows read must still be the
+                // input's when the band starts; then the band's output rows are written.
+                let rows = rows_of(k);
+                let (i0, o0) = (items[input].offset as usize, items[output].offset as usize);
+                for r0 in (0..rows.output_count).step_by(rows.band) {
+                    let r1 = (r0 + rows.band).min(rows.output_count);
+                    for r in r0..r1 {
+                        for t in 0..rows.span {
+                            let Some(y) = (r * rows.stride + t).checked_sub(rows.pad) else {
+                                continue;
+                            };
+                            if y >= rows.input_count {
+                                continue;
+                            }
+                            let row = i0 + y * rows.input..i0 + (y + 1) * rows.input;
+                            assert!(
+                                owner[row].iter().all(|&o| o == input),
+                                "{case}: step {k}: input row {y} overwritten before row {r} reads it"
+                            );
+                        }
+                    }
+                    owner[o0 + r0 * rows.output..o0 + r1 * rows.output].fill(output);
+                }
+            }
+            for (i, it) in items.iter().enumerate() {
+                if planned(it) && it.first == k && tie.is_none_or(|(o, _)| o != i) {
+                    owner[bytes(it)].fill(i);
+                }
+            }
+            for &i in &alive {
+                if tie.is_none_or(|(_, input)| input != i) {
+                    assert!(intact(&owner, i), "{case}: item {i} clobbered during step {k}");
+                }
+            }
+        }
+    }
+
+    /// Plans model `m` as `plan` does, in a scratch of its own; returns it, the item count, the
+    /// ties and the activations size.
+    fn plan_model(m: &TfLiteModel<'_>, with_ties: bool) -> (vec::Vec<u8>, usize, Ties, usize) {
+        let n = m.tensor_count() + m.operator_count();
+        let mut s = vec![0u8; scratch_bytes(m)];
+        for op in 0..m.operator_count() {
+            let (_, scratch) = count_record(m, op).unwrap();
+            set_op_scratch(m, &mut s, op, scratch).unwrap();
+        }
+        lifetimes(m, &mut s).unwrap();
+        let ties = if with_ties { tie_in_place(m, &mut s).unwrap() } else { NO_TIES };
+        let size = place(&mut s, n, ties).unwrap();
+        (s, n, ties, size)
     }
 
     #[test]
@@ -675,17 +1181,10 @@ mod tests {
                 let Ok(bytes) = std::fs::read(dir.join("model.tflite")) else { continue };
                 let case = format!("{}", dir.display());
                 let m = TfLiteModel::load(&bytes).unwrap();
-                let n = m.tensor_count() + m.operator_count();
-                let mut s = vec![0u8; scratch_bytes(&m)];
-                for op in 0..m.operator_count() {
-                    let (_, scratch) = count_record(&m, op).unwrap();
-                    set_op_scratch(&m, &mut s, op, scratch).unwrap();
-                }
-                lifetimes(&m, &mut s).unwrap();
-                let largest_first = place_in(&mut s, n, Order::Largest).unwrap();
-                let size = place(&mut s, n).unwrap();
-                assert_disjoint(&s, n, &case);
+                let (mut s, n, _, size) = plan_model(&m, false);
+                assert_disjoint(&s, n, NO_TIES, &case);
                 let peak = peak_live(&s, n);
+                let largest_first = place_in(&mut s, n, NO_TIES, Order::Largest).unwrap();
                 assert!(size <= largest_first, "{case}: {size} > {largest_first}");
                 assert!(size >= peak, "{case}: {size} below the live bytes {peak}");
                 if case.ends_with("mlperf_vww") {
@@ -699,6 +1198,141 @@ mod tests {
         assert!(checked >= 20);
     }
 
+    #[cfg(feature = "in-place")]
+    /// Every model planned with its operators in place: disjoint except the tied pairs, no live
+    /// byte overwritten before its last read (the byte-by-byte run), and never larger than the
+    /// plan without them.
+    #[test]
+    fn in_place_plans_keep_every_live_byte_and_never_grow() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data");
+        let mut tied_models = 0;
+        for set in ["conformance", "conformance-next", "mlperf-tiny"] {
+            for entry in std::fs::read_dir(format!("{root}/{set}")).unwrap() {
+                let dir = entry.unwrap().path();
+                let Ok(bytes) = std::fs::read(dir.join("model.tflite")) else { continue };
+                let case = format!("{}", dir.display());
+                let Ok(m) = TfLiteModel::load(&bytes) else { continue };
+                let (_, _, _, without) = plan_model(&m, false);
+                let (s, n, ties, size) = plan_model(&m, true);
+                assert_disjoint(&s, n, ties, &case);
+                let rows_of = |op: u32| {
+                    let band = (0..ties)
+                        .map(|t| get_tie(&s, n, t).unwrap())
+                        .find(|t| get(&s, t.0).unwrap().first == op)
+                        .unwrap()
+                        .3;
+                    let rows = ops::in_place_rows(&m, &m.operator(op).unwrap()).unwrap();
+                    rows.with_band(band as usize).unwrap()
+                };
+                simulate(&s, n, ties, &rows_of, &case);
+                assert!(size <= without, "{case}: {size} in place > {without}");
+                if ties > 0 {
+                    tied_models += 1;
+                }
+                if case.ends_with("tflm_person_detect") || case.ends_with("mlperf_vww") {
+                    // The 1x1 layer 48x48x8 -> 48x48x16 takes 36,864 B instead of 55,296 B.
+                    assert!(size < without, "{case}: {size}");
+                }
+            }
+        }
+        assert!(tied_models >= 4, "{tied_models}");
+    }
+
+    #[cfg(feature = "in-place")]
+    /// A small xorshift generator for the random graphs.
+    struct Rng(u64);
+
+    #[cfg(feature = "in-place")]
+    impl Rng {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    #[cfg(feature = "in-place")]
+    /// Random graphs of items: tensor `i` written at step `i`, read up to a few steps later,
+    /// scratch at some steps, and in-place operators tied to an input they read last. The
+    /// placement must keep every live byte (byte-by-byte run) and respect the ties.
+    #[test]
+    fn random_graphs_with_in_place_operators_keep_every_live_byte() {
+        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        for case in 0..300 {
+            let steps = rng.below(14) as usize + 2;
+            let count = rng.below(5) as usize + 1;
+            // Tensors 0..steps (tensor i written at step i), then one scratch item per step.
+            let n = 2 * steps;
+            let mut s = vec![0u8; n * ITEM + steps * TIE];
+            let mut row = vec![0usize; steps];
+            for (i, row) in row.iter_mut().enumerate() {
+                *row = rng.below(48) as usize + 1;
+                let last = (i + 1 + rng.below(4) as usize).min(steps - 1).max(i) as u32;
+                let size = (count * *row) as u32;
+                put(&mut s, i, Item { size, first: i as u32, last, offset: UNPLACED }).unwrap();
+                let scratch = if rng.below(3) == 0 { rng.below(64) as u32 + 1 } else { 0 };
+                let it = if scratch == 0 {
+                    Item { size: 0, first: NONE, last: u32::MAX, offset: UNPLACED }
+                } else {
+                    Item { size: scratch, first: i as u32, last: i as u32, offset: UNPLACED }
+                };
+                put(&mut s, steps + i, it).unwrap();
+            }
+            // Each tie a window of its own: 1, 3 or 5 rows (SAME padding, so that input and
+            // output have the same rows), bands of 1-3 rows.
+            let mut ties = 0;
+            let mut windows = vec![];
+            for k in 1..steps {
+                if rng.below(2) == 0 {
+                    continue;
+                }
+                let Some(input) = (0..k).find(|&j| {
+                    get(&s, j).unwrap().last == k as u32
+                        && tied_above(&s, n, ties, j).unwrap().is_none()
+                }) else {
+                    continue;
+                };
+                let span = 2 * rng.below(3) as usize + 1;
+                let rows = in_place::Rows {
+                    input_count: count,
+                    output_count: count,
+                    input: row[input],
+                    output: row[k],
+                    stride: 1,
+                    pad: span / 2,
+                    span,
+                    batch_rows: count,
+                    band: rng.below(3) as usize + 1,
+                };
+                let below = in_place::output_below(rows).unwrap();
+                put_tie(&mut s, n, ties, [k, input, below, rows.band]).unwrap();
+                windows.push((k as u32, rows));
+                ties += 1;
+            }
+            let rows_of = |k: u32| windows.iter().find(|w| w.0 == k).unwrap().1;
+            let label = format!("random graph {case}");
+            let mut placed = s.clone();
+            let size = place(&mut placed, n, ties).unwrap();
+            assert_disjoint(&placed, n, ties, &label);
+            for t in 0..ties {
+                let (o, i, below, _) = get_tie(&placed, n, t).unwrap();
+                let (o, i) = (get(&placed, o).unwrap(), get(&placed, i).unwrap());
+                assert_eq!(o.offset as i64, i.offset as i64 - below as i64, "{label}");
+            }
+            let rows_of = |k: u32| rows_of(k);
+            simulate(&placed, n, ties, &rows_of, &label);
+            assert!(
+                size >= (0..n)
+                    .map(|i| get(&placed, i).unwrap())
+                    .filter(planned)
+                    .map(|it| it.size as usize)
+                    .max()
+                    .unwrap_or(0)
+            );
+        }
+    }
+
     #[test]
     fn each_order_is_tried_and_the_smallest_kept() {
         // Three buffers, 16-byte units: A [0,1] 32 B, B [1,2] 16 B, C [2,3] 48 B. Largest first
@@ -709,10 +1343,28 @@ mod tests {
         {
             put(&mut s, i, Item { size, first, last, offset: UNPLACED }).unwrap();
         }
-        assert_eq!(place_in(&mut s, 3, Order::Earliest).unwrap(), 96);
-        assert_eq!(place_in(&mut s, 3, Order::Largest).unwrap(), 64);
-        assert_eq!(place(&mut s, 3).unwrap(), 64);
-        assert_disjoint(&s, 3, "synthetic");
+        assert_eq!(place_in(&mut s, 3, NO_TIES, Order::Earliest).unwrap(), 96);
+        assert_eq!(place_in(&mut s, 3, NO_TIES, Order::Largest).unwrap(), 64);
+        assert_eq!(place(&mut s, 3, NO_TIES).unwrap(), 64);
+        assert_disjoint(&s, 3, NO_TIES, "synthetic");
         assert_eq!(get(&s, 1).unwrap().offset, 48);
+    }
+
+    #[cfg(feature = "in-place")]
+    #[test]
+    fn a_widening_output_sits_below_its_input_and_a_chain_stays_together() {
+        // A [0,1] 32 B -> (in place at 1) B [1,2] 64 B -> (in place at 2) C [2,3] 16 B: B
+        // starts 32 B below A, C at B's start; the three take 64 B.
+        let mut s = vec![0u8; 3 * ITEM + 2 * TIE];
+        // (The pointwise displacements: B grows by 32 B over A, C shrinks.)
+        for (i, (size, first, last)) in [(32, 0, 1), (64, 1, 2), (16, 2, 3)].into_iter().enumerate()
+        {
+            put(&mut s, i, Item { size, first, last, offset: UNPLACED }).unwrap();
+        }
+        put_tie(&mut s, 3, 0, [1, 0, 32, 1]).unwrap();
+        put_tie(&mut s, 3, 1, [2, 1, 0, 1]).unwrap();
+        assert_eq!(place(&mut s, 3, 2).unwrap(), 64);
+        let offsets: vec::Vec<u32> = (0..3).map(|i| get(&s, i).unwrap().offset).collect();
+        assert_eq!(offsets, [32, 0, 0]);
     }
 }

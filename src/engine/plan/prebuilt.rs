@@ -45,7 +45,13 @@ pub const MAGIC: [u8; 4] = *b"ERPL";
 /// The plan format this build reads and writes. It changes whenever an operator's record layout
 /// or the meaning of a record's words changes (the history is in docs/engine.md), so a device
 /// refuses a plan stored by an older engine instead of misreading it.
-pub const VERSION: u32 = 7;
+pub const VERSION: u32 = 8;
+
+/// The bit a plan's version word carries on top of [`VERSION`] when the plan runs an operator in
+/// place (only a build with the `in-place` feature writes such a plan; one without it refuses it
+/// with [`PlanError::InPlaceNotBuilt`]). Checked once with the version, not per record: in a
+/// plan known when the firmware is built, the check folds away with the version's.
+pub const IN_PLACE_BIT: u32 = 1 << 31;
 
 /// Words of the fixed header.
 const HEADER_WORDS: usize = 13;
@@ -69,6 +75,9 @@ pub enum PlanError {
     Malformed,
     /// The plan runs an operator left out of this build (builtin code; see the `op-*` features).
     OperatorNotBuilt(i32),
+    /// The plan runs operators in place (written by a build with the `in-place` feature), and
+    /// this build was made without that feature.
+    InPlaceNotBuilt,
 }
 
 impl fmt::Display for PlanError {
@@ -82,6 +91,9 @@ impl fmt::Display for PlanError {
             PlanError::Malformed => write!(f, "the plan is truncated or inconsistent"),
             PlanError::OperatorNotBuilt(c) => {
                 write!(f, "the plan runs builtin operator {c}, which this build leaves out")
+            }
+            PlanError::InPlaceNotBuilt => {
+                f.write_str("the plan runs operators in place: enable the `in-place` feature")
             }
         }
     }
@@ -235,7 +247,14 @@ impl<'m, 'p> Prebuilt<'m, 'p> {
             return Err(PlanError::NotAPlan);
         }
         let found = word(plan, 1)?;
+        // A build with the `in-place` feature runs plans with and without operators in place.
+        #[cfg(feature = "in-place")]
+        let found = found & !IN_PLACE_BIT;
         if found != VERSION {
+            #[cfg(not(feature = "in-place"))]
+            if found == VERSION | IN_PLACE_BIT {
+                return Err(PlanError::InPlaceNotBuilt);
+            }
             return Err(PlanError::Version { found });
         }
         if word(plan, 2)? as usize != model.len() || word(plan, 3)? != fnv1a(model) {
@@ -403,6 +422,10 @@ pub fn write(model: &TfLiteModel<'_>, work: &mut [u8], out: &mut [u8]) -> Result
     let mut words = [0u32; HEADER_WORDS];
     words[0] = u32::from_le_bytes(MAGIC);
     words[1] = VERSION;
+    #[cfg(feature = "in-place")]
+    if runs_in_place(&work[layout.table..layout.activations_start], model.operator_count())? {
+        words[1] |= IN_PLACE_BIT;
+    }
     let fit = |v: usize| u32::try_from(v).map_err(|_| RunError::Internal);
     words[2] = fit(model.file().len())?;
     words[3] = fnv1a(model.file());
@@ -432,6 +455,22 @@ pub fn write(model: &TfLiteModel<'_>, work: &mut [u8], out: &mut [u8]) -> Result
     let checksum = plan_checksum(out).ok_or(RunError::Internal)?;
     out[CHECKSUM_WORD * 4..CHECKSUM_WORD * 4 + 4].copy_from_slice(&checksum.to_le_bytes());
     Ok(len)
+}
+
+/// True if one of the `operators` records in `records` runs its operator in place (the sign bit
+/// of its inputs word, the fifth).
+#[cfg(feature = "in-place")]
+fn runs_in_place(records: &[u8], operators: usize) -> Result<bool, RunError> {
+    let mut pos = 0usize;
+    for _ in 0..operators {
+        let at = |i: usize| records.get(pos + 4 * i..pos + 4 * i + 4).ok_or(RunError::Internal);
+        let word = |i: usize| at(i).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        if word(4)? < 0 {
+            return Ok(true);
+        }
+        pos += usize::try_from(word(0)?).map_err(|_| RunError::Internal)?;
+    }
+    Ok(false)
 }
 
 fn write_io(put: &mut impl FnMut(&mut [u8], u32), out: &mut [u8], t: u32, info: &TensorInfo<'_>) {
@@ -478,5 +517,82 @@ mod tests {
         assert_eq!(Prebuilt::new(&[], &p).unwrap_err(), PlanError::ModelMismatch);
         p[12..16].copy_from_slice(&fnv1a(&[]).to_le_bytes());
         assert_eq!(Prebuilt::new(&[], &p).unwrap_err(), PlanError::Malformed);
+    }
+
+    /// A plan that runs an operator in place (as a build with the `in-place` feature writes it:
+    /// the record's flag, the version word's bit) is refused by a build without the feature with
+    /// an error naming the feature; a build with it takes the plan.
+    #[test]
+    fn a_plan_running_an_operator_in_place_needs_the_feature() {
+        use crate::engine::model::operator::code;
+        use std::{string::ToString, vec};
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/conformance/tflm_micro_speech/model.tflite"
+        ))
+        .unwrap();
+        let model = TfLiteModel::load(&bytes).unwrap();
+        let mut work = vec![0u8; model.arena_size().unwrap()];
+        let mut plan = vec![0u8; plan_len(&model, &mut work).unwrap()];
+        write(&model, &mut work, &mut plan).unwrap();
+        let header = Prebuilt::new(&bytes, &plan).unwrap().header;
+        // The first CONV_2D or DEPTHWISE_CONV_2D record: flag it, and the version word.
+        let mut at = header.meta_start() + header.table;
+        loop {
+            let w = |i: usize| word(&plan[at..], i).unwrap();
+            if [code::CONV_2D, code::DEPTHWISE_CONV_2D].contains(&(w(1) as i32)) {
+                break;
+            }
+            at += w(0) as usize;
+        }
+        plan[at + 19] |= 0x80;
+        plan[4..8].copy_from_slice(&(VERSION | IN_PLACE_BIT).to_le_bytes());
+        plan[CHECKSUM_WORD * 4..CHECKSUM_WORD * 4 + 4].fill(0);
+        let checksum = fnv1a(&plan);
+        plan[CHECKSUM_WORD * 4..CHECKSUM_WORD * 4 + 4].copy_from_slice(&checksum.to_le_bytes());
+        let loaded = Prebuilt::new(&bytes, &plan);
+        if cfg!(feature = "in-place") {
+            assert!(loaded.is_ok());
+        } else {
+            let e = loaded.unwrap_err();
+            assert_eq!(e, PlanError::InPlaceNotBuilt);
+            assert!(e.to_string().contains("enable the `in-place` feature"), "{e}");
+        }
+    }
+
+    /// The version word carries the in-place bit exactly when a record runs its operator in place:
+    /// never without the feature; with it, on the models whose peak the planner lowers that way.
+    #[test]
+    fn the_version_word_says_whether_the_plan_runs_operators_in_place() {
+        use std::vec;
+        for (case, in_place) in [("tflm_hello_world", false), ("tflm_person_detect", true)] {
+            let path = std::format!(
+                "{}/tests/data/conformance/{case}/model.tflite",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let bytes = std::fs::read(path).unwrap();
+            let model = TfLiteModel::load(&bytes).unwrap();
+            let mut work = vec![0u8; model.arena_size().unwrap()];
+            let mut plan = vec![0u8; plan_len(&model, &mut work).unwrap()];
+            write(&model, &mut work, &mut plan).unwrap();
+            let expected =
+                VERSION | if in_place && cfg!(feature = "in-place") { IN_PLACE_BIT } else { 0 };
+            assert_eq!(word(&plan, 1).unwrap(), expected, "{case}");
+            let p = Prebuilt::new(&bytes, &plan).unwrap();
+            let records = p.records();
+            let flagged = runs_in_place_for_tests(records.records, p.operator_count());
+            assert_eq!(flagged, expected & IN_PLACE_BIT != 0, "{case}");
+        }
+    }
+
+    /// Whether a record's inputs word has its sign bit (what `runs_in_place` finds), in any build.
+    fn runs_in_place_for_tests(records: &[u8], operators: usize) -> bool {
+        let mut pos = 0usize;
+        (0..operators).any(|_| {
+            let w = |i: usize| word(&records[pos..], i).unwrap();
+            let flagged = (w(4) as i32) < 0;
+            pos += w(0) as usize;
+            flagged
+        })
     }
 }

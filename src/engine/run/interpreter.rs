@@ -11,6 +11,8 @@
 
 use crate::engine::arena::{self, Location};
 use crate::engine::error::RunError;
+#[cfg(feature = "in-place")]
+use crate::engine::kernels::in_place::InPlace;
 use crate::engine::kernels::linked::KernelUse;
 use crate::engine::model::kernel::{Inputs, Kernels, Operands};
 use crate::engine::model::tensor::{DType, TensorInfo};
@@ -418,6 +420,9 @@ impl Records<'_> {
             }
             let mut r = RecordReader::new(record);
             let [_len, code, _, _, n_in] = r.words::<5>().ok()?;
+            // An operator run in place: its input count in the low 16 bits.
+            #[cfg(feature = "in-place")]
+            let n_in = if n_in < 0 { n_in & 0xFFFF } else { n_in };
             r.bytes(usize::try_from(n_in).ok()?.checked_mul(4)?).ok()?;
             r.usize().ok()?;
             return ops::kernel_use(code, &mut r);
@@ -472,6 +477,17 @@ fn run_operator(
 ) -> Result<(), RunError> {
     let mut r = RecordReader::new(record);
     let [_len, code, scratch_offset, scratch_len, n_in] = r.words::<5>()?;
+    #[cfg(feature = "in-place")]
+    if n_in < 0 {
+        return run_in_place(
+            &mut r,
+            [code, scratch_offset, scratch_len, n_in],
+            model,
+            table,
+            act,
+            base,
+        );
+    }
     let count = |v: i32| usize::try_from(v).map_err(|_| RunError::Internal);
     let (scratch_offset, scratch_len) = (count(scratch_offset)?, count(scratch_len)?);
     let indices = r.bytes(count(n_in)?.checked_mul(4).ok_or(RunError::Internal)?)?;
@@ -500,6 +516,59 @@ fn run_operator(
         return (registration.eval)(&mut r, io);
     }
     ops::eval(code, &mut r, io)
+}
+
+/// Runs an operator the planner placed in place (its inputs word `n_in` negative: the input
+/// count in its low 16 bits, the band in bits 16-30): hands it the one region holding its
+/// input 0 and its output. Out of line: an operator run whole never pays for it.
+#[cfg(feature = "in-place")]
+#[inline(never)]
+fn run_in_place(
+    r: &mut RecordReader<'_>,
+    [code, scratch_offset, scratch_len, n_in]: [i32; 4],
+    model: &[u8],
+    table: &[u8],
+    act: &mut [u8],
+    base: usize,
+) -> Result<(), RunError> {
+    let count = |v: i32| usize::try_from(v).map_err(|_| RunError::Internal);
+    let (scratch_offset, scratch_len) = (count(scratch_offset)?, count(scratch_len)?);
+    let (n_in, band) = ((n_in & 0xFFFF) as usize, ((n_in >> 16) & 0x7FFF) as usize);
+    let indices = r.bytes(n_in.checked_mul(4).ok_or(RunError::Internal)?)?;
+    let out = r.usize()?;
+    let Location::Arena { offset, len } = arena::location(table, out)? else {
+        return Err(RunError::Internal);
+    };
+    let out_start = offset.checked_sub(base).ok_or(RunError::Internal)?;
+    let (start, len, at) = in_place_region(table, indices, base, out_start, len)?;
+    let scratch_start = scratch_offset.checked_sub(base).ok_or(RunError::Internal)?;
+    let (pieces, output, scratch) = split(act, base, (start, len), (scratch_start, scratch_len))?;
+    let io = Operands { inputs: Inputs { model, table, pieces, indices }, output, scratch };
+    ops::eval_in_place(code, r, io, at, band)
+}
+
+/// For an operator the plan runs in place: the region holding its input 0 and its output
+/// (`out_start`, `out_len`), as `(start, len)` in the activations region, and where the two
+/// lie in it.
+#[cfg(feature = "in-place")]
+fn in_place_region(
+    table: &[u8],
+    indices: &[u8],
+    base: usize,
+    out_start: usize,
+    out_len: usize,
+) -> Result<(usize, usize, InPlace), RunError> {
+    let input = crate::engine::kernels::read_i32(indices, 0).ok_or(RunError::Internal)?;
+    let input = usize::try_from(input).map_err(|_| RunError::Internal)?;
+    let Location::Arena { offset, len } = arena::location(table, input)? else {
+        return Err(RunError::Internal);
+    };
+    let in_start = offset.checked_sub(base).ok_or(RunError::Internal)?;
+    let end = |start: usize, len: usize| start.checked_add(len).ok_or(RunError::Internal);
+    let start = in_start.min(out_start);
+    let stop = end(in_start, len)?.max(end(out_start, out_len)?);
+    let at = InPlace { input: in_start - start, output: out_start - start };
+    Ok((start, stop - start, at))
 }
 
 type Pieces<'x> = [(&'x [u8], usize); 3];
