@@ -291,40 +291,39 @@ fn put_tie(s: &mut [u8], n: usize, k: usize, tie: [usize; 4]) -> Result<(), RunE
     Ok(())
 }
 
-/// The input item that item `i` (an output) is tied to, if any.
+/// The first tie `(output, input, below, band)` for which `hit` is true, if any.
 #[cfg(feature = "in-place")]
-fn tied_below(s: &[u8], n: usize, ties: usize, i: usize) -> Result<Option<usize>, RunError> {
+fn find_tie(
+    s: &[u8],
+    n: usize,
+    ties: usize,
+    hit: impl Fn(usize, usize) -> bool,
+) -> Result<Option<(usize, usize, u32, u32)>, RunError> {
     for k in 0..ties {
-        let (output, input, _, _) = get_tie(s, n, k)?;
-        if output == i {
-            return Ok(Some(input));
+        let tie = get_tie(s, n, k)?;
+        if hit(tie.0, tie.1) {
+            return Ok(Some(tie));
         }
     }
     Ok(None)
+}
+
+/// The input item that item `i` (an output) is tied to, if any.
+#[cfg(feature = "in-place")]
+fn tied_below(s: &[u8], n: usize, ties: usize, i: usize) -> Result<Option<usize>, RunError> {
+    Ok(find_tie(s, n, ties, |output, _| output == i)?.map(|t| t.1))
 }
 
 /// The output item tied to item `i` (an input), if any.
 #[cfg(feature = "in-place")]
 fn tied_above(s: &[u8], n: usize, ties: usize, i: usize) -> Result<Option<usize>, RunError> {
-    for k in 0..ties {
-        let (output, input, _, _) = get_tie(s, n, k)?;
-        if input == i {
-            return Ok(Some(output));
-        }
-    }
-    Ok(None)
+    Ok(find_tie(s, n, ties, |_, input| input == i)?.map(|t| t.0))
 }
 
 /// How far below item `input` the output tied to it starts (0 if none is).
 #[cfg(feature = "in-place")]
 fn below(s: &[u8], n: usize, ties: usize, input: usize) -> Result<i64, RunError> {
-    for k in 0..ties {
-        let (_, i, below, _) = get_tie(s, n, k)?;
-        if i == input {
-            return Ok(i64::from(below));
-        }
-    }
-    Ok(0)
+    Ok(find_tie(s, n, ties, |_, i| i == input)?.map_or(0, |t| i64::from(t.2)))
 }
 
 /// The first item of item `i`'s group (the chain of ties through it): the one tied to no input.
