@@ -211,31 +211,6 @@ impl ConvRecord {
     fn variant<V: KernelVariant>(&self) -> Result<V, RunError> {
         Choice::here_in(self.variants).ok_or(RunError::Internal)
     }
-
-    /// The CONV_2D kernel's parameters.
-    #[inline(always)]
-    fn conv(&self) -> Conv2d {
-        Conv2d {
-            geometry: self.geometry(),
-            input_offset: self.input_offset,
-            output_offset: self.output_offset,
-            activation_min: self.activation_min,
-            activation_max: self.activation_max,
-        }
-    }
-
-    /// The DEPTHWISE_CONV_2D kernel's parameters.
-    #[inline(always)]
-    fn depthwise(&self) -> DepthwiseConv2d {
-        DepthwiseConv2d {
-            geometry: self.geometry(),
-            depth_multiplier: self.depth_multiplier as usize,
-            input_offset: self.input_offset,
-            output_offset: self.output_offset,
-            activation_min: self.activation_min,
-            activation_max: self.activation_max,
-        }
-    }
 }
 
 /// The kernel chosen for each target, and what the choice implies.
@@ -405,10 +380,19 @@ pub(super) fn eval(
     let rec: ConvRecord = r.checked()?;
     let requantize = read_channel_multipliers(r, rec.output[3] as usize)?;
     let bias = if rec.bias { Some(I32Le(io.inputs.get(2)?)) } else { None };
-    let shapes = rec.shapes();
+    let (geometry, shapes) = (rec.geometry(), rec.shapes());
     let (input, filter, output) = (io.inputs.i8(0)?, io.inputs.i8(1)?, as_i8_mut(io.output));
+    let (input_offset, output_offset) = (rec.input_offset, rec.output_offset);
+    let (activation_min, activation_max) = (rec.activation_min, rec.activation_max);
     if op_code == code::DEPTHWISE_CONV_2D {
-        let k = rec.depthwise();
+        let k = DepthwiseConv2d {
+            geometry,
+            depth_multiplier: rec.depth_multiplier as usize,
+            input_offset,
+            output_offset,
+            activation_min,
+            activation_max,
+        };
         let variant: depthwise::Variant =
             Choice::here_in(rec.variants).ok_or(RunError::Internal)?;
         let ops = DepthwiseOperands { input, filter, bias, requantize, output, shapes };
@@ -417,7 +401,7 @@ pub(super) fn eval(
         #[cfg(not(feature = "in-place"))]
         return k.eval(variant, ops, io.scratch).map_err(kernel_err);
     }
-    let k = rec.conv();
+    let k = Conv2d { geometry, input_offset, output_offset, activation_min, activation_max };
     let variant: Variant = rec.variant()?;
     let listed = if variant.is_sparse() { r.bytes(rec.listed_bytes as usize)? } else { &[] };
     let ops = ConvOperands { input, filter, listed, bias, requantize, output, shapes };
@@ -472,9 +456,18 @@ pub(super) fn eval_in_place(
     let rows = in_place::Rows::of_conv(geometry, shapes)
         .and_then(|rows| rows.with_band(band))
         .ok_or(RunError::Internal)?;
+    let (input_offset, output_offset) = (rec.input_offset, rec.output_offset);
+    let (activation_min, activation_max) = (rec.activation_min, rec.activation_max);
     let (region, scratch) = (io.output, io.scratch);
     if op_code == code::DEPTHWISE_CONV_2D {
-        let k = rec.depthwise();
+        let k = DepthwiseConv2d {
+            geometry,
+            depth_multiplier: rec.depth_multiplier as usize,
+            input_offset,
+            output_offset,
+            activation_min,
+            activation_max,
+        };
         let variant: depthwise::Variant = rec.variant()?;
         let w = in_place::Weights { filter, listed: &[], bias, requantize, shapes };
         let eval = |k: &DepthwiseConv2d, ops: DepthwiseOperands<'_>, scratch: &mut [u8]| {
@@ -482,7 +475,7 @@ pub(super) fn eval_in_place(
         };
         return in_place::depthwise(&k, &w, rows, region, at, scratch, eval).map_err(kernel_err);
     }
-    let k = rec.conv();
+    let k = Conv2d { geometry, input_offset, output_offset, activation_min, activation_max };
     let variant: Variant = rec.variant()?;
     let listed = if variant.is_sparse() { r.bytes(rec.listed_bytes as usize)? } else { &[] };
     let w = in_place::Weights { filter, listed, bias, requantize, shapes };
