@@ -66,10 +66,9 @@ fn check(c: ConvCase) -> Result<(), TestCaseError> {
     let mults: Vec<QuantizedMultiplier> = (0..c.out_c)
         .map(|_| QuantizedMultiplier::from_real(rng.scale() as f64 * 0.05).unwrap())
         .collect();
-    let shifts: Vec<i8> = mults.iter().map(|m| m.shift as i8).collect();
-    let mult_bytes = le_bytes(&mults.iter().map(|m| m.multiplier).collect::<Vec<_>>());
+    let channels = ChannelMultipliers::of(&mults);
     let conv = Conv2d::new(window, c.zp_in, 0.05, c.zp_out, c.act).unwrap();
-    let requantize = Requantize::PerChannel { multipliers: I32Le(&mult_bytes), shifts: &shifts };
+    let requantize = channels.per_channel();
     let shapes = Shapes { input: in_shape, filter: f_shape, output: out_shape };
     let mut out = vec![0i8; out_shape.iter().product()];
     macro_rules! ops {

@@ -9,7 +9,7 @@ use edge_reflex::engine::kernels::conv::Shapes;
 use edge_reflex::engine::kernels::depthwise::{self, DepthwiseConv2d, DepthwiseOperands, Variant};
 use edge_reflex::engine::kernels::pooling::{Pool, PoolKind};
 use edge_reflex::engine::kernels::testing;
-use edge_reflex::engine::kernels::{I32Le, Requantize, Target};
+use edge_reflex::engine::kernels::{I32Le, Target};
 use kernel_support::*;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
@@ -49,9 +49,8 @@ fn check_depthwise(c: &ConvCase, multiplier: usize, degenerate: bool) -> Result<
         prop_assert!(tiny.shift < -22 && large.shift > 0);
     }
     let bias_bytes = le_bytes(&bias);
-    let shifts: Vec<i8> = mults.iter().map(|m| m.shift as i8).collect();
-    let mult_bytes = le_bytes(&mults.iter().map(|m| m.multiplier).collect::<Vec<_>>());
-    let requantize = Requantize::PerChannel { multipliers: I32Le(&mult_bytes), shifts: &shifts };
+    let channels = ChannelMultipliers::of(&mults);
+    let requantize = channels.per_channel();
     let dw = DepthwiseConv2d::new(window, multiplier, c.zp_in, 0.05, c.zp_out, c.act).unwrap();
     let shapes = Shapes { input: in_shape, filter: f_shape, output: out_shape };
     macro_rules! ops {

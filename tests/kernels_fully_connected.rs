@@ -45,10 +45,9 @@ proptest! {
                 QuantizedMultiplier::from_real(rng.scale() as f64 * 10.0 * decade).unwrap()
             })
             .collect();
-        let shifts: Vec<i8> = mults.iter().map(|m| m.shift as i8).collect();
-        let mult_bytes = le_bytes(&mults.iter().map(|m| m.multiplier).collect::<Vec<_>>());
+        let channels = ChannelMultipliers::of(&mults);
         let requantize = if per_channel {
-            Requantize::PerChannel { multipliers: I32Le(&mult_bytes), shifts: &shifts }
+            channels.per_channel()
         } else {
             Requantize::PerTensor(mults[0])
         };
@@ -169,10 +168,9 @@ proptest! {
         let mults: Vec<QuantizedMultiplier> = (0..units)
             .map(|_| QuantizedMultiplier::from_real(rng.scale() as f64 * 1e-3).unwrap())
             .collect();
-        let shifts: Vec<i8> = mults.iter().map(|m| m.shift as i8).collect();
-        let mult_bytes = le_bytes(&mults.iter().map(|m| m.multiplier).collect::<Vec<_>>());
+        let channels = ChannelMultipliers::of(&mults);
         let requantize = if per_channel {
-            Requantize::PerChannel { multipliers: I32Le(&mult_bytes), shifts: &shifts }
+            channels.per_channel()
         } else {
             Requantize::PerTensor(mults[0])
         };

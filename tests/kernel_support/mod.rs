@@ -10,7 +10,7 @@
 
 use edge_reflex::engine::arith::{FusedActivation, QuantizedMultiplier};
 use edge_reflex::engine::kernels::geometry::Geometry;
-use edge_reflex::engine::kernels::{padding, Padding};
+use edge_reflex::engine::kernels::{padding, I32Le, Padding, Requantize};
 use proptest::prelude::*;
 
 // ---------------------------------------------------------------- simple references
@@ -73,6 +73,26 @@ impl Rng {
 
 pub fn le_bytes(v: &[i32]) -> Vec<u8> {
     v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+/// Per-channel multipliers as [`Requantize::PerChannel`] takes them: each multiplier word
+/// (little-endian bytes) and each shift.
+pub struct ChannelMultipliers {
+    pub words: Vec<u8>,
+    pub shifts: Vec<i8>,
+}
+
+impl ChannelMultipliers {
+    pub fn of(mults: &[QuantizedMultiplier]) -> ChannelMultipliers {
+        ChannelMultipliers {
+            words: le_bytes(&mults.iter().map(|m| m.multiplier).collect::<Vec<_>>()),
+            shifts: mults.iter().map(|m| m.shift as i8).collect(),
+        }
+    }
+
+    pub fn per_channel(&self) -> Requantize<'_> {
+        Requantize::PerChannel { multipliers: I32Le(&self.words), shifts: &self.shifts }
+    }
 }
 
 pub fn activation() -> impl Strategy<Value = FusedActivation> {
