@@ -378,23 +378,7 @@ mod tests {
     use super::*;
     use std::vec::Vec;
 
-    /// A small xorshift generator (the tests need no statistics, only varied cases).
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-        fn byte(&mut self) -> u8 {
-            self.next() as u8
-        }
-    }
+    use crate::engine::kernels::xorshift::XorShift;
 
     /// A row operator with a vertical window: output row `r` (`mix` in the mixing), byte `j`,
     /// is a mix of every byte of the input rows its window covers (padding rows count as 0x55).
@@ -418,7 +402,7 @@ mod tests {
 
     #[test]
     fn in_place_equals_out_of_place_on_random_rows_and_windows() {
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
         for case in 0..3000 {
             let stride = rng.below(3) + 1;
             let span = rng.below(5) + 1;

@@ -41,6 +41,8 @@ pub mod shape_ops;
 pub mod softmax;
 #[doc(hidden)]
 pub mod testing;
+#[cfg(test)]
+pub(crate) mod xorshift;
 
 use crate::engine::arith::{QuantizedMultiplier, ScaleError};
 

@@ -1238,36 +1238,22 @@ mod tests {
     }
 
     #[cfg(feature = "in-place")]
-    /// A small xorshift generator for the random graphs.
-    struct Rng(u64);
-
-    #[cfg(feature = "in-place")]
-    impl Rng {
-        fn below(&mut self, n: u64) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0 % n
-        }
-    }
-
-    #[cfg(feature = "in-place")]
     /// Random graphs of items: tensor `i` written at step `i`, read up to a few steps later,
     /// scratch at some steps, and in-place operators tied to an input they read last. The
     /// placement must keep every live byte (byte-by-byte run) and respect the ties.
     #[test]
     fn random_graphs_with_in_place_operators_keep_every_live_byte() {
-        let mut rng = Rng(0x2545_F491_4F6C_DD1D);
+        let mut rng = crate::engine::kernels::xorshift::XorShift(0x2545_F491_4F6C_DD1D);
         for case in 0..300 {
-            let steps = rng.below(14) as usize + 2;
-            let count = rng.below(5) as usize + 1;
+            let steps = rng.below(14) + 2;
+            let count = rng.below(5) + 1;
             // Tensors 0..steps (tensor i written at step i), then one scratch item per step.
             let n = 2 * steps;
             let mut s = vec![0u8; n * ITEM + steps * TIE];
             let mut row = vec![0usize; steps];
             for (i, row) in row.iter_mut().enumerate() {
-                *row = rng.below(48) as usize + 1;
-                let last = (i + 1 + rng.below(4) as usize).min(steps - 1).max(i) as u32;
+                *row = rng.below(48) + 1;
+                let last = (i + 1 + rng.below(4)).min(steps - 1).max(i) as u32;
                 let size = (count * *row) as u32;
                 put(&mut s, i, Item { size, first: i as u32, last, offset: UNPLACED }).unwrap();
                 let scratch = if rng.below(3) == 0 { rng.below(64) as u32 + 1 } else { 0 };
@@ -1292,7 +1278,7 @@ mod tests {
                 }) else {
                     continue;
                 };
-                let span = 2 * rng.below(3) as usize + 1;
+                let span = 2 * rng.below(3) + 1;
                 let rows = in_place::Rows {
                     input_count: count,
                     output_count: count,
@@ -1302,7 +1288,7 @@ mod tests {
                     pad: span / 2,
                     span,
                     batch_rows: count,
-                    band: rng.below(3) as usize + 1,
+                    band: rng.below(3) + 1,
                 };
                 let below = in_place::output_below(rows).unwrap();
                 put_tie(&mut s, n, ties, [k, input, below, rows.band]).unwrap();
