@@ -219,24 +219,12 @@ impl<'a> RecordReader<'a> {
     }
 
     /// The next struct of `N` words whose fields include enums or flags (as
-    /// [`checked`](Self::checked) reads it), lent to `f` with the reader after it. A target
-    /// with cheap unaligned word loads (Cortex-M4/M7, the DSP targets, hosts) reads it as a
-    /// value, whose fields become loads where `f` uses them once it is inlined; one without
-    /// them (Cortex-M0, RV32) lends it in place where it is aligned (no copy: one load per
-    /// field used), else a copy.
+    /// [`checked`](Self::checked) reads it), lent to `f` with the reader after it: in place
+    /// where the record is aligned (no copy: one load per field `f` uses), else a copy made 16
+    /// bytes at a time (never a call to `memcpy`, which a whole-struct copy costs on targets
+    /// without unaligned loads such as the Cortex-M0).
     #[inline(always)]
     pub fn checked_with<T: bytemuck::CheckedBitPattern, const N: usize, R>(
-        &mut self,
-        f: impl FnOnce(&T, &mut Self) -> Result<R, RunError>,
-    ) -> Result<R, RunError> {
-        const { assert!(core::mem::size_of::<T>() == 4 * N) };
-        self.lent::<T, N, R>(f)
-    }
-
-    /// [`checked_with`](Self::checked_with) as a target without unaligned loads runs it: the
-    /// struct in place where it is aligned, else a copy made a word at a time.
-    #[inline(always)]
-    pub(crate) fn lent<T: bytemuck::CheckedBitPattern, const N: usize, R>(
         &mut self,
         f: impl FnOnce(&T, &mut Self) -> Result<R, RunError>,
     ) -> Result<R, RunError> {
