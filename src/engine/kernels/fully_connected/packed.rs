@@ -1,5 +1,6 @@
-//! FULLY_CONNECTED's packed (DSP) kernel: four units per pass over the input row, four depth
-//! values per step (SXTAB16 applies the offsets, SMLAD multiplies and adds pairs), and the
+//! FULLY_CONNECTED's packed (DSP) kernel: four units per pass over the input row (two for the
+//! last ones), four depth values per step (SXTAB16 applies the input offset, SMLAD multiplies
+//! and adds pairs), and the
 //! two-instruction [`FcRescale`] (derived from the per-tensor multiplier once per call; per-channel
 //! weights are the prepared variant's). [`rows`] is the loop both dense DSP variants run.
 
@@ -37,8 +38,8 @@ pub(super) fn eval(k: &FullyConnected, ops: &mut FcOperands<'_>) -> bool {
 
 /// The dense DSP loop: for each input row, four units per pass ([`dot4`]: each input word is
 /// loaded and widened once for the four rows; on the Cortex-M4 one assembly loop), the last
-/// one to three units one at a time ([`dot1`]). The weights' offset, if any, is not applied
-/// per weight: `sum (w+fo)(x+io) = sum w(x+io) + fo * sum (x+io)` in wrapping `i32`, so each
+/// one to three units two at a time ([`dot2`]; a last odd unit alone, its row read twice).
+/// The weights' offset, if any, is not applied per weight: `sum (w+fo)(x+io) = sum w(x+io) + fo * sum (x+io)` in wrapping `i32`, so each
 /// unit of a pass adds `fo` times the row's input sum, computed once per row. Each output is
 /// `clamp(rescale(acc + bias))` with the unit's [`FcRescale`] from `rescales()` (one iterator
 /// per row, one item per unit). With `SLOW`, a rescale whose rounding constant is 0 (never the
@@ -55,6 +56,7 @@ pub(super) fn rows<const SLOW: bool, I: Iterator<Item = FcRescale>>(
     let output = &mut *ops.output;
     let FullyConnectedDims { depth, units, .. } = dims;
     let offsets = (dsp::splat(k.input_offset), dsp::splat(k.filter_offset));
+    let xo = offsets.0;
     let (lo, hi) = (k.activation_min, k.activation_max);
     let finish = |acc: i32, r: FcRescale| {
         if SLOW && r.round == 0 {
@@ -77,17 +79,25 @@ pub(super) fn rows<const SLOW: bool, I: Iterator<Item = FcRescale>>(
         let (outs, out_rest) = out_row.as_chunks_mut::<4>();
         let mut u = 0;
         for (w, out) in filter.chunks_exact(4 * depth).zip(outs.iter_mut()) {
-            for (o, a) in out.iter_mut().zip(dot4(k, x, w, depth, offsets.0)) {
+            for (o, a) in out.iter_mut().zip(dot4(k, x, w, depth, xo)) {
                 let acc = a.wrapping_add(offset_term).wrapping_add(bias_of(u));
                 *o = finish(acc, rescales.next().unwrap_or_default());
                 u += 1;
             }
         }
-        for out in out_rest {
+        let (pair, last) = out_rest.as_chunks_mut::<2>();
+        for out in pair {
+            let w = filter.get(u * depth..(u + 2) * depth).unwrap_or(&[]);
+            for (o, a) in out.iter_mut().zip(dot2(k, x, w, depth, xo)) {
+                let acc = a.wrapping_add(offset_term).wrapping_add(bias_of(u));
+                *o = finish(acc, rescales.next().unwrap_or_default());
+                u += 1;
+            }
+        }
+        for o in last {
             let w = filter.get(u * depth..(u + 1) * depth).unwrap_or(&[]);
-            let r = rescales.next().unwrap_or_default();
-            *out = finish(dot1(k, x, w, offsets).wrapping_add(bias_of(u)), r);
-            u += 1;
+            let acc = dot1(k, x, w, offsets).wrapping_add(bias_of(u));
+            *o = finish(acc, rescales.next().unwrap_or_default());
         }
     }
 }
@@ -196,6 +206,34 @@ fn dot4(k: &FullyConnected, x: &[i8], w: &[i8], depth: usize, xo: u32) -> [i32; 
     [a0, a1, a2, a3]
 }
 
+/// The two accumulators `sum w_i (x+io)` of the two weight rows in `w` (`2 x depth`; their
+/// offset is not applied here, see [`rows`]), in wrapping `i32`: [`dot4`]'s steps for two rows
+/// (few enough registers for the compiled loop).
+#[inline(always)]
+fn dot2(k: &FullyConnected, x: &[i8], w: &[i8], depth: usize, xo: u32) -> [i32; 2] {
+    let (w0, w1) = w.split_at(depth.min(w.len()));
+    let (x4, x_tail) = x.as_chunks::<4>();
+    let (w04, w0_tail) = w0.as_chunks::<4>();
+    let (w14, w1_tail) = w1.as_chunks::<4>();
+    let (mut a0, mut a1) = (0i32, 0i32);
+    for ((x, w0), w1) in x4.iter().zip(w04).zip(w14) {
+        let x = word(x);
+        let (x02, x13) = (dsp::sxtab16(xo, x), dsp::sxtab16_ror8(xo, x));
+        let mac = |acc: i32, w: &[i8; 4]| {
+            let w = word(w);
+            dsp::smlad(x13, dsp::sxtb16_ror8(w), dsp::smlad(x02, dsp::sxtb16(w), acc))
+        };
+        (a0, a1) = (mac(a0, w0), mac(a1, w1));
+    }
+    let io = k.input_offset;
+    for ((&x, &w0), &w1) in x_tail.iter().zip(w0_tail).zip(w1_tail) {
+        let x = (x as i32).wrapping_add(io);
+        a0 = a0.wrapping_add((w0 as i32).wrapping_mul(x));
+        a1 = a1.wrapping_add((w1 as i32).wrapping_mul(x));
+    }
+    [a0, a1]
+}
+
 /// A little-endian `i32` from (at least) 4 bytes; 0 from fewer.
 #[inline(always)]
 fn le(b: &[u8]) -> i32 {
@@ -210,7 +248,7 @@ pub(super) fn list(b: I32Le<'_>) -> impl Iterator<Item = i32> + '_ {
 
 /// `sum (w+fo)(x+io)` over one row, four values per step, in wrapping `i32`.
 #[inline(always)]
-pub(super) fn dot1(k: &FullyConnected, x: &[i8], w: &[i8], offsets: (u32, u32)) -> i32 {
+fn dot1(k: &FullyConnected, x: &[i8], w: &[i8], offsets: (u32, u32)) -> i32 {
     let (xo, wo) = offsets;
     let (x4, x_tail) = x.as_chunks::<4>();
     let (w4, w_tail) = w.as_chunks::<4>();
