@@ -64,11 +64,11 @@ pub(super) fn rows<const SLOW: bool, I: Iterator<Item = FcRescale>>(
         }
         clamp_to_i8(r.apply(acc), lo, hi)
     };
-    // No bias: every unit's is 0.
-    let bias = bias.map_or(&[][..], |b| b.0);
-    let bias_of = |u: usize| bias.get(4 * u..4 * u + 4).map_or(0, le);
+    // No bias: an empty list, every unit's is 0.
+    let bias = bias.unwrap_or(I32Le(&[]));
     for (x, out_row) in input.chunks_exact(depth).zip(output.chunks_exact_mut(units)) {
         let mut rescales = rescales();
+        let mut biases = list(bias);
         let offset_term = if k.filter_offset == 0 {
             0
         } else {
@@ -80,7 +80,7 @@ pub(super) fn rows<const SLOW: bool, I: Iterator<Item = FcRescale>>(
         let mut u = 0;
         for (w, out) in filter.chunks_exact(4 * depth).zip(outs.iter_mut()) {
             for (o, a) in out.iter_mut().zip(dot4(k, x, w, depth, xo)) {
-                let acc = a.wrapping_add(offset_term).wrapping_add(bias_of(u));
+                let acc = a.wrapping_add(offset_term).wrapping_add(biases.next().unwrap_or(0));
                 *o = finish(acc, rescales.next().unwrap_or_default());
                 u += 1;
             }
@@ -89,14 +89,14 @@ pub(super) fn rows<const SLOW: bool, I: Iterator<Item = FcRescale>>(
         for out in pair {
             let w = filter.get(u * depth..(u + 2) * depth).unwrap_or(&[]);
             for (o, a) in out.iter_mut().zip(dot2(k, x, w, depth, xo)) {
-                let acc = a.wrapping_add(offset_term).wrapping_add(bias_of(u));
+                let acc = a.wrapping_add(offset_term).wrapping_add(biases.next().unwrap_or(0));
                 *o = finish(acc, rescales.next().unwrap_or_default());
                 u += 1;
             }
         }
         for o in last {
             let w = filter.get(u * depth..(u + 1) * depth).unwrap_or(&[]);
-            let acc = dot1(k, x, w, offsets).wrapping_add(bias_of(u));
+            let acc = dot1(k, x, w, offsets).wrapping_add(biases.next().unwrap_or(0));
             *o = finish(acc, rescales.next().unwrap_or_default());
         }
     }
@@ -232,12 +232,6 @@ fn dot2(k: &FullyConnected, x: &[i8], w: &[i8], depth: usize, xo: u32) -> [i32; 
         a1 = a1.wrapping_add((w1 as i32).wrapping_mul(x));
     }
     [a0, a1]
-}
-
-/// A little-endian `i32` from (at least) 4 bytes; 0 from fewer.
-#[inline(always)]
-fn le(b: &[u8]) -> i32 {
-    b.first_chunk::<4>().map_or(0, |w| i32::from_le_bytes(*w))
 }
 
 /// The words of a little-endian `i32` list, as an iterator.
