@@ -115,7 +115,7 @@ fn finish_exactly(k: &FullyConnected, acc: i32, r: FcRescale) -> i8 {
 /// The four accumulators `sum w_i (x+io)` of the four weight rows in `w` (`4 x depth`; their
 /// offset is not applied here, see [`rows`]), in wrapping `i32`: each step loads four input values once, widens them
 /// with the offset applied (SXTAB16) and multiplies them into the four rows (SMLAD). On the
-/// Cortex-M4 the whole groups of four run in one assembly loop (the compiled loop spills
+/// Cortex-M4 the whole groups of four run in one assembly loop, two per pass (the compiled loop spills
 /// accumulators and row pointers to the stack: 14 registers are live), the rest here.
 #[inline(always)]
 fn dot4(k: &FullyConnected, x: &[i8], w: &[i8], depth: usize, xo: u32) -> [i32; 4] {
@@ -139,7 +139,9 @@ fn dot4(k: &FullyConnected, x: &[i8], w: &[i8], depth: usize, xo: u32) -> [i32; 
     }
     #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
     if fits && groups != 0 {
-        // SAFETY: `groups >= 1` steps; step `i` reads the input word at `x + 4i` (`x` holds
+        // SAFETY: `groups >= 1` steps (two per loop pass; an odd one first, whose
+        // instructions leave the flags of the halving `lsrs` for its `beq`, none of them
+        // setting flags); step `i` reads the input word at `x + 4i` (`x` holds
         // `4 * groups` bytes or more) and the weight words at `r + 4i` of each row `r` of
         // `w` (`w` holds four rows of `depth >= 4 * groups` bytes or more): rows 0 and 2
         // through r1 (row 0 post-incremented, row 2 at `r1 + 2 * depth`), rows 1 and 3
@@ -150,7 +152,57 @@ fn dot4(k: &FullyConnected, x: &[i8], w: &[i8], depth: usize, xo: u32) -> [i32; 
         unsafe {
             core::arch::asm!(
                 "push {{r6, r7}}",
+                // lr = pairs of groups; C: an odd group first; Z: no pair.
+                "lsrs lr, lr, #1",
+                "bcc 2f",
+                "ldr r6, [r0], #4",
+                "sxtab16 r7, r4, r6",
+                "sxtab16 r6, r4, r6, ror #8",
+                "ldr r12, [r1, r3, lsl #1]",
+                "sxtb16 r5, r12",
+                "smlad r10, r7, r5, r10",
+                "sxtb16 r12, r12, ror #8",
+                "smlad r10, r6, r12, r10",
+                "ldr r12, [r1], #4",
+                "sxtb16 r5, r12",
+                "smlad r8, r7, r5, r8",
+                "sxtb16 r12, r12, ror #8",
+                "smlad r8, r6, r12, r8",
+                "ldr r12, [r2, r3, lsl #1]",
+                "sxtb16 r5, r12",
+                "smlad r11, r7, r5, r11",
+                "sxtb16 r12, r12, ror #8",
+                "smlad r11, r6, r12, r11",
+                "ldr r12, [r2], #4",
+                "sxtb16 r5, r12",
+                "smlad r9, r7, r5, r9",
+                "sxtb16 r12, r12, ror #8",
+                "smlad r9, r6, r12, r9",
+                "beq 3f",
                 "2:",
+                "ldr r6, [r0], #4",
+                "sxtab16 r7, r4, r6",
+                "sxtab16 r6, r4, r6, ror #8",
+                "ldr r12, [r1, r3, lsl #1]",
+                "sxtb16 r5, r12",
+                "smlad r10, r7, r5, r10",
+                "sxtb16 r12, r12, ror #8",
+                "smlad r10, r6, r12, r10",
+                "ldr r12, [r1], #4",
+                "sxtb16 r5, r12",
+                "smlad r8, r7, r5, r8",
+                "sxtb16 r12, r12, ror #8",
+                "smlad r8, r6, r12, r8",
+                "ldr r12, [r2, r3, lsl #1]",
+                "sxtb16 r5, r12",
+                "smlad r11, r7, r5, r11",
+                "sxtb16 r12, r12, ror #8",
+                "smlad r11, r6, r12, r11",
+                "ldr r12, [r2], #4",
+                "sxtb16 r5, r12",
+                "smlad r9, r7, r5, r9",
+                "sxtb16 r12, r12, ror #8",
+                "smlad r9, r6, r12, r9",
                 "ldr r6, [r0], #4",
                 "sxtab16 r7, r4, r6",
                 "sxtab16 r6, r4, r6, ror #8",
@@ -176,6 +228,7 @@ fn dot4(k: &FullyConnected, x: &[i8], w: &[i8], depth: usize, xo: u32) -> [i32; 
                 "smlad r9, r6, r12, r9",
                 "subs lr, lr, #1",
                 "bne 2b",
+                "3:",
                 "pop {{r6, r7}}",
                 inout("r0") x.as_ptr() => _,
                 inout("r1") w.as_ptr() => _,
