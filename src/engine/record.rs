@@ -220,8 +220,8 @@ impl<'a> RecordReader<'a> {
 
     /// The next struct of `N` words whose fields include enums or flags (as
     /// [`checked`](Self::checked) reads it), lent to `f` with the reader after it: in place
-    /// where the record is aligned (no copy: one load per field `f` uses), else a copy made 16
-    /// bytes at a time (never a call to `memcpy`, which a whole-struct copy costs on targets
+    /// where the record is aligned (no copy: one load per field `f` uses), else a copy made a
+    /// word at a time (never a call to `memcpy`, which a whole-struct copy costs on targets
     /// without unaligned loads such as the Cortex-M0).
     #[inline(always)]
     pub fn checked_with<T: bytemuck::CheckedBitPattern, const N: usize, R>(
@@ -252,23 +252,14 @@ impl<'a> RecordReader<'a> {
     }
 }
 
-/// The first `4 * N` bytes of `b` (`b` holds them) as `N` words, copied 16 bytes at a time
-/// (a copy the compiler makes with word loads and stores where unaligned loads exist, never a
-/// call to `memcpy`).
+/// The first `4 * N` bytes of `b` (`b` holds them) as `N` little-endian words, each assembled
+/// on its own: one unaligned load where the target has them, four byte loads where it does not
+/// (the Cortex-M0), never a call to `memcpy` (which a block copy becomes there, and whose
+/// unaligned path costs more than the bytes it copies).
 #[inline(always)]
 fn words_of<const N: usize>(b: &[u8]) -> [u32; N] {
-    let mut out = [0u32; N];
-    let dst: &mut [u8] = bytemuck::cast_slice_mut(&mut out);
-    for (d, s) in dst.chunks_mut(16).zip(b.chunks(16)) {
-        if let (Some(d), Some(s)) = (d.first_chunk_mut::<16>(), s.first_chunk::<16>()) {
-            *d = *s;
-        } else {
-            for (d, s) in d.iter_mut().zip(s) {
-                *d = *s;
-            }
-        }
-    }
-    out
+    let words = b.as_chunks::<4>().0;
+    core::array::from_fn(|i| words.get(i).map_or(0, |w| u32::from_le_bytes(*w)))
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! FULLY_CONNECTED's packed (DSP) kernel: four units per pass over the input row, four depth
-//! values per step (SXTAB16 applies the offsets, SMLAD multiplies and adds pairs), and the
+//! FULLY_CONNECTED's packed (DSP) kernel: four units per pass over the input row (two for the
+//! last ones), four depth values per step (SXTAB16 applies the input offset, SMLAD multiplies
+//! and adds pairs), and the
 //! two-instruction [`FcRescale`] (derived from the per-tensor multiplier once per call; per-channel
 //! weights are the prepared variant's). [`rows`] is the loop both dense DSP variants run.
 
@@ -37,8 +38,8 @@ pub(super) fn eval(k: &FullyConnected, ops: &mut FcOperands<'_>) -> bool {
 
 /// The dense DSP loop: for each input row, four units per pass ([`dot4`]: each input word is
 /// loaded and widened once for the four rows; on the Cortex-M4 one assembly loop), the last
-/// one to three units one at a time ([`dot1`]). The weights' offset, if any, is not applied
-/// per weight: `sum (w+fo)(x+io) = sum w(x+io) + fo * sum (x+io)` in wrapping `i32`, so each
+/// one to three units two at a time ([`dot2`]; a last odd unit alone, its row read twice).
+/// The weights' offset, if any, is not applied per weight: `sum (w+fo)(x+io) = sum w(x+io) + fo * sum (x+io)` in wrapping `i32`, so each
 /// unit of a pass adds `fo` times the row's input sum, computed once per row. Each output is
 /// `clamp(rescale(acc + bias))` with the unit's [`FcRescale`] from `rescales()` (one iterator
 /// per row, one item per unit). With `SLOW`, a rescale whose rounding constant is 0 (never the
@@ -55,6 +56,7 @@ pub(super) fn rows<const SLOW: bool, I: Iterator<Item = FcRescale>>(
     let output = &mut *ops.output;
     let FullyConnectedDims { depth, units, .. } = dims;
     let offsets = (dsp::splat(k.input_offset), dsp::splat(k.filter_offset));
+    let xo = offsets.0;
     let (lo, hi) = (k.activation_min, k.activation_max);
     let finish = |acc: i32, r: FcRescale| {
         if SLOW && r.round == 0 {
@@ -62,11 +64,11 @@ pub(super) fn rows<const SLOW: bool, I: Iterator<Item = FcRescale>>(
         }
         clamp_to_i8(r.apply(acc), lo, hi)
     };
-    // No bias: every unit's is 0.
-    let bias = bias.map_or(&[][..], |b| b.0);
-    let bias_of = |u: usize| bias.get(4 * u..4 * u + 4).map_or(0, le);
+    // No bias: an empty list, every unit's is 0.
+    let bias = bias.unwrap_or(I32Le(&[]));
     for (x, out_row) in input.chunks_exact(depth).zip(output.chunks_exact_mut(units)) {
         let mut rescales = rescales();
+        let mut biases = list(bias);
         let offset_term = if k.filter_offset == 0 {
             0
         } else {
@@ -77,17 +79,25 @@ pub(super) fn rows<const SLOW: bool, I: Iterator<Item = FcRescale>>(
         let (outs, out_rest) = out_row.as_chunks_mut::<4>();
         let mut u = 0;
         for (w, out) in filter.chunks_exact(4 * depth).zip(outs.iter_mut()) {
-            for (o, a) in out.iter_mut().zip(dot4(k, x, w, depth, offsets.0)) {
-                let acc = a.wrapping_add(offset_term).wrapping_add(bias_of(u));
+            for (o, a) in out.iter_mut().zip(dot4(k, x, w, depth, xo)) {
+                let acc = a.wrapping_add(offset_term).wrapping_add(biases.next().unwrap_or(0));
                 *o = finish(acc, rescales.next().unwrap_or_default());
                 u += 1;
             }
         }
-        for out in out_rest {
+        let (pair, last) = out_rest.as_chunks_mut::<2>();
+        for out in pair {
+            let w = filter.get(u * depth..(u + 2) * depth).unwrap_or(&[]);
+            for (o, a) in out.iter_mut().zip(dot2(k, x, w, depth, xo)) {
+                let acc = a.wrapping_add(offset_term).wrapping_add(biases.next().unwrap_or(0));
+                *o = finish(acc, rescales.next().unwrap_or_default());
+                u += 1;
+            }
+        }
+        for o in last {
             let w = filter.get(u * depth..(u + 1) * depth).unwrap_or(&[]);
-            let r = rescales.next().unwrap_or_default();
-            *out = finish(dot1(k, x, w, offsets).wrapping_add(bias_of(u)), r);
-            u += 1;
+            let acc = dot1(k, x, w, offsets).wrapping_add(biases.next().unwrap_or(0));
+            *o = finish(acc, rescales.next().unwrap_or_default());
         }
     }
 }
@@ -105,7 +115,7 @@ fn finish_exactly(k: &FullyConnected, acc: i32, r: FcRescale) -> i8 {
 /// The four accumulators `sum w_i (x+io)` of the four weight rows in `w` (`4 x depth`; their
 /// offset is not applied here, see [`rows`]), in wrapping `i32`: each step loads four input values once, widens them
 /// with the offset applied (SXTAB16) and multiplies them into the four rows (SMLAD). On the
-/// Cortex-M4 the whole groups of four run in one assembly loop (the compiled loop spills
+/// Cortex-M4 the whole groups of four run in one assembly loop, two per pass (the compiled loop spills
 /// accumulators and row pointers to the stack: 14 registers are live), the rest here.
 #[inline(always)]
 fn dot4(k: &FullyConnected, x: &[i8], w: &[i8], depth: usize, xo: u32) -> [i32; 4] {
@@ -129,7 +139,9 @@ fn dot4(k: &FullyConnected, x: &[i8], w: &[i8], depth: usize, xo: u32) -> [i32; 
     }
     #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
     if fits && groups != 0 {
-        // SAFETY: `groups >= 1` steps; step `i` reads the input word at `x + 4i` (`x` holds
+        // SAFETY: `groups >= 1` steps (two per loop pass; an odd one first, whose
+        // instructions leave the flags of the halving `lsrs` for its `beq`, none of them
+        // setting flags); step `i` reads the input word at `x + 4i` (`x` holds
         // `4 * groups` bytes or more) and the weight words at `r + 4i` of each row `r` of
         // `w` (`w` holds four rows of `depth >= 4 * groups` bytes or more): rows 0 and 2
         // through r1 (row 0 post-incremented, row 2 at `r1 + 2 * depth`), rows 1 and 3
@@ -140,7 +152,57 @@ fn dot4(k: &FullyConnected, x: &[i8], w: &[i8], depth: usize, xo: u32) -> [i32; 
         unsafe {
             core::arch::asm!(
                 "push {{r6, r7}}",
+                // lr = pairs of groups; C: an odd group first; Z: no pair.
+                "lsrs lr, lr, #1",
+                "bcc 2f",
+                "ldr r6, [r0], #4",
+                "sxtab16 r7, r4, r6",
+                "sxtab16 r6, r4, r6, ror #8",
+                "ldr r12, [r1, r3, lsl #1]",
+                "sxtb16 r5, r12",
+                "smlad r10, r7, r5, r10",
+                "sxtb16 r12, r12, ror #8",
+                "smlad r10, r6, r12, r10",
+                "ldr r12, [r1], #4",
+                "sxtb16 r5, r12",
+                "smlad r8, r7, r5, r8",
+                "sxtb16 r12, r12, ror #8",
+                "smlad r8, r6, r12, r8",
+                "ldr r12, [r2, r3, lsl #1]",
+                "sxtb16 r5, r12",
+                "smlad r11, r7, r5, r11",
+                "sxtb16 r12, r12, ror #8",
+                "smlad r11, r6, r12, r11",
+                "ldr r12, [r2], #4",
+                "sxtb16 r5, r12",
+                "smlad r9, r7, r5, r9",
+                "sxtb16 r12, r12, ror #8",
+                "smlad r9, r6, r12, r9",
+                "beq 3f",
                 "2:",
+                "ldr r6, [r0], #4",
+                "sxtab16 r7, r4, r6",
+                "sxtab16 r6, r4, r6, ror #8",
+                "ldr r12, [r1, r3, lsl #1]",
+                "sxtb16 r5, r12",
+                "smlad r10, r7, r5, r10",
+                "sxtb16 r12, r12, ror #8",
+                "smlad r10, r6, r12, r10",
+                "ldr r12, [r1], #4",
+                "sxtb16 r5, r12",
+                "smlad r8, r7, r5, r8",
+                "sxtb16 r12, r12, ror #8",
+                "smlad r8, r6, r12, r8",
+                "ldr r12, [r2, r3, lsl #1]",
+                "sxtb16 r5, r12",
+                "smlad r11, r7, r5, r11",
+                "sxtb16 r12, r12, ror #8",
+                "smlad r11, r6, r12, r11",
+                "ldr r12, [r2], #4",
+                "sxtb16 r5, r12",
+                "smlad r9, r7, r5, r9",
+                "sxtb16 r12, r12, ror #8",
+                "smlad r9, r6, r12, r9",
                 "ldr r6, [r0], #4",
                 "sxtab16 r7, r4, r6",
                 "sxtab16 r6, r4, r6, ror #8",
@@ -166,6 +228,7 @@ fn dot4(k: &FullyConnected, x: &[i8], w: &[i8], depth: usize, xo: u32) -> [i32; 
                 "smlad r9, r6, r12, r9",
                 "subs lr, lr, #1",
                 "bne 2b",
+                "3:",
                 "pop {{r6, r7}}",
                 inout("r0") x.as_ptr() => _,
                 inout("r1") w.as_ptr() => _,
@@ -196,10 +259,32 @@ fn dot4(k: &FullyConnected, x: &[i8], w: &[i8], depth: usize, xo: u32) -> [i32; 
     [a0, a1, a2, a3]
 }
 
-/// A little-endian `i32` from (at least) 4 bytes; 0 from fewer.
+/// The two accumulators `sum w_i (x+io)` of the two weight rows in `w` (`2 x depth`; their
+/// offset is not applied here, see [`rows`]), in wrapping `i32`: [`dot4`]'s steps for two rows
+/// (few enough registers for the compiled loop).
 #[inline(always)]
-fn le(b: &[u8]) -> i32 {
-    b.first_chunk::<4>().map_or(0, |w| i32::from_le_bytes(*w))
+fn dot2(k: &FullyConnected, x: &[i8], w: &[i8], depth: usize, xo: u32) -> [i32; 2] {
+    let (w0, w1) = w.split_at(depth.min(w.len()));
+    let (x4, x_tail) = x.as_chunks::<4>();
+    let (w04, w0_tail) = w0.as_chunks::<4>();
+    let (w14, w1_tail) = w1.as_chunks::<4>();
+    let (mut a0, mut a1) = (0i32, 0i32);
+    for ((x, w0), w1) in x4.iter().zip(w04).zip(w14) {
+        let x = word(x);
+        let (x02, x13) = (dsp::sxtab16(xo, x), dsp::sxtab16_ror8(xo, x));
+        let mac = |acc: i32, w: &[i8; 4]| {
+            let w = word(w);
+            dsp::smlad(x13, dsp::sxtb16_ror8(w), dsp::smlad(x02, dsp::sxtb16(w), acc))
+        };
+        (a0, a1) = (mac(a0, w0), mac(a1, w1));
+    }
+    let io = k.input_offset;
+    for ((&x, &w0), &w1) in x_tail.iter().zip(w0_tail).zip(w1_tail) {
+        let x = (x as i32).wrapping_add(io);
+        a0 = a0.wrapping_add((w0 as i32).wrapping_mul(x));
+        a1 = a1.wrapping_add((w1 as i32).wrapping_mul(x));
+    }
+    [a0, a1]
 }
 
 /// The words of a little-endian `i32` list, as an iterator.
@@ -210,7 +295,7 @@ pub(super) fn list(b: I32Le<'_>) -> impl Iterator<Item = i32> + '_ {
 
 /// `sum (w+fo)(x+io)` over one row, four values per step, in wrapping `i32`.
 #[inline(always)]
-pub(super) fn dot1(k: &FullyConnected, x: &[i8], w: &[i8], offsets: (u32, u32)) -> i32 {
+fn dot1(k: &FullyConnected, x: &[i8], w: &[i8], offsets: (u32, u32)) -> i32 {
     let (xo, wo) = offsets;
     let (x4, x_tail) = x.as_chunks::<4>();
     let (w4, w_tail) = w.as_chunks::<4>();
