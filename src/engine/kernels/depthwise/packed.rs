@@ -315,8 +315,10 @@ fn transpose_quad(src: &[i8], stride: usize, width: usize, pair: u32, rows: [&mu
     }
 }
 
-/// [`transpose_quads`] on the Cortex-M4: one loop over the pixels of the row, and in it one over
-/// the channels four at a time (12 instructions per four values), the source read once in order.
+/// [`transpose_quads`] on the Cortex-M4: one loop over the pixels of the row two at a time, and
+/// in it one over the channels four at a time (17 instructions per eight values: PKHBT/PKHTB
+/// pair each channel's two values into one word store), then an odd last pixel alone (12 per
+/// four values).
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 fn transpose_quads(src: &[i8], channels: usize, row: usize, pair: u32, dst: &mut [u16]) {
     let width = src.len() / channels;
@@ -328,44 +330,81 @@ fn transpose_quads(src: &[i8], channels: usize, row: usize, pair: u32, dst: &mut
     }
     let row_bytes = 2 * row;
     // SAFETY: `width >= 1` pixels, `quads >= 1` per pixel. Pixel `x`, quad `q` reads the 4 bytes
-    // at `src[x * channels + 4q..]` (the source is read in order, `width * channels <= src.len()`
-    // bytes; LDR may be unaligned on the Cortex-M4) and writes lane `x` of rows `4q .. 4q + 4`
-    // (`(4q + k) * row + x <= (channels - 1) * row + width - 1 < dst.len()`, checked above),
-    // 2-byte aligned. Only the listed registers and the flags change.
+    // at `src[x * channels + 4q..]` (`x < width`, `width * channels <= src.len()`; LDR may be
+    // unaligned on the Cortex-M4) and writes lane `x` of rows `4q .. 4q + 4` (`(4q + k) * row +
+    // x <= (channels - 1) * row + width - 1 < dst.len()`, checked above), 2-byte aligned, by
+    // STRH or, for two pixels `x, x + 1 < width` at once, by one STR (may be unaligned on the
+    // Cortex-M4). r9 counts the pixels left minus 2: the pair loop runs while two are left,
+    // then one pixel alone if `width` is odd. r6 and r7 (not operands) and the quad count are
+    // kept in 16 bytes below the stack pointer, which is restored, and r6 and r7 restored
+    // before the end. Only the listed registers and the flags change.
     unsafe {
         core::arch::asm!(
+            "sub sp, sp, #16",
+            "str r6, [sp]",
+            "str r7, [sp, #4]",
+            "str r8, [sp, #8]",
+            "subs r9, r9, #2",
+            "bmi 5f",
             "2:",
-            "mov {d}, {dpix}",
-            "add {dpix}, {dpix}, #2",
-            "mov {n}, {quads}",
+            "mov r10, r3",
+            "add r3, r3, #4",
+            "ldr r8, [sp, #8]",
             "3:",
-            "ldr {v}, [{s}], #4",
-            "sxtab16 {e}, {pair}, {v}",
-            "sxtab16 {o}, {pair}, {v}, ror #8",
-            "strh {e}, [{d}]",
-            "strh {o}, [{d}, {rb}]",
-            "lsr {e}, {e}, #16",
-            "lsr {o}, {o}, #16",
-            "strh {e}, [{d}, {rb}, lsl #1]",
-            "strh {o}, [{d}, {rb3}]",
-            "add {d}, {d}, {rb}, lsl #2",
-            "subs {n}, {n}, #1",
+            "ldr r12, [r0, r1]",
+            "ldr r11, [r0], #4",
+            "sxtab16 lr, r2, r11",
+            "sxtab16 r6, r2, r12",
+            "pkhbt r7, lr, r6, lsl #16",
+            "pkhtb r6, r6, lr, asr #16",
+            "str r7, [r10]",
+            "str r6, [r10, r4, lsl #1]",
+            "sxtab16 lr, r2, r11, ror #8",
+            "sxtab16 r6, r2, r12, ror #8",
+            "pkhbt r7, lr, r6, lsl #16",
+            "pkhtb r6, r6, lr, asr #16",
+            "str r7, [r10, r4]",
+            "str r6, [r10, r5]",
+            "add r10, r10, r4, lsl #2",
+            "subs r8, r8, #1",
             "bne 3b",
-            "subs {w}, {w}, #1",
-            "bne 2b",
-            s = inout(reg) src.as_ptr() => _,
-            pair = in(reg) pair,
-            dpix = inout(reg) dst.as_mut_ptr() => _,
-            rb = in(reg) row_bytes,
-            rb3 = in(reg) 3 * row_bytes,
-            quads = in(reg) quads,
-            w = inout(reg) width => _,
-            d = out(reg) _,
-            n = out(reg) _,
-            v = out(reg) _,
-            e = out(reg) _,
-            o = out(reg) _,
-            options(nostack),
+            "add r0, r0, r1",
+            "subs r9, r9, #2",
+            "bpl 2b",
+            "5:",
+            "adds r9, r9, #2",
+            "beq 6f",
+            "mov r10, r3",
+            "ldr r8, [sp, #8]",
+            "4:",
+            "ldr r11, [r0], #4",
+            "sxtab16 lr, r2, r11",
+            "sxtab16 r6, r2, r11, ror #8",
+            "strh lr, [r10]",
+            "strh r6, [r10, r4]",
+            "lsr lr, lr, #16",
+            "lsr r6, r6, #16",
+            "strh lr, [r10, r4, lsl #1]",
+            "strh r6, [r10, r5]",
+            "add r10, r10, r4, lsl #2",
+            "subs r8, r8, #1",
+            "bne 4b",
+            "6:",
+            "ldr r6, [sp]",
+            "ldr r7, [sp, #4]",
+            "add sp, sp, #16",
+            inout("r0") src.as_ptr() => _,
+            in("r1") channels,
+            in("r2") pair,
+            inout("r3") dst.as_mut_ptr() => _,
+            in("r4") row_bytes,
+            in("r5") 3 * row_bytes,
+            inout("r8") quads => _,
+            inout("r9") width => _,
+            out("r10") _,
+            out("r11") _,
+            out("r12") _,
+            out("lr") _,
         );
     }
 }
