@@ -128,9 +128,11 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
     let row = plan.row;
     let row_words = in_c * row;
     // Two output rows per pass over the channels (their windows share two input rows) where
-    // the Cortex-M4 loop applies and the accumulators hold both rows.
-    let two_rows = m == 1 && native && window.stride_h == 1 && window.stride_w == 1;
-    let two_rows = two_rows && channels >= out_w && TWO_ROWS;
+    // the Cortex-M4 loop applies, in at most two spans of columns whose accumulators for both
+    // rows fit in the `out_w + channels` words (one span if there are at least as many
+    // channels as columns).
+    let two_rows = TWO_ROWS && m == 1 && native && window.stride_h == 1 && window.stride_w == 1;
+    let span = out_w.min((out_w + channels) / 2);
     for b in 0..batches {
         // Which padded input row (`iy + pad_h`) each ring slot holds.
         let mut held = [usize::MAX; SLOTS];
@@ -163,7 +165,8 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
                 let out =
                     output.get_mut(out_row..out_row + 2 * out_w * channels).unwrap_or(&mut []);
                 let rows = ChannelRows { ring, starts, row, table, taps };
-                if all_channels_two_rows(&rows, accumulators, out, out_w) {
+                let first = all_channels_two_rows(&rows, accumulators, out, (0, span));
+                if first && all_channels_two_rows(&rows, accumulators, out, (span, out_w)) {
                     oy += 2;
                     continue;
                 }
@@ -285,7 +288,7 @@ fn transpose(src: &[i8], channels: usize, row: usize, pad: usize, offset: i32, d
 /// halves); portable form.
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
 fn transpose_quads(src: &[i8], channels: usize, row: usize, pair: u32, dst: &mut [u16]) {
-    let width = src.len() / channels;
+    let width = src.len().checked_div(channels).unwrap_or(0);
     for (q, rows) in dst.chunks_mut(4 * row).enumerate() {
         let (r0, rest) = rows.split_at_mut(row.min(rows.len()));
         let (r1, rest) = rest.split_at_mut(row.min(rest.len()));
@@ -321,10 +324,11 @@ fn transpose_quad(src: &[i8], stride: usize, width: usize, pair: u32, rows: [&mu
 /// four values).
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 fn transpose_quads(src: &[i8], channels: usize, row: usize, pair: u32, dst: &mut [u16]) {
-    let width = src.len() / channels;
+    let width = src.len().checked_div(channels).unwrap_or(0);
     let quads = channels / 4;
     // Lanes written: `c * row + x` for `c < channels`, `x < width`.
-    let reach = (channels - 1).checked_mul(row).and_then(|r| r.checked_add(width));
+    let reach = channels.checked_sub(1).and_then(|c| c.checked_mul(row));
+    let reach = reach.and_then(|r| r.checked_add(width));
     if width == 0 || quads == 0 || width > row || reach.is_none_or(|r| r > dst.len()) {
         return;
     }
@@ -915,27 +919,37 @@ fn all_channels_strided<const STRIDE: usize>(
 const TWO_ROWS: bool = cfg!(all(target_arch = "arm", target_feature = "dsp"));
 
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
-fn all_channels_two_rows(_: &ChannelRows<'_>, _: &mut [i32], _: &mut [i8], _: usize) -> bool {
+fn all_channels_two_rows(
+    _: &ChannelRows<'_>,
+    _: &mut [i32],
+    _: &mut [i8],
+    _: (usize, usize),
+) -> bool {
     false
 }
 
-/// Two output rows (`out`: both, consecutive) of every channel for a depth multiplier of 1, a
-/// stride of 1 both ways and the full int8 output range, on the Cortex-M4: per channel, one
-/// loop over the output columns computes both rows' values from the four window rows `starts`
-/// (each row's loads serve both windows that read it: 8 loads and 12 multiply-accumulates for
-/// two values), into `accumulators` as pairs, then one loop rescales them ([`rescale_row`]'s
-/// steps) into both output rows. `false` if it does not apply.
+/// Output columns `from..to` of two output rows (`out`: both, consecutive) of every channel
+/// for a depth multiplier of 1, a stride of 1 both ways and the full int8 output range, on the
+/// Cortex-M4: per channel, one loop over the columns computes both rows' values from the four
+/// window rows `starts` (each row's loads serve both windows that read it: 8 loads and 12
+/// multiply-accumulates for two values), into `accumulators` as pairs, then one loop rescales
+/// them ([`rescale_row`]'s steps) into both output rows. `true` (nothing to do) for an empty
+/// span; `false` if it does not apply.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(never)]
 fn all_channels_two_rows(
     rows: &ChannelRows<'_>,
     accumulators: &mut [i32],
     out: &mut [i8],
-    out_w: usize,
+    (from, to): (usize, usize),
 ) -> bool {
     let ChannelRows { ring, starts, row, table, taps } = *rows;
     let channels = table.len();
-    let need = out_w.saturating_sub(1).saturating_add(4);
+    if from == to {
+        return true;
+    }
+    let out_w = to.saturating_sub(from);
+    let need = to.saturating_sub(1).saturating_add(4);
     // Every channel's row of every window row must hold `need` lanes inside the ring.
     let fits = |s: usize| {
         channels
@@ -943,31 +957,34 @@ fn all_channels_two_rows(
             .and_then(|n| n.checked_add(s))
             .is_some_and(|end| end <= ring.len())
     };
-    let out_row = out_w.checked_mul(channels);
+    let out_row = out.len() / 2;
+    let start = from.checked_mul(channels);
     if channels == 0
         || out_w == 0
+        || from > to
         || need > row
+        || to.checked_mul(channels).is_none_or(|end| end > out_row)
         || taps.len() != channels
         || out_w.checked_mul(2).is_none_or(|n| n > accumulators.len())
-        || out_row.and_then(|n| n.checked_mul(2)) != Some(out.len())
         || !starts.iter().all(|&s| fits(s))
     {
         return false;
     }
-    let out_row = out_row.unwrap_or(0);
+    let start = start.unwrap_or(0);
     // Bytes from the end of one channel's accumulation to the next channel's row.
     let delta = 2 * row - out_w * 2;
     let base = ring.as_ptr();
     // The loop state, below the stack pointer: the four row pointers (0-12), the taps (16),
-    // the table (20), the output (24), the channels left (28), then `state` (32-48: columns,
-    // accumulators, `delta`, channels, bytes per output row), r6 (52) and r7 (56).
-    let state: [usize; 5] = [out_w, accumulators.as_mut_ptr() as usize, delta, channels, out_row];
-    // SAFETY: checked above: `channels` taps, table entries and output columns; for each window
-    // row `k` and channel `c`, lanes `starts[k] + c * row + 0 .. need` are inside `ring`
-    // (`need <= row`), and those are the only lanes read (column `x < out_w` reads lanes
-    // `x .. x + 4` of each, 2-byte aligned; LDR may be unaligned on the Cortex-M4);
-    // `accumulators` (word-aligned, LDRD/STRD) holds `2 * out_w` values; `out[r * out_row + x *
-    // channels + c]` is written for `r < 2`, `x < out_w`, `c < channels`. The loop state lives
+    // the table (20), the output (24), the channels left (28), the columns (32), the
+    // accumulators (36), `delta` (40), the channels (44), the bytes per output row (48), r6
+    // (52) and r7 (56).
+    // SAFETY: checked above: `channels` taps and table entries; for each window row `k` and
+    // channel `c`, lanes `starts[k] + c * row + 0 .. need` are inside `ring` (`need <= row`),
+    // and those are the only lanes read (column `x` in `from..to` reads lanes `x .. x + 4` of
+    // each, 2-byte aligned; LDR may be unaligned on the Cortex-M4); `accumulators`
+    // (word-aligned, LDRD/STRD) holds `2 * out_w` values; `out[r * out_row + x * channels + c]`
+    // is written for `r < 2`, `x` in `from..to` (`to * channels <= out_row`, `2 * out_row <=
+    // out.len()`), `c < channels`. The loop state lives
     // in 64 bytes below the stack pointer, which is restored; r6 and r7 (not operands) are saved
     // there and restored before the end. The channel loop counts down from `channels >= 1`, the
     // column loops from `out_w >= 1`. Only the listed registers and the flags change.
@@ -980,12 +997,11 @@ fn all_channels_two_rows(
             "str r5, [sp, #20]",
             "str r8, [sp, #24]",
             "str r9, [sp, #28]",
-            "ldm r10, {{r4, r5, r6, r8, r9}}",
-            "str r4, [sp, #32]",
-            "str r5, [sp, #36]",
-            "str r6, [sp, #40]",
-            "str r8, [sp, #44]",
-            "str r9, [sp, #48]",
+            "str r11, [sp, #32]",
+            "str r12, [sp, #36]",
+            "str lr, [sp, #40]",
+            "str r9, [sp, #44]",
+            "str r10, [sp, #48]",
             "3:",
             "ldr r12, [sp, #16]",
             "ldm r12!, {{r4, r5, r8, r9, r10}}",
@@ -1051,18 +1067,18 @@ fn all_channels_two_rows(
             "ldr r6, [sp, #52]",
             "ldr r7, [sp, #56]",
             "add sp, sp, #64",
-            inout("r0") base.wrapping_add(starts[0]) => _,
-            inout("r1") base.wrapping_add(starts[1]) => _,
-            inout("r2") base.wrapping_add(starts[2]) => _,
-            inout("r3") base.wrapping_add(starts[3]) => _,
+            inout("r0") base.wrapping_add(starts[0] + from) => _,
+            inout("r1") base.wrapping_add(starts[1] + from) => _,
+            inout("r2") base.wrapping_add(starts[2] + from) => _,
+            inout("r3") base.wrapping_add(starts[3] + from) => _,
             inout("r4") taps.as_ptr() => _,
             inout("r5") table.as_ptr() => _,
-            inout("r8") out.as_mut_ptr() => _,
+            inout("r8") out.as_mut_ptr().wrapping_add(start) => _,
             inout("r9") channels => _,
-            inout("r10") state.as_ptr() => _,
-            out("r11") _,
-            out("r12") _,
-            out("lr") _,
+            inout("r10") out_row => _,
+            inout("r11") out_w => _,
+            inout("r12") accumulators.as_mut_ptr() => _,
+            inout("lr") delta => _,
         );
     }
     true
