@@ -4,12 +4,17 @@
 //! A depthwise convolution never mixes channels, so the work is laid out channel by channel:
 //! the input rows a window needs are transposed once into *channel rows* in scratch memory
 //! (each channel's values of one input row as consecutive 16-bit lanes, offset by the input
-//! zero point, with the padding columns zero), kept in a ring of three rows so that each input
-//! row is transposed once. Two horizontally adjacent window taps are then one 32-bit load,
-//! and an output value is three SMLAD/SMUAD (taps 0-1 of each window row) plus three SMLABB/
-//! SMLABT (tap 2), with the channel's nine weights held in five registers as 16-bit pairs
-//! (prepared once per call). One Cortex-M4 loop computes a whole output row of one channel
-//! into an accumulator row (15 instructions per output value); the rescale follows.
+//! zero point, with the padding columns zero), kept in a ring of four slots (padded input row
+//! `r` in slot `r % 4`, a padding row's slot zeroed) so that each input row is transposed once.
+//! Two horizontally adjacent window taps are then one 32-bit load, and an output value is three
+//! SMLAD/SMUAD (taps 0-1 of each window row) plus three SMLABB/SMLABT (tap 2), with the
+//! channel's nine weights held in five registers as 16-bit pairs (prepared once per call; the
+//! last word's free top half holds the channel's shift). One Cortex-M4 loop computes a whole
+//! output row of one channel into an accumulator row (12 instructions per output value); the
+//! rescale follows. With a stride of 1 both ways (depth multiplier 1, full int8 range) it
+//! computes two output rows per pass instead: their windows share two of the four input rows,
+//! whose loads serve both (8 loads and 12 multiply-accumulates for two values), and the
+//! per-channel setup is paid once per two rows.
 //!
 //! It applies to 3x3 windows with dilation 1, a horizontal stride of 1 or 2 and an int8 input
 //! zero point; the caller falls back to the portable kernel otherwise (and when the scratch is
