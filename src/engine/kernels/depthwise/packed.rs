@@ -4,12 +4,17 @@
 //! A depthwise convolution never mixes channels, so the work is laid out channel by channel:
 //! the input rows a window needs are transposed once into *channel rows* in scratch memory
 //! (each channel's values of one input row as consecutive 16-bit lanes, offset by the input
-//! zero point, with the padding columns zero), kept in a ring of three rows so that each input
-//! row is transposed once. Two horizontally adjacent window taps are then one 32-bit load,
-//! and an output value is three SMLAD/SMUAD (taps 0-1 of each window row) plus three SMLABB/
-//! SMLABT (tap 2), with the channel's nine weights held in five registers as 16-bit pairs
-//! (prepared once per call). One Cortex-M4 loop computes a whole output row of one channel
-//! into an accumulator row (15 instructions per output value); the rescale follows.
+//! zero point, with the padding columns zero), kept in a ring of four slots (padded input row
+//! `r` in slot `r % 4`, a padding row's slot zeroed) so that each input row is transposed once.
+//! Two horizontally adjacent window taps are then one 32-bit load, and an output value is three
+//! SMLAD/SMUAD (taps 0-1 of each window row) plus three SMLABB/SMLABT (tap 2), with the
+//! channel's nine weights held in five registers as 16-bit pairs (prepared once per call; the
+//! last word's free top half holds the channel's shift). One Cortex-M4 loop computes a whole
+//! output row of one channel into an accumulator row (12 instructions per output value); the
+//! rescale follows. With a stride of 1 both ways (depth multiplier 1, full int8 range) it
+//! computes two output rows per pass instead: their windows share two of the four input rows,
+//! whose loads serve both (8 loads and 12 multiply-accumulates for two values), and the
+//! per-channel setup is paid once per two rows.
 //!
 //! It applies to 3x3 windows with dilation 1, a horizontal stride of 1 or 2 and an int8 input
 //! zero point; the caller falls back to the portable kernel otherwise (and when the scratch is
@@ -30,10 +35,10 @@ use crate::engine::kernels::{bias_at, I32Le, Requantize};
 /// `(w20, w21)`, `(w02, w12)`, `(w22, 0)` (`wYX`: window row Y, column X).
 type Taps = [u32; 5];
 
-/// Ring slots: three input rows and the zero rows.
+/// Ring slots: input row `iy` (counted from the first padding row) lives in slot `iy % SLOTS`,
+/// so any four consecutive rows (a window's three, or two stacked windows' four) are held at
+/// once; a slot of a padding row holds zeros.
 const SLOTS: usize = 4;
-/// The slot of zeros.
-const ZERO_SLOT: usize = 3;
 
 /// The sizes of the scratch regions, in 32-bit words.
 struct Plan {
@@ -64,10 +69,16 @@ impl Plan {
         Some(Plan { channels, row, in_channels, out_w })
     }
 
-    /// Words: table, taps, accumulator row, then [`SLOTS`] rows of every input channel.
+    /// Words: table, taps, accumulators, then [`SLOTS`] rows of every input channel.
     fn words(&self) -> Option<usize> {
         let ring = self.in_channels.checked_mul(self.row / 2)?.checked_mul(SLOTS)?;
-        self.channels.checked_mul(4 + 5)?.checked_add(self.out_w)?.checked_add(ring)
+        self.channels.checked_mul(3 + 5)?.checked_add(self.accumulators()?)?.checked_add(ring)
+    }
+
+    /// Accumulator words: one output row, plus one per channel (which lets two output rows
+    /// share them when there are at least as many channels as output columns).
+    fn accumulators(&self) -> Option<usize> {
+        self.out_w.checked_add(self.channels)
     }
 }
 
@@ -104,12 +115,12 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
     let Some(words) = plan.words().and_then(|n| words.get_mut(..n)) else {
         return false;
     };
-    let (table, rest) = words.split_at_mut(channels * 4);
+    let (table, rest) = words.split_at_mut(channels * 3);
     let (taps, rest) = rest.split_at_mut(channels * 5);
-    let (acc, ring) = rest.split_at_mut(out_w);
-    let (table, _) = table.as_chunks_mut::<4>();
+    let (accumulators, ring) = rest.split_at_mut(out_w + channels);
+    let (table, _) = table.as_chunks_mut::<3>();
     let (taps, _) = taps.as_chunks_mut::<5>();
-    let acc: &mut [i32] = bytemuck::cast_slice_mut(acc);
+    let accumulators: &mut [i32] = bytemuck::cast_slice_mut(accumulators);
     ring.fill(0);
     let ring: &mut [u16] = bytemuck::cast_slice_mut(ring);
     let clamp = (k.activation_min, k.activation_max);
@@ -121,29 +132,54 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
     let native = full_range && above_half;
     let row = plan.row;
     let row_words = in_c * row;
+    // Two output rows per pass over the channels (their windows share two input rows) where
+    // the Cortex-M4 loop applies, in at most two spans of columns whose accumulators for both
+    // rows fit in the `out_w + channels` words (one span if there are at least as many
+    // channels as columns).
+    let two_rows = TWO_ROWS && m == 1 && native && window.stride_h == 1 && window.stride_w == 1;
+    let span = out_w.min((out_w + channels) / 2);
     for b in 0..batches {
-        // Which input row each ring slot holds.
-        let mut held = [usize::MAX; 3];
-        for oy in 0..out_h {
-            // Lane offset of channel 0 of each window row in the ring (zeros: padding).
-            let mut starts = [ZERO_SLOT * row_words; 3];
-            for (ky, start) in starts.iter_mut().enumerate() {
-                let Some(iy) = window.in_y(oy, ky, in_h) else {
+        // Which padded input row (`iy + pad_h`) each ring slot holds.
+        let mut held = [usize::MAX; SLOTS];
+        let mut oy = 0;
+        while oy < out_h {
+            let pair = two_rows && oy + 1 < out_h;
+            // Lane offset of channel 0 of each window row in the ring.
+            let mut starts = [0; SLOTS];
+            for (ky, start) in starts.iter_mut().enumerate().take(if pair { 4 } else { 3 }) {
+                let padded = oy * window.stride_h + ky;
+                let slot = padded % SLOTS;
+                let Some(dst) = ring.get_mut(slot * row_words..(slot + 1) * row_words) else {
                     continue;
                 };
-                let slot = iy % 3;
-                if held[slot] != iy {
-                    let line = (b * in_h + iy) * in_w * in_c;
-                    let src = input.get(line..line + in_w * in_c).unwrap_or(&[]);
-                    if let Some(dst) = ring.get_mut(slot * row_words..(slot + 1) * row_words) {
-                        transpose(src, in_c, row, window.pad_w, k.input_offset, dst);
+                if held[slot] != padded {
+                    match padded.checked_sub(window.pad_h).filter(|&iy| iy < in_h) {
+                        Some(iy) => {
+                            let line = (b * in_h + iy) * in_w * in_c;
+                            let src = input.get(line..line + in_w * in_c).unwrap_or(&[]);
+                            transpose(src, in_c, row, window.pad_w, k.input_offset, dst);
+                        }
+                        None => dst.fill(0),
                     }
-                    held[slot] = iy;
+                    held[slot] = padded;
                 }
                 *start = slot * row_words;
             }
+            if pair {
+                let out_row = (b * out_h + oy) * out_w * channels;
+                let out =
+                    output.get_mut(out_row..out_row + 2 * out_w * channels).unwrap_or(&mut []);
+                let rows = ChannelRows { ring, starts, row, table, taps };
+                let first = all_channels_two_rows(&rows, accumulators, out, (0, span));
+                if first && all_channels_two_rows(&rows, accumulators, out, (span, out_w)) {
+                    oy += 2;
+                    continue;
+                }
+            }
+            let acc = accumulators.get_mut(..out_w).unwrap_or(&mut []);
             let out_row = (b * out_h + oy) * out_w * channels;
             let out = output.get_mut(out_row..out_row + out_w * channels).unwrap_or(&mut []);
+            oy += 1;
             if m == 1
                 && native
                 && all_channels(
@@ -155,6 +191,7 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
             {
                 continue;
             }
+            let starts = [starts[0], starts[1], starts[2]];
             let mut params = table.iter().zip(taps.iter());
             for i in 0..in_c {
                 let src_of = |s: usize| ring.get(s + i * row..).unwrap_or(&[]);
@@ -166,10 +203,11 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
                         row_of_channel::<2>(src, t, acc);
                     }
                     let out = out.get_mut(i * m + mm..).unwrap_or(&mut []);
+                    let shift = t[4] >> 16;
                     if full_range {
-                        rescale_row::<true>(acc, entry, out, channels, native, clamp, zp);
+                        rescale_row::<true>(acc, (entry, shift), out, channels, native, clamp, zp);
                     } else {
-                        rescale_row::<false>(acc, entry, out, channels, false, clamp, zp);
+                        rescale_row::<false>(acc, (entry, shift), out, channels, false, clamp, zp);
                     }
                 }
             }
@@ -178,13 +216,14 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
     true
 }
 
-/// Fills each channel's rescale entry and taps; true if every entry suits the Cortex-M4 loops,
-/// which round with SMMLAR (multipliers above 2^30, no [`EXACT`] channel).
+/// Fills each channel's rescale entry and taps (the top half of `t[4]` holds the entry's shift,
+/// or [`EXACT`]); true if every entry suits the Cortex-M4 loops, which round with SMMLAR
+/// (multipliers above 2^30, no [`EXACT`] channel).
 #[inline(always)]
 fn fill_table(
     k: &DepthwiseConv2d,
     (filter, bias, requantize): (&[i8], Option<I32Le<'_>>, Requantize<'_>),
-    table: &mut [[u32; 4]],
+    table: &mut [[u32; 3]],
     taps: &mut [Taps],
 ) -> bool {
     let channels = table.len();
@@ -195,24 +234,26 @@ fn fill_table(
         let w = |y: usize, x: usize| filter.get((y * 3 + x) * channels + o).copied().unwrap_or(0);
         let zero = || (0..9).all(|i| w(i / 3, i % 3) == 0);
         let m = requantize.get(o);
-        *entry = match super::channel(m, k.output_offset, bias_at(bias, o), limit, clamp, zero) {
-            Some((r, b)) => {
-                above_half &= r.native();
-                [r.multiplier as u32, r.round as u32, r.shift, b.wrapping_mul(2) as u32]
-            }
-            // No fast form: this channel alone is rescaled with the reference arithmetic.
-            None => {
-                above_half = false;
-                [m.multiplier as u32, m.shift as u32, EXACT, bias_at(bias, o) as u32]
-            }
-        };
+        let shift;
+        (*entry, shift) =
+            match super::channel(m, k.output_offset, bias_at(bias, o), limit, clamp, zero) {
+                Some((r, b)) => {
+                    above_half &= r.native();
+                    ([r.multiplier as u32, r.round as u32, b.wrapping_mul(2) as u32], r.shift)
+                }
+                // No fast form: this channel alone is rescaled with the reference arithmetic.
+                None => {
+                    above_half = false;
+                    ([m.multiplier as u32, m.shift as u32, bias_at(bias, o) as u32], EXACT)
+                }
+            };
         let pair = |lo: i8, hi: i8| (lo as i16 as u16 as u32) | ((hi as i16 as u16 as u32) << 16);
         *t = [
             pair(w(0, 0), w(0, 1)),
             pair(w(1, 0), w(1, 1)),
             pair(w(2, 0), w(2, 1)),
             pair(w(0, 2), w(1, 2)),
-            pair(w(2, 2), 0),
+            pair(w(2, 2), 0) | (shift << 16),
         ];
     }
     above_half
@@ -220,6 +261,8 @@ fn fill_table(
 
 /// Writes input row `src` (`width x channels`, NHWC) into `dst` as `channels` rows of `row`
 /// 16-bit lanes each: lane `pad + x` of row `c` is `src[x][c] + offset`; other lanes untouched.
+/// Out of line: once per input row, and it keeps the channel loops' registers free.
+#[inline(never)]
 fn transpose(src: &[i8], channels: usize, row: usize, pad: usize, offset: i32, dst: &mut [u16]) {
     let Some(dst) = dst.get_mut(pad..) else {
         return;
@@ -231,15 +274,7 @@ fn transpose(src: &[i8], channels: usize, row: usize, pad: usize, offset: i32, d
         return;
     }
     if channels.is_multiple_of(4) {
-        let pair = dsp::splat(offset);
-        let width = src.len() / channels;
-        for (q, rows) in dst.chunks_mut(4 * row).enumerate() {
-            let (r0, rest) = rows.split_at_mut(row.min(rows.len()));
-            let (r1, rest) = rest.split_at_mut(row.min(rest.len()));
-            let (r2, r3) = rest.split_at_mut(row.min(rest.len()));
-            let src = src.get(4 * q..).unwrap_or(&[]);
-            transpose_quad(src, channels, width, pair, [r0, r1, r2, r3]);
-        }
+        transpose_quads(src, channels, row, dsp::splat(offset), dst);
         return;
     }
     if channels == 0 {
@@ -251,6 +286,20 @@ fn transpose(src: &[i8], channels: usize, row: usize, pad: usize, offset: i32, d
                 *d = (v as i32).wrapping_add(offset) as u16;
             }
         }
+    }
+}
+
+/// [`transpose`] for a multiple of four channels, four at a time (`pair`: the offset in both
+/// halves); portable form.
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+fn transpose_quads(src: &[i8], channels: usize, row: usize, pair: u32, dst: &mut [u16]) {
+    let width = src.len().checked_div(channels).unwrap_or(0);
+    for (q, rows) in dst.chunks_mut(4 * row).enumerate() {
+        let (r0, rest) = rows.split_at_mut(row.min(rows.len()));
+        let (r1, rest) = rest.split_at_mut(row.min(rest.len()));
+        let (r2, r3) = rest.split_at_mut(row.min(rest.len()));
+        let src = src.get(4 * q..).unwrap_or(&[]);
+        transpose_quad(src, channels, width, pair, [r0, r1, r2, r3]);
     }
 }
 
@@ -274,82 +323,129 @@ fn transpose_quad(src: &[i8], stride: usize, width: usize, pair: u32, rows: [&mu
     }
 }
 
-/// [`transpose_quad`] on the Cortex-M4: 12 instructions per pixel.
+/// [`transpose_quads`] on the Cortex-M4: one loop over the pixels of the row two at a time, and
+/// in it one over the channels four at a time (17 instructions per eight values: PKHBT/PKHTB
+/// pair each channel's two values into one word store), then an odd last pixel alone (12 per
+/// four values).
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
-fn transpose_quad(src: &[i8], stride: usize, width: usize, pair: u32, rows: [&mut [u16]; 4]) {
-    let [r0, r1, r2, r3] = rows;
-    let reach =
-        width.checked_sub(1).and_then(|w| w.checked_mul(stride)).and_then(|v| v.checked_add(4));
-    if width == 0
-        || reach.is_none_or(|r| r > src.len())
-        || [&*r0, &*r1, &*r2, &*r3].iter().any(|r| r.len() < width)
-    {
+fn transpose_quads(src: &[i8], channels: usize, row: usize, pair: u32, dst: &mut [u16]) {
+    let width = src.len().checked_div(channels).unwrap_or(0);
+    let quads = channels / 4;
+    // Lanes written: `c * row + x` for `c < channels`, `x < width`.
+    let reach = channels.checked_sub(1).and_then(|c| c.checked_mul(row));
+    let reach = reach.and_then(|r| r.checked_add(width));
+    if width == 0 || quads == 0 || width > row || reach.is_none_or(|r| r > dst.len()) {
         return;
     }
-    // SAFETY: the loop runs `width >= 1` times; iteration `x` reads the 4 bytes at
-    // `src[x * stride..]` (`(width - 1) * stride + 4 <= src.len()`; LDR may be unaligned on the
-    // Cortex-M4) and writes lane `x` of each of the four rows (each holds `width` lanes,
-    // 2-byte aligned). Only the listed registers and the flags change.
+    let row_bytes = 2 * row;
+    // SAFETY: `width >= 1` pixels, `quads >= 1` per pixel. Pixel `x`, quad `q` reads the 4 bytes
+    // at `src[x * channels + 4q..]` (`x < width`, `width * channels <= src.len()`; LDR may be
+    // unaligned on the Cortex-M4) and writes lane `x` of rows `4q .. 4q + 4` (`(4q + k) * row +
+    // x <= (channels - 1) * row + width - 1 < dst.len()`, checked above), 2-byte aligned, by
+    // STRH or, for two pixels `x, x + 1 < width` at once, by one STR (may be unaligned on the
+    // Cortex-M4). r9 counts the pixels left minus 2: the pair loop runs while two are left,
+    // then one pixel alone if `width` is odd. r6 and r7 (not operands) and the quad count are
+    // kept in 16 bytes below the stack pointer, which is restored, and r6 and r7 restored
+    // before the end. Only the listed registers and the flags change.
     unsafe {
         core::arch::asm!(
+            "sub sp, sp, #16",
+            "str r6, [sp]",
+            "str r7, [sp, #4]",
+            "str r8, [sp, #8]",
+            "subs r9, r9, #2",
+            "bmi 5f",
             "2:",
-            "ldr {v}, [{s}]",
-            "add {s}, {s}, {stride}",
-            "sxtab16 {e}, {pair}, {v}",
-            "sxtab16 {o}, {pair}, {v}, ror #8",
-            "strh {e}, [{d0}], #2",
-            "strh {o}, [{d1}], #2",
-            "lsr {e}, {e}, #16",
-            "lsr {o}, {o}, #16",
-            "strh {e}, [{d2}], #2",
-            "strh {o}, [{d3}], #2",
-            "subs {n}, {n}, #1",
-            "bne 2b",
-            s = inout(reg) src.as_ptr() => _,
-            stride = in(reg) stride,
-            pair = in(reg) pair,
-            d0 = inout(reg) r0.as_mut_ptr() => _,
-            d1 = inout(reg) r1.as_mut_ptr() => _,
-            d2 = inout(reg) r2.as_mut_ptr() => _,
-            d3 = inout(reg) r3.as_mut_ptr() => _,
-            n = inout(reg) width => _,
-            v = out(reg) _,
-            e = out(reg) _,
-            o = out(reg) _,
-            options(nostack),
+            "mov r10, r3",
+            "add r3, r3, #4",
+            "ldr r8, [sp, #8]",
+            "3:",
+            "ldr r12, [r0, r1]",
+            "ldr r11, [r0], #4",
+            "sxtab16 lr, r2, r11",
+            "sxtab16 r6, r2, r12",
+            "pkhbt r7, lr, r6, lsl #16",
+            "pkhtb r6, r6, lr, asr #16",
+            "str r7, [r10]",
+            "str r6, [r10, r4, lsl #1]",
+            "sxtab16 lr, r2, r11, ror #8",
+            "sxtab16 r6, r2, r12, ror #8",
+            "pkhbt r7, lr, r6, lsl #16",
+            "pkhtb r6, r6, lr, asr #16",
+            "str r7, [r10, r4]",
+            "str r6, [r10, r5]",
+            "add r10, r10, r4, lsl #2",
+            "subs r8, r8, #1",
+            "bne 3b",
+            "add r0, r0, r1",
+            "subs r9, r9, #2",
+            "bpl 2b",
+            "5:",
+            "adds r9, r9, #2",
+            "beq 6f",
+            "mov r10, r3",
+            "ldr r8, [sp, #8]",
+            "4:",
+            "ldr r11, [r0], #4",
+            "sxtab16 lr, r2, r11",
+            "sxtab16 r6, r2, r11, ror #8",
+            "strh lr, [r10]",
+            "strh r6, [r10, r4]",
+            "lsr lr, lr, #16",
+            "lsr r6, r6, #16",
+            "strh lr, [r10, r4, lsl #1]",
+            "strh r6, [r10, r5]",
+            "add r10, r10, r4, lsl #2",
+            "subs r8, r8, #1",
+            "bne 4b",
+            "6:",
+            "ldr r6, [sp]",
+            "ldr r7, [sp, #4]",
+            "add sp, sp, #16",
+            inout("r0") src.as_ptr() => _,
+            in("r1") channels,
+            in("r2") pair,
+            inout("r3") dst.as_mut_ptr() => _,
+            in("r4") row_bytes,
+            in("r5") 3 * row_bytes,
+            inout("r8") quads => _,
+            inout("r9") width => _,
+            out("r10") _,
+            out("r11") _,
+            out("r12") _,
+            out("lr") _,
         );
     }
 }
 
-/// The shift word of a table entry whose channel has no fast rescale: the entry holds the
-/// multiplier, its shift and the bias, and [`rescale_row`] uses the reference arithmetic.
-const EXACT: u32 = u32::MAX;
+/// The shift (top half of the last tap word) of a channel that has no fast rescale: its table
+/// entry holds the multiplier, its shift and the bias, and [`rescale_row`] uses the reference
+/// arithmetic.
+const EXACT: u32 = 0xffff;
 
-/// Rescales one channel's accumulator row into `out[0]`, `out[stride]`, ... (portable form;
-/// with `FULL_RANGE` the clamp is the int8 range only; `zp` is the output zero point).
+/// Rescales one channel's accumulator row into `out[0]`, `out[stride]`, ... with its table
+/// entry and shift (portable form; with `FULL_RANGE` the clamp is the int8 range only; `zp` is
+/// the output zero point).
 #[inline(always)]
 fn rescale_row<const FULL_RANGE: bool>(
     acc: &[i32],
-    entry: &[u32; 4],
+    (entry, shift): (&[u32; 3], u32),
     out: &mut [i8],
     stride: usize,
     native: bool,
     (lo, hi): (i32, i32),
     zp: i32,
 ) {
-    if FULL_RANGE && native && rescale_row_native(acc, entry, out, stride) {
+    if FULL_RANGE && native && rescale_row_native(acc, (entry, shift), out, stride) {
         return;
     }
-    if entry[2] == EXACT {
+    if shift == EXACT {
         exact_row(acc, entry, out, stride, (lo, hi), zp);
         return;
     }
-    let r = ChannelRescale {
-        multiplier: entry[0] as i32,
-        round: entry[1] as i32,
-        shift: entry[2] & 31,
-    };
-    let bias2 = entry[3] as i32;
+    let r =
+        ChannelRescale { multiplier: entry[0] as i32, round: entry[1] as i32, shift: shift & 31 };
+    let bias2 = entry[2] as i32;
     for (j, &a) in acc.iter().enumerate() {
         if let Some(o) = out.get_mut(j * stride) {
             let v = r.apply_doubled(bias2.wrapping_add(a.wrapping_shl(1)));
@@ -364,7 +460,7 @@ fn rescale_row<const FULL_RANGE: bool>(
 #[inline(never)]
 fn exact_row(
     acc: &[i32],
-    entry: &[u32; 4],
+    entry: &[u32; 3],
     out: &mut [i8],
     stride: usize,
     clamp: (i32, i32),
@@ -373,14 +469,14 @@ fn exact_row(
     let m = QuantizedMultiplier { multiplier: entry[0] as i32, shift: entry[1] as i32 };
     for (j, &a) in acc.iter().enumerate() {
         if let Some(o) = out.get_mut(j * stride) {
-            *o = super::exact_value(m, entry[3] as i32, a, zp, clamp);
+            *o = super::exact_value(m, entry[2] as i32, a, zp, clamp);
         }
     }
 }
 
 #[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
 #[inline(always)]
-fn rescale_row_native(_: &[i32], _: &[u32; 4], _: &mut [i8], _: usize) -> bool {
+fn rescale_row_native(_: &[i32], _: (&[u32; 3], u32), _: &mut [i8], _: usize) -> bool {
     false
 }
 
@@ -389,7 +485,12 @@ fn rescale_row_native(_: &[i32], _: &[u32; 4], _: &mut [i8], _: usize) -> bool {
 /// LDRD, 17 instructions), an odd last value alone.
 #[cfg(all(target_arch = "arm", target_feature = "dsp"))]
 #[inline(always)]
-fn rescale_row_native(acc: &[i32], entry: &[u32; 4], out: &mut [i8], stride: usize) -> bool {
+fn rescale_row_native(
+    acc: &[i32],
+    (entry, shift): (&[u32; 3], u32),
+    out: &mut [i8],
+    stride: usize,
+) -> bool {
     let n = acc.len();
     if n == 0 || stride == 0 || (n - 1).checked_mul(stride).is_none_or(|last| last >= out.len()) {
         return false;
@@ -445,8 +546,8 @@ fn rescale_row_native(acc: &[i32], entry: &[u32; 4], out: &mut [i8], stride: usi
             stride = in(reg) stride,
             m = in(reg) entry[0],
             rnd = in(reg) entry[1],
-            sh = in(reg) entry[2],
-            bias = in(reg) entry[3],
+            sh = in(reg) shift,
+            bias = in(reg) entry[2],
             a = out(reg) _,
             b = out(reg) _,
             t = out(reg) _,
@@ -626,15 +727,42 @@ fn all_channels(rows: &ChannelRows<'_>, acc: &mut [i32], out: &mut [i8], stride:
 }
 
 /// What [`all_channels`] reads: the ring of channel rows, where each window row's channel 0
-/// starts in it, the lanes per channel row, and each channel's rescale entry and taps.
+/// starts in it (the first three; all four for [`all_channels_two_rows`]), the lanes per
+/// channel row, and each channel's rescale entry and taps.
 #[derive(Clone, Copy)]
 #[cfg_attr(not(all(target_arch = "arm", target_feature = "dsp")), allow(dead_code))]
 struct ChannelRows<'a> {
     ring: &'a [u16],
-    starts: [usize; 3],
+    starts: [usize; SLOTS],
     row: usize,
-    table: &'a [[u32; 4]],
+    table: &'a [[u32; 3]],
     taps: &'a [Taps],
+}
+
+// One channel's rescale of `$a` (twice the accumulator, plus twice the bias r8) with the
+// multiplier r3, rounding constant r4 and shift r5 (the top half of the last tap word), stored
+// at `$dst`; r10 clobbered.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+macro_rules! rescale {
+    ($a:literal, $dst:literal) => {
+        concat!(
+            "add ",
+            $a,
+            ", r8, ",
+            $a,
+            ", lsl #1\n",
+            "smmlar r10, ",
+            $a,
+            ", r3, r4\n",
+            "sub r10, r10, ",
+            $a,
+            ", lsr #31\n",
+            "asr r10, r10, r5\n",
+            "ssat r10, #8, r10\n",
+            "strb r10, ",
+            $dst,
+        )
+    };
 }
 
 /// [`all_channels`] for a horizontal stride of `STRIDE`.
@@ -661,36 +789,13 @@ fn all_channels_strided<const STRIDE: usize>(
         || need > row
         || taps.len() != channels
         || Some(out.len()) != out_w.checked_mul(channels)
-        || !starts.iter().all(|&s| fits(s))
+        || !starts[..3].iter().all(|&s| fits(s))
     {
         return false;
     }
     // Bytes from the end of one channel's accumulation to the next channel's row.
     let delta = 2 * row - out_w * 2 * STRIDE;
     let base = ring.as_ptr();
-    // One channel's rescale of `$a` (twice the accumulator, plus twice the bias r8) with the
-    // multiplier r3, rounding constant r4 and shift r5, stored at `$dst`.
-    macro_rules! rescale {
-        ($a:literal, $dst:literal) => {
-            concat!(
-                "add ",
-                $a,
-                ", r8, ",
-                $a,
-                ", lsl #1\n",
-                "smmlar r10, ",
-                $a,
-                ", r3, r4\n",
-                "sub r10, r10, ",
-                $a,
-                ", lsr #31\n",
-                "asr r10, r10, r5\n",
-                "ssat r10, #8, r10\n",
-                "strb r10, ",
-                $dst,
-            )
-        };
-    }
     // The whole loop over the channels, with the accumulation pass `$pair` for two values.
     macro_rules! channels {
         ($pair:expr) => {
@@ -742,8 +847,9 @@ fn all_channels_strided<const STRIDE: usize>(
                 "str r0, [sp, #32]",
                 "str r1, [sp, #36]",
                 "str r2, [sp, #40]",
+                "lsr r5, r9, #16",
                 "ldr r12, [sp, #4]",
-                "ldm r12!, {{r3, r4, r5, r8}}",
+                "ldm r12!, {{r3, r4, r8}}",
                 "str r12, [sp, #4]",
                 "ldr r0, [sp, #20]",
                 "ldr r1, [sp, #8]",
@@ -810,6 +916,175 @@ fn all_channels_strided<const STRIDE: usize>(
         } else {
             channels!(pair_rows!(2));
         }
+    }
+    true
+}
+
+/// Whether this build has the two-row loop ([`all_channels_two_rows`]).
+const TWO_ROWS: bool = cfg!(all(target_arch = "arm", target_feature = "dsp"));
+
+#[cfg(not(all(target_arch = "arm", target_feature = "dsp")))]
+fn all_channels_two_rows(
+    _: &ChannelRows<'_>,
+    _: &mut [i32],
+    _: &mut [i8],
+    _: (usize, usize),
+) -> bool {
+    false
+}
+
+/// Output columns `from..to` of two output rows (`out`: both, consecutive) of every channel
+/// for a depth multiplier of 1, a stride of 1 both ways and the full int8 output range, on the
+/// Cortex-M4: per channel, one loop over the columns computes both rows' values from the four
+/// window rows `starts` (each row's loads serve both windows that read it: 8 loads and 12
+/// multiply-accumulates for two values), into `accumulators` as pairs, then one loop rescales
+/// them ([`rescale_row`]'s steps) into both output rows. `true` (nothing to do) for an empty
+/// span; `false` if it does not apply.
+#[cfg(all(target_arch = "arm", target_feature = "dsp"))]
+#[inline(never)]
+fn all_channels_two_rows(
+    rows: &ChannelRows<'_>,
+    accumulators: &mut [i32],
+    out: &mut [i8],
+    (from, to): (usize, usize),
+) -> bool {
+    let ChannelRows { ring, starts, row, table, taps } = *rows;
+    let channels = table.len();
+    if from == to {
+        return true;
+    }
+    let out_w = to.saturating_sub(from);
+    let need = to.saturating_sub(1).saturating_add(4);
+    // Every channel's row of every window row must hold `need` lanes inside the ring.
+    let fits = |s: usize| {
+        channels
+            .checked_mul(row)
+            .and_then(|n| n.checked_add(s))
+            .is_some_and(|end| end <= ring.len())
+    };
+    let out_row = out.len() / 2;
+    let start = from.checked_mul(channels);
+    if channels == 0
+        || out_w == 0
+        || from > to
+        || need > row
+        || to.checked_mul(channels).is_none_or(|end| end > out_row)
+        || taps.len() != channels
+        || out_w.checked_mul(2).is_none_or(|n| n > accumulators.len())
+        || !starts.iter().all(|&s| fits(s))
+    {
+        return false;
+    }
+    let start = start.unwrap_or(0);
+    // Bytes from the end of one channel's accumulation to the next channel's row.
+    let delta = 2 * row - out_w * 2;
+    let base = ring.as_ptr();
+    // The loop state, below the stack pointer: the four row pointers (0-12), the taps (16),
+    // the table (20), the output (24), the channels left (28), the columns (32), the
+    // accumulators (36), `delta` (40), the channels (44), the bytes per output row (48), r6
+    // (52) and r7 (56).
+    // SAFETY: checked above: `channels` taps and table entries; for each window row `k` and
+    // channel `c`, lanes `starts[k] + c * row + 0 .. need` are inside `ring` (`need <= row`),
+    // and those are the only lanes read (column `x` in `from..to` reads lanes `x .. x + 4` of
+    // each, 2-byte aligned; LDR may be unaligned on the Cortex-M4); `accumulators`
+    // (word-aligned, LDRD/STRD) holds `2 * out_w` values; `out[r * out_row + x * channels + c]`
+    // is written for `r < 2`, `x` in `from..to` (`to * channels <= out_row`, `2 * out_row <=
+    // out.len()`), `c < channels`. The loop state lives
+    // in 64 bytes below the stack pointer, which is restored; r6 and r7 (not operands) are saved
+    // there and restored before the end. The channel loop counts down from `channels >= 1`, the
+    // column loops from `out_w >= 1`. Only the listed registers and the flags change.
+    unsafe {
+        core::arch::asm!(
+            "sub sp, sp, #64",
+            "str r6, [sp, #52]",
+            "str r7, [sp, #56]",
+            "str r4, [sp, #16]",
+            "str r5, [sp, #20]",
+            "str r8, [sp, #24]",
+            "str r9, [sp, #28]",
+            "str r11, [sp, #32]",
+            "str r12, [sp, #36]",
+            "str lr, [sp, #40]",
+            "str r9, [sp, #44]",
+            "str r10, [sp, #48]",
+            "3:",
+            "ldr r12, [sp, #16]",
+            "ldm r12!, {{r4, r5, r8, r9, r10}}",
+            "str r12, [sp, #16]",
+            "ldr r12, [sp, #36]",
+            "ldr lr, [sp, #32]",
+            // One column: A (the first row) in r11 from window rows r0-r2, B (the second) in
+            // r7 from r1-r3; taps r4 (w00, w01), r5 (w10, w11), r8 (w20, w21), r9 (w02, w12),
+            // r10 (w22, shift).
+            "2:",
+            "ldr r6, [r0], #2",
+            "smuad r11, r6, r4",
+            "ldr r6, [r0, #2]",
+            "smlabb r11, r6, r9, r11",
+            "ldr r6, [r1], #2",
+            "smlad r11, r6, r5, r11",
+            "smuad r7, r6, r4",
+            "ldr r6, [r1, #2]",
+            "smlabt r11, r6, r9, r11",
+            "smlabb r7, r6, r9, r7",
+            "ldr r6, [r2], #2",
+            "smlad r11, r6, r8, r11",
+            "smlad r7, r6, r5, r7",
+            "ldr r6, [r2, #2]",
+            "smlabb r11, r6, r10, r11",
+            "smlabt r7, r6, r9, r7",
+            "ldr r6, [r3], #2",
+            "smlad r7, r6, r8, r7",
+            "ldr r6, [r3, #2]",
+            "smlabb r7, r6, r10, r7",
+            "strd r11, r7, [r12], #8",
+            "subs lr, lr, #1",
+            "bne 2b",
+            "ldr r6, [sp, #40]",
+            "add r0, r0, r6",
+            "add r1, r1, r6",
+            "add r2, r2, r6",
+            "add r3, r3, r6",
+            "stm sp, {{r0, r1, r2, r3}}",
+            "lsr r5, r10, #16",
+            "ldr r12, [sp, #20]",
+            "ldm r12!, {{r3, r4, r8}}",
+            "str r12, [sp, #20]",
+            "ldr r0, [sp, #36]",
+            "ldr r1, [sp, #24]",
+            "add r12, r1, #1",
+            "str r12, [sp, #24]",
+            "ldr r2, [sp, #44]",
+            "ldr r6, [sp, #48]",
+            "ldr lr, [sp, #32]",
+            "4:",
+            "ldrd r9, r11, [r0], #8",
+            rescale!("r9", "[r1]"),
+            rescale!("r11", "[r1, r6]"),
+            "add r1, r1, r2",
+            "subs lr, lr, #1",
+            "bne 4b",
+            "ldm sp, {{r0, r1, r2, r3}}",
+            "ldr r12, [sp, #28]",
+            "subs r12, r12, #1",
+            "str r12, [sp, #28]",
+            "bne 3b",
+            "ldr r6, [sp, #52]",
+            "ldr r7, [sp, #56]",
+            "add sp, sp, #64",
+            inout("r0") base.wrapping_add(starts[0] + from) => _,
+            inout("r1") base.wrapping_add(starts[1] + from) => _,
+            inout("r2") base.wrapping_add(starts[2] + from) => _,
+            inout("r3") base.wrapping_add(starts[3] + from) => _,
+            inout("r4") taps.as_ptr() => _,
+            inout("r5") table.as_ptr() => _,
+            inout("r8") out.as_mut_ptr().wrapping_add(start) => _,
+            inout("r9") channels => _,
+            inout("r10") out_row => _,
+            inout("r11") out_w => _,
+            inout("r12") accumulators.as_mut_ptr() => _,
+            inout("lr") delta => _,
+        );
     }
     true
 }
