@@ -129,8 +129,8 @@ pub fn conv(k: &Conv2d, ops: &mut ConvOperands<'_>, scratch: &mut [u8]) -> bool 
         let mut at = (first / (out_h * out_w), (first / out_w) % out_h, first % out_w);
         for j in 0..count {
             if identity {
-                let p = first + j;
-                let src = input.get(p * depth..(p + 1) * depth).unwrap_or(&[]);
+                let at = (first + j) * depth;
+                let src = input.get(at..at + depth).unwrap_or_default();
                 source.spread(src, wide, 2 * j);
             } else {
                 source.widen(input, at, raw.get_mut(..patch).unwrap_or_default(), wide, 2 * j);
