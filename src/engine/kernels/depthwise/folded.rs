@@ -92,8 +92,8 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
                         seen = seen.wrapping_add(r);
                     }
                     let folded = b.wrapping_add(k.input_offset.wrapping_mul(seen));
-                    let class = Class { rows, columns, batch, folded };
-                    class.run(k, shapes, input, weights, o, output, &rescale);
+                    let class = Class { rows, columns, batch, channel: o, folded };
+                    class.run(k, shapes, input, weights, output, &rescale);
                     oy0 = rows.end;
                 }
             }
@@ -200,16 +200,18 @@ struct Span {
     kept: (usize, usize),
 }
 
-/// The output pixels of one batch with the same clipping, and their folded bias.
+/// The output pixels of one batch with the same clipping, the output channel, and their folded
+/// bias.
 struct Class {
     rows: Span,
     columns: Span,
     batch: usize,
+    channel: usize,
     folded: i32,
 }
 
 impl Class {
-    /// Writes output channel `o` of the class's pixels, four at a time (`weights`: the kept
+    /// Writes the output channel of the class's pixels, four at a time (`weights`: the kept
     /// weights of the channel, row after row).
     #[inline(never)]
     fn run(
@@ -218,7 +220,6 @@ impl Class {
         shapes: Shapes,
         input: &[i8],
         weights: &[i8],
-        o: usize,
         output: &mut [i8],
         rescale: &Rescale,
     ) {
@@ -238,7 +239,7 @@ impl Class {
             let iy = (oy * g.stride_h + ky0).wrapping_sub(g.pad_h);
             let ix = (ox * g.stride_w + kx0).wrapping_sub(g.pad_w);
             let start = base.wrapping_add(iy * in_w).wrapping_add(ix);
-            let out = ((self.batch * out_h + oy) * out_w + ox) * channels + o;
+            let out = ((self.batch * out_h + oy) * out_w + ox) * channels + self.channel;
             ox += 1;
             if ox == end {
                 (oy, ox) = (oy + 1, first);
