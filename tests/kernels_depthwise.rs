@@ -97,12 +97,12 @@ fn check_depthwise(c: &ConvCase, multiplier: usize, degenerate: bool) -> Result<
     prop_assert_eq!(&out, &expected);
     let three = (c.kh, c.kw, c.dilation) == (3, 3, (1, 1)) && c.stride.1 <= 2;
     let single = c.in_c == 1 && out_c.is_multiple_of(2) && c.kw <= 8 && c.dilation == (1, 1);
-    let folded = c.in_c == 1 && c.dilation == (1, 1) && (-128..=127).contains(&c.zp_in);
+    let folded = c.dilation == (1, 1) && (-128..=127).contains(&c.zp_in);
     prop_assert_eq!(testing::depthwise::packed_applies(&dw, shapes), three);
     prop_assert_eq!(testing::depthwise::single_channel_applies(&dw, shapes), single);
     prop_assert_eq!(testing::depthwise::folded_applies(&dw, shapes), folded);
     // What select chooses: a packed variant only on a DSP target, where its shapes suit it;
-    // the folded one on a target without DSP, with one input channel.
+    // the folded one on a target without DSP.
     let portable_choice = if folded { Variant::Folded } else { Variant::Reference };
     prop_assert_eq!(depthwise::select(&dw, shapes, Target::Portable), portable_choice);
     let expected_choice = if three {

@@ -1,24 +1,24 @@
-//! DEPTHWISE_CONV_2D's fast portable kernel for one input channel (a keyword spotter's first
-//! layer over a spectrogram, a grayscale image's), for targets without the DSP extension
+//! DEPTHWISE_CONV_2D's fast portable kernel, for targets without the DSP extension
 //! (Cortex-M0/M0+, RV32IMC): the input zero point folded into the bias, four output pixels per
-//! walk of a channel's weights, the requantization without a 64-bit multiply, and the input
-//! read in place.
+//! walk of a channel's weights, and the requantization without a 64-bit multiply.
 //!
 //! `acc = bias + sum w * (x - zp)` over the taps inside the input is computed as
-//! `(bias - zp * sum w) + sum w * x`, both sums over those taps. Output channels are the outer
-//! loop. The output pixels are split into classes of equal clipping: runs of rows whose
-//! window keeps the same rows of the kernel (all of them inside the input, or the first or
-//! last rows cut by the padding) times runs of columns that keep the same columns. For one
-//! channel and one column class, the kept columns of the channel's weights are copied row after
-//! row into scratch (with each row's sum); each class then has one folded bias, and its pixels
-//! are taken four at a time: one weight load serves the four pixels' taps, each read where it
-//! lies in the input (with one input channel a window row is a run of consecutive bytes).
+//! `(bias - zp * sum w) + sum w * x`, both sums over those taps. The loops run over input
+//! channels, then their output channels. An input channel is read as a plane of `in_h x in_w`
+//! values, in place with one input channel (a keyword spotter's first layer over a
+//! spectrogram), else copied into scratch; a window row is then a run of consecutive bytes.
+//! The output pixels are split into classes of equal clipping: runs of rows whose window keeps
+//! the same rows of the kernel (all of them inside the input, or the first or last rows cut by
+//! the padding) times runs of columns that keep the same columns. For one channel and one
+//! column class, the kept columns of the channel's weights are copied row after row into
+//! scratch (with each row's sum); each class then has one folded bias, and its pixels are
+//! taken four at a time: one weight load serves the four pixels' taps.
 //!
 //! The rescale is [`NarrowRescale`] when it is exact for every accumulator the channel can
 //! reach (a bound from its bias and the number of taps), else the portable arithmetic for that
-//! channel alone. It applies with one input channel, dilation 1 and an int8 input zero point;
-//! the caller runs the reference otherwise, or with too little scratch. Results are the
-//! reference's for every input.
+//! channel alone. It applies with dilation 1 and an int8 input zero point; the caller runs the
+//! reference otherwise, or with too little scratch. Results are the reference's for every
+//! input.
 
 use super::{DepthwiseConv2d, DepthwiseOperands};
 use crate::engine::arith::{clamp_to_i8, QuantizedMultiplier};
@@ -29,12 +29,11 @@ use crate::engine::kernels::narrow::{accumulator_limit, NarrowRescale};
 /// Output pixels that share one walk of a channel's weights.
 const PIXELS: usize = 4;
 
-/// True if this kernel suits these shapes: one input channel, dilation 1, an int8 input zero
-/// point.
+/// True if this kernel suits these shapes: dilation 1, an int8 input zero point.
 pub fn applies(k: &DepthwiseConv2d, shapes: Shapes) -> bool {
     let [_, _, _, in_c] = shapes.input;
     let [_, fh, fw, out_c] = shapes.filter;
-    in_c == 1
+    in_c > 0
         && fh > 0
         && fw > 0
         && out_c > 0
@@ -43,13 +42,26 @@ pub fn applies(k: &DepthwiseConv2d, shapes: Shapes) -> bool {
 }
 
 /// Bytes of scratch [`depthwise`] needs (0 if it never applies to these shapes): one
-/// channel's weights and one sum per window row, plus 3 bytes of alignment slack.
+/// channel's weights, one sum per window row and, with more than one input channel, one input
+/// channel's plane, plus 3 bytes of alignment slack.
 pub fn scratch_bytes(k: &DepthwiseConv2d, shapes: Shapes) -> usize {
     if !applies(k, shapes) {
         return 0;
     }
     let [_, fh, fw, _] = shapes.filter;
-    fh.saturating_mul(fw).div_ceil(4).saturating_add(fh).saturating_mul(4).saturating_add(3)
+    let words = fh.saturating_mul(fw).div_ceil(4).saturating_add(fh);
+    words.saturating_add(plane_words(shapes)).saturating_mul(4).saturating_add(3)
+}
+
+/// Words of scratch for one input channel's plane (none with one input channel: the input is
+/// that plane).
+fn plane_words(shapes: Shapes) -> usize {
+    let [_, in_h, in_w, in_c] = shapes.input;
+    if in_c > 1 {
+        in_h.saturating_mul(in_w).div_ceil(4)
+    } else {
+        0
+    }
 }
 
 /// Runs `k` if it [`applies`] and `scratch` holds [`scratch_bytes`] bytes; `false` (nothing
@@ -62,45 +74,71 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
     if !applies(k, shapes) {
         return false;
     }
-    let [batches, in_h, in_w, _] = shapes.input;
-    let [_, fh, fw, channels] = shapes.filter;
+    let [batches, in_h, in_w, in_c] = shapes.input;
+    let [_, fh, fw, _] = shapes.filter;
     let [_, out_h, out_w, _] = shapes.output;
+    let multiplier = k.depth_multiplier;
     let (_, words, _) = bytemuck::pod_align_to_mut::<u8, i32>(scratch);
     let kept_words = (fh * fw).div_ceil(4);
-    let Some(words) = words.get_mut(..kept_words + fh) else {
+    // The plane's words ([`plane_words`]) without a 64-bit multiply: the input holds them.
+    let plane_words = if in_c > 1 { in_h.wrapping_mul(in_w).div_ceil(4) } else { 0 };
+    let Some(words) = words.get_mut(..kept_words + fh + plane_words) else {
         return false;
     };
-    let Some((weights, row_sums)) = words.split_at_mut_checked(kept_words) else {
+    let Some((weights, rest)) = words.split_at_mut_checked(kept_words) else {
+        return false;
+    };
+    let Some((row_sums, plane)) = rest.split_at_mut_checked(fh) else {
         return false;
     };
     let weights: &mut [i8] = bytemuck::cast_slice_mut(weights);
+    let plane: &mut [i8] = bytemuck::cast_slice_mut(plane);
     let g = k.geometry;
-    for o in 0..channels {
-        let b = bias_at(bias, o);
-        let rescale = Rescale::new(k, requantize.get(o), b, fh * fw);
-        let mut ox0 = 0;
-        while ox0 < out_w {
-            let columns = span(ox0, out_w, g.stride_w, g.pad_w, in_w, fw);
-            keep_columns(filter, shapes.filter, o, columns.kept, weights, row_sums);
-            for batch in 0..batches {
-                let mut oy0 = 0;
-                while oy0 < out_h {
-                    let rows = span(oy0, out_h, g.stride_h, g.pad_h, in_h, fh);
-                    let (ky0, ky1) = rows.kept;
-                    let mut seen = 0i32;
-                    for &r in row_sums.get(ky0..ky1).unwrap_or(&[]) {
-                        seen = seen.wrapping_add(r);
+    let area = in_h * in_w;
+    for batch in 0..batches {
+        for i in 0..in_c {
+            // The input channel's plane: the input itself with one channel, else a copy.
+            let plane: &[i8] = if in_c == 1 {
+                input.get(batch * area..).unwrap_or(&[])
+            } else {
+                gather(input.get(batch * area * in_c + i..).unwrap_or(&[]), in_c, plane);
+                plane
+            };
+            for o in i * multiplier..(i + 1) * multiplier {
+                let b = bias_at(bias, o);
+                let rescale = Rescale::new(k, requantize.get(o), b, fh * fw);
+                let mut ox0 = 0;
+                while ox0 < out_w {
+                    let columns = span(ox0, out_w, g.stride_w, g.pad_w, in_w, fw);
+                    keep_columns(filter, shapes.filter, o, columns.kept, weights, row_sums);
+                    let mut oy0 = 0;
+                    while oy0 < out_h {
+                        let rows = span(oy0, out_h, g.stride_h, g.pad_h, in_h, fh);
+                        let (ky0, ky1) = rows.kept;
+                        let mut seen = 0i32;
+                        for &r in row_sums.get(ky0..ky1).unwrap_or(&[]) {
+                            seen = seen.wrapping_add(r);
+                        }
+                        let folded = b.wrapping_add(k.input_offset.wrapping_mul(seen));
+                        let class = Class { rows, columns, batch, channel: o, folded };
+                        class.run(k, shapes, plane, weights, output, &rescale);
+                        oy0 = rows.end;
                     }
-                    let folded = b.wrapping_add(k.input_offset.wrapping_mul(seen));
-                    let class = Class { rows, columns, batch, channel: o, folded };
-                    class.run(k, shapes, input, weights, output, &rescale);
-                    oy0 = rows.end;
+                    ox0 = columns.end;
                 }
             }
-            ox0 = columns.end;
         }
     }
     true
+}
+
+/// Copies every `step`-th value of `input` (one channel of an NHWC input, from its first
+/// pixel) into `plane`, as far as both reach.
+#[inline(never)]
+fn gather(input: &[i8], step: usize, plane: &mut [i8]) {
+    for (d, &s) in plane.iter_mut().zip(input.iter().step_by(step.max(1))) {
+        *d = s;
+    }
 }
 
 /// The run of output positions from `first` (of `out` along one axis) whose windows keep the
@@ -109,15 +147,21 @@ pub fn depthwise(k: &DepthwiseConv2d, ops: &mut DepthwiseOperands<'_>, scratch: 
 #[inline(never)]
 fn span(first: usize, out: usize, stride: usize, pad: usize, size: usize, taps: usize) -> Span {
     let kept = |p: usize| {
-        let at = p.saturating_mul(stride);
+        // No overflow: `check` found every position the window reaches to fit a usize.
+        let at = p.wrapping_mul(stride);
         let t0 = pad.saturating_sub(at).min(taps);
-        let t1 = (size + pad).saturating_sub(at).min(taps).max(t0);
+        let t1 = size.wrapping_add(pad).saturating_sub(at).min(taps).max(t0);
         (t0, t1)
     };
     let here = kept(first);
     let mut end = first + 1;
-    while end < out && kept(end) == here {
-        end += 1;
+    if here == (0, taps) && stride > 0 {
+        // Windows wholly inside: the run ends at the last position whose window ends inside.
+        end = ((size + pad - taps) / stride + 1).clamp(end, out);
+    } else {
+        while end < out && kept(end) == here {
+            end += 1;
+        }
     }
     Span { first, end, kept: here }
 }
@@ -211,19 +255,20 @@ struct Class {
 }
 
 impl Class {
-    /// Writes the output channel of the class's pixels, four at a time (`weights`: the kept
-    /// weights of the channel, row after row).
+    /// Writes the output channel of the class's pixels, four at a time (`plane`: the batch's
+    /// input channel, `in_h x in_w` values; `weights`: the kept weights of the channel, row
+    /// after row).
     #[inline(never)]
     fn run(
         &self,
         k: &DepthwiseConv2d,
         shapes: Shapes,
-        input: &[i8],
+        plane: &[i8],
         weights: &[i8],
         output: &mut [i8],
         rescale: &Rescale,
     ) {
-        let [_, in_h, in_w, _] = shapes.input;
+        let [_, _, in_w, _] = shapes.input;
         let [_, _, _, channels] = shapes.filter;
         let [_, out_h, out_w, _] = shapes.output;
         let g = k.geometry;
@@ -232,21 +277,30 @@ impl Class {
         let (rows, taps) = (ky1 - ky0, kx1 - kx0);
         let w = weights.get(ky0 * taps..).unwrap_or(&[]);
         let (first, end) = (self.columns.first, self.columns.end);
-        let base = self.batch * in_h * in_w;
-        // The cursor: the next pixel's output row and column (row-major over the class).
-        let (mut oy, mut ox) = (self.rows.first, first);
+        let (oy, width) = (self.rows.first, end - first);
+        // The cursor, row-major over the class: the next pixel's first input tap and output,
+        // stepped by additions (wrapping: the steps back to a row's first pixel are negative).
+        let iy = (oy * g.stride_h + ky0).wrapping_sub(g.pad_h);
+        let ix = (first * g.stride_w + kx0).wrapping_sub(g.pad_w);
+        let mut start = iy.wrapping_mul(in_w).wrapping_add(ix);
+        let mut out = ((self.batch * out_h + oy) * out_w + first) * channels + self.channel;
+        let mut ox = 0;
+        let (tap_step, out_step) = (g.stride_w, channels);
+        let row_step = (g.stride_h * in_w).wrapping_sub(width * tap_step);
+        let out_row_step = (out_w - width) * channels;
         let mut next = || {
-            let iy = (oy * g.stride_h + ky0).wrapping_sub(g.pad_h);
-            let ix = (ox * g.stride_w + kx0).wrapping_sub(g.pad_w);
-            let start = base.wrapping_add(iy * in_w).wrapping_add(ix);
-            let out = ((self.batch * out_h + oy) * out_w + ox) * channels + self.channel;
+            let here = (start, out);
+            start = start.wrapping_add(tap_step);
+            out = out.wrapping_add(out_step);
             ox += 1;
-            if ox == end {
-                (oy, ox) = (oy + 1, first);
+            if ox == width {
+                ox = 0;
+                start = start.wrapping_add(row_step);
+                out = out.wrapping_add(out_row_step);
             }
-            (start, out)
+            here
         };
-        let mut left = (self.rows.end - self.rows.first) * (end - first);
+        let mut left = (self.rows.end - self.rows.first) * width;
         while left > 0 {
             let n = PIXELS.min(left);
             // The pixels past n repeat the last one (their sums are not used).
@@ -257,7 +311,7 @@ impl Class {
             let acc = if rows == 0 || taps == 0 {
                 [0; PIXELS]
             } else {
-                dot4_rows(w, input, [s0, s1, s2, s3], taps, rows, in_w)
+                dot4_rows(w, plane, [s0, s1, s2, s3], taps, rows, in_w)
             };
             for (&a, out) in acc.iter().zip([o0, o1, o2, o3]).take(n) {
                 if let Some(out) = output.get_mut(out) {
@@ -298,7 +352,9 @@ fn dot4_rows(
     acc
 }
 
-/// True if the weights and each pixel's window of [`dot4_rows`] lie inside their slices.
+/// True if the weights and each pixel's window of [`dot4_rows`] lie inside their slices
+/// (`rows > 0`). The operands are bounded first, so that the products fit 32 bits: no 64-bit
+/// multiply on a Cortex-M0.
 #[inline(always)]
 fn fits(
     w: &[i8],
@@ -308,14 +364,13 @@ fn fits(
     rows: usize,
     stride: usize,
 ) -> bool {
-    let reach =
-        rows.checked_sub(1).and_then(|r| r.checked_mul(stride)).and_then(|r| r.checked_add(taps));
-    let Some(reach) = reach else {
+    const BOUND: usize = 0xFFFF;
+    if rows == 0 || rows > BOUND || taps > BOUND || stride > BOUND {
         return false;
-    };
-    rows.checked_mul(taps).is_some_and(|n| n <= w.len())
+    }
+    let reach = (rows - 1) * stride + taps;
+    rows * taps <= w.len()
         && starts.iter().all(|&s| s.checked_add(reach).is_some_and(|end| end <= input.len()))
-        && taps <= i32::MAX as usize
 }
 
 /// One tap of [`dot4_rows`]'s loop: the weight at `r1 + r0` into r6, each pixel's value at

@@ -8,8 +8,8 @@
 //! The family has one portable kernel, `reference` (what every other variant is compared
 //! with), two DSP variants that replace it where they apply: `packed` (3x3 windows,
 //! MobileNet's layers) and `single_channel` (one input channel, a keyword spotter's first
-//! layer), and `folded`, what a target without the DSP extension runs for one input channel
-//! (the zero point folded into the bias, four pixels per walk of the weights). [`select`] picks one [`Variant`] per target once, when the operator
+//! layer), and `folded`, what a target without the DSP extension runs (the zero point folded
+//! into the bias, four pixels per walk of the weights). [`select`] picks one [`Variant`] per target once, when the operator
 //! is prepared; [`DepthwiseConv2d::eval`] runs the one it is given.
 
 pub(crate) mod folded;
@@ -143,8 +143,8 @@ pub enum Variant {
     Packed = 1,
     /// One input channel with the DSP instructions.
     SingleChannel = 2,
-    /// One input channel on a target without the DSP extension: the zero point folded into
-    /// the bias, four pixels per walk of a channel's weights.
+    /// A target without the DSP extension: the zero point folded into the bias, four pixels
+    /// per walk of a channel's weights.
     Folded = 3,
 }
 
@@ -173,8 +173,7 @@ impl super::KernelVariant for Variant {
 /// input zero point, the 3x3 kernel where the window is 3x3 (dilation 1, a horizontal stride of
 /// 1 or 2), else the single-channel kernel where there is one input channel (an even number of
 /// output channels, windows at most 8 wide, dilation 1); on a target without it, the folded
-/// kernel where there is one input channel (dilation 1, an int8 input zero point); otherwise
-/// the reference.
+/// kernel (dilation 1, an int8 input zero point); otherwise the reference.
 #[inline(never)]
 pub fn select(k: &DepthwiseConv2d, shapes: Shapes, target: Target) -> Variant {
     let int8_offset = (-128..=127).contains(&k.input_offset.wrapping_neg());
