@@ -97,10 +97,14 @@ fn check_depthwise(c: &ConvCase, multiplier: usize, degenerate: bool) -> Result<
     prop_assert_eq!(&out, &expected);
     let three = (c.kh, c.kw, c.dilation) == (3, 3, (1, 1)) && c.stride.1 <= 2;
     let single = c.in_c == 1 && out_c.is_multiple_of(2) && c.kw <= 8 && c.dilation == (1, 1);
+    let folded = c.dilation == (1, 1) && (-128..=127).contains(&c.zp_in);
     prop_assert_eq!(testing::depthwise::packed_applies(&dw, shapes), three);
     prop_assert_eq!(testing::depthwise::single_channel_applies(&dw, shapes), single);
-    // What select chooses: a packed variant only on a DSP target, where its shapes suit it.
-    prop_assert_eq!(depthwise::select(&dw, shapes, Target::Portable), Variant::Reference);
+    prop_assert_eq!(testing::depthwise::folded_applies(&dw, shapes), folded);
+    // What select chooses: a packed variant only on a DSP target, where its shapes suit it;
+    // the folded one on a target without DSP.
+    let portable_choice = if folded { Variant::Folded } else { Variant::Reference };
+    prop_assert_eq!(depthwise::select(&dw, shapes, Target::Portable), portable_choice);
     let expected_choice = if three {
         Variant::Packed
     } else if single {
@@ -109,7 +113,9 @@ fn check_depthwise(c: &ConvCase, multiplier: usize, degenerate: bool) -> Result<
         Variant::Reference
     };
     prop_assert_eq!(depthwise::select(&dw, shapes, Target::Dsp), expected_choice);
-    for (variant, suits) in [(Variant::Packed, three), (Variant::SingleChannel, single)] {
+    let variants =
+        [(Variant::Packed, three), (Variant::SingleChannel, single), (Variant::Folded, folded)];
+    for (variant, suits) in variants {
         let need = dw.scratch_bytes(variant, shapes);
         prop_assert_eq!(need > 0, suits);
         for misalign in 0..4 {
@@ -117,6 +123,7 @@ fn check_depthwise(c: &ConvCase, multiplier: usize, degenerate: bool) -> Result<
             let mut fast = vec![0i8; out.len()];
             let run = match variant {
                 Variant::Packed => testing::depthwise::packed,
+                Variant::Folded => testing::depthwise::folded,
                 _ => testing::depthwise::single_channel,
             };
             let ran = run(&dw, &mut ops!(&mut fast), &mut scratch[misalign..]);
@@ -136,7 +143,7 @@ fn check_depthwise(c: &ConvCase, multiplier: usize, degenerate: bool) -> Result<
     // Inconsistent shapes are refused without writing.
     let before = out.clone();
     let wrong = Shapes { filter: [1, c.kh, c.kw, out_c + 1], ..shapes };
-    for variant in [Variant::Reference, Variant::Packed, Variant::SingleChannel] {
+    for variant in [Variant::Reference, Variant::Packed, Variant::SingleChannel, Variant::Folded] {
         let ops = DepthwiseOperands {
             input: &input,
             filter: &filter,

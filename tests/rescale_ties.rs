@@ -236,6 +236,28 @@ fn check_conv(acc: i32, m: QuantizedMultiplier, zp_out: i32) -> Result<(), TestC
     let mut out = [0i8; 4];
     run(depthwise::Variant::Packed, &mut out, &mut scratch).unwrap();
     prop_assert_eq!(out, [expect; 4], "depthwise packed acc {} m {:?}", acc, m);
+    let mut scratch = vec![0u8; dw.scratch_bytes(depthwise::Variant::Folded, shapes)];
+    let mut out = [0i8; 4];
+    run(depthwise::Variant::Folded, &mut out, &mut scratch).unwrap();
+    prop_assert_eq!(out, [expect; 4], "depthwise folded acc {} m {:?}", acc, m);
+
+    // One input channel, depth multiplier 4 (the folded kernel of a target without DSP).
+    let dw = DepthwiseConv2d::new(window, 4, zp_in, 0.05, zp_out, FusedActivation::None).unwrap();
+    let shapes = Shapes { input: [1, 3, 3, 1], filter: [1, 3, 3, 4], output: [1, 1, 1, 4] };
+    let input = [zp_in as i8; 9];
+    prop_assert!(testing::depthwise::folded_applies(&dw, shapes));
+    let mut scratch = vec![0u8; dw.scratch_bytes(depthwise::Variant::Folded, shapes)];
+    let mut out = [0i8; 4];
+    let mut ops = DepthwiseOperands {
+        input: &input,
+        filter: &filter,
+        bias,
+        requantize,
+        output: &mut out,
+        shapes,
+    };
+    prop_assert!(testing::depthwise::folded(&dw, &mut ops, &mut scratch));
+    prop_assert_eq!(out, [expect; 4], "depthwise folded acc {} m {:?}", acc, m);
     Ok(())
 }
 
@@ -471,7 +493,20 @@ proptest! {
         let applied = testing::depthwise::packed(&dw, &mut ops, &mut scratch);
         prop_assert!(applied, "depthwise packed applied");
         prop_assert_eq!(&out, &expect, "depthwise packed");
-        for variant in [depthwise::Variant::Packed, depthwise::Variant::Reference] {
+        // The folded kernel of a target without DSP, on every channel of the plane it copies.
+        let folded = dw.scratch_bytes(depthwise::Variant::Folded, shapes);
+        scratch.resize(scratch.len().max(folded), 0);
+        let mut out = vec![0i8; expect.len()];
+        let mut ops = DepthwiseOperands {
+            input: &input, filter: &filter, bias: bias_view, requantize, output: &mut out, shapes,
+        };
+        prop_assert!(testing::depthwise::folded(&dw, &mut ops, &mut scratch), "folded applied");
+        prop_assert_eq!(&out, &expect, "depthwise folded");
+        for variant in [
+            depthwise::Variant::Packed,
+            depthwise::Variant::Reference,
+            depthwise::Variant::Folded,
+        ] {
             let mut out = vec![0i8; expect.len()];
             let ops = DepthwiseOperands {
                 input: &input, filter: &filter, bias: bias_view, requantize, output: &mut out, shapes,
@@ -502,7 +537,21 @@ proptest! {
         let applied = testing::depthwise::single_channel(&dw, &mut ops, &mut scratch);
         prop_assert!(applied, "single-channel applied");
         prop_assert_eq!(&out, &expect, "single-channel");
-        for variant in [depthwise::Variant::SingleChannel, depthwise::Variant::Reference] {
+        // The folded kernel of a target without DSP rescales such a channel alone too.
+        let folded = dw.scratch_bytes(depthwise::Variant::Folded, shapes);
+        prop_assert!(folded > 0);
+        scratch.resize(scratch.len().max(folded), 0);
+        let mut out = vec![0i8; expect.len()];
+        let mut ops = DepthwiseOperands {
+            input: &input, filter: &filter, bias: bias_view, requantize, output: &mut out, shapes,
+        };
+        prop_assert!(testing::depthwise::folded(&dw, &mut ops, &mut scratch), "folded applied");
+        prop_assert_eq!(&out, &expect, "folded");
+        for variant in [
+            depthwise::Variant::SingleChannel,
+            depthwise::Variant::Reference,
+            depthwise::Variant::Folded,
+        ] {
             let mut out = vec![0i8; expect.len()];
             let ops = DepthwiseOperands {
                 input: &input, filter: &filter, bias: bias_view, requantize, output: &mut out, shapes,

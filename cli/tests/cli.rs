@@ -481,10 +481,13 @@ fn inspect_kernels_lists_the_variants_each_target_runs() {
     // linked, so not listed.
     let text = stdout(&reflex(&["inspect", "--kernels", &model("tflm_hello_world")]));
     assert_eq!(text, "EDGE_REFLEX_KERNELS=fully_connected:packed\n");
-    // Each variant once, whatever the number of operators that use it; CONV_2D runs the packed
-    // kernel on a DSP core and the folded one on a portable core (depthwise its reference).
+    // Each variant once, whatever the number of operators that use it; CONV_2D and
+    // DEPTHWISE_CONV_2D run the packed kernel on a DSP core and the folded one on a portable core.
     let text = stdout(&reflex(&["inspect", "--kernels", &model("tflm_person_detect")]));
-    assert_eq!(text, "EDGE_REFLEX_KERNELS=depthwise:packed,conv:packed,conv:folded\n");
+    assert_eq!(
+        text,
+        "EDGE_REFLEX_KERNELS=depthwise:packed,depthwise:folded,conv:packed,conv:folded\n"
+    );
     // A pruned model's sparse variants, for both targets.
     let text = stdout(&reflex(&["inspect", "--kernels", &model("pruned75_conv")]));
     let list = text.trim().strip_prefix("EDGE_REFLEX_KERNELS=").unwrap();

@@ -441,7 +441,7 @@ mod tests {
             C::Folded,
         ]);
         use depthwise::Variant as D;
-        round_trip(&[D::Reference, D::Packed, D::SingleChannel]);
+        round_trip(&[D::Reference, D::Packed, D::SingleChannel, D::Folded]);
         use fully_connected::Variant as F;
         round_trip(&[F::Reference, F::Packed, F::Prepared, F::Sparse, F::SparsePacked]);
         assert_eq!(C::SparsePackedBounded.portable(), C::Sparse);

@@ -25,6 +25,9 @@ pub mod fully_connected {
 
 /// DEPTHWISE_CONV_2D's variants.
 pub mod depthwise {
+    pub use crate::engine::kernels::depthwise::folded::{
+        applies as folded_applies, depthwise as folded, scratch_bytes as folded_scratch_bytes,
+    };
     pub use crate::engine::kernels::depthwise::packed::{
         applies as packed_applies, depthwise as packed,
     };

@@ -563,7 +563,7 @@ mod tests {
         rec.variants = [0xEE, 0xEE];
         assert_eq!(rec.variant::<Variant>(), Err(RunError::Internal));
         assert_eq!(rec.variant::<depthwise::Variant>(), Err(RunError::Internal));
-        rec.variants = [3, 3];
+        rec.variants = [4, 4];
         assert_eq!(rec.variant::<depthwise::Variant>(), Err(RunError::Internal));
         let bias_at = core::mem::offset_of!(ConvRecord, bias);
         crate::engine::record::tests::assert_code_checked(&record(), bias_at, 2);

@@ -5,12 +5,14 @@
 //! over the taps inside the input, then `out = clamp(zp_out + M_o * acc)` (TFLite's
 //! `reference_integer_ops::DepthwiseConvPerChannel`; weights' zero point unused, must be 0).
 //!
-//! The family has one portable kernel, `reference` (what a Cortex-M0 runs, and what every other
-//! variant is compared with), and two DSP variants that replace it where they apply: `packed`
-//! (3x3 windows, MobileNet's layers) and `single_channel` (one input channel, a keyword
-//! spotter's first layer). [`select`] picks one [`Variant`] per target once, when the operator
+//! The family has one portable kernel, `reference` (what every other variant is compared
+//! with), two DSP variants that replace it where they apply: `packed` (3x3 windows,
+//! MobileNet's layers) and `single_channel` (one input channel, a keyword spotter's first
+//! layer), and `folded`, what a target without the DSP extension runs (the zero point folded
+//! into the bias, four pixels per walk of the weights). [`select`] picks one [`Variant`] per target once, when the operator
 //! is prepared; [`DepthwiseConv2d::eval`] runs the one it is given.
 
+pub(crate) mod folded;
 pub(crate) mod packed;
 mod reference;
 pub(crate) mod single_channel;
@@ -68,6 +70,7 @@ impl DepthwiseConv2d {
             Variant::Reference => 0,
             Variant::Packed => packed::scratch_bytes(self, shapes),
             Variant::SingleChannel => single_channel::scratch_bytes(self, shapes),
+            Variant::Folded => folded::scratch_bytes(self, shapes),
         }
     }
 
@@ -99,6 +102,9 @@ impl DepthwiseConv2d {
             }
             Variant::SingleChannel if Variant::SingleChannel.is_linked() => {
                 single_channel::depthwise(self, &mut ops, scratch)
+            }
+            Variant::Folded if Variant::Folded.is_linked() && !super::dsp::NATIVE => {
+                folded::depthwise(self, &mut ops, scratch)
             }
             _ => false,
         };
@@ -137,18 +143,26 @@ pub enum Variant {
     Packed = 1,
     /// One input channel with the DSP instructions.
     SingleChannel = 2,
+    /// A target without the DSP extension: the zero point folded into the bias, four pixels
+    /// per walk of a channel's weights.
+    Folded = 3,
 }
 
 impl super::KernelVariant for Variant {
     const FAMILY: &'static str = "depthwise";
-    const NAMES: &'static [&'static str] = &["reference", "packed", "single_channel"];
+    const NAMES: &'static [&'static str] = &["reference", "packed", "single_channel", "folded"];
     const REFERENCE: Variant = Variant::Reference;
 
     fn portable(self) -> Variant {
-        Variant::Reference
+        match self {
+            Variant::Folded => Variant::Folded,
+            _ => Variant::Reference,
+        }
     }
 
     fn dsp(self) -> Variant {
+        // The identity (no mapping to pay per operator): a DSP build drops `Folded` in `eval`
+        // instead, where its arm is guarded by `dsp::NATIVE`.
         self
     }
 }
@@ -157,13 +171,15 @@ impl super::KernelVariant for Variant {
 /// (CMSIS-NN's `arm_depthwise_conv_wrapper_s8` does the same): on a DSP target with an int8
 /// input zero point, the 3x3 kernel where the window is 3x3 (dilation 1, a horizontal stride of
 /// 1 or 2), else the single-channel kernel where there is one input channel (an even number of
-/// output channels, windows at most 8 wide, dilation 1); otherwise the reference.
+/// output channels, windows at most 8 wide, dilation 1); on a target without it, the folded
+/// kernel (dilation 1, an int8 input zero point); otherwise the reference.
 #[inline(never)]
 pub fn select(k: &DepthwiseConv2d, shapes: Shapes, target: Target) -> Variant {
     let int8_offset = (-128..=127).contains(&k.input_offset.wrapping_neg());
     match target {
         Target::Dsp if int8_offset && packed::applies(k, shapes) => Variant::Packed,
         Target::Dsp if int8_offset && single_channel::applies(k, shapes) => Variant::SingleChannel,
+        Target::Portable if folded::applies(k, shapes) => Variant::Folded,
         _ => Variant::Reference,
     }
 }
