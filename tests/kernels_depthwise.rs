@@ -102,8 +102,25 @@ fn check_depthwise(c: &ConvCase, multiplier: usize, degenerate: bool) -> Result<
     prop_assert_eq!(testing::depthwise::single_channel_applies(&dw, shapes), single);
     prop_assert_eq!(testing::depthwise::folded_applies(&dw, shapes), folded);
     // What select chooses: a packed variant only on a DSP target, where its shapes suit it;
-    // the folded one on a target without DSP.
-    let portable_choice = if folded { Variant::Folded } else { Variant::Reference };
+    // the folded one on a target without DSP
+    // (and only where it pays: one input channel, or ten output pixels or more per class of
+    // pixels whose windows keep the same taps, counted here by brute force).
+    let kept = |p: usize, stride: usize, pad: usize, size: usize, taps: usize| {
+        (0..taps)
+            .map(|t| (p * stride + t).checked_sub(pad).is_some_and(|i| i < size))
+            .collect::<Vec<_>>()
+    };
+    let runs = |out: usize, stride: usize, pad: usize, size: usize, taps: usize| {
+        (0..out)
+            .filter(|&p| {
+                p == 0 || kept(p, stride, pad, size, taps) != kept(p - 1, stride, pad, size, taps)
+            })
+            .count()
+    };
+    let classes = runs(oh, c.stride.0, window.pad_h, c.in_h, c.kh)
+        * runs(ow, c.stride.1, window.pad_w, c.in_w, c.kw);
+    let pays = c.in_c == 1 || oh * ow >= 10 * classes;
+    let portable_choice = if folded && pays { Variant::Folded } else { Variant::Reference };
     prop_assert_eq!(depthwise::select(&dw, shapes, Target::Portable), portable_choice);
     let expected_choice = if three {
         Variant::Packed

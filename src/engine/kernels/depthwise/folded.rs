@@ -41,6 +41,36 @@ pub fn applies(k: &DepthwiseConv2d, shapes: Shapes) -> bool {
         && (-128..=127).contains(&k.input_offset.wrapping_neg())
 }
 
+/// The fewest output pixels per clipping class (on average) at which this kernel beats the
+/// reference when the input has several channels. Each channel costs a copy of its input plane
+/// and, per class, a copy of its kept weight columns and a folded bias; a class of few pixels
+/// (a small plane under padding: the last layers of a MobileNet) leaves the four-pixel loop
+/// little to do, and the reference's plain loops are faster. Measured per layer in
+/// docs/benchmarks.md (issue 17's Cortex-M0 row).
+pub const PIXELS_PER_CLASS: usize = 10;
+
+/// True if this kernel is faster than the reference on these shapes (whether it [`applies`]
+/// is checked apart): one input channel (read in place, no setup per channel), or at least
+/// [`PIXELS_PER_CLASS`] output pixels per clipping class. Work bounded by the output's height
+/// plus width.
+pub fn pays(k: &DepthwiseConv2d, shapes: Shapes) -> bool {
+    let [_, in_h, in_w, in_c] = shapes.input;
+    let [_, fh, fw, _] = shapes.filter;
+    let [_, out_h, out_w, _] = shapes.output;
+    let g = k.geometry;
+    let spans = |out: usize, stride: usize, pad: usize, size: usize, taps: usize| {
+        let (mut n, mut first) = (0usize, 0);
+        while first < out {
+            first = span(first, out, stride, pad, size, taps).end;
+            n += 1;
+        }
+        n
+    };
+    let classes = spans(out_h, g.stride_h, g.pad_h, in_h, fh)
+        .saturating_mul(spans(out_w, g.stride_w, g.pad_w, in_w, fw));
+    in_c == 1 || out_h.saturating_mul(out_w) >= classes.saturating_mul(PIXELS_PER_CLASS)
+}
+
 /// Bytes of scratch [`depthwise`] needs (0 if it never applies to these shapes): one
 /// channel's weights, one sum per window row and, with more than one input channel, one input
 /// channel's plane, plus 3 bytes of alignment slack.

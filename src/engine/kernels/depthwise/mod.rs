@@ -172,14 +172,18 @@ impl super::KernelVariant for Variant {
 /// input zero point, the 3x3 kernel where the window is 3x3 (dilation 1, a horizontal stride of
 /// 1 or 2), else the single-channel kernel where there is one input channel (an even number of
 /// output channels, windows at most 8 wide, dilation 1); on a target without it, the folded
-/// kernel (dilation 1, an int8 input zero point); otherwise the reference.
+/// kernel where it applies (dilation 1, an int8 input zero point) and pays (one input channel,
+/// or enough output pixels per clipping class: on fewer, its per-channel and per-class setup
+/// costs more than it saves); otherwise the reference.
 #[inline(never)]
 pub fn select(k: &DepthwiseConv2d, shapes: Shapes, target: Target) -> Variant {
     let int8_offset = (-128..=127).contains(&k.input_offset.wrapping_neg());
     match target {
         Target::Dsp if int8_offset && packed::applies(k, shapes) => Variant::Packed,
         Target::Dsp if int8_offset && single_channel::applies(k, shapes) => Variant::SingleChannel,
-        Target::Portable if folded::applies(k, shapes) => Variant::Folded,
+        Target::Portable if folded::applies(k, shapes) && folded::pays(k, shapes) => {
+            Variant::Folded
+        }
         _ => Variant::Reference,
     }
 }
