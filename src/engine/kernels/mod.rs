@@ -41,6 +41,8 @@ pub mod shape_ops;
 pub mod softmax;
 #[doc(hidden)]
 pub mod testing;
+#[cfg(all(target_arch = "arm", not(target_feature = "dsp")))]
+mod thumb1;
 #[cfg(test)]
 pub(crate) mod xorshift;
 

@@ -225,30 +225,8 @@ fn dot4(w: &[i8], x: [&[i8]; PIXELS], acc: &mut [i32; PIXELS]) {
     }
 }
 
-/// One tap of [`dot4`]'s loop: the weight at `r1 + r0` into r6, each pixel's value at
-/// `r2..r5 + r0` into r7, multiplied and added to that pixel's accumulator (r8, r10, r11,
-/// r12), then the index r0 steps up (setting the flags: zero after the last tap).
 #[cfg(all(target_arch = "arm", not(target_feature = "dsp")))]
-macro_rules! tap {
-    () => {
-        concat!(
-            "ldrsb r6, [r1, r0]\n",
-            "ldrsb r7, [r2, r0]\n",
-            "muls r7, r6, r7\n",
-            "add r8, r7\n",
-            "ldrsb r7, [r3, r0]\n",
-            "muls r7, r6, r7\n",
-            "add r10, r7\n",
-            "ldrsb r7, [r4, r0]\n",
-            "muls r7, r6, r7\n",
-            "add r11, r7\n",
-            "ldrsb r7, [r5, r0]\n",
-            "muls r7, r6, r7\n",
-            "add r12, r7\n",
-            "adds r0, #1\n",
-        )
-    };
-}
+use crate::engine::kernels::thumb1::tap4;
 
 /// [`dot4`] on a core without the DSP extension (Cortex-M0/M0+), in Thumb-1 assembly: 14
 /// instructions per tap (five loads, four multiplies, four adds, the index step), four taps
@@ -283,16 +261,16 @@ fn dot4(w: &[i8], x: [&[i8]; PIXELS], acc: &mut [i32; PIXELS]) {
             "lsls r6, r0, #30",
             "beq 2f",
             "1:",
-            tap!(),
+            tap4!(),
             "lsls r6, r0, #30",
             "bne 1b",
             "cmp r0, #0",
             "beq 3f",
             "2:",
-            tap!(),
-            tap!(),
-            tap!(),
-            tap!(),
+            tap4!(),
+            tap4!(),
+            tap4!(),
+            tap4!(),
             "bne 2b",
             "3:",
             "pop {{r6, r7}}",

@@ -403,30 +403,8 @@ fn fits(
         && starts.iter().all(|&s| s.checked_add(reach).is_some_and(|end| end <= input.len()))
 }
 
-/// One tap of [`dot4_rows`]'s loop: the weight at `r1 + r0` into r6, each pixel's value at
-/// `r2..r5 + r0` into r7, multiplied and added to that pixel's accumulator (r8, r10, r11,
-/// r12), then the index r0 steps up (setting the flags: zero after the row's last tap).
 #[cfg(all(target_arch = "arm", not(target_feature = "dsp")))]
-macro_rules! tap {
-    () => {
-        concat!(
-            "ldrsb r6, [r1, r0]\n",
-            "ldrsb r7, [r2, r0]\n",
-            "muls r7, r6, r7\n",
-            "add r8, r7\n",
-            "ldrsb r7, [r3, r0]\n",
-            "muls r7, r6, r7\n",
-            "add r10, r7\n",
-            "ldrsb r7, [r4, r0]\n",
-            "muls r7, r6, r7\n",
-            "add r11, r7\n",
-            "ldrsb r7, [r5, r0]\n",
-            "muls r7, r6, r7\n",
-            "add r12, r7\n",
-            "adds r0, #1\n",
-        )
-    };
-}
+use crate::engine::kernels::thumb1::tap4;
 
 /// [`dot4_rows`] on a core without the DSP extension (Cortex-M0/M0+), in Thumb-1 assembly:
 /// 13 instructions per tap of the four pixels (five loads, four multiplies, four adds) plus
@@ -479,16 +457,16 @@ fn dot4_rows(
             "lsls r6, r0, #30",
             "beq 2f",
             "1:",
-            tap!(),
+            tap4!(),
             "lsls r6, r0, #30",
             "bne 1b",
             "cmp r0, #0",
             "beq 3f",
             "2:",
-            tap!(),
-            tap!(),
-            tap!(),
-            tap!(),
+            tap4!(),
+            tap4!(),
+            tap4!(),
+            tap4!(),
             "bne 2b",
             "3:",
             // The next row: the weights' next row, each window's next input row.
