@@ -68,7 +68,6 @@ pub(super) fn rows<const SLOW: bool, I: Iterator<Item = FcRescale>>(
     let bias = bias.unwrap_or(I32Le(&[]));
     for (x, out_row) in input.chunks_exact(depth).zip(output.chunks_exact_mut(units)) {
         let mut rescales = rescales();
-        let mut biases = list(bias);
         let offset_term = if k.filter_offset == 0 {
             0
         } else {
@@ -79,12 +78,21 @@ pub(super) fn rows<const SLOW: bool, I: Iterator<Item = FcRescale>>(
         let (outs, out_rest) = out_row.as_chunks_mut::<4>();
         let mut u = 0;
         for (w, out) in filter.chunks_exact(4 * depth).zip(outs.iter_mut()) {
-            for (o, a) in out.iter_mut().zip(dot4(k, x, w, depth, xo)) {
-                let acc = a.wrapping_add(offset_term).wrapping_add(biases.next().unwrap_or(0));
+            // The pass's four biases read at once (0s past the list's end).
+            let b = match bias.0.get(4 * u..4 * u + 16) {
+                Some(b) => {
+                    let (b, _) = b.as_chunks::<4>();
+                    core::array::from_fn(|i| b.get(i).map_or(0, |w| i32::from_le_bytes(*w)))
+                }
+                None => [0; 4],
+            };
+            for ((o, a), b) in out.iter_mut().zip(dot4(k, x, w, depth, xo)).zip(b) {
+                let acc = a.wrapping_add(offset_term).wrapping_add(b);
                 *o = finish(acc, rescales.next().unwrap_or_default());
-                u += 1;
             }
+            u += 4;
         }
+        let mut biases = list(I32Le(bias.0.get(4 * u..).unwrap_or(&[])));
         let (pair, last) = out_rest.as_chunks_mut::<2>();
         for out in pair {
             let w = filter.get(u * depth..(u + 2) * depth).unwrap_or(&[]);
