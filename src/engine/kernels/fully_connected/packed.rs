@@ -75,16 +75,24 @@ pub(super) fn rows<const SLOW: bool, I: Iterator<Item = FcRescale>>(
             let sum = sum.wrapping_add(k.input_offset.wrapping_mul(depth as i32));
             k.filter_offset.wrapping_mul(sum)
         };
+        // The biases' words still to be used (none left: 0).
+        let mut words = bias.0.as_chunks::<4>().0;
         let (outs, out_rest) = out_row.as_chunks_mut::<4>();
         let mut u = 0;
         for (w, out) in filter.chunks_exact(4 * depth).zip(outs.iter_mut()) {
             // The pass's four biases read at once (0s past the list's end).
-            let b = match bias.0.get(4 * u..4 * u + 16) {
-                Some(b) => {
-                    let (b, _) = b.as_chunks::<4>();
-                    core::array::from_fn(|i| b.get(i).map_or(0, |w| i32::from_le_bytes(*w)))
+            let b = match words.split_first_chunk::<4>() {
+                Some((b, rest)) => {
+                    words = rest;
+                    b.map(i32::from_le_bytes)
                 }
-                None => [0; 4],
+                None => {
+                    let b = core::array::from_fn(|i| {
+                        words.get(i).map_or(0, |w| i32::from_le_bytes(*w))
+                    });
+                    words = &[];
+                    b
+                }
             };
             for ((o, a), b) in out.iter_mut().zip(dot4(k, x, w, depth, xo)).zip(b) {
                 let acc = a.wrapping_add(offset_term).wrapping_add(b);
@@ -92,7 +100,7 @@ pub(super) fn rows<const SLOW: bool, I: Iterator<Item = FcRescale>>(
             }
             u += 4;
         }
-        let mut biases = list(I32Le(bias.0.get(4 * u..).unwrap_or(&[])));
+        let mut biases = words.iter().map(|w| i32::from_le_bytes(*w));
         let (pair, last) = out_rest.as_chunks_mut::<2>();
         for out in pair {
             let w = filter.get(u * depth..(u + 2) * depth).unwrap_or(&[]);
