@@ -68,7 +68,6 @@ pub(super) fn rows<const SLOW: bool, I: Iterator<Item = FcRescale>>(
     let bias = bias.unwrap_or(I32Le(&[]));
     for (x, out_row) in input.chunks_exact(depth).zip(output.chunks_exact_mut(units)) {
         let mut rescales = rescales();
-        let mut biases = list(bias);
         let offset_term = if k.filter_offset == 0 {
             0
         } else {
@@ -76,15 +75,32 @@ pub(super) fn rows<const SLOW: bool, I: Iterator<Item = FcRescale>>(
             let sum = sum.wrapping_add(k.input_offset.wrapping_mul(depth as i32));
             k.filter_offset.wrapping_mul(sum)
         };
+        // The biases' words still to be used (none left: 0).
+        let mut words = bias.0.as_chunks::<4>().0;
         let (outs, out_rest) = out_row.as_chunks_mut::<4>();
         let mut u = 0;
         for (w, out) in filter.chunks_exact(4 * depth).zip(outs.iter_mut()) {
-            for (o, a) in out.iter_mut().zip(dot4(k, x, w, depth, xo)) {
-                let acc = a.wrapping_add(offset_term).wrapping_add(biases.next().unwrap_or(0));
+            // The pass's four biases read at once (0s past the list's end).
+            let b = match words.split_first_chunk::<4>() {
+                Some((b, rest)) => {
+                    words = rest;
+                    b.map(i32::from_le_bytes)
+                }
+                None => {
+                    let b = core::array::from_fn(|i| {
+                        words.get(i).map_or(0, |w| i32::from_le_bytes(*w))
+                    });
+                    words = &[];
+                    b
+                }
+            };
+            for ((o, a), b) in out.iter_mut().zip(dot4(k, x, w, depth, xo)).zip(b) {
+                let acc = a.wrapping_add(offset_term).wrapping_add(b);
                 *o = finish(acc, rescales.next().unwrap_or_default());
-                u += 1;
             }
+            u += 4;
         }
+        let mut biases = words.iter().map(|w| i32::from_le_bytes(*w));
         let (pair, last) = out_rest.as_chunks_mut::<2>();
         for out in pair {
             let w = filter.get(u * depth..(u + 2) * depth).unwrap_or(&[]);
